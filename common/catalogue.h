@@ -1,0 +1,98 @@
+// The measure catalogue (SPEC §3): every measure ohfed knows, loaded from a
+// versioned CSV data file (common/data/catalogue.csv, embedded as the
+// default). Measures are data, not code.
+//
+// File columns, one row per measure:
+//   code          dotted code, e.g. staffing.wte.consultant_om
+//   label, unit   for people
+//   type          number | count | bool | option | distribution | derived
+//                 (option: one yes/no option of an enum question; the
+//                 question is the code without its last segment, e.g.
+//                 profile.host_type.acute belongs to profile.host_type)
+//   min, max      valid range of a unit's value (distribution: of each event)
+//   across_units  sum | pool | yes | derived  (how units combine)
+//   across_time   sum | latest | annual | pool | derived (how months combine)
+//   disclosive    yes | no  (subject to small-number suppression, SPEC §7)
+//   frequency     month | year  (the period a unit reports it for)
+// Metadata line "# version: X" names the catalogue version.
+//
+// Immutable after construction; thread-safe to share.
+#ifndef OHFED_COMMON_CATALOGUE_H_
+#define OHFED_COMMON_CATALOGUE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ohfed {
+
+enum class ValueType { kNumber, kCount, kBool, kOption, kDistribution, kDerived };
+enum class UnitAggregation { kSum, kPool, kYes, kDerived };
+enum class TimeAggregation { kSum, kLatest, kAnnual, kPool, kDerived };
+enum class Frequency { kMonth, kYear };
+
+struct Measure {
+  std::string code;
+  std::string label;
+  std::string unit;
+  ValueType type = ValueType::kNumber;
+  double min = 0;
+  double max = 0;
+  UnitAggregation across_units = UnitAggregation::kSum;
+  TimeAggregation across_time = TimeAggregation::kSum;
+  bool disclosive = false;
+  Frequency frequency = Frequency::kMonth;
+  std::string question;  // for options: the enum question's code
+
+  bool is_yes_no() const {
+    return type == ValueType::kBool || type == ValueType::kOption;
+  }
+};
+
+class Catalogue {
+ public:
+  // Parses catalogue CSV text. `source` names it in errors. Fails with
+  // kInvalidArgument naming the line and value for an unknown type or
+  // aggregation, a malformed number, min > max, a duplicate code, a
+  // malformed code, an empty file or a missing version.
+  static absl::StatusOr<std::shared_ptr<const Catalogue>> Parse(
+      absl::string_view text, absl::string_view source);
+  static absl::StatusOr<std::shared_ptr<const Catalogue>> LoadFile(
+      const std::string& path);
+  // The catalogue shipped with ohfed, parsed once.
+  static std::shared_ptr<const Catalogue> Default();
+
+  const std::string& version() const { return version_; }
+  const std::vector<Measure>& measures() const { return measures_; }
+
+  // nullptr if unknown.
+  const Measure* Find(absl::string_view code) const;
+  // Measures whose code equals `prefix` or starts with `prefix` + "." (whole
+  // segments: "staffing.wte" does not match "staffing.wte_basis.x").
+  // Empty prefix: all. In file order.
+  std::vector<const Measure*> WithPrefix(absl::string_view prefix) const;
+  // The options of enum question `question` ("profile.host_type"), in file
+  // order; empty if it is not an enum question.
+  std::vector<const Measure*> OptionsOf(absl::string_view question) const;
+
+  // Checks one scalar value against the measure: within [min, max], whole
+  // for counts, 0 or 1 for yes/no. The error names the measure and value.
+  static absl::Status CheckValue(const Measure& m, double value);
+
+ private:
+  Catalogue() = default;
+  std::string version_;
+  std::vector<Measure> measures_;
+  std::map<std::string, size_t, std::less<>> index_;
+};
+
+// Segment-aware prefix test used for measure prefixes everywhere.
+bool MeasureHasPrefix(absl::string_view code, absl::string_view prefix);
+
+}  // namespace ohfed
+
+#endif  // OHFED_COMMON_CATALOGUE_H_

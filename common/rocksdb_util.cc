@@ -1,0 +1,62 @@
+#include "common/rocksdb_util.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace ohfed {
+
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
+                                                    DbFootprint footprint) {
+  const bool small = footprint == DbFootprint::kSmall;
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.write_buffer_size = (small ? 4 : 32) << 20;
+  options.max_write_buffer_number = 2;
+  options.max_background_jobs = 2;
+  options.max_open_files = small ? 64 : 512;
+  options.keep_log_file_num = 3;
+  options.max_manifest_file_size = 8 << 20;
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache((small ? 8 : 64) << 20);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("open database ", dir));
+  return std::unique_ptr<rocksdb::DB>(raw);
+}
+
+absl::Status WriteSynced(rocksdb::DB* db, rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db->Write(wo, batch), "synced write");
+}
+
+absl::StatusOr<std::string> GetValue(rocksdb::DB* db, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("get ", key));
+  return value;
+}
+
+void PutBigEndian64(std::string* dst, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    dst->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+uint64_t GetBigEndian64(absl::string_view src) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(src[i]);
+  return v;
+}
+
+}  // namespace ohfed

@@ -1,0 +1,42 @@
+// RocksDB helpers shared by agent and aggregator: opening with a tuned
+// footprint, synced writes, and the big-endian integer encoding used in keys.
+#ifndef OHFED_COMMON_ROCKSDB_UTIL_H_
+#define OHFED_COMMON_ROCKSDB_UTIL_H_
+
+#include <rocksdb/db.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+
+namespace ohfed {
+
+enum class DbFootprint {
+  kSmall,   // agent: 4 MiB write buffers, 8 MiB block cache, few files
+  kServer,  // aggregator: 32 MiB write buffers, 64 MiB block cache
+};
+
+// Opens (creating if missing) the database in `dir`. Errors name the
+// directory: kUnavailable for I/O or a lock held by another process,
+// kDataLoss for corruption.
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
+                                                    DbFootprint footprint);
+
+// Writes the batch with the WAL synced to disk before returning: the point
+// after which an acknowledgement may be sent.
+absl::Status WriteSynced(rocksdb::DB* db, rocksdb::WriteBatch* batch);
+
+// Reads `key`; kNotFound if absent.
+absl::StatusOr<std::string> GetValue(rocksdb::DB* db, absl::string_view key);
+
+// Appends `v` as 8 big-endian bytes, so byte order equals numeric order.
+void PutBigEndian64(std::string* dst, uint64_t v);
+// Decodes 8 big-endian bytes at the start of `src` (which must hold 8).
+uint64_t GetBigEndian64(absl::string_view src);
+
+}  // namespace ohfed
+
+#endif  // OHFED_COMMON_ROCKSDB_UTIL_H_
