@@ -1,0 +1,92 @@
+#include "common/transport.h"
+
+#include <arpa/inet.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace ohfed {
+namespace {
+
+// "host:port", "[v6]:port" or a bare host -> host.
+absl::string_view HostOf(absl::string_view host_port) {
+  if (absl::StartsWith(host_port, "[")) {
+    size_t close = host_port.find(']');
+    return close == absl::string_view::npos ? host_port
+                                            : host_port.substr(1, close - 1);
+  }
+  size_t colon = host_port.rfind(':');
+  if (colon != absl::string_view::npos &&
+      host_port.find(':') == colon) {  // exactly one colon: host:port
+    return host_port.substr(0, colon);
+  }
+  return host_port;
+}
+
+bool IsUnix(absl::string_view target) {
+  return absl::StartsWith(target, "unix:");
+}
+
+absl::Status CheckPlaintextAllowed(absl::string_view address,
+                                   const TransportOptions& options) {
+  if (IsUnix(address)) return absl::OkStatus();
+  if (!options.insecure) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "TLS for ", address,
+        " is not available in this build yet; use --insecure on a loopback "
+        "address"));
+  }
+  if (!IsLoopbackAddress(address)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--insecure refuses non-loopback address '", address,
+        "': plaintext is allowed only on 127.0.0.0/8, ::1 or localhost"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(absl::string_view host_port) {
+  std::string host(HostOf(host_port));
+  if (host == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return false;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const std::string& target, const TransportOptions& options) {
+  if (absl::Status s = CheckPlaintextAllowed(target, options); !s.ok()) {
+    return s;
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Reconnect promptly once a peer is back; the uploader adds its own backoff.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const std::string& address, const TransportOptions& options) {
+  if (absl::Status s = CheckPlaintextAllowed(address, options); !s.ok()) {
+    return s;
+  }
+  return grpc::InsecureServerCredentials();
+}
+
+void ApplyServerLimits(grpc::ServerBuilder& builder) {
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+}
+
+}  // namespace ohfed

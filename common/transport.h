@@ -1,0 +1,51 @@
+// Transport security and limits, in one place (SPEC §8). Every gRPC channel
+// and server in ohfed is made here, so mutual TLS, message-size limits and
+// keepalives are configured once. Today only --insecure (loopback only) is
+// implemented; TLS arrives with the security issue behind the same calls.
+#ifndef OHFED_COMMON_TRANSPORT_H_
+#define OHFED_COMMON_TRANSPORT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ohfed {
+
+// Hard limits on what crosses the wire.
+inline constexpr int kMaxMessageBytes = 16 << 20;  // 16 MiB per message
+inline constexpr int kMaxSummariesPerBatch = 256;
+inline constexpr int kMaxCellsPerSummary = 4096;
+inline constexpr int kMaxStringBytes = 256;        // codes, periods, names
+inline constexpr int kMaxImportBytes = 64 << 20;   // one CSV import
+
+struct TransportOptions {
+  // Plaintext; refused unless every address involved is loopback.
+  bool insecure = false;
+  // TLS material (PEM file paths), used when !insecure.
+  std::string ca_file, cert_file, key_file;
+};
+
+// True for 127.0.0.0/8, ::1, "localhost" (with or without ":port").
+bool IsLoopbackAddress(absl::string_view host_port);
+
+// A channel to `target` ("host:port" or "unix:/path"). Unix sockets are
+// always plaintext (protected by file permissions). Fails with
+// kInvalidArgument when --insecure is asked for a non-loopback target and
+// kFailedPrecondition when TLS is asked for (not built yet).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const std::string& target, const TransportOptions& options);
+
+// Server credentials for listening on `address`, with the same rules.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const std::string& address, const TransportOptions& options);
+
+// Applies ohfed's message-size limits to a server being built.
+void ApplyServerLimits(grpc::ServerBuilder& builder);
+
+}  // namespace ohfed
+
+#endif  // OHFED_COMMON_TRANSPORT_H_

@@ -1,0 +1,121 @@
+// Streams unit summaries to an aggregator's Ingest service and records the
+// acknowledgements (SPEC §5). Used by the agent (its period outbox) and by a
+// regional aggregator (forwarding to the national one).
+//
+// Delivery is convergent: the source hands out the current summary of every
+// period not yet acknowledged at its current revision; the uploader sends
+// them in batches on a Submit stream and reports each Ack back. Nothing is
+// cleared except by an Ack, so a lost ack, a dropped stream or a crash just
+// means the same revision is sent again, which the receiver answers with
+// OUTCOME_STALE. The outbox is the source's set of unacknowledged periods:
+// bounded by the number of periods, whatever the outage.
+//
+// Every stream has a deadline; failures back off exponentially with full
+// jitter up to a cap, and the uploader retries forever until stopped.
+#ifndef OHFED_COMMON_UPLOADER_H_
+#define OHFED_COMMON_UPLOADER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+
+namespace ohfed {
+
+// Where an uploader takes summaries from and reports acks to. Implementations
+// must be thread-safe: the uploader calls from its own thread while the
+// owner keeps writing.
+class OutboxSource {
+ public:
+  virtual ~OutboxSource() = default;
+  // Up to `max` summaries still awaiting acknowledgement at their current
+  // revision, excluding those rejected at that revision. Oldest change first
+  // is preferred but not required.
+  virtual absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) = 0;
+  // Records the receiver's answers. ACCEPTED and STALE clear a period whose
+  // current revision is <= ack.revision; REJECTED records the reason for that
+  // revision. Called with every Ack of one response; must be durable before
+  // returning if the source is durable.
+  virtual absl::Status OnAcks(const std::vector<v1::Ack>& acks) = 0;
+};
+
+struct UploaderOptions {
+  absl::Duration stream_deadline = absl::Seconds(30);
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // How often to look for work when nobody calls Kick().
+  absl::Duration idle_poll = absl::Seconds(30);
+  size_t batch_size = 256;
+};
+
+// Counters and state for status displays and metrics. A snapshot.
+struct UploaderStats {
+  uint64_t batches_sent = 0;
+  uint64_t summaries_sent = 0;
+  uint64_t acks_accepted = 0;
+  uint64_t acks_stale = 0;
+  uint64_t acks_rejected = 0;
+  uint64_t stream_failures = 0;
+  uint64_t consecutive_failures = 0;
+  absl::Time last_ack = absl::InfinitePast();  // InfinitePast: never
+  std::string last_error;                      // empty after a success
+};
+
+// Owns one background thread between Start() and Stop(). The source and the
+// stub must outlive the Uploader.
+class Uploader {
+ public:
+  Uploader(OutboxSource* source, std::unique_ptr<v1::Ingest::StubInterface> stub,
+           UploaderOptions options, Clock* clock = Clock::Real());
+  ~Uploader();  // calls Stop()
+  Uploader(const Uploader&) = delete;
+  Uploader& operator=(const Uploader&) = delete;
+
+  void Start();
+  // Wakes the thread, cancels any stream in flight and joins. Idempotent.
+  void Stop();
+  // New data: send now rather than at the next poll, and skip any backoff.
+  void Kick();
+
+  // One pass on the calling thread: opens a stream, sends every pending
+  // summary in batches and applies the acks, until nothing is pending.
+  // OK when the source has nothing pending at the end; otherwise the
+  // transport or source error. Does not back off. Used by the thread, and
+  // directly by tests.
+  absl::Status RunOnce();
+
+  UploaderStats stats() const;
+
+ private:
+  void Loop();
+  absl::Status SendPending(grpc::ClientReaderWriterInterface<v1::SubmitRequest, v1::SubmitResponse>* stream, bool* drained);
+  void RecordAcks(const v1::SubmitResponse& response);
+  absl::Duration NextBackoff();
+
+  OutboxSource* const source_;
+  std::unique_ptr<v1::Ingest::StubInterface> stub_;
+  const UploaderOptions options_;
+  Clock* const clock_;
+
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+  UploaderStats stats_ ABSL_GUARDED_BY(mu_);
+  absl::BitGen rng_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace ohfed
+
+#endif  // OHFED_COMMON_UPLOADER_H_

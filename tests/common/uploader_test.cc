@@ -1,0 +1,272 @@
+// The uploader against a real gRPC Ingest server on loopback that fails,
+// loses acknowledgements and rejects, with an in-memory outbox.
+#include "common/uploader.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/transport.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed {
+namespace {
+
+using v1::Ack;
+using v1::UnitSummary;
+
+std::string Key(const std::string& trust, const std::string& period) {
+  return trust + "/" + period;
+}
+
+// Receiver: keeps the highest revision per (trust, period) and counts how
+// often a revision was applied. Faults are injected per batch.
+class FaultyIngest final : public v1::Ingest::Service {
+ public:
+  grpc::Status Submit(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream)
+      override {
+    v1::SubmitRequest request;
+    while (stream->Read(&request)) {
+      absl::MutexLock l(&mu_);
+      ++batches_;
+      if (fail_before_apply_every_ && batches_ % fail_before_apply_every_ == 0) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
+      }
+      v1::SubmitResponse response;
+      for (const UnitSummary& s : request.summaries()) *response.add_acks() = Apply(s);
+      if (lose_ack_every_ && batches_ % lose_ack_every_ == 0) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "ack lost");
+      }
+      stream->Write(response);
+    }
+    return grpc::Status::OK;
+  }
+
+  Ack Apply(const UnitSummary& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Ack ack;
+    ack.set_trust(s.trust());
+    ack.set_period(s.period());
+    ack.set_revision(s.revision());
+    if (s.trust() == reject_trust_) {
+      ack.set_outcome(v1::OUTCOME_REJECTED);
+      ack.set_reason("unknown trust '" + s.trust() + "'");
+      return ack;
+    }
+    uint64_t& held = held_[Key(s.trust(), s.period())];
+    if (s.revision() <= held) {
+      ack.set_outcome(v1::OUTCOME_STALE);
+      return ack;
+    }
+    held = s.revision();
+    ++applied_;
+    ack.set_outcome(v1::OUTCOME_ACCEPTED);
+    return ack;
+  }
+
+  absl::Mutex mu_;
+  int batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int applied_ ABSL_GUARDED_BY(mu_) = 0;
+  int fail_before_apply_every_ ABSL_GUARDED_BY(mu_) = 0;
+  int lose_ack_every_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string reject_trust_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> held_ ABSL_GUARDED_BY(mu_);
+};
+
+// The sender's outbox: current revision per period, acked and rejected marks.
+class MemoryOutbox : public OutboxSource {
+ public:
+  void Put(const std::string& trust, const std::string& period, uint64_t rev) {
+    absl::MutexLock l(&mu_);
+    Entry& e = entries_[Key(trust, period)];
+    e.summary.set_trust(trust);
+    e.summary.set_period(period);
+    e.summary.set_revision(rev);
+  }
+  absl::StatusOr<std::vector<UnitSummary>> Pending(size_t max) override {
+    absl::MutexLock l(&mu_);
+    std::vector<UnitSummary> out;
+    for (auto& [key, e] : entries_) {
+      if (out.size() == max) break;
+      uint64_t rev = e.summary.revision();
+      if (e.acked < rev && e.rejected != rev) out.push_back(e.summary);
+    }
+    return out;
+  }
+  absl::Status OnAcks(const std::vector<Ack>& acks) override {
+    absl::MutexLock l(&mu_);
+    for (const Ack& a : acks) {
+      Entry& e = entries_[Key(a.trust(), a.period())];
+      if (a.outcome() == v1::OUTCOME_REJECTED) {
+        e.rejected = a.revision();
+        e.reason = a.reason();
+      } else {
+        e.acked = std::max(e.acked, a.revision());
+      }
+    }
+    return absl::OkStatus();
+  }
+  size_t PendingCount() { return Pending(1 << 20)->size(); }
+  std::string Reason(const std::string& key) {
+    absl::MutexLock l(&mu_);
+    return entries_[key].reason;
+  }
+
+ private:
+  struct Entry {
+    UnitSummary summary;
+    uint64_t acked = 0, rejected = 0;
+    std::string reason;
+  };
+  absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+class UploaderTest : public ::testing::Test {
+ protected:
+  void StartServer(int port = 0) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort(absl::StrCat("127.0.0.1:", port),
+                       grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(&ingest_);
+    server_ = b.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+  }
+  void StopServer() { server_->Shutdown(); server_->Wait(); server_.reset(); }
+  void TearDown() override {
+    if (server_) StopServer();
+  }
+  std::unique_ptr<Uploader> MakeUploader(UploaderOptions o = {}) {
+    auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port_),
+                               TransportOptions{.insecure = true});
+    EXPECT_TRUE(channel.ok());
+    o.stream_deadline = absl::Seconds(5);
+    return std::make_unique<Uploader>(&outbox_, v1::Ingest::NewStub(*channel), o);
+  }
+  // Runs passes until nothing is pending (bounded).
+  void DrainWithRetries(Uploader& u, int max_passes = 200) {
+    for (int i = 0; i < max_passes && outbox_.PendingCount() > 0; ++i) {
+      (void)u.RunOnce();
+    }
+  }
+
+  FaultyIngest ingest_;
+  MemoryOutbox outbox_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+TEST_F(UploaderTest, DeliversEveryPeriodInBatches) {
+  StartServer();
+  for (int m = 1; m <= 12; ++m) {
+    for (const char* t : {"RJ1", "RJ2", "RJZ"}) {
+      outbox_.Put(t, absl::StrCat("2024-", m < 10 ? "0" : "", m), 1);
+    }
+  }
+  UploaderOptions o;
+  o.batch_size = 5;
+  auto u = MakeUploader(o);
+  OHFED_ASSERT_OK(u->RunOnce());
+  EXPECT_EQ(outbox_.PendingCount(), 0u);
+  absl::MutexLock l(&ingest_.mu_);
+  EXPECT_EQ(ingest_.applied_, 36);
+  EXPECT_EQ(ingest_.batches_, 8);  // ceil(36 / 5)
+  EXPECT_EQ(u->stats().summaries_sent, 36u);
+}
+
+TEST_F(UploaderTest, LostAcksAndFailuresNeitherLoseNorDoubleCount) {
+  StartServer();
+  {
+    absl::MutexLock l(&ingest_.mu_);
+    ingest_.lose_ack_every_ = 2;
+    ingest_.fail_before_apply_every_ = 3;
+  }
+  for (int m = 1; m <= 9; ++m) outbox_.Put("RJ1", absl::StrCat("2023-0", m), 1);
+  UploaderOptions o;
+  o.batch_size = 2;
+  auto u = MakeUploader(o);
+  DrainWithRetries(*u);
+  // A correction of one month while acks are being lost.
+  outbox_.Put("RJ1", "2023-04", 2);
+  DrainWithRetries(*u);
+  EXPECT_EQ(outbox_.PendingCount(), 0u);
+  absl::MutexLock l(&ingest_.mu_);
+  EXPECT_EQ(ingest_.held_.size(), 9u);
+  EXPECT_EQ(ingest_.held_["RJ1/2023-04"], 2u);
+  // 9 first revisions + 1 correction, each applied exactly once although
+  // some were sent several times.
+  EXPECT_EQ(ingest_.applied_, 10);
+  EXPECT_GT(u->stats().acks_stale, 0u);
+}
+
+TEST_F(UploaderTest, RejectionIsRecordedAndNotResent) {
+  StartServer();
+  {
+    absl::MutexLock l(&ingest_.mu_);
+    ingest_.reject_trust_ = "ZZZ";
+  }
+  outbox_.Put("ZZZ", "2024-01", 1);
+  outbox_.Put("RJ1", "2024-01", 1);
+  auto u = MakeUploader();
+  OHFED_ASSERT_OK(u->RunOnce());
+  EXPECT_EQ(outbox_.PendingCount(), 0u);
+  EXPECT_EQ(outbox_.Reason("ZZZ/2024-01"), "unknown trust 'ZZZ'");
+  OHFED_ASSERT_OK(u->RunOnce());
+  absl::MutexLock l(&ingest_.mu_);
+  EXPECT_EQ(ingest_.batches_, 1);
+  EXPECT_EQ(u->stats().acks_rejected, 1u);
+}
+
+TEST_F(UploaderTest, BackgroundThreadRidesOutAnOutage) {
+  StartServer();
+  int port = port_;
+  StopServer();  // the aggregator is down before anything is sent
+  for (int m = 1; m <= 6; ++m) outbox_.Put("RJ1", absl::StrCat("2022-0", m), 1);
+  UploaderOptions o;
+  o.initial_backoff = absl::Milliseconds(20);
+  o.max_backoff = absl::Milliseconds(200);
+  o.idle_poll = absl::Milliseconds(50);
+  auto u = MakeUploader(o);
+  u->Start();
+  // Wait (bounded) until the uploader has failed at least twice.
+  for (int i = 0; i < 400 && u->stats().stream_failures < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(u->stats().stream_failures, 2u);
+  EXPECT_FALSE(u->stats().last_error.empty());
+  EXPECT_EQ(outbox_.PendingCount(), 6u);  // the outbox is bounded by periods
+  StartServer(port);
+  for (int i = 0; i < 1000 && outbox_.PendingCount() > 0; ++i) {
+    u->Kick();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  u->Stop();
+  EXPECT_EQ(outbox_.PendingCount(), 0u);
+  absl::MutexLock l(&ingest_.mu_);
+  EXPECT_EQ(ingest_.applied_, 6);
+}
+
+TEST(TransportTest, InsecureOnlyOnLoopback) {
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:50051"));
+  EXPECT_TRUE(IsLoopbackAddress("127.8.9.10:1"));
+  EXPECT_TRUE(IsLoopbackAddress("[::1]:50051"));
+  EXPECT_TRUE(IsLoopbackAddress("localhost:1"));
+  EXPECT_FALSE(IsLoopbackAddress("10.0.0.1:50051"));
+  EXPECT_FALSE(IsLoopbackAddress("0.0.0.0:50051"));
+  EXPECT_FALSE(IsLoopbackAddress("example.org:443"));
+  EXPECT_THAT(MakeChannel("10.1.2.3:50051", TransportOptions{.insecure = true}),
+              ::ohfed::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                         "refuses non-loopback address"));
+  EXPECT_THAT(MakeServerCredentials("0.0.0.0:1", {.insecure = true}),
+              ::ohfed::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                         "'0.0.0.0:1'"));
+  EXPECT_THAT(MakeChannel("127.0.0.1:1", TransportOptions{}),
+              ::ohfed::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         "TLS"));
+  OHFED_EXPECT_OK(MakeChannel("unix:/tmp/x.sock", TransportOptions{}));
+}
+
+}  // namespace
+}  // namespace ohfed
