@@ -1,16 +1,223 @@
-// TEMPORARY placeholder so the library links while the engine is written;
-// replaced by the real implementation.
+// Query planning and evaluation. A request becomes a Plan (validated scope,
+// period, breakdown level, measures, statistics); each (measure, unit) pair
+// is evaluated into statistics, and every Row is built in AddRow so that
+// disclosure control (SPEC §7) can later be applied to the finished rows in
+// one place.
+//
+// Rows come measure by measure (catalogue order), then unit by unit
+// (registry order), then statistic by statistic (request order, or the
+// measure's defaults), so the units of a breakdown sit next to each other.
 #include "aggregator/query_engine.h"
 
-namespace ohfed::aggregator {
+#include <algorithm>
+#include <string>
+#include <vector>
 
-absl::StatusOr<v1::QueryResponse> RunQuery(const View&, const v1::QueryRequest&) {
-  return absl::UnimplementedError("query engine not built yet");
+#include "absl/strings/str_cat.h"
+#include "aggregator/query_derived.h"
+#include "aggregator/query_stats.h"
+#include "aggregator/query_values.h"
+#include "common/status.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+struct Plan {
+  Scope scope;
+  Period period = Period::OfMonth(Month());
+  Scope::Level by = Scope::Level::kNational;
+  std::vector<const Measure*> measures;
+  std::vector<std::string> stats;  // empty: each measure's defaults
+};
+
+// One statistic of one measure for one unit, before it becomes a Row.
+struct StatResult {
+  std::string stat;
+  double value = 0;
+  uint32_t n_units = 0;
+};
+
+absl::Status Prefixed(absl::string_view field, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
 }
 
-absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
-    const View&, const v1::CompletenessRequest&, absl::Time) {
-  return absl::UnimplementedError("completeness not built yet");
+absl::StatusOr<Scope::Level> ParseBy(const std::string& by,
+                                     const Scope& scope) {
+  if (by.empty() || by == "self") return scope.level;
+  auto level = Scope::ParseLevel(by);
+  if (!level.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "by: unknown level '", by, "'; expected self, region, ics or trust"));
+  }
+  if (*level < scope.level) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("by: level '", by, "' is above scope '", scope.ToString(),
+                     "'; break a scope down, not up"));
+  }
+  return *level;
+}
+
+absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req) {
+  Plan plan;
+  auto scope = Scope::Parse(req.scope().empty() ? "national" : req.scope());
+  if (!scope.ok()) return Prefixed("scope", scope.status());
+  plan.scope = *scope;
+  OHFED_RETURN_IF_ERROR(view.registry().Check(plan.scope));
+  auto period = Period::Parse(req.period());
+  if (!period.ok()) return Prefixed("period", period.status());
+  plan.period = *period;
+  OHFED_ASSIGN_OR_RETURN(plan.by, ParseBy(req.by(), plan.scope));
+  for (const std::string& stat : req.stats()) {
+    OHFED_RETURN_IF_ERROR(CheckStatName(stat));
+    plan.stats.push_back(stat);
+  }
+  plan.measures = view.catalogue().WithPrefix(req.measure_prefix());
+  if (plan.measures.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "measures: no measure matches prefix '", req.measure_prefix(), "'"));
+  }
+  return plan;
+}
+
+std::vector<std::string> StatsFor(const Plan& plan, const Measure& m) {
+  if (plan.stats.empty()) return DefaultStats(m);
+  std::vector<std::string> out;
+  for (const std::string& s : plan.stats) {
+    if (StatApplies(s, m)) out.push_back(s);
+  }
+  return out;
+}
+
+// Whether a node's totals can be read from View::Rollup: rollups exist for
+// national, region and ICS nodes, for monthly measures whose months add up
+// (flows) or pool (distributions).
+bool UsesRollup(const Scope& unit, const Measure& m) {
+  if (unit.level == Scope::Level::kTrust || m.frequency != Frequency::kMonth) {
+    return false;
+  }
+  return (m.across_units == UnitAggregation::kSum &&
+          m.across_time == TimeAggregation::kSum) ||
+         (m.across_units == UnitAggregation::kPool &&
+          m.across_time == TimeAggregation::kPool);
+}
+
+std::vector<double> TrustValues(const View& view,
+                                const std::vector<std::string>& trusts,
+                                const Measure& m, const Period& period) {
+  std::vector<double> values;
+  for (const std::string& trust : trusts) {
+    if (auto v = TrustScalar(view, trust, m, period)) values.push_back(*v);
+  }
+  return values;
+}
+
+std::vector<StatResult> EvaluateDistribution(
+    const View& view, const Scope& unit, const std::vector<std::string>& trusts,
+    const Measure& m, const Period& period,
+    const std::vector<std::string>& stats) {
+  Buckets pool;
+  uint32_t n = 0;
+  if (UsesRollup(unit, m)) {
+    NodeTotal total = RollupTotal(view, unit.ToString(), trusts, m, period);
+    pool = std::move(total.buckets);
+    n = total.n_units;
+  } else {
+    for (const std::string& trust : trusts) {
+      auto buckets = TrustPool(view, trust, m, period);
+      if (!buckets) continue;
+      for (const auto& [value, count] : *buckets) pool[value] += count;
+      ++n;
+    }
+  }
+  std::vector<StatResult> out;
+  if (n == 0) return out;
+  for (const std::string& s : stats) {
+    if (auto v = DistributionStat(s, pool)) out.push_back({s, *v, n});
+  }
+  return out;
+}
+
+std::vector<StatResult> EvaluateScalar(const View& view, const Scope& unit,
+                                       const std::vector<std::string>& trusts,
+                                       const Measure& m, const Period& period,
+                                       const std::vector<std::string>& stats) {
+  std::optional<std::vector<double>> values;  // per trust, computed on demand
+  std::vector<StatResult> out;
+  for (const std::string& s : stats) {
+    if (s == "sum" && UsesRollup(unit, m)) {
+      NodeTotal total = RollupTotal(view, unit.ToString(), trusts, m, period);
+      if (total.n_units > 0) out.push_back({s, total.sum, total.n_units});
+      continue;
+    }
+    if (!values) values = TrustValues(view, trusts, m, period);
+    auto n = static_cast<uint32_t>(values->size());
+    std::optional<double> v =
+        m.is_yes_no() ? YesNoStat(s, *values) : ScalarStat(s, *values);
+    if (v) out.push_back({s, *v, n});
+  }
+  return out;
+}
+
+std::vector<StatResult> Evaluate(const View& view, const Plan& plan,
+                                 const Scope& unit,
+                                 const std::vector<std::string>& trusts,
+                                 const Measure& m) {
+  std::vector<std::string> stats = StatsFor(plan, m);
+  if (stats.empty()) return {};
+  switch (m.type) {
+    case ValueType::kDerived: {
+      auto d = ComputeDerived(view, m.code, trusts, plan.period);
+      if (!d) return {};
+      return {{"value", d->value, d->n_units}};
+    }
+    case ValueType::kDistribution:
+      return EvaluateDistribution(view, unit, trusts, m, plan.period, stats);
+    default:
+      return EvaluateScalar(view, unit, trusts, m, plan.period, stats);
+  }
+}
+
+// The one place a Row is made (see the file comment). Rows built on no
+// reporting trust are never added.
+void AddRow(const Registry& registry, const Plan& plan, const Scope& unit,
+            const Measure& m, const StatResult& r, v1::QueryResponse& out) {
+  if (r.n_units == 0) return;
+  v1::Row* row = out.add_rows();
+  row->set_scope(plan.scope.ToString());
+  row->set_unit(unit.level == Scope::Level::kNational ? "national" : unit.code);
+  row->set_unit_name(registry.NameOf(unit));
+  row->set_period(plan.period.ToString());
+  row->set_measure(m.code);
+  row->set_stat(r.stat);
+  row->set_value(r.value);
+  row->set_suppressed(false);  // disclosure control is a later pass
+  row->set_n_units(r.n_units);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
+                                           const v1::QueryRequest& request) {
+  OHFED_ASSIGN_OR_RETURN(Plan plan, MakePlan(view, request));
+  const Registry& registry = view.registry();
+  std::vector<Scope> units = plan.by == plan.scope.level
+                                 ? std::vector<Scope>{plan.scope}
+                                 : registry.Children(plan.scope, plan.by);
+  v1::QueryResponse response;
+  response.set_catalogue_version(view.catalogue().version());
+  response.set_registry_version(registry.version());
+  // A unit's trusts are looked up once, not once per measure.
+  std::vector<std::vector<std::string>> trusts;
+  for (const Scope& unit : units) trusts.push_back(registry.TrustsIn(unit));
+  for (const Measure* m : plan.measures) {
+    for (size_t u = 0; u < units.size(); ++u) {
+      const Scope& unit = units[u];
+      for (const StatResult& r : Evaluate(view, plan, unit, trusts[u], *m)) {
+        AddRow(registry, plan, unit, *m, r, response);
+      }
+    }
+  }
+  return response;
 }
 
 }  // namespace ohfed::aggregator

@@ -11,14 +11,20 @@
 
 namespace ohfed::aggregator {
 
+// Rows come measure by measure (catalogue order), unit by unit (registry
+// order) and statistic by statistic; a row built on no reporting trust is
+// omitted. Statistics and their interpolation: aggregator/query_stats.h;
+// time aggregation and the use of rollups: aggregator/query_values.h;
+// derived indicators: aggregator/query_derived.h.
+//
 // kInvalidArgument naming the bad field for a malformed scope, period, level
 // or statistic; kNotFound for an unknown scope code or a prefix that matches
 // no measure.
 absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
                                            const v1::QueryRequest& request);
 
-// One block per month of the requested period; `now` decides on-time and
-// sync state.
+// One block per month of the requested period; `now` decides the sync state
+// (current, behind, silent: defined in aggregator/query_completeness.cc).
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     const View& view, const v1::CompletenessRequest& request, absl::Time now);
 

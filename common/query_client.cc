@@ -1,17 +1,120 @@
-// TEMPORARY placeholder so the CLI links while the client is written;
-// replaced by the real implementation.
+// `ohfed query`: one unary RPC to the aggregator's Query service, rendered by
+// common/query_format.h. `--measures completeness` asks the Completeness RPC
+// instead of Query.
 #include "common/query_client.h"
 
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/query_format.h"
+#include "common/status.h"
+#include "common/transport.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
 
 namespace ohfed {
+namespace {
+
+constexpr char kCompleteness[] = "completeness";
+
+struct QueryFlags {
+  std::string aggregator;
+  std::string scope = "national";
+  std::string period;
+  std::string by = "self";
+  std::string measures;
+  std::vector<std::string> stats;
+  std::string format = "table";
+  bool insecure = false;
+  int timeout_seconds = 30;
+};
+
+// Names the aggregator in transport failures, where the server's own text
+// ("failed to connect to all addresses") does not say which one.
+absl::Status RpcStatus(const grpc::Status& s, const std::string& aggregator) {
+  absl::Status status = FromGrpc(s);
+  if (status.code() != absl::StatusCode::kUnavailable &&
+      status.code() != absl::StatusCode::kDeadlineExceeded) {
+    return status;
+  }
+  return absl::Status(status.code(), absl::StrCat("aggregator ", aggregator,
+                                                  ": ", status.message()));
+}
+
+// Runs the RPC the flags ask for and returns the rendered answer.
+absl::StatusOr<std::string> Run(const QueryFlags& f) {
+  OHFED_ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(f.format));
+  TransportOptions transport;
+  transport.insecure = f.insecure;
+  OHFED_ASSIGN_OR_RETURN(auto channel, MakeChannel(f.aggregator, transport));
+  auto stub = v1::Query::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::seconds(f.timeout_seconds));
+  if (f.measures == kCompleteness) {
+    v1::CompletenessRequest req;
+    req.set_scope(f.scope);
+    req.set_period(f.period);
+    v1::CompletenessResponse resp;
+    OHFED_RETURN_IF_ERROR(
+        RpcStatus(stub->Completeness(&ctx, req, &resp), f.aggregator));
+    return RenderCompleteness(resp, format);
+  }
+  v1::QueryRequest req;
+  req.set_scope(f.scope);
+  req.set_period(f.period);
+  req.set_by(f.by);
+  req.set_measure_prefix(f.measures);
+  for (const std::string& s : f.stats) req.add_stats(s);
+  v1::QueryResponse resp;
+  OHFED_RETURN_IF_ERROR(RpcStatus(stub->Query(&ctx, req, &resp), f.aggregator));
+  return RenderQuery(resp, format);
+}
+
+}  // namespace
 
 void AddQueryCommand(CLI::App& app) {
-  CLI::App* q = app.add_subcommand("query", "query an aggregator");
-  q->allow_extras();
-  q->callback([] {
-    std::cerr << "ohfed query: not built yet\n";
-    throw CLI::RuntimeError(1);
+  auto flags = std::make_shared<QueryFlags>();
+  CLI::App* q = app.add_subcommand(
+      "query", "ask an aggregator for statistics or completeness");
+  q->add_option("--aggregator", flags->aggregator, "aggregator HOST:PORT")
+      ->required();
+  q->add_option("--scope", flags->scope,
+                "national, region:CODE, ics:CODE or trust:CODE")
+      ->capture_default_str();
+  q->add_option("--period", flags->period,
+                "YYYY-MM, YYYY-Qn, YYYY, FYYYYY or a range P1:P2")
+      ->required();
+  q->add_option("--by", flags->by, "break down by self, region, ics or trust")
+      ->capture_default_str();
+  q->add_option("--measures", flags->measures,
+                "measure prefix, e.g. staffing.wte (empty: all); "
+                "'completeness' for who has reported");
+  q->add_option("--stats", flags->stats,
+                "comma-separated: sum,mean,median,min,max,p25,p75,yes,"
+                "answered,pct,events,p90,value")
+      ->delimiter(',');
+  q->add_option("--format", flags->format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  q->add_flag("--insecure", flags->insecure,
+              "plaintext gRPC (loopback addresses only)");
+  q->add_option("--timeout", flags->timeout_seconds, "RPC deadline in seconds")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  q->callback([flags] {
+    absl::StatusOr<std::string> out = Run(*flags);
+    if (!out.ok()) {
+      std::cerr << "ohfed query: " << out.status().message() << "\n";
+      bool usage = out.status().code() == absl::StatusCode::kInvalidArgument;
+      throw CLI::RuntimeError(usage ? 2 : 1);
+    }
+    std::cout << *out << std::flush;
   });
 }
 

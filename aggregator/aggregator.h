@@ -1,0 +1,73 @@
+// One running aggregator: the store, the Ingest and Query services on a gRPC
+// server, and (with an upstream) the forwarder and its uploader. main.cc
+// parses flags into AggregatorOptions and runs one; tests run several
+// in-process.
+//
+// Thread-safe for the accessors; Shutdown() must not race with destruction.
+#ifndef OHFED_AGGREGATOR_AGGREGATOR_H_
+#define OHFED_AGGREGATOR_AGGREGATOR_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "aggregator/forwarder.h"
+#include "aggregator/ingest_service.h"
+#include "aggregator/query_service.h"
+#include "aggregator/store.h"
+#include "common/uploader.h"
+
+namespace ohfed::aggregator {
+
+struct AggregatorOptions {
+  std::string listen;    // "HOST:PORT"; port 0 picks one (see port())
+  std::string data_dir;  // the RocksDB directory, created if missing
+  std::string upstream;  // "HOST:PORT" of the next aggregator up, or empty
+  bool insecure = false;
+  bool rebuild_rollups = false;  // recompute every rollup before serving
+  StoreOptions store;            // catalogue, registry, clock, commit delay
+  UploaderOptions uploader;
+};
+
+class Aggregator {
+ public:
+  // Opens the store and starts serving. kInvalidArgument for bad addresses
+  // or --insecure on a non-loopback address, kUnavailable when the port
+  // cannot be bound, the store's error otherwise.
+  static absl::StatusOr<std::unique_ptr<Aggregator>> Start(
+      AggregatorOptions options);
+  ~Aggregator();  // Shutdown()
+
+  // Stops accepting RPCs (in-flight ones get until `grace`), stops the
+  // uploader and closes the database. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+  int port() const { return port_; }
+  // "HOST:PORT" with the bound port.
+  std::string address() const;
+  Store& store() { return *store_; }
+  Forwarder* forwarder() { return forwarder_.get(); }  // nullptr: no upstream
+  Uploader* uploader() { return uploader_.get(); }
+
+ private:
+  explicit Aggregator(AggregatorOptions options) : options_(std::move(options)) {}
+  absl::Status StartForwarding();
+  absl::Status StartServer();
+
+  AggregatorOptions options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<Uploader> uploader_;
+  std::unique_ptr<IngestService> ingest_;
+  std::unique_ptr<QueryService> query_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace ohfed::aggregator
+
+#endif  // OHFED_AGGREGATOR_AGGREGATOR_H_

@@ -1,0 +1,126 @@
+#include "aggregator/codec.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/rocksdb_util.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+absl::Status Corrupt(absl::string_view key, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("corrupt ", what, " record '", key, "'"));
+}
+
+}  // namespace
+
+std::string UnitId(absl::string_view trust, absl::string_view period) {
+  return absl::StrCat(trust, "/", period);
+}
+
+bool SplitUnitId(absl::string_view id, std::string* trust, std::string* period) {
+  size_t slash = id.find('/');
+  if (slash == absl::string_view::npos || slash == 0 || slash + 1 == id.size()) {
+    return false;
+  }
+  *trust = std::string(id.substr(0, slash));
+  *period = std::string(id.substr(slash + 1));
+  return true;
+}
+
+std::string RollupId(absl::string_view node, absl::string_view period,
+                     absl::string_view measure) {
+  return absl::StrCat(node, "|", period, "|", measure);
+}
+
+std::string EncodeUnit(const UnitRecord& record) {
+  std::string out;
+  PutBigEndian64(&out, static_cast<uint64_t>(record.first_received_unix_ms));
+  PutBigEndian64(&out, static_cast<uint64_t>(record.last_received_unix_ms));
+  record.summary.AppendToString(&out);
+  return out;
+}
+
+absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
+                                      absl::string_view value) {
+  if (value.size() < 16) return Corrupt(key, "unit");
+  UnitRecord r;
+  r.first_received_unix_ms = static_cast<int64_t>(GetBigEndian64(value));
+  r.last_received_unix_ms = static_cast<int64_t>(GetBigEndian64(value.substr(8)));
+  absl::string_view body = value.substr(16);
+  if (!r.summary.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return Corrupt(key, "unit");
+  }
+  return r;
+}
+
+std::string EncodeRollup(const RollupCell& cell) {
+  std::string out;
+  PutBigEndian64(&out, cell.n_units);
+  v1::Cell c;
+  c.set_value(cell.sum);
+  for (const auto& [value, count] : cell.buckets) {
+    v1::Bucket* b = c.add_buckets();
+    b->set_value(value);
+    b->set_count(count);
+  }
+  c.AppendToString(&out);
+  return out;
+}
+
+absl::StatusOr<RollupCell> DecodeRollup(absl::string_view key,
+                                        absl::string_view value) {
+  if (value.size() < 8) return Corrupt(key, "rollup");
+  RollupCell cell;
+  cell.n_units = static_cast<uint32_t>(GetBigEndian64(value));
+  v1::Cell c;
+  absl::string_view body = value.substr(8);
+  if (!c.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return Corrupt(key, "rollup");
+  }
+  cell.sum = c.value();
+  for (const v1::Bucket& b : c.buckets()) cell.buckets[b.value()] = b.count();
+  return cell;
+}
+
+std::string EncodeForward(const ForwardRecord& record) {
+  std::string out;
+  PutBigEndian64(&out, record.acked_revision);
+  PutBigEndian64(&out, record.rejected_revision);
+  out += record.reason;
+  return out;
+}
+
+absl::StatusOr<ForwardRecord> DecodeForward(absl::string_view key,
+                                            absl::string_view value) {
+  if (value.size() < 16) return Corrupt(key, "forward");
+  ForwardRecord r;
+  r.acked_revision = GetBigEndian64(value);
+  r.rejected_revision = GetBigEndian64(value.substr(8));
+  r.reason = std::string(value.substr(16));
+  return r;
+}
+
+std::string RegistryFingerprint(const Registry& registry) {
+  std::string out = absl::StrCat("effective ",
+                                 registry.effective_from().ToString(), "\n");
+  for (const Region& region : registry.regions()) {
+    for (const std::string& ics : region.icss) {
+      for (const std::string& trust : registry.FindIcs(ics)->trusts) {
+        absl::StrAppend(&out, trust, " ", ics, " ", region.code, "\n");
+      }
+    }
+  }
+  return out;
+}
+
+HeldUnit ToHeldUnit(const UnitRecord& record) {
+  HeldUnit u;
+  u.trust = record.summary.trust();
+  u.period = record.summary.period();
+  u.revision = record.summary.revision();
+  u.first_received_unix_ms = record.first_received_unix_ms;
+  u.last_received_unix_ms = record.last_received_unix_ms;
+  for (const v1::Cell& c : record.summary.cells()) u.cells[c.measure()] = c;
+  return u;
+}
+
+}  // namespace ohfed::aggregator

@@ -1,0 +1,75 @@
+// The aggregator's RocksDB layout, documented once, next to its encoders.
+//
+// Keys (ASCII; trust codes, periods, nodes and measures never contain '/' or
+// '|' because ingest validates them against the registry and catalogue):
+//   "u/" trust "/" period            -> unit record: the held UnitSummary
+//   "r/" node "|" period "|" measure  -> rollup record: one RollupCell
+//   "f/" trust "/" period            -> forward record: what upstream acked
+//   "m/registry"                     -> RegistryFingerprint the rollups use
+//
+// Values start with fixed-width big-endian integers followed by a serialized
+// protobuf, so no private schema is needed:
+//   unit     = first_received_ms(8) last_received_ms(8) UnitSummary
+//   rollup   = n_units(8) Cell{value = sum, buckets = merged buckets}
+//   forward  = acked_revision(8) rejected_revision(8) reason bytes
+// Millisecond times are stored as two's complement uint64.
+#ifndef OHFED_AGGREGATOR_CODEC_H_
+#define OHFED_AGGREGATOR_CODEC_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "aggregator/view.h"
+#include "common/registry.h"
+#include "ohfed/v1/ohfed.pb.h"
+
+namespace ohfed::aggregator {
+
+inline constexpr absl::string_view kUnitPrefix = "u/";
+inline constexpr absl::string_view kRollupPrefix = "r/";
+inline constexpr absl::string_view kForwardPrefix = "f/";
+inline constexpr absl::string_view kRegistryKey = "m/registry";
+
+// "trust/period": identifies a unit in memory and, with a prefix, on disk.
+std::string UnitId(absl::string_view trust, absl::string_view period);
+// Splits a UnitId back; false if malformed.
+bool SplitUnitId(absl::string_view id, std::string* trust, std::string* period);
+// "node|period|measure": identifies a rollup cell in memory and on disk.
+std::string RollupId(absl::string_view node, absl::string_view period,
+                     absl::string_view measure);
+
+struct UnitRecord {
+  int64_t first_received_unix_ms = 0;
+  int64_t last_received_unix_ms = 0;
+  v1::UnitSummary summary;
+};
+std::string EncodeUnit(const UnitRecord& record);
+// kDataLoss naming `key` when the value is truncated or unparsable.
+absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
+                                      absl::string_view value);
+
+std::string EncodeRollup(const RollupCell& cell);
+absl::StatusOr<RollupCell> DecodeRollup(absl::string_view key,
+                                        absl::string_view value);
+
+struct ForwardRecord {
+  uint64_t acked_revision = 0;     // highest revision upstream acknowledged
+  uint64_t rejected_revision = 0;  // revision upstream refused, 0 if none
+  std::string reason;              // upstream's reason for the refusal
+};
+std::string EncodeForward(const ForwardRecord& record);
+absl::StatusOr<ForwardRecord> DecodeForward(absl::string_view key,
+                                            absl::string_view value);
+
+// The trust -> ICS -> region placement of a registry, one "trust ics region"
+// line per trust in file order: the rollups stored were built with it.
+std::string RegistryFingerprint(const Registry& registry);
+
+// The in-memory form of a held summary.
+HeldUnit ToHeldUnit(const UnitRecord& record);
+
+}  // namespace ohfed::aggregator
+
+#endif  // OHFED_AGGREGATOR_CODEC_H_

@@ -1,0 +1,39 @@
+// The Ingest gRPC service (ohfed.v1.Ingest): agents and regional aggregators
+// stream batches of unit summaries; each batch is answered with one Ack per
+// summary once the accepted ones are durable (Store::Commit, group commit
+// across every stream). Invalid summaries are REJECTED with the reason from
+// ValidateSummary and never stored.
+//
+// Thread-safe (gRPC's sync server calls Submit on its own threads). The
+// store must outlive the service.
+#ifndef OHFED_AGGREGATOR_INGEST_SERVICE_H_
+#define OHFED_AGGREGATOR_INGEST_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "aggregator/store.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+
+namespace ohfed::aggregator {
+
+// Acks for one batch: validation, then one commit for the valid summaries.
+// kInvalidArgument for an oversized batch; the store's error if the commit
+// fails (then no summary of the batch is acknowledged).
+absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
+                                               const v1::SubmitRequest& request);
+
+class IngestService final : public v1::Ingest::Service {
+ public:
+  explicit IngestService(Store* store) : store_(store) {}
+
+  grpc::Status Submit(grpc::ServerContext* context,
+                      grpc::ServerReaderWriter<v1::SubmitResponse,
+                                               v1::SubmitRequest>* stream) override;
+
+ private:
+  Store* const store_;
+};
+
+}  // namespace ohfed::aggregator
+
+#endif  // OHFED_AGGREGATOR_INGEST_SERVICE_H_

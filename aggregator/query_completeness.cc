@@ -1,0 +1,101 @@
+// Completeness and timeliness (SPEC §6): RunCompleteness, declared in
+// aggregator/query_engine.h.
+//
+// Per month of the period and per trust of the scope (registry order):
+//   reported  the aggregator holds a summary of the trust for that month
+//   on_time   its first revision arrived before OnTimeDeadline(month), the
+//             end of the 15th of the following month (common/period.h)
+// and, independent of the month, the trust's sync state relative to `now`:
+//   current   it holds a summary for the "due month" or any later month up to
+//             now's month, where the due month is the latest month whose
+//             on-time deadline has passed (on 10 March: January; on 20
+//             March: February), so a trust is not called behind before its
+//             data is due
+//   behind    not current, but something arrived within the last 62 days
+//   silent    nothing within 62 days, or never
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "aggregator/query_engine.h"
+#include "common/status.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+constexpr absl::Duration kBehindWindow = absl::Hours(24 * 62);
+
+std::string SyncState(const View& view, const std::string& trust,
+                      absl::Time now) {
+  Month this_month = Month::Containing(now);
+  Month due = this_month - 1;
+  while (OnTimeDeadline(due) > now) due = due - 1;
+  for (Month m = due; m <= this_month; m = m + 1) {
+    if (view.Unit(trust, m.ToString()) != nullptr) return "current";
+  }
+  int64_t last = view.LastReceived(trust);
+  if (last > 0 && now - absl::FromUnixMillis(last) <= kBehindWindow) {
+    return "behind";
+  }
+  return "silent";
+}
+
+v1::TrustCompleteness TrustRow(const View& view, const Trust& trust,
+                               Month month, const std::string& sync_state) {
+  v1::TrustCompleteness t;
+  t.set_trust(trust.code);
+  t.set_trust_name(trust.name);
+  t.set_ics(trust.ics);
+  t.set_region(trust.region);
+  t.set_last_received_unix_ms(view.LastReceived(trust.code));
+  t.set_sync_state(sync_state);
+  if (const HeldUnit* unit = view.Unit(trust.code, month.ToString())) {
+    t.set_reported(true);
+    t.set_on_time(unit->first_received_unix_ms <
+                  absl::ToUnixMillis(OnTimeDeadline(month)));
+    t.set_revision(unit->revision);
+  }
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
+    const View& view, const v1::CompletenessRequest& request, absl::Time now) {
+  auto scope =
+      Scope::Parse(request.scope().empty() ? "national" : request.scope());
+  if (!scope.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scope: ", scope.status().message()));
+  }
+  const Registry& registry = view.registry();
+  OHFED_RETURN_IF_ERROR(registry.Check(*scope));
+  auto period = Period::Parse(request.period());
+  if (!period.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("period: ", period.status().message()));
+  }
+  std::vector<std::string> trusts = registry.TrustsIn(*scope);
+  absl::flat_hash_map<std::string, std::string> states;
+  for (const std::string& t : trusts) states[t] = SyncState(view, t, now);
+
+  v1::CompletenessResponse response;
+  response.set_scope(scope->ToString());
+  response.set_scope_name(registry.NameOf(*scope));
+  for (Month month : period->Months()) {
+    v1::PeriodCompleteness* p = response.add_periods();
+    p->set_period(month.ToString());
+    p->set_expected(static_cast<uint32_t>(trusts.size()));
+    for (const std::string& code : trusts) {
+      *p->add_trusts() =
+          TrustRow(view, *registry.FindTrust(code), month, states[code]);
+      const v1::TrustCompleteness& t = p->trusts(p->trusts_size() - 1);
+      p->set_reported(p->reported() + (t.reported() ? 1 : 0));
+      p->set_on_time(p->on_time() + (t.on_time() ? 1 : 0));
+    }
+  }
+  return response;
+}
+
+}  // namespace ohfed::aggregator

@@ -1,0 +1,35 @@
+// The Query gRPC service (ohfed.v1.Query): a thin adapter that runs the
+// query engine (aggregator/query_engine.h) on the store's View under its
+// reader lock and maps absl::Status to grpc::Status.
+//
+// Thread-safe. The store and clock must outlive the service.
+#ifndef OHFED_AGGREGATOR_QUERY_SERVICE_H_
+#define OHFED_AGGREGATOR_QUERY_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "aggregator/store.h"
+#include "common/clock.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+
+namespace ohfed::aggregator {
+
+class QueryService final : public v1::Query::Service {
+ public:
+  QueryService(const Store* store, Clock* clock) : store_(store), clock_(clock) {}
+
+  grpc::Status Query(grpc::ServerContext* context,
+                     const v1::QueryRequest* request,
+                     v1::QueryResponse* response) override;
+  grpc::Status Completeness(grpc::ServerContext* context,
+                            const v1::CompletenessRequest* request,
+                            v1::CompletenessResponse* response) override;
+
+ private:
+  const Store* const store_;
+  Clock* const clock_;
+};
+
+}  // namespace ohfed::aggregator
+
+#endif  // OHFED_AGGREGATOR_QUERY_SERVICE_H_

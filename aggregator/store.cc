@@ -1,0 +1,324 @@
+#include "aggregator/store.h"
+
+#include <rocksdb/write_batch.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "aggregator/codec.h"
+#include "common/rocksdb_util.h"
+#include "common/status.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+// A leader takes at most this many summaries, so one commit stays bounded.
+constexpr size_t kMaxGroupSummaries = 4096;
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+StoreOptions WithDefaults(StoreOptions o) {
+  if (o.catalogue == nullptr) o.catalogue = Catalogue::Default();
+  if (o.registry == nullptr) {
+    o.registry = std::make_shared<RegistryHistory>(Registry::England());
+  }
+  if (o.clock == nullptr) o.clock = Clock::Real();
+  return o;
+}
+
+// Calls f(key without prefix, value) for every key under `prefix`.
+template <class F>
+absl::Status ScanPrefix(rocksdb::DB* db, absl::string_view prefix, F f) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    OHFED_RETURN_IF_ERROR(
+        f(key, absl::string_view(it->value().data(), it->value().size())));
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+}  // namespace
+
+struct Store::Writer {
+  const std::vector<v1::UnitSummary>* summaries;
+  std::vector<v1::Outcome> outcomes;
+  absl::Status status;
+  bool done = false;
+  absl::CondVar cv;
+};
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
+                                                   StoreOptions options) {
+  OHFED_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
+                         OpenDb(dir, DbFootprint::kServer));
+  std::unique_ptr<Store> store(
+      new Store(std::move(db), WithDefaults(std::move(options))));
+  OHFED_RETURN_IF_ERROR(store->Load());
+  OHFED_RETURN_IF_ERROR(store->CheckRegistry());
+  return store;
+}
+
+Store::Store(std::unique_ptr<rocksdb::DB> db, StoreOptions options)
+    : db_(std::move(db)),
+      options_(std::move(options)),
+      index_(options_.catalogue, options_.registry) {}
+
+Store::~Store() {
+  if (db_ != nullptr) db_->Close().PermitUncheckedError();
+}
+
+absl::Status Store::Load() {
+  absl::WriterMutexLock l(&index_mu_);
+  OHFED_RETURN_IF_ERROR(ScanPrefix(
+      db_.get(), kUnitPrefix, [&](absl::string_view key, absl::string_view v) {
+        OHFED_ASSIGN_OR_RETURN(UnitRecord r, DecodeUnit(key, v));
+        index_.PutUnit(ToHeldUnit(r));
+        return absl::OkStatus();
+      }));
+  OHFED_RETURN_IF_ERROR(ScanPrefix(
+      db_.get(), kRollupPrefix, [&](absl::string_view key, absl::string_view v) {
+        OHFED_ASSIGN_OR_RETURN(RollupCell cell, DecodeRollup(key, v));
+        index_.SetRollup(std::string(key.substr(kRollupPrefix.size())), cell);
+        return absl::OkStatus();
+      }));
+  size_t units_held = index_.units().size();
+  absl::MutexLock s(&stats_mu_);
+  stats_.units_held = units_held;
+  return absl::OkStatus();
+}
+
+absl::Status Store::CheckRegistry() {
+  const std::string current = RegistryFingerprint(options_.registry->Latest());
+  absl::StatusOr<std::string> stored = GetValue(db_.get(), kRegistryKey);
+  if (stored.ok() && *stored == current) return absl::OkStatus();
+  if (!stored.ok() && !absl::IsNotFound(stored.status())) return stored.status();
+  // Stored rollups follow the old placement of trusts; subtracting a unit
+  // from its new nodes would corrupt them, so start from the units again.
+  if (!HeldRevisions().empty()) {
+    OHFED_RETURN_IF_ERROR(Rebuild());
+    registry_changed_ = true;
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(ToSlice(kRegistryKey), current);
+  return WriteSynced(db_.get(), &batch);
+}
+
+void Store::SetCommitListener(
+    std::function<void(const std::vector<std::string>&)> f) {
+  absl::MutexLock l(&listener_mu_);
+  listener_ = std::move(f);
+}
+
+absl::StatusOr<std::vector<v1::Outcome>> Store::Commit(
+    const std::vector<v1::UnitSummary>& summaries) {
+  if (summaries.empty()) return std::vector<v1::Outcome>();
+  Writer w;
+  w.summaries = &summaries;
+  queue_mu_.Lock();
+  queue_.push_back(&w);
+  while (!w.done && queue_.front() != &w) w.cv.Wait(&queue_mu_);
+  if (w.done) {
+    queue_mu_.Unlock();
+    if (!w.status.ok()) return w.status;
+    return std::move(w.outcomes);
+  }
+  // Leader: let followers gather, then commit everyone queued so far.
+  if (options_.group_commit_delay > absl::ZeroDuration()) {
+    queue_mu_.Unlock();
+    absl::SleepFor(options_.group_commit_delay);
+    queue_mu_.Lock();
+  }
+  std::vector<Writer*> group = TakeGroup();
+  queue_mu_.Unlock();
+
+  std::vector<std::string> changed;
+  absl::Status s = CommitGroup(group, &changed);
+
+  queue_mu_.Lock();
+  for (Writer* g : group) {
+    queue_.pop_front();  // the group is the head of the queue, in order
+    g->status = s;
+    g->done = true;
+    if (g != &w) g->cv.Signal();
+  }
+  if (!queue_.empty()) queue_.front()->cv.Signal();  // the next leader
+  queue_mu_.Unlock();
+
+  if (s.ok() && !changed.empty()) {
+    std::function<void(const std::vector<std::string>&)> listener;
+    {
+      absl::MutexLock l(&listener_mu_);
+      listener = listener_;
+    }
+    if (listener) listener(changed);
+  }
+  if (!s.ok()) return s;
+  return std::move(w.outcomes);
+}
+
+std::vector<Store::Writer*> Store::TakeGroup() {
+  std::vector<Writer*> group;
+  size_t n = 0;
+  for (Writer* w : queue_) {
+    if (!group.empty() && n + w->summaries->size() > kMaxGroupSummaries) break;
+    group.push_back(w);
+    n += w->summaries->size();
+  }
+  return group;
+}
+
+// What one group commit changes, prepared under the reader lock.
+struct Store::GroupResult {
+  absl::flat_hash_map<std::string, UnitRecord> finals;  // by UnitId
+  std::vector<std::string> order;                       // first-seen order
+  uint64_t accepted = 0, stale = 0;
+  std::vector<HeldUnit> units;  // the new held units, to publish
+  RollupMap touched;            // rollup cells after the delta
+};
+
+void Store::DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
+                           GroupResult* r) const {
+  for (Writer* w : group) {
+    w->outcomes.clear();
+    for (const v1::UnitSummary& s : *w->summaries) {
+      std::string id = UnitId(s.trust(), s.period());
+      const HeldUnit* held = index_.Unit(s.trust(), s.period());
+      auto it = r->finals.find(id);
+      uint64_t current = it != r->finals.end() ? it->second.summary.revision()
+                         : held != nullptr     ? held->revision
+                                               : 0;
+      if (s.revision() <= current) {
+        w->outcomes.push_back(v1::OUTCOME_STALE);
+        ++r->stale;
+        continue;
+      }
+      if (it == r->finals.end()) r->order.push_back(id);
+      UnitRecord& record = r->finals[id];
+      record.first_received_unix_ms =
+          held != nullptr ? held->first_received_unix_ms : now;
+      record.last_received_unix_ms = now;
+      record.summary = s;
+      w->outcomes.push_back(v1::OUTCOME_ACCEPTED);
+      ++r->accepted;
+    }
+  }
+}
+
+void Store::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) const {
+  auto cell_at = [&](const std::string& key) -> RollupCell& {
+    auto [it, inserted] = r->touched.try_emplace(key);
+    if (inserted) {
+      auto held = index_.rollups().find(key);
+      if (held != index_.rollups().end()) it->second = held->second;
+    }
+    return it->second;
+  };
+  for (const std::string& id : r->order) {
+    const UnitRecord& record = r->finals[id];
+    HeldUnit unit = ToHeldUnit(record);
+    // The delta: subtract what is held, add what replaces it.
+    std::vector<std::string> nodes = index_.NodesOf(unit.trust, unit.period);
+    if (const HeldUnit* held = index_.Unit(unit.trust, unit.period)) {
+      ApplyToRollups(*held, -1, nodes, cell_at);
+    }
+    ApplyToRollups(unit, +1, nodes, cell_at);
+    batch->Put(ToSlice(absl::StrCat(kUnitPrefix, id)), EncodeUnit(record));
+    r->units.push_back(std::move(unit));
+  }
+  for (const auto& [key, cell] : r->touched) {
+    std::string db_key = absl::StrCat(kRollupPrefix, key);
+    if (cell.n_units == 0) {
+      batch->Delete(db_key);
+    } else {
+      batch->Put(db_key, EncodeRollup(cell));
+    }
+  }
+}
+
+absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
+                                std::vector<std::string>* changed) {
+  absl::MutexLock wl(&write_mu_);
+  GroupResult result;
+  rocksdb::WriteBatch batch;
+  {
+    // Only the holder of write_mu_ changes the index, so what is read here
+    // stays valid until the publish below.
+    absl::ReaderMutexLock rl(&index_mu_);
+    DecideOutcomes(group, absl::ToUnixMillis(options_.clock->Now()), &result);
+    PrepareWrites(&result, &batch);
+  }
+  // Nothing new (all stale): what is held is already durable.
+  if (batch.Count() > 0) OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
+  size_t units_held = 0;
+  {
+    absl::WriterMutexLock l(&index_mu_);
+    for (HeldUnit& u : result.units) index_.PutUnit(std::move(u));
+    for (const auto& [key, cell] : result.touched) index_.SetRollup(key, cell);
+    units_held = index_.units().size();
+  }
+  absl::MutexLock sl(&stats_mu_);
+  stats_.summaries_accepted += result.accepted;
+  stats_.summaries_stale += result.stale;
+  stats_.units_held = units_held;
+  if (batch.Count() > 0) {
+    ++stats_.commits;
+    stats_.bytes_written += batch.GetDataSize();
+  }
+  *changed = std::move(result.order);
+  return absl::OkStatus();
+}
+
+absl::Status Store::Rebuild() {
+  absl::MutexLock wl(&write_mu_);
+  RollupMap fresh;
+  {
+    absl::ReaderMutexLock rl(&index_mu_);
+    fresh = index_.ComputeRollups();
+  }
+  rocksdb::WriteBatch batch;
+  // '0' follows '/' in ASCII: the range covers every "r/" key.
+  batch.DeleteRange(ToSlice(kRollupPrefix), "r0");
+  for (const auto& [key, cell] : fresh) {
+    batch.Put(absl::StrCat(kRollupPrefix, key), EncodeRollup(cell));
+  }
+  OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
+  absl::WriterMutexLock l(&index_mu_);
+  index_.ReplaceRollups(std::move(fresh));
+  return absl::OkStatus();
+}
+
+void Store::CountReceived(uint64_t bytes, uint64_t rejected) {
+  absl::MutexLock l(&stats_mu_);
+  ++stats_.batches_received;
+  stats_.bytes_received += bytes;
+  stats_.summaries_rejected += rejected;
+}
+
+StoreStats Store::stats() const {
+  absl::MutexLock l(&stats_mu_);
+  return stats_;
+}
+
+RollupMap Store::Rollups() const {
+  absl::ReaderMutexLock l(&index_mu_);
+  return index_.rollups();
+}
+
+RollupMap Store::RecomputedRollups() const {
+  absl::ReaderMutexLock l(&index_mu_);
+  return index_.ComputeRollups();
+}
+
+std::vector<std::pair<std::string, uint64_t>> Store::HeldRevisions() const {
+  absl::ReaderMutexLock l(&index_mu_);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(index_.units().size());
+  for (const auto& [id, unit] : index_.units()) out.emplace_back(id, unit.revision);
+  return out;
+}
+
+}  // namespace ohfed::aggregator

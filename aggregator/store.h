@@ -1,0 +1,154 @@
+// The aggregator's durable store: per (trust, period) the highest revision of
+// the unit summary received, plus rollups per node, in RocksDB (layout in
+// aggregator/codec.h) and mirrored in an in-memory Index loaded at Open.
+//
+// Writes use group commit: concurrent Commit() callers queue up; the caller
+// at the head becomes the leader, takes every queued summary, decides
+// accepted/stale against what is held, writes units and rollup deltas in one
+// WriteBatch with the WAL synced, then publishes the result to the index and
+// wakes the others. A caller therefore returns only once its summaries are
+// durable, and readers never see anything that is not.
+//
+// Thread-safe. Readers use Read(); the DB handle stays owned by the Store.
+#ifndef OHFED_AGGREGATOR_STORE_H_
+#define OHFED_AGGREGATOR_STORE_H_
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "aggregator/index.h"
+#include "common/catalogue.h"
+#include "common/clock.h"
+#include "common/registry.h"
+#include "ohfed/v1/ohfed.pb.h"
+
+namespace ohfed::aggregator {
+
+struct StoreOptions {
+  std::shared_ptr<const Catalogue> catalogue;         // default: Default()
+  std::shared_ptr<const RegistryHistory> registry;    // default: England
+  Clock* clock = nullptr;                             // default: Real()
+  // How long a leader waits for more writers before syncing. 0 relies on
+  // the sync itself to let followers pile up (as LevelDB does); a few ms
+  // trades latency for fewer syncs (PostgreSQL's commit_delay).
+  absl::Duration group_commit_delay = absl::ZeroDuration();
+};
+
+// Counters for metrics; a snapshot.
+struct StoreStats {
+  uint64_t summaries_accepted = 0;
+  uint64_t summaries_stale = 0;
+  uint64_t summaries_rejected = 0;  // counted by the ingest service
+  uint64_t batches_received = 0;    // likewise
+  uint64_t bytes_received = 0;      // likewise, serialized batch size
+  uint64_t commits = 0;             // synced write batches
+  uint64_t bytes_written = 0;       // payload of those batches
+  uint64_t units_held = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates the database in `dir` and loads the index. If the
+  // registry's placement of trusts differs from the one the stored rollups
+  // were built with, rebuilds them (see registry_changed_at_open()). Errors
+  // from OpenDb, or kDataLoss for an unreadable record.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                                     StoreOptions options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Makes `summaries` (already validated) durable, with group commit.
+  // Returns one outcome per summary, in order: ACCEPTED if it is now held
+  // (or was superseded within the same commit), STALE if an equal or newer
+  // revision was held. On a write error nothing is published and the error
+  // (kUnavailable for I/O) is returned.
+  absl::StatusOr<std::vector<v1::Outcome>> Commit(
+      const std::vector<v1::UnitSummary>& summaries);
+
+  // Recomputes every rollup from the held units and replaces the stored
+  // ones, atomically and durably.
+  absl::Status Rebuild();
+
+  // Calls f(const View&) under the reader lock and returns its result. The
+  // View is valid only inside f; f must not call back into the Store.
+  template <class F>
+  auto Read(F&& f) const {
+    absl::ReaderMutexLock l(&index_mu_);
+    return f(static_cast<const View&>(index_));
+  }
+
+  // Called after each successful commit with the UnitIds it changed, outside
+  // the store's locks, possibly from several committing threads at once.
+  void SetCommitListener(std::function<void(const std::vector<std::string>&)> f);
+
+  // Ingest's share of the counters: one batch of `bytes`, `rejected` of
+  // whose summaries failed validation.
+  void CountReceived(uint64_t bytes, uint64_t rejected);
+  StoreStats stats() const;
+
+  // Snapshots for consistency checks: the maintained rollups and the ones a
+  // rebuild would produce now.
+  RollupMap Rollups() const;
+  RollupMap RecomputedRollups() const;
+  // (UnitId, revision) of every held unit.
+  std::vector<std::pair<std::string, uint64_t>> HeldRevisions() const;
+
+  // The database, for records other components keep beside the units (the
+  // forwarder's). Owned by the Store.
+  rocksdb::DB* db() const { return db_.get(); }
+  const Catalogue& catalogue() const { return *options_.catalogue; }
+  const RegistryHistory& registry() const { return *options_.registry; }
+  // Whether Open rebuilt the rollups for a changed registry.
+  bool registry_changed_at_open() const { return registry_changed_; }
+
+ private:
+  struct Writer;
+  struct GroupResult;
+
+  Store(std::unique_ptr<rocksdb::DB> db, StoreOptions options);
+  absl::Status Load();
+  absl::Status CheckRegistry();
+  std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // The leader's work: decide, write synced, publish. Holds write_mu_.
+  absl::Status CommitGroup(const std::vector<Writer*>& group,
+                           std::vector<std::string>* changed);
+  // Under the reader lock: ACCEPTED/STALE per summary, the highest revision
+  // per unit winning; then the unit records and rollup delta to write.
+  void DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
+                      GroupResult* result) const;
+  void PrepareWrites(GroupResult* result, rocksdb::WriteBatch* batch) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  const StoreOptions options_;
+  bool registry_changed_ = false;  // set once, in Open
+
+  absl::Mutex queue_mu_;
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
+
+  // Held by the single writer of the moment (commit leader or Rebuild).
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(index_mu_);
+  mutable absl::Mutex index_mu_;
+  Index index_;  // written under write_mu_ + index_mu_ (exclusive)
+
+  // Its own lock, so a returning leader never waits for the next commit.
+  absl::Mutex listener_mu_;
+  std::function<void(const std::vector<std::string>&)> listener_
+      ABSL_GUARDED_BY(listener_mu_);
+
+  mutable absl::Mutex stats_mu_;
+  StoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
+};
+
+}  // namespace ohfed::aggregator
+
+#endif  // OHFED_AGGREGATOR_STORE_H_

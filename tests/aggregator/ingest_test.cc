@@ -1,0 +1,202 @@
+// The Ingest and Query services of an in-process aggregator over real gRPC
+// on loopback, with a real RocksDB: per-revision reasons in the acks,
+// keep-highest, group commit across concurrent streams.
+#include <grpcpp/grpcpp.h>
+
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "aggregator/aggregator.h"
+#include "common/transport.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::TempDir;
+using ::testing::HasSubstr;
+
+const char kImm[] = "activity.count.immunisation";
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AggregatorOptions options;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = dir_.File("db");
+    options.insecure = true;
+    options.store.group_commit_delay = absl::Milliseconds(5);
+    auto a = Aggregator::Start(options);
+    OHFED_ASSERT_OK(a);
+    aggregator_ = std::move(*a);
+    auto channel = MakeChannel(aggregator_->address(), {.insecure = true});
+    OHFED_ASSERT_OK(channel);
+    ingest_ = v1::Ingest::NewStub(*channel);
+    query_ = v1::Query::NewStub(*channel);
+  }
+
+  // Sends batches on one stream, returning each batch's response, then the
+  // stream's final status.
+  grpc::Status Send(const std::vector<v1::SubmitRequest>& batches,
+                    std::vector<v1::SubmitResponse>* responses) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    auto stream = ingest_->Submit(&ctx);
+    for (const v1::SubmitRequest& b : batches) {
+      if (!stream->Write(b)) break;
+      v1::SubmitResponse r;
+      if (!stream->Read(&r)) break;
+      responses->push_back(r);
+    }
+    stream->WritesDone();
+    return stream->Finish();
+  }
+
+  static v1::SubmitRequest Batch(std::vector<v1::UnitSummary> summaries) {
+    v1::SubmitRequest req;
+    for (auto& s : summaries) *req.add_summaries() = std::move(s);
+    return req;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<v1::Ingest::Stub> ingest_;
+  std::unique_ptr<v1::Query::Stub> query_;
+};
+
+const v1::Ack* FindAck(const v1::SubmitResponse& r, const std::string& trust,
+                       const std::string& period, uint64_t revision) {
+  for (const v1::Ack& a : r.acks()) {
+    if (a.trust() == trust && a.period() == period && a.revision() == revision) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+TEST_F(IngestTest, EachRevisionGetsItsOutcomeAndReason) {
+  std::vector<v1::SubmitResponse> responses;
+  ASSERT_TRUE(Send({Batch({Summary("RJ1", "2026-03", 2, {{kImm, 10}}),
+                           Summary("RAX", "2026-03", 1, {{"x.y", 1}}),
+                           Summary("ZZZ", "2026-03", 1, {{kImm, 1}}),
+                           Summary("R1H", "2026-03", 0, {{kImm, 1}}),
+                           Summary("R1H", "2026", 1,
+                                   {{"profile.seqohs_accredited", 7}})}),
+                    Batch({Summary("RJ1", "2026-03", 1, {{kImm, 99}})})},
+                   &responses)
+                  .ok());
+  ASSERT_EQ(responses.size(), 2u);
+  const v1::SubmitResponse& r = responses[0];
+  ASSERT_EQ(r.acks_size(), 5);
+  EXPECT_EQ(FindAck(r, "RJ1", "2026-03", 2)->outcome(), v1::OUTCOME_ACCEPTED);
+  const v1::Ack* unknown_measure = FindAck(r, "RAX", "2026-03", 1);
+  EXPECT_EQ(unknown_measure->outcome(), v1::OUTCOME_REJECTED);
+  EXPECT_EQ(unknown_measure->reason(), "unknown measure 'x.y'");
+  EXPECT_EQ(FindAck(r, "ZZZ", "2026-03", 1)->reason(), "unknown trust 'ZZZ'");
+  EXPECT_THAT(FindAck(r, "R1H", "2026-03", 0)->reason(), HasSubstr("revision"));
+  EXPECT_EQ(FindAck(r, "R1H", "2026", 1)->reason(),
+            "value 7 out of range [0, 1] for measure 'profile.seqohs_accredited'");
+  // An older revision afterwards is stale, not rejected, and changes nothing.
+  ASSERT_EQ(responses[1].acks_size(), 1);
+  EXPECT_EQ(responses[1].acks(0).outcome(), v1::OUTCOME_STALE);
+  StoreStats stats = aggregator_->store().stats();
+  EXPECT_EQ(stats.summaries_accepted, 1u);
+  EXPECT_EQ(stats.summaries_rejected, 4u);
+  EXPECT_EQ(stats.summaries_stale, 1u);
+  EXPECT_EQ(stats.units_held, 1u);
+  EXPECT_EQ(stats.batches_received, 2u);
+  EXPECT_GT(stats.bytes_received, 0u);
+  EXPECT_EQ(stats.commits, 1u);
+  EXPECT_GT(stats.bytes_written, 0u);
+}
+
+TEST_F(IngestTest, OversizedBatchEndsTheStream) {
+  std::vector<v1::UnitSummary> many;
+  for (int i = 0; i < 257; ++i) many.push_back(Summary("RJ1", "2026-03", i + 1, {}));
+  std::vector<v1::SubmitResponse> responses;
+  grpc::Status s = Send({Batch(many)}, &responses);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("limit of 256"));
+  EXPECT_EQ(aggregator_->store().stats().units_held, 0u);
+}
+
+TEST_F(IngestTest, ConcurrentStreamsShareCommitsAndEverythingIsStoredOnce) {
+  const std::vector<std::string> trusts = {"RJ1", "R1H", "RAL", "RAX",
+                                           "RRK", "RTH", "RX1", "RBS"};
+  std::vector<std::thread> senders;
+  for (const std::string& t : trusts) {
+    senders.emplace_back([&, t] {
+      std::vector<v1::SubmitRequest> batches;
+      for (int m = 1; m <= 12; ++m) {
+        batches.push_back(Batch(
+            {Summary(t, absl::StrFormat("2025-%02d", m), 3, {{kImm, 2}})}));
+      }
+      // Every batch is sent twice: the resend must be stale, not re-added.
+      std::vector<v1::SubmitRequest> twice = batches;
+      twice.insert(twice.end(), batches.begin(), batches.end());
+      std::vector<v1::SubmitResponse> responses;
+      EXPECT_TRUE(Send(twice, &responses).ok());
+      ASSERT_EQ(responses.size(), 24u);
+      for (size_t i = 0; i < 24; ++i) {
+        ASSERT_EQ(responses[i].acks_size(), 1);
+        EXPECT_EQ(responses[i].acks(0).outcome(),
+                  i < 12 ? v1::OUTCOME_ACCEPTED : v1::OUTCOME_STALE);
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  StoreStats stats = aggregator_->store().stats();
+  EXPECT_EQ(stats.summaries_accepted, 96u);
+  EXPECT_EQ(stats.summaries_stale, 96u);
+  EXPECT_EQ(stats.units_held, 96u);
+  EXPECT_LT(stats.commits, 96u) << "no group commit across streams";
+  aggregator_->store().Read([](const View& v) {
+    for (int m = 1; m <= 12; ++m) {
+      const RollupCell* c =
+          v.Rollup("national", absl::StrFormat("2025-%02d", m), kImm);
+      EXPECT_NE(c, nullptr);
+      if (c != nullptr) {
+        EXPECT_EQ(c->sum, 16);
+        EXPECT_EQ(c->n_units, 8u);
+      }
+    }
+    return 0;
+  });
+}
+
+TEST_F(IngestTest, QueryServiceAnswersFromTheStore) {
+  std::vector<v1::SubmitResponse> responses;
+  ASSERT_TRUE(Send({Batch({Summary("RJ1", "2026-03", 1, {{kImm, 10}}),
+                           Summary("R1H", "2026-03", 1, {{kImm, 5}})})},
+                   &responses)
+                  .ok());
+  grpc::ClientContext ctx;
+  v1::QueryRequest req;
+  req.set_scope("national");
+  req.set_period("2026-03");
+  req.set_measure_prefix(kImm);
+  req.add_stats("sum");
+  v1::QueryResponse resp;
+  grpc::Status s = query_->Query(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  bool found = false;
+  for (const v1::Row& row : resp.rows()) {
+    if (row.unit() == "national" && row.measure() == kImm && row.stat() == "sum") {
+      found = true;
+      EXPECT_EQ(row.value(), 15);
+      EXPECT_EQ(row.n_units(), 2u);
+    }
+  }
+  EXPECT_TRUE(found);
+  // Engine errors map to their gRPC codes.
+  grpc::ClientContext bad_ctx;
+  req.set_scope("galaxy:far");
+  EXPECT_EQ(query_->Query(&bad_ctx, req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator

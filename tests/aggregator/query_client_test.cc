@@ -1,0 +1,174 @@
+// `ohfed query` end to end over real loopback gRPC: a Query service backed
+// by the query engine and an in-memory View, and the CLI command parsed and
+// run in-process with its output captured.
+#include "common/query_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aggregator/query_engine.h"
+#include "common/status.h"
+#include "common/transport.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+#include "tests/aggregator/query_fake_view.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::FakeView;
+using ::testing::HasSubstr;
+
+class FakeQueryService final : public v1::Query::Service {
+ public:
+  explicit FakeQueryService(const View& view) : view_(view) {}
+  grpc::Status Query(grpc::ServerContext*, const v1::QueryRequest* req,
+                     v1::QueryResponse* resp) override {
+    auto r = RunQuery(view_, *req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *resp = *r;
+    return grpc::Status::OK;
+  }
+  grpc::Status Completeness(grpc::ServerContext*,
+                            const v1::CompletenessRequest* req,
+                            v1::CompletenessResponse* resp) override {
+    auto r = RunCompleteness(view_, *req, absl::Now());
+    if (!r.ok()) return ToGrpc(r.status());
+    *resp = *r;
+    return grpc::Status::OK;
+  }
+
+ private:
+  const View& view_;
+};
+
+struct CommandOutput {
+  int exit_code = 0;
+  std::string out, err;
+};
+
+class QueryClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    view_.Set("T1", "2026-01", "activity.count.immunisation", 10);
+    view_.Set("T2", "2026-01", "activity.count.immunisation", 20);
+    view_.Set("T4", "2026-01", "activity.count.immunisation", 5);
+    grpc::ServerBuilder builder;
+    TransportOptions insecure;
+    insecure.insecure = true;
+    auto creds = MakeServerCredentials("127.0.0.1:0", insecure);
+    OHFED_ASSERT_OK(creds);
+    builder.AddListeningPort("127.0.0.1:0", *creds, &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    address_ = "127.0.0.1:" + std::to_string(port_);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  // Runs `ohfed query <args>` as the CLI would.
+  CommandOutput Query(std::vector<std::string> args) {
+    CLI::App app("ohfed");
+    app.require_subcommand(1);
+    AddQueryCommand(app);
+    args.insert(args.begin(), "query");
+    std::reverse(args.begin(), args.end());  // CLI11 takes argv reversed
+    std::ostringstream out, err;
+    auto* old_out = std::cout.rdbuf(out.rdbuf());
+    auto* old_err = std::cerr.rdbuf(err.rdbuf());
+    CommandOutput result;
+    try {
+      app.parse(args);
+    } catch (const CLI::Error& e) {
+      result.exit_code = e.get_exit_code();
+    }
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+    result.out = out.str();
+    result.err = err.str();
+    return result;
+  }
+
+  FakeView view_;
+  FakeQueryService service_{view_};
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+};
+
+TEST_F(QueryClientTest, PrintsCsvByRegion) {
+  CommandOutput r =
+      Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
+             "--by", "region", "--measures", "activity.count.immunisation",
+             "--stats", "sum,max", "--format", "csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "scope,unit,unit_name,period,measure,stat,value,n_units\n"
+            "national,R1,North,2026-01,activity.count.immunisation,sum,30,2\n"
+            "national,R1,North,2026-01,activity.count.immunisation,max,20,2\n"
+            "national,R2,South,2026-01,activity.count.immunisation,sum,5,1\n"
+            "national,R2,South,2026-01,activity.count.immunisation,max,5,1\n");
+}
+
+TEST_F(QueryClientTest, CompletenessTotalsAreGreppable) {
+  CommandOutput r =
+      Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
+             "--measures", "completeness", "--format", "csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\nnational,2026-01,national,England,,,3,"));
+}
+
+TEST_F(QueryClientTest, TableAndJsonFormats) {
+  CommandOutput table = Query({"--aggregator", address_, "--insecure",
+                               "--scope", "ics:I1", "--period", "2026-01",
+                               "--measures", "activity.count.immunisation"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("ICS One"));
+  EXPECT_THAT(table.out, HasSubstr("30"));
+  CommandOutput json =
+      Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
+             "--format", "json", "--measures", "activity.count.immunisation"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"value\": 35.0"));
+}
+
+TEST_F(QueryClientTest, ServerErrorsAreOneLineOnStderr) {
+  CommandOutput r =
+      Query({"--aggregator", address_, "--insecure", "--period", "2026-13"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("ohfed query: period: "));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+
+  CommandOutput unknown = Query({"--aggregator", address_, "--insecure",
+                                 "--scope", "ics:NOPE", "--period", "2026-01"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("ohfed query: unknown ics 'NOPE'"));
+}
+
+TEST_F(QueryClientTest, UnreachableAggregatorFailsWithinTheDeadline) {
+  server_->Shutdown();
+  server_.reset();
+  CommandOutput r = Query({"--aggregator", address_, "--insecure", "--period",
+                           "2026-01", "--timeout", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("ohfed query: "));
+  EXPECT_THAT(r.err, HasSubstr(address_));
+}
+
+TEST_F(QueryClientTest, InsecureRefusesNonLoopback) {
+  CommandOutput r = Query(
+      {"--aggregator", "192.0.2.1:7400", "--insecure", "--period", "2026-01"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("ohfed query: "));
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator

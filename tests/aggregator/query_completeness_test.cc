@@ -1,0 +1,131 @@
+// Completeness and timeliness against an in-memory View.
+#include <string>
+#include <vector>
+
+#include "aggregator/query_engine.h"
+#include "tests/aggregator/query_fake_view.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::FakeView;
+using ::ohfed::testing::StatusIs;
+
+constexpr char kImm[] = "activity.count.immunisation";
+
+int64_t Ms(const char* rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  return absl::ToUnixMillis(t);
+}
+
+absl::Time At(const char* rfc3339) { return absl::FromUnixMillis(Ms(rfc3339)); }
+
+class CompletenessTest : public ::testing::Test {
+ protected:
+  CompletenessTest() {
+    // T1: Feb and Mar on time (deadline: end of the 15th of the next month).
+    Put("T1", "2026-02", "2026-03-15T23:00:00Z", 2);
+    Put("T1", "2026-03", "2026-04-10T09:00:00Z", 3);
+    // T2: March one second after the deadline.
+    Put("T2", "2026-03", "2026-04-16T00:00:01Z", 1);
+    // T3: only January, last heard 1 March.
+    Put("T3", "2026-01", "2026-02-10T00:00:00Z", 1);
+    view_.SetLastReceived("T3", Ms("2026-03-01T00:00:00Z"));
+    // T5: December 2025, last heard 10 January; T4 never.
+    Put("T5", "2025-12", "2026-01-10T00:00:00Z", 1);
+  }
+  void Put(const std::string& trust, const std::string& month,
+           const char* received, uint64_t revision) {
+    view_.Set(trust, month, kImm, 1);
+    view_.SetReceived(trust, month, Ms(received), Ms(received), revision);
+    view_.SetLastReceived(trust,
+                          std::max(view_.LastReceived(trust), Ms(received)));
+  }
+  v1::CompletenessResponse Run(const std::string& scope,
+                               const std::string& period, absl::Time now) {
+    v1::CompletenessRequest req;
+    req.set_scope(scope);
+    req.set_period(period);
+    auto resp = RunCompleteness(view_, req, now);
+    EXPECT_THAT(resp, ::ohfed::testing::IsOk());
+    return resp.ok() ? *resp : v1::CompletenessResponse();
+  }
+  FakeView view_;
+};
+
+TEST_F(CompletenessTest, CountsReportedAndOnTimePerMonth) {
+  auto resp = Run("national", "2026-02:2026-03", At("2026-04-20T00:00:00Z"));
+  EXPECT_EQ(resp.scope(), "national");
+  EXPECT_EQ(resp.scope_name(), "England");
+  ASSERT_EQ(resp.periods_size(), 2);
+  const v1::PeriodCompleteness& feb = resp.periods(0);
+  EXPECT_EQ(feb.period(), "2026-02");
+  EXPECT_EQ(feb.expected(), 5u);
+  EXPECT_EQ(feb.reported(), 1u);
+  EXPECT_EQ(feb.on_time(), 1u);
+  const v1::PeriodCompleteness& mar = resp.periods(1);
+  EXPECT_EQ(mar.period(), "2026-03");
+  EXPECT_EQ(mar.reported(), 2u);
+  EXPECT_EQ(mar.on_time(), 1u);  // T2 was one second late
+  ASSERT_EQ(mar.trusts_size(), 5);
+  const v1::TrustCompleteness& t2 = mar.trusts(1);
+  EXPECT_EQ(t2.trust(), "T2");
+  EXPECT_EQ(t2.trust_name(), "Trust Two");
+  EXPECT_EQ(t2.ics(), "I1");
+  EXPECT_EQ(t2.region(), "R1");
+  EXPECT_TRUE(t2.reported());
+  EXPECT_FALSE(t2.on_time());
+  EXPECT_EQ(t2.revision(), 1u);
+  EXPECT_EQ(t2.last_received_unix_ms(), Ms("2026-04-16T00:00:01Z"));
+  EXPECT_EQ(mar.trusts(0).revision(), 3u);
+  EXPECT_FALSE(mar.trusts(3).reported());
+  EXPECT_EQ(mar.trusts(3).revision(), 0u);
+  EXPECT_EQ(mar.trusts(3).last_received_unix_ms(), 0);
+}
+
+TEST_F(CompletenessTest, SyncStates) {
+  // 20 April: March is due. T1, T2 current; T3 heard 50 days ago: behind;
+  // T4 never and T5 100 days ago: silent.
+  auto resp = Run("national", "2026-03", At("2026-04-20T00:00:00Z"));
+  std::vector<std::string> states;
+  for (const auto& t : resp.periods(0).trusts())
+    states.push_back(t.sync_state());
+  EXPECT_THAT(states, ::testing::ElementsAre("current", "current", "behind",
+                                             "silent", "silent"));
+  // 10 April: March is not yet due, February is; T2 has not sent February
+  // but has sent March, so it is current too.
+  auto early = Run("ics:I1", "2026-03", At("2026-04-10T00:00:00Z"));
+  ASSERT_EQ(early.periods(0).trusts_size(), 2);
+  EXPECT_EQ(early.periods(0).expected(), 2u);
+  EXPECT_EQ(early.periods(0).trusts(0).sync_state(), "current");
+  EXPECT_EQ(early.periods(0).trusts(1).sync_state(), "current");
+  // 1 June: April's data is due (May's only from 16 June); T3 last spoke
+  // 92 days ago.
+  auto later = Run("region:R1", "2026-03", At("2026-06-01T00:00:00Z"));
+  for (const auto& t : later.periods(0).trusts()) {
+    EXPECT_NE(t.sync_state(), "current") << t.trust();
+  }
+  EXPECT_EQ(later.periods(0).trusts(0).sync_state(), "behind");  // T1: April 10
+  EXPECT_EQ(later.periods(0).trusts(2).sync_state(), "silent");  // T3
+}
+
+TEST_F(CompletenessTest, RejectsBadInput) {
+  v1::CompletenessRequest req;
+  req.set_scope("ics:ZZZ");
+  req.set_period("2026-03");
+  EXPECT_THAT(RunCompleteness(view_, req, absl::Now()),
+              StatusIs(absl::StatusCode::kNotFound, "'ZZZ'"));
+  req.set_scope("nation");
+  EXPECT_THAT(RunCompleteness(view_, req, absl::Now()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "scope: "));
+  req.set_scope("national");
+  req.set_period("FY26");
+  EXPECT_THAT(RunCompleteness(view_, req, absl::Now()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "period: "));
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator

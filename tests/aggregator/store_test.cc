@@ -1,0 +1,286 @@
+// The store over a real RocksDB: keep-highest, durability across reopen,
+// incremental rollups (subtract old, add new) and their equality with a
+// rebuild from the unit summaries.
+#include "aggregator/store.h"
+
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::AddDistribution;
+using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::TempDir;
+
+const char kImm[] = "activity.count.immunisation";
+const char kWait[] = "activity.wait_days.immunisation";
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen(std::shared_ptr<const RegistryHistory> registry = nullptr) {
+    store_.reset();
+    StoreOptions options;
+    options.clock = &clock_;
+    options.registry = std::move(registry);
+    auto s = Store::Open(dir_.path(), options);
+    OHFED_ASSERT_OK(s);
+    store_ = std::move(*s);
+  }
+
+  std::vector<v1::Outcome> Commit(std::vector<v1::UnitSummary> summaries) {
+    auto outcomes = store_->Commit(summaries);
+    EXPECT_THAT(outcomes, ::ohfed::testing::IsOk());
+    return outcomes.ok() ? *outcomes : std::vector<v1::Outcome>();
+  }
+
+  // Copy of a rollup cell; n_units 0 when absent.
+  RollupCell Rollup(const std::string& node, const std::string& period,
+                    const std::string& measure) {
+    return store_->Read([&](const View& v) {
+      const RollupCell* c = v.Rollup(node, period, measure);
+      return c == nullptr ? RollupCell() : *c;
+    });
+  }
+
+  uint64_t HeldRevision(const std::string& trust, const std::string& period) {
+    return store_->Read([&](const View& v) -> uint64_t {
+      const HeldUnit* u = v.Unit(trust, period);
+      return u == nullptr ? 0 : u->revision;
+    });
+  }
+
+  // The maintained rollups equal a rebuild from the units.
+  void ExpectSameRollupsForTest();
+
+  TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1774000000)};
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, KeepsHighestRevisionOlderOrEqualIsStale) {
+  EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 5, {{kImm, 10}})}),
+            std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED});
+  EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 5, {{kImm, 99}}),
+                    Summary("RJ1", "2026-03", 4, {{kImm, 98}})}),
+            (std::vector<v1::Outcome>{v1::OUTCOME_STALE, v1::OUTCOME_STALE}));
+  EXPECT_EQ(HeldRevision("RJ1", "2026-03"), 5u);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 10);
+  // Within one commit the higher revision wins whatever the order.
+  EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 7, {{kImm, 7}}),
+                    Summary("RJ1", "2026-03", 6, {{kImm, 6}})}),
+            (std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED, v1::OUTCOME_STALE}));
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 7);
+  StoreStats stats = store_->stats();
+  EXPECT_EQ(stats.summaries_accepted, 2u);
+  EXPECT_EQ(stats.summaries_stale, 3u);
+  EXPECT_EQ(stats.units_held, 1u);
+}
+
+TEST_F(StoreTest, AcknowledgedSummariesSurviveReopen) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 10}})});
+  clock_.Advance(absl::Hours(1));
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 12}}),
+          Summary("R1H", "2026", 3, {{"profile.seqohs_accredited", 1}})});
+  Reopen();
+  store_->Read([&](const View& v) {
+    const HeldUnit* u = v.Unit("RJ1", "2026-03");
+    EXPECT_NE(u, nullptr);
+    if (u == nullptr) return 0;
+    EXPECT_EQ(u->revision, 2u);
+    EXPECT_EQ(u->cells.at(kImm).value(), 12);
+    // First received is the first revision's arrival; last the held one's.
+    EXPECT_EQ(u->last_received_unix_ms - u->first_received_unix_ms, 3600 * 1000);
+    EXPECT_EQ(v.LastReceived("RJ1"), u->last_received_unix_ms);
+    EXPECT_NE(v.Unit("R1H", "2026"), nullptr);
+    EXPECT_EQ(v.Unit("R1H", "2026-03"), nullptr);
+    return 0;
+  });
+  EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 12);
+  EXPECT_EQ(Rollup("national", "2026", "profile.seqohs_accredited").n_units, 1u);
+  EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 2, {{kImm, 1}})}),
+            std::vector<v1::Outcome>{v1::OUTCOME_STALE});
+}
+
+TEST_F(StoreTest, ReplacementSubtractsOldAndAddsNewAtEveryLevel) {
+  // RJ1 in ICS QKK and R1H in ICS QMF, both in London (Y56).
+  v1::UnitSummary rj1 = Summary("RJ1", "2026-03", 1, {{kImm, 10}});
+  AddDistribution(&rj1, kWait, {{2, 3}, {5, 1}});
+  v1::UnitSummary r1h = Summary("R1H", "2026-03", 1, {{kImm, 5}});
+  AddDistribution(&r1h, kWait, {{5, 2}});
+  Commit({rj1, r1h});
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 15);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).n_units, 2u);
+  EXPECT_EQ(Rollup("region:Y56", "2026-03", kImm).sum, 15);
+  EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 10);
+  EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 5);
+  EXPECT_EQ(Rollup("region:Y56", "2026-03", kWait).buckets,
+            (std::map<double, uint64_t>{{2, 3}, {5, 3}}));
+
+  // RJ1 corrects March: fewer immunisations, no wait times at all.
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 3}})});
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 8);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).n_units, 2u);
+  EXPECT_EQ(Rollup("region:Y56", "2026-03", kImm).sum, 8);
+  EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 3);
+  EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 5);
+  EXPECT_EQ(Rollup("national", "2026-03", kWait).buckets,
+            (std::map<double, uint64_t>{{5, 2}}));
+  EXPECT_EQ(Rollup("national", "2026-03", kWait).n_units, 1u);
+  store_->Read([](const View& v) {
+    EXPECT_EQ(v.Rollup("ics:QKK", "2026-03", kWait), nullptr);
+    EXPECT_EQ(v.Rollup("ics:QKK", "2026-02", kImm), nullptr);
+    return 0;
+  });
+  // Other regions are untouched.
+  EXPECT_EQ(Rollup("region:Y60", "2026-03", kImm).n_units, 0u);
+}
+
+// London with two ICSs; `rj1_ics` decides where RJ1 sits.
+std::shared_ptr<const Registry> London(const std::string& version,
+                                       const std::string& effective,
+                                       const std::string& rj1_ics) {
+  auto r = Registry::Parse(
+      absl::StrCat("# version: ", version, "\n# effective_from: ", effective,
+                   "\nregion_code,region_name,ics_code,ics_name,trust_code,"
+                   "trust_name\n",
+                   "Y56,London,QKK,QKK ICS,R1H,Barts\n",
+                   "Y56,London,QMF,QMF ICS,RAL,Royal Free\n",
+                   "Y56,London,", rj1_ics, ",", rj1_ics, " ICS,RJ1,Guy's\n"),
+      version);
+  EXPECT_THAT(r, ::ohfed::testing::IsOk());
+  return *r;
+}
+
+TEST_F(StoreTest, RollupsFollowTheRegistryInEffectForThePeriod) {
+  // From 2026-02 RJ1 moves from ICS QKK to QMF; January stays where it was.
+  auto history = std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK"));
+  OHFED_ASSERT_OK(history->Add(London("v2", "2026-02", "QMF")));
+  Reopen(history);
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 4}}),
+          Summary("RJ1", "2026-02", 1, {{kImm, 6}})});
+  EXPECT_EQ(Rollup("ics:QKK", "2026-01", kImm).sum, 4);
+  EXPECT_EQ(Rollup("ics:QMF", "2026-01", kImm).n_units, 0u);
+  EXPECT_EQ(Rollup("ics:QMF", "2026-02", kImm).sum, 6);
+  EXPECT_EQ(Rollup("ics:QKK", "2026-02", kImm).n_units, 0u);
+  ExpectSameRollupsForTest();
+}
+
+TEST_F(StoreTest, ChangedRegistryRebuildsStoredRollupsAtOpen) {
+  Reopen(std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK")));
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 4}})});
+  EXPECT_FALSE(store_->registry_changed_at_open());
+  Reopen(std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK")));
+  EXPECT_FALSE(store_->registry_changed_at_open());
+  // The operator's corrected registry places RJ1 in QMF.
+  Reopen(std::make_shared<RegistryHistory>(London("v1b", "2025-01", "QMF")));
+  EXPECT_TRUE(store_->registry_changed_at_open());
+  EXPECT_EQ(Rollup("ics:QMF", "2026-01", kImm).sum, 4);
+  EXPECT_EQ(Rollup("ics:QKK", "2026-01", kImm).n_units, 0u);
+  // A replacement now subtracts from where the unit actually is.
+  Commit({Summary("RJ1", "2026-01", 2, {{kImm, 1}})});
+  EXPECT_EQ(Rollup("ics:QMF", "2026-01", kImm).sum, 1);
+  ExpectSameRollupsForTest();
+}
+
+// Compares maintained rollups with rebuilt ones: same cells, same counts and
+// buckets, sums equal up to float rounding of the subtraction order.
+void ExpectSameRollups(const RollupMap& got, const RollupMap& want) {
+  EXPECT_EQ(got.size(), want.size());
+  for (const auto& [key, cell] : want) {
+    auto it = got.find(key);
+    if (it == got.end()) {
+      ADD_FAILURE() << "missing rollup " << key;
+      continue;
+    }
+    EXPECT_EQ(it->second.n_units, cell.n_units) << key;
+    EXPECT_NEAR(it->second.sum, cell.sum, 1e-6) << key;
+    EXPECT_EQ(it->second.buckets, cell.buckets) << key;
+  }
+}
+
+void StoreTest::ExpectSameRollupsForTest() {
+  ExpectSameRollups(store_->Rollups(), store_->RecomputedRollups());
+}
+
+TEST_F(StoreTest, IncrementalRollupsEqualRebuildAfterRandomReplacements) {
+  const std::vector<std::string> trusts = {"RJ1", "R1H", "RAL", "RAX", "RRK",
+                                           "RTH", "RX1", "RBS"};
+  const std::vector<std::string> periods = {"2026-01", "2026-02", "2026-03"};
+  const std::vector<std::string> measures = {
+      kImm, "activity.count.tb_screening", "staffing.wte.admin",
+      "staffing.wte.consultant_om"};
+  std::mt19937 rng(42);
+  std::map<std::string, uint64_t> revision;
+  for (int round = 0; round < 60; ++round) {
+    std::vector<v1::UnitSummary> batch;
+    for (int i = 0; i < 5; ++i) {
+      const std::string& t = trusts[rng() % trusts.size()];
+      const std::string& p = periods[rng() % periods.size()];
+      // Mostly newer revisions, sometimes a stale resend.
+      uint64_t& rev = revision[t + p];
+      uint64_t r = rng() % 5 == 0 ? std::max<uint64_t>(rev, 1) : ++rev;
+      v1::UnitSummary s = Summary(t, p, r, {});
+      for (const std::string& m : measures) {
+        if (rng() % 3 == 0) continue;  // measures come and go
+        v1::Cell* c = s.add_cells();
+        c->set_measure(m);
+        c->set_value(m.rfind("staffing", 0) == 0 ? (rng() % 100) / 10.0
+                                                : rng() % 50);
+      }
+      if (rng() % 2) {
+        AddDistribution(&s, kWait, {{double(rng() % 4), 1 + rng() % 3},
+                                    {double(4 + rng() % 4), 1 + rng() % 3}});
+      }
+      batch.push_back(s);
+    }
+    Commit(batch);
+  }
+  ExpectSameRollups(store_->Rollups(), store_->RecomputedRollups());
+  RollupMap before = store_->Rollups();
+  OHFED_ASSERT_OK(store_->Rebuild());
+  ExpectSameRollups(store_->Rollups(), before);
+  Reopen();  // the rebuilt rollups are what was persisted
+  ExpectSameRollups(store_->Rollups(), store_->RecomputedRollups());
+}
+
+TEST_F(StoreTest, ConcurrentCommitsAreGroupedAndEachAppliedOnce) {
+  StoreOptions options;
+  options.group_commit_delay = absl::Milliseconds(5);
+  store_.reset();
+  auto s = Store::Open(dir_.path(), options);
+  OHFED_ASSERT_OK(s);
+  store_ = std::move(*s);
+  const std::vector<std::string> trusts = {"RJ1", "R1H", "RAL", "RAX",
+                                           "RRK", "RTH", "RX1", "RBS"};
+  std::vector<std::thread> threads;
+  for (const std::string& t : trusts) {
+    threads.emplace_back([&, t] {
+      for (int m = 1; m <= 12; ++m) {
+        std::string period = absl::StrFormat("2025-%02d", m);
+        auto out = store_->Commit({Summary(t, period, 1, {{kImm, 1}})});
+        EXPECT_THAT(out, ::ohfed::testing::IsOk());
+        if (out.ok()) {
+          EXPECT_EQ((*out)[0], v1::OUTCOME_ACCEPTED);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  StoreStats stats = store_->stats();
+  EXPECT_EQ(stats.summaries_accepted, 96u);
+  EXPECT_LT(stats.commits, 96u);
+  for (int m = 1; m <= 12; ++m) {
+    EXPECT_EQ(Rollup("national", absl::StrFormat("2025-%02d", m), kImm).sum, 8);
+  }
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator

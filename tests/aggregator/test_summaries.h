@@ -1,0 +1,48 @@
+// Building unit summaries in aggregator tests (header-only).
+#ifndef OHFED_TESTS_AGGREGATOR_TEST_SUMMARIES_H_
+#define OHFED_TESTS_AGGREGATOR_TEST_SUMMARIES_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ohfed/v1/ohfed.pb.h"
+
+namespace ohfed::aggregator::testing {
+
+// A summary with scalar cells {measure, value}.
+inline v1::UnitSummary Summary(
+    const std::string& trust, const std::string& period, uint64_t revision,
+    const std::vector<std::pair<std::string, double>>& cells) {
+  v1::UnitSummary s;
+  s.set_trust(trust);
+  s.set_period(period);
+  s.set_revision(revision);
+  s.set_catalogue_version("2026.1");
+  for (const auto& [measure, value] : cells) {
+    v1::Cell* c = s.add_cells();
+    c->set_measure(measure);
+    c->set_value(value);
+  }
+  return s;
+}
+
+// Adds a distribution cell from {value, count} buckets; value = event count.
+inline void AddDistribution(v1::UnitSummary* s, const std::string& measure,
+                            const std::vector<std::pair<double, uint64_t>>& buckets) {
+  v1::Cell* c = s->add_cells();
+  c->set_measure(measure);
+  uint64_t events = 0;
+  for (const auto& [value, count] : buckets) {
+    v1::Bucket* b = c->add_buckets();
+    b->set_value(value);
+    b->set_count(count);
+    events += count;
+  }
+  c->set_value(static_cast<double>(events));
+}
+
+}  // namespace ohfed::aggregator::testing
+
+#endif  // OHFED_TESTS_AGGREGATOR_TEST_SUMMARIES_H_

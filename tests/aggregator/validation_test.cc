@@ -1,0 +1,151 @@
+// Every reason an incoming summary is refused, with the reason text the
+// sender shows to its user.
+#include "aggregator/validation.h"
+
+#include "absl/strings/str_cat.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::AddDistribution;
+using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::StatusIs;
+
+class ValidationTest : public ::testing::Test {
+ protected:
+  absl::Status Check(const v1::UnitSummary& s) {
+    return ValidateSummary(s, *Catalogue::Default(), registry_);
+  }
+  RegistryHistory registry_{Registry::England()};
+};
+
+TEST_F(ValidationTest, AcceptsWellFormedMonthAndYear) {
+  v1::UnitSummary month = Summary("RJ1", "2026-03", 1,
+                                  {{"activity.count.immunisation", 12},
+                                   {"staffing.wte.admin", 2.5}});
+  AddDistribution(&month, "activity.wait_days.immunisation", {{3, 2}, {10, 1}});
+  OHFED_EXPECT_OK(Check(month));
+  OHFED_EXPECT_OK(Check(Summary("RJ1", "2026", 4,
+                                {{"profile.seqohs_accredited", 1},
+                                 {"profile.staff_served", 15000}})));
+}
+
+TEST_F(ValidationTest, UnknownTrust) {
+  EXPECT_THAT(Check(Summary("ZZZ", "2026-03", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "unknown trust 'ZZZ'"));
+}
+
+TEST_F(ValidationTest, TrustIsLookedUpInTheRegistryOfThePeriod) {
+  // A later registry version adds trust "NEW1"; earlier months do not know it.
+  std::string csv = absl::StrCat(
+      "# version: v2\n# effective_from: 2026-01\n",
+      "region_code,region_name,ics_code,ics_name,trust_code,trust_name\n",
+      "Y56,London,QKK,South East London,RJ1,Guy's\n",
+      "Y56,London,QKK,South East London,NEW1,New Trust\n");
+  auto v2 = Registry::Parse(csv, "v2");
+  OHFED_ASSERT_OK(v2);
+  OHFED_ASSERT_OK(registry_.Add(*v2));
+  OHFED_EXPECT_OK(Check(Summary("NEW1", "2026-02", 1, {})));
+  EXPECT_THAT(Check(Summary("NEW1", "2025-12", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "unknown trust 'NEW1'"));
+}
+
+TEST_F(ValidationTest, UnknownMeasure) {
+  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 1, {{"x.y", 1}})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "unknown measure 'x.y'"));
+}
+
+TEST_F(ValidationTest, ValueOutOfRange) {
+  EXPECT_THAT(
+      Check(Summary("RJ1", "2026", 1, {{"profile.seqohs_accredited", 7}})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "value 7 out of range [0, 1] for measure 'profile.seqohs_accredited'"));
+  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 1, {{"staffing.wte.admin", -1}})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "value -1 out of range [0, 1000]"));
+}
+
+TEST_F(ValidationTest, CountMustBeWholeAndFinite) {
+  EXPECT_THAT(
+      Check(Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 1.5}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, "not a whole number"));
+  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 1,
+                            {{"staffing.wte.admin", std::nan("")}})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "not a finite number"));
+}
+
+TEST_F(ValidationTest, MalformedPeriods) {
+  EXPECT_THAT(Check(Summary("RJ1", "2026-13", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed period '2026-13'"));
+  EXPECT_THAT(Check(Summary("RJ1", "2026-Q1", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed period '2026-Q1'"));
+  EXPECT_THAT(Check(Summary("RJ1", "", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "period"));
+}
+
+TEST_F(ValidationTest, RevisionZero) {
+  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 0, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "revision must be > 0"));
+}
+
+TEST_F(ValidationTest, FrequencyMustMatchPeriod) {
+  EXPECT_THAT(
+      Check(Summary("RJ1", "2026", 1, {{"activity.count.immunisation", 1}})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "measure 'activity.count.immunisation' is monthly but period "
+               "'2026' is a year"));
+  EXPECT_THAT(
+      Check(Summary("RJ1", "2026-03", 1, {{"profile.seqohs_accredited", 1}})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "measure 'profile.seqohs_accredited' is annual but period "
+               "'2026-03' is a month"));
+}
+
+TEST_F(ValidationTest, DuplicateMeasure) {
+  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 1,
+                            {{"activity.count.immunisation", 1},
+                             {"activity.count.immunisation", 2}})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "duplicate measure 'activity.count.immunisation'"));
+}
+
+TEST_F(ValidationTest, DerivedMeasuresAreNotReported) {
+  EXPECT_THAT(Check(Summary("RJ1", "2026", 1,
+                            {{"derived.staff_per_consultant", 100}})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "derived"));
+}
+
+TEST_F(ValidationTest, Distributions) {
+  v1::UnitSummary bad_bucket = Summary("RJ1", "2026-03", 1, {});
+  AddDistribution(&bad_bucket, "activity.wait_days.immunisation", {{400, 1}});
+  EXPECT_THAT(Check(bad_bucket),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "value 400 out of range [0, 365]"));
+  v1::UnitSummary bad_total = Summary("RJ1", "2026-03", 1, {});
+  AddDistribution(&bad_total, "activity.wait_days.immunisation", {{4, 3}});
+  bad_total.mutable_cells(0)->set_value(5);
+  EXPECT_THAT(Check(bad_total),
+              StatusIs(absl::StatusCode::kInvalidArgument, "buckets hold 3 events"));
+  v1::UnitSummary scalar_with_buckets =
+      Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 1}});
+  scalar_with_buckets.mutable_cells(0)->add_buckets()->set_count(1);
+  EXPECT_THAT(Check(scalar_with_buckets),
+              StatusIs(absl::StatusCode::kInvalidArgument, "not a distribution"));
+}
+
+TEST_F(ValidationTest, Limits) {
+  EXPECT_THAT(Check(Summary(std::string(300, 'R'), "2026-03", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "longer than 256"));
+  v1::UnitSummary big = Summary("RJ1", "2026-03", 1, {});
+  for (int i = 0; i < 4097; ++i) big.add_cells()->set_measure("x");
+  EXPECT_THAT(Check(big),
+              StatusIs(absl::StatusCode::kInvalidArgument, "limit of 4096"));
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator
