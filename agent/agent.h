@@ -1,0 +1,61 @@
+// The agent daemon wired together: the store, one uploader streaming the
+// outbox to the aggregator, and the AgentControl service on a unix socket.
+// main.cc parses flags and signals; tests start an Agent in-process too.
+#ifndef OHFED_AGENT_AGENT_H_
+#define OHFED_AGENT_AGENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "agent/service.h"
+#include "agent/store.h"
+#include "common/clock.h"
+#include "common/uploader.h"
+
+namespace ohfed::agent {
+
+struct AgentOptions {
+  std::string trust;       // ODS code, e.g. "RJ1"
+  std::string data_dir;    // the store lives in data_dir/db
+  std::string aggregator;  // host:port of the aggregator's Ingest service
+  std::string socket;      // empty: data_dir/agent.sock
+  bool insecure = false;   // plaintext to the aggregator (loopback only)
+  UploaderOptions uploader;
+  Clock* clock = Clock::Real();  // must outlive the agent
+};
+
+class Agent {
+ public:
+  // Opens the store (the single writer: a second agent on the same data dir
+  // fails with kUnavailable), removes a stale socket file, starts the control
+  // server and the uploader. Errors name what failed.
+  static absl::StatusOr<std::unique_ptr<Agent>> Start(AgentOptions options);
+  ~Agent();  // Shutdown(seconds(5))
+
+  // Stops accepting calls (waiting Sync calls return at once, others get
+  // `grace` to finish), stops the uploader, closes the store and removes the
+  // socket file. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  const std::string& socket() const { return socket_; }
+  AgentStore* store() { return store_.get(); }
+
+ private:
+  Agent() = default;
+  std::string socket_;
+  std::unique_ptr<AgentStore> store_;
+  std::unique_ptr<Uploader> uploader_;
+  std::unique_ptr<ControlService> service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// Normalises and checks a trust's ODS code: 3 to 5 letters or digits,
+// returned upper-case; kInvalidArgument otherwise.
+absl::StatusOr<std::string> CheckTrustCode(absl::string_view code);
+
+}  // namespace ohfed::agent
+
+#endif  // OHFED_AGENT_AGENT_H_

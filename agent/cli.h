@@ -1,0 +1,26 @@
+// The `ohfed` command line for a trust's OH manager (SPEC §10): drives the
+// local agent over its unix socket with the AgentControl service.
+//
+//   ohfed [--agent SOCKET] import staffing|activity|profile FILE [--skip-invalid]
+//   ohfed [--agent SOCKET] set PERIOD MEASURE VALUE
+//   ohfed [--agent SOCKET] sync [--timeout SECONDS]
+//   ohfed [--agent SOCKET] status | periods | show PERIOD | help
+//
+// Output goes to stdout; every failure prints one line on stderr and throws
+// CLI::RuntimeError with a non-zero exit code.
+#ifndef OHFED_AGENT_CLI_H_
+#define OHFED_AGENT_CLI_H_
+
+#include <CLI/CLI.hpp>
+
+namespace ohfed::agent {
+
+// Where the agent's socket is when --agent and OHFED_AGENT_SOCKET are unset.
+inline constexpr char kDefaultSocket[] = "/var/lib/ohfed/agent.sock";
+
+// Adds --agent, the agent subcommands, `help` and the top-level help text.
+void AddAgentCommands(CLI::App& app);
+
+}  // namespace ohfed::agent
+
+#endif  // OHFED_AGENT_CLI_H_

@@ -1,0 +1,93 @@
+#include "agent/client.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "common/transport.h"
+
+namespace ohfed::agent {
+namespace {
+
+constexpr absl::Duration kCallDeadline = absl::Seconds(30);
+// An import of a large file parses and syncs to disk in the agent.
+constexpr absl::Duration kImportDeadline = absl::Minutes(5);
+
+}  // namespace
+
+absl::StatusOr<AgentClient> AgentClient::Connect(const std::string& socket) {
+  auto channel = MakeChannel("unix:" + socket, {});
+  if (!channel.ok()) return channel.status();
+  return AgentClient(socket, v1::AgentControl::NewStub(*channel));
+}
+
+template <typename Req, typename Resp, typename Method>
+absl::StatusOr<Resp> AgentClient::Call(Method method, const Req& request,
+                                       absl::Duration deadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  Resp response;
+  grpc::Status s = (stub_.get()->*method)(&ctx, request, &response);
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach the agent at ", socket_,
+        " (is ohfed-agent running? use --agent or OHFED_AGENT_SOCKET): ",
+        s.error_message()));
+  }
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+absl::StatusOr<v1::ImportResponse> AgentClient::Import(
+    const std::string& kind, const std::string& file_name,
+    const std::string& content, bool skip_invalid) {
+  v1::ImportRequest req;
+  v1::ImportKind k = v1::IMPORT_KIND_UNSPECIFIED;
+  if (kind == "staffing") k = v1::IMPORT_KIND_STAFFING;
+  if (kind == "activity") k = v1::IMPORT_KIND_ACTIVITY;
+  if (kind == "profile") k = v1::IMPORT_KIND_PROFILE;
+  if (k == v1::IMPORT_KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown import kind '", kind, "': use staffing, activity or profile"));
+  }
+  if (content.size() > static_cast<size_t>(kMaxImportBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name, " is larger than ", kMaxImportBytes >> 20, " MiB"));
+  }
+  req.set_kind(k);
+  req.set_file_name(file_name);
+  req.set_content(content);
+  req.set_skip_invalid(skip_invalid);
+  return Call<v1::ImportRequest, v1::ImportResponse>(
+      &v1::AgentControl::Stub::Import, req, kImportDeadline);
+}
+
+absl::StatusOr<v1::SetValueResponse> AgentClient::SetValue(
+    const std::string& period, const std::string& measure,
+    const std::string& value) {
+  v1::SetValueRequest req;
+  req.set_period(period);
+  req.set_measure(measure);
+  req.set_value(value);
+  return Call<v1::SetValueRequest, v1::SetValueResponse>(
+      &v1::AgentControl::Stub::SetValue, req, kCallDeadline);
+}
+
+absl::StatusOr<v1::SyncResponse> AgentClient::Sync(absl::Duration timeout) {
+  v1::SyncRequest req;
+  req.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(timeout)));
+  return Call<v1::SyncRequest, v1::SyncResponse>(
+      &v1::AgentControl::Stub::Sync, req, timeout + kCallDeadline);
+}
+
+absl::StatusOr<v1::StatusResponse> AgentClient::Status() {
+  return Call<v1::StatusRequest, v1::StatusResponse>(
+      &v1::AgentControl::Stub::Status, v1::StatusRequest(), kCallDeadline);
+}
+
+absl::StatusOr<v1::UnitSummary> AgentClient::Summary(const std::string& period) {
+  v1::SummaryRequest req;
+  req.set_period(period);
+  return Call<v1::SummaryRequest, v1::UnitSummary>(
+      &v1::AgentControl::Stub::Summary, req, kCallDeadline);
+}
+
+}  // namespace ohfed::agent

@@ -1,0 +1,46 @@
+// A client of the agent's AgentControl service over its unix socket, used by
+// the `ohfed` CLI and by tests. Every call has a deadline; errors are turned
+// into one-line reasons (an unreachable agent names the socket).
+#ifndef OHFED_AGENT_CLIENT_H_
+#define OHFED_AGENT_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+
+namespace ohfed::agent {
+
+class AgentClient {
+ public:
+  // Makes the channel; does not connect until the first call.
+  static absl::StatusOr<AgentClient> Connect(const std::string& socket);
+
+  // `kind` is "staffing", "activity" or "profile".
+  absl::StatusOr<v1::ImportResponse> Import(const std::string& kind,
+                                            const std::string& file_name,
+                                            const std::string& content,
+                                            bool skip_invalid);
+  absl::StatusOr<v1::SetValueResponse> SetValue(const std::string& period,
+                                                const std::string& measure,
+                                                const std::string& value);
+  absl::StatusOr<v1::SyncResponse> Sync(absl::Duration timeout);
+  absl::StatusOr<v1::StatusResponse> Status();
+  absl::StatusOr<v1::UnitSummary> Summary(const std::string& period);
+
+ private:
+  AgentClient(std::string socket, std::unique_ptr<v1::AgentControl::Stub> stub)
+      : socket_(std::move(socket)), stub_(std::move(stub)) {}
+  template <typename Req, typename Resp, typename Method>
+  absl::StatusOr<Resp> Call(Method method, const Req& request,
+                            absl::Duration deadline);
+
+  std::string socket_;
+  std::unique_ptr<v1::AgentControl::Stub> stub_;
+};
+
+}  // namespace ohfed::agent
+
+#endif  // OHFED_AGENT_CLIENT_H_

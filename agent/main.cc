@@ -1,0 +1,74 @@
+// ohfed-agent: the trust agent daemon (SPEC §10).
+//
+//   ohfed-agent --trust CODE --data DIR --aggregator HOST:PORT
+//               [--socket PATH] [--insecure] [--config FILE]
+//
+// Every flag is also a key of the TOML-style config file (trust = "RJ1").
+// Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0.
+#include <signal.h>
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent.h"
+#include "agent/log.h"
+
+namespace {
+
+// Blocked in every thread (threads inherit the mask), taken by sigwait.
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread exists, so that none of them takes the signals.
+  sigset_t signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ohfed::agent::AgentOptions options;
+  CLI::App app{"ohfed-agent: records a trust's OH staffing and activity and "
+               "sends anonymised summaries to an ohfed aggregator."};
+  app.add_option("--trust", options.trust, "ODS code of this trust, e.g. RJ1")
+      ->required();
+  app.add_option("--data", options.data_dir,
+                 "data directory (the agent's database and default socket)")
+      ->required();
+  app.add_option("--aggregator", options.aggregator,
+                 "aggregator to send summaries to, HOST:PORT")
+      ->required();
+  app.add_option("--socket", options.socket,
+                 "unix socket for the ohfed CLI (default DATA/agent.sock)");
+  app.add_flag("--insecure", options.insecure,
+               "plaintext to the aggregator; loopback addresses only");
+  app.set_config("--config", "", "TOML config file; every flag is a key");
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("ohfed-agent: ") + e.what() + " (see --help)\n";
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  auto agent = ohfed::agent::Agent::Start(options);
+  if (!agent.ok()) {
+    std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  ohfed::agent::LogLine(absl::StrCat("received ", strsignal(sig),
+                                     ", shutting down"));
+  (*agent)->Shutdown(absl::Seconds(5));
+  agent->reset();
+  ohfed::agent::LogLine("stopped");
+  return 0;
+}

@@ -1,0 +1,127 @@
+#include "agent/service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/importer.h"
+#include "agent/log.h"
+#include "common/status.h"
+#include "common/transport.h"
+
+namespace ohfed::agent {
+namespace {
+
+// Sync waits at most this long, whatever the caller asks.
+constexpr absl::Duration kMaxSyncWait = absl::Hours(1);
+
+absl::string_view KindName(v1::ImportKind kind) {
+  switch (kind) {
+    case v1::IMPORT_KIND_STAFFING: return "staffing";
+    case v1::IMPORT_KIND_ACTIVITY: return "activity";
+    case v1::IMPORT_KIND_PROFILE: return "profile";
+    default: return "unknown";
+  }
+}
+
+}  // namespace
+
+grpc::Status ControlService::Import(grpc::ServerContext*,
+                                    const v1::ImportRequest* request,
+                                    v1::ImportResponse* response) {
+  if (request->content().size() > static_cast<size_t>(kMaxImportBytes)) {
+    return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+        "import file is larger than ", kMaxImportBytes >> 20, " MiB")));
+  }
+  ImportContext ctx{&store_->catalogue(), info_.trust,
+                    Month::Containing(clock_->Now()), request->file_name()};
+  absl::StatusOr<ParsedImport> parsed =
+      ParseImport(request->kind(), request->content(), ctx);
+  if (!parsed.ok()) return ToGrpc(parsed.status());
+  response->set_rows_read(parsed->rows_read);
+  for (const auto& e : parsed->errors) *response->add_errors() = e;
+  for (const auto& w : parsed->warnings) *response->add_warnings() = w;
+  const std::string what =
+      absl::StrCat(KindName(request->kind()), " import of '",
+                   request->file_name(), "'");
+  // Atomic unless asked otherwise; a missing column is never skippable.
+  if (parsed->fatal || (!parsed->errors.empty() && !request->skip_invalid())) {
+    LogLine(absl::StrCat(what, " rejected: ", parsed->errors.size(),
+                         " problems, nothing stored"));
+    return grpc::Status::OK;
+  }
+  absl::StatusOr<ImportOutcome> outcome = store_->ApplyImport(*parsed);
+  if (!outcome.ok()) {
+    LogLine(absl::StrCat(what, " failed: ", outcome.status().message()));
+    return ToGrpc(outcome.status());
+  }
+  response->set_rows_imported(outcome->rows_imported);
+  response->set_rows_unchanged(outcome->rows_unchanged);
+  response->set_rows_skipped(parsed->errors.size());
+  for (auto& w : outcome->warnings) *response->add_warnings() = std::move(w);
+  for (auto& p : outcome->periods_changed) response->add_periods_changed(p);
+  LogLine(absl::StrCat(what, ": ", outcome->rows_imported, " rows imported, ",
+                       outcome->rows_unchanged, " unchanged, ",
+                       parsed->errors.size(), " skipped; periods changed: ",
+                       outcome->periods_changed.empty()
+                           ? "none"
+                           : absl::StrJoin(outcome->periods_changed, " ")));
+  if (!outcome->periods_changed.empty()) uploader_->Kick();
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetValue(grpc::ServerContext*,
+                                      const v1::SetValueRequest* request,
+                                      v1::SetValueResponse* response) {
+  absl::StatusOr<v1::SetValueResponse> r =
+      store_->SetValue(request->period(), request->measure(), request->value());
+  if (!r.ok()) return ToGrpc(r.status());
+  *response = std::move(*r);
+  LogLine(absl::StrCat("set ", request->period(), " ", request->measure(),
+                       " = ", request->value(), " (revision ",
+                       response->revision(), ")"));
+  uploader_->Kick();
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Sync(grpc::ServerContext*,
+                                  const v1::SyncRequest* request,
+                                  v1::SyncResponse* response) {
+  uploader_->Kick();
+  store_->AwaitDrained(
+      std::min(absl::Milliseconds(request->timeout_ms()), kMaxSyncWait));
+  for (v1::PeriodState& s : store_->States()) {
+    if (s.state() == "current") continue;
+    (s.state() == "rejected" ? response->set_rejected(response->rejected() + 1)
+                             : response->set_pending(response->pending() + 1));
+    *response->add_periods() = std::move(s);
+  }
+  response->set_complete(response->periods_size() == 0);
+  response->set_last_error(uploader_->stats().last_error);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Status(grpc::ServerContext*,
+                                    const v1::StatusRequest*,
+                                    v1::StatusResponse* response) {
+  response->set_trust(info_.trust);
+  response->set_aggregator(info_.aggregator);
+  absl::Time last = store_->last_ack();
+  response->set_last_sync_unix_ms(
+      last == absl::InfinitePast() ? 0 : absl::ToUnixMillis(last));
+  response->set_last_error(uploader_->stats().last_error);
+  response->set_catalogue_version(store_->catalogue().version());
+  for (v1::PeriodState& s : store_->States()) {
+    *response->add_periods() = std::move(s);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Summary(grpc::ServerContext*,
+                                     const v1::SummaryRequest* request,
+                                     v1::UnitSummary* response) {
+  absl::StatusOr<v1::UnitSummary> s = store_->Summary(request->period());
+  if (!s.ok()) return ToGrpc(s.status());
+  *response = std::move(*s);
+  return grpc::Status::OK;
+}
+
+}  // namespace ohfed::agent

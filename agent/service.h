@@ -1,0 +1,50 @@
+// The AgentControl gRPC service (proto/ohfed/v1/ohfed.proto) that the `ohfed`
+// CLI talks to over the agent's unix socket. Thin: converts requests, calls
+// the importer and the store, kicks the uploader, maps statuses.
+//
+// Thread-safe (the store serialises writes). The store and uploader must
+// outlive the service.
+#ifndef OHFED_AGENT_SERVICE_H_
+#define OHFED_AGENT_SERVICE_H_
+
+#include <string>
+
+#include "agent/store.h"
+#include "common/uploader.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+
+namespace ohfed::agent {
+
+struct ServiceInfo {
+  std::string trust;
+  std::string aggregator;  // shown by `ohfed status`
+};
+
+class ControlService final : public v1::AgentControl::Service {
+ public:
+  ControlService(ServiceInfo info, AgentStore* store, Uploader* uploader,
+                 Clock* clock = Clock::Real())
+      : info_(std::move(info)), store_(store), uploader_(uploader),
+        clock_(clock) {}
+
+  grpc::Status Import(grpc::ServerContext*, const v1::ImportRequest* request,
+                      v1::ImportResponse* response) override;
+  grpc::Status SetValue(grpc::ServerContext*, const v1::SetValueRequest* request,
+                        v1::SetValueResponse* response) override;
+  grpc::Status Sync(grpc::ServerContext*, const v1::SyncRequest* request,
+                    v1::SyncResponse* response) override;
+  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest* request,
+                      v1::StatusResponse* response) override;
+  grpc::Status Summary(grpc::ServerContext*, const v1::SummaryRequest* request,
+                       v1::UnitSummary* response) override;
+
+ private:
+  const ServiceInfo info_;
+  AgentStore* const store_;
+  Uploader* const uploader_;
+  Clock* const clock_;
+};
+
+}  // namespace ohfed::agent
+
+#endif  // OHFED_AGENT_SERVICE_H_

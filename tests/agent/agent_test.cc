@@ -1,0 +1,169 @@
+// The agent wired together in-process, driven through its AgentControl
+// service over a real unix socket with AgentClient: atomic and
+// --skip-invalid imports, Sync's answers, Status, shutdown releasing waits.
+#include "agent/agent.h"
+
+#include <thread>
+
+#include "agent/client.h"
+#include "tests/agent/fake_ingest.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::agent {
+namespace {
+
+using ::testing::HasSubstr;
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartAgent(sink_.address()); }
+
+  void StartAgent(const std::string& aggregator) {
+    AgentOptions o;
+    o.trust = "rj1";  // normalised to upper case
+    o.data_dir = dir_.path();
+    o.aggregator = aggregator;
+    o.insecure = true;
+    o.uploader.initial_backoff = absl::Milliseconds(5);
+    o.uploader.max_backoff = absl::Milliseconds(50);
+    auto a = Agent::Start(o);
+    ASSERT_TRUE(a.ok()) << a.status();
+    agent_ = std::move(*a);
+    auto c = AgentClient::Connect(agent_->socket());
+    ASSERT_TRUE(c.ok());
+    client_ = std::make_unique<AgentClient>(std::move(*c));
+  }
+
+  testing::TempDir dir_;
+  testing::IngestServer sink_;
+  std::unique_ptr<Agent> agent_;
+  std::unique_ptr<AgentClient> client_;
+};
+
+const char kMixed[] =
+    "period,staff_group,wte,basis,post_id\n"
+    "2026-01,admin,1.0,,A1\n"
+    "2026-01,admin,x,,A2\n"
+    "2026-02,admin,1.0,,A1\n"
+    "2026-02,wizard,1.0,,A3\n";
+
+TEST_F(AgentTest, AtomicImportStoresNothingAndReportsEveryBadRow) {
+  auto r = client_->Import("staffing", "mixed.csv", kMixed, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows_read(), 4u);
+  EXPECT_EQ(r->rows_imported(), 0u);
+  ASSERT_EQ(r->errors_size(), 2);
+  EXPECT_EQ(r->errors(0).line(), 3u);
+  EXPECT_EQ(r->errors(0).column(), "wte");
+  EXPECT_EQ(r->errors(1).line(), 5u);
+  EXPECT_EQ(r->errors(1).column(), "staff_group");
+  EXPECT_EQ(client_->Status()->periods_size(), 0);
+}
+
+TEST_F(AgentTest, SkipInvalidImportsTheValidRows) {
+  auto r = client_->Import("staffing", "mixed.csv", kMixed, true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows_imported(), 2u);
+  EXPECT_EQ(r->rows_skipped(), 2u);
+  EXPECT_EQ(r->errors_size(), 2);
+  EXPECT_EQ(r->periods_changed_size(), 2);
+  auto jan = client_->Summary("2026-01");
+  ASSERT_TRUE(jan.ok());
+  EXPECT_EQ(jan->trust(), "RJ1");
+}
+
+TEST_F(AgentTest, MissingColumnRejectsEvenWithSkipInvalid) {
+  auto r = client_->Import("staffing", "bad.csv", "period,wte\n2026-01,1\n", true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows_imported(), 0u);
+  ASSERT_EQ(r->errors_size(), 1);
+  EXPECT_EQ(r->errors(0).reason(), "missing required column");
+  EXPECT_EQ(client_->Status()->periods_size(), 0);
+}
+
+TEST_F(AgentTest, SyncCompletesAndStatusShowsCurrent) {
+  ASSERT_TRUE(client_->Import("staffing", "s.csv",
+                              "period,staff_group,wte\n2026-01,admin,2\n", false)
+                  .ok());
+  ASSERT_TRUE(client_->SetValue("2026", "profile.host_type", "acute").ok());
+  auto sync = client_->Sync(absl::Seconds(30));
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_TRUE(sync->complete());
+  EXPECT_EQ(sink_.ingest().held().size(), 2u);
+  auto status = client_->Status();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->trust(), "RJ1");
+  EXPECT_EQ(status->aggregator(), sink_.address());
+  EXPECT_GT(status->last_sync_unix_ms(), 0);
+  ASSERT_EQ(status->periods_size(), 2);
+  for (const auto& p : status->periods()) {
+    EXPECT_EQ(p.state(), "current");
+    EXPECT_EQ(p.acked_revision(), p.revision());
+  }
+}
+
+TEST_F(AgentTest, SyncReportsRejectionWithTheReason) {
+  sink_.ingest().set_faults({.reject_trust = "RJ1"});
+  ASSERT_TRUE(client_->Import("staffing", "s.csv",
+                              "period,staff_group,wte\n2026-01,admin,2\n", false)
+                  .ok());
+  auto sync = client_->Sync(absl::Seconds(30));
+  ASSERT_TRUE(sync.ok());
+  EXPECT_FALSE(sync->complete());
+  EXPECT_EQ(sync->rejected(), 1u);
+  ASSERT_EQ(sync->periods_size(), 1);
+  EXPECT_EQ(sync->periods(0).reason(), "unknown trust 'RJ1'");
+}
+
+TEST_F(AgentTest, SyncTimesOutPendingWithTheTransportError) {
+  agent_.reset();
+  StartAgent("127.0.0.1:1");  // nobody listens there
+  ASSERT_TRUE(client_->SetValue("2026-01", "staffing.wte.admin", "1").ok());
+  auto sync = client_->Sync(absl::Milliseconds(500));
+  ASSERT_TRUE(sync.ok());
+  EXPECT_FALSE(sync->complete());
+  EXPECT_EQ(sync->pending(), 1u);
+  EXPECT_FALSE(sync->last_error().empty());
+}
+
+TEST_F(AgentTest, ShutdownReleasesAWaitingSync) {
+  agent_.reset();
+  StartAgent("127.0.0.1:1");
+  ASSERT_TRUE(client_->SetValue("2026-01", "staffing.wte.admin", "1").ok());
+  absl::StatusOr<v1::SyncResponse> sync;
+  std::thread t([&] { sync = client_->Sync(absl::Seconds(60)); });
+  absl::SleepFor(absl::Milliseconds(200));
+  absl::Time start = absl::Now();
+  agent_->Shutdown(absl::Seconds(5));
+  t.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  if (sync.ok()) {
+    EXPECT_FALSE(sync->complete());
+  }
+}
+
+TEST_F(AgentTest, SecondAgentOnTheSameDataFails) {
+  AgentOptions o;
+  o.trust = "RJ1";
+  o.data_dir = dir_.path();
+  o.aggregator = sink_.address();
+  o.insecure = true;
+  o.socket = dir_.File("other.sock");
+  EXPECT_THAT(Agent::Start(o), testing::StatusIs(absl::StatusCode::kUnavailable,
+                                                 dir_.path()));
+}
+
+TEST(AgentOptionsTest, BadTrustAndInsecureRemoteAreRefused) {
+  testing::TempDir dir;
+  AgentOptions o{.trust = "R!", .data_dir = dir.path(),
+                 .aggregator = "127.0.0.1:7400", .insecure = true};
+  EXPECT_THAT(Agent::Start(o),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "ODS code"));
+  o.trust = "RJ1";
+  o.aggregator = "192.0.2.1:7400";
+  EXPECT_THAT(Agent::Start(o),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "loopback"));
+}
+
+}  // namespace
+}  // namespace ohfed::agent

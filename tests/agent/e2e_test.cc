@@ -1,0 +1,252 @@
+// End to end with the real binaries: `ohfed-agent` started as a process and
+// driven by the real `ohfed` CLI over its unix socket, sending to an
+// in-process Ingest sink on loopback. Covers import, status, show, set,
+// sync, help, failures, SIGTERM, and kill -9 during an import.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "agent/client.h"
+#include "tests/agent/fake_ingest.h"
+#include "tests/testing/sample_data.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::agent {
+namespace {
+
+using ::ohfed::testing::CommandResult;
+using ::ohfed::testing::RunCommand;
+using ::ohfed::testing::Subprocess;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const Month kLast = Month::Containing(absl::Now()) - 1;
+const Month kFirst = kLast - 5;
+
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    files_ = testing::MakeSampleData("RJ1", kFirst, kLast, 7);
+    OHFED_ASSERT_OK(testing::WriteSampleData(files_, dir_.path()));
+  }
+
+  std::unique_ptr<Subprocess> StartAgent(const std::string& data) {
+    std::string socket = data + "/agent.sock";
+    auto p = Subprocess::Start({OHFED_AGENT_BIN, "--trust", "RJ1", "--data",
+                                data, "--aggregator", sink_.address(),
+                                "--insecure"},
+                               data + ".log");
+    EXPECT_TRUE(p.ok());
+    // Ready once it answers: a killed agent's stale socket file exists
+    // before the new one replaces it.
+    auto client = AgentClient::Connect(socket);
+    bool ready = false;
+    for (int i = 0; i < 500 && !ready; ++i) {
+      ready = std::filesystem::exists(socket) && client->Status().ok();
+      if (!ready) absl::SleepFor(absl::Milliseconds(10));
+    }
+    EXPECT_TRUE(ready) << socket;
+    return p.ok() ? std::move(*p) : nullptr;
+  }
+
+  CommandResult Cli(const std::string& data, std::vector<std::string> args) {
+    std::vector<std::string> argv = {OHFED_CLI_BIN, "--agent",
+                                     data + "/agent.sock"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = RunCommand(argv, absl::Seconds(60));
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : CommandResult();
+  }
+
+  void ImportAll(const std::string& data) {
+    for (const char* kind : {"staffing", "activity", "profile"}) {
+      CommandResult r = Cli(data, {"import", kind, dir_.File(std::string(kind) + ".csv")});
+      ASSERT_EQ(r.exit_code, 0) << kind << ": " << r.err;
+    }
+  }
+
+  // Every local summary, by period, straight from the agent.
+  std::map<std::string, v1::UnitSummary> Summaries(const std::string& data) {
+    std::map<std::string, v1::UnitSummary> out;
+    auto client = AgentClient::Connect(data + "/agent.sock");
+    auto status = client->Status();
+    EXPECT_TRUE(status.ok()) << status.status();
+    if (!status.ok()) return out;
+    for (const auto& p : status->periods()) out[p.period()] = *client->Summary(p.period());
+    return out;
+  }
+
+  static void ExpectOneLine(const CommandResult& r) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
+  testing::TempDir dir_;
+  testing::IngestServer sink_;
+  testing::SampleFiles files_;
+};
+
+TEST_F(E2eTest, ImportStatusShowSetSyncAndCleanShutdown) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  ImportAll(data);
+  // Re-importing is harmless.
+  CommandResult again = Cli(data, {"import", "activity", dir_.File("activity.csv")});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_THAT(again.out, HasSubstr("0 imported"));
+  EXPECT_THAT(again.out, HasSubstr("periods changed: none"));
+
+  std::string month = kLast.ToString();
+  CommandResult set = Cli(data, {"set", month, "staffing.wte.nurse_general", "2.5"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  CommandResult show = Cli(data, {"show", month});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("staffing.wte.nurse_general"));
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(show.out, '\n')) {
+    if (absl::StartsWith(line, "staffing.wte.nurse_general ")) {
+      found = true;
+      EXPECT_THAT(std::string(line), HasSubstr(" 2.5 "));
+    }
+  }
+  EXPECT_TRUE(found) << show.out;
+  CommandResult year = Cli(data, {"set", absl::StrCat(kLast.year()),
+                                  "profile.host_type", "ambulance"});
+  EXPECT_EQ(year.exit_code, 0) << year.err;
+
+  CommandResult sync = Cli(data, {"sync", "--timeout", "30"});
+  EXPECT_EQ(sync.exit_code, 0) << sync.err;
+  auto mine = Summaries(data);
+  auto held = sink_.ingest().held();
+  EXPECT_EQ(held.size(), mine.size());
+  for (const auto& [period, s] : mine) {
+    EXPECT_EQ(held["RJ1/" + period].SerializeAsString(), s.SerializeAsString());
+  }
+
+  CommandResult status = Cli(data, {"status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("RJ1"));
+  EXPECT_THAT(status.out, HasSubstr(sink_.address()));
+  EXPECT_THAT(status.out, HasSubstr(month + "   current"));
+  EXPECT_THAT(status.out, Not(HasSubstr("pending")));
+  CommandResult periods = Cli(data, {"periods"});
+  EXPECT_THAT(periods.out, HasSubstr(kFirst.ToString()));
+
+  agent->Signal(SIGTERM);
+  auto code = agent->Wait(absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  EXPECT_FALSE(std::filesystem::exists(data + "/agent.sock"));
+}
+
+TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  std::string bad = dir_.Write("bad.csv", "period,staff_group,wte\n2026-01,admin,x\n");
+  CommandResult r = Cli(data, {"import", "staffing", bad});
+  ExpectOneLine(r);
+  EXPECT_THAT(r.err, HasSubstr("rejected"));
+  EXPECT_THAT(r.err, HasSubstr("line 2, column wte"));
+  ExpectOneLine(Cli(data, {"import", "staffing", dir_.File("missing.csv")}));
+  ExpectOneLine(Cli(data, {"set", "2026-01", "staffing.wte.admin", "lots"}));
+  ExpectOneLine(Cli(data, {"show", "1999-01"}));
+  ExpectOneLine(Cli(dir_.File("nowhere"), {"status"}));
+  EXPECT_THAT(Cli(dir_.File("nowhere"), {"status"}).err,
+              HasSubstr("cannot reach the agent"));
+
+  sink_.ingest().set_faults({.reject_trust = "RJ1"});
+  ASSERT_EQ(Cli(data, {"import", "profile", dir_.File("profile.csv")}).exit_code, 0);
+  CommandResult sync = Cli(data, {"sync", "--timeout", "20"});
+  ExpectOneLine(sync);
+  EXPECT_THAT(sync.err, HasSubstr("rejected"));
+  EXPECT_THAT(sync.err, HasSubstr("unknown trust 'RJ1'"));
+  CommandResult status = Cli(data, {"status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_THAT(status.out, HasSubstr("rejected"));
+  EXPECT_THAT(status.out, HasSubstr("unknown trust 'RJ1'"));
+}
+
+TEST_F(E2eTest, HelpExplainsTheFiles) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--help"}, {"help"}}) {
+    CommandResult r = Cli(dir_.path(), args);
+    EXPECT_EQ(r.exit_code, 0);
+    for (const char* text : {"period,staff_group,wte,basis,post_id",
+                             "date,activity,client_org,subject_ref,wait_days",
+                             "year,question,answer", "import", "sync", "status",
+                             "query"}) {
+      EXPECT_THAT(r.out, HasSubstr(text));
+    }
+  }
+  CommandResult set = Cli(dir_.path(), {"set", "--help"});
+  EXPECT_EQ(set.exit_code, 0);
+  EXPECT_THAT(set.out, HasSubstr("profile.host_type acute"));
+  CommandResult agent = *RunCommand({OHFED_AGENT_BIN, "--help"});
+  EXPECT_EQ(agent.exit_code, 0);
+  EXPECT_THAT(agent.out, HasSubstr("--aggregator"));
+  CommandResult missing = *RunCommand({OHFED_AGENT_BIN, "--trust", "RJ1"});
+  EXPECT_NE(missing.exit_code, 0);
+}
+
+TEST_F(E2eTest, KillDuringImportThenReimportConverges) {
+  // Reference: a clean import into its own agent.
+  std::string ref = dir_.File("reference");
+  auto reference = StartAgent(ref);
+  ImportAll(ref);
+  auto expected = Summaries(ref);
+  ASSERT_FALSE(expected.empty());
+
+  // Kill -9 while imports are in flight, at a few points.
+  std::string data = dir_.File("agent");
+  for (int delay_ms : {0, 5, 40}) {
+    auto agent = StartAgent(data);
+    auto import = Subprocess::Start(
+        {OHFED_CLI_BIN, "--agent", data + "/agent.sock", "import", "activity",
+         dir_.File("activity.csv")},
+        dir_.File("import.log"));
+    ASSERT_TRUE(import.ok());
+    absl::SleepFor(absl::Milliseconds(delay_ms));
+    agent->Signal(SIGKILL);
+    ASSERT_TRUE(agent->Wait(absl::Seconds(10)).ok());
+    (void)(*import)->Wait(absl::Seconds(30));
+  }
+  auto agent = StartAgent(data);
+  ImportAll(data);
+  auto got = Summaries(data);
+  ASSERT_EQ(got.size(), expected.size());
+  for (const auto& [period, s] : expected) {
+    v1::UnitSummary a = s, b = got[period];
+    for (auto* x : {&a, &b}) {
+      x->clear_revision();
+      x->clear_produced_unix_ms();
+    }
+    EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString()) << period;
+  }
+
+  // Kill -9 after an import: the restarted agent has the same summaries and
+  // revisions, and a re-import changes nothing.
+  agent->Signal(SIGKILL);
+  ASSERT_TRUE(agent->Wait(absl::Seconds(10)).ok());
+  agent = StartAgent(data);
+  auto after = Summaries(data);
+  for (const auto& [period, s] : got) {
+    EXPECT_EQ(after[period].SerializeAsString(), s.SerializeAsString()) << period;
+  }
+  for (const char* kind : {"staffing", "activity", "profile"}) {
+    CommandResult r = Cli(data, {"import", kind, dir_.File(std::string(kind) + ".csv")});
+    EXPECT_THAT(r.out, HasSubstr("periods changed: none")) << kind;
+  }
+  auto final = Summaries(data);
+  for (const auto& [period, s] : got) {
+    EXPECT_EQ(final[period].revision(), s.revision()) << period;
+  }
+}
+
+}  // namespace
+}  // namespace ohfed::agent

@@ -1,0 +1,251 @@
+// The CSV importers' validation: every bad row is reported with its line,
+// column and reason; valid rows are grouped by period.
+#include "agent/importer.h"
+
+#include "tests/testing/sample_data.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::agent {
+namespace {
+
+using ::testing::HasSubstr;
+
+ImportContext Context() {
+  return {Catalogue::Default().get(), "RJ1", Month::Of(2026, 6)};
+}
+
+ParsedImport Parse(v1::ImportKind kind, const std::string& csv) {
+  absl::StatusOr<ParsedImport> p = ParseImport(kind, csv, Context());
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *p : ParsedImport();
+}
+
+// The single problem of a one-bad-row file.
+void ExpectOneError(const ParsedImport& p, int line, const std::string& column,
+                    const std::string& reason) {
+  ASSERT_EQ(p.errors.size(), 1u) << (p.errors.empty() ? "" : p.errors[0].reason());
+  EXPECT_EQ(p.errors[0].line(), static_cast<uint32_t>(line));
+  EXPECT_EQ(p.errors[0].column(), column);
+  EXPECT_THAT(p.errors[0].reason(), HasSubstr(reason));
+}
+
+const std::string kStaffHeader = "period,staff_group,wte,basis,post_id\n";
+
+TEST(StaffingImport, ValidRowsGroupedByMonth) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
+                         kStaffHeader +
+                         "2026-01,admin,1.0,,A1\n"
+                         "2026-01,admin,0.5,vacant,A2\n"
+                         "2026-02,consultant_om,12.5,locum,\n");
+  EXPECT_TRUE(p.errors.empty());
+  EXPECT_EQ(p.rows_read, 3u);
+  ASSERT_EQ(p.staffing.size(), 2u);
+  EXPECT_EQ(p.staffing["2026-01"].size(), 2u);
+  EXPECT_EQ(p.staffing["2026-01"][0].basis, "employed");  // the default
+  EXPECT_EQ(p.staffing["2026-02"][0].wte, 12.5);
+}
+
+TEST(StaffingImport, ColumnsInAnyOrderAndOptionalOnesMissing) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
+                         "wte,staff_group,period\n2.0,nurse_general,2026-03\n");
+  EXPECT_TRUE(p.errors.empty());
+  ASSERT_EQ(p.staffing["2026-03"].size(), 1u);
+  EXPECT_EQ(p.staffing["2026-03"][0].group, "nurse_general");
+}
+
+TEST(StaffingImport, BadNumber) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,1.0,,A1\n"
+                                      "2026-01,admin,one,,A2\n"),
+                 3, "wte", "expected a number, got 'one'");
+}
+
+TEST(StaffingImport, PostWteOutOfRange) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,1.5,,A1\n"),
+                 2, "wte", "a post's wte must be more than 0 and at most 1.0");
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,0,,A1\n"),
+                 2, "wte", "more than 0");
+}
+
+TEST(StaffingImport, GroupTotalOutOfRange) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,1000.5,,\n"),
+                 2, "wte", "a group total's wte must be 0 to 1000");
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,-1,,\n"),
+                 2, "wte", "0 to 1000");
+}
+
+TEST(StaffingImport, UnknownStaffGroupAndBasis) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,surgeon,1,,A1\n"),
+                 2, "staff_group", "unknown staff group 'surgeon'");
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,1,agency,A1\n"),
+                 2, "basis", "unknown basis 'agency'");
+}
+
+TEST(StaffingImport, MalformedAndFuturePeriod) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-13,admin,1,,A1\n"),
+                 2, "period", "malformed month '2026-13'");
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-07,admin,1,,A1\n"),
+                 2, "period", "2026-07 is in the future");
+}
+
+TEST(StaffingImport, DuplicatePostInAMonth) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,1,,A1\n"
+                                      "2026-01,manager,1,,A1\n"
+                                      "2026-02,admin,1,,A1\n"),
+                 3, "post_id", "post 'A1' appears twice in 2026-01");
+}
+
+TEST(StaffingImport, MissingRequiredColumnIsFatal) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
+                         "period,staff_group,basis\n2026-01,admin,employed\n");
+  EXPECT_TRUE(p.fatal);
+  ExpectOneError(p, 1, "wte", "missing required column");
+  EXPECT_TRUE(p.staffing.empty());
+}
+
+TEST(StaffingImport, WrongFieldCount) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
+                       kStaffHeader + "2026-01,admin,1\n"),
+                 2, "", "expected 5 fields, found 3");
+}
+
+TEST(StaffingImport, EveryBadRowIsReported) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
+                         kStaffHeader + "2026-01,admin,x,,A1\n"
+                                        "2026-01,admin,1,,A2\n"
+                                        "2026-99,nobody,1,,A3\n");
+  ASSERT_EQ(p.errors.size(), 3u);  // line 2 wte; line 4 period and group
+  EXPECT_EQ(p.errors[0].line(), 2u);
+  EXPECT_EQ(p.errors[1].line(), 4u);
+  EXPECT_EQ(p.errors[1].column(), "period");
+  EXPECT_EQ(p.errors[2].column(), "staff_group");
+  EXPECT_EQ(p.staffing["2026-01"].size(), 1u);  // the valid row, for skipping
+}
+
+const std::string kActHeader = "date,activity,client_org,subject_ref,wait_days\n";
+
+TEST(ActivityImport, ValidRowsAndDefaults) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_ACTIVITY,
+                         kActHeader + "2026-02-28,immunisation,,S1,\n"
+                                      "2026-03-01,management_referral,rxy,S2,14\n");
+  EXPECT_TRUE(p.errors.empty());
+  ASSERT_EQ(p.activity["2026-02"].size(), 1u);
+  EXPECT_EQ(p.activity["2026-02"][0].client_org, "RJ1");
+  EXPECT_EQ(p.activity["2026-02"][0].wait_days, -1);
+  EXPECT_EQ(p.activity["2026-03"][0].client_org, "RXY");
+  EXPECT_EQ(p.activity["2026-03"][0].wait_days, 14);
+}
+
+TEST(ActivityImport, MalformedDates) {
+  for (const char* date : {"2026-02-30", "2026-2-01", "01/02/2026", "2026-02-1x", ""}) {
+    ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
+                         kActHeader + absl::StrCat(date, ",immunisation,,,\n")),
+                   2, "date", "malformed date");
+  }
+}
+
+TEST(ActivityImport, FutureDate) {
+  EXPECT_TRUE(Parse(v1::IMPORT_KIND_ACTIVITY,
+                    kActHeader + "2026-06-30,immunisation,,,\n").errors.empty());
+  ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
+                       kActHeader + "2026-07-01,immunisation,,,\n"),
+                 2, "date", "2026-07 is in the future");
+}
+
+TEST(ActivityImport, UnknownActivityAndBadWait) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
+                       kActHeader + "2026-01-05,massage,,,\n"),
+                 2, "activity", "unknown activity 'massage'");
+  ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
+                       kActHeader + "2026-01-05,self_referral,,,2.5\n"),
+                 2, "wait_days", "whole number of days");
+  ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
+                       kActHeader + "2026-01-05,self_referral,,,400\n"),
+                 2, "wait_days", "0 to 365");
+}
+
+TEST(ActivityImport, MissingRequiredColumn) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_ACTIVITY, "date,subject_ref\n2026-01-01,S1\n");
+  EXPECT_TRUE(p.fatal);
+  ExpectOneError(p, 1, "activity", "missing required column");
+}
+
+const std::string kProfileHeader = "year,question,answer\n";
+
+TEST(ProfileImport, TypedAnswers) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_PROFILE,
+                         kProfileHeader + "2026,host_type,acute\n"
+                                          "2026,seqohs_accredited,yes\n"
+                                          "2026,staff_served,9000\n"
+                                          "2025,covid.track_trace.strategic.host,no\n");
+  EXPECT_TRUE(p.errors.empty());
+  EXPECT_EQ(p.profile["2026"]["profile.host_type"], "acute");
+  EXPECT_EQ(p.profile["2025"].size(), 1u);
+}
+
+TEST(ProfileImport, UnknownQuestionAndOption) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2026,favourite_colour,blue\n"),
+                 2, "question", "unknown question 'favourite_colour'");
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2026,host_type,castle\n"),
+                 2, "answer", "unknown option 'castle' for profile.host_type");
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2026,seqohs_accredited,maybe\n"),
+                 2, "answer", "expected yes or no, got 'maybe'");
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2026,staff_served,lots\n"),
+                 2, "answer", "expected a number");
+  // A single option is not a question: the enum is answered by name.
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2026,host_type.acute,yes\n"),
+                 2, "question", "unknown question");
+}
+
+TEST(ProfileImport, BadAndFutureYearAndDuplicates) {
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "26,physio_access,yes\n"),
+                 2, "year", "malformed year '26'");
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2027,physio_access,yes\n"),
+                 2, "year", "2027 is in the future");
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2026,physio_access,yes\n"
+                                        "2026,physio_access,no\n"),
+                 3, "question", "answered twice for 2026 (first on line 2)");
+}
+
+TEST(Import, NotCsvAtAllFails) {
+  EXPECT_THAT(ParseImport(v1::IMPORT_KIND_PROFILE, "", Context()),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, ""));
+  EXPECT_THAT(ParseImport(v1::IMPORT_KIND_PROFILE,
+                          "year,question,answer\n2026,\"x,yes\n", Context()),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, ""));
+}
+
+TEST(Import, SampleDataImportsCleanly) {
+  testing::SampleFiles f =
+      testing::MakeSampleData("RJ1", Month::Of(2025, 7), Month::Of(2026, 6));
+  ImportContext ctx = Context();
+  for (auto [kind, text] : {std::pair{v1::IMPORT_KIND_STAFFING, &f.staffing},
+                            {v1::IMPORT_KIND_ACTIVITY, &f.activity},
+                            {v1::IMPORT_KIND_PROFILE, &f.profile}}) {
+    absl::StatusOr<ParsedImport> p = ParseImport(kind, *text, ctx);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_TRUE(p->errors.empty())
+        << kind << ": line " << p->errors[0].line() << " " << p->errors[0].reason();
+    EXPECT_TRUE(p->warnings.empty());
+  }
+}
+
+}  // namespace
+}  // namespace ohfed::agent

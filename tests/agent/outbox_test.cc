@@ -1,0 +1,139 @@
+// The agent's outbox (the store as OutboxSource) with the real Uploader
+// against a real gRPC Ingest sink on loopback that fails streams, delays and
+// loses acks: the sink must end with exactly the agent's current summaries
+// at their revisions and the outbox must drain. And nothing but summaries
+// goes on the wire.
+#include <map>
+
+#include "agent/store.h"
+#include "common/transport.h"
+#include "common/uploader.h"
+#include "tests/agent/fake_ingest.h"
+#include "tests/testing/sample_data.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::agent {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = AgentStore::Open({.dir = dir_.path(), .trust = "RJ1"});
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    auto channel = MakeChannel(sink_.address(), {.insecure = true});
+    ASSERT_TRUE(channel.ok());
+    UploaderOptions o;
+    o.batch_size = 3;  // many batches, so faults hit mid-outbox
+    o.initial_backoff = absl::Milliseconds(5);
+    o.max_backoff = absl::Milliseconds(50);
+    o.stream_deadline = absl::Seconds(10);
+    uploader_ = std::make_unique<Uploader>(store_.get(),
+                                           v1::Ingest::NewStub(*channel), o);
+  }
+  void TearDown() override { uploader_.reset(); }
+
+  void Import(v1::ImportKind kind, const std::string& csv) {
+    ImportContext ctx{Catalogue::Default().get(), "RJ1",
+                      Month::Containing(absl::Now())};
+    auto p = ParseImport(kind, csv, ctx);
+    ASSERT_TRUE(p.ok() && p->errors.empty());
+    OHFED_ASSERT_OK(store_->ApplyImport(*p));
+    uploader_->Kick();
+  }
+
+  // The sink holds exactly the agent's current summaries.
+  void ExpectSinkMatchesStore() {
+    auto held = sink_.ingest().held();
+    auto states = store_->States();
+    EXPECT_EQ(held.size(), states.size());
+    for (const v1::PeriodState& s : states) {
+      EXPECT_EQ(s.state(), "current") << s.period();
+      auto mine = store_->Summary(s.period());
+      ASSERT_TRUE(mine.ok());
+      auto it = held.find("RJ1/" + s.period());
+      ASSERT_NE(it, held.end()) << s.period();
+      EXPECT_EQ(it->second.revision(), mine->revision()) << s.period();
+      EXPECT_EQ(it->second.SerializeAsString(), mine->SerializeAsString());
+    }
+  }
+
+  testing::TempDir dir_;
+  testing::IngestServer sink_;
+  std::unique_ptr<AgentStore> store_;
+  std::unique_ptr<Uploader> uploader_;
+};
+
+TEST_F(OutboxTest, ConvergesThroughFailuresDelaysAndLostAcks) {
+  sink_.ingest().set_faults({.fail_every = 3, .lose_ack_every = 4,
+                             .delay = absl::Milliseconds(2)});
+  Month last = Month::Containing(absl::Now()) - 1;
+  testing::SampleFiles f = testing::MakeSampleData("RJ1", last - 11, last);
+  Import(v1::IMPORT_KIND_STAFFING, f.staffing);
+  uploader_->Start();
+  Import(v1::IMPORT_KIND_ACTIVITY, f.activity);  // while uploading
+  Import(v1::IMPORT_KIND_PROFILE, f.profile);
+  ASSERT_TRUE(store_->AwaitDrained(absl::Seconds(60)))
+      << uploader_->stats().last_error;
+  ExpectSinkMatchesStore();
+  EXPECT_GT(uploader_->stats().stream_failures, 0u);  // the faults did bite
+
+  // A correction of one month: only that month gets a new revision, and the
+  // sink keeps the highest.
+  std::string month = (last - 3).ToString();
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n" + month + ",consultant_om,7.5\n");
+  ASSERT_TRUE(store_->AwaitDrained(absl::Seconds(60)));
+  ExpectSinkMatchesStore();
+  auto held = sink_.ingest().held();
+  bool found = false;
+  for (const auto& c : held["RJ1/" + month].cells()) {
+    if (c.measure() == "staffing.wte.consultant_om") {
+      EXPECT_EQ(c.value(), 7.5);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(OutboxTest, RejectionIsKeptWithItsReasonAndNotResent) {
+  sink_.ingest().set_faults({.reject_trust = "RJ1"});
+  uploader_->Start();
+  Import(v1::IMPORT_KIND_STAFFING, "period,staff_group,wte\n2026-01,admin,2\n");
+  EXPECT_TRUE(store_->AwaitDrained(absl::Seconds(30)));  // nothing pending
+  auto states = store_->States();
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0].state(), "rejected");
+  EXPECT_EQ(states[0].reason(), "unknown trust 'RJ1'");
+  int batches = sink_.ingest().batches();
+  uploader_->Kick();
+  EXPECT_TRUE(uploader_->RunOnce().ok());
+  EXPECT_EQ(sink_.ingest().batches(), batches);
+}
+
+TEST_F(OutboxTest, IdentifiersAndDatesNeverLeaveTheAgent) {
+  uploader_->Start();
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte,basis,post_id\n"
+         "2026-03,consultant_om,1.0,employed,POSTSECRET4711\n"
+         "2026-03,admin,0.5,vacant,POSTSECRET4712\n");
+  Import(v1::IMPORT_KIND_ACTIVITY,
+         "date,activity,client_org,subject_ref,wait_days\n"
+         "2026-03-17,management_referral,RXQ,SUBJSECRET0815,9\n"
+         "2026-03-17,immunisation,,SUBJSECRET0816,\n"
+         "2026-03-23,self_referral,,SUBJSECRET0817,4\n");
+  ASSERT_TRUE(store_->AwaitDrained(absl::Seconds(30)));
+  std::string wire = sink_.ingest().wire();
+  EXPECT_THAT(wire, HasSubstr("RJ1"));  // the capture sees the traffic
+  EXPECT_THAT(wire, HasSubstr("activity.count.management_referral"));
+  for (const char* secret : {"POSTSECRET", "SUBJSECRET", "2026-03-17",
+                             "2026-03-23", "RXQ"}) {
+    EXPECT_THAT(wire, Not(HasSubstr(secret))) << secret;
+  }
+}
+
+}  // namespace
+}  // namespace ohfed::agent
