@@ -1,0 +1,420 @@
+// End to end on loopback with the real binaries: agents -> regional
+// aggregator -> national aggregator. Every figure is checked against an
+// independent computation from the CSV files the agents imported.
+//
+// One process runs the whole suite against one federation (SetUpTestSuite),
+// in definition order; later tests build on the state earlier ones leave.
+#include <rocksdb/db.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/csv.h"
+#include "common/transport.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
+#include "tests/testing/sample_data.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed {
+namespace {
+
+using ::ohfed::testing::CommandResult;
+using ::ohfed::testing::RunCommand;
+using ::ohfed::testing::Subprocess;
+using ::testing::HasSubstr;
+
+const Month kFirst = Month::Of(2025, 11);
+const Month kLast = Month::Of(2026, 10);
+const std::string kRange = "2025-11:2026-10";
+// Three London trusts in three ICSs, and one the regional registry lacks.
+const std::vector<std::string> kTrusts = {"RJ1", "R1H", "RAL"};
+const std::map<std::string, std::string> kIcsOf = {
+    {"RJ1", "QKK"}, {"R1H", "QMF"}, {"RAL", "QMJ"}};
+const std::string kUnknownTrust = "RAX";
+
+// ---- independent computation from the input files ----
+
+std::vector<std::vector<std::string>> Rows(const std::string& csv) {
+  std::vector<std::vector<std::string>> rows;
+  for (absl::string_view line : absl::StrSplit(csv, '\n', absl::SkipEmpty())) {
+    rows.push_back(absl::StrSplit(line, ','));
+  }
+  rows.erase(rows.begin());  // header
+  return rows;
+}
+
+// Σ WTE in post (not vacant) for a staff group in a month.
+double ExpectedWte(const std::string& staffing, const std::string& month,
+                   const std::string& group) {
+  double sum = 0;
+  for (const auto& r : Rows(staffing)) {
+    if (r[0] == month && r[1] == group && r[3] != "vacant") {
+      sum += std::stod(r[2]);
+    }
+  }
+  return sum;
+}
+
+// Number of events of an activity whose date falls in [first, last].
+int ExpectedEvents(const std::string& activity, const std::string& name,
+                   Month first, Month last) {
+  int n = 0;
+  for (const auto& r : Rows(activity)) {
+    Month m = *Month::Parse(r[0].substr(0, 7));
+    if (r[1] == name && first <= m && m <= last) ++n;
+  }
+  return n;
+}
+
+bool ExpectedYes(const std::string& profile, int year,
+                 const std::string& question) {
+  for (const auto& r : Rows(profile)) {
+    if (r[0] == absl::StrCat(year) && r[1] == question) return r[2] == "yes";
+  }
+  return false;
+}
+
+// ---- the federation ----
+
+struct Agent {
+  std::string trust, dir, socket;
+  testing::SampleFiles files;
+  std::unique_ptr<Subprocess> process;
+};
+
+class FederationTest : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    root_ = new testing::TempDir();
+    national_port_ = testing::PickUnusedPort();
+    regional_port_ = testing::PickUnusedPort();
+    national_ = StartAggregator("national", national_port_, {});
+    regional_ = StartAggregator(
+        "regional", regional_port_,
+        {"--upstream", Addr(national_port_), "--registry", RegionalRegistry()});
+    for (const std::string& t : kTrusts) agents_[t] = StartAgent(t);
+    agents_[kUnknownTrust] = StartAgent(kUnknownTrust);
+  }
+
+  static void TearDownTestSuite() {
+    agents_.clear();
+    regional_.reset();
+    national_.reset();
+    delete root_;
+  }
+
+ protected:
+  static std::string Addr(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+  // England without kUnknownTrust.
+  static std::string RegionalRegistry() {
+    std::string text = *ReadFile(testing::SourceDir() +
+                                 "/common/data/england_orgs.csv");
+    std::string out;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::StrContains(line, absl::StrCat(",", kUnknownTrust, ","))) continue;
+      absl::StrAppend(&out, line, "\n");
+    }
+    return root_->Write("regional_orgs.csv", out);
+  }
+
+  static std::unique_ptr<Subprocess> StartAggregator(
+      const std::string& name, int port, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {OHFED_AGGREGATOR_BIN, "--listen",
+                                     Addr(port), "--data",
+                                     root_->File(name), "--insecure"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = Subprocess::Start(argv, root_->File(name + ".log"));
+    EXPECT_TRUE(p.ok());
+    EXPECT_THAT(testing::WaitForPort(port, absl::Seconds(30)), testing::IsOk());
+    return std::move(*p);
+  }
+
+  static Agent StartAgent(const std::string& trust) {
+    Agent a;
+    a.trust = trust;
+    a.dir = root_->File("agent_" + trust);
+    a.socket = a.dir + "/agent.sock";
+    std::filesystem::create_directories(a.dir);
+    a.files = testing::MakeSampleData(trust, kFirst, kLast);
+    EXPECT_THAT(testing::WriteSampleData(a.files, a.dir), testing::IsOk());
+    auto p = Subprocess::Start(
+        {OHFED_AGENT_BIN, "--trust", trust, "--data", a.dir, "--aggregator",
+         Addr(regional_port_), "--insecure"},
+        a.dir + ".log");
+    EXPECT_TRUE(p.ok());
+    a.process = std::move(*p);
+    for (int i = 0; i < 1500 && !std::filesystem::exists(a.socket); ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_TRUE(std::filesystem::exists(a.socket)) << trust;
+    return a;
+  }
+
+  static CommandResult Cli(const std::string& trust,
+                           std::vector<std::string> args) {
+    std::vector<std::string> argv = {OHFED_CLI_BIN, "--agent",
+                                     agents_[trust].socket};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return *RunCommand(argv, absl::Seconds(90));
+  }
+
+  // `ohfed query ... --format csv` -> value by "unit|measure|stat".
+  static std::map<std::string, std::string> Query(
+      int port, const std::string& scope, const std::string& period,
+      const std::string& measures, const std::string& by = "self") {
+    CommandResult r = *RunCommand(
+        {OHFED_CLI_BIN, "query", "--aggregator", Addr(port), "--insecure",
+         "--scope", scope, "--period", period, "--by", by, "--measures",
+         measures, "--format", "csv"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto table = ParseCsv(r.out, "query output");
+    EXPECT_TRUE(table.ok()) << r.out;
+    std::map<std::string, std::string> out;
+    if (!table.ok()) return out;
+    EXPECT_EQ(absl::StrJoin(table->header, ","),
+              "scope,unit,unit_name,period,measure,stat,value,n_units");
+    for (const CsvRecord& rec : table->records) {
+      out[absl::StrCat(rec.fields[1], "|", rec.fields[4], "|", rec.fields[5])] =
+          rec.fields[6];
+    }
+    return out;
+  }
+
+  static double Value(const std::map<std::string, std::string>& rows,
+                      const std::string& key) {
+    auto it = rows.find(key);
+    if (it == rows.end()) {
+      ADD_FAILURE() << "no row " << key;
+      return -1;
+    }
+    double v = -1;
+    EXPECT_TRUE(absl::SimpleAtod(it->second, &v)) << key << "=" << it->second;
+    return v;
+  }
+
+  // Polls the national view until `pred` holds (bounded).
+  template <typename Pred>
+  static bool Eventually(Pred pred) {
+    for (int i = 0; i < 600; ++i) {
+      if (pred()) return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return pred();
+  }
+
+  static int TotalEvents(const std::string& name, Month first, Month last) {
+    int n = 0;
+    for (const std::string& t : kTrusts) {
+      n += ExpectedEvents(agents_[t].files.activity, name, first, last);
+    }
+    return n;
+  }
+
+  static inline testing::TempDir* root_ = nullptr;
+  static inline int national_port_ = 0, regional_port_ = 0;
+  static inline std::unique_ptr<Subprocess> national_, regional_;
+  static inline std::map<std::string, Agent> agents_;
+};
+
+TEST_F(FederationTest, AgentsImportAndSync) {
+  for (auto& [trust, agent] : agents_) {
+    for (const char* kind : {"staffing", "activity", "profile"}) {
+      CommandResult r =
+          Cli(trust, {"import", kind, agent.dir + "/" + kind + ".csv"});
+      ASSERT_EQ(r.exit_code, 0) << trust << " " << kind << ": " << r.err;
+    }
+  }
+  for (const std::string& t : kTrusts) {
+    CommandResult r = Cli(t, {"sync", "--timeout", "60"});
+    EXPECT_EQ(r.exit_code, 0) << t << ": " << r.err << r.out;
+  }
+  // National receives what the regional forwards.
+  int expected = TotalEvents("immunisation", kFirst, kLast);
+  EXPECT_TRUE(Eventually([&] {
+    auto rows = Query(national_port_, "national", kRange,
+                      "activity.count.immunisation");
+    auto it = rows.find("national|activity.count.immunisation|sum");
+    return it != rows.end() && it->second == absl::StrCat(expected);
+  })) << "national never reached " << expected;
+}
+
+TEST_F(FederationTest, UnknownTrustIsRejectedWithReasonAtTheAgent) {
+  CommandResult sync = Cli(kUnknownTrust, {"sync", "--timeout", "20"});
+  EXPECT_NE(sync.exit_code, 0);
+  EXPECT_THAT(sync.err, HasSubstr("reject"));
+  CommandResult status = Cli(kUnknownTrust, {"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("rejected"));
+  EXPECT_THAT(status.out, HasSubstr("unknown trust"));
+  EXPECT_THAT(status.out, HasSubstr(kUnknownTrust));
+  auto rows = Query(national_port_, "trust:" + kUnknownTrust, kRange,
+                    "activity.count.immunisation");
+  for (const auto& [key, value] : rows) {
+    EXPECT_THAT(key, ::testing::Not(HasSubstr("|sum"))) << value;
+  }
+}
+
+TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
+  const std::string month = kLast.ToString();
+  for (int port : {national_port_, regional_port_}) {
+    auto rows = Query(port, "national", month, "staffing.wte");
+    for (const char* group : {"consultant_om", "nurse_specialist_oh", "admin"}) {
+      double expected = 0;
+      for (const std::string& t : kTrusts) {
+        expected += ExpectedWte(agents_[t].files.staffing, month, group);
+      }
+      std::string m = absl::StrCat("staffing.wte.", group);
+      EXPECT_NEAR(Value(rows, "national|" + m + "|sum"), expected, 1e-3)
+          << group << " on port " << port;
+    }
+  }
+  // A stock over a range takes each unit's latest month, not a sum.
+  auto ranged = Query(national_port_, "national", kRange, "staffing.wte.admin");
+  double latest = 0;
+  for (const std::string& t : kTrusts) {
+    latest += ExpectedWte(agents_[t].files.staffing, month, "admin");
+  }
+  EXPECT_NEAR(Value(ranged, "national|staffing.wte.admin|sum"), latest, 1e-3);
+}
+
+TEST_F(FederationTest, ActivityFlowsAndIcsBreakdownMatchInputs) {
+  auto rows = Query(national_port_, "region:Y56", kRange,
+                    "activity.count.pre_placement", "ics");
+  for (const std::string& t : kTrusts) {
+    int expected =
+        ExpectedEvents(agents_[t].files.activity, "pre_placement", kFirst, kLast);
+    EXPECT_EQ(Value(rows, kIcsOf.at(t) + "|activity.count.pre_placement|sum"),
+              expected)
+        << t;
+  }
+  auto quarter = Query(national_port_, "national", "2026-Q1",
+                       "activity.count.tb_screening");
+  EXPECT_EQ(Value(quarter, "national|activity.count.tb_screening|sum"),
+            TotalEvents("tb_screening", Month::Of(2026, 1), Month::Of(2026, 3)));
+}
+
+TEST_F(FederationTest, ProfileYesCountsMatchInputs) {
+  auto rows = Query(national_port_, "national", "2026",
+                    "profile.seqohs_accredited");
+  int yes = 0;
+  for (const std::string& t : kTrusts) {
+    yes += ExpectedYes(agents_[t].files.profile, 2026, "seqohs_accredited");
+  }
+  EXPECT_EQ(Value(rows, "national|profile.seqohs_accredited|yes"), yes);
+  EXPECT_EQ(Value(rows, "national|profile.seqohs_accredited|answered"), 3);
+}
+
+TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
+  const Month march = Month::Of(2026, 3);
+  const std::string measure = "activity.count.immunisation";
+  auto before_month = Query(national_port_, "national", "2026-03", measure);
+  auto before_ics = Query(national_port_, "ics:QKK", kRange, measure);
+  auto before_region = Query(national_port_, "region:Y56", kRange, measure);
+  Agent& rj1 = agents_["RJ1"];
+  std::string corrected = rj1.files.activity;
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&corrected, "2026-03-1", i, ",immunisation,,XFIX", i, ",\n");
+  }
+  std::string path = rj1.dir + "/activity_corrected.csv";
+  std::ofstream(path) << corrected;
+  ASSERT_EQ(Cli("RJ1", {"import", "activity", path}).exit_code, 0);
+  // Re-importing the same corrected file changes nothing further.
+  ASSERT_EQ(Cli("RJ1", {"import", "activity", path}).exit_code, 0);
+  CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+
+  const std::string key = "national|" + measure + "|sum";
+  double month_before = Value(before_month, key);
+  EXPECT_TRUE(Eventually([&] {
+    auto rows = Query(national_port_, "national", "2026-03", measure);
+    return rows.count(key) && Value(rows, key) == month_before + 10;
+  }));
+  auto after_ics = Query(national_port_, "ics:QKK", kRange, measure);
+  auto after_region = Query(national_port_, "region:Y56", kRange, measure);
+  EXPECT_EQ(Value(after_ics, "QKK|" + measure + "|sum"),
+            Value(before_ics, "QKK|" + measure + "|sum") + 10);
+  EXPECT_EQ(Value(after_region, "Y56|" + measure + "|sum"),
+            Value(before_region, "Y56|" + measure + "|sum") + 10);
+  auto february = Query(national_port_, "national", "2026-02", measure);
+  EXPECT_EQ(Value(february, key),
+            TotalEvents("immunisation", march - 1, march - 1));
+}
+
+TEST_F(FederationTest, StaleRevisionIsIgnored) {
+  auto channel = *MakeChannel(Addr(national_port_), {.insecure = true});
+  auto stub = v1::Ingest::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto stream = stub->Submit(&ctx);
+  v1::SubmitRequest req;
+  v1::UnitSummary* s = req.add_summaries();
+  s->set_trust("RJ1");
+  s->set_period("2026-03");
+  s->set_revision(1);
+  v1::Cell* c = s->add_cells();
+  c->set_measure("activity.count.immunisation");
+  c->set_value(99999);
+  ASSERT_TRUE(stream->Write(req));
+  v1::SubmitResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(resp.acks_size(), 1);
+  EXPECT_EQ(resp.acks(0).outcome(), v1::OUTCOME_STALE);
+  auto rows = Query(national_port_, "trust:RJ1", "2026-03",
+                    "activity.count.immunisation");
+  EXPECT_LT(Value(rows, "RJ1|activity.count.immunisation|sum"), 99999);
+}
+
+// Scans every key and value of a stopped aggregator's database.
+std::string DumpDb(const std::string& dir) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Options options;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir, &raw);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!s.ok()) return "";
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string all;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::StrAppend(&all, it->key().ToString(), "\n", it->value().ToString(), "\n");
+  }
+  return all;
+}
+
+TEST_F(FederationTest, CleanShutdownAndNoIdentifiersInAggregatorStores) {
+  for (auto* p : {&regional_, &national_}) {
+    (*p)->Signal(SIGTERM);
+    auto code = (*p)->Wait(absl::Seconds(20));
+    ASSERT_TRUE(code.ok()) << "aggregator did not stop on SIGTERM";
+    EXPECT_EQ(*code, 0);
+  }
+  for (auto& [trust, agent] : agents_) {
+    agent.process->Signal(SIGTERM);
+    auto code = agent.process->Wait(absl::Seconds(20));
+    ASSERT_TRUE(code.ok()) << trust << " did not stop on SIGTERM";
+    EXPECT_EQ(*code, 0) << trust;
+  }
+  for (const char* name : {"national", "regional"}) {
+    std::string dump = DumpDb(root_->File(name));
+    EXPECT_THAT(dump, HasSubstr("RJ1"));  // the scan sees data at all
+    for (const std::string& t : kTrusts) {
+      EXPECT_THAT(dump, ::testing::Not(HasSubstr("P" + t + "-0"))) << name;
+      EXPECT_THAT(dump, ::testing::Not(HasSubstr("S" + t + "0"))) << name;
+    }
+    EXPECT_THAT(dump, ::testing::Not(HasSubstr("XFIX"))) << name;
+    EXPECT_THAT(dump, ::testing::Not(HasSubstr("2026-03-1"))) << name;
+  }
+}
+
+}  // namespace
+}  // namespace ohfed
