@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ohfed demo: a national aggregator, two regional aggregators (London;
-# North East and Yorkshire) and five trust agents in five ICSs, each with
+# North East and Yorkshire) and six trust agents in five ICSs (two in South East London), each with
 # twelve months of generated sample data; waits until the national view has
 # everything, then prints the national and one ICS view.
 #
@@ -17,7 +17,7 @@ NATIONAL=127.0.0.1:${OHFED_DEMO_PORT:-7400}
 LONDON=127.0.0.1:$(( ${OHFED_DEMO_PORT:-7400} + 1 ))
 NEY=127.0.0.1:$(( ${OHFED_DEMO_PORT:-7400} + 2 ))
 # trust:regional-aggregator pairs
-AGENTS=("RJ1:$LONDON" "R1H:$LONDON" "RAL:$LONDON" "RCB:$NEY" "RAE:$NEY")
+AGENTS=("RJ1:$LONDON" "RJZ:$LONDON" "R1H:$LONDON" "RAL:$LONDON" "RCB:$NEY" "RAE:$NEY")
 
 stop_all() {
   [ -f "$RUN/pids" ] || return 0
@@ -90,7 +90,8 @@ done
 Q=("$BIN/bin/ohfed" query --aggregator "$NATIONAL" --insecure)
 all_reported() {
   "${Q[@]}" --scope national --period "$LAST" --measures completeness \
-    --format csv 2>/dev/null | grep -q "reported,${#AGENTS[@]}"
+    --format csv 2>/dev/null \
+    | grep -q "^national,$LAST,national,England,,,${#AGENTS[@]},"
 }
 echo "== waiting for the regions to forward to the national aggregator"
 wait_for "national completeness" all_reported
@@ -105,17 +106,21 @@ echo
 echo "== National view: workforce ratios"
 "${Q[@]}" --scope national --period "$LAST" --measures derived
 echo
-echo "== ICS view: NHS South East London (ics:QKK), trusts, $FIRST..$LAST"
+echo "== ICS view: NHS South East London (ics:QKK) by trust, workforce (WTE), $LAST"
+"${Q[@]}" --scope ics:QKK --by trust --period "$LAST" --measures staffing.wte --stats sum
+echo
+echo "== ICS view: NHS South East London (ics:QKK) by trust, activity, $FIRST..$LAST"
 "${Q[@]}" --scope ics:QKK --by trust --period "$FIRST:$LAST" --measures activity.count --stats sum
 echo
-echo "== Completeness, $LAST"
-"${Q[@]}" --scope national --period "$LAST" --measures completeness
+echo "== Completeness, $LAST (on time = received by the 15th of the following month)"
+"${Q[@]}" --scope national --period "$LAST" --measures completeness | head -1
+"${Q[@]}" --scope ics:QKK --period "$LAST" --measures completeness
 
 cat <<MSG
 
 ohfed demo is running (state and logs in $RUN):
   national aggregator   $NATIONAL
-  London aggregator     $LONDON  (agents RJ1, R1H, RAL)
+  London aggregator     $LONDON  (agents RJ1, RJZ, R1H, RAL)
   NE&Y aggregator       $NEY  (agents RCB, RAE)
   dashboard             not served yet: the web dashboard arrives with the operations work
 

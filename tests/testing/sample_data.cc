@@ -1,9 +1,9 @@
 #include "tests/testing/sample_data.h"
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -37,10 +37,18 @@ constexpr const char* kTopics[] = {"risk_assessment", "outbreak_management",
 constexpr const char* kLevels[] = {"strategic", "coordination", "policy",
                                    "indirect", "none"};
 
+// FNV-1a: the same trust gives the same data in every run (absl::Hash is
+// salted per process).
+uint64_t StableHash(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
 class Generator {
  public:
   Generator(const std::string& trust, uint64_t seed)
-      : trust_(trust), rng_(seed ? seed : absl::Hash<std::string>()(trust)) {
+      : trust_(trust), rng_(seed ? seed : StableHash(trust)) {
     staff_served_ = 2500 + Uniform(0, 15000);
     scale_ = staff_served_ / 10000.0;
   }
@@ -141,6 +149,9 @@ SampleFiles MakeSampleData(const std::string& trust, Month first, Month last,
 }
 
 absl::Status WriteSampleData(const SampleFiles& files, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
   for (auto [name, text] : {std::pair{"staffing.csv", &files.staffing},
                             {"activity.csv", &files.activity},
                             {"profile.csv", &files.profile}}) {
