@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/client.h"
 #include "tests/agent/fake_ingest.h"
+#include "common/transport.h"
 #include "tests/testing/sample_data.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
@@ -154,6 +155,11 @@ TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
   EXPECT_THAT(r.err, HasSubstr("rejected"));
   EXPECT_THAT(r.err, HasSubstr("line 2, column wte"));
   ExpectOneLine(Cli(data, {"import", "staffing", dir_.File("missing.csv")}));
+  // A file too large for one control message is refused before sending.
+  std::string huge = dir_.Write("huge.csv", std::string(kMaxImportBytes + 1, 'x'));
+  CommandResult too_big = Cli(data, {"import", "activity", huge});
+  ExpectOneLine(too_big);
+  EXPECT_THAT(too_big.err, HasSubstr("larger than 15 MiB"));
   ExpectOneLine(Cli(data, {"set", "2026-01", "staffing.wte.admin", "lots"}));
   ExpectOneLine(Cli(data, {"show", "1999-01"}));
   ExpectOneLine(Cli(dir_.File("nowhere"), {"status"}));
