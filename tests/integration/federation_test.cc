@@ -7,6 +7,7 @@
 #include <rocksdb/db.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -74,12 +75,17 @@ int ExpectedEvents(const std::string& activity, const std::string& name,
   return n;
 }
 
+std::string ExpectedAnswer(const std::string& profile, int year,
+                           const std::string& question) {
+  for (const auto& r : Rows(profile)) {
+    if (r[0] == absl::StrCat(year) && r[1] == question) return r[2];
+  }
+  return "";
+}
+
 bool ExpectedYes(const std::string& profile, int year,
                  const std::string& question) {
-  for (const auto& r : Rows(profile)) {
-    if (r[0] == absl::StrCat(year) && r[1] == question) return r[2] == "yes";
-  }
-  return false;
+  return ExpectedAnswer(profile, year, question) == "yes";
 }
 
 // ---- the federation ----
@@ -311,6 +317,56 @@ TEST_F(FederationTest, ProfileYesCountsMatchInputs) {
   }
   EXPECT_EQ(Value(rows, "national|profile.seqohs_accredited|yes"), yes);
   EXPECT_EQ(Value(rows, "national|profile.seqohs_accredited|answered"), 3);
+}
+
+// Wait times are pooled over trusts and months: event count and the median
+// (linear interpolation between closest ranks) of every event's wait.
+TEST_F(FederationTest, WaitTimeDistributionMatchesInputs) {
+  const std::string activity = "management_referral";
+  std::vector<double> waits;
+  for (const std::string& t : kTrusts) {
+    for (const auto& r : Rows(agents_[t].files.activity)) {
+      if (r[1] == activity && r.size() > 4 && !r[4].empty()) {
+        waits.push_back(std::stod(r[4]));
+      }
+    }
+  }
+  ASSERT_GT(waits.size(), 8u);
+  std::sort(waits.begin(), waits.end());
+  double rank = 0.5 * (waits.size() - 1);
+  size_t lo = static_cast<size_t>(rank);
+  double median = waits[lo] + (rank - lo) * (waits[std::min(lo + 1, waits.size() - 1)] - waits[lo]);
+  auto rows = Query(national_port_, "national", kRange,
+                    "activity.wait_days." + activity);
+  std::string m = "national|activity.wait_days." + activity;
+  EXPECT_EQ(Value(rows, m + "|events"), waits.size());
+  EXPECT_NEAR(Value(rows, m + "|median"), median, 1e-3);
+}
+
+TEST_F(FederationTest, DerivedIndicatorsMatchInputs) {
+  const std::string month = kLast.ToString();
+  double served = 0, consultants = 0, specialist = 0, nurses = 0;
+  int critical_mass = 0;
+  for (const std::string& t : kTrusts) {
+    const testing::SampleFiles& f = agents_[t].files;
+    served += std::stod(ExpectedAnswer(f.profile, kLast.year(), "staff_served"));
+    double c = ExpectedWte(f.staffing, month, "consultant_om");
+    consultants += c;
+    critical_mass += c >= 3 ? 1 : 0;
+    specialist += ExpectedWte(f.staffing, month, "nurse_specialist_oh");
+    for (const char* g : {"nurse_specialist_oh", "nurse_general", "nurse_mental_health"}) {
+      nurses += ExpectedWte(f.staffing, month, g);
+    }
+  }
+  ASSERT_GT(consultants, 0);
+  auto rows = Query(national_port_, "national", month, "derived");
+  EXPECT_NEAR(Value(rows, "national|derived.staff_per_consultant|value"),
+              served / consultants, 1e-3 * served / consultants);
+  EXPECT_NEAR(Value(rows, "national|derived.consultant_gap_wte|value"),
+              served / 17500 - consultants, 1e-3);
+  EXPECT_NEAR(Value(rows, "national|derived.specialist_nurse_share|value"),
+              specialist / nurses, 1e-3);
+  EXPECT_EQ(Value(rows, "national|derived.critical_mass|value"), critical_mass);
 }
 
 TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
