@@ -12,6 +12,7 @@ namespace {
 
 // Sync waits at most this long, whatever the caller asks.
 constexpr absl::Duration kMaxSyncWait = absl::Hours(1);
+constexpr absl::Duration kSyncRekickInterval = absl::Seconds(1);
 
 absl::string_view KindName(v1::ImportKind kind) {
   switch (kind) {
@@ -85,9 +86,18 @@ grpc::Status ControlService::SetValue(grpc::ServerContext*,
 grpc::Status ControlService::Sync(grpc::ServerContext*,
                                   const v1::SyncRequest* request,
                                   v1::SyncResponse* response) {
-  uploader_->Kick();
-  store_->AwaitDrained(
-      std::min(absl::Milliseconds(request->timeout_ms()), kMaxSyncWait));
+  // Someone is waiting: re-kick every second so a just-restarted aggregator
+  // is reached within the channel's reconnect backoff rather than after the
+  // uploader's (up to 30 s). Idle agents never do this.
+  absl::Time deadline =
+      absl::Now() + std::min(absl::Milliseconds(request->timeout_ms()), kMaxSyncWait);
+  do {
+    uploader_->Kick();
+    if (store_->AwaitDrained(
+            std::min(deadline - absl::Now(), kSyncRekickInterval))) {
+      break;
+    }
+  } while (absl::Now() < deadline && !store_->waits_cancelled());
   for (v1::PeriodState& s : store_->States()) {
     if (s.state() == "current") continue;
     (s.state() == "rejected" ? response->set_rejected(response->rejected() + 1)

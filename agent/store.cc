@@ -386,6 +386,11 @@ bool AgentStore::AwaitDrained(absl::Duration timeout) {
   return DrainedLocked();
 }
 
+bool AgentStore::waits_cancelled() const {
+  absl::MutexLock l(&mu_);
+  return waits_cancelled_;
+}
+
 void AgentStore::CancelWaits() {
   absl::MutexLock l(&mu_);
   waits_cancelled_ = true;

@@ -90,6 +90,7 @@ class AgentStore final : public OutboxSource {
   bool AwaitDrained(absl::Duration timeout);
   // Releases every AwaitDrained now and in future (shutdown).
   void CancelWaits();
+  bool waits_cancelled() const;
 
   // OutboxSource.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;

@@ -405,6 +405,40 @@ TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
             TotalEvents("immunisation", march - 1, march - 1));
 }
 
+// The agent keeps its outbox through a regional outage and delivers once
+// the aggregator is back; the national view gets the change exactly once.
+TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
+  const std::string measure = "activity.count.immunisation";
+  const std::string key = "national|" + measure + "|sum";
+  double before = Value(Query(national_port_, "national", "2026-04", measure), key);
+  regional_->Signal(SIGTERM);
+  ASSERT_THAT(regional_->Wait(absl::Seconds(20)), testing::IsOk());
+
+  Agent& rj1 = agents_["RJ1"];
+  std::string more = rj1.dir + "/activity_april.csv";
+  std::string april = "date,activity,client_org,subject_ref,wait_days\n";
+  for (const auto& r : Rows(rj1.files.activity)) {
+    if (absl::StartsWith(r[0], "2026-04")) absl::StrAppend(&april, absl::StrJoin(r, ","), "\n");
+  }
+  for (int i = 0; i < 5; ++i) absl::StrAppend(&april, "2026-04-2", i, ",immunisation,,,\n");
+  std::ofstream(more) << april;
+  ASSERT_EQ(Cli("RJ1", {"import", "activity", more}).exit_code, 0);
+  CommandResult down = Cli("RJ1", {"sync", "--timeout", "2"});
+  EXPECT_NE(down.exit_code, 0);
+  EXPECT_THAT(down.err, HasSubstr("pending"));
+  EXPECT_THAT(Cli("RJ1", {"status"}).out, HasSubstr("pending"));
+
+  regional_ = StartAggregator(
+      "regional", regional_port_,
+      {"--upstream", Addr(national_port_), "--registry", RegionalRegistry()});
+  CommandResult up = Cli("RJ1", {"sync", "--timeout", "60"});
+  EXPECT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_TRUE(Eventually([&] {
+    auto rows = Query(national_port_, "national", "2026-04", measure);
+    return rows.count(key) && Value(rows, key) == before + 5;
+  })) << "national never reached " << before + 5;
+}
+
 TEST_F(FederationTest, StaleRevisionIsIgnored) {
   auto channel = *MakeChannel(Addr(national_port_), {.insecure = true});
   auto stub = v1::Ingest::NewStub(channel);
