@@ -228,7 +228,7 @@ void PrintSummary(const v1::UnitSummary& s) {
       }
       absl::StrAppend(&value, " [", absl::StrJoin(b, " "), "]");
     }
-    std::cout << absl::StrFormat("%-50s %s", c.measure(), value);
+    std::cout << absl::StrFormat("%-50s %10s", c.measure(), value);
     if (m != nullptr) std::cout << "  (" << m->label << ")";
     std::cout << "\n";
   }
