@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "agent/client.h"
-#include "tests/agent/fake_ingest.h"
+#include "tests/testing/fake_ingest.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::agent {

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/client.h"
-#include "tests/agent/fake_ingest.h"
+#include "tests/testing/fake_ingest.h"
 #include "common/transport.h"
 #include "tests/testing/sample_data.h"
 #include "tests/testing/subprocess.h"

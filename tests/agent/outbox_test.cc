@@ -8,7 +8,7 @@
 #include "agent/store.h"
 #include "common/transport.h"
 #include "common/uploader.h"
-#include "tests/agent/fake_ingest.h"
+#include "tests/testing/fake_ingest.h"
 #include "tests/testing/sample_data.h"
 #include "tests/testing/testing.h"
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/transport.h"
+#include "tests/testing/fake_ingest.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed {
@@ -19,61 +20,6 @@ using v1::UnitSummary;
 std::string Key(const std::string& trust, const std::string& period) {
   return trust + "/" + period;
 }
-
-// Receiver: keeps the highest revision per (trust, period) and counts how
-// often a revision was applied. Faults are injected per batch.
-class FaultyIngest final : public v1::Ingest::Service {
- public:
-  grpc::Status Submit(
-      grpc::ServerContext*,
-      grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream)
-      override {
-    v1::SubmitRequest request;
-    while (stream->Read(&request)) {
-      absl::MutexLock l(&mu_);
-      ++batches_;
-      if (fail_before_apply_every_ && batches_ % fail_before_apply_every_ == 0) {
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
-      }
-      v1::SubmitResponse response;
-      for (const UnitSummary& s : request.summaries()) *response.add_acks() = Apply(s);
-      if (lose_ack_every_ && batches_ % lose_ack_every_ == 0) {
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "ack lost");
-      }
-      stream->Write(response);
-    }
-    return grpc::Status::OK;
-  }
-
-  Ack Apply(const UnitSummary& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Ack ack;
-    ack.set_trust(s.trust());
-    ack.set_period(s.period());
-    ack.set_revision(s.revision());
-    if (s.trust() == reject_trust_) {
-      ack.set_outcome(v1::OUTCOME_REJECTED);
-      ack.set_reason("unknown trust '" + s.trust() + "'");
-      return ack;
-    }
-    uint64_t& held = held_[Key(s.trust(), s.period())];
-    if (s.revision() <= held) {
-      ack.set_outcome(v1::OUTCOME_STALE);
-      return ack;
-    }
-    held = s.revision();
-    ++applied_;
-    ack.set_outcome(v1::OUTCOME_ACCEPTED);
-    return ack;
-  }
-
-  absl::Mutex mu_;
-  int batches_ ABSL_GUARDED_BY(mu_) = 0;
-  int applied_ ABSL_GUARDED_BY(mu_) = 0;
-  int fail_before_apply_every_ ABSL_GUARDED_BY(mu_) = 0;
-  int lose_ack_every_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string reject_trust_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, uint64_t> held_ ABSL_GUARDED_BY(mu_);
-};
 
 // The sender's outbox: current revision per period, acked and rejected marks.
 class MemoryOutbox : public OutboxSource {
@@ -152,7 +98,7 @@ class UploaderTest : public ::testing::Test {
     }
   }
 
-  FaultyIngest ingest_;
+  testing::FakeIngest ingest_;
   MemoryOutbox outbox_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -170,19 +116,14 @@ TEST_F(UploaderTest, DeliversEveryPeriodInBatches) {
   auto u = MakeUploader(o);
   OHFED_ASSERT_OK(u->RunOnce());
   EXPECT_EQ(outbox_.PendingCount(), 0u);
-  absl::MutexLock l(&ingest_.mu_);
-  EXPECT_EQ(ingest_.applied_, 36);
-  EXPECT_EQ(ingest_.batches_, 8);  // ceil(36 / 5)
+  EXPECT_EQ(ingest_.applied(), 36);
+  EXPECT_EQ(ingest_.batches(), 8);  // ceil(36 / 5)
   EXPECT_EQ(u->stats().summaries_sent, 36u);
 }
 
 TEST_F(UploaderTest, LostAcksAndFailuresNeitherLoseNorDoubleCount) {
   StartServer();
-  {
-    absl::MutexLock l(&ingest_.mu_);
-    ingest_.lose_ack_every_ = 2;
-    ingest_.fail_before_apply_every_ = 3;
-  }
+  ingest_.set_faults({.fail_every = 3, .lose_ack_every = 2});
   for (int m = 1; m <= 9; ++m) outbox_.Put("RJ1", absl::StrCat("2023-0", m), 1);
   UploaderOptions o;
   o.batch_size = 2;
@@ -192,21 +133,18 @@ TEST_F(UploaderTest, LostAcksAndFailuresNeitherLoseNorDoubleCount) {
   outbox_.Put("RJ1", "2023-04", 2);
   DrainWithRetries(*u);
   EXPECT_EQ(outbox_.PendingCount(), 0u);
-  absl::MutexLock l(&ingest_.mu_);
-  EXPECT_EQ(ingest_.held_.size(), 9u);
-  EXPECT_EQ(ingest_.held_["RJ1/2023-04"], 2u);
+  auto held = ingest_.held();
+  EXPECT_EQ(held.size(), 9u);
+  EXPECT_EQ(held["RJ1/2023-04"].revision(), 2u);
   // 9 first revisions + 1 correction, each applied exactly once although
   // some were sent several times.
-  EXPECT_EQ(ingest_.applied_, 10);
+  EXPECT_EQ(ingest_.applied(), 10);
   EXPECT_GT(u->stats().acks_stale, 0u);
 }
 
 TEST_F(UploaderTest, RejectionIsRecordedAndNotResent) {
   StartServer();
-  {
-    absl::MutexLock l(&ingest_.mu_);
-    ingest_.reject_trust_ = "ZZZ";
-  }
+  ingest_.set_faults({.reject_trust = "ZZZ"});
   outbox_.Put("ZZZ", "2024-01", 1);
   outbox_.Put("RJ1", "2024-01", 1);
   auto u = MakeUploader();
@@ -214,8 +152,7 @@ TEST_F(UploaderTest, RejectionIsRecordedAndNotResent) {
   EXPECT_EQ(outbox_.PendingCount(), 0u);
   EXPECT_EQ(outbox_.Reason("ZZZ/2024-01"), "unknown trust 'ZZZ'");
   OHFED_ASSERT_OK(u->RunOnce());
-  absl::MutexLock l(&ingest_.mu_);
-  EXPECT_EQ(ingest_.batches_, 1);
+  EXPECT_EQ(ingest_.batches(), 1);
   EXPECT_EQ(u->stats().acks_rejected, 1u);
 }
 
@@ -244,8 +181,7 @@ TEST_F(UploaderTest, BackgroundThreadRidesOutAnOutage) {
   }
   u->Stop();
   EXPECT_EQ(outbox_.PendingCount(), 0u);
-  absl::MutexLock l(&ingest_.mu_);
-  EXPECT_EQ(ingest_.applied_, 6);
+  EXPECT_EQ(ingest_.applied(), 6);
 }
 
 TEST(TransportTest, InsecureOnlyOnLoopback) {

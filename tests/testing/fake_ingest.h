@@ -1,9 +1,10 @@
-// A real gRPC Ingest receiver for agent tests, on loopback: keeps the highest
-// revision per (trust, period) like an aggregator, records every byte it
+// A real gRPC Ingest receiver for tests, on loopback: keeps the highest
+// revision per (trust, period) like an aggregator, counts how often a
+// revision was applied, records every byte it
 // received, and injects faults (failed streams, lost acks, delays, a
-// rejected trust). Header-only; shared by the agent tests.
-#ifndef OHFED_TESTS_AGENT_FAKE_INGEST_H_
-#define OHFED_TESTS_AGENT_FAKE_INGEST_H_
+// rejected trust). Header-only; shared by the uploader and agent tests.
+#ifndef OHFED_TESTS_TESTING_FAKE_INGEST_H_
+#define OHFED_TESTS_TESTING_FAKE_INGEST_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -77,6 +78,11 @@ class FakeIngest final : public v1::Ingest::Service {
     absl::MutexLock l(&mu_);
     return batches_;
   }
+  // Revisions accepted (each counted once however often it was sent).
+  int applied() {
+    absl::MutexLock l(&mu_);
+    return applied_;
+  }
 
  private:
   v1::Ack Apply(const v1::UnitSummary& s, const Faults& faults)
@@ -96,6 +102,7 @@ class FakeIngest final : public v1::Ingest::Service {
       return ack;
     }
     held = s;
+    ++applied_;
     ack.set_outcome(v1::OUTCOME_ACCEPTED);
     return ack;
   }
@@ -103,6 +110,7 @@ class FakeIngest final : public v1::Ingest::Service {
   absl::Mutex mu_;
   Faults faults_ ABSL_GUARDED_BY(mu_);
   int batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int applied_ ABSL_GUARDED_BY(mu_) = 0;
   std::string wire_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::UnitSummary> held_ ABSL_GUARDED_BY(mu_);
 };
@@ -130,4 +138,4 @@ class IngestServer {
 
 }  // namespace ohfed::testing
 
-#endif  // OHFED_TESTS_AGENT_FAKE_INGEST_H_
+#endif  // OHFED_TESTS_TESTING_FAKE_INGEST_H_
