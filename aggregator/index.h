@@ -41,6 +41,7 @@ class Index : public View {
   // View.
   const Catalogue& catalogue() const override { return *catalogue_; }
   const Registry& registry() const override { return registry_->Latest(); }
+  const Registry& RegistryAt(Month m) const override { return registry_->At(m); }
   const HeldUnit* Unit(absl::string_view trust,
                        absl::string_view period) const override;
   const RollupCell* Rollup(absl::string_view node, absl::string_view period,

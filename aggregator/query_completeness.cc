@@ -69,27 +69,31 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     return absl::InvalidArgumentError(
         absl::StrCat("scope: ", scope.status().message()));
   }
-  const Registry& registry = view.registry();
-  OHFED_RETURN_IF_ERROR(registry.Check(*scope));
   auto period = Period::Parse(request.period());
   if (!period.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("period: ", period.status().message()));
   }
-  std::vector<std::string> trusts = registry.TrustsIn(*scope);
-  absl::flat_hash_map<std::string, std::string> states;
-  for (const std::string& t : trusts) states[t] = SyncState(view, t, now);
+  const Registry& latest = view.RegistryAt(period->last());
+  OHFED_RETURN_IF_ERROR(latest.Check(*scope));
+  absl::flat_hash_map<std::string, std::string> states;  // by trust, lazily
 
   v1::CompletenessResponse response;
   response.set_scope(scope->ToString());
-  response.set_scope_name(registry.NameOf(*scope));
+  response.set_scope_name(latest.NameOf(*scope));
   for (Month month : period->Months()) {
     v1::PeriodCompleteness* p = response.add_periods();
     p->set_period(month.ToString());
+    // Expected: the trusts of the scope in the registry in effect that month
+    // (none if the scope did not exist yet).
+    const Registry& registry = view.RegistryAt(month);
+    std::vector<std::string> trusts = registry.TrustsIn(*scope);
     p->set_expected(static_cast<uint32_t>(trusts.size()));
     for (const std::string& code : trusts) {
+      auto [it, fresh] = states.try_emplace(code);
+      if (fresh) it->second = SyncState(view, code, now);
       *p->add_trusts() =
-          TrustRow(view, *registry.FindTrust(code), month, states[code]);
+          TrustRow(view, *registry.FindTrust(code), month, it->second);
       const v1::TrustCompleteness& t = p->trusts(p->trusts_size() - 1);
       p->set_reported(p->reported() + (t.reported() ? 1 : 0));
       p->set_on_time(p->on_time() + (t.on_time() ? 1 : 0));

@@ -62,10 +62,10 @@ absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req) {
   auto scope = Scope::Parse(req.scope().empty() ? "national" : req.scope());
   if (!scope.ok()) return Prefixed("scope", scope.status());
   plan.scope = *scope;
-  OHFED_RETURN_IF_ERROR(view.registry().Check(plan.scope));
   auto period = Period::Parse(req.period());
   if (!period.ok()) return Prefixed("period", period.status());
   plan.period = *period;
+  OHFED_RETURN_IF_ERROR(view.RegistryAt(plan.period.last()).Check(plan.scope));
   OHFED_ASSIGN_OR_RETURN(plan.by, ParseBy(req.by(), plan.scope));
   for (const std::string& stat : req.stats()) {
     OHFED_RETURN_IF_ERROR(CheckStatName(stat));
@@ -199,7 +199,8 @@ void AddRow(const Registry& registry, const Plan& plan, const Scope& unit,
 absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
                                            const v1::QueryRequest& request) {
   OHFED_ASSIGN_OR_RETURN(Plan plan, MakePlan(view, request));
-  const Registry& registry = view.registry();
+  // Units are those of the registry in effect at the end of the period.
+  const Registry& registry = view.RegistryAt(plan.period.last());
   std::vector<Scope> units = plan.by == plan.scope.level
                                  ? std::vector<Scope>{plan.scope}
                                  : registry.Children(plan.scope, plan.by);

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "common/catalogue.h"
+#include "common/period.h"
 #include "common/registry.h"
 #include "ohfed/v1/ohfed.pb.h"
 
@@ -45,7 +46,11 @@ class View {
  public:
   virtual ~View() = default;
   virtual const Catalogue& catalogue() const = 0;
+  // The latest registry version.
   virtual const Registry& registry() const = 0;
+  // The version in effect in month `m` (a merger does not rewrite earlier
+  // months). A view with a single version returns it.
+  virtual const Registry& RegistryAt(Month m) const { return registry(); }
   // nullptr when the trust has not reported the period.
   virtual const HeldUnit* Unit(absl::string_view trust,
                                absl::string_view period) const = 0;

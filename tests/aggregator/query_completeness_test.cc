@@ -56,6 +56,23 @@ class CompletenessTest : public ::testing::Test {
   FakeView view_;
 };
 
+// From 2026-03 T2 has merged into T1: March expects one trust in I1, and
+// February still expects both.
+TEST_F(CompletenessTest, ExpectedFollowsTheRegistryInEffectEachMonth) {
+  std::string merged = ::ohfed::aggregator::testing::kTestRegistry;
+  merged.replace(merged.find("2020-01"), 7, "2026-03");
+  merged.replace(merged.find("test-1"), 6, "test-2");
+  merged.erase(merged.find("R1,North,I1,ICS One,T2,Trust Two\n"),
+               std::string("R1,North,I1,ICS One,T2,Trust Two\n").size());
+  view_.AddLaterVersion(*Registry::Parse(merged, "merged registry"));
+  auto resp = Run("ics:I1", "2026-02:2026-03", At("2026-04-20T00:00:00Z"));
+  ASSERT_EQ(resp.periods_size(), 2);
+  EXPECT_EQ(resp.periods(0).expected(), 2u);
+  EXPECT_EQ(resp.periods(1).expected(), 1u);
+  ASSERT_EQ(resp.periods(1).trusts_size(), 1);
+  EXPECT_EQ(resp.periods(1).trusts(0).trust(), "T1");
+}
+
 TEST_F(CompletenessTest, CountsReportedAndOnTimePerMonth) {
   auto resp = Run("national", "2026-02:2026-03", At("2026-04-20T00:00:00Z"));
   EXPECT_EQ(resp.scope(), "national");

@@ -224,6 +224,29 @@ TEST_F(QueryEngineTest, BreaksDownByIcsWithinARegionAndByTrust) {
   EXPECT_EQ(Value(by_region, "R2", kImm, "sum"), std::make_pair(5.0, 1u));
 }
 
+// From 2026-03 T3 moves from ICS I2 to I1: earlier periods keep the old
+// placement, later ones use the new.
+TEST_F(QueryEngineTest, UnitsFollowTheRegistryInEffectForThePeriod) {
+  std::string moved = ::ohfed::aggregator::testing::kTestRegistry;
+  moved.replace(moved.find("2020-01"), 7, "2026-03");
+  moved.replace(moved.find("test-1"), 6, "test-2");
+  moved.replace(moved.find("I2,ICS Two,T3"), 13, "I1,ICS One,T3");
+  view_.AddLaterVersion(*Registry::Parse(moved, "moved registry"));
+
+  auto february = Run(Request("ics:I1", "2026-02", kImm, {"sum"}, "trust"));
+  std::vector<std::string> units;
+  for (const auto& r : february.rows()) units.push_back(r.unit());
+  EXPECT_THAT(units, ElementsAre("T1"));
+  auto i2 = Run(Request("ics:I2", "2026-02", kImm, {"sum"}, "trust"));
+  EXPECT_EQ(Value(i2, "T3", kImm, "sum"), std::make_pair(7.0, 1u));
+
+  auto april = Run(Request("ics:I1", "2026-04", kConsultant, {"sum"}, "trust"));
+  EXPECT_EQ(Value(april, "T3", kConsultant, "sum"), std::make_pair(5.0, 1u));
+  v1::QueryRequest gone = Request("ics:I2", "2026-04", kImm, {"sum"});
+  EXPECT_THAT(RunQuery(view_, gone),
+              StatusIs(absl::StatusCode::kNotFound, "I2"));
+}
+
 TEST_F(QueryEngineTest, TrustScopeAndSelfBreakdown) {
   auto resp = Run(Request("trust:T5", "2025-04", kImm, {}, "self"));
   ASSERT_EQ(resp.rows_size(), 1);

@@ -6,6 +6,7 @@
 #ifndef OHFED_TESTS_AGGREGATOR_QUERY_FAKE_VIEW_H_
 #define OHFED_TESTS_AGGREGATOR_QUERY_FAKE_VIEW_H_
 
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,7 +42,17 @@ class FakeView : public View {
       : registry_(std::move(registry)), catalogue_(Catalogue::Default()) {}
 
   const Catalogue& catalogue() const override { return *catalogue_; }
-  const Registry& registry() const override { return *registry_; }
+  const Registry& registry() const override {
+    return later_.empty() ? *registry_ : *later_.rbegin()->second;
+  }
+  const Registry& RegistryAt(Month m) const override {
+    auto it = later_.upper_bound(m);
+    return it == later_.begin() ? *registry_ : *std::prev(it)->second;
+  }
+  // A later registry version, in effect from its effective_from month.
+  void AddLaterVersion(std::shared_ptr<const Registry> r) {
+    later_[r->effective_from()] = std::move(r);
+  }
 
   const HeldUnit* Unit(absl::string_view trust,
                        absl::string_view period) const override {
@@ -130,6 +141,8 @@ class FakeView : public View {
   }
 
   std::shared_ptr<const Registry> registry_;
+
+  std::map<Month, std::shared_ptr<const Registry>> later_;
   std::shared_ptr<const Catalogue> catalogue_;
   std::map<std::pair<std::string, std::string>, HeldUnit> units_;
   std::map<std::tuple<std::string, std::string, std::string>, RollupCell>
