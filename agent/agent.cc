@@ -7,7 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "agent/log.h"
+#include "common/log.h"
 #include "common/transport.h"
 
 namespace ohfed::agent {

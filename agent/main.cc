@@ -4,34 +4,19 @@
 //               [--socket PATH] [--insecure] [--config FILE]
 //
 // Every flag is also a key of the TOML-style config file (trust = "RJ1").
-// Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0.
-#include <signal.h>
-
+// Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0
+// (common/signals.h).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
-#include "absl/strings/str_cat.h"
 #include "agent/agent.h"
-#include "agent/log.h"
-
-namespace {
-
-// Blocked in every thread (threads inherit the mask), taken by sigwait.
-sigset_t ShutdownSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  return set;
-}
-
-}  // namespace
+#include "common/log.h"
+#include "common/signals.h"
 
 int main(int argc, char** argv) {
   // Before any thread exists, so that none of them takes the signals.
-  sigset_t signals = ShutdownSignals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = ohfed::BlockStopSignals();
 
   ohfed::agent::AgentOptions options;
   CLI::App app{"ohfed-agent: records a trust's OH staffing and activity and "
@@ -63,12 +48,9 @@ int main(int argc, char** argv) {
     std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
     return 1;
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  ohfed::agent::LogLine(absl::StrCat("received ", strsignal(sig),
-                                     ", shutting down"));
+  ohfed::WaitForStopSignal(signals);
   (*agent)->Shutdown(absl::Seconds(5));
   agent->reset();
-  ohfed::agent::LogLine("stopped");
+  ohfed::LogLine("stopped");
   return 0;
 }

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/importer.h"
-#include "agent/log.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "common/transport.h"
 

@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agent/log.h"
+#include "common/log.h"
 #include "agent/outliers.h"
 #include "agent/summary.h"
 #include "agent/values.h"

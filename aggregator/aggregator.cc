@@ -1,10 +1,10 @@
 #include "aggregator/aggregator.h"
 
 #include <filesystem>
-#include <iostream>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -24,13 +24,13 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
   OHFED_ASSIGN_OR_RETURN(a->store_,
                          Store::Open(a->options_.data_dir, a->options_.store));
   if (a->store_->registry_changed_at_open()) {
-    std::cerr << "ohfed-aggregator: the registry places trusts differently "
-                 "from last run: rollups rebuilt\n";
+    LogLine("the registry places trusts differently from last run: "
+            "rollups rebuilt");
   }
   if (a->options_.rebuild_rollups) {
     OHFED_RETURN_IF_ERROR(a->store_->Rebuild());
-    std::cerr << "ohfed-aggregator: rebuilt rollups from "
-              << a->store_->stats().units_held << " unit summaries\n";
+    LogLine(absl::StrCat("rebuilt rollups from ",
+                         a->store_->stats().units_held, " unit summaries"));
   }
   if (!a->options_.upstream.empty()) OHFED_RETURN_IF_ERROR(a->StartForwarding());
   OHFED_RETURN_IF_ERROR(a->StartServer());
@@ -51,8 +51,8 @@ absl::Status Aggregator::StartForwarding() {
     uploader_->Kick();
   });
   uploader_->Start();
-  std::cerr << "ohfed-aggregator: forwarding to " << options_.upstream << " ("
-            << forwarder_->outbox_size() << " unit summaries pending)\n";
+  LogLine(absl::StrCat("forwarding to ", options_.upstream, " (",
+                       forwarder_->outbox_size(), " unit summaries pending)"));
   return absl::OkStatus();
 }
 
@@ -73,9 +73,9 @@ absl::Status Aggregator::StartServer() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen));
   }
-  std::cerr << "ohfed-aggregator: listening on " << address() << ", data in "
-            << options_.data_dir << ", " << store_->stats().units_held
-            << " unit summaries held\n";
+  LogLine(absl::StrCat("listening on ", address(), ", data in ",
+                       options_.data_dir, ", ", store_->stats().units_held,
+                       " unit summaries held"));
   return absl::OkStatus();
 }
 

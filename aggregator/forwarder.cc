@@ -2,10 +2,10 @@
 
 #include <rocksdb/write_batch.h>
 
-#include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/rocksdb_util.h"
 #include "common/status.h"
 
@@ -77,9 +77,8 @@ absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {
     std::string id = UnitId(ack.trust(), ack.period());
     ForwardRecord& r = records_[id];
     if (ack.outcome() == v1::OUTCOME_REJECTED) {
-      std::cerr << "ohfed-aggregator: upstream rejected " << ack.trust() << " "
-                << ack.period() << " revision " << ack.revision() << ": "
-                << ack.reason() << "\n";
+      LogLine(absl::StrCat("upstream rejected ", ack.trust(), " ", ack.period(),
+                           " revision ", ack.revision(), ": ", ack.reason()));
       r.rejected_revision = ack.revision();
       r.reason = ack.reason();
     } else if (ack.outcome() == v1::OUTCOME_ACCEPTED ||

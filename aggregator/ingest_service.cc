@@ -1,9 +1,9 @@
 #include "aggregator/ingest_service.h"
 
-#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/validation.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -40,9 +40,9 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
       valid.push_back(s);
       continue;
     }
-    std::cerr << "ohfed-aggregator: rejected " << s.trust().substr(0, 64) << " "
-              << s.period().substr(0, 64) << " revision " << s.revision()
-              << ": " << check.message() << "\n";
+    LogLine(absl::StrCat("rejected ", s.trust().substr(0, 64), " ",
+                         s.period().substr(0, 64), " revision ", s.revision(),
+                         ": ", check.message()));
     *response.add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
   }
   store.CountReceived(request.ByteSizeLong(),
@@ -61,8 +61,8 @@ grpc::Status IngestService::Submit(
   while (stream->Read(&request)) {
     absl::StatusOr<v1::SubmitResponse> response = IngestBatch(*store_, request);
     if (!response.ok()) {
-      std::cerr << "ohfed-aggregator: ingest from " << context->peer() << ": "
-                << response.status().message() << "\n";
+      LogLine(absl::StrCat("ingest from ", context->peer(), ": ",
+                           response.status().message()));
       return ToGrpc(response.status());
     }
     if (!stream->Write(*response)) break;  // the sender went away

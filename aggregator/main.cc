@@ -1,15 +1,16 @@
 // ohfed-aggregator: parses flags (or a config file with the same keys),
 // wires an Aggregator and runs it until SIGTERM or SIGINT.
-#include <signal.h>
-
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
 #include "common/catalogue.h"
+#include "common/log.h"
 #include "common/registry.h"
+#include "common/signals.h"
 
 namespace {
 
@@ -47,8 +48,8 @@ bool LoadReferenceData(Flags& f) {
       return false;
     }
     f.options.store.registry = std::make_shared<ohfed::RegistryHistory>(*r);
-    std::cerr << "ohfed-aggregator: registry " << (*r)->version() << " from "
-              << f.registry_file << "\n";
+    ohfed::LogLine(absl::StrCat("registry ", (*r)->version(), " from ",
+                                f.registry_file));
   }
   if (!f.catalogue_file.empty()) {
     auto c = ohfed::Catalogue::LoadFile(f.catalogue_file);
@@ -78,31 +79,20 @@ int main(int argc, char** argv) {
   }
   if (!LoadReferenceData(flags)) return 1;
   if (!flags.http.empty()) {
-    std::cerr << "ohfed-aggregator: --http " << flags.http
-              << " ignored: the web dashboard is not built yet\n";
+    ohfed::LogLine(absl::StrCat("--http ", flags.http,
+                                " ignored: the web dashboard is not built yet"));
   }
-  // Block the stop signals in every thread (gRPC's and RocksDB's inherit the
-  // mask) so that only sigwait below receives them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGHUP);  // reload is a later issue; never die of it
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Before any thread exists, so that none of them takes the signals.
+  const sigset_t stop = ohfed::BlockStopSignals();
 
   auto aggregator = Aggregator::Start(flags.options);
   if (!aggregator.ok()) {
     std::cerr << "ohfed-aggregator: " << aggregator.status().message() << "\n";
     return 1;
   }
-  int sig = 0;
-  while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
-    std::cerr << "ohfed-aggregator: SIGHUP ignored: reload is not supported yet\n";
-  }
-  std::cerr << "ohfed-aggregator: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down\n";
+  ohfed::WaitForStopSignal(stop);
   (*aggregator)->Shutdown(absl::Seconds(5));
   aggregator->reset();
-  std::cerr << "ohfed-aggregator: stopped\n";
+  ohfed::LogLine("stopped");
   return 0;
 }

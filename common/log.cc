@@ -1,5 +1,6 @@
-#include "agent/log.h"
+#include "common/log.h"
 
+#include <errno.h>  // program_invocation_short_name (glibc)
 #include <unistd.h>
 
 #include <string>
@@ -8,16 +9,15 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace ohfed::agent {
+namespace ohfed {
 
 void LogLine(absl::string_view message) {
   std::string line =
       absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ ", absl::Now(),
                                     absl::UTCTimeZone()),
-                   "ohfed-agent: ", message, "\n");
-  // A single write(2) keeps concurrent lines from interleaving.
+                   program_invocation_short_name, ": ", message, "\n");
   ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
 }
 
-}  // namespace ohfed::agent
+}  // namespace ohfed
