@@ -95,34 +95,23 @@ absl::StatusOr<std::unique_ptr<AgentStore>> AgentStore::Open(
   return store;
 }
 
-// Calls `fn(key suffix, value)` for every key under `prefix`.
-template <typename Fn>
-absl::Status ScanPrefix(rocksdb::DB* db, absl::string_view prefix, Fn fn) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
-       it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
-    if (!absl::StartsWith(key, prefix)) break;
-    OHFED_RETURN_IF_ERROR(
-        fn(std::string(key.substr(prefix.size())), it->value().ToString()));
-  }
-  return FromRocks(it->status(), "scan agent store");
-}
-
 absl::Status AgentStore::Load() {
   absl::MutexLock l(&mu_);
   OHFED_RETURN_IF_ERROR(ScanPrefix(
       db_.get(), kSumPrefix,
-      [&](const std::string& period, const std::string& v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        if (!periods_[period].summary.ParseFromString(v)) {
+      [&](absl::string_view key, absl::string_view v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        std::string period(key.substr(kSumPrefix.size()));
+        if (!periods_[period].summary.ParseFromArray(v.data(),
+                                                     static_cast<int>(v.size()))) {
           return absl::DataLossError(absl::StrCat("corrupt summary of ", period));
         }
         return absl::OkStatus();
       }));
   OHFED_RETURN_IF_ERROR(ScanPrefix(
       db_.get(), kAckPrefix,
-      [&](const std::string& period, const std::string& v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        auto j = nlohmann::json::parse(v, nullptr, false);
+      [&](absl::string_view key, absl::string_view v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        std::string period(key.substr(kAckPrefix.size()));
+        auto j = nlohmann::json::parse(v.begin(), v.end(), nullptr, false);
         auto it = periods_.find(period);
         if (j.is_discarded() || !j.is_object()) {
           return absl::DataLossError(absl::StrCat("corrupt marks of ", period));

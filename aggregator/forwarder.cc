@@ -19,19 +19,14 @@ absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(Store* store) {
 
 absl::Status Forwarder::Load() {
   absl::MutexLock l(&mu_);
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(rocksdb::ReadOptions()));
-  const std::string prefix(kForwardPrefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
-    OHFED_ASSIGN_OR_RETURN(
-        ForwardRecord r,
-        DecodeForward(key, absl::string_view(it->value().data(),
-                                             it->value().size())));
-    records_[key.substr(prefix.size())] = std::move(r);
-  }
-  OHFED_RETURN_IF_ERROR(FromRocks(it->status(), "scan forward records"));
+  OHFED_RETURN_IF_ERROR(ScanPrefix(
+      store_->db(), kForwardPrefix,
+      [&](absl::string_view key, absl::string_view v)
+          ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            OHFED_ASSIGN_OR_RETURN(ForwardRecord r, DecodeForward(key, v));
+            records_[key.substr(kForwardPrefix.size())] = std::move(r);
+            return absl::OkStatus();
+          }));
   for (const auto& [id, revision] : store_->HeldRevisions()) {
     if (NeedsForwarding(id, revision)) outbox_.insert(id);
   }

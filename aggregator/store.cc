@@ -28,19 +28,6 @@ StoreOptions WithDefaults(StoreOptions o) {
   return o;
 }
 
-// Calls f(key without prefix, value) for every key under `prefix`.
-template <class F>
-absl::Status ScanPrefix(rocksdb::DB* db, absl::string_view prefix, F f) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
-    if (!absl::StartsWith(key, prefix)) break;
-    OHFED_RETURN_IF_ERROR(
-        f(key, absl::string_view(it->value().data(), it->value().size())));
-  }
-  return FromRocks(it->status(), "scan");
-}
-
 }  // namespace
 
 struct Store::Writer {

@@ -5,6 +5,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -45,6 +46,22 @@ absl::StatusOr<std::string> GetValue(rocksdb::DB* db, absl::string_view key) {
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
   if (!s.ok()) return FromRocks(s, absl::StrCat("get ", key));
   return value;
+}
+
+absl::Status ScanPrefix(
+    rocksdb::DB* db, absl::string_view prefix,
+    const std::function<absl::Status(absl::string_view key,
+                                     absl::string_view value)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
+       it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    absl::Status s =
+        fn(key, absl::string_view(it->value().data(), it->value().size()));
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), absl::StrCat("scan ", prefix));
 }
 
 void PutBigEndian64(std::string* dst, uint64_t v) {

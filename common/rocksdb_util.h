@@ -6,6 +6,7 @@
 #include <rocksdb/db.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -31,6 +32,13 @@ absl::Status WriteSynced(rocksdb::DB* db, rocksdb::WriteBatch* batch);
 
 // Reads `key`; kNotFound if absent.
 absl::StatusOr<std::string> GetValue(rocksdb::DB* db, absl::string_view key);
+
+// Calls fn(key, value) for every key that starts with `prefix`, in key
+// order; `key` includes the prefix. Stops at fn's first error and returns it.
+absl::Status ScanPrefix(
+    rocksdb::DB* db, absl::string_view prefix,
+    const std::function<absl::Status(absl::string_view key,
+                                     absl::string_view value)>& fn);
 
 // Appends `v` as 8 big-endian bytes, so byte order equals numeric order.
 void PutBigEndian64(std::string* dst, uint64_t v);
