@@ -14,6 +14,7 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
     AggregatorOptions options) {
   if (options.listen.empty()) return absl::InvalidArgumentError("--listen is required");
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data is required");
+  OHFED_RETURN_IF_ERROR(CheckListenAddress(options.listen));
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {

@@ -8,9 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
 #include "common/catalogue.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/registry.h"
 #include "common/signals.h"
+#include "common/transport.h"
 
 namespace {
 
@@ -23,7 +25,7 @@ struct Flags {
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
-  app.set_config("--config", "", "config file (TOML); every flag is a key");
+  ohfed::AddConfigFile(app);
   app.add_option("--listen", f.options.listen, "gRPC address HOST:PORT")->required();
   app.add_option("--data", f.options.data_dir, "data directory (RocksDB)")->required();
   app.add_option("--http", f.http, "dashboard address HOST:PORT (not built yet)");
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
     std::cerr << "ohfed-aggregator: " << e.what() << "\n";
     return 2;
   }
+  ohfed::RouteGrpcLogs();
   if (!LoadReferenceData(flags)) return 1;
   if (!flags.http.empty()) {
     ohfed::LogLine(absl::StrCat("--http ", flags.http,

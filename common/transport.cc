@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace ohfed {
 namespace {
@@ -87,6 +88,24 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 void ApplyServerLimits(grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
 }
+
+namespace {
+
+void GrpcLogToLogLine(gpr_log_func_args* args) {
+  if (args->severity < GPR_LOG_SEVERITY_ERROR) return;
+  absl::string_view message(args->message);
+  constexpr size_t kMaxLogBytes = 300;
+  if (size_t nl = message.find('\n'); nl != absl::string_view::npos) {
+    message = message.substr(0, nl);
+  }
+  LogLine(absl::StrCat("grpc: ", message.substr(0, kMaxLogBytes),
+                       message.size() > kMaxLogBytes ? "..." : ""));
+}
+
+}  // namespace
+
+void RouteGrpcLogs() { gpr_set_log_function(GrpcLogToLogLine); }
 
 }  // namespace ohfed

@@ -44,8 +44,22 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const std::string& address, const TransportOptions& options);
 
-// Applies ohfed's message-size limits to a server being built.
+// Applies ohfed's message-size limits to a server being built, and turns off
+// SO_REUSEPORT, which gRPC enables by default: with it a second server on the
+// same port also "listens" and the two split the traffic between them.
 void ApplyServerLimits(grpc::ServerBuilder& builder);
+
+// Checks, before a server is built, that it can listen on `address`:
+// "HOST:PORT" with a numeric port, or "unix:PATH" with a path that fits a
+// unix socket address (107 bytes). For TCP it binds a probe socket, so a port
+// already in use, one that needs privileges, or a host that is not on this
+// machine gets one clear line here rather than gRPC's internals later.
+// kInvalidArgument for a malformed address, kUnavailable when the bind fails.
+absl::Status CheckListenAddress(const std::string& address);
+
+// Sends gRPC's own log messages through LogLine as one bounded line each
+// ("grpc: ..."), errors only, instead of gRPC's multi-line dumps on stderr.
+void RouteGrpcLogs();
 
 }  // namespace ohfed
 

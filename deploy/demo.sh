@@ -33,7 +33,7 @@ if [ "${1:-}" = "stop" ]; then
   exit 0
 fi
 
-deploy/build.sh
+deploy/build.sh ohfed-aggregator ohfed-agent ohfed ohfed-sample-data
 stop_all
 rm -rf "$RUN"
 mkdir -p "$RUN"
@@ -74,7 +74,7 @@ for pair in "${AGENTS[@]}"; do
   trust=${pair%%:*}; upstream=${pair#*:}
   dir="$RUN/agent-$trust"
   mkdir -p "$dir"
-  "$BIN/tests/ohfed-sample-data" --trust "$trust" --out "$dir" --end "$LAST"
+  "$BIN/bin/ohfed-sample-data" --trust "$trust" --out "$dir" --end "$LAST"
   start "agent-$trust" "$BIN/bin/ohfed-agent" --trust "$trust" --data "$dir" \
     --aggregator "$upstream" --insecure
 done

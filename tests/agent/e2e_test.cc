@@ -13,7 +13,7 @@
 #include "agent/client.h"
 #include "tests/testing/fake_ingest.h"
 #include "common/transport.h"
-#include "tests/testing/sample_data.h"
+#include "agent/sample_data.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -32,8 +32,8 @@ const Month kFirst = kLast - 5;
 class E2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    files_ = testing::MakeSampleData("RJ1", kFirst, kLast, 7);
-    OHFED_ASSERT_OK(testing::WriteSampleData(files_, dir_.path()));
+    files_ = agent::MakeSampleData("RJ1", kFirst, kLast, 7);
+    OHFED_ASSERT_OK(agent::WriteSampleData(files_, dir_.path()));
   }
 
   std::unique_ptr<Subprocess> StartAgent(const std::string& data) {
@@ -90,7 +90,7 @@ class E2eTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::IngestServer sink_;
-  testing::SampleFiles files_;
+  agent::SampleFiles files_;
 };
 
 TEST_F(E2eTest, ImportStatusShowSetSyncAndCleanShutdown) {

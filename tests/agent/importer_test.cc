@@ -2,7 +2,7 @@
 // column and reason; valid rows are grouped by period.
 #include "agent/importer.h"
 
-#include "tests/testing/sample_data.h"
+#include "agent/sample_data.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::agent {
@@ -233,8 +233,8 @@ TEST(Import, NotCsvAtAllFails) {
 }
 
 TEST(Import, SampleDataImportsCleanly) {
-  testing::SampleFiles f =
-      testing::MakeSampleData("RJ1", Month::Of(2025, 7), Month::Of(2026, 6));
+  agent::SampleFiles f =
+      agent::MakeSampleData("RJ1", Month::Of(2025, 7), Month::Of(2026, 6));
   ImportContext ctx = Context();
   for (auto [kind, text] : {std::pair{v1::IMPORT_KIND_STAFFING, &f.staffing},
                             {v1::IMPORT_KIND_ACTIVITY, &f.activity},

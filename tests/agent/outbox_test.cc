@@ -9,7 +9,7 @@
 #include "common/transport.h"
 #include "common/uploader.h"
 #include "tests/testing/fake_ingest.h"
-#include "tests/testing/sample_data.h"
+#include "agent/sample_data.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::agent {
@@ -71,7 +71,7 @@ TEST_F(OutboxTest, ConvergesThroughFailuresDelaysAndLostAcks) {
   sink_.ingest().set_faults({.fail_every = 3, .lose_ack_every = 4,
                              .delay = absl::Milliseconds(2)});
   Month last = Month::Containing(absl::Now()) - 1;
-  testing::SampleFiles f = testing::MakeSampleData("RJ1", last - 11, last);
+  agent::SampleFiles f = agent::MakeSampleData("RJ1", last - 11, last);
   Import(v1::IMPORT_KIND_STAFFING, f.staffing);
   uploader_->Start();
   Import(v1::IMPORT_KIND_ACTIVITY, f.activity);  // while uploading

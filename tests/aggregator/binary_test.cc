@@ -131,5 +131,37 @@ TEST_F(BinaryTest, BadFlagsFailWithOneLineReason) {
               HasSubstr("missing.csv"));
 }
 
+// gRPC turns SO_REUSEPORT on by default: a second aggregator on the same
+// port used to "listen" too and take half the connections.
+TEST_F(BinaryTest, PortInUseIsRefusedNamingThePort) {
+  auto first = StartServer(Flags());
+  ASSERT_NE(first, nullptr);
+  std::vector<std::string> flags = Flags();
+  flags[3] = dir_.File("data2");  // its own data, the same port
+  EXPECT_THAT(FailsWith(flags),
+              HasSubstr(absl::StrCat("port ", port_, " is already in use")));
+  EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);  // the first still serves
+}
+
+TEST_F(BinaryTest, MalformedListenAddressIsSaidSo) {
+  std::string err = FailsWith(
+      {"--listen", "7494", "--data", dir_.File("d"), "--insecure"});
+  EXPECT_THAT(err, HasSubstr("malformed address '7494'"));
+  EXPECT_THAT(err, ::testing::Not(HasSubstr("loopback")));
+}
+
+TEST_F(BinaryTest, ConfigFileWithUnknownKeyOrBrokenLineIsRefused) {
+  std::string misspelt = dir_.Write(
+      "misspelt.toml", absl::StrCat("listen = \"127.0.0.1:0\"\ndta = \"",
+                                    dir_.File("d"), "\"\ninsecure = true\n"));
+  EXPECT_THAT(FailsWith({"--config", misspelt}), HasSubstr("unknown key 'dta'"));
+  std::string broken = dir_.Write(
+      "broken.toml", "listen = \"127.0.0.1:0\"\ninsecure = true\ndata \"/tmp/x\n");
+  EXPECT_THAT(FailsWith({"--config", broken}),
+              HasSubstr("line 3: expected key = value"));
+  EXPECT_THAT(FailsWith({"--config", dir_.File("absent.toml")}),
+              HasSubstr("absent.toml"));
+}
+
 }  // namespace
 }  // namespace ohfed

@@ -20,7 +20,7 @@
 #include "common/csv.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
-#include "tests/testing/sample_data.h"
+#include "agent/sample_data.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -92,7 +92,7 @@ bool ExpectedYes(const std::string& profile, int year,
 
 struct Agent {
   std::string trust, dir, socket;
-  testing::SampleFiles files;
+  agent::SampleFiles files;
   std::unique_ptr<Subprocess> process;
 };
 
@@ -150,8 +150,8 @@ class FederationTest : public ::testing::Test {
     a.dir = root_->File("agent_" + trust);
     a.socket = a.dir + "/agent.sock";
     std::filesystem::create_directories(a.dir);
-    a.files = testing::MakeSampleData(trust, kFirst, kLast);
-    EXPECT_THAT(testing::WriteSampleData(a.files, a.dir), testing::IsOk());
+    a.files = agent::MakeSampleData(trust, kFirst, kLast);
+    EXPECT_THAT(agent::WriteSampleData(a.files, a.dir), testing::IsOk());
     auto p = Subprocess::Start(
         {OHFED_AGENT_BIN, "--trust", trust, "--data", a.dir, "--aggregator",
          Addr(regional_port_), "--insecure"},
@@ -348,7 +348,7 @@ TEST_F(FederationTest, DerivedIndicatorsMatchInputs) {
   double served = 0, consultants = 0, specialist = 0, nurses = 0;
   int critical_mass = 0;
   for (const std::string& t : kTrusts) {
-    const testing::SampleFiles& f = agents_[t].files;
+    const agent::SampleFiles& f = agents_[t].files;
     served += std::stod(ExpectedAnswer(f.profile, kLast.year(), "staff_served"));
     double c = ExpectedWte(f.staffing, month, "consultant_om");
     consultants += c;

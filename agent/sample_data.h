@@ -2,8 +2,8 @@
 // manager would import (staffing, activity, profile), with realistic shapes
 // (Table 1 of the survey paper scaled by trust size). Used by the demo and
 // the end-to-end tests. The same (trust, months, seed) gives the same files.
-#ifndef OHFED_TESTS_TESTING_SAMPLE_DATA_H_
-#define OHFED_TESTS_TESTING_SAMPLE_DATA_H_
+#ifndef OHFED_AGENT_SAMPLE_DATA_H_
+#define OHFED_AGENT_SAMPLE_DATA_H_
 
 #include <cstdint>
 #include <string>
@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "common/period.h"
 
-namespace ohfed::testing {
+namespace ohfed::agent {
 
 struct SampleFiles {
   std::string staffing;  // CSV text
@@ -27,6 +27,6 @@ SampleFiles MakeSampleData(const std::string& trust, Month first, Month last,
 // Writes staffing.csv, activity.csv and profile.csv into `dir`.
 absl::Status WriteSampleData(const SampleFiles& files, const std::string& dir);
 
-}  // namespace ohfed::testing
+}  // namespace ohfed::agent
 
-#endif  // OHFED_TESTS_TESTING_SAMPLE_DATA_H_
+#endif  // OHFED_AGENT_SAMPLE_DATA_H_

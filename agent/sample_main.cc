@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "common/period.h"
-#include "tests/testing/sample_data.h"
+#include "agent/sample_data.h"
 
 int main(int argc, char** argv) {
   CLI::App app("Write sample staffing, activity and profile CSV files");
@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
     }
     last = *m;
   }
-  auto files = ohfed::testing::MakeSampleData(trust, last - (months - 1), last);
-  if (auto s = ohfed::testing::WriteSampleData(files, out); !s.ok()) {
+  auto files = ohfed::agent::MakeSampleData(trust, last - (months - 1), last);
+  if (auto s = ohfed::agent::WriteSampleData(files, out); !s.ok()) {
     std::cerr << "ohfed-sample-data: " << s.message() << "\n";
     return 1;
   }

@@ -1,4 +1,4 @@
-#include "tests/testing/sample_data.h"
+#include "agent/sample_data.h"
 
 #include <filesystem>
 #include <fstream>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace ohfed::testing {
+namespace ohfed::agent {
 namespace {
 
 // Mean WTE per staff group in the survey's Table 1.
@@ -163,4 +163,4 @@ absl::Status WriteSampleData(const SampleFiles& files, const std::string& dir) {
   return absl::OkStatus();
 }
 
-}  // namespace ohfed::testing
+}  // namespace ohfed::agent

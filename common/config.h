@@ -1,0 +1,33 @@
+// The daemons' config file (SPEC §9): every command-line flag is also a key,
+// written `key = value` one per line (TOML: strings in double quotes,
+// numbers and true/false bare, `#` comments), e.g.
+//
+//   listen = "127.0.0.1:7400"
+//   data = "/var/lib/ohfed"
+//   insecure = true
+//
+// A misspelt key or a line that is not `key = value` is refused at start,
+// naming the file, the line and the key, rather than silently ignored.
+#ifndef OHFED_COMMON_CONFIG_H_
+#define OHFED_COMMON_CONFIG_H_
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace ohfed {
+
+// Adds --config FILE to `app` with the strict reader above. Parse errors are
+// thrown as CLI::ConfigError from app.parse(), like any other flag error.
+void AddConfigFile(CLI::App& app);
+
+// Checks one config file's text line by line; kInvalidArgument naming the
+// first bad line ("line 3: expected key = value, got: ...").
+absl::Status CheckConfigSyntax(absl::string_view text);
+
+}  // namespace ohfed
+
+#endif  // OHFED_COMMON_CONFIG_H_
