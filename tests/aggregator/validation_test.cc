@@ -16,9 +16,11 @@ using ::ohfed::testing::StatusIs;
 class ValidationTest : public ::testing::Test {
  protected:
   absl::Status Check(const v1::UnitSummary& s) {
-    return ValidateSummary(s, *Catalogue::Default(), registry_);
+    return ValidateSummary(s, *Catalogue::Default(), registry_, now_);
   }
   RegistryHistory registry_{Registry::England()};
+  const absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 26, 12, 0, 0),
+                                          absl::UTCTimeZone());
 };
 
 TEST_F(ValidationTest, AcceptsWellFormedMonthAndYear) {
