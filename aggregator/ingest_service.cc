@@ -1,5 +1,6 @@
 #include "aggregator/ingest_service.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/method_handler.h>
 
@@ -101,6 +102,9 @@ IngestService::IngestService(Store* store, IngestOptions options)
 }
 
 bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
+  // protobuf would log a line for every string that is not UTF-8, at the
+  // sender's pace; the rate-limited rejection log reports the failure.
+  google::protobuf::LogSilencer quiet;
   if (!grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::SubmitRequest>(
            &raw, request)
            .ok()) {
