@@ -191,6 +191,13 @@ TEST_F(WireTest, StreamsPerPeerAreLimited) {
   }
 }
 
+TEST(PeerAddressTest, StreamLimitsApplyToTheAddressWithoutItsPort) {
+  EXPECT_EQ(PeerAddress("ipv4:10.1.2.3:50412"), "ipv4:10.1.2.3");
+  EXPECT_EQ(PeerAddress("ipv6:[::1]:50412"), "ipv6:[::1]");
+  EXPECT_EQ(PeerAddress("ipv6:%5B::1%5D:50412"), "ipv6:%5B::1%5D");
+  EXPECT_EQ(PeerAddress("unix:/run/ohfed.sock"), "unix:/run/ohfed.sock");
+}
+
 // Point: a peer that writes batches but never reads its acks. Measured with
 // gRPC 1.51: the sync Write completes once the ack message is within the
 // peer's HTTP/2 flow-control window (grown by BDP probing to 4 MiB), i.e. is
