@@ -37,8 +37,8 @@ void RejectionLog::EndInterval(absl::Time now) {
       "%Y-%m-%dT%H:%M:%SZ", interval_start_, absl::UTCTimeZone());
   for (const auto& [key, count] : counts_) {
     if (count == 0) continue;
-    sink_(absl::StrCat("rejected ", count, " more from ", key.first,
-                       " since ", since, ": ", key.second));
+    sink_(absl::StrCat("rejected ", count, " more from ", key.first, " since ",
+                       since, ": ", key.second));
   }
   if (others_ > 0) {
     sink_(absl::StrCat("rejected ", others_,

@@ -30,7 +30,9 @@ class RejectionLog {
 
   // `sink` receives each line (production: LogLine).
   RejectionLog(Clock* clock, absl::Duration interval, int max_keys, Sink sink)
-      : clock_(clock), interval_(interval), max_keys_(max_keys),
+      : clock_(clock),
+        interval_(interval),
+        max_keys_(max_keys),
         sink_(std::move(sink)) {}
 
   // One rejection of a summary from `trust` for `reason`; `line` is what to

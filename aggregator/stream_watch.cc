@@ -73,8 +73,8 @@ void StreamWatch::CancelIdle(absl::Time now) {
 }
 
 void StreamWatch::Run() {
-  const absl::Duration tick = std::clamp(idle_timeout_ / 4, absl::Milliseconds(10),
-                                         absl::Seconds(1));
+  const absl::Duration tick =
+      std::clamp(idle_timeout_ / 4, absl::Milliseconds(10), absl::Seconds(1));
   absl::MutexLock l(&mu_);
   while (!stop_) {
     mu_.AwaitWithTimeout(absl::Condition(&stop_), tick);
@@ -91,9 +91,10 @@ void StreamWatch::Run() {
 std::string PeerAddress(absl::string_view grpc_peer) {
   const size_t colon = grpc_peer.rfind(':');
   const size_t bracket = grpc_peer.rfind(']');
-  const bool has_port = colon != absl::string_view::npos &&
-                        (bracket == absl::string_view::npos || colon > bracket) &&
-                        grpc_peer.find(':') != colon;  // "scheme:addr:port"
+  const bool has_port =
+      colon != absl::string_view::npos &&
+      (bracket == absl::string_view::npos || colon > bracket) &&
+      grpc_peer.find(':') != colon;  // "scheme:addr:port"
   return std::string(has_port ? grpc_peer.substr(0, colon) : grpc_peer);
 }
 

@@ -66,7 +66,8 @@ TEST_F(WireTest, UnknownFieldsAreNotStored) {
                   .ok());
   EXPECT_LT(value.size(), 200u);
   aggregator_->Shutdown();  // everything on disk, files closed
-  EXPECT_THAT(FilesContaining(dir_.File("db"), nhs_number), ::testing::IsEmpty());
+  EXPECT_THAT(FilesContaining(dir_.File("db"), nhs_number),
+              ::testing::IsEmpty());
 }
 
 // Point: unparsable bytes end the stream with an error, echoing nothing.
@@ -98,19 +99,22 @@ TEST_F(WireTest, RejectionLogsAreSummarisedPerTrustAndReason) {
   ingest_options_.rejection_log_interval = absl::Seconds(60);
   Start();
   std::vector<v1::UnitSummary> flood;
-  for (int i = 1; i <= 200; ++i) flood.push_back(Summary("ZZZ", "2026-03", i, {}));
-  for (int i = 0; i < 50; ++i) flood.push_back(Summary("RJ1", "2026-03", 0, {}));
+  for (int i = 1; i <= 200; ++i)
+    flood.push_back(Summary("ZZZ", "2026-03", i, {}));
+  for (int i = 0; i < 50; ++i)
+    flood.push_back(Summary("RJ1", "2026-03", 0, {}));
   std::vector<v1::SubmitResponse> responses;
   ASSERT_TRUE(Send({Batch(flood)}, &responses).ok());
   ASSERT_EQ(responses.size(), 1u);
   ASSERT_EQ(responses[0].acks_size(), 250);
   EXPECT_EQ(LogLinesWith("rejected"), 2);
-  EXPECT_EQ(LogLinesWith("rejected ZZZ 2026-03 revision 1: unknown trust 'ZZZ'"),
-            1);
+  EXPECT_EQ(
+      LogLinesWith("rejected ZZZ 2026-03 revision 1: unknown trust 'ZZZ'"), 1);
 
   clock_.Advance(absl::Seconds(61));
   responses.clear();
-  ASSERT_TRUE(Send({Batch({Summary("ZZZ", "2026-03", 7, {})})}, &responses).ok());
+  ASSERT_TRUE(
+      Send({Batch({Summary("ZZZ", "2026-03", 7, {})})}, &responses).ok());
   EXPECT_EQ(LogLinesWith("rejected 199 more from ZZZ since "
                          "2026-11-26T12:00:00Z: unknown trust 'ZZZ'"),
             1);
@@ -132,7 +136,8 @@ TEST_F(WireTest, RejectionLogsCapDistinctReasonsPerInterval) {
   ASSERT_TRUE(Send({Batch(varied)}, &responses).ok());
   EXPECT_EQ(LogLinesWith("rejected"), 10);
   clock_.Advance(absl::Minutes(2));
-  ASSERT_TRUE(Send({Batch({Summary("Z000", "2026-03", 2, {})})}, &responses).ok());
+  ASSERT_TRUE(
+      Send({Batch({Summary("Z000", "2026-03", 2, {})})}, &responses).ok());
   EXPECT_EQ(LogLinesWith("rejected 90 more summaries for other reasons since "
                          "2026-11-26T12:00:00Z"),
             1);
@@ -146,7 +151,8 @@ TEST_F(WireTest, IdleStreamsAreEnded) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   auto stream = ingest_->Submit(&ctx);
-  ASSERT_TRUE(stream->Write(Batch({Summary("RJ1", "2026-03", 1, {{kImm, 1}})})));
+  ASSERT_TRUE(
+      stream->Write(Batch({Summary("RJ1", "2026-03", 1, {{kImm, 1}})})));
   v1::SubmitResponse response;
   ASSERT_TRUE(stream->Read(&response));  // then nothing more is sent
   EXPECT_FALSE(stream->Read(&response));
@@ -162,8 +168,9 @@ TEST_F(WireTest, StreamsPerPeerAreLimited) {
   Start();
   struct Open {
     grpc::ClientContext ctx;
-    std::unique_ptr<grpc::ClientReaderWriter<v1::SubmitRequest,
-                                             v1::SubmitResponse>> stream;
+    std::unique_ptr<
+        grpc::ClientReaderWriter<v1::SubmitRequest, v1::SubmitResponse>>
+        stream;
   };
   auto open = [&](Open& o, uint64_t revision) {
     o.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));

@@ -89,9 +89,9 @@ TEST_F(SummaryWireTest, RevisionMoreThanADayAheadIsRejected) {
       StartsWith("revision 18446744073709551615 is more than a day ahead of "
                  "this aggregator's clock"));
   const uint64_t day_ms = 24 * 3600 * 1000;
-  EXPECT_THAT(RejectReason(Summary("RJ1", "2026-03", now_ms + day_ms + 1,
-                                   {{kImm, 1}})),
-              HasSubstr("more than a day ahead"));
+  EXPECT_THAT(
+      RejectReason(Summary("RJ1", "2026-03", now_ms + day_ms + 1, {{kImm, 1}})),
+      HasSubstr("more than a day ahead"));
   // Within a day of skew is fine.
   EXPECT_EQ(SendOne(Summary("RJ1", "2026-03", now_ms + day_ms, {{kImm, 1}}))
                 .outcome(),
@@ -106,8 +106,8 @@ TEST_F(SummaryWireTest, PeriodsMustBeCanonical) {
             absl::StrCat("malformed period ' 2004-07': ", why));
   EXPECT_EQ(RejectReason(Summary("RJ1", "2004-07\n", 1, {{kImm, 1}})),
             absl::StrCat("malformed period '2004-07\\n': ", why));
-  EXPECT_EQ(RejectReason(Summary("RJ1", " 2018", 1,
-                                 {{"profile.seqohs_accredited", 1}})),
+  EXPECT_EQ(RejectReason(
+                Summary("RJ1", " 2018", 1, {{"profile.seqohs_accredited", 1}})),
             absl::StrCat("malformed period ' 2018': ", why));
   EXPECT_EQ(RejectReason(Summary("RJ1", "2026-Q1", 1, {{kImm, 1}})),
             absl::StrCat("malformed period '2026-Q1': ", why));
@@ -188,7 +188,8 @@ TEST_F(SummaryWireTest, ReasonsEchoABoundedPrefix) {
   const std::string long_code(250, 'Q');  // within the 256-byte field limit
   v1::UnitSummary unknown_trust = Summary(long_code, "2026-03", 1, {});
   v1::UnitSummary bad_period = Summary("RJ1", long_code, 1, {});
-  v1::UnitSummary unknown_measure = Summary("RJ1", "2026-03", 1, {{long_code, 1}});
+  v1::UnitSummary unknown_measure =
+      Summary("RJ1", "2026-03", 1, {{long_code, 1}});
   v1::UnitSummary bad_version = Summary("RJ1", "2026-03", 1, {});
   bad_version.set_catalogue_version(long_code);
   for (const v1::UnitSummary& s :
@@ -199,18 +200,19 @@ TEST_F(SummaryWireTest, ReasonsEchoABoundedPrefix) {
   }
   // The ack still names what it answers, cut at a character boundary so it
   // stays valid UTF-8 (an odd-length prefix before two-byte characters).
-  v1::UnitSummary wide = Summary("R" + std::string(150, 'x') + "\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-                                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",
+  v1::UnitSummary wide = Summary("R" + std::string(150, 'x') +
+                                     "\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                                     "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",
                                  "2026-03", 1, {});
   ASSERT_GT(wide.trust().size(), 256u);
   EXPECT_THAT(RejectReason(wide), HasSubstr("longer than 256 bytes"));

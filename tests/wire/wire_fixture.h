@@ -94,7 +94,8 @@ class WireTest : public ::testing::Test {
   // A raw Submit stream: messages are bytes, as a peer without our schema
   // (or with a hostile one) sends them. The sync generic client API is not
   // public in gRPC 1.51; this is what the generated stubs do.
-  using RawStream = grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>;
+  using RawStream =
+      grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>;
   std::unique_ptr<RawStream> OpenRaw(grpc::ClientContext* ctx) {
     static const grpc::internal::RpcMethod kSubmit(
         "/ohfed.v1.Ingest/Submit", grpc::internal::RpcMethod::BIDI_STREAMING);
