@@ -149,5 +149,13 @@ TEST_F(ValidationTest, Limits) {
               StatusIs(absl::StatusCode::kInvalidArgument, "limit of 4096"));
 }
 
+TEST(EchoTest, QuotesABoundedEscapedPrefix) {
+  EXPECT_EQ(Echo("RJ1"), "RJ1");
+  EXPECT_EQ(Echo(std::string("a\nb\xff", 4)), "a\\nb\\xff");
+  const std::string echoed = Echo(std::string(1000, '\x01'));
+  EXPECT_LE(echoed.size(), static_cast<size_t>(kMaxEchoBytes) + 3);
+  EXPECT_EQ(echoed.substr(echoed.size() - 3), "...");
+}
+
 }  // namespace
 }  // namespace ohfed::aggregator
