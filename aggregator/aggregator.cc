@@ -61,8 +61,10 @@ absl::Status Aggregator::StartServer() {
   TransportOptions transport{.insecure = options_.insecure};
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds,
                          MakeServerCredentials(options_.listen, transport));
-  ingest_ = std::make_unique<IngestService>(store_.get());
   Clock* clock = options_.store.clock ? options_.store.clock : Clock::Real();
+  IngestOptions ingest = options_.ingest;
+  if (ingest.clock == nullptr) ingest.clock = clock;
+  ingest_ = std::make_unique<IngestService>(store_.get(), std::move(ingest));
   query_ = std::make_unique<QueryService>(store_.get(), clock);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);

@@ -29,6 +29,7 @@ struct AggregatorOptions {
   bool insecure = false;
   bool rebuild_rollups = false;  // recompute every rollup before serving
   StoreOptions store;            // catalogue, registry, clock, commit delay
+  IngestOptions ingest;          // stream limits, rejection logs (clock: store's)
   UploaderOptions uploader;
 };
 

@@ -1,5 +1,10 @@
 #include "aggregator/ingest_service.h"
 
+#include <google/protobuf/stubs/logging.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/method_handler.h>
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/validation.h"
@@ -10,22 +15,44 @@
 namespace ohfed::aggregator {
 namespace {
 
+// Index of Submit among the methods of ohfed.v1.Ingest (declaration order).
+constexpr int kSubmitMethod = 0;
+
+// At most `max` bytes of valid UTF-8 `text`, never cutting a character, so
+// the ack stays valid proto3 (strings must be UTF-8).
+std::string Utf8Prefix(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end);
+}
+
 v1::Ack MakeAck(const v1::UnitSummary& s, v1::Outcome outcome,
                 absl::string_view reason = {}) {
   v1::Ack ack;
   // Echo identifiers bounded, so a hostile oversized code is not reflected.
-  ack.set_trust(s.trust().substr(0, kMaxStringBytes));
-  ack.set_period(s.period().substr(0, kMaxStringBytes));
+  ack.set_trust(Utf8Prefix(s.trust(), kMaxStringBytes));
+  ack.set_period(Utf8Prefix(s.period(), kMaxStringBytes));
   ack.set_revision(s.revision());
   ack.set_outcome(outcome);
   ack.set_reason(std::string(reason));
   return ack;
 }
 
+IngestOptions WithDefaults(IngestOptions options) {
+  if (options.clock == nullptr) options.clock = Clock::Real();
+  if (!options.log) options.log = [](absl::string_view line) { LogLine(line); };
+  return options;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
-                                               const v1::SubmitRequest& request) {
+                                               const v1::SubmitRequest& request,
+                                               absl::Time now,
+                                               RejectionLog& rejections) {
   if (request.summaries_size() > kMaxSummariesPerBatch) {
     return absl::InvalidArgumentError(
         absl::StrCat("batch of ", request.summaries_size(),
@@ -35,14 +62,16 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
   std::vector<v1::UnitSummary> valid;
   for (const v1::UnitSummary& s : request.summaries()) {
     absl::Status check =
-        ValidateSummary(s, store.catalogue(), store.registry());
+        ValidateSummary(s, store.catalogue(), store.registry(), now);
     if (check.ok()) {
       valid.push_back(s);
       continue;
     }
-    LogLine(absl::StrCat("rejected ", s.trust().substr(0, 64), " ",
-                         s.period().substr(0, 64), " revision ", s.revision(),
-                         ": ", check.message()));
+    const std::string trust = Echo(s.trust());
+    rejections.Record(trust, check.message(),
+                      absl::StrCat("rejected ", trust, " ", Echo(s.period()),
+                                   " revision ", s.revision(), ": ",
+                                   check.message()));
     *response.add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
   }
   store.CountReceived(request.ByteSizeLong(),
@@ -54,18 +83,85 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
   return response;
 }
 
-grpc::Status IngestService::Submit(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream) {
-  v1::SubmitRequest request;
-  while (stream->Read(&request)) {
-    absl::StatusOr<v1::SubmitResponse> response = IngestBatch(*store_, request);
+IngestService::IngestService(Store* store, IngestOptions options)
+    : store_(store),
+      options_(WithDefaults(std::move(options))),
+      rejections_(options_.clock, options_.rejection_log_interval,
+                  options_.rejection_log_keys, options_.log),
+      watch_(options_.max_streams_per_peer, options_.idle_timeout,
+             [this] { rejections_.Flush(); }) {
+  // gRPC's sync API reports a message it cannot parse as the end of the
+  // stream, so Submit would answer garbage with OK: take the bytes instead.
+  MarkMethodStreamed(
+      kSubmitMethod,
+      new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer,
+                                               v1::SubmitResponse>(
+          [](IngestService* service, grpc::ServerContext* context,
+             RawStream* stream) { return service->SubmitRaw(context, stream); },
+          this));
+}
+
+bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
+  // protobuf would log a line for every string that is not UTF-8, at the
+  // sender's pace; the rate-limited rejection log reports the failure.
+  google::protobuf::LogSilencer quiet;
+  if (!grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::SubmitRequest>(
+           &raw, request)
+           .ok()) {
+    return false;
+  }
+  // Nothing that is not a catalogue value is stored or forwarded.
+  request->DiscardUnknownFields();
+  return true;
+}
+
+grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
+                                      RawStream* stream) {
+  const std::string peer = PeerAddress(context->peer());
+  absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
+      watch_.Open(context, peer);
+  if (!watched.ok()) {
+    rejections_.Record(peer, "stream limit",
+                       absl::StrCat("ingest from ", peer, ": ",
+                                    watched.status().message()));
+    return ToGrpc(watched.status());
+  }
+  StreamWatch::Stream& watch = **watched;
+  grpc::ByteBuffer raw;
+  for (int message = 1;; ++message) {
+    watch.Waiting();
+    if (!stream->Read(&raw)) break;
+    watch.Busy();
+    const size_t bytes = raw.Length();
+    v1::SubmitRequest request;
+    if (!Parse(raw, &request)) {
+      absl::Status bad = absl::InvalidArgumentError(absl::StrCat(
+          "message ", message, " of this stream (", bytes,
+          " bytes) is not a valid ohfed.v1.SubmitRequest"));
+      rejections_.Record(peer, "unparsable",
+                         absl::StrCat("ingest from ", peer, ": ", bad.message()));
+      return ToGrpc(bad);
+    }
+    absl::StatusOr<v1::SubmitResponse> response = IngestBatch(
+        *store_, request, options_.clock->Now(), rejections_);
     if (!response.ok()) {
-      LogLine(absl::StrCat("ingest from ", context->peer(), ": ",
-                           response.status().message()));
+      rejections_.Record(peer, response.status().message(),
+                         absl::StrCat("ingest from ", peer, ": ",
+                                      response.status().message()));
       return ToGrpc(response.status());
     }
+    // Blocks while the peer's flow-control window is full, i.e. while it is
+    // not taking its acks; nothing more is read meanwhile.
+    watch.Waiting();
     if (!stream->Write(*response)) break;  // the sender went away
+  }
+  if (watch.timed_out()) {
+    absl::Status idle = absl::DeadlineExceededError(absl::StrCat(
+        "Submit stream idle for ", absl::FormatDuration(watch_.idle_timeout()),
+        ": ended"));
+    rejections_.Record(peer, "idle",
+                       absl::StrCat("ingest from ", peer, ": ", idle.message()));
+    return ToGrpc(idle);
   }
   return grpc::Status::OK;
 }

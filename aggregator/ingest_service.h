@@ -4,34 +4,80 @@
 // across every stream). Invalid summaries are REJECTED with the reason from
 // ValidateSummary and never stored.
 //
+// At the wire, one peer must not corrupt, freeze or flood anything:
+//  - Submit reads raw bytes and parses them itself, so an unparsable message
+//    ends the stream with INVALID_ARGUMENT (gRPC's sync API would report a
+//    failed parse as a clean end of stream), and unknown fields are discarded
+//    before anything is stored or forwarded;
+//  - streams are limited per peer and ended when idle (StreamWatch): a
+//    handler blocked in Write because the peer does not take its acks reads
+//    nothing more (HTTP/2 flow control bounds the acks in flight) and counts
+//    as idle;
+//  - rejections are logged rate-limited (RejectionLog).
+//
 // Thread-safe (gRPC's sync server calls Submit on its own threads). The
-// store must outlive the service.
+// store and the clock must outlive the service.
 #ifndef OHFED_AGGREGATOR_INGEST_SERVICE_H_
 #define OHFED_AGGREGATOR_INGEST_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
+
+#include "absl/time/time.h"
+#include "aggregator/rejection_log.h"
 #include "aggregator/store.h"
+#include "aggregator/stream_watch.h"
+#include "common/clock.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
 namespace ohfed::aggregator {
 
-// Acks for one batch: validation, then one commit for the valid summaries.
-// kInvalidArgument for an oversized batch; the store's error if the commit
-// fails (then no summary of the batch is acknowledged).
+struct IngestOptions {
+  // A Submit stream waiting this long for its next batch, or for the peer to
+  // take its acks, is cancelled. The agent's uploader opens one stream per
+  // sync and finishes it.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // Submit streams open at once per peer address; an agent or a regional
+  // aggregator uses one.
+  int max_streams_per_peer = 16;
+  // Rejections: the first per (trust, reason) logged, then one count per
+  // interval; at most this many (trust, reason) pairs per interval.
+  absl::Duration rejection_log_interval = absl::Seconds(60);
+  int rejection_log_keys = 100;
+  // The receiver's clock for revisions, periods and log intervals; default
+  // Clock::Real().
+  Clock* clock = nullptr;
+  // Where log lines go; default LogLine.
+  std::function<void(absl::string_view)> log;
+};
+
+// Acks for one batch: validation against `now`, then one commit for the
+// valid summaries; rejections go to `rejections`. kInvalidArgument for an
+// oversized batch; the store's error if the commit fails (then no summary of
+// the batch is acknowledged).
 absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
-                                               const v1::SubmitRequest& request);
+                                               const v1::SubmitRequest& request,
+                                               absl::Time now,
+                                               RejectionLog& rejections);
 
 class IngestService final : public v1::Ingest::Service {
  public:
-  explicit IngestService(Store* store) : store_(store) {}
-
-  grpc::Status Submit(grpc::ServerContext* context,
-                      grpc::ServerReaderWriter<v1::SubmitResponse,
-                                               v1::SubmitRequest>* stream) override;
+  explicit IngestService(Store* store, IngestOptions options = {});
 
  private:
+  // Replaces the generated Submit handler (see the file comment): requests
+  // arrive as bytes.
+  using RawStream = grpc::ServerReaderWriter<v1::SubmitResponse, grpc::ByteBuffer>;
+  grpc::Status SubmitRaw(grpc::ServerContext* context, RawStream* stream);
+  // Parses one received message, dropping unknown fields; false if it is
+  // not a SubmitRequest.
+  static bool Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request);
+
   Store* const store_;
+  const IngestOptions options_;
+  RejectionLog rejections_;
+  StreamWatch watch_;  // after rejections_: its watchdog flushes them
 };
 
 }  // namespace ohfed::aggregator

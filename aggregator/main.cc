@@ -22,6 +22,7 @@ using ohfed::aggregator::AggregatorOptions;
 struct Flags {
   AggregatorOptions options;
   std::string http, registry_file, catalogue_file;
+  int stream_idle_seconds = 60;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
@@ -37,6 +38,15 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "organisation registry CSV (default: England, embedded)");
   app.add_option("--catalogue", f.catalogue_file,
                  "measure catalogue CSV (default: embedded)");
+  app.add_option("--stream-idle-timeout", f.stream_idle_seconds,
+                 "seconds an ingest stream may wait for its next batch, or "
+                 "for its peer to take its acks, before it is ended")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-streams-per-peer", f.options.ingest.max_streams_per_peer,
+                 "ingest streams open at once from one peer address")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_flag("--rebuild-rollups", f.options.rebuild_rollups,
                "recompute every rollup from the unit summaries at start-up");
 }
@@ -81,6 +91,7 @@ int main(int argc, char** argv) {
   }
   ohfed::RouteGrpcLogs();
   if (!LoadReferenceData(flags)) return 1;
+  flags.options.ingest.idle_timeout = absl::Seconds(flags.stream_idle_seconds);
   if (!flags.http.empty()) {
     ohfed::LogLine(absl::StrCat("--http ", flags.http,
                                 " ignored: the web dashboard is not built yet"));

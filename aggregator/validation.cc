@@ -1,13 +1,23 @@
 #include "aggregator/validation.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/transport.h"
 
 namespace ohfed::aggregator {
 namespace {
+
+// Totals above this are no longer exact in the double `Cell.value`.
+constexpr uint64_t kMaxEvents = uint64_t{1} << 53;
+// Distinct buckets per distribution cell, whatever the measure's range.
+constexpr int kMaxBucketsPerCell = 4096;
 
 absl::Status Bad(absl::string_view reason) {
   return absl::InvalidArgumentError(reason);
@@ -20,20 +30,62 @@ absl::Status CheckLength(absl::string_view what, absl::string_view text) {
   return absl::OkStatus();
 }
 
+bool AllDigits(absl::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+}
+
 absl::Status OutOfRange(const Measure& m, double value) {
   return Bad(absl::StrCat("value ", value, " out of range [", m.min, ", ",
                           m.max, "] for measure '", m.code, "'"));
 }
 
-// A distribution: each bucket is a whole number of events at a value in
-// range, and `value` carries the event count (the contract in ohfed.proto).
+// One bucket per whole value of the measure's range, at most
+// kMaxBucketsPerCell: a sender with more is not summarising.
+int64_t MaxBuckets(const Measure& m) {
+  const double whole_values = std::floor(m.max) - std::ceil(m.min) + 1;
+  return static_cast<int64_t>(
+      std::clamp(whole_values, 1.0, static_cast<double>(kMaxBucketsPerCell)));
+}
+
+absl::Status CheckBucketValue(const Measure& m, double value) {
+  if (!std::isfinite(value) || value < m.min || value > m.max) {
+    return OutOfRange(m, value);
+  }
+  if (value != std::floor(value)) {
+    return Bad(absl::StrCat("bucket value ", value, " of measure '", m.code,
+                            "' is not a whole number of ", m.unit));
+  }
+  return absl::OkStatus();
+}
+
+// A distribution: at most MaxBuckets() distinct buckets, each a whole
+// number of events at a whole value in range, and `value` carries the event
+// count (the contract in ohfed.proto). The total is summed with overflow
+// checks: two buckets of 2^63 must not pass as 0 events.
 absl::Status CheckDistribution(const Measure& m, const v1::Cell& cell) {
+  const int64_t max_buckets = MaxBuckets(m);
+  if (cell.buckets_size() > max_buckets) {
+    return Bad(absl::StrCat(cell.buckets_size(), " buckets exceed the limit of ",
+                            max_buckets, " for measure '", m.code,
+                            "' (one per whole number of ", m.unit, " from ",
+                            m.min, " to ", m.max, ")"));
+  }
+  absl::flat_hash_set<double> values;
   uint64_t events = 0;
   for (const v1::Bucket& b : cell.buckets()) {
-    if (!std::isfinite(b.value()) || b.value() < m.min || b.value() > m.max) {
-      return OutOfRange(m, b.value());
+    if (auto s = CheckBucketValue(m, b.value()); !s.ok()) return s;
+    if (!values.insert(b.value()).second) {
+      return Bad(absl::StrCat("bucket value ", b.value(), " of measure '",
+                              m.code, "' appears more than once"));
     }
-    events += b.count();
+    if (__builtin_add_overflow(events, b.count(), &events) ||
+        events > kMaxEvents) {
+      return Bad(absl::StrCat("bucket counts of measure '", m.code,
+                              "' overflow: more than ", kMaxEvents,
+                              " events"));
+    }
   }
   if (cell.value() != static_cast<double>(events)) {
     return Bad(absl::StrCat("measure '", m.code, "' has value ", cell.value(),
@@ -69,7 +121,7 @@ absl::Status CheckCell(const v1::Cell& cell, const Catalogue& catalogue,
   if (auto s = CheckLength("measure code", cell.measure()); !s.ok()) return s;
   const Measure* m = catalogue.Find(cell.measure());
   if (m == nullptr) {
-    return Bad(absl::StrCat("unknown measure '", cell.measure(), "'"));
+    return Bad(absl::StrCat("unknown measure '", Echo(cell.measure()), "'"));
   }
   if (m->type == ValueType::kDerived) {
     return Bad(absl::StrCat("measure '", m->code,
@@ -85,21 +137,105 @@ absl::Status CheckCell(const v1::Cell& cell, const Catalogue& catalogue,
                                              : CheckScalar(*m, cell);
 }
 
+std::string FormatUtc(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+// A revision is the sender's clock in unix ms (or one more than the
+// previous): one far ahead would freeze the unit, since nothing lower can
+// ever replace it.
+absl::Status CheckRevision(uint64_t revision, absl::Time now) {
+  if (revision == 0) return Bad("revision must be > 0");
+  const int64_t limit_ms = absl::ToUnixMillis(now + kClockTolerance);
+  if (limit_ms > 0 && revision > static_cast<uint64_t>(limit_ms)) {
+    return Bad(absl::StrCat(
+        "revision ", revision,
+        " is more than a day ahead of this aggregator's clock (a revision is "
+        "the sender's time in unix ms; now ",
+        absl::ToUnixMillis(now), "): check the sender's clock"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCatalogueVersion(absl::string_view version,
+                                   const Catalogue& catalogue) {
+  if (version.empty()) {
+    return Bad(absl::StrCat("missing catalogue version: this aggregator knows '",
+                            catalogue.version(), "'"));
+  }
+  if (version != catalogue.version()) {
+    return Bad(absl::StrCat("unknown catalogue version '", Echo(version),
+                            "': this aggregator knows '", catalogue.version(),
+                            "'"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::string Echo(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    std::string piece = absl::CHexEscape(text.substr(i, 1));
+    if (out.size() + piece.size() > static_cast<size_t>(kMaxEchoBytes)) {
+      return out + "...";
+    }
+    out += piece;
+  }
+  return out;
+}
 
 absl::StatusOr<Month> SummaryMonth(absl::string_view period) {
   absl::StatusOr<Period> p = Period::Parse(period);
   if (!p.ok()) return p.status();
   if (p->kind() == Period::Kind::kMonth) return p->first();
   if (p->kind() == Period::Kind::kYear) return p->first();
-  return Bad(absl::StrCat("malformed period '", period,
+  return Bad(absl::StrCat("malformed period '", Echo(period),
                           "': a summary is for a month (YYYY-MM) or a year "
                           "(YYYY)"));
 }
 
+absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view text,
+                                          absl::Time now) {
+  // Only the canonical forms: Period::Parse, for queries, strips blanks and
+  // knows quarters, but " 2004-07" stored beside "2004-07" would be a second
+  // unit that no view shows.
+  const bool is_month = text.size() == 7 && text[4] == '-' &&
+                        AllDigits(text.substr(0, 4)) &&
+                        AllDigits(text.substr(5));
+  const bool is_year = text.size() == 4 && AllDigits(text);
+  if (!is_month && !is_year) {
+    return Bad(absl::StrCat("malformed period '", Echo(text),
+                            "': a summary is for a month (YYYY-MM) or a year "
+                            "(YYYY)"));
+  }
+  // Digits only from here, so the parsers' messages may quote the text; they
+  // name the year ("year must be 1900 to 2999") or the month.
+  if (is_year) {
+    absl::StatusOr<Period> year = Period::Parse(text);
+    if (!year.ok()) return year.status();
+    const absl::Time from = year->first().Start() - kClockTolerance;
+    if (now < from) {
+      return Bad(absl::StrCat("period '", text,
+                              "' has not begun: a year is accepted from ",
+                              FormatUtc(from), " (a day before it starts)"));
+    }
+    return year;
+  }
+  absl::StatusOr<Month> month = Month::Parse(text);
+  if (!month.ok()) return month.status();
+  const absl::Time from = (*month + 1).Start() - kClockTolerance;
+  if (now < from) {
+    return Bad(absl::StrCat("period '", text,
+                            "' has not ended: a month is accepted from ",
+                            FormatUtc(from), " (a day before it ends)"));
+  }
+  return Period::OfMonth(*month);
+}
+
 absl::Status ValidateSummary(const v1::UnitSummary& summary,
                              const Catalogue& catalogue,
-                             const RegistryHistory& registry) {
+                             const RegistryHistory& registry, absl::Time now) {
   if (summary.trust().empty()) return Bad("missing trust code");
   if (auto s = CheckLength("trust code", summary.trust()); !s.ok()) return s;
   if (auto s = CheckLength("period", summary.period()); !s.ok()) return s;
@@ -107,17 +243,21 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<Month> month = SummaryMonth(summary.period());
-  if (!month.ok()) return month.status();
-  if (summary.revision() == 0) return Bad("revision must be > 0");
-  if (registry.At(*month).FindTrust(summary.trust()) == nullptr) {
-    return Bad(absl::StrCat("unknown trust '", summary.trust(), "'"));
+  absl::StatusOr<Period> period = CheckSummaryPeriod(summary.period(), now);
+  if (!period.ok()) return period.status();
+  if (auto s = CheckRevision(summary.revision(), now); !s.ok()) return s;
+  if (registry.At(period->first()).FindTrust(summary.trust()) == nullptr) {
+    return Bad(absl::StrCat("unknown trust '", Echo(summary.trust()), "'"));
+  }
+  if (auto s = CheckCatalogueVersion(summary.catalogue_version(), catalogue);
+      !s.ok()) {
+    return s;
   }
   if (summary.cells_size() > kMaxCellsPerSummary) {
     return Bad(absl::StrCat(summary.cells_size(), " cells exceed the limit of ",
                             kMaxCellsPerSummary, " per summary"));
   }
-  const bool annual = summary.period().size() == 4;  // "YYYY", checked above
+  const bool annual = period->kind() == Period::Kind::kYear;
   absl::flat_hash_set<absl::string_view> seen;
   for (const v1::Cell& cell : summary.cells()) {
     if (auto s = CheckCell(cell, catalogue, annual, summary.period()); !s.ok()) {

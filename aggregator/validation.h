@@ -1,13 +1,19 @@
-// Checks an incoming UnitSummary against the catalogue, the registry and the
-// transport limits before anything is stored. A plain function, testable
-// without a network; the ingest service turns a failure into a REJECTED ack
-// whose reason is the status message.
+// Checks an incoming UnitSummary against the catalogue, the registry, the
+// receiver's clock and the transport limits before anything is stored. A
+// plain function, testable without a network; the ingest service turns a
+// failure into a REJECTED ack whose reason is the status message.
+//
+// Reasons quote what the sender sent only through Echo(), so a hostile
+// peer cannot make a reason (or the log line built from it) long or binary.
 #ifndef OHFED_AGGREGATOR_VALIDATION_H_
 #define OHFED_AGGREGATOR_VALIDATION_H_
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/catalogue.h"
 #include "common/period.h"
 #include "common/registry.h"
@@ -15,19 +21,46 @@
 
 namespace ohfed::aggregator {
 
+// At most this many bytes of peer input are quoted in a reason.
+inline constexpr int kMaxEchoBytes = 64;
+
+// How far ahead of the receiver's clock a revision (unix ms at the sender,
+// see agent/store.h) or a period's end may be: clock skew between hosts.
+inline constexpr absl::Duration kClockTolerance = absl::Hours(24);
+
+// Peer input fit to quote: at most kMaxEchoBytes of it, non-printable and
+// non-ASCII bytes C-escaped ("\n", "\xff"), "..." appended when cut.
+std::string Echo(absl::string_view text);
+
 // The month whose registry version applies to a summary period: the month
 // itself for "YYYY-MM", January for "YYYY". kInvalidArgument quoting the
-// period for anything else (quarters, ranges, garbage).
+// period for anything else (quarters, ranges, garbage). Lenient about
+// surrounding blanks (Period::Parse); for reading what is already stored.
 absl::StatusOr<Month> SummaryMonth(absl::string_view period);
+
+// The period of an incoming summary, strictly: exactly "YYYY-MM" or "YYYY"
+// (no blanks, no other form), a year from 1900 to 2999, and a period that
+// has ended by `now` (a month from kClockTolerance before its end) or, for
+// a year, begun (from kClockTolerance before its start). kInvalidArgument
+// otherwise, e.g. "malformed period ' 2018': a summary is for a month
+// (YYYY-MM) or a year (YYYY)", "malformed period '0000-07': year must be
+// 1900 to 2999", "period '2026-12' has not ended yet ...".
+absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view period,
+                                          absl::Time now);
 
 // OK, or kInvalidArgument whose message is the reason for the sender, e.g.
 // "unknown trust 'RAX'", "unknown measure 'x.y'", "revision must be > 0",
+// "revision 9999999999999 is more than a day ahead of this aggregator's
+// clock ...", "unknown catalogue version '1999.0' ...",
 // "value 7 out of range [0, 1] for measure 'm'", "duplicate measure 'm'",
-// "measure 'm' is monthly but period '2026' is a year".
-// The trust is looked up in the registry version in effect for the period.
+// "measure 'm' is monthly but period '2026' is a year", "bucket counts of
+// measure 'm' overflow", "bucket value 2.5 of measure 'm' is not a whole
+// number of days", "367 buckets exceed the limit of 366 ...".
+// The trust is looked up in the registry version in effect for the period;
+// `now` is the receiver's clock (revision and period checks).
 absl::Status ValidateSummary(const v1::UnitSummary& summary,
                              const Catalogue& catalogue,
-                             const RegistryHistory& registry);
+                             const RegistryHistory& registry, absl::Time now);
 
 }  // namespace ohfed::aggregator
 

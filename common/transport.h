@@ -44,9 +44,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const std::string& address, const TransportOptions& options);
 
-// Applies ohfed's message-size limits to a server being built, and turns off
-// SO_REUSEPORT, which gRPC enables by default: with it a second server on the
-// same port also "listens" and the two split the traffic between them.
+// HTTP/2 streams one connection may have open at once
+// (SETTINGS_MAX_CONCURRENT_STREAMS); more wait at the client rather than
+// taking server threads. Per-peer limits on Submit streams are the ingest
+// service's (aggregator/ingest_service.h).
+inline constexpr int kMaxStreamsPerConnection = 100;
+// A connection with no stream for this long is closed (clients reconnect).
+inline constexpr int kMaxConnectionIdleMs = 10 * 60 * 1000;
+
+// Applies ohfed's limits to a server being built: message sizes, streams
+// per connection, idle connections, and the keepalive pings MakeChannel's
+// clients send (accepted every 30 s, so they are not refused as abuse). It
+// also turns off SO_REUSEPORT, which gRPC enables by default: with it a
+// second server on the same port also "listens" and the two split the
+// traffic between them.
 void ApplyServerLimits(grpc::ServerBuilder& builder);
 
 // Checks, before a server is built, that it can listen on `address`:

@@ -16,9 +16,11 @@ using ::ohfed::testing::StatusIs;
 class ValidationTest : public ::testing::Test {
  protected:
   absl::Status Check(const v1::UnitSummary& s) {
-    return ValidateSummary(s, *Catalogue::Default(), registry_);
+    return ValidateSummary(s, *Catalogue::Default(), registry_, now_);
   }
   RegistryHistory registry_{Registry::England()};
+  const absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 26, 12, 0, 0),
+                                          absl::UTCTimeZone());
 };
 
 TEST_F(ValidationTest, AcceptsWellFormedMonthAndYear) {
@@ -145,6 +147,14 @@ TEST_F(ValidationTest, Limits) {
   for (int i = 0; i < 4097; ++i) big.add_cells()->set_measure("x");
   EXPECT_THAT(Check(big),
               StatusIs(absl::StatusCode::kInvalidArgument, "limit of 4096"));
+}
+
+TEST(EchoTest, QuotesABoundedEscapedPrefix) {
+  EXPECT_EQ(Echo("RJ1"), "RJ1");
+  EXPECT_EQ(Echo(std::string("a\nb\xff", 4)), "a\\nb\\xff");
+  const std::string echoed = Echo(std::string(1000, '\x01'));
+  EXPECT_LE(echoed.size(), static_cast<size_t>(kMaxEchoBytes) + 3);
+  EXPECT_EQ(echoed.substr(echoed.size() - 3), "...");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/catalogue.h"
 #include "common/csv.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
@@ -450,6 +451,7 @@ TEST_F(FederationTest, StaleRevisionIsIgnored) {
   s->set_trust("RJ1");
   s->set_period("2026-03");
   s->set_revision(1);
+  s->set_catalogue_version(::ohfed::Catalogue::Default()->version());
   v1::Cell* c = s->add_cells();
   c->set_measure("activity.count.immunisation");
   c->set_value(99999);
