@@ -9,6 +9,11 @@
 // wakes the others. A caller therefore returns only once its summaries are
 // durable, and readers never see anything that is not.
 //
+// Readers never wait for a commit, nor a commit for them: Read() runs on an
+// immutable snapshot of the index (aggregator/index.h), taken under the
+// index lock in time proportional to the number of periods held, not to the
+// data, and a commit copies only the period shards a snapshot still shares.
+//
 // Thread-safe. Readers use Read(); the DB handle stays owned by the Store.
 #ifndef OHFED_AGGREGATOR_STORE_H_
 #define OHFED_AGGREGATOR_STORE_H_
@@ -79,13 +84,18 @@ class Store {
   // ones, atomically and durably.
   absl::Status Rebuild();
 
-  // Calls f(const View&) under the reader lock and returns its result. The
-  // View is valid only inside f; f must not call back into the Store.
+  // Calls f(const View&) on a snapshot of what is held now and returns its
+  // result. No lock is held while f runs, so a long f delays no commit, and
+  // commits made meanwhile do not change what f sees. The View is valid only
+  // inside f.
   template <class F>
   auto Read(F&& f) const {
-    absl::ReaderMutexLock l(&index_mu_);
-    return f(static_cast<const View&>(index_));
+    std::shared_ptr<const View> snapshot = Snapshot();
+    return f(*snapshot);
   }
+  // The snapshot Read() uses; it stays valid, and unchanged, for as long as
+  // it is held.
+  std::shared_ptr<const View> Snapshot() const;
 
   // Called after each successful commit with the UnitIds it changed, outside
   // the store's locks, possibly from several committing threads at once.
