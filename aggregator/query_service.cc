@@ -1,27 +1,47 @@
 #include "aggregator/query_service.h"
 
+#include <chrono>
+
 #include "aggregator/query_engine.h"
 #include "common/status.h"
 
 namespace ohfed::aggregator {
+namespace {
 
-grpc::Status QueryService::Query(grpc::ServerContext*,
+// The aggregator's coverage, and a query that stops once its caller has gone
+// or its deadline has passed (gRPC cancels the call on either, but the
+// deadline is checked too so that nothing depends on when that is noticed).
+QueryOptions OptionsFor(const Store& store, grpc::ServerContext* context) {
+  QueryOptions options;
+  options.coverage = store.coverage();
+  options.cancelled = [context] {
+    return context->IsCancelled() ||
+           std::chrono::system_clock::now() > context->deadline();
+  };
+  return options;
+}
+
+}  // namespace
+
+grpc::Status QueryService::Query(grpc::ServerContext* context,
                                  const v1::QueryRequest* request,
                                  v1::QueryResponse* response) {
-  absl::StatusOr<v1::QueryResponse> result =
-      store_->Read([&](const View& view) { return RunQuery(view, *request); });
+  const QueryOptions options = OptionsFor(*store_, context);
+  absl::StatusOr<v1::QueryResponse> result = store_->Read(
+      [&](const View& view) { return RunQuery(view, *request, options); });
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
 }
 
-grpc::Status QueryService::Completeness(grpc::ServerContext*,
+grpc::Status QueryService::Completeness(grpc::ServerContext* context,
                                         const v1::CompletenessRequest* request,
                                         v1::CompletenessResponse* response) {
   const absl::Time now = clock_->Now();
+  const QueryOptions options = OptionsFor(*store_, context);
   absl::StatusOr<v1::CompletenessResponse> result =
       store_->Read([&](const View& view) {
-        return RunCompleteness(view, *request, now);
+        return RunCompleteness(view, *request, now, options);
       });
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "aggregator/coverage.h"
 #include "aggregator/index.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
@@ -46,6 +47,9 @@ struct StoreOptions {
   // the sync itself to let followers pile up (as LevelDB does); a few ms
   // trades latency for fewer syncs (PostgreSQL's commit_delay).
   absl::Duration group_commit_delay = absl::ZeroDuration();
+  // What the aggregator covers (`--covers`): ingest refuses summaries of
+  // trusts outside it and queries refuse scopes outside it.
+  Coverage coverage;  // default: everything
 };
 
 // Counters for metrics; a snapshot.
@@ -118,6 +122,7 @@ class Store {
   rocksdb::DB* db() const { return db_.get(); }
   const Catalogue& catalogue() const { return *options_.catalogue; }
   const RegistryHistory& registry() const { return *options_.registry; }
+  const Coverage& coverage() const { return options_.coverage; }
   // Whether Open rebuilt the rollups for a changed registry.
   bool registry_changed_at_open() const { return registry_changed_; }
 
