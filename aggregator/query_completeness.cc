@@ -136,7 +136,8 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     const View& view, const v1::CompletenessRequest& request, absl::Time now,
     const QueryOptions& options) {
   auto scope =
-      Scope::Parse(request.scope().empty() ? "national" : request.scope());
+      Scope::Parse(request.scope().empty() ? options.coverage.ToString()
+                                           : request.scope());
   if (!scope.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("scope: ", scope.status().message()));

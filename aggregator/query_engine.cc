@@ -60,7 +60,9 @@ absl::StatusOr<Scope::Level> ParseBy(const std::string& by,
 absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req,
                               const QueryOptions& options) {
   Plan plan;
-  auto scope = Scope::Parse(req.scope().empty() ? "national" : req.scope());
+  // No scope: all the aggregator covers (national unless --covers).
+  auto scope = Scope::Parse(req.scope().empty() ? options.coverage.ToString()
+                                                : req.scope());
   if (!scope.ok()) return Prefixed("scope", scope.status());
   plan.scope = *scope;
   auto period = Period::Parse(req.period());

@@ -18,7 +18,8 @@ namespace ohfed::aggregator {
 // time aggregation and the use of rollups: aggregator/query_values.h;
 // derived indicators: aggregator/query_derived.h.
 //
-// Statistics listed more than once count once.
+// An empty scope means the whole coverage (national unless the aggregator
+// covers one region or ICS). Statistics listed more than once count once.
 //
 // kInvalidArgument naming the bad field for a malformed scope, period, level
 // or statistic, a period longer than kMaxPeriodMonths or more than

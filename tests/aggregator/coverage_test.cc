@@ -82,14 +82,15 @@ class RegionalTest : public ::testing::Test {
     return resp;
   }
 
-  absl::Status Query(const std::string& scope) {
+  absl::Status Query(const std::string& scope,
+                     v1::QueryResponse* resp = nullptr) {
     grpc::ClientContext ctx;
     v1::QueryRequest req;
     req.set_scope(scope);
     req.set_period("2026-01");
     req.set_measure_prefix(kImm);
-    v1::QueryResponse resp;
-    return FromGrpc(query_->Query(&ctx, req, &resp));
+    v1::QueryResponse ignored;
+    return FromGrpc(query_->Query(&ctx, req, resp ? resp : &ignored));
   }
 
   absl::Status Completeness(const std::string& scope) {
@@ -133,9 +134,6 @@ TEST_F(RegionalTest, RefusesQueriesOutsideItsRegion) {
               StatusIs(absl::StatusCode::kFailedPrecondition, kNational));
   EXPECT_THAT(Completeness("national"),
               StatusIs(absl::StatusCode::kFailedPrecondition, kNational));
-  // An empty scope means national too: never answered as England here.
-  EXPECT_THAT(Query(""),
-              StatusIs(absl::StatusCode::kFailedPrecondition, kNational));
   EXPECT_THAT(Completeness("region:Y63"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        "covers region:Y56 only; ask the aggregator that "
@@ -147,6 +145,13 @@ TEST_F(RegionalTest, RefusesQueriesOutsideItsRegion) {
   OHFED_EXPECT_OK(Query("ics:QKK"));
   OHFED_EXPECT_OK(Query("trust:RJ1"));
   OHFED_EXPECT_OK(Completeness("region:Y56"));
+  // No scope: what it covers, named as such, never England.
+  v1::QueryResponse resp;
+  OHFED_ASSERT_OK(Query("", &resp));
+  ASSERT_EQ(resp.rows_size(), 1);
+  EXPECT_EQ(resp.rows(0).scope(), "region:Y56");
+  EXPECT_EQ(resp.rows(0).unit_name(), "London");
+  EXPECT_EQ(resp.rows(0).value(), 4);
 }
 
 TEST(RegionalStartTest, UnknownCoverageIsRefusedAtStart) {
