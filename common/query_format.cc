@@ -131,11 +131,13 @@ std::string UnitsTable(const v1::PeriodCompleteness& p) {
                       lines, {false, false, true, true, true});
 }
 
+// A trust that has not reported is neither on time nor late (its deadline
+// may not have passed): "-" rather than a "no" that reads as late.
 std::string TrustsTable(const v1::PeriodCompleteness& p) {
   std::vector<Line> lines;
   for (const v1::TrustCompleteness& t : p.trusts()) {
     lines.push_back({t.trust(), t.trust_name(), t.ics(), t.region(),
-                     YesNo(t.reported()), YesNo(t.on_time()),
+                     YesNo(t.reported()), t.reported() ? YesNo(t.on_time()) : "-",
                      FormatUnixMillis(t.last_received_unix_ms()),
                      t.sync_state(), absl::StrCat(t.revision())});
   }

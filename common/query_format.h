@@ -77,7 +77,8 @@ std::string QueryToJson(const v1::QueryResponse& response);
 std::string RenderQuery(const v1::QueryResponse& response, OutputFormat format);
 
 // Table: per month a line "<period> <scope>: R of E trusts reported, T on
-// time", then an aligned table of the trusts, or of the units (unit,
+// time", then an aligned table of the trusts (on_time "-" for a trust that
+// has not reported), or of the units (unit,
 // unit_name, expected, reported, on_time) with a breakdown.
 std::string CompletenessToTable(const v1::CompletenessResponse& response);
 std::string CompletenessToCsv(const v1::CompletenessResponse& response);
