@@ -135,6 +135,9 @@ void ByUnit(const View& view, const Registry& registry, const Scope& scope,
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     const View& view, const v1::CompletenessRequest& request, absl::Time now,
     const QueryOptions& options) {
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("scope", request.scope()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("period", request.period()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("by", request.by()));
   auto scope =
       Scope::Parse(request.scope().empty() ? options.coverage.ToString()
                                            : request.scope());

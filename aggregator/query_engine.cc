@@ -60,6 +60,10 @@ absl::StatusOr<Scope::Level> ParseBy(const std::string& by,
 absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req,
                               const QueryOptions& options) {
   Plan plan;
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("scope", req.scope()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("period", req.period()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("by", req.by()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("measures", req.measure_prefix()));
   // No scope: all the aggregator covers (national unless --covers).
   auto scope = Scope::Parse(req.scope().empty() ? options.coverage.ToString()
                                                 : req.scope());

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/query_stats.h"
 #include "common/status.h"
+#include "common/transport.h"
 
 namespace ohfed::aggregator {
 
@@ -37,6 +38,14 @@ absl::StatusOr<std::vector<std::string>> DistinctStats(
     if (seen.insert(stat).second) out.push_back(stat);
   }
   return out;
+}
+
+absl::Status CheckFieldLength(absl::string_view field,
+                              absl::string_view value) {
+  if (value.size() <= kMaxStringBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": ", value.size(), " bytes; at most ",
+                   kMaxStringBytes));
 }
 
 absl::Status TooManyRows(int max_rows) {

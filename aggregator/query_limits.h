@@ -46,6 +46,11 @@ absl::Status CheckPeriodSpan(const Period& period);
 absl::StatusOr<std::vector<std::string>> DistinctStats(
     const google::protobuf::RepeatedPtrField<std::string>& stats);
 
+// kInvalidArgument if a request field (scope, period, by, measure prefix) is
+// longer than any valid value can be, so that no error message echoes a
+// hostile megabyte; the message names the field, not its content.
+absl::Status CheckFieldLength(absl::string_view field, absl::string_view value);
+
 // kResourceExhausted for an answer that would exceed `max_rows`.
 absl::Status TooManyRows(int max_rows);
 

@@ -87,6 +87,24 @@ TEST_F(QueryLimitsTest, PeriodSpanIsCapped) {
               StatusIs(absl::StatusCode::kInvalidArgument, "spans 444 months"));
 }
 
+// An error message names a field, never echoes a hostile megabyte of it.
+TEST_F(QueryLimitsTest, OversizedFieldsAreNotEchoed) {
+  const std::string huge(1 << 20, 'x');
+  v1::QueryRequest req = Request(huge, kImm);
+  absl::StatusOr<v1::QueryResponse> resp = RunQuery(view_, req);
+  EXPECT_THAT(resp, StatusIs(absl::StatusCode::kInvalidArgument,
+                             "period: 1048576 bytes; at most 256"));
+  req = Request("2026-01", huge);
+  EXPECT_THAT(RunQuery(view_, req),
+              StatusIs(absl::StatusCode::kInvalidArgument, "measures: "));
+  v1::CompletenessRequest c;
+  c.set_scope(huge);
+  c.set_period("2026-01");
+  EXPECT_THAT(RunCompleteness(view_, c, absl::Now()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "scope: "));
+  EXPECT_LT(resp.status().message().size(), 100u);
+}
+
 TEST_F(QueryLimitsTest, RowsPerAnswerAreCapped) {
   QueryOptions options;
   options.max_rows = 6;
