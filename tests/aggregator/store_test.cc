@@ -340,5 +340,30 @@ TEST_F(StoreTest, SnapshotsAreUnchangedByLaterCommits) {
   ExpectSameRollupsForTest();
 }
 
+// Index::RemoveUnit (for retractions) forgets the unit in the live index
+// only; a snapshot taken before still holds it.
+TEST(IndexTest, RemoveUnitLeavesSnapshotsAlone) {
+  Index index(Catalogue::Default(),
+              std::make_shared<RegistryHistory>(Registry::England()));
+  HeldUnit unit;
+  unit.trust = "RJ1";
+  unit.period = "2026-03";
+  unit.revision = 3;
+  unit.last_received_unix_ms = 1000;
+  index.PutUnit(unit);
+  unit.period = "2026-04";
+  index.PutUnit(unit);
+  const Index snapshot = index;
+  index.RemoveUnit("RJ1", "2026-03");
+  index.RemoveUnit("RJ1", "2026-05");  // not held: nothing happens
+  EXPECT_EQ(index.Unit("RJ1", "2026-03"), nullptr);
+  EXPECT_NE(index.Unit("RJ1", "2026-04"), nullptr);
+  EXPECT_EQ(index.unit_count(), 1u);
+  EXPECT_EQ(index.LastReceived("RJ1"), 1000);
+  ASSERT_NE(snapshot.Unit("RJ1", "2026-03"), nullptr);
+  EXPECT_EQ(snapshot.Unit("RJ1", "2026-03")->revision, 3u);
+  EXPECT_EQ(snapshot.unit_count(), 2u);
+}
+
 }  // namespace
 }  // namespace ohfed::aggregator
