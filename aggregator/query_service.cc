@@ -1,7 +1,5 @@
 #include "aggregator/query_service.h"
 
-#include <chrono>
-
 #include "aggregator/query_engine.h"
 #include "common/status.h"
 
@@ -9,14 +7,16 @@ namespace ohfed::aggregator {
 namespace {
 
 // The aggregator's coverage, and a query that stops once its caller has gone
-// or its deadline has passed (gRPC cancels the call on either, but the
-// deadline is checked too so that nothing depends on when that is noticed).
-QueryOptions OptionsFor(const Store& store, grpc::ServerContext* context) {
+// or its deadline has passed by `clock` (gRPC cancels the call on either,
+// but the deadline is checked too so that nothing depends on when that is
+// noticed; no deadline is the far future).
+QueryOptions OptionsFor(const Store& store, Clock* clock,
+                        grpc::ServerContext* context) {
   QueryOptions options;
   options.coverage = store.coverage();
-  options.cancelled = [context] {
-    return context->IsCancelled() ||
-           std::chrono::system_clock::now() > context->deadline();
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  options.cancelled = [context, clock, deadline] {
+    return context->IsCancelled() || clock->Now() > deadline;
   };
   return options;
 }
@@ -26,7 +26,7 @@ QueryOptions OptionsFor(const Store& store, grpc::ServerContext* context) {
 grpc::Status QueryService::Query(grpc::ServerContext* context,
                                  const v1::QueryRequest* request,
                                  v1::QueryResponse* response) {
-  const QueryOptions options = OptionsFor(*store_, context);
+  const QueryOptions options = OptionsFor(*store_, clock_, context);
   absl::StatusOr<v1::QueryResponse> result = store_->Read(
       [&](const View& view) { return RunQuery(view, *request, options); });
   if (!result.ok()) return ToGrpc(result.status());
@@ -38,7 +38,7 @@ grpc::Status QueryService::Completeness(grpc::ServerContext* context,
                                         const v1::CompletenessRequest* request,
                                         v1::CompletenessResponse* response) {
   const absl::Time now = clock_->Now();
-  const QueryOptions options = OptionsFor(*store_, context);
+  const QueryOptions options = OptionsFor(*store_, clock_, context);
   absl::StatusOr<v1::CompletenessResponse> result =
       store_->Read([&](const View& view) {
         return RunCompleteness(view, *request, now, options);

@@ -1,7 +1,8 @@
-// Issue 8: a query held the store's reader lock for its whole run, so a long
-// query delayed every acknowledgement. Over real gRPC: while a reader is
-// paused inside the view, an agent's stream still gets its batch committed
-// and acknowledged, and a query sees the new data.
+// The query service over real gRPC (issue 8). A query held the store's
+// reader lock for its whole run, so a long query delayed every
+// acknowledgement: now, while a reader is paused inside the view, an agent's
+// stream still gets its batch committed and acknowledged, and a query sees
+// the new data. And a query whose deadline has passed is not evaluated.
 #include <memory>
 #include <string>
 #include <thread>
@@ -9,6 +10,8 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/notification.h"
 #include "aggregator/aggregator.h"
+#include "common/clock.h"
+#include "common/status.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
@@ -17,11 +20,12 @@ namespace ohfed::aggregator {
 namespace {
 
 using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::StatusIs;
 using ::ohfed::testing::TempDir;
 
 const char kImm[] = "activity.count.immunisation";
 
-TEST(QuerySnapshotTest, StreamCommitsWhileAQueryIsPaused) {
+TEST(QueryServiceTest, StreamCommitsWhileAQueryIsPaused) {
   TempDir dir;
   AggregatorOptions options;
   options.listen = "127.0.0.1:0";
@@ -78,6 +82,47 @@ TEST(QuerySnapshotTest, StreamCommitsWhileAQueryIsPaused) {
   EXPECT_EQ(resp.rows(0).value(), 4);
 
   release.Notify();
+}
+
+// The deadline is read against the aggregator's clock, here set a day past
+// it: the query stops at its first check with CANCELLED, while one without a
+// deadline is answered.
+TEST(QueryServiceTest, QueryPastItsDeadlineIsAbandoned) {
+  TempDir dir;
+  FakeClock clock(absl::Now() + absl::Hours(24));
+  AggregatorOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir.File("db");
+  options.insecure = true;
+  options.store.clock = &clock;
+  auto started = Aggregator::Start(options);
+  OHFED_ASSERT_OK(started);
+  std::unique_ptr<Aggregator> aggregator = std::move(*started);
+  auto channel = MakeChannel(aggregator->address(), {.insecure = true});
+  OHFED_ASSERT_OK(channel);
+  auto query = v1::Query::NewStub(*channel);
+
+  v1::QueryRequest req;
+  req.set_period("2017-01:2026-12");
+  req.set_by("trust");
+  v1::QueryResponse resp;
+  grpc::ClientContext late;
+  late.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  EXPECT_THAT(FromGrpc(query->Query(&late, req, &resp)),
+              StatusIs(absl::StatusCode::kCancelled,
+                       "query abandoned: the caller has gone or its deadline "
+                       "has passed"));
+  v1::CompletenessRequest creq;
+  creq.set_period("2026-01");
+  v1::CompletenessResponse cresp;
+  grpc::ClientContext late_too;
+  late_too.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  EXPECT_THAT(FromGrpc(query->Completeness(&late_too, creq, &cresp)),
+              StatusIs(absl::StatusCode::kCancelled, "query abandoned"));
+
+  req.set_period("2026-01");
+  grpc::ClientContext no_deadline;
+  EXPECT_TRUE(query->Query(&no_deadline, req, &resp).ok());
 }
 
 }  // namespace
