@@ -9,6 +9,21 @@
 #include "common/transport.h"
 
 namespace ohfed::aggregator {
+namespace {
+
+// options.covers into options.store.coverage, against the registry the
+// store will use.
+absl::Status ParseCoverage(AggregatorOptions& options) {
+  if (options.covers.empty()) return absl::OkStatus();
+  const Registry& registry = options.store.registry != nullptr
+                                 ? options.store.registry->Latest()
+                                 : *Registry::England();
+  OHFED_ASSIGN_OR_RETURN(options.store.coverage,
+                         Coverage::Parse(options.covers, registry));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
     AggregatorOptions options) {
@@ -21,6 +36,7 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
     return absl::UnavailableError(absl::StrCat(
         "cannot create data directory ", options.data_dir, ": ", ec.message()));
   }
+  OHFED_RETURN_IF_ERROR(ParseCoverage(options));
   std::unique_ptr<Aggregator> a(new Aggregator(std::move(options)));
   OHFED_ASSIGN_OR_RETURN(a->store_,
                          Store::Open(a->options_.data_dir, a->options_.store));
@@ -78,7 +94,8 @@ absl::Status Aggregator::StartServer() {
   }
   LogLine(absl::StrCat("listening on ", address(), ", data in ",
                        options_.data_dir, ", ", store_->stats().units_held,
-                       " unit summaries held"));
+                       " unit summaries held, covering ",
+                       store_->coverage().ToString()));
   return absl::OkStatus();
 }
 

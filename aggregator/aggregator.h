@@ -26,6 +26,9 @@ struct AggregatorOptions {
   std::string listen;    // "HOST:PORT"; port 0 picks one (see port())
   std::string data_dir;  // the RocksDB directory, created if missing
   std::string upstream;  // "HOST:PORT" of the next aggregator up, or empty
+  // `--covers`: "" (everything), "region:CODE" or "ics:CODE"; parsed into
+  // store.coverage by Start.
+  std::string covers;
   bool insecure = false;
   bool rebuild_rollups = false;  // recompute every rollup before serving
   StoreOptions store;            // catalogue, registry, clock, commit delay
@@ -35,8 +38,9 @@ struct AggregatorOptions {
 
 class Aggregator {
  public:
-  // Opens the store and starts serving. kInvalidArgument for bad addresses
-  // or --insecure on a non-loopback address, kUnavailable when the port
+  // Opens the store and starts serving. kInvalidArgument for bad addresses,
+  // --insecure on a non-loopback address or a malformed --covers, kNotFound
+  // for a --covers code the registry does not know, kUnavailable when the port
   // cannot be bound, the store's error otherwise.
   static absl::StatusOr<std::unique_ptr<Aggregator>> Start(
       AggregatorOptions options);

@@ -1,6 +1,7 @@
 #include "aggregator/index.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "aggregator/codec.h"
 #include "aggregator/validation.h"
@@ -29,26 +30,78 @@ void ApplyToRollups(const HeldUnit& unit, int sign,
   }
 }
 
+namespace {
+
+// The period of a RollupId "node|period|measure".
+absl::string_view PeriodOfRollupId(absl::string_view id) {
+  size_t first = id.find('|');
+  if (first == absl::string_view::npos) return {};
+  size_t second = id.find('|', first + 1);
+  if (second == absl::string_view::npos) return {};
+  return id.substr(first + 1, second - first - 1);
+}
+
+// Whether `p` may be changed in place: no snapshot shares it. Snapshots are
+// only made under the Store's lock, which the changer holds exclusively, so
+// a count of 1 cannot grow meanwhile; the fence orders the changes after a
+// snapshot's last reads, which its release of the count published.
+template <class T>
+bool Unshared(const std::shared_ptr<T>& p) {
+  if (p.use_count() != 1) return false;
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return true;
+}
+
+}  // namespace
+
 Index::Index(std::shared_ptr<const Catalogue> catalogue,
              std::shared_ptr<const RegistryHistory> registry)
-    : catalogue_(std::move(catalogue)), registry_(std::move(registry)) {}
+    : catalogue_(std::move(catalogue)),
+      registry_(std::move(registry)),
+      last_received_(std::make_shared<LastReceivedMap>()) {}
+
+const Index::Shard* Index::FindShard(absl::string_view period) const {
+  auto it = shards_.find(period);
+  return it == shards_.end() ? nullptr : it->second.get();
+}
+
+Index::Shard& Index::MutableShard(absl::string_view period) {
+  std::shared_ptr<Shard>& shard = shards_[period];
+  if (shard == nullptr) {
+    shard = std::make_shared<Shard>();
+  } else if (!Unshared(shard)) {
+    shard = std::make_shared<Shard>(*shard);
+  }
+  return *shard;
+}
 
 const HeldUnit* Index::Unit(absl::string_view trust,
                             absl::string_view period) const {
-  auto it = units_.find(UnitId(trust, period));
-  return it == units_.end() ? nullptr : &it->second;
+  const Shard* shard = FindShard(period);
+  if (shard == nullptr) return nullptr;
+  auto it = shard->units.find(trust);
+  return it == shard->units.end() ? nullptr : it->second.get();
 }
 
 const RollupCell* Index::Rollup(absl::string_view node,
                                 absl::string_view period,
                                 absl::string_view measure) const {
-  auto it = rollups_.find(RollupId(node, period, measure));
-  return it == rollups_.end() ? nullptr : &it->second;
+  const Shard* shard = FindShard(period);
+  if (shard == nullptr) return nullptr;
+  auto it = shard->rollups.find(RollupId(node, period, measure));
+  return it == shard->rollups.end() ? nullptr : &it->second;
+}
+
+const RollupCell* Index::RollupById(absl::string_view rollup_id) const {
+  const Shard* shard = FindShard(PeriodOfRollupId(rollup_id));
+  if (shard == nullptr) return nullptr;
+  auto it = shard->rollups.find(rollup_id);
+  return it == shard->rollups.end() ? nullptr : &it->second;
 }
 
 int64_t Index::LastReceived(absl::string_view trust) const {
-  auto it = last_received_.find(trust);
-  return it == last_received_.end() ? 0 : it->second;
+  auto it = last_received_->find(trust);
+  return it == last_received_->end() ? 0 : it->second;
 }
 
 std::vector<std::string> Index::NodesOf(absl::string_view trust,
@@ -64,26 +117,63 @@ std::vector<std::string> Index::NodesOf(absl::string_view trust,
 }
 
 void Index::PutUnit(HeldUnit unit) {
-  int64_t& last = last_received_[unit.trust];
+  if (!Unshared(last_received_)) {
+    last_received_ = std::make_shared<LastReceivedMap>(*last_received_);
+  }
+  int64_t& last = (*last_received_)[unit.trust];
   last = std::max(last, unit.last_received_unix_ms);
-  std::string id = UnitId(unit.trust, unit.period);
-  units_[id] = std::move(unit);
+  Shard& shard = MutableShard(unit.period);
+  std::string trust = unit.trust;
+  auto [it, inserted] = shard.units.insert_or_assign(
+      std::move(trust), std::make_shared<const HeldUnit>(std::move(unit)));
+  if (inserted) ++unit_count_;
+}
+
+void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
+  const Shard* shard = FindShard(period);
+  if (shard == nullptr || !shard->units.contains(trust)) return;
+  MutableShard(period).units.erase(trust);
+  --unit_count_;
 }
 
 void Index::SetRollup(const std::string& rollup_id, const RollupCell& cell) {
+  absl::string_view period = PeriodOfRollupId(rollup_id);
   if (cell.n_units == 0) {
-    rollups_.erase(rollup_id);
+    const Shard* shard = FindShard(period);
+    if (shard == nullptr || !shard->rollups.contains(rollup_id)) return;
+    MutableShard(period).rollups.erase(rollup_id);
   } else {
-    rollups_[rollup_id] = cell;
+    MutableShard(period).rollups[rollup_id] = cell;
+  }
+}
+
+void Index::ReplaceRollups(const RollupMap& rollups) {
+  for (auto& [period, shard] : shards_) {
+    if (!shard->rollups.empty()) MutableShard(period).rollups.clear();
+  }
+  for (const auto& [id, cell] : rollups) SetRollup(id, cell);
+}
+
+RollupMap Index::AllRollups() const {
+  RollupMap out;
+  for (const auto& [period, shard] : shards_) {
+    out.insert(shard->rollups.begin(), shard->rollups.end());
+  }
+  return out;
+}
+
+void Index::ForEachUnit(absl::FunctionRef<void(const HeldUnit&)> f) const {
+  for (const auto& [period, shard] : shards_) {
+    for (const auto& [trust, unit] : shard->units) f(*unit);
   }
 }
 
 RollupMap Index::ComputeRollups() const {
   RollupMap out;
-  for (const auto& [id, unit] : units_) {
+  ForEachUnit([&](const HeldUnit& unit) {
     ApplyToRollups(unit, +1, NodesOf(unit.trust, unit.period),
                    [&](const std::string& key) -> RollupCell& { return out[key]; });
-  }
+  });
   return out;
 }
 

@@ -7,7 +7,15 @@
 // The nodes come from the registry version in effect for the period's month,
 // so a later registry version (a merger) does not move history.
 //
-// Not thread-safe: the Store guards it with a reader/writer lock.
+// Copying an Index is cheap and gives an immutable snapshot: the data is
+// held in one shard per period (its units and rollups) behind shared
+// pointers, and a change copies a shard only while a snapshot still shares
+// it (copy-on-write). The Store hands queries such snapshots, so a long
+// query never holds a lock that a commit needs.
+//
+// Not thread-safe: the Store guards the copy it changes with a reader/writer
+// lock. A snapshot copied under that lock may then be read, and dropped, on
+// any thread without it.
 #ifndef OHFED_AGGREGATOR_INDEX_H_
 #define OHFED_AGGREGATOR_INDEX_H_
 
@@ -37,6 +45,10 @@ class Index : public View {
  public:
   Index(std::shared_ptr<const Catalogue> catalogue,
         std::shared_ptr<const RegistryHistory> registry);
+  // A snapshot: shares every shard; later changes to either copy leave the
+  // other as it was.
+  Index(const Index&) = default;
+  Index& operator=(const Index&) = default;
 
   // View.
   const Catalogue& catalogue() const override { return *catalogue_; }
@@ -57,24 +69,42 @@ class Index : public View {
   // Holds `unit` in place of any earlier revision; rollups are untouched
   // (the caller applies a precomputed delta with SetRollup).
   void PutUnit(HeldUnit unit);
-  // Replaces one rollup cell; an empty cell (n_units 0) is removed.
+  // Forgets the unit, if held; rollups are untouched, as for PutUnit. The
+  // trust's LastReceived is kept.
+  void RemoveUnit(absl::string_view trust, absl::string_view period);
+  // Replaces one rollup cell (by RollupId); an empty cell (n_units 0) is
+  // removed.
   void SetRollup(const std::string& rollup_id, const RollupCell& cell);
-  void ReplaceRollups(RollupMap rollups) { rollups_ = std::move(rollups); }
+  void ReplaceRollups(const RollupMap& rollups);
 
   // Rollups recomputed from the held units alone.
   RollupMap ComputeRollups() const;
 
-  const absl::flat_hash_map<std::string, HeldUnit>& units() const {
-    return units_;
-  }
-  const RollupMap& rollups() const { return rollups_; }
+  // The rollup cell with this RollupId, nullptr if none.
+  const RollupCell* RollupById(absl::string_view rollup_id) const;
+  // Every rollup cell, copied (for consistency checks).
+  RollupMap AllRollups() const;
+  // Every held unit, in no particular order.
+  void ForEachUnit(absl::FunctionRef<void(const HeldUnit&)> f) const;
+  size_t unit_count() const { return unit_count_; }
 
  private:
+  // One period's units (by trust) and rollup cells (by RollupId).
+  struct Shard {
+    absl::flat_hash_map<std::string, std::shared_ptr<const HeldUnit>> units;
+    RollupMap rollups;
+  };
+  using LastReceivedMap = absl::flat_hash_map<std::string, int64_t>;
+
+  const Shard* FindShard(absl::string_view period) const;
+  // The shard to change, copied first if a snapshot shares it.
+  Shard& MutableShard(absl::string_view period);
+
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<const RegistryHistory> registry_;
-  absl::flat_hash_map<std::string, HeldUnit> units_;  // by UnitId
-  RollupMap rollups_;
-  absl::flat_hash_map<std::string, int64_t> last_received_;  // by trust
+  absl::flat_hash_map<std::string, std::shared_ptr<Shard>> shards_;  // by period
+  std::shared_ptr<LastReceivedMap> last_received_;  // by trust, shared likewise
+  size_t unit_count_ = 0;
 };
 
 }  // namespace ohfed::aggregator

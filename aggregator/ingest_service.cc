@@ -63,6 +63,7 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
   for (const v1::UnitSummary& s : request.summaries()) {
     absl::Status check =
         ValidateSummary(s, store.catalogue(), store.registry(), now);
+    if (check.ok()) check = store.coverage().CheckSummary(s, store.registry());
     if (check.ok()) {
       valid.push_back(s);
       continue;

@@ -32,6 +32,9 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--http", f.http, "dashboard address HOST:PORT (not built yet)");
   app.add_option("--upstream", f.options.upstream,
                  "forward unit summaries to this aggregator HOST:PORT");
+  app.add_option("--covers", f.options.covers,
+                 "what this aggregator covers: region:CODE or ics:CODE "
+                 "(default: the whole registry)");
   app.add_flag("--insecure", f.options.insecure,
                "plaintext gRPC; loopback addresses only");
   app.add_option("--registry", f.registry_file,

@@ -41,6 +41,9 @@ std::string SyncState(const View& view, const std::string& trust,
   return "silent";
 }
 
+// `last_received` is set only for a trust that reported the month: on the
+// row of a month it has not sent, a receipt time (of another month) would
+// read as if it had.
 v1::TrustCompleteness TrustRow(const View& view, const Trust& trust,
                                Month month, const std::string& sync_state) {
   v1::TrustCompleteness t;
@@ -48,23 +51,96 @@ v1::TrustCompleteness TrustRow(const View& view, const Trust& trust,
   t.set_trust_name(trust.name);
   t.set_ics(trust.ics);
   t.set_region(trust.region);
-  t.set_last_received_unix_ms(view.LastReceived(trust.code));
   t.set_sync_state(sync_state);
   if (const HeldUnit* unit = view.Unit(trust.code, month.ToString())) {
     t.set_reported(true);
     t.set_on_time(unit->first_received_unix_ms <
                   absl::ToUnixMillis(OnTimeDeadline(month)));
     t.set_revision(unit->revision);
+    t.set_last_received_unix_ms(view.LastReceived(trust.code));
   }
   return t;
+}
+
+// Whether `trust` reported `month`, and on time.
+void Count(const View& view, const std::string& trust, Month month,
+           uint32_t* reported, uint32_t* on_time) {
+  const HeldUnit* unit = view.Unit(trust, month.ToString());
+  if (unit == nullptr) return;
+  ++*reported;
+  if (unit->first_received_unix_ms <
+      absl::ToUnixMillis(OnTimeDeadline(month))) {
+    ++*on_time;
+  }
+}
+
+// "", "self", "trust": per trust (kTrust); "region", "ics": per unit.
+absl::StatusOr<Scope::Level> ParseCompletenessBy(const std::string& by,
+                                                 const Scope& scope) {
+  if (by.empty() || by == "self" || by == "trust") return Scope::Level::kTrust;
+  auto level = Scope::ParseLevel(by);
+  if (!level.ok() || *level == Scope::Level::kNational) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("by: unknown level '", by.substr(0, 64),
+                     "'; expected trust, ics or region"));
+  }
+  if (*level < scope.level) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("by: level '", by, "' is above scope '", scope.ToString(),
+                     "'; break a scope down, not up"));
+  }
+  return *level;
+}
+
+// One month by trust: a row per trust of the scope, with the totals.
+void ByTrust(const View& view, const Registry& registry, const Scope& scope,
+             Month month, absl::Time now,
+             absl::flat_hash_map<std::string, std::string>& states,
+             v1::PeriodCompleteness* p) {
+  std::vector<std::string> trusts = registry.TrustsIn(scope);
+  p->set_expected(static_cast<uint32_t>(trusts.size()));
+  for (const std::string& code : trusts) {
+    auto [it, fresh] = states.try_emplace(code);
+    if (fresh) it->second = SyncState(view, code, now);
+    v1::TrustCompleteness* t = p->add_trusts();
+    *t = TrustRow(view, *registry.FindTrust(code), month, it->second);
+    p->set_reported(p->reported() + (t->reported() ? 1 : 0));
+    p->set_on_time(p->on_time() + (t->on_time() ? 1 : 0));
+  }
+}
+
+// One month by region or ICS: a summary row per unit, with the totals.
+void ByUnit(const View& view, const Registry& registry, const Scope& scope,
+            Scope::Level level, Month month, v1::PeriodCompleteness* p) {
+  for (const Scope& child : registry.Children(scope, level)) {
+    v1::UnitCompleteness* u = p->add_units();
+    u->set_unit(child.code);
+    u->set_unit_name(registry.NameOf(child));
+    uint32_t reported = 0, on_time = 0;
+    std::vector<std::string> trusts = registry.TrustsIn(child);
+    for (const std::string& code : trusts) {
+      Count(view, code, month, &reported, &on_time);
+    }
+    u->set_expected(static_cast<uint32_t>(trusts.size()));
+    u->set_reported(reported);
+    u->set_on_time(on_time);
+    p->set_expected(p->expected() + u->expected());
+    p->set_reported(p->reported() + reported);
+    p->set_on_time(p->on_time() + on_time);
+  }
 }
 
 }  // namespace
 
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
-    const View& view, const v1::CompletenessRequest& request, absl::Time now) {
+    const View& view, const v1::CompletenessRequest& request, absl::Time now,
+    const QueryOptions& options) {
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("scope", request.scope()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("period", request.period()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("by", request.by()));
   auto scope =
-      Scope::Parse(request.scope().empty() ? "national" : request.scope());
+      Scope::Parse(request.scope().empty() ? options.coverage.ToString()
+                                           : request.scope());
   if (!scope.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("scope: ", scope.status().message()));
@@ -74,29 +150,28 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     return absl::InvalidArgumentError(
         absl::StrCat("period: ", period.status().message()));
   }
+  OHFED_RETURN_IF_ERROR(CheckPeriodSpan(*period));
   const Registry& latest = view.RegistryAt(period->last());
   OHFED_RETURN_IF_ERROR(latest.Check(*scope));
+  OHFED_RETURN_IF_ERROR(options.coverage.CheckScope(*scope, latest));
+  OHFED_ASSIGN_OR_RETURN(Scope::Level by,
+                         ParseCompletenessBy(request.by(), *scope));
   absl::flat_hash_map<std::string, std::string> states;  // by trust, lazily
 
   v1::CompletenessResponse response;
   response.set_scope(scope->ToString());
   response.set_scope_name(latest.NameOf(*scope));
   for (Month month : period->Months()) {
+    OHFED_RETURN_IF_ERROR(CheckCancelled(options));
     v1::PeriodCompleteness* p = response.add_periods();
     p->set_period(month.ToString());
     // Expected: the trusts of the scope in the registry in effect that month
     // (none if the scope did not exist yet).
     const Registry& registry = view.RegistryAt(month);
-    std::vector<std::string> trusts = registry.TrustsIn(*scope);
-    p->set_expected(static_cast<uint32_t>(trusts.size()));
-    for (const std::string& code : trusts) {
-      auto [it, fresh] = states.try_emplace(code);
-      if (fresh) it->second = SyncState(view, code, now);
-      *p->add_trusts() =
-          TrustRow(view, *registry.FindTrust(code), month, it->second);
-      const v1::TrustCompleteness& t = p->trusts(p->trusts_size() - 1);
-      p->set_reported(p->reported() + (t.reported() ? 1 : 0));
-      p->set_on_time(p->on_time() + (t.on_time() ? 1 : 0));
+    if (by == Scope::Level::kTrust) {
+      ByTrust(view, registry, *scope, month, now, states, p);
+    } else {
+      ByUnit(view, registry, *scope, by, month, p);
     }
   }
   return response;

@@ -57,20 +57,27 @@ absl::StatusOr<Scope::Level> ParseBy(const std::string& by,
   return *level;
 }
 
-absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req) {
+absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req,
+                              const QueryOptions& options) {
   Plan plan;
-  auto scope = Scope::Parse(req.scope().empty() ? "national" : req.scope());
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("scope", req.scope()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("period", req.period()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("by", req.by()));
+  OHFED_RETURN_IF_ERROR(CheckFieldLength("measures", req.measure_prefix()));
+  // No scope: all the aggregator covers (national unless --covers).
+  auto scope = Scope::Parse(req.scope().empty() ? options.coverage.ToString()
+                                                : req.scope());
   if (!scope.ok()) return Prefixed("scope", scope.status());
   plan.scope = *scope;
   auto period = Period::Parse(req.period());
   if (!period.ok()) return Prefixed("period", period.status());
   plan.period = *period;
-  OHFED_RETURN_IF_ERROR(view.RegistryAt(plan.period.last()).Check(plan.scope));
+  OHFED_RETURN_IF_ERROR(CheckPeriodSpan(plan.period));
+  const Registry& registry = view.RegistryAt(plan.period.last());
+  OHFED_RETURN_IF_ERROR(registry.Check(plan.scope));
+  OHFED_RETURN_IF_ERROR(options.coverage.CheckScope(plan.scope, registry));
   OHFED_ASSIGN_OR_RETURN(plan.by, ParseBy(req.by(), plan.scope));
-  for (const std::string& stat : req.stats()) {
-    OHFED_RETURN_IF_ERROR(CheckStatName(stat));
-    plan.stats.push_back(stat);
-  }
+  OHFED_ASSIGN_OR_RETURN(plan.stats, DistinctStats(req.stats()));
   plan.measures = view.catalogue().WithPrefix(req.measure_prefix());
   if (plan.measures.empty()) {
     return absl::NotFoundError(absl::StrCat(
@@ -197,8 +204,9 @@ void AddRow(const Registry& registry, const Plan& plan, const Scope& unit,
 }  // namespace
 
 absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
-                                           const v1::QueryRequest& request) {
-  OHFED_ASSIGN_OR_RETURN(Plan plan, MakePlan(view, request));
+                                           const v1::QueryRequest& request,
+                                           const QueryOptions& options) {
+  OHFED_ASSIGN_OR_RETURN(Plan plan, MakePlan(view, request, options));
   // Units are those of the registry in effect at the end of the period.
   const Registry& registry = view.RegistryAt(plan.period.last());
   std::vector<Scope> units = plan.by == plan.scope.level
@@ -212,9 +220,15 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
   for (const Scope& unit : units) trusts.push_back(registry.TrustsIn(unit));
   for (const Measure* m : plan.measures) {
     for (size_t u = 0; u < units.size(); ++u) {
+      // One (measure, unit) pair is a bounded piece of work: between two,
+      // stop for a caller that has gone and for an answer grown too large.
+      OHFED_RETURN_IF_ERROR(CheckCancelled(options));
       const Scope& unit = units[u];
       for (const StatResult& r : Evaluate(view, plan, unit, trusts[u], *m)) {
         AddRow(registry, plan, unit, *m, r, response);
+      }
+      if (response.rows_size() > options.max_rows) {
+        return TooManyRows(options.max_rows);
       }
     }
   }

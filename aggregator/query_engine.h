@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "aggregator/query_limits.h"
 #include "aggregator/view.h"
 #include "ohfed/v1/ohfed.pb.h"
 
@@ -17,16 +18,26 @@ namespace ohfed::aggregator {
 // time aggregation and the use of rollups: aggregator/query_values.h;
 // derived indicators: aggregator/query_derived.h.
 //
+// An empty scope means the whole coverage (national unless the aggregator
+// covers one region or ICS). Statistics listed more than once count once.
+//
 // kInvalidArgument naming the bad field for a malformed scope, period, level
-// or statistic; kNotFound for an unknown scope code or a prefix that matches
-// no measure.
+// or statistic, a period longer than kMaxPeriodMonths or more than
+// kMaxStatsListed statistics; kNotFound for an unknown scope code or a
+// prefix that matches no measure; kFailedPrecondition for a scope outside
+// `options.coverage`; kResourceExhausted once the answer would exceed
+// `options.max_rows`; kCancelled once `options.cancelled` says so.
 absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
-                                           const v1::QueryRequest& request);
+                                           const v1::QueryRequest& request,
+                                           const QueryOptions& options = {});
 
 // One block per month of the requested period; `now` decides the sync state
 // (current, behind, silent: defined in aggregator/query_completeness.cc).
+// `by` "", "self" or "trust" lists the trusts of the scope; "region" or
+// "ics" gives one summary row per unit instead. Errors as for RunQuery.
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
-    const View& view, const v1::CompletenessRequest& request, absl::Time now);
+    const View& view, const v1::CompletenessRequest& request, absl::Time now,
+    const QueryOptions& options = {});
 
 }  // namespace ohfed::aggregator
 

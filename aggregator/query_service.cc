@@ -4,24 +4,44 @@
 #include "common/status.h"
 
 namespace ohfed::aggregator {
+namespace {
 
-grpc::Status QueryService::Query(grpc::ServerContext*,
+// The aggregator's coverage, and a query that stops once its caller has gone
+// or its deadline has passed by `clock` (gRPC cancels the call on either,
+// but the deadline is checked too so that nothing depends on when that is
+// noticed; no deadline is the far future).
+QueryOptions OptionsFor(const Store& store, Clock* clock,
+                        grpc::ServerContext* context) {
+  QueryOptions options;
+  options.coverage = store.coverage();
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  options.cancelled = [context, clock, deadline] {
+    return context->IsCancelled() || clock->Now() > deadline;
+  };
+  return options;
+}
+
+}  // namespace
+
+grpc::Status QueryService::Query(grpc::ServerContext* context,
                                  const v1::QueryRequest* request,
                                  v1::QueryResponse* response) {
-  absl::StatusOr<v1::QueryResponse> result =
-      store_->Read([&](const View& view) { return RunQuery(view, *request); });
+  const QueryOptions options = OptionsFor(*store_, clock_, context);
+  absl::StatusOr<v1::QueryResponse> result = store_->Read(
+      [&](const View& view) { return RunQuery(view, *request, options); });
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
 }
 
-grpc::Status QueryService::Completeness(grpc::ServerContext*,
+grpc::Status QueryService::Completeness(grpc::ServerContext* context,
                                         const v1::CompletenessRequest* request,
                                         v1::CompletenessResponse* response) {
   const absl::Time now = clock_->Now();
+  const QueryOptions options = OptionsFor(*store_, clock_, context);
   absl::StatusOr<v1::CompletenessResponse> result =
       store_->Read([&](const View& view) {
-        return RunCompleteness(view, *request, now);
+        return RunCompleteness(view, *request, now, options);
       });
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);

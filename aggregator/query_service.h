@@ -1,6 +1,7 @@
 // The Query gRPC service (ohfed.v1.Query): a thin adapter that runs the
-// query engine (aggregator/query_engine.h) on the store's View under its
-// reader lock and maps absl::Status to grpc::Status.
+// query engine (aggregator/query_engine.h) on a snapshot of the store, within
+// the store's coverage, stopping once the caller has gone or its deadline
+// has passed, and maps absl::Status to grpc::Status.
 //
 // Thread-safe. The store and clock must outlive the service.
 #ifndef OHFED_AGGREGATOR_QUERY_SERVICE_H_

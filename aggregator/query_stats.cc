@@ -56,7 +56,7 @@ absl::Status CheckStatName(const std::string& stat) {
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown statistic '", stat,
+      absl::StrCat("unknown statistic '", stat.substr(0, 64),
                    "'; known: ", absl::StrJoin(kScalarStats, ","), ",",
                    absl::StrJoin(kYesNoStats, ","), ",events,p90,value"));
 }

@@ -72,7 +72,7 @@ absl::Status Store::Load() {
         index_.SetRollup(std::string(key.substr(kRollupPrefix.size())), cell);
         return absl::OkStatus();
       }));
-  size_t units_held = index_.units().size();
+  size_t units_held = index_.unit_count();
   absl::MutexLock s(&stats_mu_);
   stats_.units_held = units_held;
   return absl::OkStatus();
@@ -199,8 +199,7 @@ void Store::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) const {
   auto cell_at = [&](const std::string& key) -> RollupCell& {
     auto [it, inserted] = r->touched.try_emplace(key);
     if (inserted) {
-      auto held = index_.rollups().find(key);
-      if (held != index_.rollups().end()) it->second = held->second;
+      if (const RollupCell* held = index_.RollupById(key)) it->second = *held;
     }
     return it->second;
   };
@@ -245,7 +244,7 @@ absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
     absl::WriterMutexLock l(&index_mu_);
     for (HeldUnit& u : result.units) index_.PutUnit(std::move(u));
     for (const auto& [key, cell] : result.touched) index_.SetRollup(key, cell);
-    units_held = index_.units().size();
+    units_held = index_.unit_count();
   }
   absl::MutexLock sl(&stats_mu_);
   stats_.summaries_accepted += result.accepted;
@@ -274,7 +273,7 @@ absl::Status Store::Rebuild() {
   }
   OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
   absl::WriterMutexLock l(&index_mu_);
-  index_.ReplaceRollups(std::move(fresh));
+  index_.ReplaceRollups(fresh);
   return absl::OkStatus();
 }
 
@@ -285,6 +284,11 @@ void Store::CountReceived(uint64_t bytes, uint64_t rejected) {
   stats_.summaries_rejected += rejected;
 }
 
+std::shared_ptr<const View> Store::Snapshot() const {
+  absl::ReaderMutexLock l(&index_mu_);
+  return std::make_shared<const Index>(index_);
+}
+
 StoreStats Store::stats() const {
   absl::MutexLock l(&stats_mu_);
   return stats_;
@@ -292,7 +296,7 @@ StoreStats Store::stats() const {
 
 RollupMap Store::Rollups() const {
   absl::ReaderMutexLock l(&index_mu_);
-  return index_.rollups();
+  return index_.AllRollups();
 }
 
 RollupMap Store::RecomputedRollups() const {
@@ -303,8 +307,10 @@ RollupMap Store::RecomputedRollups() const {
 std::vector<std::pair<std::string, uint64_t>> Store::HeldRevisions() const {
   absl::ReaderMutexLock l(&index_mu_);
   std::vector<std::pair<std::string, uint64_t>> out;
-  out.reserve(index_.units().size());
-  for (const auto& [id, unit] : index_.units()) out.emplace_back(id, unit.revision);
+  out.reserve(index_.unit_count());
+  index_.ForEachUnit([&](const HeldUnit& unit) {
+    out.emplace_back(UnitId(unit.trust, unit.period), unit.revision);
+  });
   return out;
 }
 

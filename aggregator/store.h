@@ -9,6 +9,11 @@
 // wakes the others. A caller therefore returns only once its summaries are
 // durable, and readers never see anything that is not.
 //
+// Readers never wait for a commit, nor a commit for them: Read() runs on an
+// immutable snapshot of the index (aggregator/index.h), taken under the
+// index lock in time proportional to the number of periods held, not to the
+// data, and a commit copies only the period shards a snapshot still shares.
+//
 // Thread-safe. Readers use Read(); the DB handle stays owned by the Store.
 #ifndef OHFED_AGGREGATOR_STORE_H_
 #define OHFED_AGGREGATOR_STORE_H_
@@ -25,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "aggregator/coverage.h"
 #include "aggregator/index.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
@@ -41,6 +47,9 @@ struct StoreOptions {
   // the sync itself to let followers pile up (as LevelDB does); a few ms
   // trades latency for fewer syncs (PostgreSQL's commit_delay).
   absl::Duration group_commit_delay = absl::ZeroDuration();
+  // What the aggregator covers (`--covers`): ingest refuses summaries of
+  // trusts outside it and queries refuse scopes outside it.
+  Coverage coverage;  // default: everything
 };
 
 // Counters for metrics; a snapshot.
@@ -79,13 +88,18 @@ class Store {
   // ones, atomically and durably.
   absl::Status Rebuild();
 
-  // Calls f(const View&) under the reader lock and returns its result. The
-  // View is valid only inside f; f must not call back into the Store.
+  // Calls f(const View&) on a snapshot of what is held now and returns its
+  // result. No lock is held while f runs, so a long f delays no commit, and
+  // commits made meanwhile do not change what f sees. The View is valid only
+  // inside f.
   template <class F>
   auto Read(F&& f) const {
-    absl::ReaderMutexLock l(&index_mu_);
-    return f(static_cast<const View&>(index_));
+    std::shared_ptr<const View> snapshot = Snapshot();
+    return f(*snapshot);
   }
+  // The snapshot Read() uses; it stays valid, and unchanged, for as long as
+  // it is held.
+  std::shared_ptr<const View> Snapshot() const;
 
   // Called after each successful commit with the UnitIds it changed, outside
   // the store's locks, possibly from several committing threads at once.
@@ -108,6 +122,7 @@ class Store {
   rocksdb::DB* db() const { return db_.get(); }
   const Catalogue& catalogue() const { return *options_.catalogue; }
   const RegistryHistory& registry() const { return *options_.registry; }
+  const Coverage& coverage() const { return options_.coverage; }
   // Whether Open rebuilt the rollups for a changed registry.
   bool registry_changed_at_open() const { return registry_changed_; }
 

@@ -24,7 +24,7 @@ constexpr char kCompleteness[] = "completeness";
 
 struct QueryFlags {
   std::string aggregator;
-  std::string scope = "national";
+  std::string scope;  // empty: all the aggregator covers
   std::string period;
   std::string by = "self";
   std::string measures;
@@ -60,6 +60,7 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
     v1::CompletenessRequest req;
     req.set_scope(f.scope);
     req.set_period(f.period);
+    req.set_by(f.by);
     v1::CompletenessResponse resp;
     OHFED_RETURN_IF_ERROR(
         RpcStatus(stub->Completeness(&ctx, req, &resp), f.aggregator));
@@ -85,12 +86,15 @@ void AddQueryCommand(CLI::App& app) {
   q->add_option("--aggregator", flags->aggregator, "aggregator HOST:PORT")
       ->required();
   q->add_option("--scope", flags->scope,
-                "national, region:CODE, ics:CODE or trust:CODE")
-      ->capture_default_str();
+                "national, region:CODE, ics:CODE or trust:CODE (default: "
+                "all the aggregator covers)");
   q->add_option("--period", flags->period,
                 "YYYY-MM, YYYY-Qn, YYYY, FYYYYY or a range P1:P2")
       ->required();
-  q->add_option("--by", flags->by, "break down by self, region, ics or trust")
+  q->add_option("--by", flags->by,
+                "break down by self, region, ics or trust; with completeness "
+                "region or ics gives one row per unit, self or trust one per "
+                "trust")
       ->capture_default_str();
   q->add_option("--measures", flags->measures,
                 "measure prefix, e.g. staffing.wte (empty: all); "

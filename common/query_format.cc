@@ -105,6 +105,48 @@ Line CompletenessTrust(const std::string& scope, const std::string& period,
           ""};
 }
 
+Line CompletenessUnit(const std::string& scope, const std::string& period,
+                     const v1::UnitCompleteness& u) {
+  return {scope,
+          period,
+          u.unit(),
+          u.unit_name(),
+          "",
+          "",
+          absl::StrCat(u.reported()),
+          absl::StrCat(u.on_time()),
+          "",
+          "",
+          "",
+          absl::StrCat(u.expected())};
+}
+
+std::string UnitsTable(const v1::PeriodCompleteness& p) {
+  std::vector<Line> lines;
+  for (const v1::UnitCompleteness& u : p.units()) {
+    lines.push_back({u.unit(), u.unit_name(), absl::StrCat(u.expected()),
+                     absl::StrCat(u.reported()), absl::StrCat(u.on_time())});
+  }
+  return AlignedTable({"unit", "unit_name", "expected", "reported", "on_time"},
+                      lines, {false, false, true, true, true});
+}
+
+// A trust that has not reported is neither on time nor late (its deadline
+// may not have passed): "-" rather than a "no" that reads as late.
+std::string TrustsTable(const v1::PeriodCompleteness& p) {
+  std::vector<Line> lines;
+  for (const v1::TrustCompleteness& t : p.trusts()) {
+    lines.push_back({t.trust(), t.trust_name(), t.ics(), t.region(),
+                     YesNo(t.reported()), t.reported() ? YesNo(t.on_time()) : "-",
+                     FormatUnixMillis(t.last_received_unix_ms()),
+                     t.sync_state(), absl::StrCat(t.revision())});
+  }
+  return AlignedTable(
+      {"trust", "trust_name", "ics", "region", "reported", "on_time",
+       "last_received", "sync_state", "revision"},
+      lines, {false, false, false, false, false, false, false, false, true});
+}
+
 }  // namespace
 
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
@@ -202,24 +244,12 @@ std::string RenderQuery(const v1::QueryResponse& response,
 
 std::string CompletenessToTable(const v1::CompletenessResponse& response) {
   std::string out;
-  Line header = {"trust",         "trust_name", "ics",
-                 "region",        "reported",   "on_time",
-                 "last_received", "sync_state", "revision"};
   for (const v1::PeriodCompleteness& p : response.periods()) {
     if (!out.empty()) out += "\n";
     out += absl::StrFormat("%s %s: %d of %d trusts reported, %d on time\n",
                            p.period(), response.scope(), p.reported(),
                            p.expected(), p.on_time());
-    std::vector<Line> lines;
-    for (const v1::TrustCompleteness& t : p.trusts()) {
-      lines.push_back({t.trust(), t.trust_name(), t.ics(), t.region(),
-                       YesNo(t.reported()), YesNo(t.on_time()),
-                       FormatUnixMillis(t.last_received_unix_ms()),
-                       t.sync_state(), absl::StrCat(t.revision())});
-    }
-    out += AlignedTable(
-        header, lines,
-        {false, false, false, false, false, false, false, false, true});
+    out += p.units().empty() ? TrustsTable(p) : UnitsTable(p);
   }
   return out;
 }
@@ -232,6 +262,9 @@ std::string CompletenessToCsv(const v1::CompletenessResponse& response) {
     out += CsvLine(CompletenessTotal(response, p));
     for (const v1::TrustCompleteness& t : p.trusts()) {
       out += CsvLine(CompletenessTrust(response.scope(), p.period(), t));
+    }
+    for (const v1::UnitCompleteness& u : p.units()) {
+      out += CsvLine(CompletenessUnit(response.scope(), p.period(), u));
     }
   }
   return out;
@@ -258,12 +291,23 @@ std::string CompletenessToJson(const v1::CompletenessResponse& response) {
       j["revision"] = t.revision();
       trusts.push_back(std::move(j));
     }
+    nlohmann::ordered_json units = nlohmann::ordered_json::array();
+    for (const v1::UnitCompleteness& u : p.units()) {
+      nlohmann::ordered_json j;
+      j["unit"] = u.unit();
+      j["unit_name"] = u.unit_name();
+      j["expected"] = u.expected();
+      j["reported"] = u.reported();
+      j["on_time"] = u.on_time();
+      units.push_back(std::move(j));
+    }
     nlohmann::ordered_json j;
     j["period"] = p.period();
     j["expected"] = p.expected();
     j["reported"] = p.reported();
     j["on_time"] = p.on_time();
     j["trusts"] = std::move(trusts);
+    j["units"] = std::move(units);
     periods.push_back(std::move(j));
   }
   nlohmann::ordered_json doc;

@@ -30,8 +30,17 @@
 //               5 (names containing commas are quoted: use a CSV reader for
 //               ICS totals in general).
 //   trust line: unit is the trust code; reported and on_time "yes"/"no";
-//               last_received as below; sync_state current|behind|silent;
+//               last_received as below (empty for a trust that did not
+//               report the month); sync_state current|behind|silent;
 //               revision the held revision (0 if none); expected empty.
+// With a breakdown by region or ICS (CompletenessRequest.by) the month has,
+// after its total line, one unit line per region or ICS instead of the
+// trust lines:
+//   unit line:  unit is the region or ICS code, unit_name its name, ics and
+//               region empty, reported and on_time COUNTS of trusts,
+//               last_received, sync_state and revision empty, expected the
+//               number of trusts in the unit. E.g.
+//                 national,2026-03,Y56,London,,,4,4,,,,31
 // Times are UTC ISO 8601 ("2026-04-02T10:00:00Z"), empty for never.
 #ifndef OHFED_COMMON_QUERY_FORMAT_H_
 #define OHFED_COMMON_QUERY_FORMAT_H_
@@ -68,13 +77,17 @@ std::string QueryToJson(const v1::QueryResponse& response);
 std::string RenderQuery(const v1::QueryResponse& response, OutputFormat format);
 
 // Table: per month a line "<period> <scope>: R of E trusts reported, T on
-// time", then an aligned table of the trusts.
+// time", then an aligned table of the trusts (on_time "-" for a trust that
+// has not reported), or of the units (unit,
+// unit_name, expected, reported, on_time) with a breakdown.
 std::string CompletenessToTable(const v1::CompletenessResponse& response);
 std::string CompletenessToCsv(const v1::CompletenessResponse& response);
 // {"scope", "scope_name", "periods": [{"period", "expected", "reported",
 // "on_time", "trusts": [{"trust", "trust_name", "ics", "region", "reported",
-// "on_time", "last_received" (null if never), "last_received_unix_ms",
-// "sync_state", "revision"}]}]}.
+// "on_time", "last_received" (null if never or not reported),
+// "last_received_unix_ms", "sync_state", "revision"}], "units": [{"unit",
+// "unit_name", "expected", "reported", "on_time"}]}]}; one of "trusts" and
+// "units" is empty.
 std::string CompletenessToJson(const v1::CompletenessResponse& response);
 std::string RenderCompleteness(const v1::CompletenessResponse& response,
                                OutputFormat format);

@@ -125,6 +125,31 @@ TEST_F(QueryClientTest, CompletenessTotalsAreGreppable) {
   EXPECT_THAT(r.out, HasSubstr("\nnational,2026-01,national,England,,,3,"));
 }
 
+// Issue 8: one row per region instead of the list of every trust.
+TEST_F(QueryClientTest, CompletenessByRegion) {
+  CommandOutput r =
+      Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
+             "--measures", "completeness", "--by", "region", "--format",
+             "csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "scope,period,unit,unit_name,ics,region,reported,on_time,"
+            "last_received,sync_state,revision,expected\n"
+            "national,2026-01,national,England,,,3,3,,,,5\n"
+            "national,2026-01,R1,North,,,2,2,,,,3\n"
+            "national,2026-01,R2,South,,,1,1,,,,2\n");
+  CommandOutput table =
+      Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
+             "--measures", "completeness", "--by", "ics"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out,
+            "2026-01 national: 3 of 5 trusts reported, 3 on time\n"
+            "unit  unit_name  expected  reported  on_time\n"
+            "I1    ICS One           2         2        2\n"
+            "I2    ICS Two           1         0        0\n"
+            "I3    ICS Three         2         1        1\n");
+}
+
 TEST_F(QueryClientTest, TableAndJsonFormats) {
   CommandOutput table = Query({"--aggregator", address_, "--insecure",
                                "--scope", "ics:I1", "--period", "2026-01",

@@ -144,5 +144,66 @@ TEST_F(CompletenessTest, RejectsBadInput) {
               StatusIs(absl::StatusCode::kInvalidArgument, "period: "));
 }
 
+// Issue 8: one summary row per region or ICS instead of every trust.
+TEST_F(CompletenessTest, ByRegionOrIcsGivesOneRowPerUnit) {
+  v1::CompletenessRequest req;
+  req.set_scope("national");
+  req.set_period("2026-03");
+  req.set_by("region");
+  auto resp = RunCompleteness(view_, req, At("2026-04-20T00:00:00Z"));
+  OHFED_ASSERT_OK(resp);
+  ASSERT_EQ(resp->periods_size(), 1);
+  const v1::PeriodCompleteness& mar = resp->periods(0);
+  EXPECT_EQ(mar.trusts_size(), 0);
+  EXPECT_EQ(mar.expected(), 5u);
+  EXPECT_EQ(mar.reported(), 2u);
+  EXPECT_EQ(mar.on_time(), 1u);
+  ASSERT_EQ(mar.units_size(), 2);
+  EXPECT_EQ(mar.units(0).unit(), "R1");
+  EXPECT_EQ(mar.units(0).unit_name(), "North");
+  EXPECT_EQ(mar.units(0).expected(), 3u);
+  EXPECT_EQ(mar.units(0).reported(), 2u);  // T1 on time, T2 late
+  EXPECT_EQ(mar.units(0).on_time(), 1u);
+  EXPECT_EQ(mar.units(1).unit(), "R2");
+  EXPECT_EQ(mar.units(1).expected(), 2u);
+  EXPECT_EQ(mar.units(1).reported(), 0u);
+
+  req.set_scope("region:R1");
+  req.set_by("ics");
+  resp = RunCompleteness(view_, req, At("2026-04-20T00:00:00Z"));
+  OHFED_ASSERT_OK(resp);
+  ASSERT_EQ(resp->periods(0).units_size(), 2);
+  EXPECT_EQ(resp->periods(0).units(0).unit(), "I1");
+  EXPECT_EQ(resp->periods(0).units(0).reported(), 2u);
+  EXPECT_EQ(resp->periods(0).units(1).unit(), "I2");
+  EXPECT_EQ(resp->periods(0).units(1).expected(), 1u);
+  EXPECT_EQ(resp->periods(0).units(1).reported(), 0u);
+
+  req.set_scope("ics:I1");
+  req.set_by("region");
+  EXPECT_THAT(RunCompleteness(view_, req, absl::Now()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "by: level 'region' is above scope 'ics:I1'"));
+  req.set_by("national");
+  EXPECT_THAT(RunCompleteness(view_, req, absl::Now()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "expected trust, ics or region"));
+}
+
+// A receipt time on the row of a month the trust has not sent read as if it
+// had: it is given only where the trust reported.
+TEST_F(CompletenessTest, LastReceivedOnlyForTrustsThatReported) {
+  auto resp = Run("ics:I2", "2026-01:2026-03", At("2026-04-20T00:00:00Z"));
+  ASSERT_EQ(resp.periods_size(), 3);
+  const v1::TrustCompleteness& jan = resp.periods(0).trusts(0);
+  EXPECT_EQ(jan.trust(), "T3");
+  EXPECT_TRUE(jan.reported());
+  EXPECT_EQ(jan.last_received_unix_ms(), Ms("2026-03-01T00:00:00Z"));
+  const v1::TrustCompleteness& mar = resp.periods(2).trusts(0);
+  EXPECT_FALSE(mar.reported());
+  EXPECT_EQ(mar.last_received_unix_ms(), 0);
+  EXPECT_EQ(mar.sync_state(), "behind");  // still says it has been heard from
+}
+
 }  // namespace
 }  // namespace ohfed::aggregator

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
@@ -280,6 +281,88 @@ TEST_F(StoreTest, ConcurrentCommitsAreGroupedAndEachAppliedOnce) {
   for (int m = 1; m <= 12; ++m) {
     EXPECT_EQ(Rollup("national", absl::StrFormat("2025-%02d", m), kImm).sum, 8);
   }
+}
+
+// Issue 8: a query held the index's reader lock for its whole run, so a long
+// query delayed every commit (and so every acknowledgement). A query now
+// reads a snapshot: a commit completes while one is paused inside the view,
+// and the paused query keeps seeing what was held when it started.
+TEST_F(StoreTest, CommitCompletesWhileAQueryIsPausedInsideTheView) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 4}})});
+  absl::Notification inside, release, committed;
+  std::thread query([&] {
+    std::pair<uint64_t, double> seen = store_->Read([&](const View& v) {
+      inside.Notify();
+      release.WaitForNotification();
+      return std::make_pair(v.Unit("RJ1", "2026-03")->revision,
+                            v.Rollup("national", "2026-03", kImm)->sum);
+    });
+    EXPECT_EQ(seen, std::make_pair(uint64_t{1}, 4.0));
+  });
+  inside.WaitForNotification();
+  std::thread writer([&] {
+    Commit({Summary("RJ1", "2026-03", 2, {{kImm, 5}}),
+            Summary("RJZ", "2026-03", 1, {{kImm, 6}})});
+    committed.Notify();
+  });
+  // Not a timing assertion: without snapshots the commit waits for the
+  // release below, however long this waits.
+  EXPECT_TRUE(committed.WaitForNotificationWithTimeout(absl::Seconds(20)))
+      << "the commit waited for the query";
+  if (committed.HasBeenNotified()) {
+    EXPECT_EQ(HeldRevision("RJ1", "2026-03"), 2u);
+    EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 11);
+  }
+  release.Notify();
+  query.join();
+  writer.join();
+  ExpectSameRollupsForTest();
+}
+
+// A snapshot held across many commits (each copying the shards it shares)
+// stays exactly as it was, and the live index stays consistent.
+TEST_F(StoreTest, SnapshotsAreUnchangedByLaterCommits) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 4}}),
+          Summary("RJ1", "2026-04", 1, {{kImm, 8}})});
+  std::shared_ptr<const View> before = store_->Snapshot();
+  for (uint64_t rev = 2; rev < 6; ++rev) {
+    Commit({Summary("RJ1", "2026-03", rev, {{kImm, 10.0 * rev}}),
+            Summary("RJZ", "2026-05", rev, {{kImm, 1}})});
+  }
+  EXPECT_EQ(before->Unit("RJ1", "2026-03")->revision, 1u);
+  EXPECT_EQ(before->Rollup("national", "2026-03", kImm)->sum, 4);
+  EXPECT_EQ(before->Rollup("national", "2026-04", kImm)->sum, 8);
+  EXPECT_EQ(before->Unit("RJZ", "2026-05"), nullptr);
+  EXPECT_EQ(HeldRevision("RJ1", "2026-03"), 5u);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 50);
+  EXPECT_EQ(HeldRevision("RJZ", "2026-05"), 5u);
+  EXPECT_EQ(store_->HeldRevisions().size(), 3u);
+  ExpectSameRollupsForTest();
+}
+
+// Index::RemoveUnit (for retractions) forgets the unit in the live index
+// only; a snapshot taken before still holds it.
+TEST(IndexTest, RemoveUnitLeavesSnapshotsAlone) {
+  Index index(Catalogue::Default(),
+              std::make_shared<RegistryHistory>(Registry::England()));
+  HeldUnit unit;
+  unit.trust = "RJ1";
+  unit.period = "2026-03";
+  unit.revision = 3;
+  unit.last_received_unix_ms = 1000;
+  index.PutUnit(unit);
+  unit.period = "2026-04";
+  index.PutUnit(unit);
+  const Index snapshot = index;
+  index.RemoveUnit("RJ1", "2026-03");
+  index.RemoveUnit("RJ1", "2026-05");  // not held: nothing happens
+  EXPECT_EQ(index.Unit("RJ1", "2026-03"), nullptr);
+  EXPECT_NE(index.Unit("RJ1", "2026-04"), nullptr);
+  EXPECT_EQ(index.unit_count(), 1u);
+  EXPECT_EQ(index.LastReceived("RJ1"), 1000);
+  ASSERT_NE(snapshot.Unit("RJ1", "2026-03"), nullptr);
+  EXPECT_EQ(snapshot.Unit("RJ1", "2026-03")->revision, 3u);
+  EXPECT_EQ(snapshot.unit_count(), 2u);
 }
 
 }  // namespace

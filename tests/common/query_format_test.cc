@@ -135,12 +135,57 @@ TEST(QueryFormatTest, CompletenessTableAndJson) {
   EXPECT_THAT(
       table, HasSubstr("2026-03 ics:QKK: 1 of 2 trusts reported, 1 on time\n"));
   EXPECT_THAT(table, HasSubstr("silent"));
+  // RJ2 has not reported: not "no", which would read as late.
+  EXPECT_THAT(table, HasSubstr(
+      "RJ2    Lewisham and Greenwich NHS Trust           QKK  Y56     no        -"));
   auto doc = nlohmann::json::parse(CompletenessToJson(SmallCompleteness()));
   EXPECT_EQ(doc["scope"], "ics:QKK");
   EXPECT_EQ(doc["periods"][0]["expected"], 2);
   EXPECT_EQ(doc["periods"][0]["trusts"][0]["last_received"],
             "2026-04-02T10:00:00Z");
   EXPECT_TRUE(doc["periods"][0]["trusts"][1]["last_received"].is_null());
+}
+
+v1::CompletenessResponse ByRegionCompleteness() {
+  v1::CompletenessResponse resp;
+  resp.set_scope("national");
+  resp.set_scope_name("England");
+  v1::PeriodCompleteness* p = resp.add_periods();
+  p->set_period("2026-03");
+  p->set_expected(73);
+  p->set_reported(5);
+  p->set_on_time(4);
+  v1::UnitCompleteness* london = p->add_units();
+  london->set_unit("Y56");
+  london->set_unit_name("London");
+  london->set_expected(31);
+  london->set_reported(4);
+  london->set_on_time(4);
+  v1::UnitCompleteness* ney = p->add_units();
+  ney->set_unit("Y63");
+  ney->set_unit_name("North East and Yorkshire");
+  ney->set_expected(42);
+  ney->set_reported(1);
+  return resp;
+}
+
+TEST(QueryFormatTest, CompletenessByUnitInEveryFormat) {
+  EXPECT_EQ(CompletenessToCsv(ByRegionCompleteness()),
+            "scope,period,unit,unit_name,ics,region,reported,on_time,"
+            "last_received,sync_state,revision,expected\n"
+            "national,2026-03,national,England,,,5,4,,,,73\n"
+            "national,2026-03,Y56,London,,,4,4,,,,31\n"
+            "national,2026-03,Y63,North East and Yorkshire,,,1,0,,,,42\n");
+  EXPECT_EQ(CompletenessToTable(ByRegionCompleteness()),
+            "2026-03 national: 5 of 73 trusts reported, 4 on time\n"
+            "unit  unit_name                 expected  reported  on_time\n"
+            "Y56   London                          31         4        4\n"
+            "Y63   North East and Yorkshire        42         1        0\n");
+  auto doc = nlohmann::json::parse(CompletenessToJson(ByRegionCompleteness()));
+  EXPECT_TRUE(doc["periods"][0]["trusts"].empty());
+  EXPECT_EQ(doc["periods"][0]["units"][1]["unit"], "Y63");
+  EXPECT_EQ(doc["periods"][0]["units"][1]["expected"], 42);
+  EXPECT_EQ(doc["periods"][0]["units"][0]["on_time"], 4);
 }
 
 TEST(QueryFormatTest, ParsesFormatNames) {
