@@ -159,7 +159,8 @@ TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
   std::string huge = dir_.Write("huge.csv", std::string(kMaxImportBytes + 1, 'x'));
   CommandResult too_big = Cli(data, {"import", "activity", huge});
   ExpectOneLine(too_big);
-  EXPECT_THAT(too_big.err, HasSubstr("larger than 15 MiB"));
+  EXPECT_THAT(too_big.err, HasSubstr("more than the 15 MiB one import can "
+                                     "take: split it by month"));
   ExpectOneLine(Cli(data, {"set", "2026-01", "staffing.wte.admin", "lots"}));
   ExpectOneLine(Cli(data, {"show", "1999-01"}));
   ExpectOneLine(Cli(dir_.File("nowhere"), {"status"}));
