@@ -9,6 +9,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agent/client.h"
+#include "agent/import_report.h"
+#include "agent/importer.h"
 #include "common/catalogue.h"
 #include "common/csv.h"
 
@@ -59,14 +61,6 @@ std::string FormatMillis(int64_t ms) {
                           absl::UTCTimeZone());
 }
 
-std::string FormatProblem(const v1::RowProblem& p) {
-  std::string where = p.line() ? absl::StrCat("line ", p.line()) : "";
-  if (!p.column().empty()) {
-    absl::StrAppend(&where, where.empty() ? "" : ", ", "column ", p.column());
-  }
-  return where.empty() ? p.reason() : absl::StrCat(where, ": ", p.reason());
-}
-
 AgentClient Connect(const std::string& command, const std::string& socket) {
   absl::StatusOr<AgentClient> c = AgentClient::Connect(socket);
   if (!c.ok()) Fail(command, c.status().message());
@@ -100,30 +94,16 @@ void AddImport(CLI::App& app, std::shared_ptr<std::string> socket) {
   cmd->callback([=] {
     absl::StatusOr<std::string> content = ReadFile(*file);
     if (!content.ok()) Fail("import", content.status().message());
+    const std::string name = Utf8FileName(*file);
+    absl::Status size = CheckImportSize(name, content->size());
+    if (!size.ok()) Fail("import", size.message());
     absl::StatusOr<v1::ImportResponse> r =
-        Connect("import", *socket).Import(*kind, *file, *content, *skip);
+        Connect("import", *socket).Import(*kind, name, *content, *skip);
     if (!r.ok()) Fail("import", r.status().message());
-    for (const auto& w : r->warnings()) {
-      std::cout << "warning: " << FormatProblem(w) << "\n";
-    }
-    for (const auto& e : r->errors()) {
-      std::cout << (*skip ? "skipped: " : "error: ") << FormatProblem(e) << "\n";
-    }
-    const bool rejected = r->errors_size() > 0 && r->rows_skipped() == 0;
-    if (rejected) {
-      Fail("import", absl::StrCat("rejected ", *file, ": ", r->errors_size(),
-                                  " problem(s), nothing imported; first: ",
-                                  FormatProblem(r->errors(0))));
-    }
-    std::cout << absl::StrFormat(
-        "%s: %u rows read, %u imported, %u unchanged, %u skipped\n", *file,
-        r->rows_read(), r->rows_imported(), r->rows_unchanged(),
-        r->rows_skipped());
-    std::cout << "periods changed: "
-              << (r->periods_changed().empty()
-                      ? "none"
-                      : absl::StrJoin(r->periods_changed(), " "))
-              << "\n";
+    ImportReport report = ReportImport(*r, name, *skip);
+    std::cout << report.out;
+    std::cout.flush();
+    if (!report.failure.empty()) Fail("import", report.failure);
   });
 }
 
