@@ -21,6 +21,9 @@ namespace {
 constexpr size_t kMaxIdLength = 64;
 constexpr char kNotUtf8[] =
     "not UTF-8 (is the file saved as Windows-1252? save it as CSV UTF-8)";
+constexpr char kSemicolons[] =
+    "looks ';'-separated; the file must be comma-separated (in Excel, save "
+    "as CSV UTF-8 (Comma delimited))";
 const std::set<std::string> kBases = {"employed", "locum", "bank", "contracted",
                                       "vacant"};
 
@@ -321,6 +324,16 @@ void Fatal(const CsvTable& table, absl::string_view column,
   out->fatal = true;
 }
 
+// The first line that is not a '#' comment has a ';' and no ','.
+bool LooksSemicolonSeparated(absl::string_view content) {
+  while (absl::StartsWith(content, "#")) {
+    size_t end = content.find('\n');
+    content = end == absl::string_view::npos ? "" : content.substr(end + 1);
+  }
+  absl::string_view line = content.substr(0, content.find('\n'));
+  return absl::StrContains(line, ';') && !absl::StrContains(line, ',');
+}
+
 // A header that is not UTF-8, or lacks a required column, is fatal; unknown
 // columns are only warned about.
 void CheckHeader(const CsvTable& table, const Columns& columns,
@@ -339,10 +352,7 @@ void CheckHeader(const CsvTable& table, const Columns& columns,
   const std::string joined = absl::StrJoin(table.header, ",");
   if (!missing.empty() && absl::StrContains(joined, ';')) {
     Fatal(table, "",
-          absl::StrCat("the header '", Excerpt(joined, 80),
-                       "' looks ';'-separated; the file must be "
-                       "comma-separated (in Excel, save as CSV UTF-8 "
-                       "(Comma delimited))"),
+          absl::StrCat("the header '", Excerpt(joined, 80), "' ", kSemicolons),
           out);
     return;
   }
@@ -386,8 +396,17 @@ absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
     return absl::InvalidArgumentError(
         "import kind must be staffing, activity or profile");
   }
+  if (absl::StartsWith(content, "\xFF\xFE") || absl::StartsWith(content, "\xFE\xFF")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ctx.file_name, " is saved as UTF-16 (Unicode text); save it as CSV UTF-8"));
+  }
   absl::StatusOr<CsvTable> table = ParseCsv(content, ctx.file_name);
-  if (!table.ok()) return table.status();
+  if (!table.ok()) {
+    return LooksSemicolonSeparated(content)
+               ? absl::InvalidArgumentError(
+                     absl::StrCat(table.status().message(), "; ", kSemicolons))
+               : table.status();
+  }
   ParsedImport out;
   out.kind = kind;
   out.rows_read = table->records.size();

@@ -16,7 +16,10 @@
 // are trimmed (CsvTable::Field); codes (staff groups, activities, basis,
 // questions, answers) are matched ignoring case (CanonicalCode); numbers are
 // plain decimals (ParseNumber). Staffing gives one figure per group and
-// month: posts, or one group total per basis, never both.
+// month: posts, or one group total per basis, never both; a later row that
+// breaks the rule is the bad one, naming the line it conflicts with (so
+// --skip-invalid keeps the first). A UTF-16 file, or a ';'-separated one,
+// is told how to save it.
 #ifndef OHFED_AGENT_IMPORTER_H_
 #define OHFED_AGENT_IMPORTER_H_
 

@@ -67,6 +67,19 @@ TEST_F(ImportServiceTest, TomorrowIsRefusedAsAFutureDate) {
   EXPECT_EQ(r->errors(0).reason(),
             "2026-06-16 is in the future (today is 2026-06-15)");
   EXPECT_EQ(r->rows_imported(), 0u);
+  // Next month's staffing and next year's profile, by the same clock.
+  r = client_->Import("staffing", "s.csv",
+                      "period,staff_group,wte\n2026-06,admin,1\n2026-07,admin,1\n",
+                      false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 1);
+  EXPECT_EQ(r->errors(0).reason(),
+            "2026-07 is in the future (the current month is 2026-06)");
+  r = client_->Import("profile", "p.csv",
+                      "year,question,answer\n2027,physio_access,yes\n", false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 1);
+  EXPECT_EQ(r->errors(0).reason(), "2027 is in the future (the current year is 2026)");
 }
 
 TEST_F(ImportServiceTest, Windows1252FileIsReportedByLineAndColumn) {

@@ -216,6 +216,20 @@ TEST(Import, SemicolonSeparatedFileGetsAHint) {
   ExpectOneError(p, 1, "", "looks ';'-separated; the file must be comma-separated");
 }
 
+TEST(Import, QuotedSemicolonSeparatedFileGetsTheHintToo) {
+  EXPECT_THAT(ParseImport(v1::IMPORT_KIND_STAFFING,
+                          "\"period\";\"staff_group\";\"wte\"\n", Context()),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "looks ';'-separated"));
+}
+
+TEST(Import, Utf16FileIsToldToBeSavedAsUtf8) {
+  EXPECT_THAT(ParseImport(v1::IMPORT_KIND_STAFFING,
+                          std::string("\xFF\xFEp\0e\0", 6), Context()),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "UTF-16 (Unicode text); save it as CSV UTF-8"));
+}
+
 TEST(Import, ErrorListIsCappedAndCounted) {
   std::string csv = kStaffHeader;
   for (int i = 0; i < 1500; ++i) csv += "2026-01,wizard,x,,\n";
