@@ -27,7 +27,9 @@ Import files (CSV with a header row; columns in any order):
   staffing  period,staff_group,wte,basis,post_id
             one row per post (post_id set, 0 < wte <= 1.0) or per staff
             group total (post_id empty, 0 <= wte <= 1000); period YYYY-MM;
-            basis employed (default), locum, bank, contracted or vacant
+            basis employed (default), locum, bank, contracted or vacant;
+            one figure per group and month: posts or a group total (one
+            per basis), never both
   activity  date,activity,client_org,subject_ref,wait_days
             one row per event; date YYYY-MM-DD; client_org defaults to your
             trust; subject_ref (to count distinct staff seen) and wait_days
@@ -36,7 +38,9 @@ Import files (CSV with a header row; columns in any order):
             the annual service return: yes/no answers, host_type and
             reporting_line (one option name), staff_served (a number)
 Staff groups, activities and questions are the codes of the catalogue, e.g.
-staffing.wte.nurse_general -> staff_group nurse_general.
+staffing.wte.nurse_general -> staff_group nurse_general (any case).
+Save files as CSV UTF-8 (comma-separated); numbers are plain decimals (2.5);
+dates may not be after today.
 
 An import is all or nothing unless --skip-invalid; every bad row is listed
 with its line, column and reason. A staffing or activity file replaces the

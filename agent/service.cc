@@ -31,6 +31,7 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
   absl::Status size =
       CheckImportSize(request->file_name(), request->content().size());
   if (!size.ok()) return ToGrpc(size);
+  // Today is a UTC day, as the current month is (Month::Containing).
   const absl::Time now = clock_->Now();
   ImportContext ctx{&store_->catalogue(), info_.trust, Month::Containing(now),
                     request->file_name(),

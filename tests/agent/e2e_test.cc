@@ -179,6 +179,21 @@ TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
   EXPECT_THAT(status.out, HasSubstr("unknown trust 'RJ1'"));
 }
 
+TEST_F(E2eTest, ImportReportsAreCappedAndSkippingEverythingFails) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  std::string csv = "period,staff_group,wte\n";
+  for (int i = 0; i < 1200; ++i) csv += "2026-01,admin,x\n";
+  std::string bad = dir_.Write("bad.csv", csv);
+  CommandResult skipped = Cli(data, {"import", "staffing", bad, "--skip-invalid"});
+  ExpectOneLine(skipped);
+  EXPECT_THAT(skipped.err, HasSubstr("nothing imported from " + bad +
+                                     ": all 1200 rows were skipped"));
+  EXPECT_THAT(skipped.out, HasSubstr("skipped: line 1001, column wte"));
+  EXPECT_THAT(skipped.out, HasSubstr("\n... and 200 more\n"));
+  EXPECT_THAT(skipped.out, Not(HasSubstr("line 1002,")));
+}
+
 TEST_F(E2eTest, HelpExplainsTheFiles) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"--help"}, {"help"}}) {
