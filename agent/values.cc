@@ -137,7 +137,7 @@ absl::StatusOr<Target> ResolveTarget(const Catalogue& catalogue,
 absl::StatusOr<std::vector<v1::Cell>> CellsForValue(const Catalogue& catalogue,
                                                     const Target& target,
                                                     absl::string_view text) {
-  text = absl::StripAsciiWhitespace(text);
+  text = TrimSpaces(text);
   if (target.is_enum) return EnumCells(catalogue, target, text);
   const Measure& m = *target.measure;
   double value = 0;

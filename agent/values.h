@@ -39,7 +39,9 @@ absl::StatusOr<Target> ResolveTarget(const Catalogue& catalogue,
                                      absl::string_view code);
 
 // The cells a value defines: one cell for scalars (yes/no -> 1/0), one per
-// option for an enum question (the chosen one 1, the others 0). Errors are
+// option for an enum question (the chosen one 1, the others 0). Spaces and
+// tabs around the value are ignored, as in import files (TrimSpaces); case is
+// ignored in yes/no and option names. Errors are
 // kInvalidArgument with a reason a user can act on, naming the value.
 absl::StatusOr<std::vector<v1::Cell>> CellsForValue(const Catalogue& catalogue,
                                                     const Target& target,

@@ -97,13 +97,6 @@ class Tokenizer {
   int line_ = 1;
 };
 
-// Spaces and tabs only: see CsvTable::Field.
-absl::string_view TrimSpaces(absl::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool AllBlank(std::vector<std::string>::const_iterator begin,
               std::vector<std::string>::const_iterator end) {
   return std::all_of(begin, end,
@@ -180,6 +173,12 @@ int CsvTable::Column(absl::string_view name) const {
 std::string CsvTable::Field(const CsvRecord& r, int col) {
   if (col < 0 || static_cast<size_t>(col) >= r.fields.size()) return "";
   return std::string(TrimSpaces(r.fields[col]));
+}
+
+absl::string_view TrimSpaces(absl::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
 size_t FindInvalidUtf8(absl::string_view text) {

@@ -59,6 +59,10 @@ absl::Status RequireColumns(const CsvTable& t,
                             const std::vector<std::string>& required,
                             absl::string_view source);
 
+// `s` without the spaces and tabs around it: the trimming CsvTable::Field
+// does, for values that arrive by other ways (`ohfed set`).
+absl::string_view TrimSpaces(absl::string_view s);
+
 // The offset of the first byte of `text` that is not part of well-formed
 // UTF-8 (no overlong forms, surrogates or code points above U+10FFFF, as
 // protobuf requires of string fields), or npos if it is all well-formed.

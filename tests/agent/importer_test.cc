@@ -396,6 +396,10 @@ TEST(ProfileImport, UnknownQuestionAndOption) {
   ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
                        kProfileHeader + "2026,seqohs_accredited,maybe\n"),
                  2, "answer", "expected yes or no, got 'maybe'");
+  // Only spaces and tabs are trimmed, here as in every field.
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
+                       kProfileHeader + "2026,seqohs_accredited,\"yes\n\"\n"),
+                 2, "answer", "expected yes or no");
   ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
                        kProfileHeader + "2026,staff_served,lots\n"),
                  2, "answer", "expected a plain decimal number");
