@@ -1,6 +1,7 @@
 #include "agent/cli.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -96,10 +97,15 @@ void AddImport(CLI::App& app, std::shared_ptr<std::string> socket) {
                 "import the valid rows and report the rest");
   cmd->footer(kFilesHelp);
   cmd->callback([=] {
+    const std::string name = Utf8FileName(*file);
+    // Refuse a huge file before reading it (when its size is known).
+    std::error_code no_size;
+    const uintmax_t bytes = std::filesystem::file_size(*file, no_size);
+    absl::Status size = CheckImportSize(name, no_size ? 0 : bytes);
+    if (!size.ok()) Fail("import", size.message());
     absl::StatusOr<std::string> content = ReadFile(*file);
     if (!content.ok()) Fail("import", content.status().message());
-    const std::string name = Utf8FileName(*file);
-    absl::Status size = CheckImportSize(name, content->size());
+    size = CheckImportSize(name, content->size());
     if (!size.ok()) Fail("import", size.message());
     absl::StatusOr<v1::ImportResponse> r =
         Connect("import", *socket).Import(*kind, name, *content, *skip);
