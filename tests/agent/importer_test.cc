@@ -2,7 +2,10 @@
 // column and reason; valid rows are grouped by period.
 #include "agent/importer.h"
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/csv.h"
 #include "common/transport.h"
 #include "tests/testing/sample_data.h"
@@ -185,6 +188,59 @@ TEST(Import, Windows1252FieldsAreNamedByLineAndColumn) {
   // Every string bound for a protobuf field is UTF-8.
   for (const auto& e : p.errors) {
     EXPECT_EQ(FindInvalidUtf8(e.reason()), absl::string_view::npos);
+  }
+}
+
+bool IsUtf8(absl::string_view s) {
+  return FindInvalidUtf8(s) == absl::string_view::npos;
+}
+
+// Every string the parse hands on, to protobuf or to the store.
+bool AllUtf8(const ParsedImport& p) {
+  bool ok = true;
+  for (const auto* list : {&p.errors, &p.warnings}) {
+    for (const auto& e : *list) ok &= IsUtf8(e.column()) && IsUtf8(e.reason());
+  }
+  for (const auto& [period, rows] : p.staffing) {
+    for (const auto& r : rows) ok &= IsUtf8(r.group + r.basis + r.post_id);
+  }
+  for (const auto& [period, rows] : p.activity) {
+    for (const auto& r : rows) {
+      ok &= IsUtf8(r.date + r.activity + r.client_org + r.subject_ref);
+    }
+  }
+  for (const auto& [year, answers] : p.profile) {
+    for (const auto& [code, answer] : answers) ok &= IsUtf8(code + answer);
+  }
+  return ok;
+}
+
+TEST(Import, NoMalformedUtf8ReachesAnyString) {
+  const std::vector<std::pair<v1::ImportKind, std::vector<std::string>>> files = {
+      {v1::IMPORT_KIND_STAFFING, {"period", "staff_group", "wte", "basis", "post_id"}},
+      {v1::IMPORT_KIND_ACTIVITY,
+       {"date", "activity", "client_org", "subject_ref", "wait_days"}},
+      {v1::IMPORT_KIND_PROFILE, {"year", "question", "answer"}}};
+  const std::vector<std::string> values = {
+      "2026-01", "admin", "1.0", "locum", "P1", "2026-01-05", "immunisation",
+      "RXY", "S1", "14", "2026", "host_type", "acute", "yes", "", "caf\xC3\xA9"};
+  const std::string bytes = "\xA3\xE9\xC3\x80\xFF\xED\xF0";
+  std::mt19937 rng(8);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  for (const auto& [kind, columns] : files) {
+    std::string csv = absl::StrJoin(columns, ",") + ",notes\n";
+    for (int row = 0; row < 300; ++row) {
+      for (size_t c = 0; c <= columns.size(); ++c) {
+        std::string field = values[pick(values.size())];
+        if (pick(3) == 0) field.insert(pick(field.size() + 1), 1, bytes[pick(bytes.size())]);
+        absl::StrAppend(&csv, c ? "," : "", field);
+      }
+      csv += "\n";
+    }
+    absl::StatusOr<ParsedImport> p = ParseImport(kind, csv, Context());
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_GT(p->errors_total, 0u);
+    EXPECT_TRUE(AllUtf8(*p)) << kind;
   }
 }
 
