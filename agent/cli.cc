@@ -1,6 +1,7 @@
 #include "agent/cli.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -9,6 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agent/client.h"
+#include "agent/import_report.h"
+#include "agent/importer.h"
 #include "common/catalogue.h"
 #include "common/csv.h"
 
@@ -25,7 +28,9 @@ Import files (CSV with a header row; columns in any order):
   staffing  period,staff_group,wte,basis,post_id
             one row per post (post_id set, 0 < wte <= 1.0) or per staff
             group total (post_id empty, 0 <= wte <= 1000); period YYYY-MM;
-            basis employed (default), locum, bank, contracted or vacant
+            basis employed (default), locum, bank, contracted or vacant;
+            one figure per group and month: posts or a group total (one
+            per basis), never both
   activity  date,activity,client_org,subject_ref,wait_days
             one row per event; date YYYY-MM-DD; client_org defaults to your
             trust; subject_ref (to count distinct staff seen) and wait_days
@@ -34,7 +39,9 @@ Import files (CSV with a header row; columns in any order):
             the annual service return: yes/no answers, host_type and
             reporting_line (one option name), staff_served (a number)
 Staff groups, activities and questions are the codes of the catalogue, e.g.
-staffing.wte.nurse_general -> staff_group nurse_general.
+staffing.wte.nurse_general -> staff_group nurse_general (any case).
+Save files as CSV UTF-8 (comma-separated); numbers are plain decimals (2.5);
+dates may not be after today.
 
 An import is all or nothing unless --skip-invalid; every bad row is listed
 with its line, column and reason. A staffing or activity file replaces the
@@ -57,14 +64,6 @@ std::string FormatMillis(int64_t ms) {
   if (ms == 0) return "never";
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(ms),
                           absl::UTCTimeZone());
-}
-
-std::string FormatProblem(const v1::RowProblem& p) {
-  std::string where = p.line() ? absl::StrCat("line ", p.line()) : "";
-  if (!p.column().empty()) {
-    absl::StrAppend(&where, where.empty() ? "" : ", ", "column ", p.column());
-  }
-  return where.empty() ? p.reason() : absl::StrCat(where, ": ", p.reason());
 }
 
 AgentClient Connect(const std::string& command, const std::string& socket) {
@@ -98,32 +97,23 @@ void AddImport(CLI::App& app, std::shared_ptr<std::string> socket) {
                 "import the valid rows and report the rest");
   cmd->footer(kFilesHelp);
   cmd->callback([=] {
+    const std::string name = Utf8FileName(*file);
+    // Refuse a huge file before reading it (when its size is known).
+    std::error_code no_size;
+    const uintmax_t bytes = std::filesystem::file_size(*file, no_size);
+    absl::Status size = CheckImportSize(name, no_size ? 0 : bytes);
+    if (!size.ok()) Fail("import", size.message());
     absl::StatusOr<std::string> content = ReadFile(*file);
     if (!content.ok()) Fail("import", content.status().message());
+    size = CheckImportSize(name, content->size());
+    if (!size.ok()) Fail("import", size.message());
     absl::StatusOr<v1::ImportResponse> r =
-        Connect("import", *socket).Import(*kind, *file, *content, *skip);
+        Connect("import", *socket).Import(*kind, name, *content, *skip);
     if (!r.ok()) Fail("import", r.status().message());
-    for (const auto& w : r->warnings()) {
-      std::cout << "warning: " << FormatProblem(w) << "\n";
-    }
-    for (const auto& e : r->errors()) {
-      std::cout << (*skip ? "skipped: " : "error: ") << FormatProblem(e) << "\n";
-    }
-    const bool rejected = r->errors_size() > 0 && r->rows_skipped() == 0;
-    if (rejected) {
-      Fail("import", absl::StrCat("rejected ", *file, ": ", r->errors_size(),
-                                  " problem(s), nothing imported; first: ",
-                                  FormatProblem(r->errors(0))));
-    }
-    std::cout << absl::StrFormat(
-        "%s: %u rows read, %u imported, %u unchanged, %u skipped\n", *file,
-        r->rows_read(), r->rows_imported(), r->rows_unchanged(),
-        r->rows_skipped());
-    std::cout << "periods changed: "
-              << (r->periods_changed().empty()
-                      ? "none"
-                      : absl::StrJoin(r->periods_changed(), " "))
-              << "\n";
+    ImportReport report = ReportImport(*r, name, *skip);
+    std::cout << report.out;
+    std::cout.flush();
+    if (!report.failure.empty()) Fail("import", report.failure);
   });
 }
 

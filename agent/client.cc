@@ -1,6 +1,7 @@
 #include "agent/client.h"
 
 #include "absl/strings/str_cat.h"
+#include "agent/importer.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -48,10 +49,8 @@ absl::StatusOr<v1::ImportResponse> AgentClient::Import(
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown import kind '", kind, "': use staffing, activity or profile"));
   }
-  if (content.size() > static_cast<size_t>(kMaxImportBytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file_name, " is larger than ", kMaxImportBytes >> 20, " MiB"));
-  }
+  absl::Status size = CheckImportSize(file_name, content.size());
+  if (!size.ok()) return size;
   req.set_kind(k);
   req.set_file_name(file_name);
   req.set_content(content);

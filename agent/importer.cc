@@ -1,18 +1,29 @@
 #include "agent/importer.h"
 
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "agent/summary.h"
 #include "agent/values.h"
 #include "common/csv.h"
+#include "common/transport.h"
 
 namespace ohfed::agent {
 namespace {
 
 constexpr size_t kMaxIdLength = 64;
+constexpr char kNotUtf8[] =
+    "not UTF-8 (is the file saved as Windows-1252? save it as CSV UTF-8)";
+constexpr char kSemicolons[] =
+    "looks ';'-separated; the file must be comma-separated (in Excel, save "
+    "as CSV UTF-8 (Comma delimited))";
 const std::set<std::string> kBases = {"employed", "locum", "bank", "contracted",
                                       "vacant"};
 
@@ -25,28 +36,34 @@ v1::RowProblem Problem(int line, absl::string_view column,
   return p;
 }
 
-// The fields of one record by column name, and the problems found in it.
+// Records an error: listed while fewer than kMaxReportedProblems are,
+// counted always.
+void AddError(ParsedImport* out, v1::RowProblem p) {
+  ++out->errors_total;
+  if (out->errors.size() < kMaxReportedProblems) out->errors.push_back(std::move(p));
+}
+
+// The fields of one record by column name, and whether any was bad.
 class RowReader {
  public:
-  RowReader(const CsvTable& table, const CsvRecord& record,
-            std::vector<v1::RowProblem>* errors)
-      : table_(table), record_(record), errors_(errors),
-        before_(errors->size()) {}
+  RowReader(const CsvTable& table, const CsvRecord& record, ParsedImport* out)
+      : table_(table), record_(record), out_(out) {}
 
   std::string Get(absl::string_view column) const {
     return CsvTable::Field(record_, table_.Column(column));
   }
   void Fail(absl::string_view column, absl::string_view reason) {
-    errors_->push_back(Problem(record_.line, column, reason));
+    failed_ = true;
+    AddError(out_, Problem(record_.line, column, reason));
   }
-  bool ok() const { return errors_->size() == before_; }
+  bool ok() const { return !failed_; }
   int line() const { return record_.line; }
 
  private:
   const CsvTable& table_;
   const CsvRecord& record_;
-  std::vector<v1::RowProblem>* errors_;
-  size_t before_;
+  ParsedImport* out_;
+  bool failed_ = false;
 };
 
 // "YYYY-MM" not after the current month.
@@ -54,7 +71,7 @@ bool CheckMonth(RowReader& row, absl::string_view column,
                 absl::string_view text, const ImportContext& ctx, Month* out) {
   absl::StatusOr<Month> m = Month::Parse(text);
   if (!m.ok()) {
-    row.Fail(column, absl::StrCat("malformed month '", text,
+    row.Fail(column, absl::StrCat("malformed month '", Excerpt(text),
                                   "': expected YYYY-MM, e.g. 2026-03"));
     return false;
   }
@@ -67,21 +84,32 @@ bool CheckMonth(RowReader& row, absl::string_view column,
   return true;
 }
 
-int DaysIn(Month m) {
-  return static_cast<int>(absl::ToInt64Hours((m + 1).Start() - m.Start()) / 24);
+absl::CivilDay Today(const ImportContext& ctx) {
+  if (ctx.today.has_value()) return *ctx.today;
+  const Month next = ctx.current_month + 1;
+  return absl::CivilDay(next.year(), next.month(), 1) - 1;
 }
 
-// "YYYY-MM-DD", a real calendar date, not in a month after the current one.
+// "YYYY-MM-DD", a real calendar date, not after today.
 bool CheckDate(RowReader& row, const std::string& text,
                const ImportContext& ctx, Month* month) {
   int day = 0;
   absl::StatusOr<Month> m = Month::Parse(absl::string_view(text).substr(0, 7));
   bool shape = text.size() == 10 && text[7] == '-' && m.ok() &&
-               absl::SimpleAtoi(absl::string_view(text).substr(8), &day) &&
-               absl::ascii_isdigit(text[8]) && absl::ascii_isdigit(text[9]);
-  if (!shape || day < 1 || day > DaysIn(*m)) {
-    row.Fail("date", absl::StrCat("malformed date '", text,
+               absl::ascii_isdigit(text[8]) && absl::ascii_isdigit(text[9]) &&
+               absl::SimpleAtoi(absl::string_view(text).substr(8), &day);
+  const absl::CivilDay date(m.ok() ? m->year() : 0, m.ok() ? m->month() : 1,
+                            day);
+  if (!shape || day < 1 || date.day() != day) {
+    row.Fail("date", absl::StrCat("malformed date '", Excerpt(text),
                                   "': expected YYYY-MM-DD, e.g. 2026-03-14"));
+    return false;
+  }
+  const absl::CivilDay today = Today(ctx);
+  if (date > today) {
+    row.Fail("date", absl::StrFormat("%s is in the future (today is %04d-%02d-%02d)",
+                                     text, today.year(), today.month(),
+                                     today.day()));
     return false;
   }
   return CheckMonth(row, "date", text.substr(0, 7), ctx, month);
@@ -95,19 +123,90 @@ bool CheckId(RowReader& row, absl::string_view column, const std::string& id) {
   return true;
 }
 
+// The part of `prefix` + `typed` after the prefix, spelt as the catalogue
+// does; empty if the catalogue has no such measure.
+std::string CatalogueName(const Catalogue& catalogue, absl::string_view prefix,
+                          absl::string_view typed) {
+  std::string code = CanonicalCode(catalogue, absl::StrCat(prefix, typed));
+  if (typed.empty() || catalogue.Find(code) == nullptr) return "";
+  return code.substr(prefix.size());
+}
+
+void NoteLines(const std::string& period, const std::vector<std::string>& measures,
+               int line, ParsedImport* out) {
+  SourceLines& lines = out->lines[period];
+  for (const std::string& m : measures) lines.emplace(m, line);
+}
+
+// What a staffing file has given so far, to keep one figure per group and
+// month: lines by (period, post_id), (period, group) and (period, group,
+// basis).
+struct StaffingSeen {
+  std::map<std::pair<std::string, std::string>, int> posts;
+  std::map<std::pair<std::string, std::string>, int> groups_with_posts;
+  std::map<std::pair<std::string, std::string>, int> groups_with_totals;
+  std::map<std::tuple<std::string, std::string, std::string>, int> totals;
+};
+
+// Refuses a second figure for the row's group and month, naming the line of
+// the first. Records the row when it is accepted.
+bool CheckOneFigure(RowReader& row, const std::string& period,
+                    const StaffingRow& r, StaffingSeen& seen) {
+  const auto group = std::make_pair(period, r.group);
+  const std::string both = absl::StrCat(
+      r.group, " in ", period, " has both posts and a group total: give one "
+      "row per post or one group total per basis, not both");
+  if (!r.post_id.empty()) {
+    if (auto it = seen.posts.find({period, r.post_id}); it != seen.posts.end()) {
+      row.Fail("post_id", absl::StrCat("post '", Excerpt(r.post_id),
+                                       "' appears twice in ", period,
+                                       " (first on line ", it->second, ")"));
+      return false;
+    }
+    if (auto it = seen.groups_with_totals.find(group);
+        it != seen.groups_with_totals.end()) {
+      row.Fail("staff_group", absl::StrCat(both, " (group total on line ",
+                                       it->second, ")"));
+      return false;
+    }
+    seen.posts.emplace(std::make_pair(period, r.post_id), row.line());
+    seen.groups_with_posts.emplace(group, row.line());
+    return true;
+  }
+  if (auto it = seen.groups_with_posts.find(group);
+      it != seen.groups_with_posts.end()) {
+    row.Fail("staff_group", absl::StrCat(both, " (first post on line ",
+                                         it->second, ")"));
+    return false;
+  }
+  auto [it, fresh] =
+      seen.totals.emplace(std::make_tuple(period, r.group, r.basis), row.line());
+  if (!fresh) {
+    row.Fail("staff_group",
+             absl::StrCat("a second ", r.basis, " group total for ", r.group,
+                          " in ", period, " (the first is on line ", it->second,
+                          "): give one figure per group and month"));
+    return false;
+  }
+  seen.groups_with_totals.emplace(group, row.line());
+  return true;
+}
+
 void ReadStaffing(RowReader& row, const ImportContext& ctx, ParsedImport* out,
-                  std::set<std::pair<std::string, std::string>>* posts) {
+                  StaffingSeen& seen) {
   Month month;
   CheckMonth(row, "period", row.Get("period"), ctx, &month);
   StaffingRow r;
-  r.group = row.Get("staff_group");
-  if (ctx.catalogue->Find("staffing.wte." + r.group) == nullptr) {
-    row.Fail("staff_group", absl::StrCat("unknown staff group '", r.group, "'"));
+  const std::string group = row.Get("staff_group");
+  r.group = CatalogueName(*ctx.catalogue, "staffing.wte.", group);
+  if (r.group.empty()) {
+    row.Fail("staff_group",
+             absl::StrCat("unknown staff group '", Excerpt(group), "'"));
   }
   r.basis = absl::AsciiStrToLower(row.Get("basis"));
   if (r.basis.empty()) r.basis = "employed";
   if (!kBases.count(r.basis)) {
-    row.Fail("basis", absl::StrCat("unknown basis '", r.basis,
+    row.Fail("basis", absl::StrCat("unknown basis '", Excerpt(r.basis),
                                    "' (expected employed, locum, bank, "
                                    "contracted or vacant)"));
   }
@@ -116,7 +215,7 @@ void ReadStaffing(RowReader& row, const ImportContext& ctx, ParsedImport* out,
   std::string wte = row.Get("wte");
   const bool post = !r.post_id.empty();
   if (!ParseNumber(wte, &r.wte)) {
-    row.Fail("wte", absl::StrCat("expected a number, got '", wte, "'"));
+    row.Fail("wte", NotANumber(wte));
   } else if (post && (r.wte <= 0 || r.wte > 1.0)) {
     row.Fail("wte", absl::StrCat("a post's wte must be more than 0 and at most "
                                  "1.0, got ", wte));
@@ -125,12 +224,9 @@ void ReadStaffing(RowReader& row, const ImportContext& ctx, ParsedImport* out,
                                  wte));
   }
   if (!row.ok()) return;
-  std::string period = month.ToString();
-  if (post && !posts->insert({period, r.post_id}).second) {
-    row.Fail("post_id", absl::StrCat("post '", r.post_id,
-                                     "' appears twice in ", period));
-    return;
-  }
+  const std::string period = month.ToString();
+  if (!CheckOneFigure(row, period, r, seen)) return;
+  NoteLines(period, MeasuresOf(r), row.line(), out);
   out->staffing[period].push_back(std::move(r));
 }
 
@@ -139,12 +235,14 @@ void ReadActivity(RowReader& row, const ImportContext& ctx, ParsedImport* out) {
   r.date = row.Get("date");
   Month month;
   CheckDate(row, r.date, ctx, &month);
-  r.activity = row.Get("activity");
+  const std::string activity = row.Get("activity");
+  r.activity = CatalogueName(*ctx.catalogue, "activity.count.", activity);
+  if (r.activity.empty()) {
+    row.Fail("activity",
+             absl::StrCat("unknown activity '", Excerpt(activity), "'"));
+  }
   const Measure* wait =
       ctx.catalogue->Find("activity.wait_days." + r.activity);
-  if (ctx.catalogue->Find("activity.count." + r.activity) == nullptr) {
-    row.Fail("activity", absl::StrCat("unknown activity '", r.activity, "'"));
-  }
   r.client_org = absl::AsciiStrToUpper(row.Get("client_org"));
   if (r.client_org.empty()) r.client_org = ctx.trust;
   CheckId(row, "client_org", r.client_org);
@@ -153,15 +251,17 @@ void ReadActivity(RowReader& row, const ImportContext& ctx, ParsedImport* out) {
   std::string days = row.Get("wait_days");
   if (!days.empty()) {
     double max = wait ? wait->max : 365;
-    if (!absl::SimpleAtoi(days, &r.wait_days)) {
+    if (!ParseWholeNumber(days, &r.wait_days)) {
       row.Fail("wait_days", absl::StrCat("expected a whole number of days, "
-                                         "got '", days, "'"));
+                                         "got '", Excerpt(days), "'"));
     } else if (r.wait_days < 0 || r.wait_days > max) {
       row.Fail("wait_days", absl::StrCat("wait_days must be 0 to ", max,
                                          ", got ", days));
     }
   }
-  if (row.ok()) out->activity[month.ToString()].push_back(std::move(r));
+  if (!row.ok()) return;
+  NoteLines(month.ToString(), MeasuresOf(r), row.line(), out);
+  out->activity[month.ToString()].push_back(std::move(r));
 }
 
 void ReadProfile(RowReader& row, const ImportContext& ctx, ParsedImport* out,
@@ -170,16 +270,19 @@ void ReadProfile(RowReader& row, const ImportContext& ctx, ParsedImport* out,
   int year = 0;
   if (year_text.size() != 4 || !absl::SimpleAtoi(year_text, &year) ||
       year < 1900) {
-    row.Fail("year", absl::StrCat("malformed year '", year_text,
+    row.Fail("year", absl::StrCat("malformed year '", Excerpt(year_text),
                                   "': expected YYYY, e.g. 2026"));
   } else if (year > ctx.current_month.year()) {
-    row.Fail("year", absl::StrCat(year_text, " is in the future"));
+    row.Fail("year", absl::StrCat(year_text, " is in the future (the current "
+                                             "year is ",
+                                  ctx.current_month.year(), ")"));
   }
-  std::string question = absl::AsciiStrToLower(row.Get("question"));
-  std::string code = "profile." + question;
-  absl::StatusOr<Target> target = ResolveTarget(*ctx.catalogue, code);
+  std::string question = row.Get("question");
+  absl::StatusOr<Target> target =
+      ResolveTarget(*ctx.catalogue, "profile." + question);
   if (!target.ok() || target->frequency != Frequency::kYear) {
-    row.Fail("question", absl::StrCat("unknown question '", question, "'"));
+    row.Fail("question",
+             absl::StrCat("unknown question '", Excerpt(question), "'"));
     return;
   }
   std::string answer = row.Get("answer");
@@ -187,17 +290,21 @@ void ReadProfile(RowReader& row, const ImportContext& ctx, ParsedImport* out,
       CellsForValue(*ctx.catalogue, *target, answer);
   if (!cells.ok()) row.Fail("answer", cells.status().message());
   if (!row.ok()) return;
-  auto [it, fresh] = seen->insert({{year_text, code}, row.line()});
+  auto [it, fresh] = seen->insert({{year_text, target->code}, row.line()});
   if (!fresh) {
     row.Fail("question", absl::StrCat("answered twice for ", year_text,
                                       " (first on line ", it->second, ")"));
     return;
   }
-  out->profile[year_text][code] = answer;
+  out->profile[year_text][target->code] = answer;
 }
 
 struct Columns {
   std::vector<std::string> required, optional;
+  bool Knows(const std::string& name) const {
+    return std::count(required.begin(), required.end(), name) ||
+           std::count(optional.begin(), optional.end(), name);
+  }
 };
 
 Columns ColumnsOf(v1::ImportKind kind) {
@@ -211,24 +318,73 @@ Columns ColumnsOf(v1::ImportKind kind) {
   }
 }
 
-// Missing required columns are fatal; unknown ones are only warned about.
+void Fatal(const CsvTable& table, absl::string_view column,
+           absl::string_view reason, ParsedImport* out) {
+  AddError(out, Problem(table.header_line, column, reason));
+  out->fatal = true;
+}
+
+// The first line that is not a '#' comment has a ';' and no ','.
+bool LooksSemicolonSeparated(absl::string_view content) {
+  while (absl::StartsWith(content, "#")) {
+    size_t end = content.find('\n');
+    content = end == absl::string_view::npos ? "" : content.substr(end + 1);
+  }
+  absl::string_view line = content.substr(0, content.find('\n'));
+  return absl::StrContains(line, ';') && !absl::StrContains(line, ',');
+}
+
+// A header that is not UTF-8, or lacks a required column, is fatal; unknown
+// columns are only warned about.
 void CheckHeader(const CsvTable& table, const Columns& columns,
                  ParsedImport* out) {
-  for (const std::string& c : columns.required) {
-    if (table.Column(c) < 0) {
-      out->errors.push_back(Problem(table.header_line, c,
-                                    "missing required column"));
-      out->fatal = true;
+  for (size_t i = 0; i < table.header.size(); ++i) {
+    if (FindInvalidUtf8(table.header[i]) != absl::string_view::npos) {
+      Fatal(table, "", absl::StrCat("header column ", i + 1, ": ", kNotUtf8),
+            out);
+      return;
     }
   }
+  std::vector<std::string> missing;
+  for (const std::string& c : columns.required) {
+    if (table.Column(c) < 0) missing.push_back(c);
+  }
+  const std::string joined = absl::StrJoin(table.header, ",");
+  if (!missing.empty() && absl::StrContains(joined, ';')) {
+    Fatal(table, "",
+          absl::StrCat("the header '", Excerpt(joined, 80), "' ", kSemicolons),
+          out);
+    return;
+  }
+  for (const std::string& c : missing) {
+    Fatal(table, c, "missing required column", out);
+  }
+  size_t unknown = 0;
   for (const std::string& h : table.header) {
-    bool known = std::count(columns.required.begin(), columns.required.end(), h) ||
-                 std::count(columns.optional.begin(), columns.optional.end(), h);
-    if (!known) {
-      out->warnings.push_back(Problem(table.header_line, h,
+    if (columns.Knows(h)) continue;
+    if (++unknown <= kMaxReportedProblems) {
+      out->warnings.push_back(Problem(table.header_line, Excerpt(h),
                                       "unknown column ignored"));
     }
   }
+  if (unknown > kMaxReportedProblems) {
+    out->warnings.push_back(Problem(
+        table.header_line, "",
+        absl::StrCat(unknown - kMaxReportedProblems,
+                     " more unknown columns ignored")));
+  }
+}
+
+// Every field the import reads must be UTF-8 before any of it is used.
+bool CheckEncoding(RowReader& row, const CsvTable& table,
+                   const Columns& columns) {
+  for (const std::string& name : table.header) {
+    if (columns.Knows(name) &&
+        FindInvalidUtf8(row.Get(name)) != absl::string_view::npos) {
+      row.Fail(name, kNotUtf8);
+    }
+  }
+  return row.ok();
 }
 
 }  // namespace
@@ -240,29 +396,68 @@ absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
     return absl::InvalidArgumentError(
         "import kind must be staffing, activity or profile");
   }
+  if (absl::StartsWith(content, "\xFF\xFE") || absl::StartsWith(content, "\xFE\xFF")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        ctx.file_name, " is saved as UTF-16 (Unicode text); save it as CSV UTF-8"));
+  }
   absl::StatusOr<CsvTable> table = ParseCsv(content, ctx.file_name);
-  if (!table.ok()) return table.status();
+  if (!table.ok()) {
+    return LooksSemicolonSeparated(content)
+               ? absl::InvalidArgumentError(
+                     absl::StrCat(table.status().message(), "; ", kSemicolons))
+               : table.status();
+  }
   ParsedImport out;
   out.kind = kind;
   out.rows_read = table->records.size();
-  CheckHeader(*table, ColumnsOf(kind), &out);
+  const Columns columns = ColumnsOf(kind);
+  CheckHeader(*table, columns, &out);
   if (out.fatal) return out;
-  std::set<std::pair<std::string, std::string>> posts;
+  StaffingSeen staffing;
   std::map<std::pair<std::string, std::string>, int> answered;
   for (const CsvRecord& record : table->records) {
-    RowReader row(*table, record, &out.errors);
+    RowReader row(*table, record, &out);
     if (record.fields.size() != table->header.size()) {
       row.Fail("", absl::StrCat("expected ", table->header.size(),
                                 " fields, found ", record.fields.size()));
-      continue;
+    } else if (CheckEncoding(row, *table, columns)) {
+      switch (kind) {
+        case v1::IMPORT_KIND_STAFFING: ReadStaffing(row, ctx, &out, staffing); break;
+        case v1::IMPORT_KIND_ACTIVITY: ReadActivity(row, ctx, &out); break;
+        default: ReadProfile(row, ctx, &out, &answered); break;
+      }
     }
-    switch (kind) {
-      case v1::IMPORT_KIND_STAFFING: ReadStaffing(row, ctx, &out, &posts); break;
-      case v1::IMPORT_KIND_ACTIVITY: ReadActivity(row, ctx, &out); break;
-      default: ReadProfile(row, ctx, &out, &answered); break;
-    }
+    if (!row.ok()) ++out.rows_invalid;
   }
   return out;
+}
+
+absl::Status CheckImportSize(absl::string_view file_name, size_t bytes) {
+  if (bytes <= static_cast<size_t>(kMaxImportBytes)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s is %.1f MiB, more than the %d MiB one import can take: split it "
+      "by month (one file per month, say) and import each file; an import "
+      "replaces the months it contains, so keep all of a month's rows in "
+      "one file",
+      Excerpt(file_name, 200), bytes / 1048576.0, kMaxImportBytes >> 20));
+}
+
+void NameLines(const ParsedImport& parsed,
+               std::vector<v1::RowProblem>* warnings) {
+  for (v1::RowProblem& w : *warnings) {
+    if (w.line() != 0 || w.period().empty()) continue;
+    auto period = parsed.lines.find(w.period());
+    if (period == parsed.lines.end()) continue;
+    auto line = period->second.find(w.column());
+    if (line != period->second.end()) w.set_line(line->second);
+  }
+}
+
+void ReportParse(const ParsedImport& parsed, v1::ImportResponse* response) {
+  response->set_rows_read(parsed.rows_read);
+  for (const auto& e : parsed.errors) *response->add_errors() = e;
+  response->set_errors_total(parsed.errors_total);
+  for (const auto& w : parsed.warnings) *response->add_warnings() = w;
 }
 
 }  // namespace ohfed::agent

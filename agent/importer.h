@@ -8,17 +8,30 @@
 //   profile   year,question,answer
 //
 // Columns may come in any order; unknown columns are ignored with a warning.
-// A missing required column is a fatal problem: no row can be imported.
+// A missing required column is a fatal problem: no row can be imported (a
+// header that looks ';'-separated says so instead).
+//
+// Every field read is checked to be UTF-8 first, so nothing that reaches a
+// protobuf string or the store is malformed. Spaces and tabs around fields
+// are trimmed (CsvTable::Field); codes (staff groups, activities, basis,
+// questions, answers) are matched ignoring case (CanonicalCode); numbers are
+// plain decimals (ParseNumber). Staffing gives one figure per group and
+// month: posts, or one group total per basis, never both; a later row that
+// breaks the rule is the bad one, naming the line it conflicts with (so
+// --skip-invalid keeps the first). A UTF-16 file, or a ';'-separated one,
+// is told how to save it.
 #ifndef OHFED_AGENT_IMPORTER_H_
 #define OHFED_AGENT_IMPORTER_H_
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "agent/records.h"
 #include "common/catalogue.h"
 #include "common/period.h"
@@ -26,24 +39,41 @@
 
 namespace ohfed::agent {
 
+// Problems listed in one answer; the rest are only counted (errors_total),
+// so that a file full of errors still gets a report that fits a message.
+inline constexpr size_t kMaxReportedProblems = 1000;
+
 struct ImportContext {
   const Catalogue* catalogue = nullptr;
   std::string trust;    // default client_org
   Month current_month;  // anything later is a future date
   std::string file_name = "import file";  // names the file in CSV errors
+  // Activity dates after it are in the future; unset: the last day of
+  // current_month.
+  std::optional<absl::CivilDay> today;
 };
+
+// Which measures of a period came from which line: measure -> the first line
+// that counts towards it.
+using SourceLines = std::map<std::string, uint32_t>;
 
 struct ParsedImport {
   v1::ImportKind kind = v1::IMPORT_KIND_UNSPECIFIED;
   uint32_t rows_read = 0;
+  uint32_t rows_invalid = 0;  // rows with at least one error
   bool fatal = false;  // the file as a whole is unusable (missing column)
-  std::vector<v1::RowProblem> errors;    // one per bad row (or column)
+  // The first kMaxReportedProblems errors, in line order; errors_total
+  // counts them all.
+  std::vector<v1::RowProblem> errors;
+  uint32_t errors_total = 0;
   std::vector<v1::RowProblem> warnings;
   // Valid rows by period: "YYYY-MM" for staffing and activity, "YYYY" for
   // profile answers (keyed by question code, e.g. "profile.host_type").
   std::map<std::string, std::vector<StaffingRow>> staffing;
   std::map<std::string, std::vector<ActivityRow>> activity;
   std::map<std::string, Answers> profile;
+  // For the months above: where their measures came from (see NameLines).
+  std::map<std::string, SourceLines> lines;
 };
 
 // Fails (kInvalidArgument) only when the text is not CSV at all (see
@@ -51,6 +81,20 @@ struct ParsedImport {
 absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
                                          absl::string_view content,
                                          const ImportContext& context);
+
+// kInvalidArgument for a file of more than kMaxImportBytes, saying how to
+// split it; OK otherwise.
+absl::Status CheckImportSize(absl::string_view file_name, size_t bytes);
+
+// Sets the line of each warning about a period and measure of `parsed`
+// (outlier warnings: period set, column = measure, line 0) to the first line
+// of the file that counts towards that measure.
+void NameLines(const ParsedImport& parsed,
+               std::vector<v1::RowProblem>* warnings);
+
+// Copies what the parse found into an answer: rows read, the listed errors,
+// errors_total and the warnings.
+void ReportParse(const ParsedImport& parsed, v1::ImportResponse* response);
 
 }  // namespace ohfed::agent
 

@@ -46,6 +46,7 @@ std::vector<v1::RowProblem> OutlierWarnings(
       continue;
     }
     v1::RowProblem p;
+    p.set_period(month.period());
     p.set_column(c.measure());
     p.set_reason(absl::StrCat(month.period(), " ", c.measure(), " = ",
                               c.value(), " is ", why, " of the ", r.n,

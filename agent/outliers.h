@@ -17,7 +17,9 @@ namespace ohfed::agent {
 inline constexpr size_t kMinHistory = 3;
 
 // `month` is the month's summary; `earlier` the unit's summaries of earlier
-// months (any order). One warning per outlying cell, column = measure.
+// months (any order). One warning per outlying cell: period = the month,
+// column = the measure, line 0 (NameLines in agent/importer.h fills it in
+// for an import).
 std::vector<v1::RowProblem> OutlierWarnings(
     const v1::UnitSummary& month,
     const std::vector<const v1::UnitSummary*>& earlier);

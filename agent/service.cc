@@ -28,24 +28,24 @@ absl::string_view KindName(v1::ImportKind kind) {
 grpc::Status ControlService::Import(grpc::ServerContext*,
                                     const v1::ImportRequest* request,
                                     v1::ImportResponse* response) {
-  if (request->content().size() > static_cast<size_t>(kMaxImportBytes)) {
-    return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
-        "import file is larger than ", kMaxImportBytes >> 20, " MiB")));
-  }
-  ImportContext ctx{&store_->catalogue(), info_.trust,
-                    Month::Containing(clock_->Now()), request->file_name()};
+  absl::Status size =
+      CheckImportSize(request->file_name(), request->content().size());
+  if (!size.ok()) return ToGrpc(size);
+  // Today is a UTC day, as the current month is (Month::Containing).
+  const absl::Time now = clock_->Now();
+  ImportContext ctx{&store_->catalogue(), info_.trust, Month::Containing(now),
+                    request->file_name(),
+                    absl::ToCivilDay(now, absl::UTCTimeZone())};
   absl::StatusOr<ParsedImport> parsed =
       ParseImport(request->kind(), request->content(), ctx);
   if (!parsed.ok()) return ToGrpc(parsed.status());
-  response->set_rows_read(parsed->rows_read);
-  for (const auto& e : parsed->errors) *response->add_errors() = e;
-  for (const auto& w : parsed->warnings) *response->add_warnings() = w;
+  ReportParse(*parsed, response);
   const std::string what =
       absl::StrCat(KindName(request->kind()), " import of '",
                    request->file_name(), "'");
   // Atomic unless asked otherwise; a missing column is never skippable.
   if (parsed->fatal || (!parsed->errors.empty() && !request->skip_invalid())) {
-    LogLine(absl::StrCat(what, " rejected: ", parsed->errors.size(),
+    LogLine(absl::StrCat(what, " rejected: ", parsed->errors_total,
                          " problems, nothing stored"));
     return grpc::Status::OK;
   }
@@ -56,12 +56,13 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
   }
   response->set_rows_imported(outcome->rows_imported);
   response->set_rows_unchanged(outcome->rows_unchanged);
-  response->set_rows_skipped(parsed->errors.size());
+  response->set_rows_skipped(parsed->rows_invalid);
+  NameLines(*parsed, &outcome->warnings);
   for (auto& w : outcome->warnings) *response->add_warnings() = std::move(w);
   for (auto& p : outcome->periods_changed) response->add_periods_changed(p);
   LogLine(absl::StrCat(what, ": ", outcome->rows_imported, " rows imported, ",
                        outcome->rows_unchanged, " unchanged, ",
-                       parsed->errors.size(), " skipped; periods changed: ",
+                       parsed->rows_invalid, " skipped; periods changed: ",
                        outcome->periods_changed.empty()
                            ? "none"
                            : absl::StrJoin(outcome->periods_changed, " ")));

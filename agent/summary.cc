@@ -18,12 +18,21 @@ void Add(CellMap& cells, const std::string& measure, double amount) {
   c.set_value(c.value() + amount);
 }
 
+// What one staffing row adds to which cell; MeasuresOf lists the same cells.
+std::vector<std::pair<std::string, double>> StaffingAmounts(const StaffingRow& r) {
+  const bool vacant = r.basis == "vacant";
+  std::vector<std::pair<std::string, double>> out = {
+      {"staffing.wte." + r.group, vacant ? 0 : r.wte},
+      {"staffing.vacant_wte." + r.group, vacant ? r.wte : 0}};
+  if (!vacant) out.emplace_back("staffing.wte_basis." + r.basis, r.wte);
+  return out;
+}
+
 void AddStaffing(const std::vector<StaffingRow>& rows, CellMap& cells) {
   for (const StaffingRow& r : rows) {
-    const bool vacant = r.basis == "vacant";
-    Add(cells, "staffing.wte." + r.group, vacant ? 0 : r.wte);
-    Add(cells, "staffing.vacant_wte." + r.group, vacant ? r.wte : 0);
-    if (!vacant) Add(cells, "staffing.wte_basis." + r.basis, r.wte);
+    for (const auto& [measure, amount] : StaffingAmounts(r)) {
+      Add(cells, measure, amount);
+    }
   }
   // Sums of one-decimal WTEs pick up binary noise (0.1 + 0.2); round to
   // 1e-6 so equal inputs in any order give equal values.
@@ -41,7 +50,11 @@ void AddActivity(const std::vector<ActivityRow>& rows, CellMap& cells) {
     if (!r.subject_ref.empty()) seen.insert(r.subject_ref);
     if (r.wait_days >= 0) ++waits[r.activity][r.wait_days];
   }
-  Add(cells, "activity.staff_seen", static_cast<double>(seen.size()));
+  // Staff seen is known only from subject references: without any, the
+  // count is unknown rather than zero, so the cell is left out.
+  if (!seen.empty()) {
+    Add(cells, "activity.staff_seen", static_cast<double>(seen.size()));
+  }
   for (const auto& [activity, buckets] : waits) {
     v1::Cell& c = cells["activity.wait_days." + activity];
     c.set_measure("activity.wait_days." + activity);
@@ -87,6 +100,20 @@ absl::Status CheckRanges(const Catalogue& catalogue, const CellMap& cells) {
 }
 
 }  // namespace
+
+std::vector<std::string> MeasuresOf(const StaffingRow& row) {
+  std::vector<std::string> out;
+  for (auto& amount : StaffingAmounts(row)) out.push_back(std::move(amount.first));
+  return out;
+}
+
+// Kept in step with AddActivity.
+std::vector<std::string> MeasuresOf(const ActivityRow& row) {
+  std::vector<std::string> out = {"activity.count." + row.activity};
+  if (!row.subject_ref.empty()) out.push_back("activity.staff_seen");
+  if (row.wait_days >= 0) out.push_back("activity.wait_days." + row.activity);
+  return out;
+}
 
 absl::StatusOr<std::vector<v1::Cell>> ComputeCells(const Catalogue& catalogue,
                                                    const PeriodRecords& raw) {

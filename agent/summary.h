@@ -8,7 +8,9 @@
 //   staffing.wte_basis.<basis>  Σ wte by basis, rows not vacant
 //   activity.count.<activity>   events (for every client organisation: the
 //                               OH service's own workload)
-//   activity.staff_seen         distinct subject references in the month
+//   activity.staff_seen         distinct subject references in the month;
+//                               absent when no row of the month has one
+//                               (unknown, not zero)
 //   activity.wait_days.<act.>   distribution: value = events with wait_days,
 //                               buckets {days, events}
 //   profile answers             bool 1/0, enum one cell per option, numbers
@@ -16,6 +18,7 @@
 #ifndef OHFED_AGENT_SUMMARY_H_
 #define OHFED_AGENT_SUMMARY_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,6 +33,11 @@ namespace ohfed::agent {
 // total falls outside its measure's valid range.
 absl::StatusOr<std::vector<v1::Cell>> ComputeCells(const Catalogue& catalogue,
                                                    const PeriodRecords& raw);
+
+// The measures one row counts towards in ComputeCells, so that a warning
+// about a cell can name the lines it came from.
+std::vector<std::string> MeasuresOf(const StaffingRow& row);
+std::vector<std::string> MeasuresOf(const ActivityRow& row);
 
 }  // namespace ohfed::agent
 

@@ -1,11 +1,14 @@
 #include "agent/values.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/csv.h"
 
 namespace ohfed::agent {
 namespace {
@@ -22,7 +25,7 @@ absl::StatusOr<double> ParseYesNo(absl::string_view text) {
   if (t == "yes" || t == "y" || t == "true" || t == "1") return 1.0;
   if (t == "no" || t == "n" || t == "false" || t == "0") return 0.0;
   return absl::InvalidArgumentError(
-      absl::StrCat("expected yes or no, got '", text, "'"));
+      absl::StrCat("expected yes or no, got '", Excerpt(text), "'"));
 }
 
 // Last dotted segment: the option name of "profile.host_type.acute".
@@ -46,22 +49,66 @@ absl::StatusOr<std::vector<v1::Cell>> EnumCells(const Catalogue& catalogue,
   }
   if (!found) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown option '", text, "' for ", target.code,
+        absl::StrCat("unknown option '", Excerpt(text), "' for ", target.code,
                      " (expected one of ", absl::StrJoin(names, ", "), ")"));
   }
   return cells;
 }
 
+// Digits with at most one '.', at least one digit, after an optional '-'.
+bool IsPlainDecimal(absl::string_view text, bool allow_point) {
+  if (absl::ConsumePrefix(&text, "-") && text.empty()) return false;
+  bool digit = false, point = false;
+  for (char c : text) {
+    if (absl::ascii_isdigit(c)) {
+      digit = true;
+    } else if (c == '.' && allow_point && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  return digit;
+}
+
 }  // namespace
 
+std::string CanonicalCode(const Catalogue& catalogue, absl::string_view code) {
+  if (catalogue.Find(code) != nullptr || !catalogue.OptionsOf(code).empty()) {
+    return std::string(code);
+  }
+  return absl::AsciiStrToLower(code);
+}
+
 bool ParseNumber(absl::string_view text, double* out) {
-  return absl::SimpleAtod(text, out) && std::isfinite(*out);
+  // The length bound keeps every accepted value finite.
+  return text.size() <= 64 && IsPlainDecimal(text, /*allow_point=*/true) &&
+         absl::SimpleAtod(text, out) && std::isfinite(*out);
+}
+
+bool ParseWholeNumber(absl::string_view text, int* out) {
+  return absl::StripPrefix(text, "-").size() <= 9 &&
+         IsPlainDecimal(text, /*allow_point=*/false) && absl::SimpleAtoi(text, out);
+}
+
+std::string NotANumber(absl::string_view text) {
+  std::string reason = absl::StrCat(
+      "expected a plain decimal number such as 2.5, got '", Excerpt(text), "'");
+  bool unseen = std::any_of(text.begin(), text.end(), [](char c) {
+    return !absl::ascii_isgraph(c);
+  });
+  if (unseen) {
+    absl::StrAppend(&reason, " (it contains a character that is not a digit "
+                             "or '.', e.g. a non-breaking space)");
+  }
+  return reason;
 }
 
 absl::StatusOr<Target> ResolveTarget(const Catalogue& catalogue,
-                                     absl::string_view code) {
+                                     absl::string_view typed) {
   Target t;
-  t.code = std::string(code);
+  t.code = CanonicalCode(catalogue, typed);
+  const absl::string_view code = t.code;
   std::vector<const Measure*> options = catalogue.OptionsOf(code);
   if (!options.empty()) {
     t.is_enum = true;
@@ -70,7 +117,8 @@ absl::StatusOr<Target> ResolveTarget(const Catalogue& catalogue,
   }
   const Measure* m = catalogue.Find(code);
   if (m == nullptr) {
-    return absl::NotFoundError(absl::StrCat("unknown measure '", code, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("unknown measure '", Excerpt(typed), "'"));
   }
   if (m->type == ValueType::kOption) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -89,7 +137,7 @@ absl::StatusOr<Target> ResolveTarget(const Catalogue& catalogue,
 absl::StatusOr<std::vector<v1::Cell>> CellsForValue(const Catalogue& catalogue,
                                                     const Target& target,
                                                     absl::string_view text) {
-  text = absl::StripAsciiWhitespace(text);
+  text = TrimSpaces(text);
   if (target.is_enum) return EnumCells(catalogue, target, text);
   const Measure& m = *target.measure;
   double value = 0;
@@ -98,8 +146,7 @@ absl::StatusOr<std::vector<v1::Cell>> CellsForValue(const Catalogue& catalogue,
     if (!yes.ok()) return yes.status();
     value = *yes;
   } else if (!ParseNumber(text, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected a number, got '", text, "'"));
+    return absl::InvalidArgumentError(NotANumber(text));
   }
   absl::Status range = Catalogue::CheckValue(m, value);
   if (!range.ok()) return absl::InvalidArgumentError(range.message());

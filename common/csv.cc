@@ -1,7 +1,9 @@
 #include "common/csv.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -95,8 +97,68 @@ class Tokenizer {
   int line_ = 1;
 };
 
+bool AllBlank(std::vector<std::string>::const_iterator begin,
+              std::vector<std::string>::const_iterator end) {
+  return std::all_of(begin, end,
+                     [](const std::string& f) { return TrimSpaces(f).empty(); });
+}
+
 bool IsBlank(const std::vector<std::string>& f) {
-  return f.size() == 1 && absl::StripAsciiWhitespace(f[0]).empty();
+  return AllBlank(f.begin(), f.end());
+}
+
+// The header's names, lower-cased, without the empty names a spreadsheet
+// leaves at its end. Fails on an empty name before the last real one, or a
+// name given twice.
+absl::StatusOr<std::vector<std::string>> HeaderNames(
+    std::vector<std::string> fields, absl::string_view source, int line) {
+  while (!fields.empty() && TrimSpaces(fields.back()).empty()) fields.pop_back();
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const std::string& f : fields) {
+    std::string name = absl::AsciiStrToLower(TrimSpaces(f));
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, " line ", line, ": empty column name in header"));
+    }
+    if (!seen.insert(name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, " line ", line, ": column '", Excerpt(name),
+                       "' appears twice in the header"));
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+// Length of the UTF-8 sequence starting at `text[i]`, or 0 if it is not
+// well-formed (RFC 3629: no overlong forms, surrogates or values past
+// U+10FFFF).
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
 }
 
 }  // namespace
@@ -110,7 +172,30 @@ int CsvTable::Column(absl::string_view name) const {
 
 std::string CsvTable::Field(const CsvRecord& r, int col) {
   if (col < 0 || static_cast<size_t>(col) >= r.fields.size()) return "";
-  return std::string(absl::StripAsciiWhitespace(r.fields[col]));
+  return std::string(TrimSpaces(r.fields[col]));
+}
+
+absl::string_view TrimSpaces(absl::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+size_t FindInvalidUtf8(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return absl::string_view::npos;
+}
+
+std::string Excerpt(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  // Back up over continuation bytes so no character is cut in two.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return absl::StrCat(text.substr(0, end), "...");
 }
 
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
@@ -133,28 +218,34 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": empty file, expected a header row"));
   }
-  table.header_line = tok.line();
-  auto header = tok.Record();
-  if (!header.ok()) return header.status();
-  for (auto& h : *header) {
-    std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(h));
-    if (name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, " line ", table.header_line, ": empty column name in header"));
-    }
-    if (table.Column(name) >= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, " line ", table.header_line, ": column '", name,
-          "' appears twice in the header"));
-    }
-    table.header.push_back(std::move(name));
+  // Blank rows above the header (",,,," included) are skipped like those
+  // below it.
+  std::vector<std::string> header;
+  do {
+    table.header_line = tok.line();
+    absl::StatusOr<std::vector<std::string>> fields = tok.Record();
+    if (!fields.ok()) return fields.status();
+    header = std::move(*fields);
+  } while (IsBlank(header) && !tok.Done());
+  if (IsBlank(header)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": empty file, expected a header row"));
   }
+  absl::StatusOr<std::vector<std::string>> names =
+      HeaderNames(std::move(header), source, table.header_line);
+  if (!names.ok()) return names.status();
+  table.header = std::move(*names);
   while (!tok.Done()) {
     CsvRecord rec;
     rec.line = tok.line();
     auto fields = tok.Record();
     if (!fields.ok()) return fields.status();
     if (IsBlank(*fields)) continue;
+    // Excel writes an empty field for every column it once saw used.
+    if (fields->size() > table.header.size() &&
+        AllBlank(fields->begin() + table.header.size(), fields->end())) {
+      fields->resize(table.header.size());
+    }
     rec.fields = std::move(*fields);
     table.records.push_back(std::move(rec));
   }

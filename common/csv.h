@@ -4,16 +4,24 @@
 // Accepts CRLF or LF line ends, quoted fields with embedded commas, quotes
 // ("") and line breaks, and a UTF-8 byte-order mark. Leading lines that start
 // with '#' (before the header) are metadata: "# key: value" lines are kept in
-// `metadata`, other comment lines are ignored. Blank lines are skipped.
+// `metadata`, other comment lines are ignored.
+//
+// What spreadsheets add is tolerated: rows whose fields are all empty
+// (",,,,", Excel's blank rows) are skipped, empty column names at the end of
+// the header are dropped, and empty fields beyond the header's last column
+// are dropped from each record.
+//
+// Bytes are not interpreted: the reader does not check the encoding. Callers
+// that put fields into protobuf strings check them with FindInvalidUtf8.
 #ifndef OHFED_COMMON_CSV_H_
 #define OHFED_COMMON_CSV_H_
 
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace ohfed {
 
@@ -30,7 +38,9 @@ struct CsvTable {
 
   // Index of the named column, or -1 if the header lacks it.
   int Column(absl::string_view name) const;
-  // The record's field for column `col`, trimmed; empty if col < 0 or the
+  // The record's field for column `col` without surrounding spaces and tabs
+  // (the only characters trimmed, in every field alike; a line break or a
+  // non-breaking space stays part of the value); empty if col < 0 or the
   // record is short.
   static std::string Field(const CsvRecord& r, int col);
 };
@@ -48,6 +58,19 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
 absl::Status RequireColumns(const CsvTable& t,
                             const std::vector<std::string>& required,
                             absl::string_view source);
+
+// `s` without the spaces and tabs around it: the trimming CsvTable::Field
+// does, for values that arrive by other ways (`ohfed set`).
+absl::string_view TrimSpaces(absl::string_view s);
+
+// The offset of the first byte of `text` that is not part of well-formed
+// UTF-8 (no overlong forms, surrogates or code points above U+10FFFF, as
+// protobuf requires of string fields), or npos if it is all well-formed.
+size_t FindInvalidUtf8(absl::string_view text);
+
+// At most `max_bytes` of `text` for quoting in a message, cut at a UTF-8
+// character boundary, with "..." appended when cut.
+std::string Excerpt(absl::string_view text, size_t max_bytes = 40);
 
 // Reads a whole file; kNotFound / kUnavailable name the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

@@ -159,7 +159,8 @@ TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
   std::string huge = dir_.Write("huge.csv", std::string(kMaxImportBytes + 1, 'x'));
   CommandResult too_big = Cli(data, {"import", "activity", huge});
   ExpectOneLine(too_big);
-  EXPECT_THAT(too_big.err, HasSubstr("larger than 15 MiB"));
+  EXPECT_THAT(too_big.err, HasSubstr("more than the 15 MiB one import can "
+                                     "take: split it by month"));
   ExpectOneLine(Cli(data, {"set", "2026-01", "staffing.wte.admin", "lots"}));
   ExpectOneLine(Cli(data, {"show", "1999-01"}));
   ExpectOneLine(Cli(dir_.File("nowhere"), {"status"}));
@@ -176,6 +177,21 @@ TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_THAT(status.out, HasSubstr("rejected"));
   EXPECT_THAT(status.out, HasSubstr("unknown trust 'RJ1'"));
+}
+
+TEST_F(E2eTest, ImportReportsAreCappedAndSkippingEverythingFails) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  std::string csv = "period,staff_group,wte\n";
+  for (int i = 0; i < 1200; ++i) csv += "2026-01,admin,x\n";
+  std::string bad = dir_.Write("bad.csv", csv);
+  CommandResult skipped = Cli(data, {"import", "staffing", bad, "--skip-invalid"});
+  ExpectOneLine(skipped);
+  EXPECT_THAT(skipped.err, HasSubstr("nothing imported from " + bad +
+                                     ": all 1200 rows were skipped"));
+  EXPECT_THAT(skipped.out, HasSubstr("skipped: line 1001, column wte"));
+  EXPECT_THAT(skipped.out, HasSubstr("\n... and 200 more\n"));
+  EXPECT_THAT(skipped.out, Not(HasSubstr("line 1002,")));
 }
 
 TEST_F(E2eTest, HelpExplainsTheFiles) {

@@ -179,10 +179,10 @@ TEST_F(StoreTest, OutOfRangeTotalRejectsTheWholeImport) {
   Import(v1::IMPORT_KIND_STAFFING, "period,staff_group,wte\n2026-01,admin,600\n");
   ImportContext ctx{Catalogue::Default().get(), "RJ1", Month::Of(2026, 6)};
   auto p = ParseImport(v1::IMPORT_KIND_STAFFING,
-                       "period,staff_group,wte,post_id\n2026-01,admin,600,\n"
-                       "2026-01,admin,600,\n2026-02,admin,1,\n",
+                       "period,staff_group,wte,basis\n2026-01,admin,600,\n"
+                       "2026-01,admin,600,locum\n2026-02,admin,1,\n",
                        ctx);
-  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p.ok() && p->errors.empty());
   EXPECT_THAT(store_->ApplyImport(*p),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                 "staffing.wte.admin"));

@@ -1,0 +1,179 @@
+// Imports through the real agent: its AgentControl service over a unix
+// socket, driven with AgentClient, with an injected clock. Covers what only
+// shows at that level: the agent's notion of today, files that would not
+// fit a reply, Windows-1252 bytes, outlier warnings' lines, codes typed in
+// another case, and cells that must be absent rather than zero.
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent.h"
+#include "agent/client.h"
+#include "common/transport.h"
+#include "tests/testing/fake_ingest.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::agent {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Mid-June 2026: "tomorrow" is 2026-06-16, still in the current month.
+const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 6, 15, 12, 0, 0),
+                                        absl::UTCTimeZone());
+
+class ImportServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AgentOptions o;
+    o.trust = "RJ1";
+    o.data_dir = dir_.path();
+    o.aggregator = sink_.address();
+    o.insecure = true;
+    o.clock = &clock_;
+    auto a = Agent::Start(o);
+    ASSERT_TRUE(a.ok()) << a.status();
+    agent_ = std::move(*a);
+    auto c = AgentClient::Connect(agent_->socket());
+    ASSERT_TRUE(c.ok());
+    client_ = std::make_unique<AgentClient>(std::move(*c));
+  }
+
+  std::map<std::string, v1::Cell> Cells(const std::string& period) {
+    std::map<std::string, v1::Cell> out;
+    auto s = client_->Summary(period);
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (s.ok()) {
+      for (const auto& c : s->cells()) out[c.measure()] = c;
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{kNow};
+  testing::IngestServer sink_;
+  std::unique_ptr<Agent> agent_;
+  std::unique_ptr<AgentClient> client_;
+};
+
+TEST_F(ImportServiceTest, TomorrowIsRefusedAsAFutureDate) {
+  auto r = client_->Import("activity", "a.csv",
+                           "date,activity\n2026-06-15,immunisation\n"
+                           "2026-06-16,immunisation\n",
+                           false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 1);
+  EXPECT_EQ(r->errors(0).line(), 3u);
+  EXPECT_EQ(r->errors(0).reason(),
+            "2026-06-16 is in the future (today is 2026-06-15)");
+  EXPECT_EQ(r->rows_imported(), 0u);
+  // Next month's staffing and next year's profile, by the same clock.
+  r = client_->Import("staffing", "s.csv",
+                      "period,staff_group,wte\n2026-06,admin,1\n2026-07,admin,1\n",
+                      false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 1);
+  EXPECT_EQ(r->errors(0).reason(),
+            "2026-07 is in the future (the current month is 2026-06)");
+  r = client_->Import("profile", "p.csv",
+                      "year,question,answer\n2027,physio_access,yes\n", false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 1);
+  EXPECT_EQ(r->errors(0).reason(), "2027 is in the future (the current year is 2026)");
+}
+
+TEST_F(ImportServiceTest, Windows1252FileIsReportedByLineAndColumn) {
+  auto r = client_->Import("staffing", "excel.csv",
+                           "period,staff_group,wte,basis,post_id\n"
+                           "2026-01,admin,1.0,,P\xA3" "1\n"
+                           "2026-01,m\xE9" "decin,1.0,,P2\n",
+                           false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 2);
+  EXPECT_EQ(r->errors(0).line(), 2u);
+  EXPECT_EQ(r->errors(0).column(), "post_id");
+  EXPECT_EQ(r->errors(0).reason(),
+            "not UTF-8 (is the file saved as Windows-1252? save it as CSV UTF-8)");
+  EXPECT_EQ(r->errors(1).column(), "staff_group");
+  // With --skip-invalid nothing malformed reaches the store either.
+  r = client_->Import("staffing", "excel.csv",
+                      "period,staff_group,wte,basis,post_id\n"
+                      "2026-01,admin,1.0,,P\xA3" "1\n2026-01,admin,1.0,,P2\n",
+                      true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows_imported(), 1u);
+  EXPECT_EQ(r->rows_skipped(), 1u);
+}
+
+// A file as large as one import may be, every row wrong twice over.
+TEST_F(ImportServiceTest, FileFullOfErrorsGetsItsReport) {
+  const std::string header = "period,staff_group,wte,basis,post_id\n";
+  const std::string bad = "2026-01,wizard,x,,\n";
+  std::string csv = header;
+  const size_t rows = (kMaxImportBytes - header.size()) / bad.size();
+  csv.reserve(header.size() + rows * bad.size());
+  for (size_t i = 0; i < rows; ++i) csv += bad;
+  ASSERT_GT(csv.size(), size_t{14} << 20);
+  auto r = client_->Import("staffing", "errors.csv", csv, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows_read(), rows);
+  EXPECT_EQ(r->errors_size(), 1000);
+  EXPECT_EQ(r->errors_total(), 2 * rows);
+  EXPECT_EQ(r->rows_imported(), 0u);
+}
+
+TEST_F(ImportServiceTest, OversizeFileIsToldHowToSplitIt) {
+  std::string csv(kMaxImportBytes + 1, '\n');
+  EXPECT_THAT(client_->Import("staffing", "big.csv", csv, false),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "big.csv is 15.0 MiB, more than the 15 MiB one "
+                                "import can take: split it by month"));
+}
+
+TEST_F(ImportServiceTest, OutlierWarningNamesTheLineAndPeriod) {
+  auto r = client_->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,4\n"
+                           "2026-02,admin,5\n2026-03,admin,6\n"
+                           "2026-04,manager,1\n2026-04,admin,13\n",
+                           false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->warnings_size(), 2);
+  EXPECT_EQ(r->warnings(0).column(), "staffing.wte.admin");
+  EXPECT_EQ(r->warnings(0).line(), 6u);
+  EXPECT_EQ(r->warnings(0).period(), "2026-04");
+  EXPECT_THAT(r->warnings(0).reason(), HasSubstr("more than twice the highest"));
+  EXPECT_EQ(r->warnings(1).column(), "staffing.wte_basis.employed");
+  EXPECT_EQ(r->warnings(1).line(), 5u);  // the first row of that basis
+}
+
+TEST_F(ImportServiceTest, StaffSeenIsOmittedWithoutSubjectReferences) {
+  ASSERT_TRUE(client_->Import("activity", "a.csv",
+                              "date,activity,subject_ref\n"
+                              "2026-03-02,immunisation,\n"
+                              "2026-04-02,immunisation,S1\n",
+                              false)
+                  .ok());
+  auto mar = Cells("2026-03");
+  EXPECT_EQ(mar["activity.count.immunisation"].value(), 1);
+  EXPECT_EQ(mar.count("activity.staff_seen"), 0u);
+  EXPECT_EQ(Cells("2026-04")["activity.staff_seen"].value(), 1);
+}
+
+TEST_F(ImportServiceTest, CodesIgnoreCaseInImportAndSet) {
+  auto r = client_->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,Nurse_General,2\n",
+                           false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->errors_size(), 0);
+  EXPECT_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 2);
+  OHFED_ASSERT_OK(client_->SetValue("2026-02", "Staffing.WTE.Nurse_General", "2.5"));
+  EXPECT_EQ(Cells("2026-02")["staffing.wte.nurse_general"].value(), 2.5);
+  OHFED_ASSERT_OK(client_->SetValue("2026", "Profile.Host_Type", "Acute"));
+  EXPECT_EQ(Cells("2026")["profile.host_type.acute"].value(), 1);
+  EXPECT_THAT(client_->SetValue("2026-02", "staffing.wte.nurse_general", "0x10"),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "expected a plain decimal number"));
+}
+
+}  // namespace
+}  // namespace ohfed::agent
