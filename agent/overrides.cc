@@ -58,16 +58,19 @@ std::vector<v1::RowProblem> HiddenImports(const Catalogue& catalogue,
         CellsForValue(catalogue, *target, text);
     if (!set.ok()) continue;
     bool differs = false;
+    std::string imported = "the imported figure";
     for (const v1::Cell& c : *set) {
       auto it = figures.find(c.measure());
-      differs |= it != figures.end() && it->second != c.value();
+      if (it == figures.end() || it->second == c.value()) continue;
+      differs = true;
+      if (set->size() == 1) imported = absl::StrCat("the imported ", it->second);
     }
     if (!differs) continue;
     v1::RowProblem p;
     p.set_column(code);
     p.set_reason(absl::StrCat(
         period, " ", code, " keeps the value entered by hand (", text,
-        ") over the imported figure; run `ohfed unset ", period, " ", code,
+        ") over ", imported, "; run `ohfed unset ", period, " ", code,
         "` to use the import"));
     out.push_back(std::move(p));
   }

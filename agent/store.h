@@ -89,7 +89,8 @@ class AgentStore final : public OutboxSource {
   // answers of every (year, question) in it) and recomputes those periods.
   // Importing identical content changes nothing. A changed period with
   // outlier warnings is held back from sending until Confirm, unless
-  // `accept_outliers`. kInvalidArgument if a resulting summary is out of
+  // `accept_outliers`; a hold stays until Confirm, Retract, or an import
+  // with `accept_outliers` that changes the period. kInvalidArgument if a resulting summary is out of
   // range or contradicts a hand-entered value (nothing stored).
   absl::StatusOr<ImportOutcome> ApplyImport(const ParsedImport& parsed,
                                             bool accept_outliers = false);

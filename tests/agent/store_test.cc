@@ -413,7 +413,8 @@ TEST_F(StoreTest, HandEnteredValuesAreListedAndCanBeUnset) {
   ASSERT_EQ(o.warnings.size(), 1u);
   EXPECT_EQ(o.warnings[0].column(), "staffing.wte.nurse_general");
   EXPECT_THAT(o.warnings[0].reason(),
-              HasSubstr("keeps the value entered by hand (2.5)"));
+              HasSubstr("keeps the value entered by hand (2.5) over the "
+                        "imported 3"));
   EXPECT_THAT(o.warnings[0].reason(),
               HasSubstr("ohfed unset 2026-01 staffing.wte.nurse_general"));
   EXPECT_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 2.5);
