@@ -287,16 +287,21 @@ void AddSync(CLI::App& app, std::shared_ptr<std::string> socket) {
                                 "aggregator, e.g. ", p->period(), ": ",
                                 p->reason()));
     }
-    if (const v1::PeriodState* p = first("held")) {
-      Fail("sync", absl::StrCat("held for outlier review, not sent: ",
-                                p->period(), "; check the figures, then "
-                                "`ohfed confirm ", p->period(), "`"));
-    }
-    Fail("sync", absl::StrCat(r->pending(), " period(s) still pending after ",
+    uint32_t held = 0;
+    for (const auto& p : r->periods()) held += p.state() == "held";
+    const std::string held_note =
+        held == 0 ? ""
+                  : absl::StrCat(held, " held for outlier review, e.g. ",
+                                 first("held")->period(),
+                                 "; check the figures, then `ohfed confirm ",
+                                 first("held")->period(), "`");
+    if (held == r->pending()) Fail("sync", held_note);
+    Fail("sync", absl::StrCat(r->pending() - held, " period(s) still pending after ",
                               *timeout, "s",
                               r->last_error().empty()
                                   ? ""
-                                  : "; last error: " + r->last_error()));
+                                  : "; last error: " + r->last_error(),
+                              held_note.empty() ? "" : "; ", held_note));
   });
 }
 

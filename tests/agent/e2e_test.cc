@@ -398,5 +398,32 @@ TEST_F(E2eTest, RetractAndStatusOrder) {
   EXPECT_GT(year_at, month_at);
 }
 
+TEST_F(E2eTest, OutlierMonthIsHeldUntilConfirmed) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  std::string history = "period,staff_group,wte\n";
+  for (int i = 4; i >= 1; --i) {
+    absl::StrAppend(&history, (kLast - i).ToString(), ",admin,", 8 - i, "\n");
+  }
+  ASSERT_EQ(Cli(data, {"import", "staffing", dir_.Write("h.csv", history)}).exit_code, 0);
+  const std::string month = kLast.ToString();
+  std::string jump = absl::StrCat("period,staff_group,wte\n", month, ",admin,40\n");
+  CommandResult import = Cli(data, {"import", "staffing", dir_.Write("j.csv", jump)});
+  EXPECT_EQ(import.exit_code, 0) << import.err;
+  EXPECT_THAT(import.out, HasSubstr("held for review (outlier warnings above): " + month));
+  CommandResult status = Cli(data, {"status"});
+  EXPECT_THAT(status.out, HasSubstr(month + "   held"));
+  EXPECT_THAT(status.out, HasSubstr("more than twice the highest"));
+  CommandResult sync = Cli(data, {"sync", "--timeout", "30"});
+  ExpectOneLine(sync);
+  EXPECT_THAT(sync.err, HasSubstr("1 held for outlier review, e.g. " + month));
+  EXPECT_EQ(sink_.ingest().held().count("RJ1/" + month), 0u);
+
+  CommandResult confirm = Cli(data, {"confirm", month});
+  EXPECT_EQ(confirm.exit_code, 0) << confirm.err;
+  EXPECT_EQ(Cli(data, {"sync", "--timeout", "30"}).exit_code, 0);
+  EXPECT_EQ(sink_.ingest().held().count("RJ1/" + month), 1u);
+}
+
 }  // namespace
 }  // namespace ohfed::agent
