@@ -60,9 +60,10 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   absl::StatusOr<bool> live = SocketAnswers(path);
   if (!live.ok()) return live.status();
   if (*live) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "socket ", path, " is in use by another running process (another "
-        "ohfed-agent?); give each agent its own --socket"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("socket ", path,
+                     " is in use by another running process (another "
+                     "ohfed-agent?); give each agent its own --socket"));
   }
   if (unlink(path.c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot remove stale socket ", path));
@@ -85,8 +86,8 @@ absl::StatusOr<int> LockDataDir(const std::string& dir) {
     int err = errno;
     close(fd);
     if (err == EWOULDBLOCK) {
-      return absl::UnavailableError(absl::StrCat(
-          "data directory ", dir, " is in use by another agent"));
+      return absl::UnavailableError(
+          absl::StrCat("data directory ", dir, " is in use by another agent"));
     }
     return absl::UnavailableError(
         absl::StrCat("cannot lock ", path, ": ", std::strerror(err)));

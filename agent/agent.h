@@ -51,7 +51,7 @@ class Agent {
  private:
   Agent() = default;
   std::string socket_;
-  int lock_fd_ = -1;  // flock on DATA/agent.lock
+  int lock_fd_ = -1;          // flock on DATA/agent.lock
   bool owns_socket_ = false;  // bound by this agent: removed at shutdown
   std::unique_ptr<AgentStore> store_;
   std::unique_ptr<Uploader> uploader_;

@@ -96,7 +96,8 @@ std::string Note(const v1::PeriodState& p) {
   if (p.retracted()) parts.push_back("retracted");
   if (!p.reason().empty()) parts.push_back(p.reason());
   if (p.manual_size() > 0) {
-    parts.push_back(absl::StrCat("set by hand: ", absl::StrJoin(p.manual(), ", ")));
+    parts.push_back(
+        absl::StrCat("set by hand: ", absl::StrJoin(p.manual(), ", ")));
   }
   if (!p.upstream_reason().empty()) {
     parts.push_back(absl::StrCat("refused upstream: ", p.upstream_reason()));
@@ -109,9 +110,10 @@ void PrintPeriods(const google::protobuf::RepeatedPtrField<v1::PeriodState>& ps)
               "REVISION", "ACKED", "MEASURES", "NOTE");
   for (const v1::PeriodState& p : ps) {
     std::printf("%-8s  %-8s  %15llu  %15llu  %8u  %s\n", p.period().c_str(),
-                p.state().c_str(), static_cast<unsigned long long>(p.revision()),
-                static_cast<unsigned long long>(p.acked_revision()), p.measures(),
-                Note(p).c_str());
+                p.state().c_str(),
+                static_cast<unsigned long long>(p.revision()),
+                static_cast<unsigned long long>(p.acked_revision()),
+                p.measures(), Note(p).c_str());
   }
 }
 
@@ -144,7 +146,8 @@ void AddImport(CLI::App& app, std::shared_ptr<std::string> socket) {
     absl::StatusOr<std::string> content = ReadFile(*file);
     if (!content.ok()) Fail("import", content.status().message());
     absl::StatusOr<v1::ImportResponse> r =
-        Connect("import", *socket).Import(*kind, *file, *content, *skip, *accept);
+        Connect("import", *socket)
+            .Import(*kind, *file, *content, *skip, *accept);
     if (!r.ok()) Fail("import", r.status().message());
     for (const auto& w : r->warnings()) {
       std::cout << "warning: " << FormatProblem(w) << "\n";
@@ -201,7 +204,8 @@ void AddSet(CLI::App& app, std::shared_ptr<std::string> socket) {
 void AddUnset(CLI::App& app, std::shared_ptr<std::string> socket) {
   auto args = std::make_shared<std::vector<std::string>>(2);
   CLI::App* cmd = app.add_subcommand(
-      "unset", "clear a value entered with `set`; the imported figure counts again");
+      "unset",
+      "clear a value entered with `set`; the imported figure counts again");
   cmd->add_option("period", (*args)[0], "YYYY-MM, or YYYY for profile answers")
       ->required();
   cmd->add_option("measure", (*args)[1], "the code given to `set`")->required();
@@ -222,14 +226,16 @@ void AddUnset(CLI::App& app, std::shared_ptr<std::string> socket) {
 void AddRetract(CLI::App& app, std::shared_ptr<std::string> socket) {
   auto period = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
-      "retract", "withdraw a period imported by mistake, here and at every "
-                 "aggregator");
+      "retract",
+      "withdraw a period imported by mistake, here and at every "
+      "aggregator");
   cmd->add_option("period", *period, "YYYY-MM, or YYYY for the profile")
       ->required();
-  cmd->footer("\nThe period's local records are deleted and a retraction is "
-              "sent like any other change; every aggregator forgets the "
-              "period for this trust. Importing the period again makes it "
-              "live again.\n");
+  cmd->footer(
+      "\nThe period's local records are deleted and a retraction is "
+      "sent like any other change; every aggregator forgets the "
+      "period for this trust. Importing the period again makes it "
+      "live again.\n");
   cmd->callback([=] {
     auto r = Connect("retract", *socket).Retract(*period);
     if (!r.ok()) Fail("retract", r.status().message());
@@ -277,15 +283,17 @@ void AddSync(CLI::App& app, std::shared_ptr<std::string> socket) {
     };
     if (r->complete()) {
       std::cout << "all local changes are acknowledged"
-                << (first("open") ? " (open months are sent once they end)" : "")
+                << (first("open") ? " (open months are sent once they end)"
+                                  : "")
                 << "\n";
       return;
     }
     if (r->rejected() > 0) {
       const v1::PeriodState* p = first("rejected");
-      Fail("sync", absl::StrCat(r->rejected(), " period(s) rejected by the "
-                                "aggregator, e.g. ", p->period(), ": ",
-                                p->reason()));
+      Fail("sync", absl::StrCat(r->rejected(),
+                                " period(s) rejected by the "
+                                "aggregator, e.g. ",
+                                p->period(), ": ", p->reason()));
     }
     uint32_t held = 0;
     for (const auto& p : r->periods()) held += p.state() == "held";
@@ -296,12 +304,12 @@ void AddSync(CLI::App& app, std::shared_ptr<std::string> socket) {
                                  "; check the figures, then `ohfed confirm ",
                                  first("held")->period(), "`");
     if (held == r->pending()) Fail("sync", held_note);
-    Fail("sync", absl::StrCat(r->pending() - held, " period(s) still pending after ",
-                              *timeout, "s",
-                              r->last_error().empty()
-                                  ? ""
-                                  : "; last error: " + r->last_error(),
-                              held_note.empty() ? "" : "; ", held_note));
+    Fail("sync",
+         absl::StrCat(
+             r->pending() - held, " period(s) still pending after ", *timeout,
+             "s",
+             r->last_error().empty() ? "" : "; last error: " + r->last_error(),
+             held_note.empty() ? "" : "; ", held_note));
   });
 }
 
@@ -343,8 +351,9 @@ bool IsManual(const std::string& measure,
   return false;
 }
 
-void PrintSummary(const v1::UnitSummary& s,
-                  const google::protobuf::RepeatedPtrField<std::string>& manual) {
+void PrintSummary(
+    const v1::UnitSummary& s,
+    const google::protobuf::RepeatedPtrField<std::string>& manual) {
   std::cout << "trust " << s.trust() << ", period " << s.period()
             << ", revision " << s.revision() << ", produced "
             << FormatMillis(s.produced_unix_ms()) << ", catalogue "
@@ -374,7 +383,8 @@ void PrintSummary(const v1::UnitSummary& s,
     std::cout << "\n";
   }
   if (any_manual) {
-    std::cout << "\n" << absl::StripLeadingAsciiWhitespace(kManualMark)
+    std::cout << "\n"
+              << absl::StripLeadingAsciiWhitespace(kManualMark)
               << " entered by hand with `ohfed set`: it overrides the imported "
                  "figure until `ohfed unset "
               << s.period() << " MEASURE`\n";

@@ -30,8 +30,8 @@ class AgentClient {
   absl::StatusOr<v1::SyncResponse> Sync(absl::Duration timeout);
   absl::StatusOr<v1::StatusResponse> Status();
   absl::StatusOr<v1::UnitSummary> Summary(const std::string& period);
-  absl::StatusOr<v1::PeriodChangeResponse> UnsetValue(const std::string& period,
-                                                      const std::string& measure);
+  absl::StatusOr<v1::PeriodChangeResponse> UnsetValue(
+      const std::string& period, const std::string& measure);
   absl::StatusOr<v1::PeriodChangeResponse> Retract(const std::string& period);
   absl::StatusOr<v1::PeriodChangeResponse> Confirm(const std::string& period);
 

@@ -1,7 +1,6 @@
 // ohfed: the command line for OH managers (agent commands, agent/cli.h) and
 // for anyone querying an aggregator (`ohfed query`, common/query_client.h).
 #include <CLI/CLI.hpp>
-
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -20,7 +19,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> extras = app->remaining();
     if (app->get_subcommands().empty() && !extras.empty() &&
         !extras.front().empty() && extras.front()[0] != '-') {
-      return absl::StrCat("ohfed: unknown command '", extras.front().substr(0, 40),
+      return absl::StrCat("ohfed: unknown command '",
+                          extras.front().substr(0, 40),
                           "' (see ohfed --help)\n");
     }
     return std::string("ohfed: ") + e.what() + " (see ohfed --help)\n";

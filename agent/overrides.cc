@@ -32,7 +32,8 @@ absl::Status CheckOverrides(const std::string& period,
         period, ": ", code, " = ", count->second,
         " (entered by hand) is below the ", waits->second, " ", activity,
         " events with a wait time in the activity records, which "
-        "activity.wait_days.", activity,
+        "activity.wait_days.",
+        activity,
         " is built from; correct the activity file instead, or clear the "
         "hand-entered count with `ohfed unset ",
         period, " ", code, "`"));
@@ -47,7 +48,8 @@ std::vector<v1::RowProblem> HiddenImports(const Catalogue& catalogue,
   if (records.manual.empty()) return out;
   PeriodRecords imported = records;
   imported.manual.clear();
-  absl::StatusOr<std::vector<v1::Cell>> cells = ComputeCells(catalogue, imported);
+  absl::StatusOr<std::vector<v1::Cell>> cells =
+      ComputeCells(catalogue, imported);
   if (!cells.ok()) return out;
   std::map<std::string, double> figures;
   for (const v1::Cell& c : *cells) figures[c.measure()] = c.value();
@@ -63,15 +65,17 @@ std::vector<v1::RowProblem> HiddenImports(const Catalogue& catalogue,
       auto it = figures.find(c.measure());
       if (it == figures.end() || it->second == c.value()) continue;
       differs = true;
-      if (set->size() == 1) imported = absl::StrCat("the imported ", it->second);
+      if (set->size() == 1) {
+        imported = absl::StrCat("the imported ", it->second);
+      }
     }
     if (!differs) continue;
     v1::RowProblem p;
     p.set_column(code);
-    p.set_reason(absl::StrCat(
-        period, " ", code, " keeps the value entered by hand (", text,
-        ") over ", imported, "; run `ohfed unset ", period, " ", code,
-        "` to use the import"));
+    p.set_reason(absl::StrCat(period, " ", code,
+                              " keeps the value entered by hand (", text,
+                              ") over ", imported, "; run `ohfed unset ",
+                              period, " ", code, "` to use the import"));
     out.push_back(std::move(p));
   }
   return out;

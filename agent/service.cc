@@ -61,16 +61,17 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
   for (auto& w : outcome->warnings) *response->add_warnings() = std::move(w);
   for (auto& p : outcome->periods_changed) response->add_periods_changed(p);
   for (auto& p : outcome->periods_held) response->add_periods_held(p);
-  LogLine(absl::StrCat(what, ": ", outcome->rows_imported, " rows imported, ",
-                       outcome->rows_unchanged, " unchanged, ",
-                       parsed->errors.size(), " skipped; periods changed: ",
-                       outcome->periods_changed.empty()
-                           ? "none"
-                           : absl::StrJoin(outcome->periods_changed, " "),
-                       outcome->periods_held.empty()
-                           ? ""
-                           : absl::StrCat("; held for outlier review: ",
-                                          absl::StrJoin(outcome->periods_held, " "))));
+  LogLine(absl::StrCat(
+      what, ": ", outcome->rows_imported, " rows imported, ",
+      outcome->rows_unchanged, " unchanged, ", parsed->errors.size(),
+      " skipped; periods changed: ",
+      outcome->periods_changed.empty()
+          ? "none"
+          : absl::StrJoin(outcome->periods_changed, " "),
+      outcome->periods_held.empty()
+          ? ""
+          : absl::StrCat("; held for outlier review: ",
+                         absl::StrJoin(outcome->periods_held, " "))));
   if (!outcome->periods_changed.empty()) uploader_->Kick();
   return grpc::Status::OK;
 }
@@ -147,7 +148,8 @@ grpc::Status ControlService::Summary(grpc::ServerContext*,
 
 namespace {
 
-void ToResponse(const PeriodChange& change, v1::PeriodChangeResponse* response) {
+void ToResponse(const PeriodChange& change,
+                v1::PeriodChangeResponse* response) {
   response->set_revision(change.revision);
   response->set_changed(change.changed);
 }

@@ -58,7 +58,9 @@ absl::Status CheckLocalPeriod(const std::string& period) {
     // Period's message quotes the text; keep only its reason.
     absl::string_view m = p.status().message();
     size_t quote = m.find("': ");
-    if (quote != absl::string_view::npos) why = std::string(m.substr(quote + 3));
+    if (quote != absl::string_view::npos) {
+      why = std::string(m.substr(quote + 3));
+    }
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "invalid period '", period.substr(0, kMaxEchoedPeriod), "': ", why));
@@ -81,8 +83,9 @@ std::string HoldReason(const std::string& period,
   std::string first = warnings.front().substr(0, 200);
   return absl::StrCat(
       "outlier warning: ", first,
-      warnings.size() > 1 ? absl::StrCat(" (and ", warnings.size() - 1, " more)")
-                          : "",
+      warnings.size() > 1
+          ? absl::StrCat(" (and ", warnings.size() - 1, " more)")
+          : "",
       "; check, then `ohfed confirm ", period, "` to send");
 }
 
@@ -183,7 +186,8 @@ absl::Status AgentStore::Load() {
       }));
   OHFED_RETURN_IF_ERROR(ScanPrefix(
       db_.get(), kHoldPrefix,
-      [&](absl::string_view key, absl::string_view v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      [&](absl::string_view key,
+          absl::string_view v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
         auto it = periods_.find(std::string(key.substr(kHoldPrefix.size())));
         if (it != periods_.end()) it->second.held = std::string(v);
         return absl::OkStatus();
@@ -252,7 +256,8 @@ absl::Status AgentStore::Recompute(Staged& st, const std::string& period) {
   for (v1::Cell& c : *cells) *next.add_cells() = std::move(c);
   // Nothing left (the last hand-entered value cleared): withdrawn.
   next.set_retracted(next.cells_size() == 0);
-  if (info.summary.revision() != 0 && CellBytes(next) == CellBytes(info.summary) &&
+  if (info.summary.revision() != 0 &&
+      CellBytes(next) == CellBytes(info.summary) &&
       next.retracted() == info.summary.retracted()) {
     if (info.manual != manual) {
       info.manual = manual;
@@ -289,9 +294,11 @@ void AgentStore::StageHold(Staged& st, const std::string& period,
   st.periods[period] = std::move(info);
 }
 
-const AgentStore::PeriodInfo* AgentStore::Find(const Staged& st,
-                                               const std::string& period) const {
-  if (auto it = st.periods.find(period); it != st.periods.end()) return &it->second;
+const AgentStore::PeriodInfo* AgentStore::Find(
+    const Staged& st, const std::string& period) const {
+  if (auto it = st.periods.find(period); it != st.periods.end()) {
+    return &it->second;
+  }
   if (auto it = periods_.find(period); it != periods_.end()) return &it->second;
   return nullptr;
 }
@@ -389,8 +396,8 @@ absl::Status AgentStore::StageImportRows(const ParsedImport& parsed,
   return absl::OkStatus();
 }
 
-absl::StatusOr<ImportOutcome> AgentStore::ApplyImport(const ParsedImport& parsed,
-                                                      bool accept_outliers) {
+absl::StatusOr<ImportOutcome> AgentStore::ApplyImport(
+    const ParsedImport& parsed, bool accept_outliers) {
   absl::MutexLock l(&mu_);
   Staged st;
   ImportOutcome out;
@@ -409,7 +416,8 @@ absl::StatusOr<ImportOutcome> AgentStore::ApplyImport(const ParsedImport& parsed
   out.warnings = Outliers(st, &flagged);
   for (const std::string& period : st.touched) {
     OHFED_ASSIGN_OR_RETURN(PeriodRecords records, LoadRecords(st, period));
-    for (v1::RowProblem& w : HiddenImports(*options_.catalogue, period, records)) {
+    for (v1::RowProblem& w :
+         HiddenImports(*options_.catalogue, period, records)) {
       out.warnings.push_back(std::move(w));
     }
   }
@@ -458,7 +466,8 @@ absl::StatusOr<PeriodChange> AgentStore::UnsetValue(const std::string& period,
   absl::MutexLock l(&mu_);
   auto it = periods_.find(period);
   if (it == periods_.end()) {
-    return absl::NotFoundError(absl::StrCat("no data for period '", period, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("no data for period '", period, "'"));
   }
   PeriodChange change{.revision = it->second.summary.revision()};
   const std::vector<std::string>& manual = it->second.manual;
@@ -492,7 +501,8 @@ absl::StatusOr<PeriodChange> AgentStore::Retract(const std::string& period) {
   absl::MutexLock l(&mu_);
   auto it = periods_.find(period);
   if (it == periods_.end()) {
-    return absl::NotFoundError(absl::StrCat("no data for period '", period, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("no data for period '", period, "'"));
   }
   if (it->second.summary.retracted()) {
     return PeriodChange{.revision = it->second.summary.revision()};
@@ -517,7 +527,8 @@ absl::StatusOr<PeriodChange> AgentStore::Confirm(const std::string& period) {
   absl::MutexLock l(&mu_);
   auto it = periods_.find(period);
   if (it == periods_.end()) {
-    return absl::NotFoundError(absl::StrCat("no data for period '", period, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("no data for period '", period, "'"));
   }
   PeriodChange change{.revision = it->second.summary.revision()};
   if (it->second.held.empty()) return change;

@@ -90,8 +90,9 @@ class AgentStore final : public OutboxSource {
   // Importing identical content changes nothing. A changed period with
   // outlier warnings is held back from sending until Confirm, unless
   // `accept_outliers`; a hold stays until Confirm, Retract, or an import
-  // with `accept_outliers` that changes the period. kInvalidArgument if a resulting summary is out of
-  // range or contradicts a hand-entered value (nothing stored).
+  // with `accept_outliers` that changes the period. kInvalidArgument if a
+  // resulting summary is out of range or contradicts a hand-entered value
+  // (nothing stored).
   absl::StatusOr<ImportOutcome> ApplyImport(const ParsedImport& parsed,
                                             bool accept_outliers = false);
 
@@ -165,8 +166,7 @@ class AgentStore final : public OutboxSource {
   // Stages `next` as the period's new summary in `info` (previously its
   // entry): a new revision number, produced now, written with the change.
   void StageRevision(Staged& st, const std::string& period, PeriodInfo info,
-                     v1::UnitSummary next)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                     v1::UnitSummary next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StageHold(Staged& st, const std::string& period, std::string reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The period's staged or stored entry; nullptr if it has no data.
@@ -186,7 +186,9 @@ class AgentStore final : public OutboxSource {
                             Staged& st, ImportOutcome* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool DrainedLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  Month CurrentMonth() const { return Month::Containing(options_.clock->Now()); }
+  Month CurrentMonth() const {
+    return Month::Containing(options_.clock->Now());
+  }
   v1::UnitSummary Stamped(const v1::UnitSummary& s) const;
 
   const StoreOptions options_;

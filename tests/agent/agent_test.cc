@@ -166,18 +166,20 @@ TEST_F(AgentTest, SecondAgentOnALiveSocketIsRefused) {
   o.insecure = true;
   o.socket = agent_->socket();
   EXPECT_THAT(Agent::Start(o),
-              testing::StatusIs(absl::StatusCode::kFailedPrecondition,
-                                absl::StrCat("socket ", agent_->socket(),
-                                             " is in use")));
+              testing::StatusIs(
+                  absl::StatusCode::kFailedPrecondition,
+                  absl::StrCat("socket ", agent_->socket(), " is in use")));
   auto status = client_->Status();
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->trust(), "RJ1");
 }
 
 TEST_F(AgentTest, OutlierImportIsHeldUntilConfirmed) {
-  ASSERT_TRUE(client_->Import("staffing", "s.csv",
-                              "period,staff_group,wte\n2026-01,admin,4\n"
-                              "2026-02,admin,5\n2026-03,admin,6\n", false)
+  ASSERT_TRUE(client_
+                  ->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,4\n"
+                           "2026-02,admin,5\n2026-03,admin,6\n",
+                           false)
                   .ok());
   auto r = client_->Import("staffing", "jump.csv",
                            "period,staff_group,wte\n2026-04,admin,13\n", false);
@@ -208,8 +210,9 @@ TEST_F(AgentTest, OutlierImportIsHeldUntilConfirmed) {
 }
 
 TEST_F(AgentTest, UnsetAndRetractGoThroughTheService) {
-  ASSERT_TRUE(client_->Import("staffing", "s.csv",
-                              "period,staff_group,wte\n2026-01,admin,2\n", false)
+  ASSERT_TRUE(client_
+                  ->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,2\n", false)
                   .ok());
   ASSERT_TRUE(client_->SetValue("2026-01", "staffing.wte.admin", "3").ok());
   EXPECT_THAT(client_->Status()->periods(0).manual(),

@@ -68,9 +68,9 @@ class E2eTest : public ::testing::Test {
   void ImportAll(const std::string& data) {
     for (const char* kind : {"staffing", "activity", "profile"}) {
       // Random sample data has outliers; they are not the point here.
-      CommandResult r = Cli(data, {"import", kind,
-                                   dir_.File(std::string(kind) + ".csv"),
-                                   "--accept-outliers"});
+      CommandResult r =
+          Cli(data, {"import", kind, dir_.File(std::string(kind) + ".csv"),
+                     "--accept-outliers"});
       ASSERT_EQ(r.exit_code, 0) << kind << ": " << r.err;
     }
   }
@@ -197,12 +197,13 @@ TEST_F(E2eTest, HelpExplainsTheFiles) {
   }
   CommandResult top = Cli(dir_.path(), {"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* text : {"import", "unset", "retract", "confirm", "query",
-                           "ohfed help"}) {
+  for (const char* text :
+       {"import", "unset", "retract", "confirm", "query", "ohfed help"}) {
     EXPECT_THAT(top.out, HasSubstr(text));
   }
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"--help"}, {"sync", "--help"}, {"set", "--help"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
+                                        {"sync", "--help"},
+                                        {"set", "--help"}}) {
     EXPECT_THAT(Cli(dir_.path(), args).out,
                 Not(HasSubstr("period,staff_group,wte,basis,post_id")))
         << args[0];
@@ -308,7 +309,8 @@ TEST_F(E2eTest, SecondAgentCannotTakeOverALiveSocketOrDataDirectory) {
        "--aggregator", sink_.address(), "--insecure", "--socket", socket},
       absl::Seconds(30));
   ExpectOneLine(other);
-  EXPECT_THAT(other.err, HasSubstr(absl::StrCat("socket ", socket, " is in use")));
+  EXPECT_THAT(other.err,
+              HasSubstr(absl::StrCat("socket ", socket, " is in use")));
   CommandResult status = Cli(data, {"status"});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_THAT(status.out, HasSubstr("trust:       RJ1"));
@@ -328,7 +330,8 @@ TEST_F(E2eTest, CurrentMonthStaysOpenAndIsNotSent) {
   auto agent = StartAgent(data);
   const std::string current = Month::Containing(absl::Now()).ToString();
   const std::string last = kLast.ToString();
-  ASSERT_EQ(Cli(data, {"set", current, "staffing.wte.admin", "2"}).exit_code, 0);
+  ASSERT_EQ(Cli(data, {"set", current, "staffing.wte.admin", "2"}).exit_code,
+            0);
   ASSERT_EQ(Cli(data, {"set", last, "staffing.wte.admin", "2"}).exit_code, 0);
   CommandResult sync = Cli(data, {"sync", "--timeout", "30"});
   EXPECT_EQ(sync.exit_code, 0) << sync.err;
@@ -346,7 +349,9 @@ TEST_F(E2eTest, HandEnteredValuesAreShownAndCanBeUnset) {
   auto agent = StartAgent(data);
   ImportAll(data);
   const std::string month = kLast.ToString();
-  ASSERT_EQ(Cli(data, {"set", month, "staffing.wte.nurse_general", "2.5"}).exit_code, 0);
+  ASSERT_EQ(
+      Cli(data, {"set", month, "staffing.wte.nurse_general", "2.5"}).exit_code,
+      0);
   auto line_of = [](const std::string& text, absl::string_view start) {
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
       if (absl::StartsWith(line, start)) return std::string(line);
@@ -354,8 +359,10 @@ TEST_F(E2eTest, HandEnteredValuesAreShownAndCanBeUnset) {
     return std::string();
   };
   CommandResult show = Cli(data, {"show", month});
-  EXPECT_THAT(line_of(show.out, "staffing.wte.nurse_general "), HasSubstr("2.5 [set]"));
-  EXPECT_THAT(line_of(show.out, "staffing.wte.admin "), Not(HasSubstr("[set]")));
+  EXPECT_THAT(line_of(show.out, "staffing.wte.nurse_general "),
+              HasSubstr("2.5 [set]"));
+  EXPECT_THAT(line_of(show.out, "staffing.wte.admin "),
+              Not(HasSubstr("[set]")));
   EXPECT_THAT(show.out, HasSubstr("[set] entered by hand"));
   CommandResult status = Cli(data, {"status"});
   EXPECT_THAT(line_of(status.out, month + " "),
@@ -363,16 +370,18 @@ TEST_F(E2eTest, HandEnteredValuesAreShownAndCanBeUnset) {
 
   // A changed file for that month says the hand-entered value still wins.
   std::string changed = dir_.Write(
-      "nurses.csv", absl::StrCat("period,staff_group,wte\n", month,
-                                 ",nurse_general,3\n"));
+      "nurses.csv",
+      absl::StrCat("period,staff_group,wte\n", month, ",nurse_general,3\n"));
   CommandResult import = Cli(data, {"import", "staffing", changed});
   EXPECT_EQ(import.exit_code, 0) << import.err;
   EXPECT_THAT(import.out, HasSubstr("keeps the value entered by hand (2.5)"));
 
-  CommandResult unset = Cli(data, {"unset", month, "staffing.wte.nurse_general"});
+  CommandResult unset =
+      Cli(data, {"unset", month, "staffing.wte.nurse_general"});
   EXPECT_EQ(unset.exit_code, 0) << unset.err;
   show = Cli(data, {"show", month});
-  EXPECT_THAT(line_of(show.out, "staffing.wte.nurse_general "), HasSubstr(" 3 "));
+  EXPECT_THAT(line_of(show.out, "staffing.wte.nurse_general "),
+              HasSubstr(" 3 "));
   EXPECT_THAT(show.out, Not(HasSubstr("[set]")));
 }
 
@@ -405,12 +414,17 @@ TEST_F(E2eTest, OutlierMonthIsHeldUntilConfirmed) {
   for (int i = 4; i >= 1; --i) {
     absl::StrAppend(&history, (kLast - i).ToString(), ",admin,", 8 - i, "\n");
   }
-  ASSERT_EQ(Cli(data, {"import", "staffing", dir_.Write("h.csv", history)}).exit_code, 0);
+  ASSERT_EQ(
+      Cli(data, {"import", "staffing", dir_.Write("h.csv", history)}).exit_code,
+      0);
   const std::string month = kLast.ToString();
-  std::string jump = absl::StrCat("period,staff_group,wte\n", month, ",admin,40\n");
-  CommandResult import = Cli(data, {"import", "staffing", dir_.Write("j.csv", jump)});
+  std::string jump =
+      absl::StrCat("period,staff_group,wte\n", month, ",admin,40\n");
+  CommandResult import =
+      Cli(data, {"import", "staffing", dir_.Write("j.csv", jump)});
   EXPECT_EQ(import.exit_code, 0) << import.err;
-  EXPECT_THAT(import.out, HasSubstr("held for review (outlier warnings above): " + month));
+  EXPECT_THAT(import.out,
+              HasSubstr("held for review (outlier warnings above): " + month));
   CommandResult status = Cli(data, {"status"});
   EXPECT_THAT(status.out, HasSubstr(month + "   held"));
   EXPECT_THAT(status.out, HasSubstr("more than twice the highest"));

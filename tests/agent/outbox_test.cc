@@ -143,7 +143,8 @@ TEST(OutboxClockTest, MonthIsUploadedOnceItEnds) {
   testing::IngestServer sink;
   FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 6, 30, 23, 0, 0),
                                   absl::UTCTimeZone()));
-  auto store = AgentStore::Open({.dir = dir.path(), .trust = "RJ1", .clock = &clock});
+  auto store =
+      AgentStore::Open({.dir = dir.path(), .trust = "RJ1", .clock = &clock});
   ASSERT_TRUE(store.ok()) << store.status();
   auto channel = MakeChannel(sink.address(), {.insecure = true});
   ASSERT_TRUE(channel.ok());
@@ -151,9 +152,9 @@ TEST(OutboxClockTest, MonthIsUploadedOnceItEnds) {
   o.idle_poll = absl::Milliseconds(10);
   Uploader uploader(store->get(), v1::Ingest::NewStub(*channel), o, &clock);
   ImportContext ctx{Catalogue::Default().get(), "RJ1", Month::Of(2026, 6)};
-  auto p = ParseImport(v1::IMPORT_KIND_STAFFING,
-                       "period,staff_group,wte\n2026-05,admin,2\n2026-06,admin,3\n",
-                       ctx);
+  auto p = ParseImport(
+      v1::IMPORT_KIND_STAFFING,
+      "period,staff_group,wte\n2026-05,admin,2\n2026-06,admin,3\n", ctx);
   ASSERT_TRUE(p.ok() && p->errors.empty());
   OHFED_ASSERT_OK((*store)->ApplyImport(*p));
 
@@ -169,7 +170,8 @@ TEST(OutboxClockTest, MonthIsUploadedOnceItEnds) {
       << uploader.stats().last_error;
   held = sink.ingest().held();
   ASSERT_EQ(held.count("RJ1/2026-06"), 1u);
-  EXPECT_EQ(held["RJ1/2026-06"].revision(), (*store)->Summary("2026-06")->revision());
+  EXPECT_EQ(held["RJ1/2026-06"].revision(),
+            (*store)->Summary("2026-06")->revision());
   uploader.Stop();
 }
 

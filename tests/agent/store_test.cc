@@ -353,10 +353,12 @@ TEST_F(StoreTest, MonthIsSentOnlyOnceItHasEnded) {
   EXPECT_EQ(State("2026-06").state(), "open");
   EXPECT_THAT(State("2026-06").reason(), HasSubstr("has not ended"));
   EXPECT_EQ(State("2026-05").state(), "pending");
-  ASSERT_TRUE(store_->OnAcks({MakeAck("2026-05", Revision("2026-05"),
-                                      v1::OUTCOME_ACCEPTED),
-                              MakeAck("2026", Revision("2026"),
-                                      v1::OUTCOME_ACCEPTED)}).ok());
+  ASSERT_TRUE(
+      store_
+          ->OnAcks(
+              {MakeAck("2026-05", Revision("2026-05"), v1::OUTCOME_ACCEPTED),
+               MakeAck("2026", Revision("2026"), v1::OUTCOME_ACCEPTED)})
+          .ok());
   // An open month is not waited for.
   EXPECT_TRUE(store_->AwaitDrained(absl::ZeroDuration()));
   // The last second of June: still open.
@@ -382,29 +384,32 @@ TEST_F(StoreTest, StatesListYearsAfterTheirMonths) {
 }
 
 TEST_F(StoreTest, MalformedPeriodsAreInvalidNotMissing) {
-  for (const char* bad : {"2026-13", " 2026-01", "2026-01\n", "2026-Q1", "+202"}) {
-    EXPECT_THAT(store_->Summary(bad),
-                testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                  "invalid period"))
+  for (const char* bad :
+       {"2026-13", " 2026-01", "2026-01\n", "2026-Q1", "+202"}) {
+    EXPECT_THAT(
+        store_->Summary(bad),
+        testing::StatusIs(absl::StatusCode::kInvalidArgument, "invalid period"))
         << bad;
   }
   EXPECT_THAT(store_->Summary("2026-13"),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                 "month must be 01 to 12"));
-  EXPECT_THAT(store_->SetValue(" 2026", "profile.host_type", "acute"),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                "invalid period"));
+  EXPECT_THAT(
+      store_->SetValue(" 2026", "profile.host_type", "acute"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "invalid period"));
   EXPECT_THAT(store_->Summary("2026-01"),
               testing::StatusIs(absl::StatusCode::kNotFound, "no data"));
 }
 
 TEST_F(StoreTest, HandEnteredValuesAreListedAndCanBeUnset) {
   Import(v1::IMPORT_KIND_STAFFING, kStaffing);
-  ASSERT_TRUE(store_->SetValue("2026-01", "staffing.wte.nurse_general", "2.5").ok());
+  ASSERT_TRUE(
+      store_->SetValue("2026-01", "staffing.wte.nurse_general", "2.5").ok());
   ASSERT_TRUE(store_->SetValue("2026", "profile.host_type", "acute").ok());
   EXPECT_THAT(State("2026-01").manual(),
               ::testing::ElementsAre("staffing.wte.nurse_general"));
-  EXPECT_THAT(State("2026").manual(), ::testing::ElementsAre("profile.host_type"));
+  EXPECT_THAT(State("2026").manual(),
+              ::testing::ElementsAre("profile.host_type"));
   EXPECT_TRUE(State("2026-02").manual().empty());
 
   // A corrected file for the month says the hand-entered value still wins.
@@ -432,16 +437,19 @@ TEST_F(StoreTest, HandEnteredValuesAreListedAndCanBeUnset) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->changed);
   EXPECT_EQ(r->revision, Revision("2026-01"));
-  EXPECT_THAT(store_->UnsetValue("2026-01", "staffing.wte.surgeon"),
-              testing::StatusIs(absl::StatusCode::kNotFound, "unknown measure"));
+  EXPECT_THAT(
+      store_->UnsetValue("2026-01", "staffing.wte.surgeon"),
+      testing::StatusIs(absl::StatusCode::kNotFound, "unknown measure"));
   EXPECT_THAT(store_->UnsetValue("2026-03", "staffing.wte.admin"),
               testing::StatusIs(absl::StatusCode::kNotFound, "no data"));
-  EXPECT_THAT(store_->UnsetValue("2026-13", "staffing.wte.admin"),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument, "invalid period"));
+  EXPECT_THAT(
+      store_->UnsetValue("2026-13", "staffing.wte.admin"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "invalid period"));
 
   // The list survives a restart.
   Reopen();
-  EXPECT_THAT(State("2026").manual(), ::testing::ElementsAre("profile.host_type"));
+  EXPECT_THAT(State("2026").manual(),
+              ::testing::ElementsAre("profile.host_type"));
   // A period made only of a hand-entered value is withdrawn when it goes.
   r = store_->UnsetValue("2026", "profile.host_type");
   ASSERT_TRUE(r.ok());
@@ -461,14 +469,17 @@ TEST_F(StoreTest, HandCountCannotContradictItsWaitDistribution) {
          "2026-03-10,management_referral,,S3,3\n"
          "2026-03-11,management_referral,,,\n");
   uint64_t rev = Revision("2026-03");
-  EXPECT_THAT(store_->SetValue("2026-03", "activity.count.management_referral", "2"),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                "is below the 3 management_referral events with "
-                                "a wait time"));
+  EXPECT_THAT(
+      store_->SetValue("2026-03", "activity.count.management_referral", "2"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                        "is below the 3 management_referral events with "
+                        "a wait time"));
   EXPECT_EQ(Revision("2026-03"), rev);
   EXPECT_TRUE(State("2026-03").manual().empty());
   // At or above the events with a wait: consistent.
-  ASSERT_TRUE(store_->SetValue("2026-03", "activity.count.management_referral", "3").ok());
+  ASSERT_TRUE(
+      store_->SetValue("2026-03", "activity.count.management_referral", "3")
+          .ok());
   EXPECT_EQ(Cells("2026-03")["activity.count.management_referral"].value(), 3);
   // An import that would put more waits under the hand count is refused.
   ImportContext ctx{Catalogue::Default().get(), "RJ1", Month::Of(2026, 6)};
@@ -481,9 +492,11 @@ TEST_F(StoreTest, HandCountCannotContradictItsWaitDistribution) {
                        ctx);
   ASSERT_TRUE(p.ok());
   EXPECT_THAT(store_->ApplyImport(*p),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                "ohfed unset 2026-03 activity.count.management_referral"));
-  EXPECT_EQ(Cells("2026-03")["activity.wait_days.management_referral"].value(), 3);
+              testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  "ohfed unset 2026-03 activity.count.management_referral"));
+  EXPECT_EQ(Cells("2026-03")["activity.wait_days.management_referral"].value(),
+            3);
 }
 
 TEST_F(StoreTest, RetractionIsARevisionWithoutCellsAndReimportRevives) {
@@ -533,8 +546,8 @@ TEST_F(StoreTest, OutlierImportIsHeldUntilConfirmed) {
   Import(v1::IMPORT_KIND_STAFFING,
          "period,staff_group,wte\n2026-01,admin,4\n2026-02,admin,5\n"
          "2026-03,admin,6\n");
-  ImportOutcome o =
-      Import(v1::IMPORT_KIND_STAFFING, "period,staff_group,wte\n2026-04,admin,13\n");
+  ImportOutcome o = Import(v1::IMPORT_KIND_STAFFING,
+                           "period,staff_group,wte\n2026-04,admin,13\n");
   EXPECT_FALSE(o.warnings.empty());
   EXPECT_EQ(o.periods_held, std::vector<std::string>{"2026-04"});
   v1::PeriodState held = State("2026-04");
@@ -545,7 +558,8 @@ TEST_F(StoreTest, OutlierImportIsHeldUntilConfirmed) {
             (std::vector<std::string>{"2026-01", "2026-02", "2026-03"}));
   // Not waited for: Sync reports it instead.
   for (const char* p : {"2026-01", "2026-02", "2026-03"}) {
-    ASSERT_TRUE(store_->OnAcks({MakeAck(p, Revision(p), v1::OUTCOME_ACCEPTED)}).ok());
+    ASSERT_TRUE(
+        store_->OnAcks({MakeAck(p, Revision(p), v1::OUTCOME_ACCEPTED)}).ok());
   }
   EXPECT_TRUE(store_->AwaitDrained(absl::ZeroDuration()));
 
@@ -562,13 +576,15 @@ TEST_F(StoreTest, OutlierImportIsHeldUntilConfirmed) {
               testing::StatusIs(absl::StatusCode::kNotFound, "2026-05"));
 
   // --accept-outliers: warned, not held.
-  o = Import(v1::IMPORT_KIND_STAFFING, "period,staff_group,wte\n2026-05,admin,40\n",
+  o = Import(v1::IMPORT_KIND_STAFFING,
+             "period,staff_group,wte\n2026-05,admin,40\n",
              /*accept_outliers=*/true);
   EXPECT_FALSE(o.warnings.empty());
   EXPECT_TRUE(o.periods_held.empty());
   EXPECT_EQ(State("2026-05").state(), "pending");
   // Retracting a held period releases the hold along with the data.
-  Import(v1::IMPORT_KIND_STAFFING, "period,staff_group,wte\n2026-04,admin,99\n");
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n2026-04,admin,99\n");
   EXPECT_EQ(State("2026-04").state(), "held");
   ASSERT_TRUE(store_->Retract("2026-04").ok());
   EXPECT_EQ(State("2026-04").state(), "pending");
