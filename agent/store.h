@@ -100,6 +100,8 @@ class AgentStore final : public OutboxSource {
   // measures); it overrides the computed cell. kInvalidArgument / kNotFound
   // for a bad period, code or value; kInvalidArgument for an activity count
   // below the events its wait-time distribution holds (agent/overrides.h).
+  // Outlier warnings are returned but never hold the period: the value was
+  // typed on purpose.
   absl::StatusOr<v1::SetValueResponse> SetValue(const std::string& period,
                                                 const std::string& code,
                                                 const std::string& value);
