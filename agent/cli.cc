@@ -187,7 +187,12 @@ void AddSet(CLI::App& app, std::shared_ptr<std::string> socket) {
   cmd->add_option("value", (*args)[2], "e.g. 2.5, yes, acute")->required();
   cmd->footer("\nExamples:\n  ohfed set 2026-03 staffing.wte.nurse_general 2.5\n"
               "  ohfed set 2026 profile.host_type acute\n"
-              "  ohfed set 2026 profile.seqohs_accredited yes\n");
+              "  ohfed set 2026 profile.seqohs_accredited yes\n"
+              "\nA hand-entered value shows as [set] in `ohfed show` and "
+              "overrides\nimports until `ohfed unset PERIOD MEASURE`. An "
+              "activity count may not be\nbelow the events of that activity "
+              "with a wait time recorded, which its\nwait-time distribution "
+              "is built from.\n");
   cmd->callback([=] {
     auto r = Connect("set", *socket).SetValue((*args)[0], (*args)[1], (*args)[2]);
     if (!r.ok()) Fail("set", r.status().message());
