@@ -1,26 +1,69 @@
 #include "agent/agent.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/registry.h"
+#include "common/status.h"
 #include "common/transport.h"
 
 namespace ohfed::agent {
 namespace {
 
-// A socket file left by a crashed agent blocks bind(2). The store's lock is
-// already held when this runs, so no live agent owns the file.
+// Whether some process accepts connections on the unix socket at `path`:
+// false only when connect(2) is refused (ECONNREFUSED), which is what a
+// socket file left by a dead process gives; any other failure is an error.
+absl::StatusOr<bool> SocketAnswers(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "socket path ", path, " is longer than ", sizeof(addr.sun_path) - 1,
+        " bytes; give a shorter --socket"));
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a socket: ", std::strerror(errno)));
+  }
+  int rc = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  int err = errno;
+  close(fd);
+  if (rc == 0) return true;
+  if (err == ECONNREFUSED) return false;
+  return absl::UnavailableError(
+      absl::StrCat("cannot check socket ", path, ": ", std::strerror(err)));
+}
+
+// A socket file left by a crashed agent blocks bind(2); one that a live
+// process answers belongs to it (another agent started with the same
+// --socket) and is never taken over.
 absl::Status RemoveStaleSocket(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
   if (!S_ISSOCK(st.st_mode)) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, " exists and is not a socket; refusing to remove it"));
+  }
+  absl::StatusOr<bool> live = SocketAnswers(path);
+  if (!live.ok()) return live.status();
+  if (*live) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("socket ", path,
+                     " is in use by another running process (another "
+                     "ohfed-agent?); give each agent its own --socket"));
   }
   if (unlink(path.c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot remove stale socket ", path));
@@ -29,7 +72,41 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Holds an exclusive flock(2) on DIR/agent.lock for the agent's life, so a
+// second agent on the same data directory is refused with a clear reason
+// (before RocksDB's own lock error). The lock dies with the process.
+absl::StatusOr<int> LockDataDir(const std::string& dir) {
+  const std::string path = dir + "/agent.lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::UnavailableError(
+          absl::StrCat("data directory ", dir, " is in use by another agent"));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("cannot lock ", path, ": ", std::strerror(err)));
+  }
+  return fd;
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code) {
+  OHFED_ASSIGN_OR_RETURN(std::string trust, CheckTrustCode(code));
+  std::shared_ptr<const Registry> england = Registry::England();
+  if (england->FindTrust(trust) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown trust code '", trust, "': not in the NHS England registry (",
+        england->version(), "); check --trust"));
+  }
+  return trust;
+}
 
 absl::StatusOr<std::string> CheckTrustCode(absl::string_view code) {
   std::string upper = absl::AsciiStrToUpper(code);
@@ -44,7 +121,7 @@ absl::StatusOr<std::string> CheckTrustCode(absl::string_view code) {
 }
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
-  absl::StatusOr<std::string> trust = CheckTrustCode(options.trust);
+  absl::StatusOr<std::string> trust = CheckKnownTrust(options.trust);
   if (!trust.ok()) return trust.status();
   if (options.aggregator.empty()) {
     return absl::InvalidArgumentError("--aggregator HOST:PORT is required");
@@ -60,6 +137,9 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   if (!channel.ok()) return channel.status();
 
   std::unique_ptr<Agent> agent(new Agent());
+  absl::StatusOr<int> lock = LockDataDir(options.data_dir);
+  if (!lock.ok()) return lock.status();
+  agent->lock_fd_ = *lock;
   agent->socket_ = options.socket.empty() ? options.data_dir + "/agent.sock"
                                           : options.socket;
   auto store = AgentStore::Open({.dir = options.data_dir + "/db",
@@ -88,6 +168,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on unix socket ", agent->socket_));
   }
+  agent->owns_socket_ = true;
   // Only the agent's user and group may drive it.
   chmod(agent->socket_.c_str(), 0660);
   agent->uploader_->Start();
@@ -99,8 +180,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
 Agent::~Agent() { Shutdown(absl::Seconds(5)); }
 
 void Agent::Shutdown(absl::Duration grace) {
-  if (store_ == nullptr) return;
-  store_->CancelWaits();
+  if (store_) store_->CancelWaits();
   if (server_) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
@@ -110,7 +190,12 @@ void Agent::Shutdown(absl::Duration grace) {
   uploader_.reset();
   service_.reset();
   store_.reset();
-  unlink(socket_.c_str());
+  // Only a socket this agent bound: a refused start must not remove the
+  // socket of the agent that owns it.
+  if (owns_socket_) unlink(socket_.c_str());
+  owns_socket_ = false;
+  if (lock_fd_ >= 0) close(lock_fd_);
+  lock_fd_ = -1;
 }
 
 }  // namespace ohfed::agent

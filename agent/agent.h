@@ -29,15 +29,20 @@ struct AgentOptions {
 
 class Agent {
  public:
-  // Opens the store (the single writer: a second agent on the same data dir
-  // fails with kUnavailable), removes a stale socket file, starts the control
-  // server and the uploader. Errors name what failed.
+  // Checks the trust code against the embedded registry (kInvalidArgument
+  // if unknown), locks the data directory (a second agent on it fails with
+  // kUnavailable, "data directory ... is in use by another agent"), opens the
+  // store, removes a stale socket file (one that no live process answers;
+  // a socket another process serves is refused with kFailedPrecondition
+  // naming it), starts the control server and the uploader. Errors name
+  // what failed.
   static absl::StatusOr<std::unique_ptr<Agent>> Start(AgentOptions options);
   ~Agent();  // Shutdown(seconds(5))
 
   // Stops accepting calls (waiting Sync calls return at once, others get
   // `grace` to finish), stops the uploader, closes the store and removes the
   // socket file. Idempotent.
+  // Idempotent; also releases the data directory's lock.
   void Shutdown(absl::Duration grace);
 
   const std::string& socket() const { return socket_; }
@@ -46,6 +51,8 @@ class Agent {
  private:
   Agent() = default;
   std::string socket_;
+  int lock_fd_ = -1;          // flock on DATA/agent.lock
+  bool owns_socket_ = false;  // bound by this agent: removed at shutdown
   std::unique_ptr<AgentStore> store_;
   std::unique_ptr<Uploader> uploader_;
   std::unique_ptr<ControlService> service_;
@@ -55,6 +62,9 @@ class Agent {
 // Normalises and checks a trust's ODS code: 3 to 5 letters or digits,
 // returned upper-case; kInvalidArgument otherwise.
 absl::StatusOr<std::string> CheckTrustCode(absl::string_view code);
+// CheckTrustCode, and the code must name a trust of the embedded NHS England
+// registry (common/registry.h); kInvalidArgument naming it otherwise.
+absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code);
 
 }  // namespace ohfed::agent
 

@@ -1,13 +1,18 @@
 // The `ohfed` command line for a trust's OH manager (SPEC §10): drives the
 // local agent over its unix socket with the AgentControl service.
 //
-//   ohfed [--agent SOCKET] import staffing|activity|profile FILE [--skip-invalid]
-//   ohfed [--agent SOCKET] set PERIOD MEASURE VALUE
+//   ohfed [--agent SOCKET] import staffing|activity|profile FILE
+//                          [--skip-invalid] [--accept-outliers]
+//   ohfed [--agent SOCKET] set PERIOD MEASURE VALUE | unset PERIOD MEASURE
+//   ohfed [--agent SOCKET] retract PERIOD | confirm PERIOD
 //   ohfed [--agent SOCKET] sync [--timeout SECONDS]
 //   ohfed [--agent SOCKET] status | periods | show PERIOD | help
 //
-// Output goes to stdout; every failure prints one line on stderr and throws
-// CLI::RuntimeError with a non-zero exit code.
+// `status` lists periods in time order, a year after its months; `show`
+// marks values entered by hand with "[set]" and explains the mark below.
+// The long help on import files is printed by `help` and `import --help`
+// only. Output goes to stdout; every failure prints one line on stderr and
+// throws CLI::RuntimeError with a non-zero exit code.
 #ifndef OHFED_AGENT_CLI_H_
 #define OHFED_AGENT_CLI_H_
 

@@ -39,7 +39,7 @@ absl::StatusOr<Resp> AgentClient::Call(Method method, const Req& request,
 
 absl::StatusOr<v1::ImportResponse> AgentClient::Import(
     const std::string& kind, const std::string& file_name,
-    const std::string& content, bool skip_invalid) {
+    const std::string& content, bool skip_invalid, bool accept_outliers) {
   v1::ImportRequest req;
   v1::ImportKind k = v1::IMPORT_KIND_UNSPECIFIED;
   if (kind == "staffing") k = v1::IMPORT_KIND_STAFFING;
@@ -55,6 +55,7 @@ absl::StatusOr<v1::ImportResponse> AgentClient::Import(
   req.set_file_name(file_name);
   req.set_content(content);
   req.set_skip_invalid(skip_invalid);
+  req.set_accept_outliers(accept_outliers);
   return Call<v1::ImportRequest, v1::ImportResponse>(
       &v1::AgentControl::Stub::Import, req, kImportDeadline);
 }
@@ -87,6 +88,31 @@ absl::StatusOr<v1::UnitSummary> AgentClient::Summary(const std::string& period) 
   req.set_period(period);
   return Call<v1::SummaryRequest, v1::UnitSummary>(
       &v1::AgentControl::Stub::Summary, req, kCallDeadline);
+}
+
+absl::StatusOr<v1::PeriodChangeResponse> AgentClient::UnsetValue(
+    const std::string& period, const std::string& measure) {
+  v1::UnsetValueRequest req;
+  req.set_period(period);
+  req.set_measure(measure);
+  return Call<v1::UnsetValueRequest, v1::PeriodChangeResponse>(
+      &v1::AgentControl::Stub::UnsetValue, req, kCallDeadline);
+}
+
+absl::StatusOr<v1::PeriodChangeResponse> AgentClient::Retract(
+    const std::string& period) {
+  v1::RetractRequest req;
+  req.set_period(period);
+  return Call<v1::RetractRequest, v1::PeriodChangeResponse>(
+      &v1::AgentControl::Stub::Retract, req, kCallDeadline);
+}
+
+absl::StatusOr<v1::PeriodChangeResponse> AgentClient::Confirm(
+    const std::string& period) {
+  v1::ConfirmRequest req;
+  req.set_period(period);
+  return Call<v1::ConfirmRequest, v1::PeriodChangeResponse>(
+      &v1::AgentControl::Stub::Confirm, req, kCallDeadline);
 }
 
 }  // namespace ohfed::agent

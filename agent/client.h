@@ -22,13 +22,18 @@ class AgentClient {
   absl::StatusOr<v1::ImportResponse> Import(const std::string& kind,
                                             const std::string& file_name,
                                             const std::string& content,
-                                            bool skip_invalid);
+                                            bool skip_invalid,
+                                            bool accept_outliers = false);
   absl::StatusOr<v1::SetValueResponse> SetValue(const std::string& period,
                                                 const std::string& measure,
                                                 const std::string& value);
   absl::StatusOr<v1::SyncResponse> Sync(absl::Duration timeout);
   absl::StatusOr<v1::StatusResponse> Status();
   absl::StatusOr<v1::UnitSummary> Summary(const std::string& period);
+  absl::StatusOr<v1::PeriodChangeResponse> UnsetValue(
+      const std::string& period, const std::string& measure);
+  absl::StatusOr<v1::PeriodChangeResponse> Retract(const std::string& period);
+  absl::StatusOr<v1::PeriodChangeResponse> Confirm(const std::string& period);
 
  private:
   AgentClient(std::string socket, std::unique_ptr<v1::AgentControl::Stub> stub)

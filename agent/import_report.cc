@@ -62,9 +62,10 @@ ImportReport ReportImport(const v1::ImportResponse& r, absl::string_view file,
                       : absl::StrJoin(r.periods_changed(), " "),
                   "\n");
   if (!r.periods_held().empty()) {
-    absl::StrAppend(&out, "periods held (outlier warnings, not sent until "
-                          "`ohfed confirm PERIOD`): ",
-                    absl::StrJoin(r.periods_held(), " "), "\n");
+    absl::StrAppend(&out, "held for review (outlier warnings above): ",
+                    absl::StrJoin(r.periods_held(), " "),
+                    "\n  not sent until you check the figures and run `ohfed "
+                    "confirm PERIOD`, or re-import with --accept-outliers\n");
   }
   if (r.rows_imported() + r.rows_unchanged() == 0 && r.rows_skipped() > 0) {
     report.failure = absl::StrCat("nothing imported from ", file, ": all ",

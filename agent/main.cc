@@ -10,9 +10,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_cat.h"
+
 #include "agent/agent.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/version.h"
 
 int main(int argc, char** argv) {
   // Before any thread exists, so that none of them takes the signals.
@@ -34,6 +37,8 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", options.insecure,
                "plaintext to the aggregator; loopback addresses only");
   app.set_config("--config", "", "TOML config file; every flag is a key");
+  app.set_version_flag("--version",
+                       absl::StrCat("ohfed-agent ", ohfed::Version()));
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("ohfed-agent: ") + e.what() + " (see --help)\n";
   });

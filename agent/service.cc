@@ -49,7 +49,8 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
                          " problems, nothing stored"));
     return grpc::Status::OK;
   }
-  absl::StatusOr<ImportOutcome> outcome = store_->ApplyImport(*parsed);
+  absl::StatusOr<ImportOutcome> outcome =
+      store_->ApplyImport(*parsed, request->accept_outliers());
   if (!outcome.ok()) {
     LogLine(absl::StrCat(what, " failed: ", outcome.status().message()));
     return ToGrpc(outcome.status());
@@ -60,12 +61,18 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
   NameLines(*parsed, &outcome->warnings);
   for (auto& w : outcome->warnings) *response->add_warnings() = std::move(w);
   for (auto& p : outcome->periods_changed) response->add_periods_changed(p);
-  LogLine(absl::StrCat(what, ": ", outcome->rows_imported, " rows imported, ",
-                       outcome->rows_unchanged, " unchanged, ",
-                       parsed->rows_invalid, " skipped; periods changed: ",
-                       outcome->periods_changed.empty()
-                           ? "none"
-                           : absl::StrJoin(outcome->periods_changed, " ")));
+  for (auto& p : outcome->periods_held) response->add_periods_held(p);
+  LogLine(absl::StrCat(
+      what, ": ", outcome->rows_imported, " rows imported, ",
+      outcome->rows_unchanged, " unchanged, ", parsed->rows_invalid,
+      " skipped; periods changed: ",
+      outcome->periods_changed.empty()
+          ? "none"
+          : absl::StrJoin(outcome->periods_changed, " "),
+      outcome->periods_held.empty()
+          ? ""
+          : absl::StrCat("; held for outlier review: ",
+                         absl::StrJoin(outcome->periods_held, " "))));
   if (!outcome->periods_changed.empty()) uploader_->Kick();
   return grpc::Status::OK;
 }
@@ -99,13 +106,18 @@ grpc::Status ControlService::Sync(grpc::ServerContext*,
       break;
     }
   } while (absl::Now() < deadline && !store_->waits_cancelled());
+  bool complete = true;
   for (v1::PeriodState& s : store_->States()) {
     if (s.state() == "current") continue;
-    (s.state() == "rejected" ? response->set_rejected(response->rejected() + 1)
-                             : response->set_pending(response->pending() + 1));
+    if (s.state() == "rejected") {
+      response->set_rejected(response->rejected() + 1);
+    } else if (s.state() != "open") {
+      response->set_pending(response->pending() + 1);  // pending or held
+    }
+    complete &= s.state() == "open";
     *response->add_periods() = std::move(s);
   }
-  response->set_complete(response->periods_size() == 0);
+  response->set_complete(complete);
   response->set_last_error(uploader_->stats().last_error);
   return grpc::Status::OK;
 }
@@ -132,6 +144,59 @@ grpc::Status ControlService::Summary(grpc::ServerContext*,
   absl::StatusOr<v1::UnitSummary> s = store_->Summary(request->period());
   if (!s.ok()) return ToGrpc(s.status());
   *response = std::move(*s);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+void ToResponse(const PeriodChange& change,
+                v1::PeriodChangeResponse* response) {
+  response->set_revision(change.revision);
+  response->set_changed(change.changed);
+}
+
+}  // namespace
+
+grpc::Status ControlService::UnsetValue(grpc::ServerContext*,
+                                        const v1::UnsetValueRequest* request,
+                                        v1::PeriodChangeResponse* response) {
+  absl::StatusOr<PeriodChange> r =
+      store_->UnsetValue(request->period(), request->measure());
+  if (!r.ok()) return ToGrpc(r.status());
+  ToResponse(*r, response);
+  if (r->changed) {
+    LogLine(absl::StrCat("unset ", request->period(), " ", request->measure(),
+                         " (revision ", r->revision, ")"));
+    uploader_->Kick();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Retract(grpc::ServerContext*,
+                                     const v1::RetractRequest* request,
+                                     v1::PeriodChangeResponse* response) {
+  absl::StatusOr<PeriodChange> r = store_->Retract(request->period());
+  if (!r.ok()) return ToGrpc(r.status());
+  ToResponse(*r, response);
+  if (r->changed) {
+    LogLine(absl::StrCat("retracted ", request->period(), " (revision ",
+                         r->revision, ")"));
+    uploader_->Kick();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Confirm(grpc::ServerContext*,
+                                     const v1::ConfirmRequest* request,
+                                     v1::PeriodChangeResponse* response) {
+  absl::StatusOr<PeriodChange> r = store_->Confirm(request->period());
+  if (!r.ok()) return ToGrpc(r.status());
+  ToResponse(*r, response);
+  if (r->changed) {
+    LogLine(absl::StrCat("confirmed ", request->period(),
+                         " after outlier review (revision ", r->revision, ")"));
+    uploader_->Kick();
+  }
   return grpc::Status::OK;
 }
 

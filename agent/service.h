@@ -2,6 +2,10 @@
 // CLI talks to over the agent's unix socket. Thin: converts requests, calls
 // the importer and the store, kicks the uploader, maps statuses.
 //
+// Sync counts held periods (awaiting `ohfed confirm`) as not complete, but
+// not open months: they cannot be sent before the month ends, and are
+// listed in its answer with state "open".
+//
 // Thread-safe (the store serialises writes). The store and uploader must
 // outlive the service.
 #ifndef OHFED_AGENT_SERVICE_H_
@@ -37,6 +41,13 @@ class ControlService final : public v1::AgentControl::Service {
                       v1::StatusResponse* response) override;
   grpc::Status Summary(grpc::ServerContext*, const v1::SummaryRequest* request,
                        v1::UnitSummary* response) override;
+  grpc::Status UnsetValue(grpc::ServerContext*,
+                          const v1::UnsetValueRequest* request,
+                          v1::PeriodChangeResponse* response) override;
+  grpc::Status Retract(grpc::ServerContext*, const v1::RetractRequest* request,
+                       v1::PeriodChangeResponse* response) override;
+  grpc::Status Confirm(grpc::ServerContext*, const v1::ConfirmRequest* request,
+                       v1::PeriodChangeResponse* response) override;
 
  private:
   const ServiceInfo info_;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "agent/outliers.h"
+#include "agent/overrides.h"
 #include "agent/summary.h"
 #include "agent/values.h"
 #include "common/period.h"
@@ -23,6 +24,11 @@ namespace {
 
 constexpr absl::string_view kSumPrefix = "sum/";
 constexpr absl::string_view kAckPrefix = "ack/";
+constexpr absl::string_view kHoldPrefix = "hold/";
+constexpr Source kSources[] = {Source::kStaffing, Source::kActivity,
+                               Source::kProfile, Source::kManual};
+// Bounds what a malformed period echoes back.
+constexpr size_t kMaxEchoedPeriod = 24;
 constexpr absl::string_view kLastAckKey = "meta/last_ack_ms";
 
 std::string RawKey(const std::string& period, Source source) {
@@ -34,8 +40,54 @@ std::string SumKey(const std::string& period) {
 std::string AckKey(const std::string& period) {
   return absl::StrCat(kAckPrefix, period);
 }
+std::string HoldKey(const std::string& period) {
+  return absl::StrCat(kHoldPrefix, period);
+}
 
 bool IsMonth(const std::string& period) { return period.size() == 7; }
+
+// A period the agent keeps: exactly "YYYY-MM", or "YYYY" for the profile.
+absl::Status CheckLocalPeriod(const std::string& period) {
+  absl::StatusOr<Period> p = Period::Parse(period);
+  std::string why = "expected YYYY-MM, or YYYY for the annual profile";
+  if (p.ok() && p->ToString() == period &&
+      (p->kind() == Period::Kind::kMonth || p->kind() == Period::Kind::kYear)) {
+    return absl::OkStatus();
+  }
+  if (!p.ok()) {
+    // Period's message quotes the text; keep only its reason.
+    absl::string_view m = p.status().message();
+    size_t quote = m.find("': ");
+    if (quote != absl::string_view::npos) {
+      why = std::string(m.substr(quote + 3));
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid period '", period.substr(0, kMaxEchoedPeriod), "': ", why));
+}
+
+// Years sort after their months: "2026" -> "2026-~" ('~' > any digit).
+std::string DisplayKey(const std::string& period) {
+  return IsMonth(period) ? period : period + "-~";
+}
+
+std::vector<std::string> Codes(const Answers& answers) {
+  std::vector<std::string> out;
+  for (const auto& [code, value] : answers) out.push_back(code);
+  return out;
+}
+
+// Why a period is held, bounded: the first warning and how many more.
+std::string HoldReason(const std::string& period,
+                       const std::vector<std::string>& warnings) {
+  std::string first = warnings.front().substr(0, 200);
+  return absl::StrCat(
+      "outlier warning: ", first,
+      warnings.size() > 1
+          ? absl::StrCat(" (and ", warnings.size() - 1, " more)")
+          : "",
+      "; check, then `ohfed confirm ", period, "` to send");
+}
 
 std::string CellBytes(const v1::UnitSummary& s) {
   v1::UnitSummary cells_only;
@@ -52,6 +104,7 @@ std::string EncodeMarks(uint64_t acked, uint64_t rejected,
 // Checks a period's form against the measure's frequency and the clock.
 absl::Status CheckPeriodFor(const Target& target, const std::string& period,
                             Month now) {
+  OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
   if (target.frequency == Frequency::kYear) {
     int year = 0;
     if (period.size() != 4 || !absl::SimpleAtoi(period, &year)) {
@@ -75,6 +128,15 @@ absl::Status CheckPeriodFor(const Target& target, const std::string& period,
 }
 
 }  // namespace
+
+bool AgentStore::PeriodInfo::pending(Month current) const {
+  if (!unacked() || rejected == summary.revision() || !held.empty()) {
+    return false;
+  }
+  if (!IsMonth(summary.period())) return true;
+  absl::StatusOr<Month> m = Month::Parse(summary.period());
+  return m.ok() && *m < current;
+}
 
 // One change being assembled: raw values written so far (read back before
 // the commit), the periods' new index entries and the batch itself.
@@ -122,6 +184,22 @@ absl::Status AgentStore::Load() {
         it->second.reason = j.value("reason", std::string());
         return absl::OkStatus();
       }));
+  OHFED_RETURN_IF_ERROR(ScanPrefix(
+      db_.get(), kHoldPrefix,
+      [&](absl::string_view key,
+          absl::string_view v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        auto it = periods_.find(std::string(key.substr(kHoldPrefix.size())));
+        if (it != periods_.end()) it->second.held = std::string(v);
+        return absl::OkStatus();
+      }));
+  for (auto& [period, info] : periods_) {
+    absl::StatusOr<std::string> manual =
+        GetValue(db_.get(), RawKey(period, Source::kManual));
+    if (absl::IsNotFound(manual.status())) continue;
+    if (!manual.ok()) return manual.status();
+    OHFED_ASSIGN_OR_RETURN(Answers answers, DecodeAnswers(*manual));
+    info.manual = Codes(answers);
+  }
   absl::StatusOr<std::string> last = GetValue(db_.get(), kLastAckKey);
   if (last.ok()) (void)absl::SimpleAtoi(*last, &last_ack_ms_);
   return absl::OkStatus();
@@ -168,14 +246,32 @@ absl::Status AgentStore::Recompute(Staged& st, const std::string& period) {
     return absl::InvalidArgumentError(
         absl::StrCat(period, ": ", cells.status().message()));
   }
+  OHFED_RETURN_IF_ERROR(CheckOverrides(period, records, *cells));
   PeriodInfo info;
-  if (auto it = periods_.find(period); it != periods_.end()) info = it->second;
+  if (const PeriodInfo* old = Find(st, period)) info = *old;
+  if (info.summary.revision() == 0 && cells->empty()) return absl::OkStatus();
+  const std::vector<std::string> manual = Codes(records.manual);
   v1::UnitSummary next;
   next.set_period(period);
   for (v1::Cell& c : *cells) *next.add_cells() = std::move(c);
-  if (info.summary.revision() != 0 && CellBytes(next) == CellBytes(info.summary)) {
+  // Nothing left (the last hand-entered value cleared): withdrawn.
+  next.set_retracted(next.cells_size() == 0);
+  if (info.summary.revision() != 0 &&
+      CellBytes(next) == CellBytes(info.summary) &&
+      next.retracted() == info.summary.retracted()) {
+    if (info.manual != manual) {
+      info.manual = manual;
+      st.periods[period] = std::move(info);
+    }
     return absl::OkStatus();
   }
+  info.manual = manual;
+  StageRevision(st, period, std::move(info), std::move(next));
+  return absl::OkStatus();
+}
+
+void AgentStore::StageRevision(Staged& st, const std::string& period,
+                               PeriodInfo info, v1::UnitSummary next) {
   const int64_t now_ms = absl::ToUnixMillis(options_.clock->Now());
   next.set_revision(std::max<uint64_t>(info.summary.revision() + 1,
                                        static_cast<uint64_t>(std::max<int64_t>(now_ms, 0))));
@@ -184,10 +280,31 @@ absl::Status AgentStore::Recompute(Staged& st, const std::string& period) {
   info.summary = std::move(next);
   st.batch.Put(SumKey(period), info.summary.SerializeAsString());
   st.periods[period] = std::move(info);
-  return absl::OkStatus();
 }
 
-std::vector<v1::RowProblem> AgentStore::Outliers(const Staged& st) {
+void AgentStore::StageHold(Staged& st, const std::string& period,
+                           std::string reason) {
+  PeriodInfo info = *Find(st, period);
+  if (reason.empty()) {
+    st.batch.Delete(HoldKey(period));
+  } else {
+    st.batch.Put(HoldKey(period), reason);
+  }
+  info.held = std::move(reason);
+  st.periods[period] = std::move(info);
+}
+
+const AgentStore::PeriodInfo* AgentStore::Find(
+    const Staged& st, const std::string& period) const {
+  if (auto it = st.periods.find(period); it != st.periods.end()) {
+    return &it->second;
+  }
+  if (auto it = periods_.find(period); it != periods_.end()) return &it->second;
+  return nullptr;
+}
+
+std::vector<v1::RowProblem> AgentStore::Outliers(const Staged& st,
+                                                 PeriodWarnings* flagged) {
   std::map<std::string, const v1::UnitSummary*> view;
   for (const auto& [p, info] : periods_) view[p] = &info.summary;
   for (const auto& [p, info] : st.periods) view[p] = &info.summary;
@@ -211,6 +328,7 @@ std::vector<v1::RowProblem> AgentStore::Outliers(const Staged& st) {
       if (b == before.end() || b->second != c.value()) *changed.add_cells() = c;
     }
     for (v1::RowProblem& w : OutlierWarnings(changed, earlier)) {
+      if (flagged != nullptr) (*flagged)[period].push_back(w.reason());
       out.push_back(std::move(w));
     }
   }
@@ -278,7 +396,8 @@ absl::Status AgentStore::StageImportRows(const ParsedImport& parsed,
   return absl::OkStatus();
 }
 
-absl::StatusOr<ImportOutcome> AgentStore::ApplyImport(const ParsedImport& parsed) {
+absl::StatusOr<ImportOutcome> AgentStore::ApplyImport(
+    const ParsedImport& parsed, bool accept_outliers) {
   absl::MutexLock l(&mu_);
   Staged st;
   ImportOutcome out;
@@ -286,8 +405,32 @@ absl::StatusOr<ImportOutcome> AgentStore::ApplyImport(const ParsedImport& parsed
   for (const std::string& period : st.touched) {
     OHFED_RETURN_IF_ERROR(Recompute(st, period));
   }
-  for (const auto& [period, info] : st.periods) out.periods_changed.push_back(period);
-  out.warnings = Outliers(st);
+  for (const auto& [period, info] : st.periods) {
+    auto old = periods_.find(period);
+    if (old == periods_.end() ||
+        old->second.summary.revision() != info.summary.revision()) {
+      out.periods_changed.push_back(period);
+    }
+  }
+  PeriodWarnings flagged;
+  out.warnings = Outliers(st, &flagged);
+  for (const std::string& period : st.touched) {
+    OHFED_ASSIGN_OR_RETURN(PeriodRecords records, LoadRecords(st, period));
+    for (v1::RowProblem& w :
+         HiddenImports(*options_.catalogue, period, records)) {
+      out.warnings.push_back(std::move(w));
+    }
+  }
+  for (const std::string& period : out.periods_changed) {
+    const PeriodInfo& info = *Find(st, period);
+    auto warnings = flagged.find(period);
+    if (warnings != flagged.end() && !accept_outliers) {
+      StageHold(st, period, HoldReason(period, warnings->second));
+      out.periods_held.push_back(period);
+    } else if (accept_outliers && !info.held.empty()) {
+      StageHold(st, period, "");
+    }
+  }
   OHFED_RETURN_IF_ERROR(Commit(st));
   return out;
 }
@@ -317,6 +460,85 @@ absl::StatusOr<v1::SetValueResponse> AgentStore::SetValue(
   return response;
 }
 
+absl::StatusOr<PeriodChange> AgentStore::UnsetValue(const std::string& period,
+                                                    const std::string& code) {
+  OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
+  absl::MutexLock l(&mu_);
+  auto it = periods_.find(period);
+  if (it == periods_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no data for period '", period, "'"));
+  }
+  PeriodChange change{.revision = it->second.summary.revision()};
+  const std::vector<std::string>& manual = it->second.manual;
+  if (std::find(manual.begin(), manual.end(), code) == manual.end()) {
+    // Name an unknown code as such; a known one was simply not set.
+    absl::StatusOr<Target> target = ResolveTarget(*options_.catalogue, code);
+    if (absl::IsNotFound(target.status())) return target.status();
+    return change;
+  }
+  Staged st;
+  const std::string key = RawKey(period, Source::kManual);
+  OHFED_ASSIGN_OR_RETURN(std::string bytes, ReadRaw(st, key));
+  OHFED_ASSIGN_OR_RETURN(Answers answers, DecodeAnswers(bytes));
+  answers.erase(code);
+  std::string next = answers.empty() ? std::string() : EncodeAnswers(answers);
+  if (answers.empty()) {
+    st.batch.Delete(key);
+  } else {
+    st.batch.Put(key, next);
+  }
+  st.raw[key] = std::move(next);
+  OHFED_RETURN_IF_ERROR(Recompute(st, period));
+  OHFED_RETURN_IF_ERROR(Commit(st));
+  change.revision = periods_.at(period).summary.revision();
+  change.changed = true;
+  return change;
+}
+
+absl::StatusOr<PeriodChange> AgentStore::Retract(const std::string& period) {
+  OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
+  absl::MutexLock l(&mu_);
+  auto it = periods_.find(period);
+  if (it == periods_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no data for period '", period, "'"));
+  }
+  if (it->second.summary.retracted()) {
+    return PeriodChange{.revision = it->second.summary.revision()};
+  }
+  Staged st;
+  for (Source source : kSources) st.batch.Delete(RawKey(period, source));
+  st.batch.Delete(HoldKey(period));
+  PeriodInfo info = it->second;
+  info.held.clear();
+  info.manual.clear();
+  v1::UnitSummary next;
+  next.set_period(period);
+  next.set_retracted(true);
+  StageRevision(st, period, std::move(info), std::move(next));
+  OHFED_RETURN_IF_ERROR(Commit(st));
+  return PeriodChange{.revision = periods_.at(period).summary.revision(),
+                      .changed = true};
+}
+
+absl::StatusOr<PeriodChange> AgentStore::Confirm(const std::string& period) {
+  OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
+  absl::MutexLock l(&mu_);
+  auto it = periods_.find(period);
+  if (it == periods_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no data for period '", period, "'"));
+  }
+  PeriodChange change{.revision = it->second.summary.revision()};
+  if (it->second.held.empty()) return change;
+  Staged st;
+  StageHold(st, period, "");
+  OHFED_RETURN_IF_ERROR(Commit(st));
+  change.changed = true;
+  return change;
+}
+
 v1::UnitSummary AgentStore::Stamped(const v1::UnitSummary& s) const {
   v1::UnitSummary out = s;
   out.set_trust(options_.trust);
@@ -325,6 +547,7 @@ v1::UnitSummary AgentStore::Stamped(const v1::UnitSummary& s) const {
 
 absl::StatusOr<v1::UnitSummary> AgentStore::Summary(
     const std::string& period) const {
+  OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
   absl::MutexLock l(&mu_);
   auto it = periods_.find(period);
   if (it == periods_.end()) {
@@ -335,23 +558,34 @@ absl::StatusOr<v1::UnitSummary> AgentStore::Summary(
 
 std::vector<v1::PeriodState> AgentStore::States() const {
   absl::MutexLock l(&mu_);
-  std::vector<v1::PeriodState> out;
+  const Month current = CurrentMonth();
+  std::map<std::string, v1::PeriodState> by_key;
   for (const auto& [period, info] : periods_) {
     v1::PeriodState s;
     s.set_period(period);
     s.set_revision(info.summary.revision());
     s.set_acked_revision(info.acked);
     s.set_measures(info.summary.cells_size());
-    if (info.acked >= info.summary.revision()) {
+    s.set_retracted(info.summary.retracted());
+    for (const std::string& code : info.manual) s.add_manual(code);
+    if (!info.unacked()) {
       s.set_state("current");
-    } else if (info.pending()) {
-      s.set_state("pending");
-    } else {
+    } else if (!info.held.empty()) {
+      s.set_state("held");
+      s.set_reason(info.held);
+    } else if (info.rejected == info.summary.revision()) {
       s.set_state("rejected");
       s.set_reason(info.reason);
+    } else if (!info.pending(current)) {
+      s.set_state("open");
+      s.set_reason("the month has not ended; sent once it has");
+    } else {
+      s.set_state("pending");
     }
-    out.push_back(std::move(s));
+    by_key[DisplayKey(period)] = std::move(s);
   }
+  std::vector<v1::PeriodState> out;
+  for (auto& [key, s] : by_key) out.push_back(std::move(s));
   return out;
 }
 
@@ -362,8 +596,10 @@ absl::Time AgentStore::last_ack() const {
 }
 
 bool AgentStore::DrainedLocked() const {
-  return std::none_of(periods_.begin(), periods_.end(),
-                      [](const auto& kv) { return kv.second.pending(); });
+  const Month current = CurrentMonth();
+  return std::none_of(periods_.begin(), periods_.end(), [&](const auto& kv) {
+    return kv.second.pending(current);
+  });
 }
 
 bool AgentStore::AwaitDrained(absl::Duration timeout) {
@@ -387,9 +623,10 @@ void AgentStore::CancelWaits() {
 
 absl::StatusOr<std::vector<v1::UnitSummary>> AgentStore::Pending(size_t max) {
   absl::MutexLock l(&mu_);
+  const Month current = CurrentMonth();
   std::vector<const v1::UnitSummary*> due;
   for (const auto& [period, info] : periods_) {
-    if (info.pending()) due.push_back(&info.summary);
+    if (info.pending(current)) due.push_back(&info.summary);
   }
   // Oldest change first.
   std::sort(due.begin(), due.end(), [](const auto* a, const auto* b) {

@@ -9,6 +9,8 @@
 //   sum/<period>           v1::UnitSummary, binary: the current summary and
 //                          its revision, exactly as it is sent
 //   ack/<period>           JSON {"acked": rev, "rejected": rev, "reason": s}
+//   hold/<period>          why the period is held back from sending (outlier
+//                          warnings of an import), until Confirm
 //   meta/last_ack_ms       decimal unix ms of the last acknowledgement
 //
 // Every change (an import, a hand-entered value, a batch of acks) is one
@@ -18,7 +20,18 @@
 // unix ms), only when its cells change.
 //
 // The outbox is derived, not stored: a period is pending while its revision
-// is above the acknowledged one and it was not rejected at that revision.
+// is above the acknowledged one, it was not rejected at that revision, it is
+// not held for outlier review, and (for a month) the month has ended by the
+// store's clock (SPEC §4: the current month stays local). Annual periods
+// ("YYYY", the profile) are sent at once. Nothing wakes the uploader when a
+// month ends: its idle poll finds the month then.
+//
+// Hand-entered values (SetValue) are kept apart from imported records and
+// override the computed cells; UnsetValue clears one. A retraction is a new
+// revision with retracted = true and no cells; it deletes the period's local
+// records, so a later import makes the period live again at a higher
+// revision. A period left with no cells at all (its last hand-entered value
+// cleared) is retracted in the same way.
 //
 // Thread-safe: one mutex serialises writers and guards the in-memory index
 // of every period's summary and marks (loaded at Open).
@@ -38,6 +51,7 @@
 #include "agent/importer.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
+#include "common/period.h"
 #include "common/uploader.h"
 #include "ohfed/v1/ohfed.pb.h"
 
@@ -54,7 +68,15 @@ struct ImportOutcome {
   uint32_t rows_imported = 0;   // rows of months (or answers) that changed
   uint32_t rows_unchanged = 0;  // rows already stored identically
   std::vector<std::string> periods_changed;  // summaries with a new revision
-  std::vector<v1::RowProblem> warnings;      // outliers
+  // Outliers, then hand-entered values that hide a different imported figure.
+  std::vector<v1::RowProblem> warnings;
+  std::vector<std::string> periods_held;  // held back for outlier review
+};
+
+// The answer to UnsetValue, Retract and Confirm.
+struct PeriodChange {
+  uint64_t revision = 0;  // the period's revision afterwards
+  bool changed = false;   // false: nothing to do
 };
 
 class AgentStore final : public OutboxSource {
@@ -65,28 +87,51 @@ class AgentStore final : public OutboxSource {
 
   // Replaces the raw records of every month in `parsed` (for profile: the
   // answers of every (year, question) in it) and recomputes those periods.
-  // Importing identical content changes nothing. kInvalidArgument if a
-  // resulting summary is out of range (nothing stored).
-  absl::StatusOr<ImportOutcome> ApplyImport(const ParsedImport& parsed);
+  // Importing identical content changes nothing. A changed period with
+  // outlier warnings is held back from sending until Confirm, unless
+  // `accept_outliers`; a hold stays until Confirm, Retract, or an import
+  // with `accept_outliers` that changes the period. kInvalidArgument if a
+  // resulting summary is out of range or contradicts a hand-entered value
+  // (nothing stored).
+  absl::StatusOr<ImportOutcome> ApplyImport(const ParsedImport& parsed,
+                                            bool accept_outliers = false);
 
   // Enters one value by hand for `period` ("YYYY-MM", or "YYYY" for annual
   // measures); it overrides the computed cell. kInvalidArgument / kNotFound
-  // for a bad period, code or value.
+  // for a bad period, code or value; kInvalidArgument for an activity count
+  // below the events its wait-time distribution holds (agent/overrides.h).
+  // Outlier warnings are returned but never hold the period: the value was
+  // typed on purpose.
   absl::StatusOr<v1::SetValueResponse> SetValue(const std::string& period,
                                                 const std::string& code,
                                                 const std::string& value);
+  // Clears a hand-entered value; the period goes back to what its records
+  // give. changed = false if `code` was not entered by hand for it.
+  // kInvalidArgument for a malformed period, kNotFound for an unknown code
+  // or a period without data.
+  absl::StatusOr<PeriodChange> UnsetValue(const std::string& period,
+                                          const std::string& code);
+  // Withdraws a period: a new revision with retracted = true and no cells,
+  // sent like any other; the period's local records are deleted. changed =
+  // false if already retracted. kInvalidArgument / kNotFound as UnsetValue.
+  absl::StatusOr<PeriodChange> Retract(const std::string& period);
+  // Releases a period held for outlier review. changed = false if it was
+  // not held. kInvalidArgument / kNotFound as UnsetValue.
+  absl::StatusOr<PeriodChange> Confirm(const std::string& period);
 
   const Catalogue& catalogue() const { return *options_.catalogue; }
 
-  // The current summary of `period`, as it would be sent; kNotFound if the
+  // The current summary of `period`, as it would be sent; kInvalidArgument
+  // for anything but a canonical "YYYY-MM" or "YYYY", kNotFound if the
   // period has no data.
   absl::StatusOr<v1::UnitSummary> Summary(const std::string& period) const;
-  // Every local period, in period order.
+  // Every local period: in time order, a year after its months (2026-01 ..
+  // 2026-12, then 2026), as a manager reads a year's return after the year.
   std::vector<v1::PeriodState> States() const;
   // The last acknowledgement received (InfinitePast: never).
   absl::Time last_ack() const;
-  // Blocks until nothing is pending (rejected periods do not count) or the
-  // timeout passes; true if nothing is pending.
+  // Blocks until nothing is pending (rejected, held and open periods do not
+  // count) or the timeout passes; true if nothing is pending.
   bool AwaitDrained(absl::Duration timeout);
   // Releases every AwaitDrained now and in future (shutdown).
   void CancelWaits();
@@ -102,9 +147,11 @@ class AgentStore final : public OutboxSource {
     uint64_t acked = 0;
     uint64_t rejected = 0;  // the revision the reason applies to
     std::string reason;
-    bool pending() const {
-      return summary.revision() > acked && rejected != summary.revision();
-    }
+    std::string held;                 // why held back; empty: not held
+    std::vector<std::string> manual;  // codes entered by hand, sorted
+    bool unacked() const { return summary.revision() > acked; }
+    // Sendable now: `current` is the month containing the store's clock.
+    bool pending(Month current) const;
   };
   struct Staged;  // one change being assembled; see store.cc
 
@@ -118,7 +165,20 @@ class AgentStore final : public OutboxSource {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Recompute(Staged& st, const std::string& period)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::vector<v1::RowProblem> Outliers(const Staged& st)
+  // Stages `next` as the period's new summary in `info` (previously its
+  // entry): a new revision number, produced now, written with the change.
+  void StageRevision(Staged& st, const std::string& period, PeriodInfo info,
+                     v1::UnitSummary next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StageHold(Staged& st, const std::string& period, std::string reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The period's staged or stored entry; nullptr if it has no data.
+  const PeriodInfo* Find(const Staged& st, const std::string& period) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Outlier warnings for the staged periods; `flagged` (if given) receives
+  // each period's warning reasons.
+  using PeriodWarnings = std::map<std::string, std::vector<std::string>>;
+  std::vector<v1::RowProblem> Outliers(const Staged& st,
+                                       PeriodWarnings* flagged = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Commit(Staged& st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status StageImportRows(const ParsedImport& parsed, Staged& st,
@@ -128,6 +188,9 @@ class AgentStore final : public OutboxSource {
                             Staged& st, ImportOutcome* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool DrainedLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  Month CurrentMonth() const {
+    return Month::Containing(options_.clock->Now());
+  }
   v1::UnitSummary Stamped(const v1::UnitSummary& s) const;
 
   const StoreOptions options_;

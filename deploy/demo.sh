@@ -82,7 +82,7 @@ for pair in "${AGENTS[@]}"; do
   trust=${pair%%:*}; dir="$RUN/agent-$trust"
   wait_for "agent $trust" test -S "$dir/agent.sock"
   for kind in staffing activity profile; do
-    "$BIN/bin/ohfed" --agent "$dir/agent.sock" import "$kind" "$dir/$kind.csv" >/dev/null
+    "$BIN/bin/ohfed" --agent "$dir/agent.sock" import "$kind" "$dir/$kind.csv" --accept-outliers >/dev/null
   done
   "$BIN/bin/ohfed" --agent "$dir/agent.sock" sync --timeout 60
 done

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "agent/client.h"
 #include "tests/testing/fake_ingest.h"
 #include "tests/testing/testing.h"
@@ -149,8 +150,92 @@ TEST_F(AgentTest, SecondAgentOnTheSameDataFails) {
   o.aggregator = sink_.address();
   o.insecure = true;
   o.socket = dir_.File("other.sock");
-  EXPECT_THAT(Agent::Start(o), testing::StatusIs(absl::StatusCode::kUnavailable,
-                                                 dir_.path()));
+  EXPECT_THAT(Agent::Start(o),
+              testing::StatusIs(absl::StatusCode::kUnavailable,
+                                absl::StrCat("data directory ", dir_.path(),
+                                             " is in use by another agent")));
+}
+
+// Another agent's socket is live: refused, and left alone.
+TEST_F(AgentTest, SecondAgentOnALiveSocketIsRefused) {
+  testing::TempDir other;
+  AgentOptions o;
+  o.trust = "RV5";
+  o.data_dir = other.path();
+  o.aggregator = sink_.address();
+  o.insecure = true;
+  o.socket = agent_->socket();
+  EXPECT_THAT(Agent::Start(o),
+              testing::StatusIs(
+                  absl::StatusCode::kFailedPrecondition,
+                  absl::StrCat("socket ", agent_->socket(), " is in use")));
+  auto status = client_->Status();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->trust(), "RJ1");
+}
+
+TEST_F(AgentTest, OutlierImportIsHeldUntilConfirmed) {
+  ASSERT_TRUE(client_
+                  ->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,4\n"
+                           "2026-02,admin,5\n2026-03,admin,6\n",
+                           false)
+                  .ok());
+  auto r = client_->Import("staffing", "jump.csv",
+                           "period,staff_group,wte\n2026-04,admin,13\n", false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->periods_held(), ::testing::ElementsAre("2026-04"));
+  auto sync = client_->Sync(absl::Seconds(30));
+  ASSERT_TRUE(sync.ok());
+  EXPECT_FALSE(sync->complete());
+  ASSERT_EQ(sync->periods_size(), 1);
+  EXPECT_EQ(sync->periods(0).state(), "held");
+  EXPECT_THAT(sync->periods(0).reason(), HasSubstr("ohfed confirm 2026-04"));
+  EXPECT_EQ(sink_.ingest().held().count("RJ1/2026-04"), 0u);
+
+  auto c = client_->Confirm("2026-04");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->changed());
+  sync = client_->Sync(absl::Seconds(30));
+  ASSERT_TRUE(sync.ok());
+  EXPECT_TRUE(sync->complete());
+  EXPECT_EQ(sink_.ingest().held().count("RJ1/2026-04"), 1u);
+
+  r = client_->Import("staffing", "jump.csv",
+                      "period,staff_group,wte\n2026-05,admin,40\n", false,
+                      /*accept_outliers=*/true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->warnings().empty());
+  EXPECT_TRUE(r->periods_held().empty());
+}
+
+TEST_F(AgentTest, UnsetAndRetractGoThroughTheService) {
+  ASSERT_TRUE(client_
+                  ->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,2\n", false)
+                  .ok());
+  ASSERT_TRUE(client_->SetValue("2026-01", "staffing.wte.admin", "3").ok());
+  EXPECT_THAT(client_->Status()->periods(0).manual(),
+              ::testing::ElementsAre("staffing.wte.admin"));
+  auto u = client_->UnsetValue("2026-01", "staffing.wte.admin");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_TRUE(u->changed());
+  EXPECT_TRUE(client_->Status()->periods(0).manual().empty());
+  EXPECT_THAT(client_->UnsetValue("2026-13", "staffing.wte.admin"),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "invalid period '2026-13'"));
+
+  ASSERT_TRUE(client_->Sync(absl::Seconds(30))->complete());
+  auto r = client_->Retract("2026-01");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->changed());
+  ASSERT_TRUE(client_->Sync(absl::Seconds(30))->complete());
+  v1::UnitSummary held = sink_.ingest().held()["RJ1/2026-01"];
+  EXPECT_TRUE(held.retracted());
+  EXPECT_EQ(held.revision(), r->revision());
+  auto status = client_->Status();
+  EXPECT_TRUE(status->periods(0).retracted());
+  EXPECT_EQ(status->periods(0).state(), "current");
 }
 
 TEST(AgentOptionsTest, BadTrustAndInsecureRemoteAreRefused) {
@@ -159,6 +244,10 @@ TEST(AgentOptionsTest, BadTrustAndInsecureRemoteAreRefused) {
                  .aggregator = "127.0.0.1:7400", .insecure = true};
   EXPECT_THAT(Agent::Start(o),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, "ODS code"));
+  o.trust = "ZZZ9";
+  EXPECT_THAT(Agent::Start(o),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "unknown trust code 'ZZZ9'"));
   o.trust = "RJ1";
   o.aggregator = "192.0.2.1:7400";
   EXPECT_THAT(Agent::Start(o),

@@ -14,6 +14,7 @@
 #include "tests/testing/fake_ingest.h"
 #include "common/transport.h"
 #include "agent/sample_data.h"
+#include "common/version.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -66,7 +67,10 @@ class E2eTest : public ::testing::Test {
 
   void ImportAll(const std::string& data) {
     for (const char* kind : {"staffing", "activity", "profile"}) {
-      CommandResult r = Cli(data, {"import", kind, dir_.File(std::string(kind) + ".csv")});
+      // Random sample data has outliers; they are not the point here.
+      CommandResult r =
+          Cli(data, {"import", kind, dir_.File(std::string(kind) + ".csv"),
+                     "--accept-outliers"});
       ASSERT_EQ(r.exit_code, 0) << kind << ": " << r.err;
     }
   }
@@ -195,16 +199,30 @@ TEST_F(E2eTest, ImportReportsAreCappedAndSkippingEverythingFails) {
 }
 
 TEST_F(E2eTest, HelpExplainsTheFiles) {
+  // The long file help on `help` and `import --help` only.
   for (std::vector<std::string> args :
-       {std::vector<std::string>{"--help"}, {"help"}}) {
+       {std::vector<std::string>{"help"}, {"import", "--help"}}) {
     CommandResult r = Cli(dir_.path(), args);
     EXPECT_EQ(r.exit_code, 0);
     for (const char* text : {"period,staff_group,wte,basis,post_id",
                              "date,activity,client_org,subject_ref,wait_days",
                              "year,question,answer", "import", "sync", "status",
-                             "query"}) {
-      EXPECT_THAT(r.out, HasSubstr(text));
+                             "ohfed confirm"}) {
+      EXPECT_THAT(r.out, HasSubstr(text)) << args[0];
     }
+  }
+  CommandResult top = Cli(dir_.path(), {"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* text :
+       {"import", "unset", "retract", "confirm", "query", "ohfed help"}) {
+    EXPECT_THAT(top.out, HasSubstr(text));
+  }
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
+                                        {"sync", "--help"},
+                                        {"set", "--help"}}) {
+    EXPECT_THAT(Cli(dir_.path(), args).out,
+                Not(HasSubstr("period,staff_group,wte,basis,post_id")))
+        << args[0];
   }
   CommandResult set = Cli(dir_.path(), {"set", "--help"});
   EXPECT_EQ(set.exit_code, 0);
@@ -268,6 +286,173 @@ TEST_F(E2eTest, KillDuringImportThenReimportConverges) {
   for (const auto& [period, s] : got) {
     EXPECT_EQ(final[period].revision(), s.revision()) << period;
   }
+}
+
+TEST_F(E2eTest, VersionUnknownCommandAndInvalidPeriod) {
+  for (const char* bin : {OHFED_CLI_BIN, OHFED_AGENT_BIN}) {
+    CommandResult v = *RunCommand({bin, "--version"});
+    EXPECT_EQ(v.exit_code, 0) << bin;
+    EXPECT_THAT(v.out, HasSubstr(absl::StrCat(" ", Version()))) << bin;
+  }
+  CommandResult frob = Cli(dir_.path(), {"frobnicate"});
+  ExpectOneLine(frob);
+  EXPECT_THAT(frob.err, HasSubstr("unknown command 'frobnicate'"));
+
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  CommandResult show = Cli(data, {"show", "2026-13"});
+  ExpectOneLine(show);
+  EXPECT_THAT(show.err, HasSubstr("invalid period '2026-13'"));
+  EXPECT_THAT(show.err, Not(HasSubstr("no data")));
+}
+
+TEST_F(E2eTest, UnknownTrustIsRefusedAtStart) {
+  CommandResult r = *RunCommand({OHFED_AGENT_BIN, "--trust", "ZZZ9", "--data",
+                                 dir_.File("agent"), "--aggregator",
+                                 sink_.address(), "--insecure"});
+  ExpectOneLine(r);
+  EXPECT_THAT(r.err, HasSubstr("unknown trust code 'ZZZ9'"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("agent/agent.sock")));
+}
+
+// Issue 8: a second agent given RJ1's socket took it over.
+TEST_F(E2eTest, SecondAgentCannotTakeOverALiveSocketOrDataDirectory) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  const std::string socket = data + "/agent.sock";
+  CommandResult other = *RunCommand(
+      {OHFED_AGENT_BIN, "--trust", "RV5", "--data", dir_.File("rv5"),
+       "--aggregator", sink_.address(), "--insecure", "--socket", socket},
+      absl::Seconds(30));
+  ExpectOneLine(other);
+  EXPECT_THAT(other.err,
+              HasSubstr(absl::StrCat("socket ", socket, " is in use")));
+  CommandResult status = Cli(data, {"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("trust:       RJ1"));
+
+  CommandResult same = *RunCommand(
+      {OHFED_AGENT_BIN, "--trust", "RJ1", "--data", data, "--aggregator",
+       sink_.address(), "--insecure", "--socket", dir_.File("second.sock")},
+      absl::Seconds(30));
+  ExpectOneLine(same);
+  EXPECT_THAT(same.err, HasSubstr("is in use by another agent"));
+  EXPECT_THAT(same.err, Not(HasSubstr("LOCK")));
+  EXPECT_EQ(Cli(data, {"status"}).exit_code, 0);
+}
+
+TEST_F(E2eTest, CurrentMonthStaysOpenAndIsNotSent) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  const std::string current = Month::Containing(absl::Now()).ToString();
+  const std::string last = kLast.ToString();
+  ASSERT_EQ(Cli(data, {"set", current, "staffing.wte.admin", "2"}).exit_code,
+            0);
+  ASSERT_EQ(Cli(data, {"set", last, "staffing.wte.admin", "2"}).exit_code, 0);
+  CommandResult sync = Cli(data, {"sync", "--timeout", "30"});
+  EXPECT_EQ(sync.exit_code, 0) << sync.err;
+  EXPECT_THAT(sync.out, HasSubstr("open months are sent once they end"));
+  auto held = sink_.ingest().held();
+  EXPECT_EQ(held.count("RJ1/" + last), 1u);
+  EXPECT_EQ(held.count("RJ1/" + current), 0u);
+  CommandResult status = Cli(data, {"status"});
+  EXPECT_THAT(status.out, HasSubstr(current + "   open"));
+  EXPECT_THAT(status.out, HasSubstr(last + "   current"));
+}
+
+TEST_F(E2eTest, HandEnteredValuesAreShownAndCanBeUnset) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  ImportAll(data);
+  const std::string month = kLast.ToString();
+  ASSERT_EQ(
+      Cli(data, {"set", month, "staffing.wte.nurse_general", "2.5"}).exit_code,
+      0);
+  auto line_of = [](const std::string& text, absl::string_view start) {
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::StartsWith(line, start)) return std::string(line);
+    }
+    return std::string();
+  };
+  CommandResult show = Cli(data, {"show", month});
+  EXPECT_THAT(line_of(show.out, "staffing.wte.nurse_general "),
+              HasSubstr("2.5 [set]"));
+  EXPECT_THAT(line_of(show.out, "staffing.wte.admin "),
+              Not(HasSubstr("[set]")));
+  EXPECT_THAT(show.out, HasSubstr("[set] entered by hand"));
+  CommandResult status = Cli(data, {"status"});
+  EXPECT_THAT(line_of(status.out, month + " "),
+              HasSubstr("set by hand: staffing.wte.nurse_general"));
+
+  // A changed file for that month says the hand-entered value still wins.
+  std::string changed = dir_.Write(
+      "nurses.csv",
+      absl::StrCat("period,staff_group,wte\n", month, ",nurse_general,3\n"));
+  CommandResult import = Cli(data, {"import", "staffing", changed});
+  EXPECT_EQ(import.exit_code, 0) << import.err;
+  EXPECT_THAT(import.out, HasSubstr("keeps the value entered by hand (2.5)"));
+
+  CommandResult unset =
+      Cli(data, {"unset", month, "staffing.wte.nurse_general"});
+  EXPECT_EQ(unset.exit_code, 0) << unset.err;
+  show = Cli(data, {"show", month});
+  EXPECT_THAT(line_of(show.out, "staffing.wte.nurse_general "),
+              HasSubstr(" 3 "));
+  EXPECT_THAT(show.out, Not(HasSubstr("[set]")));
+}
+
+TEST_F(E2eTest, RetractAndStatusOrder) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  ImportAll(data);
+  const std::string month = kLast.ToString();
+  CommandResult r = Cli(data, {"retract", month});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("retracted"));
+  EXPECT_EQ(Cli(data, {"sync", "--timeout", "30"}).exit_code, 0);
+  EXPECT_TRUE(sink_.ingest().held()["RJ1/" + month].retracted());
+  CommandResult status = Cli(data, {"status"});
+  EXPECT_THAT(status.out, HasSubstr("retracted"));
+  CommandResult show = Cli(data, {"show", month});
+  EXPECT_THAT(show.out, HasSubstr("withdrawn"));
+  // Years after their months: a year's line follows its last month's.
+  const std::string year = absl::StrCat(kLast.year());
+  size_t year_at = status.out.find("\n" + year + " ");
+  size_t month_at = status.out.find("\n" + month + " ");
+  ASSERT_NE(year_at, std::string::npos) << status.out;
+  EXPECT_GT(year_at, month_at);
+}
+
+TEST_F(E2eTest, OutlierMonthIsHeldUntilConfirmed) {
+  std::string data = dir_.File("agent");
+  auto agent = StartAgent(data);
+  std::string history = "period,staff_group,wte\n";
+  for (int i = 4; i >= 1; --i) {
+    absl::StrAppend(&history, (kLast - i).ToString(), ",admin,", 8 - i, "\n");
+  }
+  ASSERT_EQ(
+      Cli(data, {"import", "staffing", dir_.Write("h.csv", history)}).exit_code,
+      0);
+  const std::string month = kLast.ToString();
+  std::string jump =
+      absl::StrCat("period,staff_group,wte\n", month, ",admin,40\n");
+  CommandResult import =
+      Cli(data, {"import", "staffing", dir_.Write("j.csv", jump)});
+  EXPECT_EQ(import.exit_code, 0) << import.err;
+  EXPECT_THAT(import.out,
+              HasSubstr("held for review (outlier warnings above): " + month));
+  CommandResult status = Cli(data, {"status"});
+  EXPECT_THAT(status.out, HasSubstr(month + "   held"));
+  EXPECT_THAT(status.out, HasSubstr("more than twice the highest"));
+  CommandResult sync = Cli(data, {"sync", "--timeout", "30"});
+  ExpectOneLine(sync);
+  EXPECT_THAT(sync.err, HasSubstr("1 held for outlier review, e.g. " + month));
+  EXPECT_EQ(sink_.ingest().held().count("RJ1/" + month), 0u);
+
+  CommandResult confirm = Cli(data, {"confirm", month});
+  EXPECT_EQ(confirm.exit_code, 0) << confirm.err;
+  EXPECT_EQ(Cli(data, {"sync", "--timeout", "30"}).exit_code, 0);
+  EXPECT_EQ(sink_.ingest().held().count("RJ1/" + month), 1u);
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST(ImportReportTest, WarningsNameTheirLineAndHeldPeriodsAreListed) {
   ImportReport report = ReportImport(r, "s.csv", false);
   EXPECT_THAT(report.out,
               HasSubstr("warning: line 6, column staffing.wte.admin: 2026-04"));
-  EXPECT_THAT(report.out, HasSubstr("periods held"));
+  EXPECT_THAT(report.out, HasSubstr("held for review"));
   EXPECT_THAT(report.failure, IsEmpty());
 }
 

@@ -3,6 +3,7 @@
 // warnings and persistence across reopen (real RocksDB).
 #include "agent/store.h"
 
+#include <algorithm>
 #include <map>
 
 #include "tests/testing/testing.h"
@@ -26,11 +27,12 @@ class StoreTest : public ::testing::Test {
     store_ = std::move(*s);
   }
 
-  ImportOutcome Import(v1::ImportKind kind, const std::string& csv) {
+  ImportOutcome Import(v1::ImportKind kind, const std::string& csv,
+                       bool accept_outliers = false) {
     ImportContext ctx{Catalogue::Default().get(), "RJ1", Month::Of(2026, 6)};
     absl::StatusOr<ParsedImport> p = ParseImport(kind, csv, ctx);
     EXPECT_TRUE(p.ok() && p->errors.empty());
-    absl::StatusOr<ImportOutcome> o = store_->ApplyImport(*p);
+    absl::StatusOr<ImportOutcome> o = store_->ApplyImport(*p, accept_outliers);
     EXPECT_TRUE(o.ok()) << o.status();
     return o.ok() ? *o : ImportOutcome();
   }
@@ -48,6 +50,25 @@ class StoreTest : public ::testing::Test {
   uint64_t Revision(const std::string& period) {
     auto s = store_->Summary(period);
     return s.ok() ? s->revision() : 0;
+  }
+
+  // The period's state; a default PeriodState if it is not listed.
+  v1::PeriodState State(const std::string& period) {
+    for (v1::PeriodState& s : store_->States()) {
+      if (s.period() == period) return s;
+    }
+    return v1::PeriodState();
+  }
+
+  std::vector<std::string> PendingPeriods() {
+    std::vector<std::string> out;
+    auto pending = store_->Pending(100);
+    EXPECT_TRUE(pending.ok());
+    if (pending.ok()) {
+      for (const auto& s : *pending) out.push_back(s.period());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
   }
 
   testing::TempDir dir_;
@@ -271,9 +292,11 @@ TEST_F(StoreTest, EverythingPersistsAcrossReopen) {
   for (size_t i = 0; i < after.size(); ++i) {
     EXPECT_EQ(after[i].SerializeAsString(), before[i].SerializeAsString());
   }
-  EXPECT_EQ(after[1].period(), "2026-01");
-  EXPECT_EQ(after[1].state(), "current");
-  EXPECT_EQ(after[2].state(), "pending");
+  EXPECT_EQ(after[0].period(), "2026-01");
+  EXPECT_EQ(after[0].state(), "current");
+  EXPECT_EQ(after[1].state(), "pending");
+  EXPECT_EQ(after[2].period(), "2026");
+  EXPECT_EQ(after[2].manual(0), "profile.seqohs_accredited");
   EXPECT_EQ(store_->last_ack(), kNow);
   EXPECT_DOUBLE_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 1.6);
   // And the raw records too: an identical re-import is still a no-op.
@@ -318,6 +341,253 @@ TEST_F(StoreTest, OutboxMarks) {
   // A rejection of an older revision is ignored.
   ASSERT_TRUE(store_->OnAcks({MakeAck("2026-02", feb, v1::OUTCOME_REJECTED, "x")}).ok());
   EXPECT_EQ(store_->States()[1].state(), "pending");
+}
+
+// SPEC §4: the current month stays local until it has ended; the annual
+// profile is sent at once.
+TEST_F(StoreTest, MonthIsSentOnlyOnceItHasEnded) {
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n2026-05,admin,2\n2026-06,admin,3\n");
+  ASSERT_TRUE(store_->SetValue("2026", "profile.host_type", "acute").ok());
+  EXPECT_EQ(PendingPeriods(), (std::vector<std::string>{"2026", "2026-05"}));
+  EXPECT_EQ(State("2026-06").state(), "open");
+  EXPECT_THAT(State("2026-06").reason(), HasSubstr("has not ended"));
+  EXPECT_EQ(State("2026-05").state(), "pending");
+  ASSERT_TRUE(
+      store_
+          ->OnAcks(
+              {MakeAck("2026-05", Revision("2026-05"), v1::OUTCOME_ACCEPTED),
+               MakeAck("2026", Revision("2026"), v1::OUTCOME_ACCEPTED)})
+          .ok());
+  // An open month is not waited for.
+  EXPECT_TRUE(store_->AwaitDrained(absl::ZeroDuration()));
+  // The last second of June: still open.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 6, 30, 23, 59, 59),
+                             absl::UTCTimeZone()));
+  EXPECT_TRUE(PendingPeriods().empty());
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(PendingPeriods(), std::vector<std::string>{"2026-06"});
+  EXPECT_EQ(State("2026-06").state(), "pending");
+  EXPECT_FALSE(store_->AwaitDrained(absl::ZeroDuration()));
+}
+
+TEST_F(StoreTest, StatesListYearsAfterTheirMonths) {
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n2025-12,admin,2\n2026-01,admin,2\n"
+         "2026-02,admin,2\n");
+  ASSERT_TRUE(store_->SetValue("2026", "profile.host_type", "acute").ok());
+  ASSERT_TRUE(store_->SetValue("2025", "profile.host_type", "acute").ok());
+  std::vector<std::string> order;
+  for (const auto& s : store_->States()) order.push_back(s.period());
+  EXPECT_EQ(order, (std::vector<std::string>{"2025-12", "2025", "2026-01",
+                                             "2026-02", "2026"}));
+}
+
+TEST_F(StoreTest, MalformedPeriodsAreInvalidNotMissing) {
+  for (const char* bad :
+       {"2026-13", " 2026-01", "2026-01\n", "2026-Q1", "+202"}) {
+    EXPECT_THAT(
+        store_->Summary(bad),
+        testing::StatusIs(absl::StatusCode::kInvalidArgument, "invalid period"))
+        << bad;
+  }
+  EXPECT_THAT(store_->Summary("2026-13"),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "month must be 01 to 12"));
+  EXPECT_THAT(
+      store_->SetValue(" 2026", "profile.host_type", "acute"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "invalid period"));
+  EXPECT_THAT(store_->Summary("2026-01"),
+              testing::StatusIs(absl::StatusCode::kNotFound, "no data"));
+}
+
+TEST_F(StoreTest, HandEnteredValuesAreListedAndCanBeUnset) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  ASSERT_TRUE(
+      store_->SetValue("2026-01", "staffing.wte.nurse_general", "2.5").ok());
+  ASSERT_TRUE(store_->SetValue("2026", "profile.host_type", "acute").ok());
+  EXPECT_THAT(State("2026-01").manual(),
+              ::testing::ElementsAre("staffing.wte.nurse_general"));
+  EXPECT_THAT(State("2026").manual(),
+              ::testing::ElementsAre("profile.host_type"));
+  EXPECT_TRUE(State("2026-02").manual().empty());
+
+  // A corrected file for the month says the hand-entered value still wins.
+  ImportOutcome o = Import(v1::IMPORT_KIND_STAFFING,
+                           "period,staff_group,wte\n2026-01,nurse_general,3\n");
+  ASSERT_EQ(o.warnings.size(), 1u);
+  EXPECT_EQ(o.warnings[0].column(), "staffing.wte.nurse_general");
+  EXPECT_THAT(o.warnings[0].reason(),
+              HasSubstr("keeps the value entered by hand (2.5) over the "
+                        "imported 3"));
+  EXPECT_THAT(o.warnings[0].reason(),
+              HasSubstr("ohfed unset 2026-01 staffing.wte.nurse_general"));
+  EXPECT_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 2.5);
+
+  // Unset: the imported figure counts again, as a new revision.
+  uint64_t before = Revision("2026-01");
+  auto r = store_->UnsetValue("2026-01", "staffing.wte.nurse_general");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->changed);
+  EXPECT_GT(r->revision, before);
+  EXPECT_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 3.0);
+  EXPECT_TRUE(State("2026-01").manual().empty());
+  // Nothing left to unset; unknown codes and periods are named.
+  r = store_->UnsetValue("2026-01", "staffing.wte.nurse_general");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->changed);
+  EXPECT_EQ(r->revision, Revision("2026-01"));
+  EXPECT_THAT(
+      store_->UnsetValue("2026-01", "staffing.wte.surgeon"),
+      testing::StatusIs(absl::StatusCode::kNotFound, "unknown measure"));
+  EXPECT_THAT(store_->UnsetValue("2026-03", "staffing.wte.admin"),
+              testing::StatusIs(absl::StatusCode::kNotFound, "no data"));
+  EXPECT_THAT(
+      store_->UnsetValue("2026-13", "staffing.wte.admin"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "invalid period"));
+
+  // The list survives a restart.
+  Reopen();
+  EXPECT_THAT(State("2026").manual(),
+              ::testing::ElementsAre("profile.host_type"));
+  // A period made only of a hand-entered value is withdrawn when it goes.
+  r = store_->UnsetValue("2026", "profile.host_type");
+  ASSERT_TRUE(r.ok());
+  auto year = store_->Summary("2026");
+  ASSERT_TRUE(year.ok());
+  EXPECT_TRUE(year->retracted());
+  EXPECT_EQ(year->cells_size(), 0);
+}
+
+// Chosen rule (agent/overrides.h): a hand-entered count may not fall below
+// the events its wait-time distribution is built from.
+TEST_F(StoreTest, HandCountCannotContradictItsWaitDistribution) {
+  Import(v1::IMPORT_KIND_ACTIVITY,
+         "date,activity,client_org,subject_ref,wait_days\n"
+         "2026-03-02,management_referral,,S1,10\n"
+         "2026-03-09,management_referral,,S2,4\n"
+         "2026-03-10,management_referral,,S3,3\n"
+         "2026-03-11,management_referral,,,\n");
+  uint64_t rev = Revision("2026-03");
+  EXPECT_THAT(
+      store_->SetValue("2026-03", "activity.count.management_referral", "2"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                        "is below the 3 management_referral events with "
+                        "a wait time"));
+  EXPECT_EQ(Revision("2026-03"), rev);
+  EXPECT_TRUE(State("2026-03").manual().empty());
+  // At or above the events with a wait: consistent.
+  ASSERT_TRUE(
+      store_->SetValue("2026-03", "activity.count.management_referral", "3")
+          .ok());
+  EXPECT_EQ(Cells("2026-03")["activity.count.management_referral"].value(), 3);
+  // An import that would put more waits under the hand count is refused.
+  ImportContext ctx{Catalogue::Default().get(), "RJ1", Month::Of(2026, 6)};
+  auto p = ParseImport(v1::IMPORT_KIND_ACTIVITY,
+                       "date,activity,client_org,subject_ref,wait_days\n"
+                       "2026-03-02,management_referral,,S1,10\n"
+                       "2026-03-03,management_referral,,S1,10\n"
+                       "2026-03-04,management_referral,,S1,10\n"
+                       "2026-03-05,management_referral,,S1,10\n",
+                       ctx);
+  ASSERT_TRUE(p.ok());
+  EXPECT_THAT(store_->ApplyImport(*p),
+              testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  "ohfed unset 2026-03 activity.count.management_referral"));
+  EXPECT_EQ(Cells("2026-03")["activity.wait_days.management_referral"].value(),
+            3);
+}
+
+TEST_F(StoreTest, RetractionIsARevisionWithoutCellsAndReimportRevives) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  ASSERT_TRUE(store_->SetValue("2026-01", "staffing.wte.admin", "4").ok());
+  uint64_t live = Revision("2026-01");
+  auto r = store_->Retract("2026-01");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->changed);
+  EXPECT_GT(r->revision, live);
+  auto s = store_->Summary("2026-01");
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->retracted());
+  EXPECT_EQ(s->cells_size(), 0);
+  EXPECT_EQ(s->revision(), r->revision);
+  v1::PeriodState state = State("2026-01");
+  EXPECT_TRUE(state.retracted());
+  EXPECT_EQ(state.state(), "pending");
+  EXPECT_EQ(state.measures(), 0u);
+  EXPECT_TRUE(state.manual().empty());
+  // It travels through the outbox like any other revision.
+  auto pending = store_->Pending(10);
+  ASSERT_TRUE(pending.ok());
+  auto it = std::find_if(pending->begin(), pending->end(),
+                         [](const auto& u) { return u.period() == "2026-01"; });
+  ASSERT_NE(it, pending->end());
+  EXPECT_TRUE(it->retracted());
+  EXPECT_EQ(it->trust(), "RJ1");
+  // Retracting again changes nothing; unknown periods are named.
+  EXPECT_FALSE(store_->Retract("2026-01")->changed);
+  EXPECT_EQ(Revision("2026-01"), r->revision);
+  EXPECT_THAT(store_->Retract("2026-04"),
+              testing::StatusIs(absl::StatusCode::kNotFound, "2026-04"));
+  // The same file imported again makes the month live, at a higher revision.
+  Reopen();
+  ImportOutcome o = Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  EXPECT_THAT(o.periods_changed, ::testing::ElementsAre("2026-01"));
+  s = store_->Summary("2026-01");
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(s->retracted());
+  EXPECT_GT(s->revision(), r->revision);
+  EXPECT_DOUBLE_EQ(Cells("2026-01")["staffing.wte.admin"].value(), 3.5);
+  EXPECT_FALSE(State("2026-01").retracted());
+}
+
+TEST_F(StoreTest, OutlierImportIsHeldUntilConfirmed) {
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n2026-01,admin,4\n2026-02,admin,5\n"
+         "2026-03,admin,6\n");
+  ImportOutcome o = Import(v1::IMPORT_KIND_STAFFING,
+                           "period,staff_group,wte\n2026-04,admin,13\n");
+  EXPECT_FALSE(o.warnings.empty());
+  EXPECT_EQ(o.periods_held, std::vector<std::string>{"2026-04"});
+  v1::PeriodState held = State("2026-04");
+  EXPECT_EQ(held.state(), "held");
+  EXPECT_THAT(held.reason(), HasSubstr("more than twice the highest (6)"));
+  EXPECT_THAT(held.reason(), HasSubstr("ohfed confirm 2026-04"));
+  EXPECT_EQ(PendingPeriods(),
+            (std::vector<std::string>{"2026-01", "2026-02", "2026-03"}));
+  // Not waited for: Sync reports it instead.
+  for (const char* p : {"2026-01", "2026-02", "2026-03"}) {
+    ASSERT_TRUE(
+        store_->OnAcks({MakeAck(p, Revision(p), v1::OUTCOME_ACCEPTED)}).ok());
+  }
+  EXPECT_TRUE(store_->AwaitDrained(absl::ZeroDuration()));
+
+  Reopen();  // the hold is durable
+  EXPECT_EQ(State("2026-04").state(), "held");
+  auto c = store_->Confirm("2026-04");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->changed);
+  EXPECT_EQ(c->revision, Revision("2026-04"));
+  EXPECT_EQ(State("2026-04").state(), "pending");
+  EXPECT_EQ(PendingPeriods(), std::vector<std::string>{"2026-04"});
+  EXPECT_FALSE(store_->Confirm("2026-04")->changed);
+  EXPECT_THAT(store_->Confirm("2026-05"),
+              testing::StatusIs(absl::StatusCode::kNotFound, "2026-05"));
+
+  // --accept-outliers: warned, not held.
+  o = Import(v1::IMPORT_KIND_STAFFING,
+             "period,staff_group,wte\n2026-05,admin,40\n",
+             /*accept_outliers=*/true);
+  EXPECT_FALSE(o.warnings.empty());
+  EXPECT_TRUE(o.periods_held.empty());
+  EXPECT_EQ(State("2026-05").state(), "pending");
+  // Retracting a held period releases the hold along with the data.
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n2026-04,admin,99\n");
+  EXPECT_EQ(State("2026-04").state(), "held");
+  ASSERT_TRUE(store_->Retract("2026-04").ok());
+  EXPECT_EQ(State("2026-04").state(), "pending");
 }
 
 }  // namespace

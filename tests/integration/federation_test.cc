@@ -236,7 +236,8 @@ TEST_F(FederationTest, AgentsImportAndSync) {
   for (auto& [trust, agent] : agents_) {
     for (const char* kind : {"staffing", "activity", "profile"}) {
       CommandResult r =
-          Cli(trust, {"import", kind, agent.dir + "/" + kind + ".csv"});
+          Cli(trust, {"import", kind, agent.dir + "/" + kind + ".csv",
+                      "--accept-outliers"});
       ASSERT_EQ(r.exit_code, 0) << trust << " " << kind << ": " << r.err;
     }
   }
@@ -383,9 +384,9 @@ TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
   }
   std::string path = rj1.dir + "/activity_corrected.csv";
   std::ofstream(path) << corrected;
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", path}).exit_code, 0);
+  ASSERT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
   // Re-importing the same corrected file changes nothing further.
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", path}).exit_code, 0);
+  ASSERT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
   CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
   ASSERT_EQ(sync.exit_code, 0) << sync.err;
 
@@ -423,7 +424,7 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
   }
   for (int i = 0; i < 5; ++i) absl::StrAppend(&april, "2026-04-2", i, ",immunisation,,,\n");
   std::ofstream(more) << april;
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", more}).exit_code, 0);
+  ASSERT_EQ(Cli("RJ1", {"import", "activity", more, "--accept-outliers"}).exit_code, 0);
   CommandResult down = Cli("RJ1", {"sync", "--timeout", "2"});
   EXPECT_NE(down.exit_code, 0);
   EXPECT_THAT(down.err, HasSubstr("pending"));
