@@ -154,9 +154,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
       ServiceInfo{*trust, options.aggregator}, agent->store_.get(),
       agent->uploader_.get(), options.clock);
 
+  const std::string address = "unix:" + agent->socket_;
+  if (absl::Status s = CheckListenAddress(address); !s.ok()) return s;
   absl::Status stale = RemoveStaleSocket(agent->socket_);
   if (!stale.ok()) return stale;
-  const std::string address = "unix:" + agent->socket_;
   auto creds = MakeServerCredentials(address, {});
   if (!creds.ok()) return creds.status();
   grpc::ServerBuilder builder;

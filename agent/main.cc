@@ -3,7 +3,7 @@
 //   ohfed-agent --trust CODE --data DIR --aggregator HOST:PORT
 //               [--socket PATH] [--insecure] [--config FILE]
 //
-// Every flag is also a key of the TOML-style config file (trust = "RJ1").
+// Every flag is also a key of the config file (trust = "RJ1"; common/config.h).
 // Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0
 // (common/signals.h).
 #include <iostream>
@@ -13,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 
 #include "agent/agent.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/transport.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {
@@ -36,7 +38,7 @@ int main(int argc, char** argv) {
                  "unix socket for the ohfed CLI (default DATA/agent.sock)");
   app.add_flag("--insecure", options.insecure,
                "plaintext to the aggregator; loopback addresses only");
-  app.set_config("--config", "", "TOML config file; every flag is a key");
+  ohfed::AddConfigFile(app);
   app.set_version_flag("--version",
                        absl::StrCat("ohfed-agent ", ohfed::Version()));
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
+  ohfed::RouteGrpcLogs();
   auto agent = ohfed::agent::Agent::Start(options);
   if (!agent.ok()) {
     std::cerr << "ohfed-agent: " << agent.status().message() << "\n";

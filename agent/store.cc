@@ -451,7 +451,7 @@ absl::StatusOr<v1::SetValueResponse> AgentStore::SetValue(
   absl::MutexLock l(&mu_);
   Staged st;
   OHFED_RETURN_IF_ERROR(StageAnswers(RawKey(period, Source::kManual),
-                                     {{code, value}}, st, nullptr));
+                                     {{target.code, value}}, st, nullptr));
   OHFED_RETURN_IF_ERROR(Recompute(st, period));
   v1::SetValueResponse response;
   for (v1::RowProblem& w : Outliers(st)) *response.add_warnings() = std::move(w);
@@ -470,18 +470,19 @@ absl::StatusOr<PeriodChange> AgentStore::UnsetValue(const std::string& period,
         absl::StrCat("no data for period '", period, "'"));
   }
   PeriodChange change{.revision = it->second.summary.revision()};
+  // Set values are stored under the catalogue's spelling of the code.
+  absl::StatusOr<Target> target = ResolveTarget(*options_.catalogue, code);
+  if (absl::IsNotFound(target.status())) return target.status();
+  const std::string canonical = target.ok() ? target->code : code;
   const std::vector<std::string>& manual = it->second.manual;
-  if (std::find(manual.begin(), manual.end(), code) == manual.end()) {
-    // Name an unknown code as such; a known one was simply not set.
-    absl::StatusOr<Target> target = ResolveTarget(*options_.catalogue, code);
-    if (absl::IsNotFound(target.status())) return target.status();
-    return change;
+  if (std::find(manual.begin(), manual.end(), canonical) == manual.end()) {
+    return change;  // a known code that was not set by hand
   }
   Staged st;
   const std::string key = RawKey(period, Source::kManual);
   OHFED_ASSIGN_OR_RETURN(std::string bytes, ReadRaw(st, key));
   OHFED_ASSIGN_OR_RETURN(Answers answers, DecodeAnswers(bytes));
-  answers.erase(code);
+  answers.erase(canonical);
   std::string next = answers.empty() ? std::string() : EncodeAnswers(answers);
   if (answers.empty()) {
     st.batch.Delete(key);

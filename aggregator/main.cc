@@ -13,6 +13,7 @@
 #include "common/registry.h"
 #include "common/signals.h"
 #include "common/transport.h"
+#include "common/version.h"
 
 namespace {
 
@@ -27,6 +28,8 @@ struct Flags {
 
 void AddFlags(CLI::App& app, Flags& f) {
   ohfed::AddConfigFile(app);
+  app.set_version_flag("--version",
+                       absl::StrCat("ohfed-aggregator ", ohfed::Version()));
   app.add_option("--listen", f.options.listen, "gRPC address HOST:PORT")->required();
   app.add_option("--data", f.options.data_dir, "data directory (RocksDB)")->required();
   app.add_option("--http", f.http, "dashboard address HOST:PORT (not built yet)");

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -95,6 +96,19 @@ absl::Status ProbeBind(const std::string& address, const std::string& host,
   return result;
 }
 
+// The socket file will be created in its directory: say now if it cannot be.
+absl::Status ProbeUnixDirectory(absl::string_view address,
+                                const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, ": directory ", dir, ": ",
+        std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckListenAddress(const std::string& address) {
@@ -107,7 +121,7 @@ absl::Status CheckListenAddress(const std::string& address) {
           kMaxUnixPathBytes, " a unix socket allows: ",
           path.substr(0, kMaxStringBytes)));
     }
-    return absl::OkStatus();
+    return ProbeUnixDirectory(address, std::string(path));
   }
   std::string host;
   int port = 0;

@@ -62,7 +62,8 @@ void ApplyServerLimits(grpc::ServerBuilder& builder);
 
 // Checks, before a server is built, that it can listen on `address`:
 // "HOST:PORT" with a numeric port, or "unix:PATH" with a path that fits a
-// unix socket address (107 bytes). For TCP it binds a probe socket, so a port
+// unix socket address (107 bytes) in a directory this process may create
+// files in. For TCP it binds a probe socket, so a port
 // already in use, one that needs privileges, or a host that is not on this
 // machine gets one clear line here rather than gRPC's internals later.
 // kInvalidArgument for a malformed address, kUnavailable when the bind fails.

@@ -401,6 +401,26 @@ TEST_F(StoreTest, MalformedPeriodsAreInvalidNotMissing) {
               testing::StatusIs(absl::StatusCode::kNotFound, "no data"));
 }
 
+// Codes are matched ignoring case: one entry per measure, whatever the
+// spelling typed, and unset finds it the same way.
+TEST_F(StoreTest, HandEnteredCodesIgnoreCase) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  ASSERT_TRUE(
+      store_->SetValue("2026-01", "Staffing.WTE.Nurse_General", "2.5").ok());
+  ASSERT_TRUE(
+      store_->SetValue("2026-01", "staffing.wte.nurse_general", "1.5").ok());
+  EXPECT_THAT(State("2026-01").manual(),
+              ::testing::ElementsAre("staffing.wte.nurse_general"));
+  EXPECT_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 1.5);
+  ASSERT_TRUE(
+      store_->SetValue("2026-01", "STAFFING.WTE.NURSE_GENERAL", "0.5").ok());
+  EXPECT_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 0.5);
+  auto r = store_->UnsetValue("2026-01", "Staffing.Wte.Nurse_General");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->changed);
+  EXPECT_TRUE(State("2026-01").manual().empty());
+}
+
 TEST_F(StoreTest, HandEnteredValuesAreListedAndCanBeUnset) {
   Import(v1::IMPORT_KIND_STAFFING, kStaffing);
   ASSERT_TRUE(

@@ -55,5 +55,11 @@ TEST(CheckListenAddress, UnixPathLongerThanASocketAllows) {
   EXPECT_THAT(s.message(), HasSubstr("longer than the 107"));
 }
 
+TEST(CheckListenAddress, UnixSocketInAMissingDirectoryNamesIt) {
+  absl::Status s = CheckListenAddress("unix:/nonexistent-ohfed-dir/agent.sock");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("directory /nonexistent-ohfed-dir"));
+}
+
 }  // namespace
 }  // namespace ohfed
