@@ -51,6 +51,12 @@ int64_t Index::LastReceived(absl::string_view trust) const {
   return it == last_received_.end() ? 0 : it->second;
 }
 
+std::string Index::UpstreamReason(absl::string_view trust,
+                                  absl::string_view period) const {
+  return upstream_ == nullptr ? std::string()
+                              : upstream_->RefusalReason(trust, period);
+}
+
 std::vector<std::string> Index::NodesOf(absl::string_view trust,
                                         absl::string_view period) const {
   std::vector<std::string> nodes = {"national"};
@@ -68,6 +74,10 @@ void Index::PutUnit(HeldUnit unit) {
   last = std::max(last, unit.last_received_unix_ms);
   std::string id = UnitId(unit.trust, unit.period);
   units_[id] = std::move(unit);
+}
+
+void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
+  units_.erase(UnitId(trust, period));
 }
 
 void Index::SetRollup(const std::string& rollup_id, const RollupCell& cell) {

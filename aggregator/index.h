@@ -47,6 +47,8 @@ class Index : public View {
   const RollupCell* Rollup(absl::string_view node, absl::string_view period,
                            absl::string_view measure) const override;
   int64_t LastReceived(absl::string_view trust) const override;
+  std::string UpstreamReason(absl::string_view trust,
+                             absl::string_view period) const override;
 
   // The rollup nodes above `trust` for `period`: national, its region and its
   // ICS in the registry version in effect then. Only national if the trust
@@ -57,6 +59,10 @@ class Index : public View {
   // Holds `unit` in place of any earlier revision; rollups are untouched
   // (the caller applies a precomputed delta with SetRollup).
   void PutUnit(HeldUnit unit);
+  // Forgets a retracted unit; rollups are untouched, as for PutUnit.
+  void RemoveUnit(absl::string_view trust, absl::string_view period);
+  // Where UpstreamReason looks; nullptr for none. Must outlive the index.
+  void set_upstream(const UpstreamRefusals* upstream) { upstream_ = upstream; }
   // Replaces one rollup cell; an empty cell (n_units 0) is removed.
   void SetRollup(const std::string& rollup_id, const RollupCell& cell);
   void ReplaceRollups(RollupMap rollups) { rollups_ = std::move(rollups); }
@@ -75,6 +81,7 @@ class Index : public View {
   absl::flat_hash_map<std::string, HeldUnit> units_;  // by UnitId
   RollupMap rollups_;
   absl::flat_hash_map<std::string, int64_t> last_received_;  // by trust
+  const UpstreamRefusals* upstream_ = nullptr;
 };
 
 }  // namespace ohfed::aggregator

@@ -11,6 +11,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "aggregator/forwarder.h"
 #include "aggregator/store.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -30,8 +31,19 @@ class IngestService final : public v1::Ingest::Service {
                       grpc::ServerReaderWriter<v1::SubmitResponse,
                                                v1::SubmitRequest>* stream) override;
 
+  // Units of the trust whose held revision the upstream aggregator refused
+  // (empty without an upstream). kInvalidArgument for a malformed trust.
+  grpc::Status Feedback(grpc::ServerContext* context,
+                        const v1::FeedbackRequest* request,
+                        v1::FeedbackResponse* response) override;
+
+  // The forwarder Feedback answers from; nullptr (the default) when there is
+  // no upstream. Set before serving; must outlive the service.
+  void set_forwarder(const Forwarder* forwarder) { forwarder_ = forwarder; }
+
  private:
   Store* const store_;
+  const Forwarder* forwarder_ = nullptr;
 };
 
 }  // namespace ohfed::aggregator
