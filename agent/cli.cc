@@ -77,10 +77,15 @@ void PrintPeriods(const google::protobuf::RepeatedPtrField<v1::PeriodState>& ps)
   std::printf("%-8s  %-8s  %15s  %15s  %8s  %s\n", "PERIOD", "STATE",
               "REVISION", "ACKED", "MEASURES", "REASON");
   for (const v1::PeriodState& p : ps) {
+    std::string reason = p.reason();
+    if (!p.upstream_reason().empty()) {  // refused beyond our aggregator
+      absl::StrAppend(&reason, reason.empty() ? "" : "; ",
+                      "refused upstream: ", p.upstream_reason());
+    }
     std::printf("%-8s  %-8s  %15llu  %15llu  %8u  %s\n", p.period().c_str(),
                 p.state().c_str(), static_cast<unsigned long long>(p.revision()),
                 static_cast<unsigned long long>(p.acked_revision()), p.measures(),
-                p.reason().c_str());
+                reason.c_str());
   }
 }
 

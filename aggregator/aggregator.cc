@@ -56,7 +56,8 @@ absl::Status Aggregator::StartForwarding() {
   store_->SetUpstreamRefusals(forwarder_.get());
   uploader_->Start();
   LogLine(absl::StrCat("forwarding to ", options_.upstream, " (",
-                       forwarder_->outbox_size(), " unit summaries pending)"));
+                       forwarder_->outbox_size(), " unit summaries pending, ",
+                       forwarder_->refused_count(), " refused upstream)"));
   return absl::OkStatus();
 }
 

@@ -150,6 +150,13 @@ std::vector<v1::Ack> Forwarder::Refused(absl::string_view trust) const {
   return out;
 }
 
+size_t Forwarder::refused_count() const {
+  absl::MutexLock l(&mu_);
+  size_t n = 0;
+  for (const auto& [id, record] : records_) n += RefusedRecord(id) ? 1 : 0;
+  return n;
+}
+
 size_t Forwarder::outbox_size() const {
   absl::MutexLock l(&mu_);
   return outbox_.size();

@@ -60,6 +60,8 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
   std::vector<v1::Ack> Refused(absl::string_view trust) const;
 
   size_t outbox_size() const;
+  // How many held units upstream refused (at the held revision).
+  size_t refused_count() const;
   // The record for one unit; default (all zero) if never acknowledged.
   ForwardRecord RecordOf(absl::string_view trust, absl::string_view period) const;
 

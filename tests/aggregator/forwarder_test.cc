@@ -108,12 +108,14 @@ TEST_F(ForwarderTest, RefusalIsReportedForTheHeldRevisionOnly) {
   EXPECT_EQ(refused[0].revision(), 3u);
   EXPECT_EQ(refused[0].outcome(), v1::OUTCOME_REJECTED);
   EXPECT_TRUE(forwarder_->Refused("RJ1").empty());
+  EXPECT_EQ(forwarder_->refused_count(), 1u);
   // A new revision is forwarded and judged again; the old refusal no longer
   // describes what is held.
   Commit({Summary("RAX", "2026-03", 4, {{kImm, 2}})});
   EXPECT_EQ(forwarder_->outbox_size(), 1u);
   EXPECT_EQ(forwarder_->RefusalReason("RAX", "2026-03"), "");
   EXPECT_TRUE(forwarder_->Refused("RAX").empty());
+  EXPECT_EQ(forwarder_->refused_count(), 0u);
 }
 
 TEST_F(ForwarderTest, ForwardsTheFirstReceiptTime) {
