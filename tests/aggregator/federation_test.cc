@@ -367,6 +367,13 @@ TEST_F(FederationTest, AgentReassertsAboveANewerHeldRevision) {
     EXPECT_EQ(u->cells.count("staffing.wte.admin"), 1u);
     return 0;
   });
+  // The reasserted revision is durable at the agent.
+  rj1.client.reset();
+  rj1.agent.reset();
+  rj1 = TestAgent::Start("RJ1", dir_.File("agent"), regional->address());
+  ASSERT_NE(rj1.client, nullptr);
+  EXPECT_EQ(rj1.State("2026-03").revision(), held + 1);
+  EXPECT_EQ(rj1.State("2026-03").state(), "current");
 }
 
 // Received regionally on time, forwarded after the deadline because the
