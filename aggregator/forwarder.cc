@@ -12,6 +12,12 @@
 #include "common/transport.h"
 
 namespace ohfed::aggregator {
+namespace {
+
+// Upstream's reasons are kept, shown and sent on; bounded like any text.
+constexpr size_t kMaxReasonBytes = 1024;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(Store* store) {
   std::unique_ptr<Forwarder> f(new Forwarder(store));
@@ -77,38 +83,49 @@ absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::Pending(size_t max) {
 }
 
 absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {
-  absl::MutexLock l(&mu_);
+  // One batch of acks at a time; mu_ only while reading and applying, so
+  // readers (completeness, Feedback) never wait for the synced write.
+  absl::MutexLock serial(&acks_mu_);
   // The records after these acks, applied to memory only once durable.
   absl::flat_hash_map<std::string, ForwardRecord> next;
   rocksdb::WriteBatch batch;
-  for (const v1::Ack& ack : acks) {
-    std::string id = UnitId(ack.trust(), ack.period());
-    auto [slot, fresh] = next.try_emplace(id);
-    if (fresh) {
-      auto it = records_.find(id);
-      if (it != records_.end()) slot->second = it->second;
+  {
+    absl::MutexLock l(&mu_);
+    for (const v1::Ack& ack : acks) {
+      std::string id = UnitId(ack.trust(), ack.period());
+      auto [slot, fresh] = next.try_emplace(id);
+      if (fresh) {
+        auto it = records_.find(id);
+        if (it != records_.end()) slot->second = it->second;
+      }
+      if (!Apply(ack, &slot->second)) continue;
+      batch.Put(absl::StrCat(kForwardPrefix, id), EncodeForward(slot->second));
     }
-    ForwardRecord& r = slot->second;
-    if (ack.outcome() == v1::OUTCOME_REJECTED) {
-      LogLine(absl::StrCat("not forwarded: ", ack.trust(), " ", ack.period(),
-                           " revision ", ack.revision(), ": ", ack.reason()));
-      r.rejected_revision = ack.revision();
-      r.reason = ack.reason().substr(0, 1024);
-    } else if (ack.outcome() == v1::OUTCOME_ACCEPTED ||
-               ack.outcome() == v1::OUTCOME_STALE) {
-      r.acked_revision = std::max(r.acked_revision, ack.revision());
-    } else {
-      continue;  // unspecified: nothing learnt
-    }
-    batch.Put(absl::StrCat(kForwardPrefix, id), EncodeForward(r));
   }
   if (batch.Count() == 0) return absl::OkStatus();
   OHFED_RETURN_IF_ERROR(WriteSynced(store_->db(), &batch));
+  absl::MutexLock l(&mu_);
   for (auto& [id, r] : next) {
     records_[id] = std::move(r);
     if (!NeedsForwarding(id)) outbox_.erase(id);
   }
   return absl::OkStatus();
+}
+
+bool Forwarder::Apply(const v1::Ack& ack, ForwardRecord* r) {
+  if (ack.outcome() == v1::OUTCOME_REJECTED) {
+    LogLine(absl::StrCat("not forwarded: ", ack.trust(), " ", ack.period(),
+                         " revision ", ack.revision(), ": ", ack.reason()));
+    r->rejected_revision = ack.revision();
+    r->reason = ack.reason().substr(0, kMaxReasonBytes);
+    return true;
+  }
+  if (ack.outcome() == v1::OUTCOME_ACCEPTED ||
+      ack.outcome() == v1::OUTCOME_STALE) {
+    r->acked_revision = std::max(r->acked_revision, ack.revision());
+    return true;
+  }
+  return false;  // unspecified: nothing learnt
 }
 
 void Forwarder::OnCommit(const std::vector<HeldRevision>& units) {

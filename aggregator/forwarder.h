@@ -68,6 +68,8 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
  private:
   explicit Forwarder(Store* store) : store_(store) {}
   absl::Status Load();
+  // Updates `r` from one ack; false if the ack teaches nothing.
+  static bool Apply(const v1::Ack& ack, ForwardRecord* r);
   // Whether upstream still needs the held revision of `id`.
   bool NeedsForwarding(const std::string& id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -77,6 +79,9 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
   uint64_t Held(const std::string& id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
+  // Serialises OnAcks: records change only through it, so what it read
+  // before its write is still current after.
+  absl::Mutex acks_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, ForwardRecord> records_ ABSL_GUARDED_BY(mu_);
   // The store's held revision per UnitId, kept from its commits so that no
