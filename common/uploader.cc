@@ -258,43 +258,55 @@ void Uploader::RecordAcks(const v1::SubmitResponse& response) {
   stats_.last_ack = clock_->Now();
 }
 
-// Stats, and the outage log: first failure, reminders, recovery.
+// Stats, and the outage log: first failure, reminders, recovery. At most one
+// line per outage_reminder while failing, however the link flaps: a failure
+// soon after the last line is only reported by the next reminder.
 void Uploader::RecordOutcome(const absl::Status& status) {
   const absl::Time now = clock_->Now();
-  bool first = false, remind = false, recovered = false;
+  enum { kNothing, kFirst, kReminder, kRecovered } line = kNothing;
   absl::Duration down;
   {
     absl::MutexLock l(&mu_);
     if (stop_) return;  // a cancelled pass is not an outage
+    const bool quiet = now - outage_logged_ < options_.outage_reminder;
     if (status.ok()) {
       stats_.consecutive_failures = 0;
       stats_.last_error.clear();
-      recovered = outage_;
+      if (outage_ && outage_reported_) line = kRecovered;
       outage_ = false;
     } else {
       ++stats_.stream_failures;
       ++stats_.consecutive_failures;
       stats_.last_error = std::string(status.message());
-      first = !outage_;
-      if (first) outage_since_ = now;
-      remind = !first && now - outage_logged_ >= options_.outage_reminder;
-      if (first || remind) outage_logged_ = now;
-      outage_ = true;
+      if (!outage_) {
+        outage_ = true;
+        outage_since_ = now;
+        outage_reported_ = false;
+        if (!quiet) line = kFirst;
+      } else if (!quiet) {
+        line = outage_reported_ ? kReminder : kFirst;
+      }
+      if (line != kNothing) outage_reported_ = true;
     }
+    if (line != kNothing) outage_logged_ = now;
     down = now - outage_since_;
   }
-  if (!first && !remind && !recovered) return;
+  if (line == kNothing) return;
   const size_t backlog = source_->PendingCount();
-  if (first) {
-    Log(absl::StrCat("cannot send to ", options_.peer, ": ", status.message(),
-                     "; ", backlog, " unit summaries waiting, retrying"));
-  } else if (remind) {
-    Log(absl::StrCat("still cannot send to ", options_.peer, " after ",
-                     Ago(down), ": ", status.message(), "; ", backlog,
-                     " unit summaries waiting"));
-  } else {
-    Log(absl::StrCat("sending to ", options_.peer, " again after ", Ago(down),
-                     "; ", backlog, " unit summaries waiting"));
+  switch (line) {
+    case kFirst:
+      Log(absl::StrCat("cannot send to ", options_.peer, ": ", status.message(),
+                       "; ", backlog, " unit summaries waiting, retrying"));
+      break;
+    case kReminder:
+      Log(absl::StrCat("still cannot send to ", options_.peer, " after ",
+                       Ago(down), ": ", status.message(), "; ", backlog,
+                       " unit summaries waiting"));
+      break;
+    default:
+      Log(absl::StrCat("sending to ", options_.peer, " again after ",
+                       Ago(down), "; ", backlog, " unit summaries waiting"));
+      break;
   }
 }
 

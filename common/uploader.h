@@ -158,11 +158,12 @@ class Uploader {
   grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
   UploaderStats stats_ ABSL_GUARDED_BY(mu_);
   absl::BitGen rng_ ABSL_GUARDED_BY(mu_);
-  // The outage log: set while passes fail, with when it began and when it
-  // was last logged.
+  // The outage log: set while passes fail, with when it began and when a
+  // line (start, reminder or recovery) was last logged.
   bool outage_ ABSL_GUARDED_BY(mu_) = false;
+  bool outage_reported_ ABSL_GUARDED_BY(mu_) = false;  // this outage logged
   absl::Time outage_since_ ABSL_GUARDED_BY(mu_);
-  absl::Time outage_logged_ ABSL_GUARDED_BY(mu_);
+  absl::Time outage_logged_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::thread thread_;
 };
 

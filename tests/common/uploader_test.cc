@@ -307,6 +307,20 @@ TEST_F(UploaderTest, OutageIsLoggedThenRemindedThenRecovered) {
   EXPECT_THAT(lines[2], ::testing::HasSubstr(
                             "sending to aggregator test again after 1m1s"));
   EXPECT_THAT(lines[2], ::testing::HasSubstr("0 unit summaries waiting"));
+  // A flapping link logs no more than one line per minute.
+  ingest_.set_faults({.fail_every = 2});
+  for (int i = 1; i <= 10; ++i) {
+    outbox_.Put("RJ1", "2022-01", 1 + i);
+    (void)u->RunOnce();
+  }
+  EXPECT_EQ(lines.size(), 3u);
+  clock.Advance(absl::Seconds(61));
+  for (int i = 11; i <= 14 && lines.size() == 3; ++i) {  // until one fails
+    outbox_.Put("RJ1", "2022-01", 1 + i);
+    (void)u->RunOnce();
+  }
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[3], ::testing::HasSubstr("cannot send to aggregator test: "));
 }
 
 TEST(TransportTest, InsecureOnlyOnLoopback) {
