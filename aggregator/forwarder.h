@@ -63,7 +63,8 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
   // How many held units upstream refused (at the held revision).
   size_t refused_count() const;
   // The record for one unit; default (all zero) if never acknowledged.
-  ForwardRecord RecordOf(absl::string_view trust, absl::string_view period) const;
+  ForwardRecord RecordOf(absl::string_view trust,
+                         absl::string_view period) const;
 
  private:
   explicit Forwarder(Store* store) : store_(store) {}

@@ -115,7 +115,8 @@ void Uploader::Loop() {
 // Full jitter: uniform in [0, min(max, initial * 2^failures)].
 absl::Duration Uploader::NextBackoff() {
   absl::MutexLock l(&mu_);
-  int shift = static_cast<int>(std::min<uint64_t>(stats_.consecutive_failures, 20));
+  int shift =
+      static_cast<int>(std::min<uint64_t>(stats_.consecutive_failures, 20));
   absl::Duration cap =
       std::min(options_.max_backoff, options_.initial_backoff * (1 << shift));
   double fraction = absl::Uniform(rng_, 0.0, 1.0);
@@ -135,7 +136,8 @@ absl::Status Uploader::Pass() {
                            source_->Pending(1));
     if (first.empty()) return absl::OkStatus();
     grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.stream_deadline));
+    ctx.set_deadline(
+        absl::ToChronoTime(absl::Now() + options_.stream_deadline));
     {
       absl::MutexLock l(&mu_);
       if (stop_) return absl::CancelledError("uploader stopping");
@@ -304,8 +306,8 @@ void Uploader::RecordOutcome(const absl::Status& status) {
                        " unit summaries waiting"));
       break;
     default:
-      Log(absl::StrCat("sending to ", options_.peer, " again after ",
-                       Ago(down), "; ", backlog, " unit summaries waiting"));
+      Log(absl::StrCat("sending to ", options_.peer, " again after ", Ago(down),
+                       "; ", backlog, " unit summaries waiting"));
       break;
   }
 }

@@ -106,7 +106,8 @@ struct UploaderStats {
 // stub must outlive the Uploader.
 class Uploader {
  public:
-  Uploader(OutboxSource* source, std::unique_ptr<v1::Ingest::StubInterface> stub,
+  Uploader(OutboxSource* source,
+           std::unique_ptr<v1::Ingest::StubInterface> stub,
            UploaderOptions options, Clock* clock = Clock::Real());
   ~Uploader();  // calls Stop()
   Uploader(const Uploader&) = delete;

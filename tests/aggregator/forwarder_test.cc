@@ -58,8 +58,9 @@ class ForwarderTest : public ::testing::Test {
     auto f = Forwarder::Create(store_.get());
     OHFED_ASSERT_OK(f);
     forwarder_ = std::move(*f);
-    store_->SetCommitListener(
-        [this](const std::vector<HeldRevision>& units) { forwarder_->OnCommit(units); });
+    store_->SetCommitListener([this](const std::vector<HeldRevision>& units) {
+      forwarder_->OnCommit(units);
+    });
   }
 
   void Commit(std::vector<v1::UnitSummary> batch) {
@@ -80,13 +81,15 @@ TEST_F(ForwarderTest, FailedWriteChangesNothingInMemory) {
   Commit({Summary("RJ1", "2026-03", 3, {{kImm, 1}})});
   ASSERT_EQ(forwarder_->outbox_size(), 1u);
   faulty_.fs->FailWrites(true);
-  EXPECT_THAT(forwarder_->OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_ACCEPTED)}),
-              StatusIs(absl::StatusCode::kUnavailable, "injected write failure"));
+  EXPECT_THAT(
+      forwarder_->OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_ACCEPTED)}),
+      StatusIs(absl::StatusCode::kUnavailable, "injected write failure"));
   EXPECT_EQ(forwarder_->RecordOf("RJ1", "2026-03").acked_revision, 0u);
   EXPECT_EQ(forwarder_->outbox_size(), 1u);
-  EXPECT_THAT(forwarder_->OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_REJECTED,
-                                        "stricter catalogue")}),
-              StatusIs(absl::StatusCode::kUnavailable, "injected"));
+  EXPECT_THAT(
+      forwarder_->OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_REJECTED,
+                                "stricter catalogue")}),
+      StatusIs(absl::StatusCode::kUnavailable, "injected"));
   EXPECT_EQ(forwarder_->RecordOf("RJ1", "2026-03").rejected_revision, 0u);
   EXPECT_EQ(forwarder_->RefusalReason("RJ1", "2026-03"), "");
 }
@@ -150,12 +153,14 @@ TEST_F(ForwarderTest, LargeSummariesAfterAnOutageDoNotBlockATinyOne) {
   ApplyServerLimits(b);
   auto server = b.BuildAndStart();
   ASSERT_NE(server, nullptr);
-  auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port), {.insecure = true});
+  auto channel =
+      MakeChannel(absl::StrCat("127.0.0.1:", port), {.insecure = true});
   OHFED_ASSERT_OK(channel);
   std::vector<std::string> lines;
   UploaderOptions o;
   o.log = [&](absl::string_view line) { lines.emplace_back(line); };
-  Uploader uploader(forwarder_.get(), v1::Ingest::NewStub(*channel), o, &clock_);
+  Uploader uploader(forwarder_.get(), v1::Ingest::NewStub(*channel), o,
+                    &clock_);
   OHFED_ASSERT_OK(uploader.RunOnce());
 
   auto held = national.held();
