@@ -147,8 +147,12 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
                                  .clock = options.clock});
   if (!store.ok()) return store.status();
   agent->store_ = std::move(*store);
+  UploaderOptions uploader = options.uploader;
+  uploader.peer = absl::StrCat("aggregator ", options.aggregator);
+  // After each sync pass, learn what was refused further up.
+  uploader.feedback_trust = *trust;
   agent->uploader_ = std::make_unique<Uploader>(
-      agent->store_.get(), v1::Ingest::NewStub(*channel), options.uploader,
+      agent->store_.get(), v1::Ingest::NewStub(*channel), std::move(uploader),
       options.clock);
   agent->service_ = std::make_unique<ControlService>(
       ServiceInfo{*trust, options.aggregator}, agent->store_.get(),

@@ -583,6 +583,12 @@ std::vector<v1::PeriodState> AgentStore::States() const {
     } else {
       s.set_state("pending");
     }
+    // A note such as a reassertion (a reason with no rejected revision).
+    if (s.reason().empty() && info.rejected == 0) s.set_reason(info.reason);
+    auto up = upstream_.find(period);
+    if (up != upstream_.end() && up->second.first == info.summary.revision()) {
+      s.set_upstream_reason(up->second.second);
+    }
     by_key[DisplayKey(period)] = std::move(s);
   }
   std::vector<v1::PeriodState> out;
@@ -641,6 +647,7 @@ absl::StatusOr<std::vector<v1::UnitSummary>> AgentStore::Pending(size_t max) {
 absl::Status AgentStore::OnAcks(const std::vector<v1::Ack>& acks) {
   absl::MutexLock l(&mu_);
   std::map<std::string, PeriodInfo> next;
+  std::set<std::string> reasserted;
   for (const v1::Ack& ack : acks) {
     auto it = periods_.find(ack.period());
     if (ack.trust() != options_.trust || it == periods_.end()) continue;
@@ -655,14 +662,36 @@ absl::Status AgentStore::OnAcks(const std::vector<v1::Ack>& acks) {
       }
       info.rejected = ack.revision();
       info.reason = ack.reason();
+    } else if (ack.outcome() == v1::OUTCOME_STALE &&
+               ack.revision() == info.summary.revision() &&
+               ack.held_revision() > ack.revision()) {
+      // The aggregator holds a newer revision than this agent ever made:
+      // this agent's data is the trust's, so it goes above that revision.
+      info.reason = absl::StrCat(
+          "the aggregator held revision ", ack.held_revision(),
+          ", newer than this agent's ", ack.revision(),
+          " (restored backup or clock gone back?); resent as revision ",
+          ack.held_revision() + 1);
+      LogLine(absl::StrCat(ack.period(), ": ", info.reason));
+      info.rejected = 0;
+      info.summary.set_revision(ack.held_revision() + 1);
+      info.summary.set_produced_unix_ms(
+          absl::ToUnixMillis(options_.clock->Now()));
+      reasserted.insert(ack.period());
     } else if (ack.outcome() == v1::OUTCOME_ACCEPTED ||
                ack.outcome() == v1::OUTCOME_STALE) {
       info.acked = std::max(info.acked, ack.revision());
-      if (info.acked >= info.rejected) info.reason.clear();
+      if (info.rejected != 0 && info.acked >= info.rejected) {
+        info.reason.clear();
+        info.rejected = 0;
+      }
     }
   }
   if (acks.empty()) return absl::OkStatus();
   rocksdb::WriteBatch batch;
+  for (const std::string& period : reasserted) {
+    batch.Put(SumKey(period), next.at(period).summary.SerializeAsString());
+  }
   for (const auto& [period, info] : next) {
     batch.Put(AckKey(period), EncodeMarks(info.acked, info.rejected, info.reason));
   }
@@ -671,6 +700,17 @@ absl::Status AgentStore::OnAcks(const std::vector<v1::Ack>& acks) {
   OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
   last_ack_ms_ = now_ms;
   for (auto& [period, info] : next) periods_[period] = std::move(info);
+  return absl::OkStatus();
+}
+
+absl::Status AgentStore::OnUpstreamFeedback(const std::vector<v1::Ack>& refused) {
+  absl::MutexLock l(&mu_);
+  upstream_.clear();
+  for (const v1::Ack& ack : refused) {
+    if (ack.trust() != options_.trust) continue;
+    if (ack.outcome() != v1::OUTCOME_REJECTED) continue;
+    upstream_[ack.period()] = {ack.revision(), ack.reason()};
+  }
   return absl::OkStatus();
 }
 

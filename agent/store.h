@@ -139,7 +139,14 @@ class AgentStore final : public OutboxSource {
 
   // OutboxSource.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;
+  // An ack with held_revision above the period's current revision (the
+  // aggregator holds newer data: a restored backup, a clock gone back)
+  // reasserts the period as revision held + 1, noted in its state's reason.
   absl::Status OnAcks(const std::vector<v1::Ack>& acks) override;
+  // Replaces what the aggregator reported as refused further up (in memory
+  // only: it is asked again after every sync); shown in States() as
+  // upstream_reason for the period's current revision.
+  absl::Status OnUpstreamFeedback(const std::vector<v1::Ack>& refused) override;
 
  private:
   struct PeriodInfo {
@@ -199,6 +206,9 @@ class AgentStore final : public OutboxSource {
   std::map<std::string, PeriodInfo> periods_ ABSL_GUARDED_BY(mu_);
   int64_t last_ack_ms_ ABSL_GUARDED_BY(mu_) = 0;
   bool waits_cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // Upstream refusals by period: (revision, reason).
+  std::map<std::string, std::pair<uint64_t, std::string>> upstream_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ohfed::agent

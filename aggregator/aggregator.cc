@@ -59,17 +59,22 @@ absl::Status Aggregator::StartForwarding() {
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                          MakeChannel(options_.upstream, transport));
   OHFED_ASSIGN_OR_RETURN(forwarder_, Forwarder::Create(store_.get()));
-  uploader_ = std::make_unique<Uploader>(forwarder_.get(),
-                                         v1::Ingest::NewStub(channel),
-                                         options_.uploader);
+  UploaderOptions uploader = options_.uploader;
+  uploader.peer = absl::StrCat("upstream aggregator ", options_.upstream);
+  uploader_ = std::make_unique<Uploader>(
+      forwarder_.get(), v1::Ingest::NewStub(channel), std::move(uploader),
+      options_.store.clock ? options_.store.clock : Clock::Real());
   // Every commit may add to the outbox: send now rather than at the next poll.
-  store_->SetCommitListener([this](const std::vector<std::string>& ids) {
-    forwarder_->OnCommit(ids);
+  store_->SetCommitListener([this](const std::vector<HeldRevision>& units) {
+    forwarder_->OnCommit(units);
     uploader_->Kick();
   });
+  // Completeness shows what upstream refused.
+  store_->SetUpstreamRefusals(forwarder_.get());
   uploader_->Start();
   LogLine(absl::StrCat("forwarding to ", options_.upstream, " (",
-                       forwarder_->outbox_size(), " unit summaries pending)"));
+                       forwarder_->outbox_size(), " unit summaries pending, ",
+                       forwarder_->refused_count(), " refused upstream)"));
   return absl::OkStatus();
 }
 
@@ -81,6 +86,7 @@ absl::Status Aggregator::StartServer() {
   IngestOptions ingest = options_.ingest;
   if (ingest.clock == nullptr) ingest.clock = clock;
   ingest_ = std::make_unique<IngestService>(store_.get(), std::move(ingest));
+  ingest_->set_forwarder(forwarder_.get());
   query_ = std::make_unique<QueryService>(store_.get(), clock);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
@@ -113,6 +119,7 @@ void Aggregator::Shutdown(absl::Duration grace) {
   }
   if (uploader_ != nullptr) uploader_->Stop();
   uploader_.reset();
+  if (store_ != nullptr) store_->SetUpstreamRefusals(nullptr);
   forwarder_.reset();
   store_.reset();  // closes the database
 }

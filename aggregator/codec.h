@@ -2,7 +2,8 @@
 //
 // Keys (ASCII; trust codes, periods, nodes and measures never contain '/' or
 // '|' because ingest validates them against the registry and catalogue):
-//   "u/" trust "/" period            -> unit record: the held UnitSummary
+//   "u/" trust "/" period            -> unit record: the held UnitSummary (a
+//                                      retraction: retracted, no cells)
 //   "r/" node "|" period "|" measure  -> rollup record: one RollupCell
 //   "f/" trust "/" period            -> forward record: what upstream acked
 //   "m/registry"                     -> RegistryFingerprint the rollups use
@@ -11,7 +12,8 @@
 // protobuf, so no private schema is needed:
 //   unit     = first_received_ms(8) last_received_ms(8) UnitSummary
 //   rollup   = n_units(8) Cell{value = sum, buckets = merged buckets}
-//   forward  = acked_revision(8) rejected_revision(8) reason bytes
+//   forward  = acked_revision(8) rejected_revision(8) reason bytes (the
+//              refusal upstream, or the uploader's "too large to send")
 // Millisecond times are stored as two's complement uint64.
 #ifndef OHFED_AGGREGATOR_CODEC_H_
 #define OHFED_AGGREGATOR_CODEC_H_

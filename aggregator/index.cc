@@ -104,6 +104,12 @@ int64_t Index::LastReceived(absl::string_view trust) const {
   return it == last_received_->end() ? 0 : it->second;
 }
 
+std::string Index::UpstreamReason(absl::string_view trust,
+                                  absl::string_view period) const {
+  return upstream_ == nullptr ? std::string()
+                              : upstream_->RefusalReason(trust, period);
+}
+
 std::vector<std::string> Index::NodesOf(absl::string_view trust,
                                         absl::string_view period) const {
   std::vector<std::string> nodes = {"national"};

@@ -59,6 +59,8 @@ class Index : public View {
   const RollupCell* Rollup(absl::string_view node, absl::string_view period,
                            absl::string_view measure) const override;
   int64_t LastReceived(absl::string_view trust) const override;
+  std::string UpstreamReason(absl::string_view trust,
+                             absl::string_view period) const override;
 
   // The rollup nodes above `trust` for `period`: national, its region and its
   // ICS in the registry version in effect then. Only national if the trust
@@ -72,6 +74,9 @@ class Index : public View {
   // Forgets the unit, if held; rollups are untouched, as for PutUnit. The
   // trust's LastReceived is kept.
   void RemoveUnit(absl::string_view trust, absl::string_view period);
+  // Where UpstreamReason looks; nullptr for none. Must outlive the index and
+  // every snapshot of it.
+  void set_upstream(const UpstreamRefusals* upstream) { upstream_ = upstream; }
   // Replaces one rollup cell (by RollupId); an empty cell (n_units 0) is
   // removed.
   void SetRollup(const std::string& rollup_id, const RollupCell& cell);
@@ -105,6 +110,7 @@ class Index : public View {
   absl::flat_hash_map<std::string, std::shared_ptr<Shard>> shards_;  // by period
   std::shared_ptr<LastReceivedMap> last_received_;  // by trust, shared likewise
   size_t unit_count_ = 0;
+  const UpstreamRefusals* upstream_ = nullptr;  // not owned
 };
 
 }  // namespace ohfed::aggregator

@@ -79,7 +79,12 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
                       request.summaries_size() - valid.size());
   OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes, store.Commit(valid));
   for (size_t i = 0; i < valid.size(); ++i) {
-    *response.add_acks() = MakeAck(valid[i], outcomes[i]);
+    v1::Ack* ack = response.add_acks();
+    *ack = MakeAck(valid[i], outcomes[i]);
+    // With STALE, tells a sender whose data is older than what is held
+    // (restored backup, clock gone back) which revision to go above.
+    ack->set_held_revision(
+        store.HeldRevisionOf(valid[i].trust(), valid[i].period()));
   }
   return response;
 }
@@ -163,6 +168,21 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
     rejections_.Record(peer, "idle",
                        absl::StrCat("ingest from ", peer, ": ", idle.message()));
     return ToGrpc(idle);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestService::Feedback(grpc::ServerContext*,
+                                     const v1::FeedbackRequest* request,
+                                     v1::FeedbackResponse* response) {
+  const std::string& trust = request->trust();
+  if (trust.empty() || trust.size() > static_cast<size_t>(kMaxStringBytes) ||
+      trust.find('/') != std::string::npos) {
+    return ToGrpc(absl::InvalidArgumentError("feedback needs a trust code"));
+  }
+  if (forwarder_ == nullptr) return grpc::Status::OK;
+  for (v1::Ack& ack : forwarder_->Refused(trust)) {
+    *response->add_upstream() = std::move(ack);
   }
   return grpc::Status::OK;
 }

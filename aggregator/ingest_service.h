@@ -26,6 +26,7 @@
 
 #include "absl/time/time.h"
 #include "aggregator/rejection_log.h"
+#include "aggregator/forwarder.h"
 #include "aggregator/store.h"
 #include "aggregator/stream_watch.h"
 #include "common/clock.h"
@@ -65,6 +66,16 @@ class IngestService final : public v1::Ingest::Service {
  public:
   explicit IngestService(Store* store, IngestOptions options = {});
 
+  // Units of the trust whose held revision the upstream aggregator refused
+  // (empty without an upstream). kInvalidArgument for a malformed trust.
+  grpc::Status Feedback(grpc::ServerContext* context,
+                        const v1::FeedbackRequest* request,
+                        v1::FeedbackResponse* response) override;
+
+  // The forwarder Feedback answers from; nullptr (the default) when there is
+  // no upstream. Set before serving; must outlive the service.
+  void set_forwarder(const Forwarder* forwarder) { forwarder_ = forwarder; }
+
  private:
   // Replaces the generated Submit handler (see the file comment): requests
   // arrive as bytes.
@@ -78,6 +89,7 @@ class IngestService final : public v1::Ingest::Service {
   const IngestOptions options_;
   RejectionLog rejections_;
   StreamWatch watch_;  // after rejections_: its watchdog flushes them
+  const Forwarder* forwarder_ = nullptr;
 };
 
 }  // namespace ohfed::aggregator

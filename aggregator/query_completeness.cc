@@ -52,6 +52,7 @@ v1::TrustCompleteness TrustRow(const View& view, const Trust& trust,
   t.set_ics(trust.ics);
   t.set_region(trust.region);
   t.set_sync_state(sync_state);
+  t.set_upstream_reason(view.UpstreamReason(trust.code, month.ToString()));
   if (const HeldUnit* unit = view.Unit(trust.code, month.ToString())) {
     t.set_reported(true);
     t.set_on_time(unit->first_received_unix_ms <

@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +30,19 @@ StoreOptions WithDefaults(StoreOptions o) {
   return o;
 }
 
+// When a unit counts as first received: the earliest of what is held, this
+// receipt, and the receipt time a regional aggregator carried with it
+// (clamped to now, so a claim from the future counts as now).
+int64_t FirstReceived(const HeldUnit* held, const v1::UnitSummary& s,
+                      int64_t now) {
+  int64_t first = now;
+  if (s.first_received_unix_ms() > 0) {
+    first = std::min(first, s.first_received_unix_ms());
+  }
+  if (held != nullptr) first = std::min(first, held->first_received_unix_ms);
+  return first;
+}
+
 }  // namespace
 
 struct Store::Writer {
@@ -41,7 +56,7 @@ struct Store::Writer {
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
                                                    StoreOptions options) {
   OHFED_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
-                         OpenDb(dir, DbFootprint::kServer));
+                         OpenDb(dir, DbFootprint::kServer, options.env));
   std::unique_ptr<Store> store(
       new Store(std::move(db), WithDefaults(std::move(options))));
   OHFED_RETURN_IF_ERROR(store->Load());
@@ -63,7 +78,9 @@ absl::Status Store::Load() {
   OHFED_RETURN_IF_ERROR(ScanPrefix(
       db_.get(), kUnitPrefix, [&](absl::string_view key, absl::string_view v) {
         OHFED_ASSIGN_OR_RETURN(UnitRecord r, DecodeUnit(key, v));
-        index_.PutUnit(ToHeldUnit(r));
+        absl::MutexLock h(&held_mu_);
+        held_[key.substr(kUnitPrefix.size())] = r.summary.revision();
+        if (!r.summary.retracted()) index_.PutUnit(ToHeldUnit(r));
         return absl::OkStatus();
       }));
   OHFED_RETURN_IF_ERROR(ScanPrefix(
@@ -95,9 +112,15 @@ absl::Status Store::CheckRegistry() {
 }
 
 void Store::SetCommitListener(
-    std::function<void(const std::vector<std::string>&)> f) {
+    std::function<void(const std::vector<HeldRevision>&)> f) {
   absl::MutexLock l(&listener_mu_);
   listener_ = std::move(f);
+}
+
+void Store::SetUpstreamRefusals(const UpstreamRefusals* refusals) {
+  absl::MutexLock wl(&write_mu_);
+  absl::WriterMutexLock l(&index_mu_);
+  index_.set_upstream(refusals);
 }
 
 absl::StatusOr<std::vector<v1::Outcome>> Store::Commit(
@@ -122,7 +145,7 @@ absl::StatusOr<std::vector<v1::Outcome>> Store::Commit(
   std::vector<Writer*> group = TakeGroup();
   queue_mu_.Unlock();
 
-  std::vector<std::string> changed;
+  std::vector<HeldRevision> changed;
   absl::Status s = CommitGroup(group, &changed);
 
   queue_mu_.Lock();
@@ -136,7 +159,7 @@ absl::StatusOr<std::vector<v1::Outcome>> Store::Commit(
   queue_mu_.Unlock();
 
   if (s.ok() && !changed.empty()) {
-    std::function<void(const std::vector<std::string>&)> listener;
+    std::function<void(const std::vector<HeldRevision>&)> listener;
     {
       absl::MutexLock l(&listener_mu_);
       listener = listener_;
@@ -164,20 +187,22 @@ struct Store::GroupResult {
   std::vector<std::string> order;                       // first-seen order
   uint64_t accepted = 0, stale = 0;
   std::vector<HeldUnit> units;  // the new held units, to publish
+  std::vector<HeldUnit> retracted;  // units to forget (trust, period set)
   RollupMap touched;            // rollup cells after the delta
 };
 
 void Store::DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
                            GroupResult* r) const {
+  absl::ReaderMutexLock h(&held_mu_);
   for (Writer* w : group) {
     w->outcomes.clear();
     for (const v1::UnitSummary& s : *w->summaries) {
       std::string id = UnitId(s.trust(), s.period());
-      const HeldUnit* held = index_.Unit(s.trust(), s.period());
       auto it = r->finals.find(id);
+      auto held_it = held_.find(id);
       uint64_t current = it != r->finals.end() ? it->second.summary.revision()
-                         : held != nullptr     ? held->revision
-                                               : 0;
+                         : held_it != held_.end() ? held_it->second
+                                                  : 0;
       if (s.revision() <= current) {
         w->outcomes.push_back(v1::OUTCOME_STALE);
         ++r->stale;
@@ -186,9 +211,11 @@ void Store::DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
       if (it == r->finals.end()) r->order.push_back(id);
       UnitRecord& record = r->finals[id];
       record.first_received_unix_ms =
-          held != nullptr ? held->first_received_unix_ms : now;
+          FirstReceived(index_.Unit(s.trust(), s.period()), s, now);
       record.last_received_unix_ms = now;
       record.summary = s;
+      // A tombstone keeps the revision and nothing else.
+      if (s.retracted()) record.summary.clear_cells();
       w->outcomes.push_back(v1::OUTCOME_ACCEPTED);
       ++r->accepted;
     }
@@ -206,13 +233,18 @@ void Store::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) const {
   for (const std::string& id : r->order) {
     const UnitRecord& record = r->finals[id];
     HeldUnit unit = ToHeldUnit(record);
-    // The delta: subtract what is held, add what replaces it.
+    // The delta: subtract what is held, add what replaces it (nothing for a
+    // retraction).
     std::vector<std::string> nodes = index_.NodesOf(unit.trust, unit.period);
     if (const HeldUnit* held = index_.Unit(unit.trust, unit.period)) {
       ApplyToRollups(*held, -1, nodes, cell_at);
     }
-    ApplyToRollups(unit, +1, nodes, cell_at);
     batch->Put(ToSlice(absl::StrCat(kUnitPrefix, id)), EncodeUnit(record));
+    if (record.summary.retracted()) {
+      r->retracted.push_back(std::move(unit));
+      continue;
+    }
+    ApplyToRollups(unit, +1, nodes, cell_at);
     r->units.push_back(std::move(unit));
   }
   for (const auto& [key, cell] : r->touched) {
@@ -226,7 +258,7 @@ void Store::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) const {
 }
 
 absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
-                                std::vector<std::string>* changed) {
+                                std::vector<HeldRevision>* changed) {
   absl::MutexLock wl(&write_mu_);
   GroupResult result;
   rocksdb::WriteBatch batch;
@@ -243,8 +275,18 @@ absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
   {
     absl::WriterMutexLock l(&index_mu_);
     for (HeldUnit& u : result.units) index_.PutUnit(std::move(u));
+    for (const HeldUnit& u : result.retracted) index_.RemoveUnit(u.trust, u.period);
     for (const auto& [key, cell] : result.touched) index_.SetRollup(key, cell);
     units_held = index_.unit_count();
+  }
+  changed->clear();
+  {
+    absl::MutexLock h(&held_mu_);
+    for (const std::string& id : result.order) {
+      uint64_t revision = result.finals[id].summary.revision();
+      held_[id] = revision;
+      changed->emplace_back(id, revision);
+    }
   }
   absl::MutexLock sl(&stats_mu_);
   stats_.summaries_accepted += result.accepted;
@@ -254,7 +296,6 @@ absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
     ++stats_.commits;
     stats_.bytes_written += batch.GetDataSize();
   }
-  *changed = std::move(result.order);
   return absl::OkStatus();
 }
 
@@ -304,14 +345,16 @@ RollupMap Store::RecomputedRollups() const {
   return index_.ComputeRollups();
 }
 
-std::vector<std::pair<std::string, uint64_t>> Store::HeldRevisions() const {
-  absl::ReaderMutexLock l(&index_mu_);
-  std::vector<std::pair<std::string, uint64_t>> out;
-  out.reserve(index_.unit_count());
-  index_.ForEachUnit([&](const HeldUnit& unit) {
-    out.emplace_back(UnitId(unit.trust, unit.period), unit.revision);
-  });
-  return out;
+std::vector<HeldRevision> Store::HeldRevisions() const {
+  absl::ReaderMutexLock l(&held_mu_);
+  return std::vector<HeldRevision>(held_.begin(), held_.end());
+}
+
+uint64_t Store::HeldRevisionOf(absl::string_view trust,
+                               absl::string_view period) const {
+  absl::ReaderMutexLock l(&held_mu_);
+  auto it = held_.find(UnitId(trust, period));
+  return it == held_.end() ? 0 : it->second;
 }
 
 }  // namespace ohfed::aggregator

@@ -13,6 +13,10 @@
 // immutable snapshot of the index (aggregator/index.h), taken under the
 // index lock in time proportional to the number of periods held, not to the
 // data, and a commit copies only the period shards a snapshot still shares.
+// A retraction (UnitSummary.retracted) is a revision like any other: it is
+// held as a tombstone (the "u/" record, without cells) so that older
+// revisions stay stale, but the unit leaves the index and every rollup, and
+// no View shows it.
 //
 // Thread-safe. Readers use Read(); the DB handle stays owned by the Store.
 #ifndef OHFED_AGGREGATOR_STORE_H_
@@ -27,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -50,7 +55,14 @@ struct StoreOptions {
   // What the aggregator covers (`--covers`): ingest refuses summaries of
   // trusts outside it and queries refuse scopes outside it.
   Coverage coverage;  // default: everything
+  // The RocksDB environment; nullptr: the default. A test seam for I/O
+  // faults.
+  rocksdb::Env* env = nullptr;
 };
+
+// (UnitId, revision): a unit and the revision held for it, retractions
+// included.
+using HeldRevision = std::pair<std::string, uint64_t>;
 
 // Counters for metrics; a snapshot.
 struct StoreStats {
@@ -81,6 +93,10 @@ class Store {
   // (or was superseded within the same commit), STALE if an equal or newer
   // revision was held. On a write error nothing is published and the error
   // (kUnavailable for I/O) is returned.
+  //
+  // A summary's first_received_unix_ms (set by a regional aggregator that
+  // forwarded it) stands for the unit's first receipt when it is earlier
+  // than this store's own, clamped to not after now.
   absl::StatusOr<std::vector<v1::Outcome>> Commit(
       const std::vector<v1::UnitSummary>& summaries);
 
@@ -101,9 +117,14 @@ class Store {
   // it is held.
   std::shared_ptr<const View> Snapshot() const;
 
-  // Called after each successful commit with the UnitIds it changed, outside
-  // the store's locks, possibly from several committing threads at once.
-  void SetCommitListener(std::function<void(const std::vector<std::string>&)> f);
+  // Called after each successful commit with the units it changed and their
+  // new revisions, outside the store's locks, possibly from several
+  // committing threads at once (so possibly out of revision order).
+  void SetCommitListener(std::function<void(const std::vector<HeldRevision>&)> f);
+
+  // Installs what the View reports as upstream refusals (the forwarder's
+  // records); nullptr for none. `refusals` must outlive the Store.
+  void SetUpstreamRefusals(const UpstreamRefusals* refusals);
 
   // Ingest's share of the counters: one batch of `bytes`, `rejected` of
   // whose summaries failed validation.
@@ -114,8 +135,10 @@ class Store {
   // rebuild would produce now.
   RollupMap Rollups() const;
   RollupMap RecomputedRollups() const;
-  // (UnitId, revision) of every held unit.
-  std::vector<std::pair<std::string, uint64_t>> HeldRevisions() const;
+  // (UnitId, revision) of every held unit, retractions included.
+  std::vector<HeldRevision> HeldRevisions() const;
+  // The revision held for (trust, period), retraction included; 0 if none.
+  uint64_t HeldRevisionOf(absl::string_view trust, absl::string_view period) const;
 
   // The database, for records other components keep beside the units (the
   // forwarder's). Owned by the Store.
@@ -136,7 +159,7 @@ class Store {
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // The leader's work: decide, write synced, publish. Holds write_mu_.
   absl::Status CommitGroup(const std::vector<Writer*>& group,
-                           std::vector<std::string>* changed);
+                           std::vector<HeldRevision>* changed);
   // Under the reader lock: ACCEPTED/STALE per summary, the highest revision
   // per unit winning; then the unit records and rollup delta to write.
   void DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
@@ -157,8 +180,13 @@ class Store {
 
   // Its own lock, so a returning leader never waits for the next commit.
   absl::Mutex listener_mu_;
-  std::function<void(const std::vector<std::string>&)> listener_
+  std::function<void(const std::vector<HeldRevision>&)> listener_
       ABSL_GUARDED_BY(listener_mu_);
+
+  // Every held revision by UnitId, retractions included: what commits are
+  // decided against. Written by the single writer under held_mu_.
+  mutable absl::Mutex held_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(held_mu_);
 
   mutable absl::Mutex stats_mu_;
   StoreStats stats_ ABSL_GUARDED_BY(stats_mu_);

@@ -42,6 +42,17 @@ struct RollupCell {
   std::map<double, uint64_t> buckets;  // merged distribution buckets
 };
 
+// What an upstream aggregator refused, as a regional one records it (the
+// forwarder). Thread-safe.
+class UpstreamRefusals {
+ public:
+  virtual ~UpstreamRefusals() = default;
+  // Upstream's reason for refusing the revision of (trust, period) held here;
+  // empty when it did not refuse it.
+  virtual std::string RefusalReason(absl::string_view trust,
+                                    absl::string_view period) const = 0;
+};
+
 class View {
  public:
   virtual ~View() = default;
@@ -61,6 +72,12 @@ class View {
                                    absl::string_view measure) const = 0;
   // Last time anything was received from the trust (unix ms), 0 if never.
   virtual int64_t LastReceived(absl::string_view trust) const = 0;
+  // At a regional aggregator: why the upstream aggregator refused the held
+  // revision of (trust, period); empty if it did not, or with no upstream.
+  virtual std::string UpstreamReason(absl::string_view trust,
+                                     absl::string_view period) const {
+    return {};
+  }
 };
 
 }  // namespace ohfed::aggregator

@@ -12,10 +12,12 @@
 namespace ohfed {
 
 absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
-                                                    DbFootprint footprint) {
+                                                    DbFootprint footprint,
+                                                    rocksdb::Env* env) {
   const bool small = footprint == DbFootprint::kSmall;
   rocksdb::Options options;
   options.create_if_missing = true;
+  if (env != nullptr) options.env = env;
   options.write_buffer_size = (small ? 4 : 32) << 20;
   options.max_write_buffer_number = 2;
   options.max_background_jobs = 2;

@@ -22,9 +22,11 @@ enum class DbFootprint {
 
 // Opens (creating if missing) the database in `dir`. Errors name the
 // directory: kUnavailable for I/O or a lock held by another process,
-// kDataLoss for corruption.
+// kDataLoss for corruption. `env` (nullptr: the default) is a seam for
+// tests that inject I/O faults.
 absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
-                                                    DbFootprint footprint);
+                                                    DbFootprint footprint,
+                                                    rocksdb::Env* env = nullptr);
 
 // Writes the batch with the WAL synced to disk before returning: the point
 // after which an acknowledgement may be sent.

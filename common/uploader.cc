@@ -1,18 +1,62 @@
 #include "common/uploader.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status.h"
 
 namespace ohfed {
+namespace {
+
+// Unary calls (Feedback) are short; a stuck one must not hold up the thread.
+constexpr absl::Duration kFeedbackDeadline = absl::Seconds(10);
+
+// Bytes `s` adds to a SubmitRequest: tag, length prefix, body.
+size_t FramedSize(const v1::UnitSummary& s) {
+  size_t body = s.ByteSizeLong();
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(body) + body;
+}
+
+v1::Ack SetAsideAck(const v1::UnitSummary& s, size_t bytes, size_t limit) {
+  v1::Ack ack;
+  ack.set_trust(s.trust());
+  ack.set_period(s.period());
+  ack.set_revision(s.revision());
+  ack.set_outcome(v1::OUTCOME_REJECTED);
+  ack.set_reason(absl::StrCat("not sent: the summary is ", bytes,
+                              " bytes, over the message limit of ", limit,
+                              " bytes"));
+  return ack;
+}
+
+std::string Ago(absl::Duration d) {
+  const absl::Duration unit =
+      d < absl::Seconds(1) ? absl::Milliseconds(1) : absl::Seconds(1);
+  return absl::FormatDuration(absl::Trunc(d, unit));
+}
+
+}  // namespace
+
+size_t OutboxSource::PendingCount() {
+  absl::StatusOr<std::vector<v1::UnitSummary>> all =
+      Pending(std::numeric_limits<size_t>::max());
+  return all.ok() ? all->size() : 0;
+}
+
+absl::Status OutboxSource::OnUpstreamFeedback(const std::vector<v1::Ack>&) {
+  return absl::OkStatus();
+}
 
 Uploader::Uploader(OutboxSource* source,
                    std::unique_ptr<v1::Ingest::StubInterface> stub,
                    UploaderOptions options, Clock* clock)
     : source_(source),
       stub_(std::move(stub)),
-      options_(options),
+      options_(std::move(options)),
       clock_(clock) {}
 
 Uploader::~Uploader() { Stop(); }
@@ -42,23 +86,22 @@ UploaderStats Uploader::stats() const {
   return stats_;
 }
 
+void Uploader::Log(absl::string_view line) const {
+  if (options_.log) {
+    options_.log(line);
+  } else {
+    LogLine(line);
+  }
+}
+
 void Uploader::Loop() {
   while (true) {
     absl::Status s = RunOnce();
-    absl::Duration wait = options_.idle_poll;
     {
       absl::MutexLock l(&mu_);
       if (stop_) return;
-      if (s.ok()) {
-        stats_.consecutive_failures = 0;
-        stats_.last_error.clear();
-      } else {
-        ++stats_.stream_failures;
-        ++stats_.consecutive_failures;
-        stats_.last_error = std::string(s.message());
-      }
     }
-    if (!s.ok()) wait = NextBackoff();
+    absl::Duration wait = s.ok() ? options_.idle_poll : NextBackoff();
     absl::MutexLock l(&mu_);
     auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return stop_ || kicked_;
@@ -72,7 +115,8 @@ void Uploader::Loop() {
 // Full jitter: uniform in [0, min(max, initial * 2^failures)].
 absl::Duration Uploader::NextBackoff() {
   absl::MutexLock l(&mu_);
-  int shift = static_cast<int>(std::min<uint64_t>(stats_.consecutive_failures, 20));
+  int shift =
+      static_cast<int>(std::min<uint64_t>(stats_.consecutive_failures, 20));
   absl::Duration cap =
       std::min(options_.max_backoff, options_.initial_backoff * (1 << shift));
   double fraction = absl::Uniform(rng_, 0.0, 1.0);
@@ -80,12 +124,20 @@ absl::Duration Uploader::NextBackoff() {
 }
 
 absl::Status Uploader::RunOnce() {
+  absl::Status s = Pass();
+  RecordOutcome(s);
+  if (s.ok() && !options_.feedback_trust.empty()) FetchFeedback();
+  return s;
+}
+
+absl::Status Uploader::Pass() {
   while (true) {
     OHFED_ASSIGN_OR_RETURN(std::vector<v1::UnitSummary> first,
                            source_->Pending(1));
     if (first.empty()) return absl::OkStatus();
     grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.stream_deadline));
+    ctx.set_deadline(
+        absl::ToChronoTime(absl::Now() + options_.stream_deadline));
     {
       absl::MutexLock l(&mu_);
       if (stop_) return absl::CancelledError("uploader stopping");
@@ -93,13 +145,21 @@ absl::Status Uploader::RunOnce() {
     }
     auto stream = stub_->Submit(&ctx);
     bool drained = false;
-    absl::Status sent = SendPending(stream.get(), &drained);
-    if (sent.ok()) stream->WritesDone();
+    Failure failure = Failure::kNone;
+    absl::Status sent = SendPending(stream.get(), &drained, &failure);
+    if (failure == Failure::kNone) {
+      stream->WritesDone();
+    } else if (failure == Failure::kLocal) {
+      // Nothing more will be written, and the receiver is waiting for the
+      // next batch: without the cancel, Finish() would wait for the deadline.
+      ctx.TryCancel();
+    }
     grpc::Status finished = stream->Finish();
     {
       absl::MutexLock l(&mu_);
       active_ = nullptr;
     }
+    if (failure == Failure::kLocal) return sent;
     if (!finished.ok()) {
       absl::Status rpc = FromGrpc(finished);
       return absl::Status(rpc.code(),
@@ -111,22 +171,53 @@ absl::Status Uploader::RunOnce() {
   }
 }
 
-absl::Status Uploader::SendPending(
-    grpc::ClientReaderWriterInterface<v1::SubmitRequest, v1::SubmitResponse>*
-        stream,
-    bool* drained) {
+void Uploader::Pack(std::vector<v1::UnitSummary>& pending,
+                    v1::SubmitRequest* request,
+                    std::vector<v1::Ack>* set_aside) const {
+  const size_t limit = options_.max_message_bytes;
+  size_t bytes = 0;
+  for (v1::UnitSummary& s : pending) {
+    const size_t size = FramedSize(s);
+    if (size > limit) {
+      set_aside->push_back(SetAsideAck(s, size, limit));
+      continue;
+    }
+    // The rest waits for the next message: it is still pending.
+    if (bytes + size > limit) break;
+    bytes += size;
+    *request->add_summaries() = std::move(s);
+  }
+}
+
+absl::Status Uploader::SendPending(Stream* stream, bool* drained,
+                                   Failure* failure) {
   // Stop using a stream after half its deadline, so it never expires mid-batch.
   const absl::Time soft_end = absl::Now() + options_.stream_deadline / 2;
+  *failure = Failure::kLocal;  // until the stream itself fails
   while (absl::Now() < soft_end) {
     OHFED_ASSIGN_OR_RETURN(std::vector<v1::UnitSummary> pending,
                            source_->Pending(options_.batch_size));
     if (pending.empty()) {
       *drained = true;
+      *failure = Failure::kNone;
       return absl::OkStatus();
     }
     v1::SubmitRequest request;
-    for (auto& s : pending) *request.add_summaries() = std::move(s);
+    std::vector<v1::Ack> set_aside;
+    Pack(pending, &request, &set_aside);
+    if (!set_aside.empty()) {
+      for (const v1::Ack& a : set_aside) {
+        Log(absl::StrCat("cannot send ", a.trust(), " ", a.period(),
+                         " revision ", a.revision(), " to ", options_.peer,
+                         ": ", a.reason(), "; set aside until a new revision"));
+      }
+      OHFED_RETURN_IF_ERROR(source_->OnAcks(set_aside));
+      absl::MutexLock l(&mu_);
+      stats_.summaries_set_aside += set_aside.size();
+    }
+    if (request.summaries_size() == 0) continue;
     if (!stream->Write(request)) {
+      *failure = Failure::kStream;
       return absl::UnavailableError("stream closed while sending");
     }
     {
@@ -136,15 +227,18 @@ absl::Status Uploader::SendPending(
     }
     v1::SubmitResponse response;
     if (!stream->Read(&response)) {
+      *failure = Failure::kStream;
       return absl::UnavailableError("stream closed before acknowledgement");
     }
     if (response.acks_size() == 0) {
+      *failure = Failure::kStream;
       return absl::UnavailableError("receiver acknowledged nothing");
     }
     std::vector<v1::Ack> acks(response.acks().begin(), response.acks().end());
     OHFED_RETURN_IF_ERROR(source_->OnAcks(acks));
     RecordAcks(response);
   }
+  *failure = Failure::kNone;
   return absl::OkStatus();
 }
 
@@ -164,6 +258,87 @@ void Uploader::RecordAcks(const v1::SubmitResponse& response) {
     }
   }
   stats_.last_ack = clock_->Now();
+}
+
+// Stats, and the outage log: first failure, reminders, recovery. At most one
+// line per outage_reminder while failing, however the link flaps: a failure
+// soon after the last line is only reported by the next reminder.
+void Uploader::RecordOutcome(const absl::Status& status) {
+  const absl::Time now = clock_->Now();
+  enum { kNothing, kFirst, kReminder, kRecovered } line = kNothing;
+  absl::Duration down;
+  {
+    absl::MutexLock l(&mu_);
+    if (stop_) return;  // a cancelled pass is not an outage
+    const bool quiet = now - outage_logged_ < options_.outage_reminder;
+    if (status.ok()) {
+      stats_.consecutive_failures = 0;
+      stats_.last_error.clear();
+      if (outage_ && outage_reported_) line = kRecovered;
+      outage_ = false;
+    } else {
+      ++stats_.stream_failures;
+      ++stats_.consecutive_failures;
+      stats_.last_error = std::string(status.message());
+      if (!outage_) {
+        outage_ = true;
+        outage_since_ = now;
+        outage_reported_ = false;
+        if (!quiet) line = kFirst;
+      } else if (!quiet) {
+        line = outage_reported_ ? kReminder : kFirst;
+      }
+      if (line != kNothing) outage_reported_ = true;
+    }
+    if (line != kNothing) outage_logged_ = now;
+    down = now - outage_since_;
+  }
+  if (line == kNothing) return;
+  const size_t backlog = source_->PendingCount();
+  switch (line) {
+    case kFirst:
+      Log(absl::StrCat("cannot send to ", options_.peer, ": ", status.message(),
+                       "; ", backlog, " unit summaries waiting, retrying"));
+      break;
+    case kReminder:
+      Log(absl::StrCat("still cannot send to ", options_.peer, " after ",
+                       Ago(down), ": ", status.message(), "; ", backlog,
+                       " unit summaries waiting"));
+      break;
+    default:
+      Log(absl::StrCat("sending to ", options_.peer, " again after ", Ago(down),
+                       "; ", backlog, " unit summaries waiting"));
+      break;
+  }
+}
+
+void Uploader::FetchFeedback() {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(
+      absl::Now() + std::min(kFeedbackDeadline, options_.stream_deadline)));
+  {
+    absl::MutexLock l(&mu_);
+    if (stop_) return;
+    active_ = &ctx;
+  }
+  v1::FeedbackRequest request;
+  request.set_trust(options_.feedback_trust);
+  v1::FeedbackResponse response;
+  grpc::Status s = stub_->Feedback(&ctx, request, &response);
+  {
+    absl::MutexLock l(&mu_);
+    active_ = nullptr;
+  }
+  // Best effort: an older receiver without Feedback, or a blip, leaves the
+  // last feedback in place until the next pass.
+  if (!s.ok()) return;
+  std::vector<v1::Ack> refused(response.upstream().begin(),
+                               response.upstream().end());
+  absl::Status applied = source_->OnUpstreamFeedback(refused);
+  if (!applied.ok()) {
+    Log(absl::StrCat("upstream feedback from ", options_.peer,
+                     " not recorded: ", applied.message()));
+  }
 }
 
 }  // namespace ohfed

@@ -12,12 +12,22 @@
 //
 // Every stream has a deadline; failures back off exponentially with full
 // jitter up to a cap, and the uploader retries forever until stopped.
+//
+// Messages are packed by size under the message limit (common/transport.h),
+// not only by count. A summary too large to travel alone is set aside: the
+// source receives a REJECTED ack for that revision naming the size, so it is
+// shown to the user and never blocks the others; a new revision is tried
+// again.
+//
+// Outages are logged, not silent: the first failed pass, then a reminder at
+// most every `outage_reminder` with the backlog, then the recovery.
 #ifndef OHFED_COMMON_UPLOADER_H_
 #define OHFED_COMMON_UPLOADER_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
 namespace ohfed {
@@ -47,6 +58,14 @@ class OutboxSource {
   // revision. Called with every Ack of one response; must be durable before
   // returning if the source is durable.
   virtual absl::Status OnAcks(const std::vector<v1::Ack>& acks) = 0;
+  // How many summaries await acknowledgement (for the outage log). The
+  // default counts Pending(); 0 if that fails.
+  virtual size_t PendingCount();
+  // The receiver's Ingest.Feedback for UploaderOptions::feedback_trust: the
+  // complete list of units it holds that an aggregator further up refused.
+  // Called after each successful pass when feedback_trust is set. The
+  // default ignores it.
+  virtual absl::Status OnUpstreamFeedback(const std::vector<v1::Ack>& refused);
 };
 
 struct UploaderOptions {
@@ -55,7 +74,18 @@ struct UploaderOptions {
   absl::Duration max_backoff = absl::Seconds(30);
   // How often to look for work when nobody calls Kick().
   absl::Duration idle_poll = absl::Seconds(30);
-  size_t batch_size = 256;
+  size_t batch_size = kMaxSummariesPerBatch;
+  // A SubmitRequest never exceeds this many serialized bytes.
+  size_t max_message_bytes = kMaxMessageBytes;
+  // Who is on the other end, for log lines: "aggregator 10.0.0.1:7443".
+  std::string peer = "the aggregator";
+  // During an outage, how often to log a reminder with the backlog.
+  absl::Duration outage_reminder = absl::Seconds(60);
+  // Where log lines go; empty: LogLine (common/log.h).
+  std::function<void(absl::string_view)> log;
+  // When set, each successful pass asks the receiver's Ingest.Feedback for
+  // this trust and hands the answer to OutboxSource::OnUpstreamFeedback.
+  std::string feedback_trust;
 };
 
 // Counters and state for status displays and metrics. A snapshot.
@@ -65,6 +95,7 @@ struct UploaderStats {
   uint64_t acks_accepted = 0;
   uint64_t acks_stale = 0;
   uint64_t acks_rejected = 0;
+  uint64_t summaries_set_aside = 0;  // too large to send alone
   uint64_t stream_failures = 0;
   uint64_t consecutive_failures = 0;
   absl::Time last_ack = absl::InfinitePast();  // InfinitePast: never
@@ -75,7 +106,8 @@ struct UploaderStats {
 // stub must outlive the Uploader.
 class Uploader {
  public:
-  Uploader(OutboxSource* source, std::unique_ptr<v1::Ingest::StubInterface> stub,
+  Uploader(OutboxSource* source,
+           std::unique_ptr<v1::Ingest::StubInterface> stub,
            UploaderOptions options, Clock* clock = Clock::Real());
   ~Uploader();  // calls Stop()
   Uploader(const Uploader&) = delete;
@@ -88,18 +120,32 @@ class Uploader {
   void Kick();
 
   // One pass on the calling thread: opens a stream, sends every pending
-  // summary in batches and applies the acks, until nothing is pending.
-  // OK when the source has nothing pending at the end; otherwise the
-  // transport or source error. Does not back off. Used by the thread, and
-  // directly by tests.
+  // summary in batches and applies the acks, until nothing is pending; then
+  // asks for upstream feedback if configured. Records the outcome in stats()
+  // and the outage log. OK when the source has nothing pending at the end;
+  // otherwise the transport or source error (a source error ends the stream
+  // at once). Does not back off. Used by the thread, and directly by tests.
   absl::Status RunOnce();
 
   UploaderStats stats() const;
 
  private:
+  using Stream =
+      grpc::ClientReaderWriterInterface<v1::SubmitRequest, v1::SubmitResponse>;
+  // Whether Pass was interrupted by the transport or by the source.
+  enum class Failure { kNone, kStream, kLocal };
+
   void Loop();
-  absl::Status SendPending(grpc::ClientReaderWriterInterface<v1::SubmitRequest, v1::SubmitResponse>* stream, bool* drained);
+  absl::Status Pass();
+  absl::Status SendPending(Stream* stream, bool* drained, Failure* failure);
+  // Fills `request` from `pending` up to the size limit; summaries too large
+  // to send alone go to `set_aside` as REJECTED acks.
+  void Pack(std::vector<v1::UnitSummary>& pending, v1::SubmitRequest* request,
+            std::vector<v1::Ack>* set_aside) const;
   void RecordAcks(const v1::SubmitResponse& response);
+  void RecordOutcome(const absl::Status& status);
+  void FetchFeedback();
+  void Log(absl::string_view line) const;
   absl::Duration NextBackoff();
 
   OutboxSource* const source_;
@@ -113,6 +159,12 @@ class Uploader {
   grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
   UploaderStats stats_ ABSL_GUARDED_BY(mu_);
   absl::BitGen rng_ ABSL_GUARDED_BY(mu_);
+  // The outage log: set while passes fail, with when it began and when a
+  // line (start, reminder or recovery) was last logged.
+  bool outage_ ABSL_GUARDED_BY(mu_) = false;
+  bool outage_reported_ ABSL_GUARDED_BY(mu_) = false;  // this outage logged
+  absl::Time outage_since_ ABSL_GUARDED_BY(mu_);
+  absl::Time outage_logged_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::thread thread_;
 };
 

@@ -240,6 +240,10 @@ TEST_F(StoreTest, IncrementalRollupsEqualRebuildAfterRandomReplacements) {
         AddDistribution(&s, kWait, {{double(rng() % 4), 1 + rng() % 3},
                                     {double(4 + rng() % 4), 1 + rng() % 3}});
       }
+      if (rng() % 8 == 0) {  // now and then the trust retracts the period
+        s.clear_cells();
+        s.set_retracted(true);
+      }
       batch.push_back(s);
     }
     Commit(batch);
@@ -250,6 +254,34 @@ TEST_F(StoreTest, IncrementalRollupsEqualRebuildAfterRandomReplacements) {
   ExpectSameRollups(store_->Rollups(), before);
   Reopen();  // the rebuilt rollups are what was persisted
   ExpectSameRollups(store_->Rollups(), store_->RecomputedRollups());
+}
+
+// A retraction is held as a revision (older ones stay stale) but the unit
+// leaves the view and every rollup, also after a reopen.
+TEST_F(StoreTest, RetractionForgetsTheUnitAndItsRollups) {
+  v1::UnitSummary rj1 = Summary("RJ1", "2026-03", 1, {{kImm, 10}});
+  AddDistribution(&rj1, kWait, {{3, 2}});
+  Commit({rj1, Summary("R1H", "2026-03", 1, {{kImm, 5}})});
+  v1::UnitSummary retraction = Summary("RJ1", "2026-03", 2, {{kImm, 1}});
+  retraction.set_retracted(true);  // any cells sent with it are ignored
+  EXPECT_EQ(Commit({retraction}), std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED});
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    EXPECT_EQ(HeldRevision("RJ1", "2026-03"), 0u);  // not in the view
+    EXPECT_EQ(store_->HeldRevisionOf("RJ1", "2026-03"), 2u);
+    EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 5);
+    EXPECT_EQ(Rollup("national", "2026-03", kImm).n_units, 1u);
+    EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).n_units, 0u);
+    EXPECT_EQ(Rollup("region:Y56", "2026-03", kWait).n_units, 0u);
+    EXPECT_EQ(store_->stats().units_held, 1u);
+    ExpectSameRollupsForTest();
+    Reopen();
+  }
+  EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 2, {{kImm, 10}})}),
+            std::vector<v1::Outcome>{v1::OUTCOME_STALE});
+  EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 3, {{kImm, 7}})}),
+            std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED});
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 12);
+  ExpectSameRollupsForTest();
 }
 
 TEST_F(StoreTest, ConcurrentCommitsAreGroupedAndEachAppliedOnce) {

@@ -4,11 +4,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/transport.h"
 #include "tests/testing/fake_ingest.h"
+#include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed {
@@ -25,11 +28,15 @@ std::string Key(const std::string& trust, const std::string& period) {
 class MemoryOutbox : public OutboxSource {
  public:
   void Put(const std::string& trust, const std::string& period, uint64_t rev) {
+    UnitSummary s;
+    s.set_trust(trust);
+    s.set_period(period);
+    s.set_revision(rev);
+    Put(std::move(s));
+  }
+  void Put(UnitSummary s) {
     absl::MutexLock l(&mu_);
-    Entry& e = entries_[Key(trust, period)];
-    e.summary.set_trust(trust);
-    e.summary.set_period(period);
-    e.summary.set_revision(rev);
+    entries_[Key(s.trust(), s.period())].summary = std::move(s);
   }
   absl::StatusOr<std::vector<UnitSummary>> Pending(size_t max) override {
     absl::MutexLock l(&mu_);
@@ -54,7 +61,7 @@ class MemoryOutbox : public OutboxSource {
     }
     return absl::OkStatus();
   }
-  size_t PendingCount() { return Pending(1 << 20)->size(); }
+  size_t PendingCount() override { return MemoryOutbox::Pending(1 << 20)->size(); }
   std::string Reason(const std::string& key) {
     absl::MutexLock l(&mu_);
     return entries_[key].reason;
@@ -77,6 +84,7 @@ class UploaderTest : public ::testing::Test {
     b.AddListeningPort(absl::StrCat("127.0.0.1:", port),
                        grpc::InsecureServerCredentials(), &port_);
     b.RegisterService(&ingest_);
+    ApplyServerLimits(b);  // as an aggregator: 16 MiB messages
     server_ = b.BuildAndStart();
     ASSERT_NE(server_, nullptr);
   }
@@ -84,12 +92,17 @@ class UploaderTest : public ::testing::Test {
   void TearDown() override {
     if (server_) StopServer();
   }
-  std::unique_ptr<Uploader> MakeUploader(UploaderOptions o = {}) {
+  std::unique_ptr<Uploader> MakeUploader(UploaderOptions o = {},
+                                         OutboxSource* source = nullptr,
+                                         Clock* clock = Clock::Real()) {
     auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port_),
                                TransportOptions{.insecure = true});
     EXPECT_TRUE(channel.ok());
-    o.stream_deadline = absl::Seconds(5);
-    return std::make_unique<Uploader>(&outbox_, v1::Ingest::NewStub(*channel), o);
+    if (o.stream_deadline == UploaderOptions().stream_deadline) {
+      o.stream_deadline = absl::Seconds(5);
+    }
+    return std::make_unique<Uploader>(source ? source : &outbox_,
+                                      v1::Ingest::NewStub(*channel), o, clock);
   }
   // Runs passes until nothing is pending (bounded).
   void DrainWithRetries(Uploader& u, int max_passes = 200) {
@@ -182,6 +195,132 @@ TEST_F(UploaderTest, BackgroundThreadRidesOutAnOutage) {
   u->Stop();
   EXPECT_EQ(outbox_.PendingCount(), 0u);
   EXPECT_EQ(ingest_.applied(), 6);
+}
+
+// An outbox whose Pending (beyond the first probe) or OnAcks fails.
+class FailingOutbox : public MemoryOutbox {
+ public:
+  explicit FailingOutbox(bool fail_pending) : fail_pending_(fail_pending) {}
+  absl::StatusOr<std::vector<UnitSummary>> Pending(size_t max) override {
+    if (fail_pending_ && max > 1) return absl::DataLossError("injected: outbox unreadable");
+    return MemoryOutbox::Pending(max);
+  }
+  absl::Status OnAcks(const std::vector<Ack>& acks) override {
+    return absl::UnavailableError("injected: ack marks not written");
+  }
+
+ private:
+  const bool fail_pending_;
+};
+
+// A local error ends the stream at once: before, Finish() waited for the
+// stream's deadline because the receiver was still waiting for a batch.
+TEST_F(UploaderTest, LocalErrorEndsThePassPromptly) {
+  StartServer();
+  for (bool fail_pending : {true, false}) {
+    FailingOutbox source(fail_pending);
+    source.Put("RJ1", "2024-01", 1);
+    UploaderOptions o;
+    o.stream_deadline = absl::Seconds(60);  // far beyond the guard below
+    auto u = MakeUploader(o, &source);
+    auto pass = std::async(std::launch::async, [&] { return u->RunOnce(); });
+    ASSERT_EQ(pass.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+        << "RunOnce hung after a local error (fail_pending " << fail_pending << ")";
+    EXPECT_THAT(pass.get(),
+                ::ohfed::testing::StatusIs(
+                    fail_pending ? absl::StatusCode::kDataLoss
+                                 : absl::StatusCode::kUnavailable,
+                    "injected"));
+  }
+}
+
+UnitSummary SummaryOfBytes(const std::string& trust, const std::string& period,
+                           size_t bytes) {
+  UnitSummary s;
+  s.set_trust(trust);
+  s.set_period(period);
+  s.set_revision(1);
+  s.add_cells()->set_measure(std::string(bytes, 'x'));
+  return s;
+}
+
+// Two summaries that fit a message each but not together, one that cannot
+// travel alone, and a tiny one from another trust: the tiny one arrives, the
+// oversized one is set aside with its size and does not block anything.
+TEST_F(UploaderTest, PacksBySizeAndSetsAsideWhatCannotTravelAlone) {
+  StartServer();
+  outbox_.Put(SummaryOfBytes("RJ1", "2024-01", 9 << 20));
+  outbox_.Put(SummaryOfBytes("RJ1", "2024-02", 9 << 20));
+  outbox_.Put(SummaryOfBytes("RJ2", "2024-01", 17 << 20));
+  outbox_.Put("RRK", "2024-01", 1);
+  std::vector<std::string> lines;
+  UploaderOptions o;
+  o.log = [&](absl::string_view line) { lines.emplace_back(line); };
+  auto u = MakeUploader(o);
+  OHFED_ASSERT_OK(u->RunOnce());
+  auto held = ingest_.held();
+  EXPECT_EQ(held.count("RRK/2024-01"), 1u);
+  EXPECT_EQ(held.count("RJ1/2024-01"), 1u);
+  EXPECT_EQ(held.count("RJ1/2024-02"), 1u);
+  EXPECT_EQ(held.count("RJ2/2024-01"), 0u);
+  EXPECT_EQ(outbox_.PendingCount(), 0u);
+  EXPECT_THAT(outbox_.Reason("RJ2/2024-01"),
+              ::testing::HasSubstr("over the message limit of 16777216 bytes"));
+  EXPECT_EQ(u->stats().summaries_set_aside, 1u);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], ::testing::HasSubstr("cannot send RJ2 2024-01 revision 1"));
+  EXPECT_THAT(lines[0], ::testing::HasSubstr("set aside"));
+}
+
+// An outage is logged once, then reminded at most every minute with the
+// backlog, then its end.
+TEST_F(UploaderTest, OutageIsLoggedThenRemindedThenRecovered) {
+  port_ = ::ohfed::testing::PickUnusedPort();  // nothing listens yet
+  for (int m = 1; m <= 3; ++m) outbox_.Put("RJ1", absl::StrCat("2022-0", m), 1);
+  FakeClock clock(absl::FromUnixSeconds(1774000000));
+  std::vector<std::string> lines;
+  UploaderOptions o;
+  o.peer = "aggregator test";
+  o.log = [&](absl::string_view line) { lines.emplace_back(line); };
+  auto u = MakeUploader(o, nullptr, &clock);
+  EXPECT_FALSE(u->RunOnce().ok());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], ::testing::HasSubstr("cannot send to aggregator test: "));
+  EXPECT_THAT(lines[0], ::testing::HasSubstr("3 unit summaries waiting"));
+  clock.Advance(absl::Seconds(30));
+  EXPECT_FALSE(u->RunOnce().ok());
+  EXPECT_EQ(lines.size(), 1u);  // no reminder within the minute
+  clock.Advance(absl::Seconds(31));
+  EXPECT_FALSE(u->RunOnce().ok());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[1], ::testing::HasSubstr(
+                            "still cannot send to aggregator test after 1m1s"));
+  EXPECT_THAT(lines[1], ::testing::HasSubstr("3 unit summaries waiting"));
+  StartServer(port_);
+  absl::Status s = absl::UnknownError("not run");
+  for (int i = 0; i < 500 && !s.ok(); ++i) {
+    s = u->RunOnce();
+    if (!s.ok()) absl::SleepFor(absl::Milliseconds(20));  // channel reconnecting
+  }
+  OHFED_ASSERT_OK(s);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[2], ::testing::HasSubstr(
+                            "sending to aggregator test again after 1m1s"));
+  EXPECT_THAT(lines[2], ::testing::HasSubstr("0 unit summaries waiting"));
+  // A flapping link logs no more than one line per minute.
+  ingest_.set_faults({.fail_every = 2});
+  for (int i = 1; i <= 10; ++i) {
+    outbox_.Put("RJ1", "2022-01", 1 + i);
+    (void)u->RunOnce();
+  }
+  EXPECT_EQ(lines.size(), 3u);
+  clock.Advance(absl::Seconds(61));
+  for (int i = 11; i <= 14 && lines.size() == 3; ++i) {  // until one fails
+    outbox_.Put("RJ1", "2022-01", 1 + i);
+    (void)u->RunOnce();
+  }
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[3], ::testing::HasSubstr("cannot send to aggregator test: "));
 }
 
 TEST(TransportTest, InsecureOnlyOnLoopback) {

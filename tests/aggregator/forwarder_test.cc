@@ -1,0 +1,183 @@
+// The forwarder over a real store: what it hands the uploader (by size, with
+// the first receipt time), what it records from upstream's acks (durably
+// first, memory second), and the refusals it reports.
+#include "aggregator/forwarder.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/transport.h"
+#include "tests/aggregator/faulty_fs.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/fake_ingest.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::AddDistribution;
+using ::ohfed::aggregator::testing::FaultyEnv;
+using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::StatusIs;
+using ::ohfed::testing::TempDir;
+using ::testing::HasSubstr;
+
+const char kImm[] = "activity.count.immunisation";
+
+v1::Ack AckOf(const std::string& trust, const std::string& period,
+              uint64_t revision, v1::Outcome outcome,
+              const std::string& reason = "") {
+  v1::Ack a;
+  a.set_trust(trust);
+  a.set_period(period);
+  a.set_revision(revision);
+  a.set_outcome(outcome);
+  a.set_reason(reason);
+  return a;
+}
+
+// A legal summary of about `mib` MiB: one wait-time distribution of many
+// one-event buckets on the same day (the store merges them in the rollups).
+v1::UnitSummary Large(const std::string& trust, const std::string& period,
+                      size_t mib) {
+  v1::UnitSummary s = Summary(trust, period, 1, {});
+  std::vector<std::pair<double, uint64_t>> buckets((mib << 20) / 13, {3, 1});
+  AddDistribution(&s, "activity.wait_days.immunisation", buckets);
+  return s;
+}
+
+class ForwarderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.clock = &clock_;
+    o.env = faulty_.env.get();
+    auto store = Store::Open(dir_.path(), o);
+    OHFED_ASSERT_OK(store);
+    store_ = std::move(*store);
+    auto f = Forwarder::Create(store_.get());
+    OHFED_ASSERT_OK(f);
+    forwarder_ = std::move(*f);
+    store_->SetCommitListener([this](const std::vector<HeldRevision>& units) {
+      forwarder_->OnCommit(units);
+    });
+  }
+
+  void Commit(std::vector<v1::UnitSummary> batch) {
+    OHFED_ASSERT_OK(store_->Commit(batch));
+  }
+
+  TempDir dir_;
+  FaultyEnv faulty_;
+  FakeClock clock_{absl::FromUnixSeconds(1774000000)};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Forwarder> forwarder_;
+};
+
+// Before, the record in memory was changed before the write: on a failed
+// write the forwarder believed upstream had acknowledged what the disk did
+// not say, and dropped the unit from its outbox.
+TEST_F(ForwarderTest, FailedWriteChangesNothingInMemory) {
+  Commit({Summary("RJ1", "2026-03", 3, {{kImm, 1}})});
+  ASSERT_EQ(forwarder_->outbox_size(), 1u);
+  faulty_.fs->FailWrites(true);
+  EXPECT_THAT(
+      forwarder_->OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_ACCEPTED)}),
+      StatusIs(absl::StatusCode::kUnavailable, "injected write failure"));
+  EXPECT_EQ(forwarder_->RecordOf("RJ1", "2026-03").acked_revision, 0u);
+  EXPECT_EQ(forwarder_->outbox_size(), 1u);
+  EXPECT_THAT(
+      forwarder_->OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_REJECTED,
+                                "stricter catalogue")}),
+      StatusIs(absl::StatusCode::kUnavailable, "injected"));
+  EXPECT_EQ(forwarder_->RecordOf("RJ1", "2026-03").rejected_revision, 0u);
+  EXPECT_EQ(forwarder_->RefusalReason("RJ1", "2026-03"), "");
+}
+
+TEST_F(ForwarderTest, RefusalIsReportedForTheHeldRevisionOnly) {
+  Commit({Summary("RAX", "2026-03", 3, {{kImm, 1}}),
+          Summary("RAX", "2026-04", 1, {{kImm, 1}}),
+          Summary("RJ1", "2026-03", 1, {{kImm, 1}})});
+  OHFED_ASSERT_OK(forwarder_->OnAcks(
+      {AckOf("RAX", "2026-03", 3, v1::OUTCOME_REJECTED, "unknown trust 'RAX'"),
+       AckOf("RAX", "2026-04", 1, v1::OUTCOME_ACCEPTED),
+       AckOf("RJ1", "2026-03", 1, v1::OUTCOME_ACCEPTED)}));
+  EXPECT_EQ(forwarder_->outbox_size(), 0u);
+  EXPECT_EQ(forwarder_->RefusalReason("RAX", "2026-03"), "unknown trust 'RAX'");
+  EXPECT_EQ(forwarder_->RefusalReason("RAX", "2026-04"), "");
+  std::vector<v1::Ack> refused = forwarder_->Refused("RAX");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].period(), "2026-03");
+  EXPECT_EQ(refused[0].revision(), 3u);
+  EXPECT_EQ(refused[0].outcome(), v1::OUTCOME_REJECTED);
+  EXPECT_TRUE(forwarder_->Refused("RJ1").empty());
+  EXPECT_EQ(forwarder_->refused_count(), 1u);
+  // A new revision is forwarded and judged again; the old refusal no longer
+  // describes what is held.
+  Commit({Summary("RAX", "2026-03", 4, {{kImm, 2}})});
+  EXPECT_EQ(forwarder_->outbox_size(), 1u);
+  EXPECT_EQ(forwarder_->RefusalReason("RAX", "2026-03"), "");
+  EXPECT_TRUE(forwarder_->Refused("RAX").empty());
+  EXPECT_EQ(forwarder_->refused_count(), 0u);
+}
+
+TEST_F(ForwarderTest, ForwardsTheFirstReceiptTime) {
+  const absl::Time first = clock_.Now();
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 1}})});
+  clock_.Advance(absl::Hours(24 * 30));
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 2}})});
+  auto pending = forwarder_->Pending(10);
+  OHFED_ASSERT_OK(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].revision(), 2u);
+  EXPECT_EQ((*pending)[0].first_received_unix_ms(), absl::ToUnixMillis(first));
+}
+
+// After an outage the outbox holds two summaries that fit a message each but
+// not together, one too large for any message, and a tiny one from another
+// trust. Before, the forwarder handed all of them as one batch, which failed
+// on every retry, so even the tiny one never arrived.
+TEST_F(ForwarderTest, LargeSummariesAfterAnOutageDoNotBlockATinyOne) {
+  Commit({Large("RJ1", "2026-01", 9), Large("RJ1", "2026-02", 9),
+          Large("RJ2", "2026-01", 17),
+          Summary("RRK", "2026-01", 1, {{kImm, 1}})});
+  ASSERT_EQ(forwarder_->outbox_size(), 4u);
+  ASSERT_EQ(forwarder_->PendingCount(), 4u);
+
+  // The national aggregator comes back, with ohfed's message limits.
+  ::ohfed::testing::FakeIngest national;
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&national);
+  ApplyServerLimits(b);
+  auto server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto channel =
+      MakeChannel(absl::StrCat("127.0.0.1:", port), {.insecure = true});
+  OHFED_ASSERT_OK(channel);
+  std::vector<std::string> lines;
+  UploaderOptions o;
+  o.log = [&](absl::string_view line) { lines.emplace_back(line); };
+  Uploader uploader(forwarder_.get(), v1::Ingest::NewStub(*channel), o,
+                    &clock_);
+  OHFED_ASSERT_OK(uploader.RunOnce());
+
+  auto held = national.held();
+  EXPECT_EQ(held.count("RRK/2026-01"), 1u);
+  EXPECT_EQ(held.count("RJ1/2026-01"), 1u);
+  EXPECT_EQ(held.count("RJ1/2026-02"), 1u);
+  EXPECT_EQ(held.count("RJ2/2026-01"), 0u);
+  EXPECT_EQ(forwarder_->outbox_size(), 0u);
+  // The one that cannot travel is reported: in the log, and in the state
+  // that completeness and Ingest.Feedback read.
+  EXPECT_THAT(forwarder_->RefusalReason("RJ2", "2026-01"),
+              HasSubstr("over the message limit"));
+  ASSERT_EQ(forwarder_->Refused("RJ2").size(), 1u);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("cannot send RJ2 2026-01 revision 1"));
+  server->Shutdown();
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator
