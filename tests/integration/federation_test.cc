@@ -104,9 +104,7 @@ class FederationTest : public ::testing::Test {
     national_port_ = testing::PickUnusedPort();
     regional_port_ = testing::PickUnusedPort();
     national_ = StartAggregator("national", national_port_, {});
-    regional_ = StartAggregator(
-        "regional", regional_port_,
-        {"--upstream", Addr(national_port_), "--registry", RegionalRegistry()});
+    regional_ = StartRegional();
     for (const std::string& t : kTrusts) agents_[t] = StartAgent(t);
     agents_[kUnknownTrust] = StartAgent(kUnknownTrust);
   }
@@ -131,6 +129,14 @@ class FederationTest : public ::testing::Test {
       absl::StrAppend(&out, line, "\n");
     }
     return root_->Write("regional_orgs.csv", out);
+  }
+
+  // London's aggregator, forwarding to the national one.
+  static std::unique_ptr<Subprocess> StartRegional() {
+    return StartAggregator(
+        "regional", regional_port_,
+        {"--upstream", Addr(national_port_), "--registry", RegionalRegistry(),
+         "--covers", "region:Y56"});
   }
 
   static std::unique_ptr<Subprocess> StartAggregator(
@@ -273,15 +279,19 @@ TEST_F(FederationTest, UnknownTrustIsRejectedWithReasonAtTheAgent) {
 
 TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
   const std::string month = kLast.ToString();
-  for (int port : {national_port_, regional_port_}) {
-    auto rows = Query(port, "national", month, "staffing.wte");
+  // Every trust is in London (Y56): the region's total at the regional
+  // aggregator equals England's at the national one.
+  for (auto [port, scope] : {std::pair<int, std::string>(national_port_, "national"),
+                             std::pair<int, std::string>(regional_port_, "region:Y56")}) {
+    auto rows = Query(port, scope, month, "staffing.wte");
+    const std::string unit = port == national_port_ ? "national" : "Y56";
     for (const char* group : {"consultant_om", "nurse_specialist_oh", "admin"}) {
       double expected = 0;
       for (const std::string& t : kTrusts) {
         expected += ExpectedWte(agents_[t].files.staffing, month, group);
       }
       std::string m = absl::StrCat("staffing.wte.", group);
-      EXPECT_NEAR(Value(rows, "national|" + m + "|sum"), expected, 1e-3)
+      EXPECT_NEAR(Value(rows, unit + "|" + m + "|sum"), expected, 1e-3)
           << group << " on port " << port;
     }
   }
@@ -407,6 +417,69 @@ TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
             TotalEvents("immunisation", march - 1, march - 1));
 }
 
+// The regional aggregator covers London only: it never answers for England
+// or another region, and says where to ask.
+TEST_F(FederationTest, RegionalRefusesScopesOutsideItsCoverage) {
+  for (const char* scope : {"national", "region:Y63"}) {
+    CommandResult r = *RunCommand(
+        {OHFED_CLI_BIN, "query", "--aggregator", Addr(regional_port_),
+         "--insecure", "--scope", scope, "--period", kLast.ToString(),
+         "--measures", "completeness"});
+    EXPECT_NE(r.exit_code, 0) << scope << ": " << r.out;
+    EXPECT_THAT(r.err, HasSubstr("covers region:Y56 only")) << scope;
+  }
+}
+
+// `ohfed retract` travels like any revision: the regional and the national
+// aggregators forget the trust's month and its share of every rollup, and a
+// later import brings it back.
+TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
+  const std::string measure = "activity.count.immunisation";
+  const std::string month = "2026-06";
+  const Month june = Month::Of(2026, 6);
+  const int all = TotalEvents("immunisation", june, june);
+  const int rj1 = ExpectedEvents(agents_["RJ1"].files.activity, "immunisation",
+                                 june, june);
+  ASSERT_GT(rj1, 0);
+  // The month's sum at `scope`, -1 when there is no such row.
+  auto sum = [&](int port, const std::string& scope, const std::string& unit) {
+    auto rows = Query(port, scope, month, measure);
+    auto it = rows.find(unit + "|" + measure + "|sum");
+    return it == rows.end() ? -1.0 : std::stod(it->second);
+  };
+  ASSERT_EQ(sum(national_port_, "national", "national"), all);
+
+  CommandResult retract = Cli("RJ1", {"retract", month});
+  ASSERT_EQ(retract.exit_code, 0) << retract.err;
+  CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  EXPECT_THAT(Cli("RJ1", {"status"}).out, HasSubstr("retracted"));
+  EXPECT_TRUE(Eventually([&] {
+    return sum(national_port_, "national", "national") == all - rj1;
+  })) << "national still counts the retracted month";
+  EXPECT_EQ(sum(regional_port_, "region:Y56", "Y56"), all - rj1);
+  EXPECT_EQ(sum(national_port_, "region:Y56", "Y56"), all - rj1);
+  EXPECT_LT(sum(national_port_, "ics:QKK", "QKK"), 0)
+      << "RJ1 is the only QKK trust here: its ICS has nothing for June";
+
+  std::string june_rows = "date,activity,client_org,subject_ref,wait_days\n";
+  for (const auto& r : Rows(agents_["RJ1"].files.activity)) {
+    if (absl::StartsWith(r[0], month)) {
+      absl::StrAppend(&june_rows, absl::StrJoin(r, ","), "\n");
+    }
+  }
+  std::string path = agents_["RJ1"].dir + "/activity_june.csv";
+  std::ofstream(path) << june_rows;
+  CommandResult reimport =
+      Cli("RJ1", {"import", "activity", path, "--accept-outliers"});
+  ASSERT_EQ(reimport.exit_code, 0) << reimport.err;
+  ASSERT_EQ(Cli("RJ1", {"sync", "--timeout", "60"}).exit_code, 0);
+  EXPECT_TRUE(Eventually([&] {
+    return sum(national_port_, "national", "national") == all;
+  })) << "the re-imported month never came back nationally";
+  EXPECT_EQ(sum(national_port_, "ics:QKK", "QKK"), rj1);
+}
+
 // The agent keeps its outbox through a regional outage and delivers once
 // the aggregator is back; the national view gets the change exactly once.
 TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
@@ -430,9 +503,7 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
   EXPECT_THAT(down.err, HasSubstr("pending"));
   EXPECT_THAT(Cli("RJ1", {"status"}).out, HasSubstr("pending"));
 
-  regional_ = StartAggregator(
-      "regional", regional_port_,
-      {"--upstream", Addr(national_port_), "--registry", RegionalRegistry()});
+  regional_ = StartRegional();
   CommandResult up = Cli("RJ1", {"sync", "--timeout", "60"});
   EXPECT_EQ(up.exit_code, 0) << up.err;
   EXPECT_TRUE(Eventually([&] {
