@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   AddFlags(app, flags);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "ohfed-aggregator: " << e.what() << "\n";

@@ -315,6 +315,33 @@ TEST_F(E2eTest, UnknownTrustIsRefusedAtStart) {
   EXPECT_FALSE(std::filesystem::exists(dir_.File("agent/agent.sock")));
 }
 
+// Issue 8: start-up failures end with one line that names the cause.
+TEST_F(E2eTest, StartUpFailuresNameTheCause) {
+  const std::vector<std::string> base = {OHFED_AGENT_BIN, "--trust", "RJ1",
+                                         "--data", dir_.File("agent"),
+                                         "--aggregator", sink_.address(),
+                                         "--insecure"};
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = base;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    CommandResult r = *RunCommand(argv, absl::Seconds(30));
+    ExpectOneLine(r);
+    return r.err;
+  };
+  std::string long_socket = "/tmp/" + std::string(110, 's') + ".sock";
+  EXPECT_THAT(run({"--socket", long_socket}),
+              HasSubstr("longer than the 107 a unix socket allows"));
+  EXPECT_THAT(run({"--socket", "/nonexistent-ohfed-dir/agent.sock"}),
+              HasSubstr("directory /nonexistent-ohfed-dir"));
+  // A misspelt key and a broken line in the config file are refused.
+  std::string misspelt = dir_.Write(
+      "agent.toml", "trust = \"RJ1\"\ndta = \"/tmp/x\"\n");
+  EXPECT_THAT(run({"--config", misspelt}), HasSubstr("unknown key 'dta'"));
+  std::string broken = dir_.Write("broken.toml", "trust = \"RJ1\"\ninsecure\n");
+  EXPECT_THAT(run({"--config", broken}),
+              HasSubstr("line 2: expected key = value"));
+}
+
 // Issue 8: a second agent given RJ1's socket took it over.
 TEST_F(E2eTest, SecondAgentCannotTakeOverALiveSocketOrDataDirectory) {
   std::string data = dir_.File("agent");

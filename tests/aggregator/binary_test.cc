@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/transport.h"
+#include "common/version.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/subprocess.h"
@@ -141,6 +142,13 @@ TEST_F(BinaryTest, PortInUseIsRefusedNamingThePort) {
   EXPECT_THAT(FailsWith(flags),
               HasSubstr(absl::StrCat("port ", port_, " is already in use")));
   EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);  // the first still serves
+}
+
+TEST_F(BinaryTest, VersionIsTheProjectVersion) {
+  auto r = RunCommand({OHFED_AGGREGATOR_BIN, "--version"}, absl::Seconds(20));
+  OHFED_ASSERT_OK(r);
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->out, absl::StrCat("ohfed-aggregator ", Version(), "\n"));
 }
 
 TEST_F(BinaryTest, MalformedListenAddressIsSaidSo) {
