@@ -61,9 +61,9 @@ start national "$BIN/bin/ohfed-aggregator" --listen "$NATIONAL" \
   --data "$RUN/national" --insecure
 wait_for "national aggregator" port_open "$NATIONAL"
 start london "$BIN/bin/ohfed-aggregator" --listen "$LONDON" \
-  --data "$RUN/london" --upstream "$NATIONAL" --insecure
+  --data "$RUN/london" --upstream "$NATIONAL" --covers region:Y56 --insecure
 start ney "$BIN/bin/ohfed-aggregator" --listen "$NEY" \
-  --data "$RUN/ney" --upstream "$NATIONAL" --insecure
+  --data "$RUN/ney" --upstream "$NATIONAL" --covers region:Y63 --insecure
 wait_for "London aggregator" port_open "$LONDON"
 wait_for "NE&Y aggregator" port_open "$NEY"
 
@@ -112,16 +112,21 @@ echo
 echo "== ICS view: NHS South East London (ics:QKK) by trust, activity, $FIRST..$LAST"
 "${Q[@]}" --scope ics:QKK --by trust --period "$FIRST:$LAST" --measures activity.count --stats sum
 echo
-echo "== Completeness, $LAST (on time = received by the 15th of the following month)"
-"${Q[@]}" --scope national --period "$LAST" --measures completeness | head -1
+echo "== Completeness by region, $LAST"
+echo "   (on time = first received by the 15th of the following month; the demo"
+echo "   sends twelve months at once today, so $LAST is on time only if today is"
+echo "   on or before the 15th)"
+"${Q[@]}" --scope national --by region --period "$LAST" --measures completeness
+echo
+echo "== Completeness of ICS QKK by trust, $LAST"
 "${Q[@]}" --scope ics:QKK --period "$LAST" --measures completeness
 
 cat <<MSG
 
 ohfed demo is running (state and logs in $RUN):
   national aggregator   $NATIONAL
-  London aggregator     $LONDON  (agents RJ1, RJZ, R1H, RAL)
-  NE&Y aggregator       $NEY  (agents RCB, RAE)
+  London aggregator     $LONDON  (covers region:Y56; agents RJ1, RJZ, R1H, RAL)
+  NE&Y aggregator       $NEY  (covers region:Y63; agents RCB, RAE)
   dashboard             not served yet: the web dashboard arrives with the operations work
 
 Query further, for example:
