@@ -101,6 +101,18 @@ std::string EncodeMarks(uint64_t acked, uint64_t rejected,
                         {"reason", reason}}.dump();
 }
 
+// periods.find(period), or kNotFound naming the period.
+template <class Map>
+auto FindPeriod(Map& periods, const std::string& period)
+    -> absl::StatusOr<decltype(periods.begin())> {
+  auto it = periods.find(period);
+  if (it == periods.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no data for period '", period, "'"));
+  }
+  return it;
+}
+
 // Checks a period's form against the measure's frequency and the clock.
 absl::Status CheckPeriodFor(const Target& target, const std::string& period,
                             Month now) {
@@ -464,11 +476,7 @@ absl::StatusOr<PeriodChange> AgentStore::UnsetValue(const std::string& period,
                                                     const std::string& code) {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
   absl::MutexLock l(&mu_);
-  auto it = periods_.find(period);
-  if (it == periods_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("no data for period '", period, "'"));
-  }
+  OHFED_ASSIGN_OR_RETURN(auto it, FindPeriod(periods_, period));
   PeriodChange change{.revision = it->second.summary.revision()};
   // Set values are stored under the catalogue's spelling of the code.
   absl::StatusOr<Target> target = ResolveTarget(*options_.catalogue, code);
@@ -500,11 +508,7 @@ absl::StatusOr<PeriodChange> AgentStore::UnsetValue(const std::string& period,
 absl::StatusOr<PeriodChange> AgentStore::Retract(const std::string& period) {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
   absl::MutexLock l(&mu_);
-  auto it = periods_.find(period);
-  if (it == periods_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("no data for period '", period, "'"));
-  }
+  OHFED_ASSIGN_OR_RETURN(auto it, FindPeriod(periods_, period));
   if (it->second.summary.retracted()) {
     return PeriodChange{.revision = it->second.summary.revision()};
   }
@@ -526,11 +530,7 @@ absl::StatusOr<PeriodChange> AgentStore::Retract(const std::string& period) {
 absl::StatusOr<PeriodChange> AgentStore::Confirm(const std::string& period) {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
   absl::MutexLock l(&mu_);
-  auto it = periods_.find(period);
-  if (it == periods_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("no data for period '", period, "'"));
-  }
+  OHFED_ASSIGN_OR_RETURN(auto it, FindPeriod(periods_, period));
   PeriodChange change{.revision = it->second.summary.revision()};
   if (it->second.held.empty()) return change;
   Staged st;
@@ -550,10 +550,7 @@ absl::StatusOr<v1::UnitSummary> AgentStore::Summary(
     const std::string& period) const {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period));
   absl::MutexLock l(&mu_);
-  auto it = periods_.find(period);
-  if (it == periods_.end()) {
-    return absl::NotFoundError(absl::StrCat("no data for period '", period, "'"));
-  }
+  OHFED_ASSIGN_OR_RETURN(auto it, FindPeriod(periods_, period));
   return Stamped(it->second.summary);
 }
 

@@ -42,17 +42,8 @@ class IngestTest : public ::testing::Test {
   // stream's final status.
   grpc::Status Send(const std::vector<v1::SubmitRequest>& batches,
                     std::vector<v1::SubmitResponse>* responses) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-    auto stream = ingest_->Submit(&ctx);
-    for (const v1::SubmitRequest& b : batches) {
-      if (!stream->Write(b)) break;
-      v1::SubmitResponse r;
-      if (!stream->Read(&r)) break;
-      responses->push_back(r);
-    }
-    stream->WritesDone();
-    return stream->Finish();
+    return ::ohfed::aggregator::testing::SendBatches(*ingest_, batches,
+                                                     responses);
   }
 
   static v1::SubmitRequest Batch(std::vector<v1::UnitSummary> summaries) {

@@ -1,13 +1,16 @@
-// Building unit summaries in aggregator tests (header-only).
+// Building unit summaries in aggregator tests, and sending them (header-only).
 #ifndef OHFED_TESTS_AGGREGATOR_TEST_SUMMARIES_H_
 #define OHFED_TESTS_AGGREGATOR_TEST_SUMMARIES_H_
+
+#include <grpcpp/grpcpp.h>
 
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "ohfed/v1/ohfed.pb.h"
+#include "absl/time/clock.h"
+#include "ohfed/v1/ohfed.grpc.pb.h"
 
 namespace ohfed::aggregator::testing {
 
@@ -41,6 +44,24 @@ inline void AddDistribution(v1::UnitSummary* s, const std::string& measure,
     events += count;
   }
   c->set_value(static_cast<double>(events));
+}
+
+// Sends each batch on one Submit stream and reads its acks into
+// `responses`; returns the stream's final status.
+inline grpc::Status SendBatches(v1::Ingest::StubInterface& ingest,
+                                const std::vector<v1::SubmitRequest>& batches,
+                                std::vector<v1::SubmitResponse>* responses) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto stream = ingest.Submit(&ctx);
+  for (const v1::SubmitRequest& b : batches) {
+    if (!stream->Write(b)) break;
+    v1::SubmitResponse r;
+    if (!stream->Read(&r)) break;
+    responses->push_back(r);
+  }
+  stream->WritesDone();
+  return stream->Finish();
 }
 
 }  // namespace ohfed::aggregator::testing
