@@ -16,6 +16,8 @@
 #include "common/log.h"
 #include "common/registry.h"
 #include "common/status.h"
+#include "common/certificate.h"
+#include "common/identity.h"
 #include "common/transport.h"
 
 namespace ohfed::agent {
@@ -108,6 +110,19 @@ absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code) {
   return trust;
 }
 
+absl::Status CheckCertificateNamesTrust(const std::string& cert_file,
+                                        const std::string& trust) {
+  OHFED_ASSIGN_OR_RETURN(CertificateInfo cert, ReadCertificate(cert_file));
+  absl::StatusOr<PeerIdentity> id = ParsePeerIdentity(cert.common_name);
+  if (id.ok() && id->kind == PeerIdentity::Kind::kTrust && id->code == trust) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "--trust ", trust, " but certificate ", cert_file, " is for '",
+      id.ok() ? id->ToString() : cert.common_name.substr(0, 64),
+      "': an agent may only send as the trust its certificate names"));
+}
+
 absl::StatusOr<std::string> CheckTrustCode(absl::string_view code) {
   std::string upper = absl::AsciiStrToUpper(code);
   bool ok = upper.size() >= 3 && upper.size() <= 5 &&
@@ -132,8 +147,16 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
     return absl::UnavailableError(absl::StrCat(
         "cannot create data directory ", options.data_dir, ": ", ec.message()));
   }
-  auto channel = MakeChannel(options.aggregator,
-                             TransportOptions{.insecure = options.insecure});
+  TransportOptions transport{.insecure = options.insecure,
+                             .ca_file = options.tls_ca,
+                             .cert_file = options.tls_cert,
+                             .key_file = options.tls_key,
+                             .cert_refresh_seconds =
+                                 options.cert_refresh_seconds};
+  if (!options.tls_cert.empty()) {
+    OHFED_RETURN_IF_ERROR(CheckCertificateNamesTrust(options.tls_cert, *trust));
+  }
+  auto channel = MakeChannel(options.aggregator, transport);
   if (!channel.ok()) return channel.status();
 
   std::unique_ptr<Agent> agent(new Agent());

@@ -23,6 +23,10 @@ struct AgentOptions {
   std::string aggregator;  // host:port of the aggregator's Ingest service
   std::string socket;      // empty: data_dir/agent.sock
   bool insecure = false;   // plaintext to the aggregator (loopback only)
+  // Mutual TLS to the aggregator (common/transport.h): this trust's
+  // certificate, whose identity must be trust:<trust>, its key, and the CA.
+  std::string tls_cert, tls_key, tls_ca;
+  int cert_refresh_seconds = 60;
   UploaderOptions uploader;
   Clock* clock = Clock::Real();  // must outlive the agent
 };
@@ -35,7 +39,8 @@ class Agent {
   // store, removes a stale socket file (one that no live process answers;
   // a socket another process serves is refused with kFailedPrecondition
   // naming it), starts the control server and the uploader. Errors name
-  // what failed.
+  // what failed. With --tls-cert, a certificate that does not name this
+  // trust (common/identity.h) is refused with kFailedPrecondition naming both.
   static absl::StatusOr<std::unique_ptr<Agent>> Start(AgentOptions options);
   ~Agent();  // Shutdown(seconds(5))
 
@@ -65,6 +70,10 @@ absl::StatusOr<std::string> CheckTrustCode(absl::string_view code);
 // CheckTrustCode, and the code must name a trust of the embedded NHS England
 // registry (common/registry.h); kInvalidArgument naming it otherwise.
 absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code);
+// The certificate file must carry the identity trust:<trust>;
+// kFailedPrecondition naming both otherwise, the file's error if unreadable.
+absl::Status CheckCertificateNamesTrust(const std::string& cert_file,
+                                        const std::string& trust);
 
 }  // namespace ohfed::agent
 

@@ -1,7 +1,8 @@
 // ohfed-agent: the trust agent daemon (SPEC §10).
 //
 //   ohfed-agent --trust CODE --data DIR --aggregator HOST:PORT
-//               [--socket PATH] [--insecure] [--config FILE]
+//               [--socket PATH] [--config FILE]
+//               (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure)
 //
 // Every flag is also a key of the config file (trust = "RJ1"; common/config.h).
 // Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0
@@ -38,6 +39,12 @@ int main(int argc, char** argv) {
                  "unix socket for the ohfed CLI (default DATA/agent.sock)");
   app.add_flag("--insecure", options.insecure,
                "plaintext to the aggregator; loopback addresses only");
+  app.add_option("--tls-cert", options.tls_cert,
+                 "this trust's certificate (PEM; its identity is trust:CODE)");
+  app.add_option("--tls-key", options.tls_key, "its private key (PEM)");
+  app.add_option("--tls-ca", options.tls_ca,
+                 "CA certificate(s) the aggregator's certificate is checked "
+                 "against (PEM)");
   ohfed::AddConfigFile(app);
   app.set_version_flag("--version",
                        absl::StrCat("ohfed-agent ", ohfed::Version()));

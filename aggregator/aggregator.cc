@@ -54,8 +54,23 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
   return a;
 }
 
+TransportOptions Aggregator::ServingTransport() const {
+  return TransportOptions{.insecure = options_.insecure,
+                          .ca_file = options_.tls_ca,
+                          .cert_file = options_.tls_cert,
+                          .key_file = options_.tls_key,
+                          .cert_refresh_seconds = options_.cert_refresh_seconds};
+}
+
+TransportOptions Aggregator::UpstreamTransport() const {
+  TransportOptions t = ServingTransport();
+  if (!options_.upstream_tls_cert.empty()) t.cert_file = options_.upstream_tls_cert;
+  if (!options_.upstream_tls_key.empty()) t.key_file = options_.upstream_tls_key;
+  return t;
+}
+
 absl::Status Aggregator::StartForwarding() {
-  TransportOptions transport{.insecure = options_.insecure};
+  TransportOptions transport = UpstreamTransport();
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                          MakeChannel(options_.upstream, transport));
   OHFED_ASSIGN_OR_RETURN(forwarder_, Forwarder::Create(store_.get()));
@@ -79,7 +94,7 @@ absl::Status Aggregator::StartForwarding() {
 }
 
 absl::Status Aggregator::StartServer() {
-  TransportOptions transport{.insecure = options_.insecure};
+  TransportOptions transport = ServingTransport();
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds,
                          MakeServerCredentials(options_.listen, transport));
   Clock* clock = options_.store.clock ? options_.store.clock : Clock::Real();

@@ -18,6 +18,7 @@
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_service.h"
 #include "aggregator/store.h"
+#include "common/transport.h"
 #include "common/uploader.h"
 
 namespace ohfed::aggregator {
@@ -30,6 +31,13 @@ struct AggregatorOptions {
   // store.coverage by Start.
   std::string covers;
   bool insecure = false;
+  // Mutual TLS (common/transport.h): the serving certificate and key, and
+  // the CA that clients' and the upstream's certificates are checked against.
+  std::string tls_cert, tls_key, tls_ca;
+  // What this aggregator presents to its upstream: a regional certificate
+  // (region:CODE). Empty: tls_cert and tls_key.
+  std::string upstream_tls_cert, upstream_tls_key;
+  int cert_refresh_seconds = 60;
   bool rebuild_rollups = false;  // recompute every rollup before serving
   StoreOptions store;            // catalogue, registry, clock, commit delay
   IngestOptions ingest;          // stream limits, rejection logs (clock: store's)
@@ -61,6 +69,9 @@ class Aggregator {
   explicit Aggregator(AggregatorOptions options) : options_(std::move(options)) {}
   absl::Status StartForwarding();
   absl::Status StartServer();
+  // The transport to clients (serving) or to the upstream.
+  TransportOptions ServingTransport() const;
+  TransportOptions UpstreamTransport() const;
 
   AggregatorOptions options_;
   std::unique_ptr<Store> store_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/validation.h"
 #include "common/log.h"
+#include "common/period.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -47,12 +48,54 @@ IngestOptions WithDefaults(IngestOptions options) {
   return options;
 }
 
+// The caller's identity, nullopt without one (plaintext); an error for a
+// certificate that names no ohfed identity.
+absl::StatusOr<std::optional<PeerIdentity>> CallerOf(
+    const grpc::ServerContext& context) {
+  absl::StatusOr<PeerIdentity> id = PeerIdentityOf(context);
+  if (id.ok()) return std::optional<PeerIdentity>(*id);
+  if (id.status().code() == absl::StatusCode::kUnauthenticated) {
+    // TLS servers require a client certificate (common/transport.h), so
+    // this is a plaintext (--insecure, loopback) or unix-socket peer.
+    return std::optional<PeerIdentity>();
+  }
+  return id.status();
+}
+
 }  // namespace
 
-absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
-                                               const v1::SubmitRequest& request,
-                                               absl::Time now,
-                                               RejectionLog& rejections) {
+absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
+                            absl::string_view period,
+                            const RegistryHistory& registry) {
+  const std::string who = absl::StrCat("certificate ", caller.ToString());
+  const std::string code = Echo(std::string(trust));
+  switch (caller.kind) {
+    case PeerIdentity::Kind::kTrust:
+      if (trust == caller.code) return absl::OkStatus();
+      return absl::PermissionDeniedError(
+          absl::StrCat(who, " may not submit for ", code));
+    case PeerIdentity::Kind::kRegion: {
+      absl::StatusOr<Period> p = Period::Parse(period);
+      const Registry& r = p.ok() ? registry.At(p->first()) : registry.Latest();
+      const Trust* t = r.FindTrust(trust);
+      if (t != nullptr && t->region == caller.code) return absl::OkStatus();
+      return absl::PermissionDeniedError(absl::StrCat(
+          who, " may not submit for ", code,
+          t == nullptr ? ", a trust not in the registry"
+                       : absl::StrCat(", a trust of region ", t->region),
+          " (registry ", r.version(), ")"));
+    }
+    case PeerIdentity::Kind::kNational:
+      break;
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      who, " may not submit for ", code,
+      ": only a trust's agent or a regional aggregator submits"));
+}
+
+absl::StatusOr<v1::SubmitResponse> IngestBatch(
+    Store& store, const v1::SubmitRequest& request, absl::Time now,
+    RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
   if (request.summaries_size() > kMaxSummariesPerBatch) {
     return absl::InvalidArgumentError(
         absl::StrCat("batch of ", request.summaries_size(),
@@ -62,10 +105,20 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
   std::vector<v1::UnitSummary> valid;
   for (const v1::UnitSummary& s : request.summaries()) {
     absl::Status check =
-        ValidateSummary(s, store.catalogue(), store.registry(), now);
+        caller.has_value()
+            ? CheckSubmitter(*caller, s.trust(), s.period(), store.registry())
+            : absl::OkStatus();
+    if (check.ok()) {
+      check = ValidateSummary(s, store.catalogue(), store.registry(), now);
+    }
     if (check.ok()) check = store.coverage().CheckSummary(s, store.registry());
     if (check.ok()) {
       valid.push_back(s);
+      // Only a forwarding (regional) aggregator's receipt time stands for
+      // the unit's first receipt; anyone else could backdate on-time.
+      if (caller.has_value() && caller->kind != PeerIdentity::Kind::kRegion) {
+        valid.back().clear_first_received_unix_ms();
+      }
       continue;
     }
     const std::string trust = Echo(s.trust());
@@ -132,6 +185,13 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
                                     watched.status().message()));
     return ToGrpc(watched.status());
   }
+  absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context);
+  if (!caller.ok()) {
+    rejections_.Record(peer, "identity",
+                       absl::StrCat("ingest from ", peer, ": ",
+                                    caller.status().message()));
+    return ToGrpc(caller.status());
+  }
   StreamWatch::Stream& watch = **watched;
   grpc::ByteBuffer raw;
   for (int message = 1;; ++message) {
@@ -149,7 +209,7 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
       return ToGrpc(bad);
     }
     absl::StatusOr<v1::SubmitResponse> response = IngestBatch(
-        *store_, request, options_.clock->Now(), rejections_);
+        *store_, request, options_.clock->Now(), rejections_, *caller);
     if (!response.ok()) {
       rejections_.Record(peer, response.status().message(),
                          absl::StrCat("ingest from ", peer, ": ",
@@ -172,13 +232,20 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status IngestService::Feedback(grpc::ServerContext*,
+grpc::Status IngestService::Feedback(grpc::ServerContext* context,
                                      const v1::FeedbackRequest* request,
                                      v1::FeedbackResponse* response) {
   const std::string& trust = request->trust();
   if (trust.empty() || trust.size() > static_cast<size_t>(kMaxStringBytes) ||
       trust.find('/') != std::string::npos) {
     return ToGrpc(absl::InvalidArgumentError("feedback needs a trust code"));
+  }
+  absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (caller->has_value()) {
+    absl::Status may =
+        CheckSubmitter(**caller, trust, /*period=*/"", store_->registry());
+    if (!may.ok()) return ToGrpc(may);
   }
   if (forwarder_ == nullptr) return grpc::Status::OK;
   for (v1::Ack& ack : forwarder_->Refused(trust)) {

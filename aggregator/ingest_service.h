@@ -15,6 +15,18 @@
 //    as idle;
 //  - rejections are logged rate-limited (RejectionLog).
 //
+// Who may submit (SPEC §8): over TLS the caller's certificate names it
+// (common/identity.h). A trust's certificate may submit only for that trust;
+// a regional certificate only for trusts inside its region in the registry
+// version in effect for the summary's period; anything else, the national
+// certificate included, is REJECTED with a reason naming the mismatch, and
+// nothing is stored. The national aggregator forwards nowhere, and its
+// certificate is also what national query callers hold, so it is refused
+// rather than trusted to write any trust's figures. A carried
+// first_received_unix_ms is honoured only from a regional certificate (the
+// forwarding aggregator's receipt time); from anyone else it is cleared.
+// Over --insecure loopback there is no identity and none of this applies.
+//
 // Thread-safe (gRPC's sync server calls Submit on its own threads). The
 // store and the clock must outlive the service.
 #ifndef OHFED_AGGREGATOR_INGEST_SERVICE_H_
@@ -23,6 +35,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <optional>
 
 #include "absl/time/time.h"
 #include "aggregator/rejection_log.h"
@@ -30,6 +43,8 @@
 #include "aggregator/store.h"
 #include "aggregator/stream_watch.h"
 #include "common/clock.h"
+#include "common/identity.h"
+#include "common/registry.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
 namespace ohfed::aggregator {
@@ -53,21 +68,32 @@ struct IngestOptions {
   std::function<void(absl::string_view)> log;
 };
 
-// Acks for one batch: validation against `now`, then one commit for the
+// Whether `caller` may submit (or ask Feedback) for `trust`, as above;
+// `period` picks the registry version ("" or unparsable: the latest).
+// kPermissionDenied naming the mismatch, e.g. "certificate trust:RJ1 may not
+// submit for RV5".
+absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
+                            absl::string_view period,
+                            const RegistryHistory& registry);
+
+// Acks for one batch: the caller's right to each summary (nullopt: no
+// identity, plaintext), validation against `now`, then one commit for the
 // valid summaries; rejections go to `rejections`. kInvalidArgument for an
 // oversized batch; the store's error if the commit fails (then no summary of
 // the batch is acknowledged).
-absl::StatusOr<v1::SubmitResponse> IngestBatch(Store& store,
-                                               const v1::SubmitRequest& request,
-                                               absl::Time now,
-                                               RejectionLog& rejections);
+absl::StatusOr<v1::SubmitResponse> IngestBatch(
+    Store& store, const v1::SubmitRequest& request, absl::Time now,
+    RejectionLog& rejections,
+    const std::optional<PeerIdentity>& caller = std::nullopt);
 
 class IngestService final : public v1::Ingest::Service {
  public:
   explicit IngestService(Store* store, IngestOptions options = {});
 
   // Units of the trust whose held revision the upstream aggregator refused
-  // (empty without an upstream). kInvalidArgument for a malformed trust.
+  // (empty without an upstream). kInvalidArgument for a malformed trust;
+  // with a caller identity, kPermissionDenied for a trust it may not submit
+  // for (CheckSubmitter).
   grpc::Status Feedback(grpc::ServerContext* context,
                         const v1::FeedbackRequest* request,
                         v1::FeedbackResponse* response) override;

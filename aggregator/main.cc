@@ -40,6 +40,17 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "(default: the whole registry)");
   app.add_flag("--insecure", f.options.insecure,
                "plaintext gRPC; loopback addresses only");
+  app.add_option("--tls-cert", f.options.tls_cert,
+                 "serving certificate (PEM), valid for the --listen host");
+  app.add_option("--tls-key", f.options.tls_key, "its private key (PEM)");
+  app.add_option("--tls-ca", f.options.tls_ca,
+                 "CA certificate(s) that clients' and the upstream's "
+                 "certificates must be signed by (PEM)");
+  app.add_option("--upstream-tls-cert", f.options.upstream_tls_cert,
+                 "certificate presented to --upstream, e.g. this region's "
+                 "(region:CODE) (default: --tls-cert)");
+  app.add_option("--upstream-tls-key", f.options.upstream_tls_key,
+                 "its private key (default: --tls-key)");
   app.add_option("--registry", f.registry_file,
                  "organisation registry CSV (default: England, embedded)");
   app.add_option("--catalogue", f.catalogue_file,

@@ -31,6 +31,7 @@ struct QueryFlags {
   std::vector<std::string> stats;
   std::string format = "table";
   bool insecure = false;
+  std::string tls_cert, tls_key, tls_ca;
   int timeout_seconds = 30;
 };
 
@@ -51,6 +52,9 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
   OHFED_ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(f.format));
   TransportOptions transport;
   transport.insecure = f.insecure;
+  transport.cert_file = f.tls_cert;
+  transport.key_file = f.tls_key;
+  transport.ca_file = f.tls_ca;
   OHFED_ASSIGN_OR_RETURN(auto channel, MakeChannel(f.aggregator, transport));
   auto stub = v1::Query::NewStub(channel);
   grpc::ClientContext ctx;
@@ -108,6 +112,12 @@ void AddQueryCommand(CLI::App& app) {
       ->capture_default_str();
   q->add_flag("--insecure", flags->insecure,
               "plaintext gRPC (loopback addresses only)");
+  q->add_option("--tls-cert", flags->tls_cert,
+                "client certificate (PEM) whose identity is the caller's");
+  q->add_option("--tls-key", flags->tls_key, "its private key (PEM)");
+  q->add_option("--tls-ca", flags->tls_ca,
+                "CA certificate(s) the aggregator's certificate is checked "
+                "against (PEM)");
   q->add_option("--timeout", flags->timeout_seconds, "RPC deadline in seconds")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();

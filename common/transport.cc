@@ -1,10 +1,17 @@
 #include "common/transport.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/certificate.h"
 #include "common/log.h"
+#include "common/status.h"
 
 namespace ohfed {
 namespace {
@@ -28,21 +35,49 @@ bool IsUnix(absl::string_view target) {
   return absl::StartsWith(target, "unix:");
 }
 
-absl::Status CheckPlaintextAllowed(absl::string_view address,
-                                   const TransportOptions& options) {
-  if (IsUnix(address)) return absl::OkStatus();
-  if (!options.insecure) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "TLS for ", address,
-        " is not available in this build yet; use --insecure on a loopback "
-        "address"));
+// Whether `address` is to be plaintext (false: TLS), or why neither is
+// allowed.
+absl::StatusOr<bool> UsePlaintext(absl::string_view address,
+                                  const TransportOptions& options) {
+  if (IsUnix(address)) return true;
+  if (options.insecure && options.tls()) {
+    return absl::InvalidArgumentError(
+        "--insecure and --tls-cert/--tls-key/--tls-ca exclude each other");
   }
-  if (!IsLoopbackAddress(address)) {
+  if (options.insecure) {
+    if (!IsLoopbackAddress(address)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--insecure refuses non-loopback address '", address,
+          "': plaintext is allowed only on 127.0.0.0/8, ::1 or localhost"));
+    }
+    return true;
+  }
+  if (!options.tls()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--insecure refuses non-loopback address '", address,
-        "': plaintext is allowed only on 127.0.0.0/8, ::1 or localhost"));
+        "no TLS files for ", address,
+        ": give --tls-cert, --tls-key and --tls-ca (or --insecure on a "
+        "loopback address)"));
   }
-  return absl::OkStatus();
+  for (auto [file, flag] : {std::pair{&options.ca_file, "--tls-ca"},
+                            std::pair{&options.cert_file, "--tls-cert"},
+                            std::pair{&options.key_file, "--tls-key"}}) {
+    if (file->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "TLS for ", address, " needs ", flag,
+          " too (--tls-cert, --tls-key and --tls-ca go together)"));
+    }
+  }
+  OHFED_RETURN_IF_ERROR(
+      CheckTlsFiles(options.ca_file, options.cert_file, options.key_file));
+  return false;
+}
+
+// Watches the three files; gRPC re-reads them every refresh interval.
+std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(
+    const TransportOptions& options) {
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      options.key_file, options.cert_file, options.ca_file,
+      std::max(1, options.cert_refresh_seconds));
 }
 
 }  // namespace
@@ -63,9 +98,7 @@ bool IsLoopbackAddress(absl::string_view host_port) {
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const std::string& target, const TransportOptions& options) {
-  if (absl::Status s = CheckPlaintextAllowed(target, options); !s.ok()) {
-    return s;
-  }
+  OHFED_ASSIGN_OR_RETURN(bool plaintext, UsePlaintext(target, options));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -73,16 +106,31 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+  if (plaintext) {
+    return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                     args);
+  }
+  grpc::experimental::TlsChannelCredentialsOptions tls;
+  tls.set_certificate_provider(Provider(options));
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  tls.set_verify_server_certs(true);
+  // The server's certificate must name the host dialled.
+  tls.set_certificate_verifier(
+      std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
+  return grpc::CreateCustomChannel(target, grpc::experimental::TlsCredentials(tls),
                                    args);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const std::string& address, const TransportOptions& options) {
-  if (absl::Status s = CheckPlaintextAllowed(address, options); !s.ok()) {
-    return s;
-  }
-  return grpc::InsecureServerCredentials();
+  OHFED_ASSIGN_OR_RETURN(bool plaintext, UsePlaintext(address, options));
+  if (plaintext) return grpc::InsecureServerCredentials();
+  grpc::experimental::TlsServerCredentialsOptions tls(Provider(options));
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(tls);
 }
 
 void ApplyServerLimits(grpc::ServerBuilder& builder) {

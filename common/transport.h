@@ -1,7 +1,14 @@
 // Transport security and limits, in one place (SPEC §8). Every gRPC channel
 // and server in ohfed is made here, so mutual TLS, message-size limits and
-// keepalives are configured once. Today only --insecure (loopback only) is
-// implemented; TLS arrives with the security issue behind the same calls.
+// keepalives are configured once.
+//
+// TCP connections use mutual TLS: both ends present a certificate signed by
+// the CA file and verify the other's; the server also checks the client's
+// certificate (who it is, common/identity.h, is read by the services). The
+// certificate, key and CA files are re-read every cert_refresh_seconds, so a
+// renewed certificate is used for new connections without a restart, while
+// connections already open (and their streams) carry on. Plaintext is
+// --insecure, on loopback only; unix sockets are always plaintext.
 #ifndef OHFED_COMMON_TRANSPORT_H_
 #define OHFED_COMMON_TRANSPORT_H_
 
@@ -26,8 +33,14 @@ inline constexpr int kMaxImportBytes = kMaxMessageBytes - (1 << 20);
 struct TransportOptions {
   // Plaintext; refused unless every address involved is loopback.
   bool insecure = false;
-  // TLS material (PEM file paths), used when !insecure.
+  // TLS material (PEM file paths): all three, or none with --insecure.
   std::string ca_file, cert_file, key_file;
+  // How often the files above are re-read for a renewed certificate.
+  int cert_refresh_seconds = 60;
+
+  bool tls() const {
+    return !ca_file.empty() || !cert_file.empty() || !key_file.empty();
+  }
 };
 
 // True for 127.0.0.0/8, ::1, "localhost" (with or without ":port").
@@ -35,12 +48,17 @@ bool IsLoopbackAddress(absl::string_view host_port);
 
 // A channel to `target` ("host:port" or "unix:/path"). Unix sockets are
 // always plaintext (protected by file permissions). Fails with
-// kInvalidArgument when --insecure is asked for a non-loopback target and
-// kFailedPrecondition when TLS is asked for (not built yet).
+// kInvalidArgument when --insecure is asked for a non-loopback target, when
+// both or neither of --insecure and TLS files are given, or when only some
+// TLS files are; with the file's error (naming it, common/certificate.h)
+// when a TLS file is missing, unreadable or does not parse, or the key does
+// not match the certificate. The server's certificate must name the target's
+// host in its subjectAltName.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const std::string& target, const TransportOptions& options);
 
-// Server credentials for listening on `address`, with the same rules.
+// Server credentials for listening on `address`, with the same rules. Over
+// TLS a client must present a certificate signed by the CA file.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const std::string& address, const TransportOptions& options);
 
