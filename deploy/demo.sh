@@ -7,7 +7,10 @@
 #   bash deploy/demo.sh          build (installing what is missing) and run
 #   bash deploy/demo.sh stop     stop every demo process
 #
-# Everything listens on 127.0.0.1 only; state lives in ./demo-run/.
+# Everything listens on 127.0.0.1 only, over mutual TLS with development
+# certificates made by deploy/dev-certs.sh in ./demo-run/certs (each agent
+# presents its trust's, each regional aggregator its region's upstream);
+# state lives in ./demo-run/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -37,6 +40,11 @@ deploy/build.sh ohfed-aggregator ohfed-agent ohfed ohfed-sample-data
 stop_all
 rm -rf "$RUN"
 mkdir -p "$RUN"
+CERTS="$RUN/certs"
+TRUSTS=()
+for pair in "${AGENTS[@]}"; do TRUSTS+=("${pair%%:*}"); done
+deploy/dev-certs.sh "$CERTS" "${TRUSTS[@]}" >/dev/null
+SERVE=(--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" --tls-ca "$CERTS/ca.pem")
 
 start() {  # name, command...
   local name=$1; shift
@@ -58,12 +66,14 @@ port_open() { (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; }
 
 echo "== starting aggregators"
 start national "$BIN/bin/ohfed-aggregator" --listen "$NATIONAL" \
-  --data "$RUN/national" --insecure
+  --data "$RUN/national" "${SERVE[@]}"
 wait_for "national aggregator" port_open "$NATIONAL"
 start london "$BIN/bin/ohfed-aggregator" --listen "$LONDON" \
-  --data "$RUN/london" --upstream "$NATIONAL" --covers region:Y56 --insecure
+  --data "$RUN/london" --upstream "$NATIONAL" --covers region:Y56 "${SERVE[@]}" \
+  --upstream-tls-cert "$CERTS/regional-Y56.pem" --upstream-tls-key "$CERTS/regional-Y56.key"
 start ney "$BIN/bin/ohfed-aggregator" --listen "$NEY" \
-  --data "$RUN/ney" --upstream "$NATIONAL" --covers region:Y63 --insecure
+  --data "$RUN/ney" --upstream "$NATIONAL" --covers region:Y63 "${SERVE[@]}" \
+  --upstream-tls-cert "$CERTS/regional-Y63.pem" --upstream-tls-key "$CERTS/regional-Y63.key"
 wait_for "London aggregator" port_open "$LONDON"
 wait_for "NE&Y aggregator" port_open "$NEY"
 
@@ -76,7 +86,8 @@ for pair in "${AGENTS[@]}"; do
   mkdir -p "$dir"
   "$BIN/bin/ohfed-sample-data" --trust "$trust" --out "$dir" --end "$LAST"
   start "agent-$trust" "$BIN/bin/ohfed-agent" --trust "$trust" --data "$dir" \
-    --aggregator "$upstream" --insecure
+    --aggregator "$upstream" --tls-cert "$CERTS/trust-$trust.pem" \
+    --tls-key "$CERTS/trust-$trust.key" --tls-ca "$CERTS/ca.pem"
 done
 for pair in "${AGENTS[@]}"; do
   trust=${pair%%:*}; dir="$RUN/agent-$trust"
@@ -87,7 +98,8 @@ for pair in "${AGENTS[@]}"; do
   "$BIN/bin/ohfed" --agent "$dir/agent.sock" sync --timeout 60
 done
 
-Q=("$BIN/bin/ohfed" query --aggregator "$NATIONAL" --insecure)
+NATIONAL_CALLER=(--tls-cert "$CERTS/national.pem" --tls-key "$CERTS/national.key" --tls-ca "$CERTS/ca.pem")
+Q=("$BIN/bin/ohfed" query --aggregator "$NATIONAL" "${NATIONAL_CALLER[@]}")
 all_reported() {
   "${Q[@]}" --scope national --period "$LAST" --measures completeness \
     --format csv 2>/dev/null \
@@ -123,14 +135,15 @@ echo "== Completeness of ICS QKK by trust, $LAST"
 
 cat <<MSG
 
-ohfed demo is running (state and logs in $RUN):
+ohfed demo is running over mutual TLS (state and logs in $RUN, development
+certificates in $CERTS):
   national aggregator   $NATIONAL
   London aggregator     $LONDON  (covers region:Y56; agents RJ1, RJZ, R1H, RAL)
   NE&Y aggregator       $NEY  (covers region:Y63; agents RCB, RAE)
   dashboard             not served yet: the web dashboard arrives with the operations work
 
 Query further, for example:
-  $BIN/bin/ohfed query --aggregator $NATIONAL --insecure --scope region:Y56 --by ics --period $LAST --measures staffing.wte --format csv
+  $BIN/bin/ohfed query --aggregator $NATIONAL --tls-cert $CERTS/national.pem --tls-key $CERTS/national.key --tls-ca $CERTS/ca.pem --scope region:Y56 --by ics --period $LAST --measures staffing.wte --format csv
   $BIN/bin/ohfed --agent $RUN/agent-RJ1/agent.sock status
 Stop everything:
   bash deploy/demo.sh stop
