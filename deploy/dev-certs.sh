@@ -34,6 +34,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REGISTRY=${OHFED_REGISTRY:-$HERE/../common/data/england_orgs.csv}
 DAYS=${OHFED_CERT_DAYS:-825}
 
+TRUSTS=()
+for trust in "$@"; do
+  code=$(echo "$trust" | tr '[:lower:]' '[:upper:]')
+  [[ "$code" =~ ^[A-Z0-9]{3,5}$ ]] || {
+    echo "dev-certs: '$trust' is not an ODS code (3 to 5 letters or digits)" >&2
+    exit 2
+  }
+  TRUSTS+=("$code")
+done
+
 command -v openssl >/dev/null || {
   echo "dev-certs: openssl not found (apt-get install openssl)" >&2
   exit 1
@@ -115,9 +125,7 @@ client national national
 for region in $(grep -v '^#' "$REGISTRY" | tail -n +2 | cut -d, -f1 | sort -u); do
   client "regional-$region" "region:$region"
 done
-for trust in "$@"; do
-  code=$(echo "$trust" | tr '[:lower:]' '[:upper:]')
-  [[ "$code" =~ ^[A-Z0-9]{3,5}$ ]] || fail "'$trust' is not an ODS code (3 to 5 letters or digits)"
+for code in "${TRUSTS[@]}"; do
   client "trust-$code" "trust:$code"
 done
 echo "dev-certs: CA and certificates in $DIR"
