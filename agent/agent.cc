@@ -153,6 +153,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
                              .key_file = options.tls_key,
                              .cert_refresh_seconds =
                                  options.cert_refresh_seconds};
+  if (transport.tls() && options.tls_cert.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key are required with TLS: the agent submits "
+        "as the trust its certificate names");
+  }
   if (!options.tls_cert.empty()) {
     OHFED_RETURN_IF_ERROR(CheckCertificateNamesTrust(options.tls_cert, *trust));
   }

@@ -55,8 +55,13 @@ absl::StatusOr<std::optional<PeerIdentity>> CallerOf(
   absl::StatusOr<PeerIdentity> id = PeerIdentityOf(context);
   if (id.ok()) return std::optional<PeerIdentity>(*id);
   if (id.status().code() == absl::StatusCode::kUnauthenticated) {
-    // TLS servers require a client certificate (common/transport.h), so
-    // this is a plaintext (--insecure, loopback) or unix-socket peer.
+    // Over TLS without a certificate (a token holder, say): no right to
+    // submit. Plaintext (--insecure on loopback) has no identities at all.
+    if (PeerUsesTls(context)) {
+      return absl::UnauthenticatedError(
+          "a client certificate (trust:CODE or region:CODE) is needed to "
+          "submit or ask Feedback");
+    }
     return std::optional<PeerIdentity>();
   }
   return id.status();

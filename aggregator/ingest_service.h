@@ -25,7 +25,9 @@
 // rather than trusted to write any trust's figures. A carried
 // first_received_unix_ms is honoured only from a regional certificate (the
 // forwarding aggregator's receipt time); from anyone else it is cleared.
-// Over --insecure loopback there is no identity and none of this applies.
+// A TLS caller without a client certificate (a bearer-token query caller)
+// is refused with UNAUTHENTICATED. Over --insecure loopback there is no
+// identity and none of this applies.
 //
 // Thread-safe (gRPC's sync server calls Submit on its own threads). The
 // store and the clock must outlive the service.

@@ -89,6 +89,7 @@ absl::Status CheckTlsFiles(const std::string& ca_file,
       !ca.ok()) {
     return ca.status();
   }
+  if (cert_file.empty() && key_file.empty()) return absl::OkStatus();
   absl::StatusOr<Cert> cert = LoadCert(cert_file, "certificate");
   if (!cert.ok()) return cert.status();
   absl::StatusOr<File> f = Open(key_file, "key");

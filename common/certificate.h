@@ -23,7 +23,8 @@ struct CertificateInfo {
 absl::StatusOr<CertificateInfo> ReadCertificate(const std::string& pem_file);
 
 // Checks a TLS key pair and CA file: each readable and parseable, the key
-// matching the certificate. Errors as ReadCertificate's, naming the file.
+// matching the certificate; with no certificate and no key, only the CA.
+// Errors as ReadCertificate's, naming the file.
 absl::Status CheckTlsFiles(const std::string& ca_file,
                            const std::string& cert_file,
                            const std::string& key_file);

@@ -6,6 +6,7 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -38,7 +39,8 @@ bool IsUnix(absl::string_view target) {
 // Whether `address` is to be plaintext (false: TLS), or why neither is
 // allowed.
 absl::StatusOr<bool> UsePlaintext(absl::string_view address,
-                                  const TransportOptions& options) {
+                                  const TransportOptions& options,
+                                  bool serving) {
   if (IsUnix(address)) return true;
   if (options.insecure && options.tls()) {
     return absl::InvalidArgumentError(
@@ -58,10 +60,15 @@ absl::StatusOr<bool> UsePlaintext(absl::string_view address,
         ": give --tls-cert, --tls-key and --tls-ca (or --insecure on a "
         "loopback address)"));
   }
-  for (auto [file, flag] : {std::pair{&options.ca_file, "--tls-ca"},
-                            std::pair{&options.cert_file, "--tls-cert"},
-                            std::pair{&options.key_file, "--tls-key"}}) {
-    if (file->empty()) {
+  // A client may go without a certificate of its own (a bearer-token
+  // query caller); a server never.
+  const bool own_cert = serving || !options.cert_file.empty() ||
+                        !options.key_file.empty();
+  for (auto [file, flag, needed] :
+       {std::tuple{&options.ca_file, "--tls-ca", true},
+        std::tuple{&options.cert_file, "--tls-cert", own_cert},
+        std::tuple{&options.key_file, "--tls-key", own_cert}}) {
+    if (needed && file->empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "TLS for ", address, " needs ", flag,
           " too (--tls-cert, --tls-key and --tls-ca go together)"));
@@ -72,9 +79,13 @@ absl::StatusOr<bool> UsePlaintext(absl::string_view address,
   return false;
 }
 
-// Watches the three files; gRPC re-reads them every refresh interval.
+// Watches the files; gRPC re-reads them every refresh interval.
 std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(
     const TransportOptions& options) {
+  if (options.cert_file.empty()) {
+    return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        options.ca_file, std::max(1, options.cert_refresh_seconds));
+  }
   return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       options.key_file, options.cert_file, options.ca_file,
       std::max(1, options.cert_refresh_seconds));
@@ -98,7 +109,8 @@ bool IsLoopbackAddress(absl::string_view host_port) {
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const std::string& target, const TransportOptions& options) {
-  OHFED_ASSIGN_OR_RETURN(bool plaintext, UsePlaintext(target, options));
+  OHFED_ASSIGN_OR_RETURN(bool plaintext,
+                         UsePlaintext(target, options, /*serving=*/false));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -113,7 +125,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   grpc::experimental::TlsChannelCredentialsOptions tls;
   tls.set_certificate_provider(Provider(options));
   tls.watch_root_certs();
-  tls.watch_identity_key_cert_pairs();
+  if (!options.cert_file.empty()) tls.watch_identity_key_cert_pairs();
   tls.set_verify_server_certs(true);
   // The server's certificate must name the host dialled.
   tls.set_certificate_verifier(
@@ -124,13 +136,32 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const std::string& address, const TransportOptions& options) {
-  OHFED_ASSIGN_OR_RETURN(bool plaintext, UsePlaintext(address, options));
+  OHFED_ASSIGN_OR_RETURN(bool plaintext,
+                         UsePlaintext(address, options, /*serving=*/true));
   if (plaintext) return grpc::InsecureServerCredentials();
   grpc::experimental::TlsServerCredentialsOptions tls(Provider(options));
   tls.watch_root_certs();
   tls.watch_identity_key_cert_pairs();
-  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  // A certificate a client presents must verify (another CA's or an
+  // expired one fails the handshake); a client may present none, for
+  // bearer-token queries, and the services refuse it what needs one
+  // (PeerUsesTls).
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   return grpc::experimental::TlsServerCredentials(tls);
+}
+
+bool PeerUsesTls(const grpc::ServerContext& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr) return false;
+  for (const grpc::string_ref& type :
+       auth->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME)) {
+    absl::string_view t(type.data(), type.size());
+    if (t == GRPC_SSL_TRANSPORT_SECURITY_TYPE ||
+        t == GRPC_TLS_TRANSPORT_SECURITY_TYPE) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void ApplyServerLimits(grpc::ServerBuilder& builder) {

@@ -2,9 +2,13 @@
 // and server in ohfed is made here, so mutual TLS, message-size limits and
 // keepalives are configured once.
 //
-// TCP connections use mutual TLS: both ends present a certificate signed by
-// the CA file and verify the other's; the server also checks the client's
-// certificate (who it is, common/identity.h, is read by the services). The
+// TCP connections use TLS with the CA file: the client verifies the
+// server's certificate against it and the host it dialled, and presents its
+// own, which the server verifies (a certificate of another CA, or expired,
+// fails the handshake). Who the client is (common/identity.h) is read by the
+// services. A client may present no certificate (a bearer-token query
+// caller): the connection is made and each service refuses what needs an
+// identity (PeerUsesTls tells such a caller from a plaintext one). The
 // certificate, key and CA files are re-read every cert_refresh_seconds, so a
 // renewed certificate is used for new connections without a restart, while
 // connections already open (and their streams) carry on. Plaintext is
@@ -33,7 +37,8 @@ inline constexpr int kMaxImportBytes = kMaxMessageBytes - (1 << 20);
 struct TransportOptions {
   // Plaintext; refused unless every address involved is loopback.
   bool insecure = false;
-  // TLS material (PEM file paths): all three, or none with --insecure.
+  // TLS material (PEM file paths): all three, or none with --insecure; a
+  // client may give only ca_file (no certificate of its own).
   std::string ca_file, cert_file, key_file;
   // How often the files above are re-read for a renewed certificate.
   int cert_refresh_seconds = 60;
@@ -86,6 +91,10 @@ void ApplyServerLimits(grpc::ServerBuilder& builder);
 // machine gets one clear line here rather than gRPC's internals later.
 // kInvalidArgument for a malformed address, kUnavailable when the bind fails.
 absl::Status CheckListenAddress(const std::string& address);
+
+// Whether the call came over TLS (with or without a client certificate),
+// as opposed to plaintext (--insecure, unix sockets).
+bool PeerUsesTls(const grpc::ServerContext& context);
 
 // Sends gRPC's own log messages through LogLine as one bounded line each
 // ("grpc: ..."), errors only, instead of gRPC's multi-line dumps on stderr.

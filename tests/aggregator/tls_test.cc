@@ -232,16 +232,11 @@ TEST_F(TlsTest, FeedbackAnswersOnlyForTheCallersTrustsOrRegion) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
-// No client certificate, one from another CA, an expired one: the
-// handshake fails, nothing reaches the service.
-TEST_F(TlsTest, CallersWithoutAValidCertificateCannotConnect) {
+// A certificate from another CA, or an expired one: the handshake fails,
+// nothing reaches the service.
+TEST_F(TlsTest, CallersWithAnInvalidCertificateCannotConnect) {
   auto a = Start("agg");
   std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> callers;
-  // No client certificate, but the right CA for the server.
-  grpc::SslCredentialsOptions no_cert;
-  no_cert.pem_root_certs = ReadFile(certs_ + "/ca.pem");
-  callers.push_back({"no certificate",
-                     grpc::CreateChannel(a->address(), grpc::SslCredentials(no_cert))});
   // Another CA's trust:RJ1 (the server is still checked against ours).
   const std::string other = dir_.File("other");
   OHFED_ASSERT_OK(MakeDevCerts(other, {"RJ1"}));
@@ -263,6 +258,20 @@ TEST_F(TlsTest, CallersWithoutAValidCertificateCannotConnect) {
                    {Summary("RJ1", "2026-03", 1, {{kWte, 2}})})
                 .acks.size(),
             1u);
+}
+
+// TLS without a client certificate connects (bearer-token query callers
+// do) but may neither submit nor ask Feedback.
+TEST_F(TlsTest, NoClientCertificateMayNotSubmit) {
+  auto a = Start("agg");
+  TransportOptions anonymous{.ca_file = certs_ + "/ca.pem"};
+  Submitted r = Submit(*a, anonymous, {Summary("RJ1", "2026-03", 1, {{kWte, 2}})});
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(r.status.error_message(), HasSubstr("a client certificate"));
+  EXPECT_THAT(r.acks, IsEmpty());
+  EXPECT_THAT(Held(*a), IsEmpty());
+  EXPECT_EQ(Feedback(*a, anonymous, "RJ1").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 // The server's certificate as a client of `a` sees it, on a new connection.
@@ -378,6 +387,17 @@ TEST_F(TlsTest, UpstreamNeedsTheRegionalCertificate) {
   EXPECT_THAT(Held(*national), IsEmpty());
 }
 
+TEST_F(TlsTest, AgentNeedsItsOwnCertificateOverTls) {
+  agent::AgentOptions o;
+  o.trust = "RJ1";
+  o.data_dir = dir_.File("agent");
+  o.aggregator = "127.0.0.1:1";
+  o.tls_ca = certs_ + "/ca.pem";
+  EXPECT_THAT(agent::Agent::Start(o),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--tls-cert and --tls-key are required"));
+}
+
 TEST_F(TlsTest, AgentRefusesACertificateForAnotherTrust) {
   agent::AgentOptions o;
   o.trust = "RJ1";
@@ -406,6 +426,14 @@ TEST_F(TlsTest, MissingOrMismatchedFilesAreNamed) {
   t.ca_file = "";
   EXPECT_THAT(MakeServerCredentials("127.0.0.1:0", t),
               StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-ca too"));
+  t = Tls(certs_, "server");
+  t.key_file = "";
+  EXPECT_THAT(MakeChannel("127.0.0.1:1", t),
+              StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-key too"));
+  t.cert_file = "";
+  EXPECT_THAT(MakeServerCredentials("127.0.0.1:0", t),
+              StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-cert too"));
+  OHFED_EXPECT_OK(MakeChannel("127.0.0.1:1", t));  // no client certificate
   t = Tls(certs_, "trust-RJ1");
   t.cert_file = certs_ + "/trust-RJ1.key";
   EXPECT_THAT(MakeChannel("127.0.0.1:1", t),
