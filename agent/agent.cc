@@ -13,11 +13,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/certificate.h"
+#include "common/identity.h"
 #include "common/log.h"
 #include "common/registry.h"
 #include "common/status.h"
-#include "common/certificate.h"
-#include "common/identity.h"
 #include "common/transport.h"
 
 namespace ohfed::agent {
@@ -147,12 +147,12 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
     return absl::UnavailableError(absl::StrCat(
         "cannot create data directory ", options.data_dir, ": ", ec.message()));
   }
-  TransportOptions transport{.insecure = options.insecure,
-                             .ca_file = options.tls_ca,
-                             .cert_file = options.tls_cert,
-                             .key_file = options.tls_key,
-                             .cert_refresh_seconds =
-                                 options.cert_refresh_seconds};
+  TransportOptions transport{
+      .insecure = options.insecure,
+      .ca_file = options.tls_ca,
+      .cert_file = options.tls_cert,
+      .key_file = options.tls_key,
+      .cert_refresh_seconds = options.cert_refresh_seconds};
   if (transport.tls() && options.tls_cert.empty()) {
     return absl::InvalidArgumentError(
         "--tls-cert and --tls-key are required with TLS: the agent submits "

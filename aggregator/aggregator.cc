@@ -55,17 +55,20 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
 }
 
 TransportOptions Aggregator::ServingTransport() const {
-  return TransportOptions{.insecure = options_.insecure,
-                          .ca_file = options_.tls_ca,
-                          .cert_file = options_.tls_cert,
-                          .key_file = options_.tls_key,
-                          .cert_refresh_seconds = options_.cert_refresh_seconds};
+  return TransportOptions{
+      .insecure = options_.insecure,
+      .ca_file = options_.tls_ca,
+      .cert_file = options_.tls_cert,
+      .key_file = options_.tls_key,
+      .cert_refresh_seconds = options_.cert_refresh_seconds};
 }
 
 TransportOptions Aggregator::UpstreamTransport() const {
   TransportOptions t = ServingTransport();
-  if (!options_.upstream_tls_cert.empty()) t.cert_file = options_.upstream_tls_cert;
-  if (!options_.upstream_tls_key.empty()) t.key_file = options_.upstream_tls_key;
+  if (!options_.upstream_tls_cert.empty())
+    t.cert_file = options_.upstream_tls_cert;
+  if (!options_.upstream_tls_key.empty())
+    t.key_file = options_.upstream_tls_key;
   return t;
 }
 

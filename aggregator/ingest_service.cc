@@ -93,9 +93,9 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
     case PeerIdentity::Kind::kNational:
       break;
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      who, " may not submit for ", code,
-      ": only a trust's agent or a regional aggregator submits"));
+  return absl::PermissionDeniedError(
+      absl::StrCat(who, " may not submit for ", code,
+                   ": only a trust's agent or a regional aggregator submits"));
 }
 
 absl::StatusOr<v1::SubmitResponse> IngestBatch(
@@ -192,9 +192,9 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
   }
   absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context);
   if (!caller.ok()) {
-    rejections_.Record(peer, "identity",
-                       absl::StrCat("ingest from ", peer, ": ",
-                                    caller.status().message()));
+    rejections_.Record(
+        peer, "identity",
+        absl::StrCat("ingest from ", peer, ": ", caller.status().message()));
     return ToGrpc(caller.status());
   }
   StreamWatch::Stream& watch = **watched;

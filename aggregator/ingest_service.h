@@ -40,8 +40,8 @@
 #include <optional>
 
 #include "absl/time/time.h"
-#include "aggregator/rejection_log.h"
 #include "aggregator/forwarder.h"
+#include "aggregator/rejection_log.h"
 #include "aggregator/store.h"
 #include "aggregator/stream_watch.h"
 #include "common/clock.h"

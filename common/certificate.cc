@@ -85,8 +85,7 @@ absl::StatusOr<CertificateInfo> ReadCertificate(const std::string& pem_file) {
 absl::Status CheckTlsFiles(const std::string& ca_file,
                            const std::string& cert_file,
                            const std::string& key_file) {
-  if (absl::StatusOr<Cert> ca = LoadCert(ca_file, "CA file");
-      !ca.ok()) {
+  if (absl::StatusOr<Cert> ca = LoadCert(ca_file, "CA file"); !ca.ok()) {
     return ca.status();
   }
   if (cert_file.empty() && key_file.empty()) return absl::OkStatus();

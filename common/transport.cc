@@ -62,8 +62,8 @@ absl::StatusOr<bool> UsePlaintext(absl::string_view address,
   }
   // A client may go without a certificate of its own (a bearer-token
   // query caller); a server never.
-  const bool own_cert = serving || !options.cert_file.empty() ||
-                        !options.key_file.empty();
+  const bool own_cert =
+      serving || !options.cert_file.empty() || !options.key_file.empty();
   for (auto [file, flag, needed] :
        {std::tuple{&options.ca_file, "--tls-ca", true},
         std::tuple{&options.cert_file, "--tls-cert", own_cert},
@@ -130,8 +130,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   // The server's certificate must name the host dialled.
   tls.set_certificate_verifier(
       std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
-  return grpc::CreateCustomChannel(target, grpc::experimental::TlsCredentials(tls),
-                                   args);
+  return grpc::CreateCustomChannel(
+      target, grpc::experimental::TlsCredentials(tls), args);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(

@@ -105,7 +105,8 @@ class TlsTest : public ::testing::Test {
     for (auto& s : batch) *req.add_summaries() = std::move(s);
     std::vector<v1::SubmitResponse> responses;
     Submitted out;
-    out.status = ::ohfed::aggregator::testing::SendBatches(*stub, {req}, &responses);
+    out.status =
+        ::ohfed::aggregator::testing::SendBatches(*stub, {req}, &responses);
     for (const auto& r : responses) {
       out.acks.insert(out.acks.end(), r.acks().begin(), r.acks().end());
     }
@@ -114,7 +115,8 @@ class TlsTest : public ::testing::Test {
 
   std::vector<std::string> Held(Aggregator& a) {
     std::vector<std::string> ids;
-    for (const auto& [id, revision] : a.store().HeldRevisions()) ids.push_back(id);
+    for (const auto& [id, revision] : a.store().HeldRevisions())
+      ids.push_back(id);
     return ids;
   }
 
@@ -205,7 +207,8 @@ TEST_F(TlsTest, FirstReceiptIsHonouredOnlyFromARegionalCertificate) {
   forwarded.set_first_received_unix_ms(early);
   const int64_t before = absl::ToUnixMillis(absl::Now());
   ASSERT_EQ(Submit(*a, Tls(certs_, "trust-RJ1"), {from_trust}).acks.size(), 1u);
-  ASSERT_EQ(Submit(*a, Tls(certs_, "regional-Y56"), {forwarded}).acks.size(), 1u);
+  ASSERT_EQ(Submit(*a, Tls(certs_, "regional-Y56"), {forwarded}).acks.size(),
+            1u);
   EXPECT_GE(FirstReceived(*a, "RJ1"), before);
   EXPECT_EQ(FirstReceived(*a, "RV5"), early);
 }
@@ -226,7 +229,8 @@ TEST_F(TlsTest, FeedbackAnswersOnlyForTheCallersTrustsOrRegion) {
   EXPECT_TRUE(Feedback(*a, Tls(certs_, "trust-RJ1"), "RJ1").ok());
   grpc::Status other = Feedback(*a, Tls(certs_, "trust-RJ1"), "RV5");
   EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(other.error_message(), "certificate trust:RJ1 may not submit for RV5");
+  EXPECT_EQ(other.error_message(),
+            "certificate trust:RJ1 may not submit for RV5");
   EXPECT_TRUE(Feedback(*a, Tls(certs_, "regional-Y56"), "RV5").ok());
   EXPECT_EQ(Feedback(*a, Tls(certs_, "regional-Y58"), "RV5").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -245,10 +249,13 @@ TEST_F(TlsTest, CallersWithAnInvalidCertificateCannotConnect) {
   foreign.key_file = other + "/trust-RJ1.key";
   callers.push_back({"another CA", *MakeChannel(a->address(), foreign)});
   // Our CA, trust:RJ1, expired.
-  OHFED_ASSERT_OK(::ohfed::testing::MakeExpiredCert(certs_, "expired", "trust:RJ1"));
-  callers.push_back({"expired", *MakeChannel(a->address(), Tls(certs_, "expired"))});
+  OHFED_ASSERT_OK(
+      ::ohfed::testing::MakeExpiredCert(certs_, "expired", "trust:RJ1"));
+  callers.push_back(
+      {"expired", *MakeChannel(a->address(), Tls(certs_, "expired"))});
   for (auto& [who, channel] : callers) {
-    Submitted r = SubmitOn(channel, {Summary("RJ1", "2026-03", 1, {{kWte, 2}})});
+    Submitted r =
+        SubmitOn(channel, {Summary("RJ1", "2026-03", 1, {{kWte, 2}})});
     EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE) << who;
     EXPECT_THAT(r.acks, IsEmpty()) << who;
   }
@@ -265,7 +272,8 @@ TEST_F(TlsTest, CallersWithAnInvalidCertificateCannotConnect) {
 TEST_F(TlsTest, NoClientCertificateMayNotSubmit) {
   auto a = Start("agg");
   TransportOptions anonymous{.ca_file = certs_ + "/ca.pem"};
-  Submitted r = Submit(*a, anonymous, {Summary("RJ1", "2026-03", 1, {{kWte, 2}})});
+  Submitted r =
+      Submit(*a, anonymous, {Summary("RJ1", "2026-03", 1, {{kWte, 2}})});
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(r.status.error_message(), HasSubstr("a client certificate"));
   EXPECT_THAT(r.acks, IsEmpty());
@@ -283,7 +291,8 @@ std::string ServerCertificateSeen(Aggregator& a, const TransportOptions& t) {
   req.set_trust("RJ1");
   v1::FeedbackResponse resp;
   if (!stub->Feedback(&ctx, req, &resp).ok()) return "";
-  auto pems = ctx.auth_context()->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  auto pems =
+      ctx.auth_context()->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
   return pems.empty() ? "" : std::string(pems[0].data(), pems[0].size());
 }
 
@@ -315,8 +324,10 @@ TEST_F(TlsTest, CertificateRotationUnderALiveStream) {
     v1::SubmitRequest req;
     *req.add_summaries() = Summary("RJ1", "2026-03", revision, {{kWte, 2}});
     v1::SubmitResponse resp;
-    if (!stream->Write(req) || !stream->Read(&resp)) return v1::OUTCOME_UNSPECIFIED;
-    return resp.acks_size() == 1 ? resp.acks(0).outcome() : v1::OUTCOME_UNSPECIFIED;
+    if (!stream->Write(req) || !stream->Read(&resp))
+      return v1::OUTCOME_UNSPECIFIED;
+    return resp.acks_size() == 1 ? resp.acks(0).outcome()
+                                 : v1::OUTCOME_UNSPECIFIED;
   };
   ASSERT_EQ(send(1), v1::OUTCOME_ACCEPTED);
 
@@ -332,7 +343,8 @@ TEST_F(TlsTest, CertificateRotationUnderALiveStream) {
   Replace(renewed + "/server.key", live + "/server.key");
   Replace(renewed + "/server.pem", live + "/server.pem");
 
-  EXPECT_TRUE(Eventually([&] { return ServerCertificateSeen(*a, rj1) == new_pem; }));
+  EXPECT_TRUE(
+      Eventually([&] { return ServerCertificateSeen(*a, rj1) == new_pem; }));
   EXPECT_EQ(send(2), v1::OUTCOME_ACCEPTED);  // the stream opened before
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
@@ -346,8 +358,8 @@ struct TestAgent {
 
 TEST_F(TlsTest, FederationAgentRegionalNational) {
   auto national = Start("national");
-  auto regional = Start("regional", national->address(), "regional-Y56",
-                        "region:Y56");
+  auto regional =
+      Start("regional", national->address(), "regional-Y56", "region:Y56");
   agent::AgentOptions o;
   o.trust = "RJ1";
   o.data_dir = dir_.File("agent");
@@ -363,9 +375,8 @@ TEST_F(TlsTest, FederationAgentRegionalNational) {
   auto client = agent::AgentClient::Connect((*a)->socket());
   ASSERT_THAT(client, IsOk());
   OHFED_ASSERT_OK(client->SetValue("2026-03", kWte, "2.5"));
-  ASSERT_TRUE(Eventually([&] {
-    return Revision(*national, "RJ1/2026-03") != 0;
-  }));
+  ASSERT_TRUE(
+      Eventually([&] { return Revision(*national, "RJ1/2026-03") != 0; }));
   EXPECT_EQ(Revision(*national, "RJ1/2026-03"),
             Revision(*regional, "RJ1/2026-03"));
   // The regional's receipt time travelled with its regional certificate.
@@ -424,26 +435,32 @@ TEST_F(TlsTest, MissingOrMismatchedFilesAreNamed) {
                        "key " + t.key_file + " does not match certificate"));
   t = Tls(certs_, "trust-RJ1");
   t.ca_file = "";
-  EXPECT_THAT(MakeServerCredentials("127.0.0.1:0", t),
-              StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-ca too"));
+  EXPECT_THAT(
+      MakeServerCredentials("127.0.0.1:0", t),
+      StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-ca too"));
   t = Tls(certs_, "server");
   t.key_file = "";
-  EXPECT_THAT(MakeChannel("127.0.0.1:1", t),
-              StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-key too"));
+  EXPECT_THAT(
+      MakeChannel("127.0.0.1:1", t),
+      StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-key too"));
   t.cert_file = "";
-  EXPECT_THAT(MakeServerCredentials("127.0.0.1:0", t),
-              StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-cert too"));
+  EXPECT_THAT(
+      MakeServerCredentials("127.0.0.1:0", t),
+      StatusIs(absl::StatusCode::kInvalidArgument, "needs --tls-cert too"));
   OHFED_EXPECT_OK(MakeChannel("127.0.0.1:1", t));  // no client certificate
   t = Tls(certs_, "trust-RJ1");
   t.cert_file = certs_ + "/trust-RJ1.key";
-  EXPECT_THAT(MakeChannel("127.0.0.1:1", t),
-              StatusIs(absl::StatusCode::kInvalidArgument, "holds no PEM certificate"));
+  EXPECT_THAT(
+      MakeChannel("127.0.0.1:1", t),
+      StatusIs(absl::StatusCode::kInvalidArgument, "holds no PEM certificate"));
   EXPECT_THAT(MakeChannel("127.0.0.1:1", {}),
-              StatusIs(absl::StatusCode::kInvalidArgument, "no TLS files for 127.0.0.1:1"));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "no TLS files for 127.0.0.1:1"));
   t = Tls(certs_, "trust-RJ1");
   t.insecure = true;
-  EXPECT_THAT(MakeChannel("127.0.0.1:1", t),
-              StatusIs(absl::StatusCode::kInvalidArgument, "exclude each other"));
+  EXPECT_THAT(
+      MakeChannel("127.0.0.1:1", t),
+      StatusIs(absl::StatusCode::kInvalidArgument, "exclude each other"));
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ TEST(DevCertsTest, MakesEveryIdentityWithPrivateKeys) {
   const std::string d = dir.File("certs");
   OHFED_ASSERT_OK(testing::MakeDevCerts(d, {"RJ1", "rv5"}));
   std::vector<std::pair<std::string, std::string>> expected = {
-      {"national", "national"}, {"trust-RJ1", "trust:RJ1"},
+      {"national", "national"},
+      {"trust-RJ1", "trust:RJ1"},
       {"trust-RV5", "trust:RV5"}};
   for (const Region& r : Registry::England()->regions()) {
     expected.push_back({"regional-" + r.code, "region:" + r.code});
@@ -64,8 +65,8 @@ TEST(DevCertsTest, MakesEveryIdentityWithPrivateKeys) {
   ASSERT_EQ(stat((d + "/ca.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // The server's names: loopback, and this host's name.
-  CommandResult san = Openssl({"x509", "-in", d + "/server.pem", "-noout",
-                               "-ext", "subjectAltName"});
+  CommandResult san = Openssl(
+      {"x509", "-in", d + "/server.pem", "-noout", "-ext", "subjectAltName"});
   EXPECT_THAT(san.out, HasSubstr("DNS:localhost"));
   EXPECT_THAT(san.out, HasSubstr("IP Address:127.0.0.1"));
   char host[256] = {};

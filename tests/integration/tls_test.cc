@@ -35,8 +35,8 @@ class TlsBinariesTest : public ::testing::Test {
   std::unique_ptr<Subprocess> StartAggregator(const std::string& name, int port,
                                               std::vector<std::string> extra) {
     std::vector<std::string> argv = {
-        OHFED_AGGREGATOR_BIN, "--listen", Addr(port), "--data", dir_.File(name),
-        "--tls-ca", certs_ + "/ca.pem"};
+        OHFED_AGGREGATOR_BIN, "--listen", Addr(port),        "--data",
+        dir_.File(name),      "--tls-ca", certs_ + "/ca.pem"};
     for (const std::string& a : Identity("server")) argv.push_back(a);
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = Subprocess::Start(argv, dir_.File(name + ".log"));
@@ -47,18 +47,24 @@ class TlsBinariesTest : public ::testing::Test {
 
   std::vector<std::string> AgentArgs(const std::string& trust,
                                      const std::string& cert_of, int port) {
-    std::vector<std::string> argv = {
-        OHFED_AGENT_BIN, "--trust", trust, "--data", dir_.File("agent-" + trust),
-        "--aggregator", Addr(port), "--tls-ca", certs_ + "/ca.pem"};
+    std::vector<std::string> argv = {OHFED_AGENT_BIN,
+                                     "--trust",
+                                     trust,
+                                     "--data",
+                                     dir_.File("agent-" + trust),
+                                     "--aggregator",
+                                     Addr(port),
+                                     "--tls-ca",
+                                     certs_ + "/ca.pem"};
     for (const std::string& a : Identity("trust-" + cert_of)) argv.push_back(a);
     return argv;
   }
 
   CommandResult Query(int port, std::vector<std::string> transport) {
     std::vector<std::string> argv = {
-        OHFED_CLI_BIN, "query", "--aggregator", Addr(port), "--scope",
-        "trust:RJ1", "--period", "2026-03", "--measures", "completeness",
-        "--format", "csv", "--timeout", "5"};
+        OHFED_CLI_BIN, "query",    "--aggregator", Addr(port),   "--scope",
+        "trust:RJ1",   "--period", "2026-03",      "--measures", "completeness",
+        "--format",    "csv",      "--timeout",    "5"};
     argv.insert(argv.end(), transport.begin(), transport.end());
     return *RunCommand(argv);
   }
@@ -90,8 +96,8 @@ TEST_F(TlsBinariesTest, AgentRegionalNationalOverMutualTls) {
   CommandResult set = *RunCommand({OHFED_CLI_BIN, "--agent", socket, "set",
                                    "2026-03", "staffing.wte.admin", "2.5"});
   ASSERT_EQ(set.exit_code, 0) << set.err;
-  CommandResult sync =
-      *RunCommand({OHFED_CLI_BIN, "--agent", socket, "sync", "--timeout", "60"});
+  CommandResult sync = *RunCommand(
+      {OHFED_CLI_BIN, "--agent", socket, "sync", "--timeout", "60"});
   ASSERT_EQ(sync.exit_code, 0) << sync.err;
 
   std::vector<std::string> as_national = Identity("national");
@@ -114,8 +120,8 @@ TEST_F(TlsBinariesTest, AgentRegionalNationalOverMutualTls) {
 }
 
 TEST_F(TlsBinariesTest, AgentWithAnotherTrustsCertificateRefusesToStart) {
-  CommandResult r = *RunCommand(AgentArgs("RJ1", "RV5", testing::PickUnusedPort()),
-                                absl::Seconds(30));
+  CommandResult r = *RunCommand(
+      AgentArgs("RJ1", "RV5", testing::PickUnusedPort()), absl::Seconds(30));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("--trust RJ1 but certificate " + certs_ +
                                "/trust-RV5.pem is for 'trust:RV5'"));

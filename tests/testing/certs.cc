@@ -14,9 +14,8 @@ absl::Status Run(const std::vector<std::string>& argv) {
   absl::StatusOr<CommandResult> r = RunCommand(argv, absl::Seconds(60));
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
-    return absl::InternalError(
-        absl::StrCat(argv[0], " ", argv[1], " exited ", r->exit_code, ": ",
-                     r->err));
+    return absl::InternalError(absl::StrCat(argv[0], " ", argv[1], " exited ",
+                                            r->exit_code, ": ", r->err));
   }
   return absl::OkStatus();
 }
@@ -28,8 +27,8 @@ constexpr char kOpenssl[] = "/usr/bin/openssl";
 
 absl::Status MakeDevCerts(const std::string& dir,
                           const std::vector<std::string>& trusts) {
-  std::vector<std::string> argv = {"/bin/bash", SourceDir() + "/deploy/dev-certs.sh",
-                                   dir};
+  std::vector<std::string> argv = {"/bin/bash",
+                                   SourceDir() + "/deploy/dev-certs.sh", dir};
   argv.insert(argv.end(), trusts.begin(), trusts.end());
   return Run(argv);
 }
@@ -57,7 +56,8 @@ absl::Status MakeExpiredCert(const std::string& dir, const std::string& name,
          "extendedKeyUsage = clientAuth,serverAuth\n";
   const std::string key = dir + "/" + name + ".key";
   const std::string csr = ca_dir + "/" + name + ".csr";
-  for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+  for (const std::vector<std::string>& argv :
+       std::vector<std::vector<std::string>>{
            {kOpenssl, "genpkey", "-algorithm", "EC", "-pkeyopt",
             "ec_paramgen_curve:P-256", "-out", key},
            {kOpenssl, "req", "-new", "-key", key, "-subj", "/CN=" + cn, "-out",
