@@ -25,6 +25,7 @@
 #include <functional>
 
 #include "absl/time/time.h"
+#include "aggregator/authz.h"
 #include "aggregator/rejection_log.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/store.h"
@@ -76,6 +77,11 @@ class IngestService final : public v1::Ingest::Service {
   // no upstream. Set before serving; must outlive the service.
   void set_forwarder(const Forwarder* forwarder) { forwarder_ = forwarder; }
 
+  // Who may open a Submit stream and ask Feedback (aggregator/authz.h);
+  // nullptr (the default) lets anyone. Set before serving; must outlive the
+  // service.
+  void set_authz(const Authz* authz) { authz_ = authz; }
+
  private:
   // Replaces the generated Submit handler (see the file comment): requests
   // arrive as bytes.
@@ -90,6 +96,7 @@ class IngestService final : public v1::Ingest::Service {
   RejectionLog rejections_;
   StreamWatch watch_;  // after rejections_: its watchdog flushes them
   const Forwarder* forwarder_ = nullptr;
+  const Authz* authz_ = nullptr;
 };
 
 }  // namespace ohfed::aggregator

@@ -40,6 +40,9 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "(default: the whole registry)");
   app.add_flag("--insecure", f.options.insecure,
                "plaintext gRPC; loopback addresses only");
+  app.add_option("--tokens", f.options.tokens_file,
+                 "query tokens file (lines from `ohfed token new`); with it "
+                 "queries need a token or a certificate even on loopback");
   app.add_option("--registry", f.registry_file,
                  "organisation registry CSV (default: England, embedded)");
   app.add_option("--catalogue", f.catalogue_file,

@@ -6,14 +6,17 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/query_format.h"
 #include "common/status.h"
+#include "common/token.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -31,8 +34,19 @@ struct QueryFlags {
   std::vector<std::string> stats;
   std::string format = "table";
   bool insecure = false;
+  std::string token_file;  // empty: $OHFED_TOKEN, if set
   int timeout_seconds = 30;
 };
+
+constexpr char kTokenVariable[] = "OHFED_TOKEN";
+
+// The bearer token from --token-file, else $OHFED_TOKEN, else none ("").
+absl::StatusOr<std::string> TokenFor(const QueryFlags& f) {
+  if (!f.token_file.empty()) return ReadTokenFile(f.token_file);
+  const char* env = std::getenv(kTokenVariable);
+  if (env == nullptr) return std::string();
+  return std::string(absl::StripAsciiWhitespace(env));
+}
 
 // Names the aggregator in transport failures, where the server's own text
 // ("failed to connect to all addresses") does not say which one.
@@ -53,7 +67,13 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
   transport.insecure = f.insecure;
   OHFED_ASSIGN_OR_RETURN(auto channel, MakeChannel(f.aggregator, transport));
   auto stub = v1::Query::NewStub(channel);
+  OHFED_ASSIGN_OR_RETURN(std::string token, TokenFor(f));
   grpc::ClientContext ctx;
+  // As plain metadata: gRPC's call credentials refuse plaintext channels,
+  // and MakeChannel already allows plaintext only to loopback.
+  if (!token.empty()) {
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
   ctx.set_deadline(std::chrono::system_clock::now() +
                    std::chrono::seconds(f.timeout_seconds));
   if (f.measures == kCompleteness) {
@@ -108,6 +128,9 @@ void AddQueryCommand(CLI::App& app) {
       ->capture_default_str();
   q->add_flag("--insecure", flags->insecure,
               "plaintext gRPC (loopback addresses only)");
+  q->add_option("--token-file", flags->token_file,
+                "file whose first line is a bearer token from `ohfed token "
+                "new` (default: the OHFED_TOKEN environment variable)");
   q->add_option("--timeout", flags->timeout_seconds, "RPC deadline in seconds")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
