@@ -84,17 +84,11 @@ absl::Status Aggregator::StartAuthz() {
   if (!options_.tokens_file.empty()) {
     OHFED_ASSIGN_OR_RETURN(tokens_,
                            TokenTable::Load(options_.tokens_file, registry));
-    LogLine(absl::StrCat(tokens_->size(), " query tokens from ",
-                         options_.tokens_file));
   }
   authz_ = std::make_unique<Authz>(
       AuthzOptions{.tokens = tokens_.has_value() ? &*tokens_ : nullptr,
                    .insecure = options_.insecure},
       &registry);
-  if (authz_->open()) {
-    LogLine("queries are unauthenticated: --insecure without --tokens lets "
-            "anyone who reaches this address read every figure it holds");
-  }
   return absl::OkStatus();
 }
 
@@ -123,6 +117,14 @@ absl::Status Aggregator::StartServer() {
                        options_.data_dir, ", ", store_->stats().units_held,
                        " unit summaries held, covering ",
                        store_->coverage().ToString()));
+  // Once serving, so that a start-up failure stays a single line.
+  if (tokens_.has_value()) {
+    LogLine(absl::StrCat(tokens_->size(), " query tokens from ",
+                         options_.tokens_file));
+  } else if (authz_->open()) {
+    LogLine("queries are unauthenticated: --insecure without --tokens lets "
+            "anyone who reaches this address read every figure it holds");
+  }
   return absl::OkStatus();
 }
 
