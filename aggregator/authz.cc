@@ -23,8 +23,8 @@ Scope ScopeOf(const PeerIdentity& id) {
 
 absl::Status NotCovered(const Caller& caller, absl::string_view what) {
   return absl::PermissionDeniedError(
-      absl::StrCat("caller scope ", caller.scope.ToString(),
-                   " does not cover ", what, " (", caller.describe, ")"));
+      absl::StrCat("caller scope ", caller.scope.ToString(), " does not cover ",
+                   what, " (", caller.describe, ")"));
 }
 
 }  // namespace
@@ -47,8 +47,7 @@ absl::StatusOr<Caller> Authz::Identify(const Credentials& credentials) const {
     }
     absl::string_view value = credentials.authorization.front();
     if (!absl::StartsWith(value, kBearer) || value.size() == kBearer.size()) {
-      return absl::UnauthenticatedError(
-          "authorization must be 'Bearer TOKEN'");
+      return absl::UnauthenticatedError("authorization must be 'Bearer TOKEN'");
     }
     if (options_.tokens == nullptr) {
       return absl::UnauthenticatedError(
@@ -70,7 +69,8 @@ absl::StatusOr<Caller> Authz::Identify(const Credentials& credentials) const {
   if (credentials.peer.ok()) {
     caller.kind = Caller::Kind::kCertificate;
     caller.scope = ScopeOf(*credentials.peer);
-    caller.describe = absl::StrCat("certificate ", credentials.peer->ToString());
+    caller.describe =
+        absl::StrCat("certificate ", credentials.peer->ToString());
     caller.trust_certificate =
         credentials.peer->kind == PeerIdentity::Kind::kTrust;
     return caller;
@@ -149,7 +149,8 @@ absl::Status Authz::AuthorizeIngest(const Credentials& credentials,
   if (credentials.peer.ok()) {
     Caller caller;
     caller.scope = ScopeOf(*credentials.peer);
-    caller.describe = absl::StrCat("certificate ", credentials.peer->ToString());
+    caller.describe =
+        absl::StrCat("certificate ", credentials.peer->ToString());
     if (target.has_value() && !Covers(caller.scope, *target)) {
       return NotCovered(caller, target->ToString());
     }

@@ -73,9 +73,7 @@ class Authz {
       : options_(options), registry_(registry) {}
 
   // Anyone may query: --insecure without a tokens file.
-  bool open() const {
-    return options_.insecure && options_.tokens == nullptr;
-  }
+  bool open() const { return options_.insecure && options_.tokens == nullptr; }
 
   // Who is calling. A bearer token, when sent, decides (a certificate beside
   // it is not consulted). UNAUTHENTICATED for a malformed authorization

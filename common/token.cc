@@ -30,8 +30,8 @@ bool IsLowerHex(absl::string_view s) {
 
 absl::Status CheckName(absl::string_view name) {
   if (name.size() > kMaxTokenNameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "name is longer than ", kMaxTokenNameBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("name is longer than ", kMaxTokenNameBytes, " bytes"));
   }
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) {
@@ -44,12 +44,10 @@ absl::Status CheckName(absl::string_view name) {
 // One non-comment line: "sha256:HEX SCOPE [NAME]".
 absl::StatusOr<TokenEntry> ParseLine(absl::string_view line,
                                      const Registry& registry) {
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(line, absl::MaxSplits(absl::ByAnyChar(" \t"), 2),
-                     absl::SkipEmpty());
+  std::vector<absl::string_view> parts = absl::StrSplit(
+      line, absl::MaxSplits(absl::ByAnyChar(" \t"), 2), absl::SkipEmpty());
   if (parts.size() < 2) {
-    return absl::InvalidArgumentError(
-        "expected 'sha256:HEX SCOPE [NAME]'");
+    return absl::InvalidArgumentError("expected 'sha256:HEX SCOPE [NAME]'");
   }
   TokenEntry entry;
   absl::string_view hash = parts[0];
@@ -96,9 +94,8 @@ std::string HashToken(absl::string_view token) {
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(),
          digest);
   return absl::StrCat(
-      kHashPrefix,
-      absl::BytesToHexString(absl::string_view(
-          reinterpret_cast<const char*>(digest), sizeof digest)));
+      kHashPrefix, absl::BytesToHexString(absl::string_view(
+                       reinterpret_cast<const char*>(digest), sizeof digest)));
 }
 
 absl::StatusOr<std::string> TokensFileLine(absl::string_view token,
@@ -127,9 +124,9 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
       entry = absl::InvalidArgumentError("the same token hash is listed twice");
     }
     if (!entry.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tokens file ", source, " line ", number, ": ",
-          entry.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("tokens file ", source,
+                                                     " line ", number, ": ",
+                                                     entry.status().message()));
     }
     table.entries_.push_back(std::move(*entry));
   }
@@ -163,7 +160,8 @@ const TokenEntry* TokenTable::Find(absl::string_view token) const {
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    return absl::UnavailableError(absl::StrCat("cannot read token file ", path));
+    return absl::UnavailableError(
+        absl::StrCat("cannot read token file ", path));
   }
   std::string line;
   std::getline(in, line);

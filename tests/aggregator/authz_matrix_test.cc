@@ -73,24 +73,37 @@ const char kTokenSubmits[] = "a bearer token may query but not submit";
 // its scope, by scope and by breakdown.
 std::vector<Row> QueryRows() {
   return {
-      {"no credential", {"ics:QKK", "", ""}, Code::UNAUTHENTICATED, kNeedsToken},
+      {"no credential",
+       {"ics:QKK", "", ""},
+       Code::UNAUTHENTICATED,
+       kNeedsToken},
       {"no credential", {"", "", ""}, Code::UNAUTHENTICATED, kNeedsToken},
       {"wrong token", {"ics:QKK", "", ""}, Code::UNAUTHENTICATED, kUnknown},
       {"ics token", {"ics:QKK", "trust", ""}, Code::OK, ""},
       {"ics token", {"", "", ""}, Code::OK, ""},  // its own scope
       {"ics token", {"trust:RJ1", "", ""}, Code::OK, ""},
-      {"ics token", {"region:Y56", "", ""}, Code::PERMISSION_DENIED,
+      {"ics token",
+       {"region:Y56", "", ""},
+       Code::PERMISSION_DENIED,
        "caller scope ics:QKK does not cover region:Y56"},
-      {"ics token", {"trust:RCU", "", ""}, Code::PERMISSION_DENIED,
+      {"ics token",
+       {"trust:RCU", "", ""},
+       Code::PERMISSION_DENIED,
        "caller scope ics:QKK does not cover trust:RCU"},
-      {"ics token", {"ics:QKK", "region", ""}, Code::PERMISSION_DENIED,
+      {"ics token",
+       {"ics:QKK", "region", ""},
+       Code::PERMISSION_DENIED,
        "caller scope ics:QKK does not cover a breakdown by region"},
       {"region token", {"region:Y56", "trust", ""}, Code::OK, ""},
       {"region token", {"ics:QKK", "", ""}, Code::OK, ""},
-      {"region token", {"national", "region", ""}, Code::PERMISSION_DENIED,
+      {"region token",
+       {"national", "region", ""},
+       Code::PERMISSION_DENIED,
        "caller scope region:Y56 does not cover national"},
       {"region token", {"", "region", ""}, Code::OK, ""},  // itself
-      {"region token", {"region:Y63", "", ""}, Code::PERMISSION_DENIED,
+      {"region token",
+       {"region:Y63", "", ""},
+       Code::PERMISSION_DENIED,
        "caller scope region:Y56 does not cover region:Y63"},
       {"national token", {"national", "region", ""}, Code::OK, ""},
       {"national token", {"", "trust", ""}, Code::OK, ""},
@@ -106,7 +119,9 @@ std::vector<Row> IngestRows() {
       {"wrong token", {"", "", "RJ1"}, Code::PERMISSION_DENIED, kTokenSubmits},
       {"ics token", {"", "", "RJ1"}, Code::PERMISSION_DENIED, kTokenSubmits},
       {"region token", {"", "", "RJ1"}, Code::PERMISSION_DENIED, kTokenSubmits},
-      {"national token", {"", "", "RJ1"}, Code::PERMISSION_DENIED,
+      {"national token",
+       {"", "", "RJ1"},
+       Code::PERMISSION_DENIED,
        kTokenSubmits},
   };
 }
@@ -132,18 +147,19 @@ struct Stubs {
   std::unique_ptr<v1::Ingest::Stub> ingest;
 };
 
-using Invoker = std::function<grpc::Status(Stubs&, grpc::ClientContext&,
-                                           const Request&)>;
+using Invoker =
+    std::function<grpc::Status(Stubs&, grpc::ClientContext&, const Request&)>;
 
 grpc::Status SubmitOne(Stubs& stubs, grpc::ClientContext& ctx,
                        const Request& r) {
   auto stream = stubs.ingest->Submit(&ctx);
   v1::SubmitRequest batch;
-  *batch.add_summaries() = Summary(
-      r.trust, "2026-01", 1, {{"activity.count.immunisation", 4}});
+  *batch.add_summaries() =
+      Summary(r.trust, "2026-01", 1, {{"activity.count.immunisation", 4}});
   v1::SubmitResponse acks;
   if (stream->Write(batch) && stream->Read(&acks)) {
-    if (acks.acks_size() != 1 || acks.acks(0).outcome() != v1::OUTCOME_ACCEPTED) {
+    if (acks.acks_size() != 1 ||
+        acks.acks(0).outcome() != v1::OUTCOME_ACCEPTED) {
       ADD_FAILURE() << "not accepted: " << acks.ShortDebugString();
     }
   }
@@ -265,9 +281,9 @@ TEST_F(AuthzMatrixOverGrpcTest, EveryRpcEveryCaller) {
       const std::string& token = Callers().at(row.caller);
       if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
       grpc::Status status = invoke->second(stubs_, ctx, row.request);
-      const std::string where =
-          name + " by " + row.caller + " for scope '" + row.request.scope +
-          "' by '" + row.request.by + "' trust '" + row.request.trust + "'";
+      const std::string where = name + " by " + row.caller + " for scope '" +
+                                row.request.scope + "' by '" + row.request.by +
+                                "' trust '" + row.request.trust + "'";
       EXPECT_EQ(status.error_code(), row.expected)
           << where << ": " << status.error_message();
       EXPECT_THAT(status.error_message(), HasSubstr(row.message)) << where;
@@ -296,8 +312,8 @@ TEST(AuthzOpenModeTest, InsecureWithoutTokensAnswersEveryone) {
     grpc::ClientContext ctx;
     grpc::Status status =
         invoke->second(stubs, ctx, Request{"national", "trust", "RJ1"});
-    EXPECT_TRUE(status.ok()) << rpc->full_name() << ": "
-                             << status.error_message();
+    EXPECT_TRUE(status.ok())
+        << rpc->full_name() << ": " << status.error_message();
   }
 }
 

@@ -24,10 +24,12 @@ class AuthzTest : public ::testing::Test {
                 *TokensFileLine("national", "national", "") + "\n" +
                 *TokensFileLine("trust", "trust:RJ1", "") + "\n",
             "tokens", *Registry::England())),
-        tls_({.tokens = &tokens_, .insecure = false}, Registry::England().get()),
+        tls_({.tokens = &tokens_, .insecure = false},
+             Registry::England().get()),
         loopback_({.tokens = &tokens_, .insecure = true},
                   Registry::England().get()),
-        open_({.tokens = nullptr, .insecure = true}, Registry::England().get()) {}
+        open_({.tokens = nullptr, .insecure = true},
+              Registry::England().get()) {}
 
   static Credentials Token(const std::string& token) {
     Credentials c;

@@ -34,7 +34,8 @@ TEST(TokenTest, FreshTokensAreLongUrlSafeAndDistinct) {
 TEST(TokenTest, HashIsSha256) {
   // FIPS 180-2's example for "abc".
   EXPECT_EQ(HashToken("abc"),
-            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+            "sha256:"
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(TokenTest, FileLineHoldsTheHashNotTheToken) {
@@ -45,8 +46,9 @@ TEST(TokenTest, FileLineHoldsTheHashNotTheToken) {
   EXPECT_THAT(*line, ::testing::Not(HasSubstr("secret")));
   EXPECT_THAT(TokensFileLine("t", "county:X", ""),
               StatusIs(absl::StatusCode::kInvalidArgument, "malformed scope"));
-  EXPECT_THAT(TokensFileLine("t", "national", "a\nb"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "control character"));
+  EXPECT_THAT(
+      TokensFileLine("t", "national", "a\nb"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "control character"));
 }
 
 TEST(TokenTest, TableFindsTheTokenItsScopeAndName) {
@@ -93,18 +95,21 @@ TEST(TokenTest, MalformedLinesAreRefusedNamingTheLine) {
 
 TEST(TokenTest, LoadAndReadTokenFile) {
   TempDir dir;
-  EXPECT_THAT(TokenTable::Load(dir.File("missing"), England()),
-              StatusIs(absl::StatusCode::kUnavailable, "cannot read tokens file"));
+  EXPECT_THAT(
+      TokenTable::Load(dir.File("missing"), England()),
+      StatusIs(absl::StatusCode::kUnavailable, "cannot read tokens file"));
   OHFED_EXPECT_OK(TokenTable::Load(
       dir.Write("tokens", *TokensFileLine("t", "national", "") + "\n"),
       England()));
-  absl::StatusOr<std::string> t = ReadTokenFile(dir.Write("tok", "  ohfed_x \n"));
+  absl::StatusOr<std::string> t =
+      ReadTokenFile(dir.Write("tok", "  ohfed_x \n"));
   OHFED_ASSERT_OK(t);
   EXPECT_EQ(*t, "ohfed_x");
   EXPECT_THAT(ReadTokenFile(dir.Write("empty", "\n")),
               StatusIs(absl::StatusCode::kInvalidArgument, "has no token"));
-  EXPECT_THAT(ReadTokenFile(dir.File("missing")),
-              StatusIs(absl::StatusCode::kUnavailable, "cannot read token file"));
+  EXPECT_THAT(
+      ReadTokenFile(dir.File("missing")),
+      StatusIs(absl::StatusCode::kUnavailable, "cannot read token file"));
 }
 
 // `ohfed token new`: the token, then a line a tokens file accepts and that
