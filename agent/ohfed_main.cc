@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/cli.h"
 #include "common/query_client.h"
+#include "common/token_command.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   });
   ohfed::agent::AddAgentCommands(app);
   ohfed::AddQueryCommand(app);
+  ohfed::AddTokenCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

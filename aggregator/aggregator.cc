@@ -49,6 +49,7 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
     LogLine(absl::StrCat("rebuilt rollups from ",
                          a->store_->stats().units_held, " unit summaries"));
   }
+  OHFED_RETURN_IF_ERROR(a->StartAuthz());
   if (!a->options_.upstream.empty()) OHFED_RETURN_IF_ERROR(a->StartForwarding());
   OHFED_RETURN_IF_ERROR(a->StartServer());
   return a;
@@ -96,6 +97,19 @@ absl::Status Aggregator::StartForwarding() {
   return absl::OkStatus();
 }
 
+absl::Status Aggregator::StartAuthz() {
+  const Registry& registry = store_->registry().Latest();
+  if (!options_.tokens_file.empty()) {
+    OHFED_ASSIGN_OR_RETURN(tokens_,
+                           TokenTable::Load(options_.tokens_file, registry));
+  }
+  authz_ = std::make_unique<Authz>(
+      AuthzOptions{.tokens = tokens_.has_value() ? &*tokens_ : nullptr,
+                   .insecure = options_.insecure},
+      &registry);
+  return absl::OkStatus();
+}
+
 absl::Status Aggregator::StartServer() {
   TransportOptions transport = ServingTransport();
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds,
@@ -105,7 +119,8 @@ absl::Status Aggregator::StartServer() {
   if (ingest.clock == nullptr) ingest.clock = clock;
   ingest_ = std::make_unique<IngestService>(store_.get(), std::move(ingest));
   ingest_->set_forwarder(forwarder_.get());
-  query_ = std::make_unique<QueryService>(store_.get(), clock);
+  ingest_->set_authz(authz_.get());
+  query_ = std::make_unique<QueryService>(store_.get(), clock, authz_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
   ApplyServerLimits(builder);
@@ -120,6 +135,14 @@ absl::Status Aggregator::StartServer() {
                        options_.data_dir, ", ", store_->stats().units_held,
                        " unit summaries held, covering ",
                        store_->coverage().ToString()));
+  // Once serving, so that a start-up failure stays a single line.
+  if (tokens_.has_value()) {
+    LogLine(absl::StrCat(tokens_->size(), " query tokens from ",
+                         options_.tokens_file));
+  } else if (authz_->open()) {
+    LogLine("queries are unauthenticated: --insecure without --tokens lets "
+            "anyone who reaches this address read every figure it holds");
+  }
   return absl::OkStatus();
 }
 

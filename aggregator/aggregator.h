@@ -10,10 +10,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "aggregator/authz.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_service.h"
@@ -38,6 +40,10 @@ struct AggregatorOptions {
   // (region:CODE). Empty: tls_cert and tls_key.
   std::string upstream_tls_cert, upstream_tls_key;
   int cert_refresh_seconds = 60;
+  // `--tokens`: the tokens file (common/token.h) for query callers, or
+  // empty. With --insecure and no tokens file anyone may query (see
+  // aggregator/authz.h).
+  std::string tokens_file;
   bool rebuild_rollups = false;  // recompute every rollup before serving
   StoreOptions store;            // catalogue, registry, clock, commit delay
   IngestOptions ingest;          // stream limits, rejection logs (clock: store's)
@@ -49,7 +55,8 @@ class Aggregator {
   // Opens the store and starts serving. kInvalidArgument for bad addresses,
   // --insecure on a non-loopback address or a malformed --covers, kNotFound
   // for a --covers code the registry does not know, kUnavailable when the port
-  // cannot be bound, the store's error otherwise.
+  // cannot be bound, kInvalidArgument naming the line for a malformed tokens
+  // file (kUnavailable if it cannot be read), the store's error otherwise.
   static absl::StatusOr<std::unique_ptr<Aggregator>> Start(
       AggregatorOptions options);
   ~Aggregator();  // Shutdown()
@@ -72,11 +79,14 @@ class Aggregator {
   // The transport to clients (serving) or to the upstream.
   TransportOptions ServingTransport() const;
   TransportOptions UpstreamTransport() const;
+  absl::Status StartAuthz();
 
   AggregatorOptions options_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<Uploader> uploader_;
+  std::optional<TokenTable> tokens_;
+  std::unique_ptr<Authz> authz_;
   std::unique_ptr<IngestService> ingest_;
   std::unique_ptr<QueryService> query_;
   std::unique_ptr<grpc::Server> server_;

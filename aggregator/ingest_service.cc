@@ -181,6 +181,10 @@ bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
 
 grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
                                       RawStream* stream) {
+  if (authz_ != nullptr) {
+    absl::Status allowed = authz_->AuthorizeSubmit(CredentialsOf(*context));
+    if (!allowed.ok()) return ToGrpc(allowed);
+  }
   const std::string peer = PeerAddress(context->peer());
   absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
       watch_.Open(context, peer);
@@ -240,6 +244,11 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
 grpc::Status IngestService::Feedback(grpc::ServerContext* context,
                                      const v1::FeedbackRequest* request,
                                      v1::FeedbackResponse* response) {
+  if (authz_ != nullptr) {
+    absl::Status allowed =
+        authz_->AuthorizeFeedback(CredentialsOf(*context), request->trust());
+    if (!allowed.ok()) return ToGrpc(allowed);
+  }
   const std::string& trust = request->trust();
   if (trust.empty() || trust.size() > static_cast<size_t>(kMaxStringBytes) ||
       trust.find('/') != std::string::npos) {

@@ -40,6 +40,7 @@
 #include <optional>
 
 #include "absl/time/time.h"
+#include "aggregator/authz.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/rejection_log.h"
 #include "aggregator/store.h"
@@ -104,6 +105,11 @@ class IngestService final : public v1::Ingest::Service {
   // no upstream. Set before serving; must outlive the service.
   void set_forwarder(const Forwarder* forwarder) { forwarder_ = forwarder; }
 
+  // Who may open a Submit stream and ask Feedback (aggregator/authz.h);
+  // nullptr (the default) lets anyone. Set before serving; must outlive the
+  // service.
+  void set_authz(const Authz* authz) { authz_ = authz; }
+
  private:
   // Replaces the generated Submit handler (see the file comment): requests
   // arrive as bytes.
@@ -118,6 +124,7 @@ class IngestService final : public v1::Ingest::Service {
   RejectionLog rejections_;
   StreamWatch watch_;  // after rejections_: its watchdog flushes them
   const Forwarder* forwarder_ = nullptr;
+  const Authz* authz_ = nullptr;
 };
 
 }  // namespace ohfed::aggregator

@@ -51,6 +51,9 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "(region:CODE) (default: --tls-cert)");
   app.add_option("--upstream-tls-key", f.options.upstream_tls_key,
                  "its private key (default: --tls-key)");
+  app.add_option("--tokens", f.options.tokens_file,
+                 "query tokens file (lines from `ohfed token new`); with it "
+                 "queries need a token or a certificate even on loopback");
   app.add_option("--registry", f.registry_file,
                  "organisation registry CSV (default: England, embedded)");
   app.add_option("--catalogue", f.catalogue_file,

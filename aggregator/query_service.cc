@@ -21,14 +21,31 @@ QueryOptions OptionsFor(const Store& store, Clock* clock,
   return options;
 }
 
+// `request` with the scope the caller may ask for (Authz::AuthorizeQuery),
+// or the refusal.
+template <typename Request>
+absl::StatusOr<Request> Authorized(const Authz& authz,
+                                   const grpc::ServerContext& context,
+                                   const Request& request) {
+  absl::StatusOr<std::string> scope = authz.AuthorizeQuery(
+      CredentialsOf(context), request.scope(), request.by());
+  if (!scope.ok()) return scope.status();
+  Request authorized = request;
+  authorized.set_scope(*scope);
+  return authorized;
+}
+
 }  // namespace
 
 grpc::Status QueryService::Query(grpc::ServerContext* context,
                                  const v1::QueryRequest* request,
                                  v1::QueryResponse* response) {
+  absl::StatusOr<v1::QueryRequest> authorized =
+      Authorized(*authz_, *context, *request);
+  if (!authorized.ok()) return ToGrpc(authorized.status());
   const QueryOptions options = OptionsFor(*store_, clock_, context);
   absl::StatusOr<v1::QueryResponse> result = store_->Read(
-      [&](const View& view) { return RunQuery(view, *request, options); });
+      [&](const View& view) { return RunQuery(view, *authorized, options); });
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
@@ -37,11 +54,14 @@ grpc::Status QueryService::Query(grpc::ServerContext* context,
 grpc::Status QueryService::Completeness(grpc::ServerContext* context,
                                         const v1::CompletenessRequest* request,
                                         v1::CompletenessResponse* response) {
+  absl::StatusOr<v1::CompletenessRequest> authorized =
+      Authorized(*authz_, *context, *request);
+  if (!authorized.ok()) return ToGrpc(authorized.status());
   const absl::Time now = clock_->Now();
   const QueryOptions options = OptionsFor(*store_, clock_, context);
   absl::StatusOr<v1::CompletenessResponse> result =
       store_->Read([&](const View& view) {
-        return RunCompleteness(view, *request, now, options);
+        return RunCompleteness(view, *authorized, now, options);
       });
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);

@@ -6,14 +6,17 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/query_format.h"
 #include "common/status.h"
+#include "common/token.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -32,8 +35,19 @@ struct QueryFlags {
   std::string format = "table";
   bool insecure = false;
   std::string tls_cert, tls_key, tls_ca;
+  std::string token_file;  // empty: $OHFED_TOKEN, if set
   int timeout_seconds = 30;
 };
+
+constexpr char kTokenVariable[] = "OHFED_TOKEN";
+
+// The bearer token from --token-file, else $OHFED_TOKEN, else none ("").
+absl::StatusOr<std::string> TokenFor(const QueryFlags& f) {
+  if (!f.token_file.empty()) return ReadTokenFile(f.token_file);
+  const char* env = std::getenv(kTokenVariable);
+  if (env == nullptr) return std::string();
+  return std::string(absl::StripAsciiWhitespace(env));
+}
 
 // Names the aggregator in transport failures, where the server's own text
 // ("failed to connect to all addresses") does not say which one.
@@ -57,7 +71,13 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
   transport.ca_file = f.tls_ca;
   OHFED_ASSIGN_OR_RETURN(auto channel, MakeChannel(f.aggregator, transport));
   auto stub = v1::Query::NewStub(channel);
+  OHFED_ASSIGN_OR_RETURN(std::string token, TokenFor(f));
   grpc::ClientContext ctx;
+  // As plain metadata: gRPC's call credentials refuse plaintext channels,
+  // and MakeChannel already allows plaintext only to loopback.
+  if (!token.empty()) {
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
   ctx.set_deadline(std::chrono::system_clock::now() +
                    std::chrono::seconds(f.timeout_seconds));
   if (f.measures == kCompleteness) {
@@ -118,6 +138,9 @@ void AddQueryCommand(CLI::App& app) {
   q->add_option("--tls-ca", flags->tls_ca,
                 "CA certificate(s) the aggregator's certificate is checked "
                 "against (PEM)");
+  q->add_option("--token-file", flags->token_file,
+                "file whose first line is a bearer token from `ohfed token "
+                "new` (default: the OHFED_TOKEN environment variable)");
   q->add_option("--timeout", flags->timeout_seconds, "RPC deadline in seconds")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();

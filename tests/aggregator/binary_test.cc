@@ -3,8 +3,12 @@
 // flags from a config file, and refuses bad flags with a one-line reason.
 #include <signal.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/token.h"
 #include "common/transport.h"
 #include "common/version.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
@@ -169,6 +173,51 @@ TEST_F(BinaryTest, ConfigFileWithUnknownKeyOrBrokenLineIsRefused) {
               HasSubstr("line 3: expected key = value"));
   EXPECT_THAT(FailsWith({"--config", dir_.File("absent.toml")}),
               HasSubstr("absent.toml"));
+}
+
+// Issue 9: --tokens (config key `tokens`) is checked at start, a malformed
+// line refused naming it; without it an --insecure aggregator says once
+// that queries are unauthenticated.
+TEST_F(BinaryTest, TokensFileIsCheckedAtStartAndOpenModeIsSaid) {
+  std::string bad = dir_.Write(
+      "bad-tokens", *TokensFileLine("t", "national", "") + "\nohfed_x ics:QKK\n");
+  std::string config = dir_.Write(
+      "tokens.toml", absl::StrCat("listen = \"127.0.0.1:0\"\ndata = \"",
+                                  dir_.File("d"), "\"\ninsecure = true\n",
+                                  "tokens = \"", bad, "\"\n"));
+  EXPECT_THAT(FailsWith({"--config", config}),
+              HasSubstr(absl::StrCat("tokens file ", bad,
+                                     " line 2: 'ohfed_x' is not a token hash")));
+
+  auto read_log = [&] {
+    std::ifstream in(dir_.File("aggregator.log"));
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  {
+    auto open = StartServer(Flags());
+    ASSERT_NE(open, nullptr);
+    open->Signal(SIGTERM);
+    OHFED_ASSERT_OK(open->Wait(absl::Seconds(20)));
+  }
+  std::string log = read_log();
+  EXPECT_THAT(log, HasSubstr("queries are unauthenticated"));
+  EXPECT_EQ(log.find("queries are unauthenticated"),
+            log.rfind("queries are unauthenticated"));
+
+  std::string good =
+      dir_.Write("tokens", *TokensFileLine("t", "national", "") + "\n");
+  std::vector<std::string> flags = Flags();
+  flags.push_back("--tokens");
+  flags.push_back(good);
+  auto guarded = StartServer(flags);
+  ASSERT_NE(guarded, nullptr);
+  guarded->Signal(SIGTERM);
+  OHFED_ASSERT_OK(guarded->Wait(absl::Seconds(20)));
+  const std::string second = read_log().substr(log.size());  // appended
+  EXPECT_THAT(second, HasSubstr("1 query tokens from " + good));
+  EXPECT_THAT(second, ::testing::Not(HasSubstr("queries are unauthenticated")));
 }
 
 }  // namespace

@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "aggregator/aggregator.h"
 #include "aggregator/query_engine.h"
 #include "common/status.h"
+#include "common/token.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/query_fake_view.h"
@@ -193,6 +195,66 @@ TEST_F(QueryClientTest, InsecureRefusesNonLoopback) {
       {"--aggregator", "192.0.2.1:7400", "--insecure", "--period", "2026-01"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("ohfed query: "));
+}
+
+// Issue 9: `ohfed query` sends the token from --token-file or OHFED_TOKEN
+// as "authorization: Bearer", and an aggregator with a tokens file answers
+// only within the token's scope, even on loopback.
+TEST_F(QueryClientTest, SendsTheBearerTokenFromFileOrEnvironment) {
+  ::ohfed::testing::TempDir dir;
+  AggregatorOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir.File("db");
+  options.insecure = true;
+  options.tokens_file = dir.Write(
+      "tokens", *TokensFileLine("tok-ics", "ics:QKK", "SEL lead") + "\n" +
+                    *TokensFileLine("tok-nat", "national", "") + "\n");
+  auto aggregator = Aggregator::Start(options);
+  OHFED_ASSERT_OK(aggregator);
+  const std::string address = (*aggregator)->address();
+  const std::string token_file = dir.Write("tok", "tok-ics\n");
+  auto completeness = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = {"--aggregator", address, "--insecure",
+                                     "--period", "2026-01", "--measures",
+                                     "completeness", "--format", "csv"};
+    args.insert(args.end(), more.begin(), more.end());
+    return Query(args);
+  };
+  unsetenv("OHFED_TOKEN");
+
+  CommandOutput none = completeness({});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err,
+            "ohfed query: a query needs a bearer token (ohfed query "
+            "--token-file) or a client certificate\n");
+
+  // No scope: the token's own.
+  CommandOutput own = completeness({"--token-file", token_file});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_THAT(own.out, HasSubstr("\nics:QKK,2026-01,QKK,NHS South East London"));
+
+  CommandOutput outside =
+      completeness({"--token-file", token_file, "--scope", "region:Y56"});
+  EXPECT_EQ(outside.exit_code, 1);
+  EXPECT_EQ(outside.err,
+            "ohfed query: caller scope ics:QKK does not cover region:Y56 "
+            "(token 'SEL lead')\n");
+
+  setenv("OHFED_TOKEN", "tok-nat", 1);
+  CommandOutput env = completeness({"--scope", "region:Y56"});
+  EXPECT_EQ(env.exit_code, 0) << env.err;
+  // --token-file wins over the environment.
+  CommandOutput file =
+      completeness({"--token-file", token_file, "--scope", "region:Y56"});
+  EXPECT_EQ(file.exit_code, 1);
+  setenv("OHFED_TOKEN", "tok-wrong", 1);
+  CommandOutput wrong = completeness({});
+  EXPECT_EQ(wrong.err, "ohfed query: unknown bearer token\n");
+  unsetenv("OHFED_TOKEN");
+
+  CommandOutput missing = completeness({"--token-file", dir.File("nope")});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("cannot read token file"));
 }
 
 }  // namespace
