@@ -91,10 +91,6 @@ struct Row {
   std::string message;  // a part of the error message; "" for OK
   // Over --insecure loopback, when it differs (ingest stays open there).
   std::optional<Code> on_loopback = std::nullopt;
-  // Submit rows whose refusal is the per-summary identity check (a summary
-  // only for the certificate's trust, or a trust of its region), which the
-  // tls branch adds to the ingest service: reported, not failed, until then.
-  bool awaits_identity_check = false;
 };
 
 const char kNeedsToken[] = "a query needs a bearer token";
@@ -181,16 +177,14 @@ std::vector<Row> IngestRows(bool submit) {
       {"national token", rj1, Code::PERMISSION_DENIED, kTokenSubmits},
       {"trust certificate", rj1, Code::OK, ""},
       {"another trust's certificate", rj1, Code::PERMISSION_DENIED,
-       submit ? "RJ1" : "caller scope trust:RJ2 does not cover trust:RJ1",
-       std::nullopt, submit},
+       submit ? "RJ1" : "caller scope trust:RJ2 does not cover trust:RJ1"},
       {"regional certificate", rj1, Code::OK, ""},
       {"another region's certificate", rj1, Code::PERMISSION_DENIED,
-       submit ? "RJ1" : "caller scope region:Y63 does not cover trust:RJ1",
-       std::nullopt, submit},
-      // Only regional certificates forward (SPEC §8); Feedback is answered
-      // for any trust a certificate covers.
-      {"national certificate", rj1, submit ? Code::PERMISSION_DENIED : Code::OK,
-       submit ? "RJ1" : "", std::nullopt, submit},
+       submit ? "RJ1" : "caller scope region:Y63 does not cover trust:RJ1"},
+      // Only trusts' agents and regional aggregators submit (SPEC §8), and
+      // only they ask Feedback: the national aggregator forwards nowhere.
+      {"national certificate", rj1, Code::PERMISSION_DENIED,
+       "certificate national may not submit for RJ1"},
       {"certificate from another CA", rj1, kHandshake, ""},
       {"expired certificate", rj1, kHandshake, ""},
   };
@@ -333,7 +327,6 @@ std::string TokensFile() {
 void RunRows(const std::function<Stubs*(const CallerSpec&)>& stubs_for,
              bool loopback) {
   int checked = 0;
-  std::vector<std::string> awaiting;
   for (const auto* rpc : ServedRpcs()) {
     const std::string& name = rpc->full_name();
     auto rows = Matrix().find(name);
@@ -358,20 +351,12 @@ void RunRows(const std::function<Stubs*(const CallerSpec&)>& stubs_for,
       const std::string message =
           loopback && row.on_loopback ? "" : row.message;
       ++checked;
-      if (row.awaits_identity_check && status.error_code() != expected) {
-        awaiting.push_back(where);
-        continue;
-      }
       EXPECT_EQ(status.error_code(), expected)
           << where << ": " << status.error_message();
       EXPECT_THAT(status.error_message(), HasSubstr(message)) << where;
     }
   }
   EXPECT_GT(checked, 0);
-  for (const std::string& row : awaiting) {
-    std::cout << "[ AWAITING ] the ingest identity check (tls branch): " << row
-              << "\n";
-  }
 }
 
 // The Query and Ingest services with an Authz for TLS, behind SSL server
