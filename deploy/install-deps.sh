@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
+  libglpk-dev
 )
 
 missing=()
