@@ -1,5 +1,6 @@
 #include "aggregator/disclosure_pattern.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -147,18 +148,28 @@ class TableBuilder {
         units.push_back(std::move(s));
       }
     }
+    // Registry versions of the parts other than the parent's: a unit must
+    // hold the same trusts in those too.
+    std::vector<const Registry*> others;
+    for (const Period& part : parts) {
+      const Registry* r = &view_.RegistryAt(part.last());
+      if (r != &reg && std::find(others.begin(), others.end(), r) == others.end()) {
+        others.push_back(r);
+      }
+    }
     for (const Scope& unit : units) {
-      std::vector<std::string> trusts = reg.TrustsIn(unit);
-      Equation e;
-      e.parent = index_.at(CellKey(unit.ToString(), parent));
       bool same = true;
+      if (!others.empty()) {
+        std::vector<std::string> trusts = reg.TrustsIn(unit);
+        for (const Registry* r : others) same = same && r->TrustsIn(unit) == trusts;
+      }
+      const std::string name = unit.ToString();
+      Equation e;
+      e.parent = index_.at(CellKey(name, parent));
       for (const Period& part : parts) {
-        auto it = index_.find(CellKey(unit.ToString(), part));
-        if (it == index_.end() ||
-            view_.RegistryAt(part.last()).TrustsIn(unit) != trusts) {
-          same = false;
-          break;
-        }
+        auto it = index_.find(CellKey(name, part));
+        if (it == index_.end()) same = false;
+        if (!same) break;
         e.children.push_back(it->second);
       }
       if (same) table_.equations.push_back(std::move(e));

@@ -75,32 +75,50 @@ bool Tighten(double& bound, double candidate, bool is_lower) {
   return false;
 }
 
-// One pass of interval propagation through one equation; true if a bound
-// moved.
-bool Propagate(const Equation& e, Bounds& b) {
+// Interval propagation through one equation; calls moved(cell) for each
+// cell whose bound tightened.
+template <typename OnMove>
+void Propagate(const Equation& e, Bounds& b, OnMove moved) {
   Sum lo, hi;
   for (int c : e.children) {
     lo.Add(b.lo[c]);
     hi.Add(b.hi[c]);
   }
-  bool moved = Tighten(b.lo[e.parent], lo.Total(), true);
-  moved |= Tighten(b.hi[e.parent], hi.Total(), false);
-  for (int c : e.children) {
-    moved |= Tighten(b.lo[c], b.lo[e.parent] - hi.Without(b.hi[c]), true);
-    if (!std::isinf(b.hi[e.parent])) {
-      moved |= Tighten(b.hi[c], b.hi[e.parent] - lo.Without(b.lo[c]), false);
-    }
+  if (Tighten(b.lo[e.parent], lo.Total(), true) |
+      Tighten(b.hi[e.parent], hi.Total(), false)) {
+    moved(e.parent);
   }
-  return moved;
+  for (int c : e.children) {
+    bool m = Tighten(b.lo[c], b.lo[e.parent] - hi.Without(b.hi[c]), true);
+    if (!std::isinf(b.hi[e.parent])) {
+      m |= Tighten(b.hi[c], b.hi[e.parent] - lo.Without(b.lo[c]), false);
+    }
+    if (m) moved(c);
+  }
 }
 
-Bounds AttackBounds(const Table& t, const std::vector<bool>& suppressed,
+// Propagates until no bound moves, revisiting only the equations of cells
+// that moved (a work list), each at most kMaxPasses times over.
+Bounds AttackBounds(const Table& t, const std::vector<std::vector<int>>& eqs_of,
+                    const std::vector<bool>& suppressed,
                     const DisclosureOptions& o) {
   Bounds b = PublishedBounds(t, suppressed, o);
-  for (int pass = 0; pass < kMaxPasses; ++pass) {
-    bool moved = false;
-    for (const Equation& e : t.equations) moved |= Propagate(e, b);
-    if (!moved) break;
+  const size_t n_eq = t.equations.size();
+  std::vector<int> queue(n_eq);
+  std::vector<bool> queued(n_eq, true);
+  for (size_t e = 0; e < n_eq; ++e) queue[e] = static_cast<int>(e);
+  size_t budget = n_eq * kMaxPasses;
+  for (size_t head = 0; head < queue.size() && budget > 0; ++head, --budget) {
+    int e = queue[head];
+    queued[e] = false;
+    Propagate(t.equations[e], b, [&](int cell) {
+      for (int other : eqs_of[cell]) {
+        if (!queued[other]) {
+          queued[other] = true;
+          queue.push_back(other);
+        }
+      }
+    });
   }
   return b;
 }
@@ -200,7 +218,7 @@ std::vector<bool> ProtectTable(const Table& t, const DisclosureOptions& o) {
   }
   std::vector<bool> hopeless(n, false);  // no complement left to add
   for (;;) {
-    Bounds b = AttackBounds(t, suppressed, o);
+    Bounds b = AttackBounds(t, eqs_of, suppressed, o);
     std::vector<int> added;
     for (int i = 0; i < n; ++i) {
       if (!suppressed[i] || hopeless[i] || !Exposed(t, b, i, o)) continue;
