@@ -10,15 +10,19 @@
 //   suppressed. National figures are exact.
 //
 // Secondary suppression (ProtectTable) works on a table of cells joined by
-// additive equations (parent = Σ children). It models the attacker the
-// audit in tests/aggregator/disclosure_audit_test.cc uses: every published
-// value stands for the interval it was rounded from, a primary "*" for
-// [1, suppress_max], a secondary "*" for [suppress_max + 1, ∞); exact cells
-// for themselves. It tightens every cell's bounds by propagating them
-// through all equations until nothing changes, and while some suppressed
-// cell is left with fewer than min_possible_values integer values it
-// suppresses a complementary cell in one of that cell's equations, then
-// propagates again. The result is a deterministic function of the table.
+// additive equations (parent = Σ children). It models an attacker stronger
+// than the one the audit in tests/aggregator/disclosure_audit_test.cc
+// checks against: every published value stands for the interval it was
+// rounded from, a primary "*" for [1, suppress_max], a secondary "*" for
+// [suppress_max + 1, ∞) (the attacker is assumed to know which is which);
+// exact cells for themselves. It tightens every cell's bounds by
+// propagating them through all equations until nothing changes, and while
+// some suppressed cell is left with too few possible whole values (more
+// than min_possible_values, as a margin for what linear programming gets
+// beyond propagation) it suppresses a complementary cell in one of that
+// cell's equations, then propagates again. Zeros and exact cells are never
+// suppressed, so a cell whose equations hold nothing else to hide stays as
+// it is. The result is a deterministic function of the table.
 //
 // Plain functions and value types; thread-compatible.
 #ifndef OHFED_COMMON_DISCLOSURE_H_
