@@ -13,8 +13,9 @@
 // more). Treating every "*" as [1, 7] would contradict the secondary cells;
 // an attacker who is told which "*" is primary can pin cells no pattern can
 // protect while zeros are shown (a "*" total of at most 7 over four "*"
-// parts puts each part in [1, 4]); that stronger model is
-// Attacker::kKnowsPrimary, used to show the weak pattern failing. The bounds
+// parts puts each part in [1, 4]). That stronger model is kept as
+// Attacker::kKnowsPrimary for exploring: with it seeds 1, 2 and 4 below
+// pass too, and seed 3 fails only on such a group. The bounds
 // come from the LP relaxation (continuous variables), rounded inwards to
 // whole numbers. A suppressed cell left with fewer than 5 possible values
 // fails the audit.
