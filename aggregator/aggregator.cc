@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/disclosure.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -30,6 +31,7 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
   if (options.listen.empty()) return absl::InvalidArgumentError("--listen is required");
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data is required");
   OHFED_RETURN_IF_ERROR(CheckListenAddress(options.listen));
+  OHFED_RETURN_IF_ERROR(CheckDisclosureOptions(options.store.disclosure));
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {

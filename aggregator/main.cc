@@ -9,6 +9,7 @@
 #include "aggregator/aggregator.h"
 #include "common/catalogue.h"
 #include "common/config.h"
+#include "common/disclosure.h"
 #include "common/log.h"
 #include "common/registry.h"
 #include "common/signals.h"
@@ -67,6 +68,22 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "ingest streams open at once from one peer address")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  // Disclosure control (SPEC §7); config keys are the flag names.
+  ohfed::DisclosureOptions& d = f.options.store.disclosure;
+  app.add_option("--suppress-max", d.suppress_max,
+                 "below national, disclosive counts 1..N are shown as *")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--rounding-base", d.rounding_base,
+                 "below national, larger disclosive counts are rounded to "
+                 "the nearest multiple of this")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--min-events", d.min_events,
+                 "below national, a mean, median or percentile built on "
+                 "fewer events is shown as *")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--rebuild-rollups", f.options.rebuild_rollups,
                "recompute every rollup from the unit summaries at start-up");
 }

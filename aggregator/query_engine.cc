@@ -1,7 +1,7 @@
 // Query planning and evaluation. A request becomes a Plan (validated scope,
 // period, breakdown level, measures, statistics); each (measure, unit) pair
-// is evaluated into statistics, and every Row is built in AddRow so that
-// disclosure control (SPEC §7) can later be applied to the finished rows in
+// is evaluated into statistics, and every Row is built in AddRow, where
+// disclosure control (SPEC §7, aggregator/query_disclosure.h) is applied in
 // one place.
 //
 // Rows come measure by measure (catalogue order), then unit by unit
@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/disclosure_pattern.h"
 #include "aggregator/query_derived.h"
+#include "aggregator/query_disclosure.h"
 #include "aggregator/query_stats.h"
 #include "aggregator/query_values.h"
 #include "common/status.h"
@@ -35,6 +37,7 @@ struct StatResult {
   std::string stat;
   double value = 0;
   uint32_t n_units = 0;
+  uint64_t events = 0;  // distributions: events in the pool
 };
 
 absl::Status Prefixed(absl::string_view field, const absl::Status& s) {
@@ -55,6 +58,27 @@ absl::StatusOr<Scope::Level> ParseBy(const std::string& by,
                      "'; break a scope down, not up"));
   }
   return *level;
+}
+
+// Below national, disclosive measures are protected over months, quarters,
+// years and financial years only (aggregator/disclosure_pattern.h): two
+// overlapping ranges could otherwise be subtracted to recover a suppressed
+// month.
+absl::Status CheckPublishablePeriod(const Plan& plan) {
+  if (plan.by == Scope::Level::kNational || IsStandardPeriod(plan.period)) {
+    return absl::OkStatus();
+  }
+  for (const Measure* m : plan.measures) {
+    if (!RowProtector::Applies(*m, plan.by)) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "period: '", plan.period.ToString(),
+        "' is not a month, quarter, year or financial year; below national "
+        "level disclosive measures (e.g. ",
+        m->code,
+        ") are published only for those (SPEC §7); ask for national, or "
+        "narrow --measures to staffing or profile"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req,
@@ -83,6 +107,7 @@ absl::StatusOr<Plan> MakePlan(const View& view, const v1::QueryRequest& req,
     return absl::NotFoundError(absl::StrCat(
         "measures: no measure matches prefix '", req.measure_prefix(), "'"));
   }
+  OHFED_RETURN_IF_ERROR(CheckPublishablePeriod(plan));
   return plan;
 }
 
@@ -138,8 +163,10 @@ std::vector<StatResult> EvaluateDistribution(
   }
   std::vector<StatResult> out;
   if (n == 0) return out;
+  uint64_t events = 0;
+  for (const auto& [value, count] : pool) events += count;
   for (const std::string& s : stats) {
-    if (auto v = DistributionStat(s, pool)) out.push_back({s, *v, n});
+    if (auto v = DistributionStat(s, pool)) out.push_back({s, *v, n, events});
   }
   return out;
 }
@@ -187,7 +214,8 @@ std::vector<StatResult> Evaluate(const View& view, const Plan& plan,
 // The one place a Row is made (see the file comment). Rows built on no
 // reporting trust are never added.
 void AddRow(const Registry& registry, const Plan& plan, const Scope& unit,
-            const Measure& m, const StatResult& r, v1::QueryResponse& out) {
+            const Measure& m, const StatResult& r, RowProtector& protector,
+            v1::QueryResponse& out) {
   if (r.n_units == 0) return;
   v1::Row* row = out.add_rows();
   row->set_scope(plan.scope.ToString());
@@ -196,8 +224,7 @@ void AddRow(const Registry& registry, const Plan& plan, const Scope& unit,
   row->set_period(plan.period.ToString());
   row->set_measure(m.code);
   row->set_stat(r.stat);
-  row->set_value(r.value);
-  row->set_suppressed(false);  // disclosure control is a later pass
+  protector.Protect(m, unit, plan.period, {r.stat, r.value, r.events}, *row);
   row->set_n_units(r.n_units);
 }
 
@@ -218,6 +245,7 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
   // A unit's trusts are looked up once, not once per measure.
   std::vector<std::vector<std::string>> trusts;
   for (const Scope& unit : units) trusts.push_back(registry.TrustsIn(unit));
+  RowProtector protector(view, options.disclosure);
   for (const Measure* m : plan.measures) {
     for (size_t u = 0; u < units.size(); ++u) {
       // One (measure, unit) pair is a bounded piece of work: between two,
@@ -225,7 +253,7 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
       OHFED_RETURN_IF_ERROR(CheckCancelled(options));
       const Scope& unit = units[u];
       for (const StatResult& r : Evaluate(view, plan, unit, trusts[u], *m)) {
-        AddRow(registry, plan, unit, *m, r, response);
+        AddRow(registry, plan, unit, *m, r, protector, response);
       }
       if (response.rows_size() > options.max_rows) {
         return TooManyRows(options.max_rows);

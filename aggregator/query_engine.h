@@ -21,9 +21,13 @@ namespace ohfed::aggregator {
 // An empty scope means the whole coverage (national unless the aggregator
 // covers one region or ICS). Statistics listed more than once count once.
 //
+// Every row passes disclosure control (aggregator/query_disclosure.h) with
+// `options.disclosure`.
+//
 // kInvalidArgument naming the bad field for a malformed scope, period, level
-// or statistic, a period longer than kMaxPeriodMonths or more than
-// kMaxStatsListed statistics; kNotFound for an unknown scope code or a
+// or statistic, a period longer than kMaxPeriodMonths, more than
+// kMaxStatsListed statistics, or a period that is not a month, quarter, year
+// or financial year for a disclosive measure below national level; kNotFound for an unknown scope code or a
 // prefix that matches no measure; kFailedPrecondition for a scope outside
 // `options.coverage`; kResourceExhausted once the answer would exceed
 // `options.max_rows`; kCancelled once `options.cancelled` says so.

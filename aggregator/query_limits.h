@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "aggregator/coverage.h"
+#include "common/disclosure.h"
 #include "common/period.h"
 #include "google/protobuf/repeated_field.h"
 
@@ -33,6 +34,8 @@ struct QueryOptions {
   // deadline passed". Empty: never.
   std::function<bool()> cancelled;
   int max_rows = kMaxRows;  // tests lower it
+  // Thresholds of disclosure control (SPEC §7); the defaults are the spec's.
+  DisclosureOptions disclosure;
 };
 
 // kCancelled if `options.cancelled` says so.

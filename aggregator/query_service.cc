@@ -14,6 +14,7 @@ QueryOptions OptionsFor(const Store& store, Clock* clock,
                         grpc::ServerContext* context) {
   QueryOptions options;
   options.coverage = store.coverage();
+  options.disclosure = store.disclosure();
   const absl::Time deadline = absl::FromChrono(context->deadline());
   options.cancelled = [context, clock, deadline] {
     return context->IsCancelled() || clock->Now() > deadline;

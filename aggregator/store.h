@@ -36,6 +36,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "aggregator/coverage.h"
+#include "common/disclosure.h"
 #include "aggregator/index.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
@@ -55,6 +56,8 @@ struct StoreOptions {
   // What the aggregator covers (`--covers`): ingest refuses summaries of
   // trusts outside it and queries refuse scopes outside it.
   Coverage coverage;  // default: everything
+  // Disclosure control thresholds for every query answered from this store.
+  DisclosureOptions disclosure;
   // The RocksDB environment; nullptr: the default. A test seam for I/O
   // faults.
   rocksdb::Env* env = nullptr;
@@ -146,6 +149,7 @@ class Store {
   const Catalogue& catalogue() const { return *options_.catalogue; }
   const RegistryHistory& registry() const { return *options_.registry; }
   const Coverage& coverage() const { return options_.coverage; }
+  const DisclosureOptions& disclosure() const { return options_.disclosure; }
   // Whether Open rebuilt the rollups for a changed registry.
   bool registry_changed_at_open() const { return registry_changed_; }
 

@@ -216,8 +216,8 @@ std::string QueryToJson(const v1::QueryResponse& response) {
     row["period"] = r.period();
     row["measure"] = r.measure();
     row["stat"] = r.stat();
-    row["value"] = r.suppressed() ? nlohmann::ordered_json()
-                                  : nlohmann::ordered_json(r.value());
+    // A suppressed row carries no value at all, not even a placeholder.
+    if (!r.suppressed()) row["value"] = r.value();
     row["suppressed"] = r.suppressed();
     row["n_units"] = r.n_units();
     rows.push_back(std::move(row));

@@ -4,8 +4,8 @@
 //
 // Values are printed without trailing zeros: integers as integers ("12"),
 // others with up to 4 decimals ("0.3333", "2.5"). A suppressed value
-// (disclosure control, SPEC §7) is printed as "*" in the table and CSV and
-// as null (with "suppressed": true) in JSON. CSV follows RFC 4180: a field
+// (disclosure control, SPEC §7) is printed as "*" in the table and CSV; in
+// JSON its row has "suppressed": true and no "value". CSV follows RFC 4180: a field
 // containing a comma, quote, CR or LF is quoted, quotes doubled; lines end
 // with "\n".
 //
@@ -71,8 +71,8 @@ std::string CsvField(absl::string_view field);
 std::string QueryToTable(const v1::QueryResponse& response);
 std::string QueryToCsv(const v1::QueryResponse& response);
 // {"catalogue_version", "registry_version", "rows": [{"scope", "unit",
-// "unit_name", "period", "measure", "stat", "value", "suppressed",
-// "n_units"}]}, pretty-printed.
+// "unit_name", "period", "measure", "stat", "value" (absent when
+// suppressed), "suppressed", "n_units"}]}, pretty-printed.
 std::string QueryToJson(const v1::QueryResponse& response);
 std::string RenderQuery(const v1::QueryResponse& response, OutputFormat format);
 

@@ -121,8 +121,12 @@ echo
 echo "== ICS view: NHS South East London (ics:QKK) by trust, workforce (WTE), $LAST"
 "${Q[@]}" --scope ics:QKK --by trust --period "$LAST" --measures staffing.wte --stats sum
 echo
-echo "== ICS view: NHS South East London (ics:QKK) by trust, activity, $FIRST..$LAST"
-"${Q[@]}" --scope ics:QKK --by trust --period "$FIRST:$LAST" --measures activity.count --stats sum
+# Below national, activity is published for months, quarters, years and
+# financial years only (disclosure control): the quarter of $LAST.
+QUARTER="${LAST%-*}-Q$(( (10#${LAST#*-} + 2) / 3 ))"
+echo "== ICS view: NHS South East London (ics:QKK) by trust, activity, $QUARTER"
+echo "   (* = 1 to 7 or hidden to protect one; others rounded to the nearest 5)"
+"${Q[@]}" --scope ics:QKK --by trust --period "$QUARTER" --measures activity.count --stats sum
 echo
 echo "== Completeness by region, $LAST"
 echo "   (on time = first received by the 15th of the following month; the demo"

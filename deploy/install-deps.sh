@@ -9,7 +9,7 @@ PACKAGES=(
   libabsl-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
-  libssl-dev openssl
+  libssl-dev openssl libglpk-dev
 )
 
 missing=()

@@ -24,6 +24,8 @@ using ::ohfed::testing::Subprocess;
 using ::ohfed::testing::TempDir;
 using ::testing::HasSubstr;
 
+std::string FailsWith(std::vector<std::string> args);
+
 class BinaryTest : public ::testing::Test {
  protected:
   std::unique_ptr<Subprocess> StartServer(std::vector<std::string> args) {
@@ -59,9 +61,54 @@ class BinaryTest : public ::testing::Test {
     return resp.acks_size() == 1 ? resp.acks(0).outcome() : v1::OUTCOME_UNSPECIFIED;
   }
 
+  // Region:Y56's immunisations in 2026-03 as answered: "*" or the value.
+  std::string RegionShows() {
+    auto channel =
+        *MakeChannel(absl::StrCat("127.0.0.1:", port_), {.insecure = true});
+    auto stub = v1::Query::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::QueryRequest req;
+    req.set_scope("region:Y56");
+    req.set_period("2026-03");
+    req.set_measure_prefix("activity.count.immunisation");
+    v1::QueryResponse resp;
+    grpc::Status status = stub->Query(&ctx, req, &resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (resp.rows_size() != 1) return "no row";
+    return resp.rows(0).suppressed() ? "*" : absl::StrCat(resp.rows(0).value());
+  }
+
   TempDir dir_;
   int port_ = ::ohfed::testing::PickUnusedPort();
 };
+
+// Disclosure thresholds (SPEC §7) are configuration: a count of 4 below
+// national is "*" by default, and rounded to 5 once only 1..3 are hidden.
+TEST_F(BinaryTest, DisclosureThresholdsComeFromFlagsAndConfig) {
+  auto server = StartServer(Flags());
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);
+  EXPECT_EQ(RegionShows(), "*");
+  server->Signal(SIGTERM);
+  OHFED_ASSERT_OK(server->Wait(absl::Seconds(20)));
+
+  std::string config = dir_.Write(
+      "disclosure.toml",
+      absl::StrCat("listen = \"127.0.0.1:", port_, "\"\ndata = \"",
+                   dir_.File("data"), "\"\ninsecure = true\n",
+                   "suppress-max = 3\nrounding-base = 5\nmin-events = 8\n"));
+  server = StartServer({"--config", config});
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(RegionShows(), "5");
+  server->Signal(SIGTERM);
+  OHFED_ASSERT_OK(server->Wait(absl::Seconds(20)));
+
+  std::vector<std::string> zero = Flags();
+  zero.insert(zero.end(), {"--rounding-base", "0"});
+  zero[3] = dir_.File("data2");
+  EXPECT_THAT(FailsWith(zero), HasSubstr("rounding-base"));
+}
 
 TEST_F(BinaryTest, SigtermExitsZeroAndAcknowledgedDataSurvives) {
   auto server = StartServer(Flags());

@@ -151,7 +151,9 @@ TEST_F(RegionalTest, RefusesQueriesOutsideItsRegion) {
   ASSERT_EQ(resp.rows_size(), 1);
   EXPECT_EQ(resp.rows(0).scope(), "region:Y56");
   EXPECT_EQ(resp.rows(0).unit_name(), "London");
-  EXPECT_EQ(resp.rows(0).value(), 4);
+  // A count of 4 below national is "*" (SPEC §7).
+  EXPECT_TRUE(resp.rows(0).suppressed());
+  EXPECT_EQ(resp.rows(0).n_units(), 1u);
 }
 
 TEST(RegionalStartTest, UnknownCoverageIsRefusedAtStart) {

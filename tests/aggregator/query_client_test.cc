@@ -59,7 +59,7 @@ class QueryClientTest : public ::testing::Test {
   void SetUp() override {
     view_.Set("T1", "2026-01", "activity.count.immunisation", 10);
     view_.Set("T2", "2026-01", "activity.count.immunisation", 20);
-    view_.Set("T4", "2026-01", "activity.count.immunisation", 5);
+    view_.Set("T4", "2026-01", "activity.count.immunisation", 15);
     grpc::ServerBuilder builder;
     TransportOptions insecure;
     insecure.insecure = true;
@@ -105,6 +105,8 @@ class QueryClientTest : public ::testing::Test {
   std::string address_;
 };
 
+// Below national the rows are disclosure-controlled (SPEC §7): sums rounded
+// to 5s, the max of a count across units "*".
 TEST_F(QueryClientTest, PrintsCsvByRegion) {
   CommandOutput r =
       Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
@@ -114,9 +116,9 @@ TEST_F(QueryClientTest, PrintsCsvByRegion) {
   EXPECT_EQ(r.out,
             "scope,unit,unit_name,period,measure,stat,value,n_units\n"
             "national,R1,North,2026-01,activity.count.immunisation,sum,30,2\n"
-            "national,R1,North,2026-01,activity.count.immunisation,max,20,2\n"
-            "national,R2,South,2026-01,activity.count.immunisation,sum,5,1\n"
-            "national,R2,South,2026-01,activity.count.immunisation,max,5,1\n");
+            "national,R1,North,2026-01,activity.count.immunisation,max,*,2\n"
+            "national,R2,South,2026-01,activity.count.immunisation,sum,15,1\n"
+            "national,R2,South,2026-01,activity.count.immunisation,max,*,1\n");
 }
 
 TEST_F(QueryClientTest, CompletenessTotalsAreGreppable) {
@@ -163,7 +165,7 @@ TEST_F(QueryClientTest, TableAndJsonFormats) {
       Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
              "--format", "json", "--measures", "activity.count.immunisation"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
-  EXPECT_THAT(json.out, HasSubstr("\"value\": 35.0"));
+  EXPECT_THAT(json.out, HasSubstr("\"value\": 45.0"));
 }
 
 TEST_F(QueryClientTest, ServerErrorsAreOneLineOnStderr) {

@@ -1,5 +1,7 @@
 // The query engine against an in-memory View (tests/aggregator/
-// query_fake_view.h) with hand-computed expectations.
+// query_fake_view.h) with hand-computed expectations. The arithmetic of
+// sub-national rows is checked with disclosure thresholds that change
+// nothing (RunExact); disclosure control itself: query_disclosure_test.cc.
 #include "aggregator/query_engine.h"
 
 #include <optional>
@@ -88,8 +90,21 @@ class QueryEngineTest : public ::testing::Test {
  protected:
   QueryEngineTest() { Populate(view_); }
 
-  v1::QueryResponse Run(const v1::QueryRequest& req) {
-    auto resp = RunQuery(view_, req);
+  // Thresholds under which disclosure control changes nothing: no count is
+  // in 1..0, rounding to 1 is the identity, no statistic needs events.
+  static QueryOptions Exact() {
+    QueryOptions o;
+    o.disclosure.suppress_max = 0;
+    o.disclosure.rounding_base = 1;
+    o.disclosure.min_events = 0;
+    return o;
+  }
+  v1::QueryResponse RunExact(const v1::QueryRequest& req) {
+    return Run(req, Exact());
+  }
+  v1::QueryResponse Run(const v1::QueryRequest& req,
+                        const QueryOptions& options = {}) {
+    auto resp = RunQuery(view_, req, options);
     EXPECT_THAT(resp, ::ohfed::testing::IsOk());
     return resp.ok() ? *resp : v1::QueryResponse();
   }
@@ -197,14 +212,15 @@ TEST_F(QueryEngineTest, DistributionsPoolEventsOverMonthsAndTrusts) {
   EXPECT_THAT(Value(resp, "national", kWait, "p90").first,
               DoubleNear(18, 1e-9));
   // North only (2,2,2,5,5,10): median h=2.5 -> 3.5, p90 h=4.5 -> 7.5.
-  auto north = Run(Request("region:R1", "2026-Q1", kWait));
+  auto north = RunExact(Request("region:R1", "2026-Q1", kWait));
   EXPECT_EQ(Value(north, "R1", kWait, "events"), std::make_pair(6.0, 2u));
   EXPECT_EQ(Value(north, "R1", kWait, "median"), std::make_pair(3.5, 2u));
   EXPECT_EQ(Value(north, "R1", kWait, "p90"), std::make_pair(7.5, 2u));
 }
 
 TEST_F(QueryEngineTest, BreaksDownByIcsWithinARegionAndByTrust) {
-  auto by_ics = Run(Request("region:R1", "2026-Q1", kImm, {"sum"}, "ics"));
+  auto by_ics =
+      RunExact(Request("region:R1", "2026-Q1", kImm, {"sum"}, "ics"));
   ASSERT_EQ(by_ics.rows_size(), 2);
   EXPECT_EQ(by_ics.rows(0).scope(), "region:R1");
   EXPECT_EQ(by_ics.rows(0).unit(), "I1");
@@ -213,13 +229,15 @@ TEST_F(QueryEngineTest, BreaksDownByIcsWithinARegionAndByTrust) {
   EXPECT_EQ(Value(by_ics, "I2", kImm, "sum"), std::make_pair(7.0, 1u));
 
   // By trust, nationally: T5 reported nothing in Q1, so it has no row.
-  auto by_trust = Run(Request("national", "2026-Q1", kImm, {"sum"}, "trust"));
+  auto by_trust =
+      RunExact(Request("national", "2026-Q1", kImm, {"sum"}, "trust"));
   std::vector<std::string> units;
   for (const auto& r : by_trust.rows()) units.push_back(r.unit());
   EXPECT_THAT(units, ElementsAre("T1", "T2", "T3", "T4"));
   EXPECT_EQ(Value(by_trust, "T2", kImm, "sum"), std::make_pair(23.0, 1u));
 
-  auto by_region = Run(Request("national", "2026-Q1", kImm, {"sum"}, "region"));
+  auto by_region =
+      RunExact(Request("national", "2026-Q1", kImm, {"sum"}, "region"));
   EXPECT_EQ(Value(by_region, "R1", kImm, "sum"), std::make_pair(41.0, 3u));
   EXPECT_EQ(Value(by_region, "R2", kImm, "sum"), std::make_pair(5.0, 1u));
 }
@@ -233,11 +251,12 @@ TEST_F(QueryEngineTest, UnitsFollowTheRegistryInEffectForThePeriod) {
   moved.replace(moved.find("I2,ICS Two,T3"), 13, "I1,ICS One,T3");
   view_.AddLaterVersion(*Registry::Parse(moved, "moved registry"));
 
-  auto february = Run(Request("ics:I1", "2026-02", kImm, {"sum"}, "trust"));
+  auto february =
+      RunExact(Request("ics:I1", "2026-02", kImm, {"sum"}, "trust"));
   std::vector<std::string> units;
   for (const auto& r : february.rows()) units.push_back(r.unit());
   EXPECT_THAT(units, ElementsAre("T1"));
-  auto i2 = Run(Request("ics:I2", "2026-02", kImm, {"sum"}, "trust"));
+  auto i2 = RunExact(Request("ics:I2", "2026-02", kImm, {"sum"}, "trust"));
   EXPECT_EQ(Value(i2, "T3", kImm, "sum"), std::make_pair(7.0, 1u));
 
   auto april = Run(Request("ics:I1", "2026-04", kConsultant, {"sum"}, "trust"));
@@ -248,7 +267,7 @@ TEST_F(QueryEngineTest, UnitsFollowTheRegistryInEffectForThePeriod) {
 }
 
 TEST_F(QueryEngineTest, TrustScopeAndSelfBreakdown) {
-  auto resp = Run(Request("trust:T5", "2025-04", kImm, {}, "self"));
+  auto resp = RunExact(Request("trust:T5", "2025-04", kImm, {}, "self"));
   ASSERT_EQ(resp.rows_size(), 1);
   EXPECT_EQ(resp.rows(0).unit(), "T5");
   EXPECT_EQ(resp.rows(0).unit_name(), "Trust Five, Ltd");
@@ -313,10 +332,11 @@ TEST_F(QueryEngineTest, RollupAndPerTrustPathsAgree) {
   for (const std::string period : {"2026-01", "2026-Q1", "FY2025", "2026"}) {
     for (const std::string measure : {kImm, kWait}) {
       std::string stat = measure == kImm ? "sum" : "events";
-      auto trusts = Run(Request("national", period, measure, {stat}, "trust"));
+      auto trusts =
+          RunExact(Request("national", period, measure, {stat}, "trust"));
       for (const std::string scope :
            {"national", "region:R1", "region:R2", "ics:I1", "ics:I3"}) {
-        auto node = Run(Request(scope, period, measure, {stat}));
+        auto node = RunExact(Request(scope, period, measure, {stat}));
         double total = 0;
         uint32_t n = 0;
         for (const v1::Row& r : trusts.rows()) {

@@ -73,7 +73,7 @@ TEST(QueryServiceTest, StreamCommitsWhileAQueryIsPaused) {
 
   grpc::ClientContext qctx;
   v1::QueryRequest req;
-  req.set_scope("ics:QKK");
+  req.set_scope("national");  // exact: below national 4 would read "*"
   req.set_period("2026-01");
   req.set_measure_prefix(kImm);
   v1::QueryResponse resp;
@@ -103,7 +103,8 @@ TEST(QueryServiceTest, QueryPastItsDeadlineIsAbandoned) {
   auto query = v1::Query::NewStub(*channel);
 
   v1::QueryRequest req;
-  req.set_period("2017-01:2026-12");
+  // Below national, disclosive measures take standard periods only.
+  req.set_period("FY2025");
   req.set_by("trust");
   v1::QueryResponse resp;
   grpc::ClientContext late;

@@ -44,6 +44,14 @@ const std::string kUnknownTrust = "RAX";
 
 // ---- independent computation from the input files ----
 
+// How a count of a disclosive measure reads below national level with the
+// default thresholds (SPEC §7): 0, "*" for 1..7, else to the nearest 5.
+std::string Disclosed(int count) {
+  if (count == 0) return "0";
+  if (count <= 7) return "*";
+  return absl::StrCat((count + 2) / 5 * 5);
+}
+
 std::vector<std::vector<std::string>> Rows(const std::string& csv) {
   std::vector<std::vector<std::string>> rows;
   for (absl::string_view line : absl::StrSplit(csv, '\n', absl::SkipEmpty())) {
@@ -270,7 +278,7 @@ TEST_F(FederationTest, UnknownTrustIsRejectedWithReasonAtTheAgent) {
   EXPECT_THAT(status.out, HasSubstr("rejected"));
   EXPECT_THAT(status.out, HasSubstr("unknown trust"));
   EXPECT_THAT(status.out, HasSubstr(kUnknownTrust));
-  auto rows = Query(national_port_, "trust:" + kUnknownTrust, kRange,
+  auto rows = Query(national_port_, "trust:" + kUnknownTrust, "2026",
                     "activity.count.immunisation");
   for (const auto& [key, value] : rows) {
     EXPECT_THAT(key, ::testing::Not(HasSubstr("|sum"))) << value;
@@ -305,15 +313,31 @@ TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
 }
 
 TEST_F(FederationTest, ActivityFlowsAndIcsBreakdownMatchInputs) {
-  auto rows = Query(national_port_, "region:Y56", kRange,
+  // Below national, activity is answered for standard periods only, and
+  // rounded: the calendar year 2026 (January to October here).
+  const Month jan = Month::Of(2026, 1);
+  auto rows = Query(national_port_, "region:Y56", "2026",
                     "activity.count.pre_placement", "ics");
+  int region = 0;
   for (const std::string& t : kTrusts) {
     int expected =
-        ExpectedEvents(agents_[t].files.activity, "pre_placement", kFirst, kLast);
-    EXPECT_EQ(Value(rows, kIcsOf.at(t) + "|activity.count.pre_placement|sum"),
-              expected)
-        << t;
+        ExpectedEvents(agents_[t].files.activity, "pre_placement", jan, kLast);
+    region += expected;
+    EXPECT_EQ(rows[kIcsOf.at(t) + "|activity.count.pre_placement|sum"],
+              Disclosed(expected))
+        << t << " " << expected;
   }
+  auto self = Query(national_port_, "region:Y56", "2026",
+                    "activity.count.pre_placement");
+  EXPECT_EQ(self["Y56|activity.count.pre_placement|sum"], Disclosed(region));
+  // A range is refused below national, naming the rule.
+  CommandResult ranged = *RunCommand(
+      {OHFED_CLI_BIN, "query", "--aggregator", Addr(national_port_),
+       "--insecure", "--scope", "region:Y56", "--period", kRange, "--measures",
+       "activity.count.pre_placement"});
+  EXPECT_NE(ranged.exit_code, 0);
+  EXPECT_THAT(ranged.err, HasSubstr("not a month, quarter, year or financial "
+                                    "year"));
   auto quarter = Query(national_port_, "national", "2026-Q1",
                        "activity.count.tb_screening");
   EXPECT_EQ(Value(quarter, "national|activity.count.tb_screening|sum"),
@@ -385,8 +409,10 @@ TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
   const Month march = Month::Of(2026, 3);
   const std::string measure = "activity.count.immunisation";
   auto before_month = Query(national_port_, "national", "2026-03", measure);
-  auto before_ics = Query(national_port_, "ics:QKK", kRange, measure);
-  auto before_region = Query(national_port_, "region:Y56", kRange, measure);
+  // Below national: a standard period holding March, rounded to 5s (so the
+  // correction of 10 moves each total by exactly 10).
+  auto before_ics = Query(national_port_, "ics:QKK", "2026-Q1", measure);
+  auto before_region = Query(national_port_, "region:Y56", "2026-Q1", measure);
   Agent& rj1 = agents_["RJ1"];
   std::string corrected = rj1.files.activity;
   for (int i = 0; i < 10; ++i) {
@@ -406,8 +432,11 @@ TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
     auto rows = Query(national_port_, "national", "2026-03", measure);
     return rows.count(key) && Value(rows, key) == month_before + 10;
   }));
-  auto after_ics = Query(national_port_, "ics:QKK", kRange, measure);
-  auto after_region = Query(national_port_, "region:Y56", kRange, measure);
+  auto after_ics = Query(national_port_, "ics:QKK", "2026-Q1", measure);
+  auto after_region = Query(national_port_, "region:Y56", "2026-Q1", measure);
+  const int rj1_q1 = ExpectedEvents(rj1.files.activity, "immunisation",
+                                    Month::Of(2026, 1), march) + 10;
+  EXPECT_EQ(after_ics["QKK|" + measure + "|sum"], Disclosed(rj1_q1));
   EXPECT_EQ(Value(after_ics, "QKK|" + measure + "|sum"),
             Value(before_ics, "QKK|" + measure + "|sum") + 10);
   EXPECT_EQ(Value(after_region, "Y56|" + measure + "|sum"),
@@ -441,11 +470,16 @@ TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
   const int rj1 = ExpectedEvents(agents_["RJ1"].files.activity, "immunisation",
                                  june, june);
   ASSERT_GT(rj1, 0);
-  // The month's sum at `scope`, -1 when there is no such row.
-  auto sum = [&](int port, const std::string& scope, const std::string& unit) {
+  // The month's sum at `scope` as shown ("*" or rounded below national),
+  // "absent" when there is no such row.
+  auto shown = [&](int port, const std::string& scope, const std::string& unit) {
     auto rows = Query(port, scope, month, measure);
     auto it = rows.find(unit + "|" + measure + "|sum");
-    return it == rows.end() ? -1.0 : std::stod(it->second);
+    return it == rows.end() ? std::string("absent") : it->second;
+  };
+  auto sum = [&](int port, const std::string& scope, const std::string& unit) {
+    std::string v = shown(port, scope, unit);
+    return v == "absent" ? -1.0 : std::stod(v);
   };
   ASSERT_EQ(sum(national_port_, "national", "national"), all);
 
@@ -457,9 +491,9 @@ TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
   EXPECT_TRUE(Eventually([&] {
     return sum(national_port_, "national", "national") == all - rj1;
   })) << "national still counts the retracted month";
-  EXPECT_EQ(sum(regional_port_, "region:Y56", "Y56"), all - rj1);
-  EXPECT_EQ(sum(national_port_, "region:Y56", "Y56"), all - rj1);
-  EXPECT_LT(sum(national_port_, "ics:QKK", "QKK"), 0)
+  EXPECT_EQ(shown(regional_port_, "region:Y56", "Y56"), Disclosed(all - rj1));
+  EXPECT_EQ(shown(national_port_, "region:Y56", "Y56"), Disclosed(all - rj1));
+  EXPECT_EQ(shown(national_port_, "ics:QKK", "QKK"), "absent")
       << "RJ1 is the only QKK trust here: its ICS has nothing for June";
 
   std::string june_rows = "date,activity,client_org,subject_ref,wait_days\n";
@@ -477,7 +511,7 @@ TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
   EXPECT_TRUE(Eventually([&] {
     return sum(national_port_, "national", "national") == all;
   })) << "the re-imported month never came back nationally";
-  EXPECT_EQ(sum(national_port_, "ics:QKK", "QKK"), rj1);
+  EXPECT_EQ(shown(national_port_, "ics:QKK", "QKK"), Disclosed(rj1));
 }
 
 // The agent keeps its outbox through a regional outage and delivers once
