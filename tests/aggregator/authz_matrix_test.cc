@@ -442,10 +442,8 @@ TEST_F(AuthzMatrixOverTlsTest, EveryRpcEveryCaller) {
 // tokens file: tokens are required there too.
 TEST(AuthzMatrixOnLoopbackTest, EveryRpcEveryTokenCaller) {
   TempDir dir;
-  AggregatorOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir.File("db");
-  options.insecure = true;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
   options.tokens_file = dir.Write("tokens", TokensFile());
   auto aggregator = Aggregator::Start(options);
   OHFED_ASSERT_OK(aggregator);
@@ -463,10 +461,8 @@ TEST(AuthzMatrixOnLoopbackTest, EveryRpcEveryTokenCaller) {
 // 9: anyone on loopback may query anything and submit.
 TEST(AuthzOpenModeTest, InsecureWithoutTokensAnswersEveryone) {
   TempDir dir;
-  AggregatorOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir.File("db");
-  options.insecure = true;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
   auto aggregator = Aggregator::Start(options);
   OHFED_ASSERT_OK(aggregator);
   auto channel = MakeChannel((*aggregator)->address(), {.insecure = true});

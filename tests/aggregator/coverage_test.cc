@@ -54,10 +54,8 @@ TEST(CoverageParseTest, ScopesInsideAnIcs) {
 class RegionalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    AggregatorOptions options;
-    options.listen = "127.0.0.1:0";
-    options.data_dir = dir_.File("db");
-    options.insecure = true;
+    AggregatorOptions options =
+        ::ohfed::aggregator::testing::LoopbackOptions(dir_.File("db"));
     options.covers = "region:Y56";
     auto a = Aggregator::Start(options);
     OHFED_ASSERT_OK(a);
@@ -158,10 +156,8 @@ TEST_F(RegionalTest, RefusesQueriesOutsideItsRegion) {
 
 TEST(RegionalStartTest, UnknownCoverageIsRefusedAtStart) {
   TempDir dir;
-  AggregatorOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir.File("db");
-  options.insecure = true;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
   options.covers = "region:Y99";
   EXPECT_THAT(Aggregator::Start(options),
               StatusIs(absl::StatusCode::kNotFound, "--covers: "));

@@ -24,10 +24,8 @@ const char kImm[] = "activity.count.immunisation";
 class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    AggregatorOptions options;
-    options.listen = "127.0.0.1:0";
-    options.data_dir = dir_.File("db");
-    options.insecure = true;
+    AggregatorOptions options =
+        ::ohfed::aggregator::testing::LoopbackOptions(dir_.File("db"));
     options.store.group_commit_delay = absl::Milliseconds(5);
     auto a = Aggregator::Start(options);
     OHFED_ASSERT_OK(a);

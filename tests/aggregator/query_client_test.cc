@@ -18,6 +18,7 @@
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/query_fake_view.h"
+#include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::aggregator {
@@ -204,10 +205,8 @@ TEST_F(QueryClientTest, InsecureRefusesNonLoopback) {
 // only within the token's scope, even on loopback.
 TEST_F(QueryClientTest, SendsTheBearerTokenFromFileOrEnvironment) {
   ::ohfed::testing::TempDir dir;
-  AggregatorOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir.File("db");
-  options.insecure = true;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
   options.tokens_file = dir.Write(
       "tokens", *TokensFileLine("tok-ics", "ics:QKK", "SEL lead") + "\n" +
                     *TokensFileLine("tok-nat", "national", "") + "\n");

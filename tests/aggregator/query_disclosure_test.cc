@@ -12,25 +12,14 @@
 namespace ohfed::aggregator {
 namespace {
 
+using ::ohfed::aggregator::testing::Request;
+
 using ::ohfed::aggregator::testing::FakeView;
 using ::ohfed::testing::StatusIs;
 
 constexpr char kImm[] = "activity.count.immunisation";
 constexpr char kWait[] = "activity.wait_days.management_referral";
 constexpr char kConsultant[] = "staffing.wte.consultant_om";
-
-v1::QueryRequest Request(const std::string& scope, const std::string& period,
-                         const std::string& prefix,
-                         std::vector<std::string> stats = {},
-                         const std::string& by = "") {
-  v1::QueryRequest r;
-  r.set_scope(scope);
-  r.set_period(period);
-  r.set_measure_prefix(prefix);
-  r.set_by(by);
-  for (const std::string& s : stats) r.add_stats(s);
-  return r;
-}
 
 // "*" for a suppressed row, the value otherwise, "absent" with no row.
 std::string Shown(const v1::QueryResponse& resp, const std::string& unit,

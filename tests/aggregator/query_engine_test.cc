@@ -14,6 +14,8 @@
 namespace ohfed::aggregator {
 namespace {
 
+using ::ohfed::aggregator::testing::Request;
+
 using ::ohfed::aggregator::testing::FakeView;
 using ::ohfed::testing::StatusIs;
 using ::testing::DoubleNear;
@@ -61,19 +63,6 @@ void Populate(FakeView& v) {
   v.Set("T1", "2026-03", "staffing.wte.nurse_general", 1);
   v.Set("T1", "2026-03", "staffing.wte.nurse_mental_health", 1);
   v.Set("T4", "2026-02", "staffing.wte.nurse_general", 4);
-}
-
-v1::QueryRequest Request(const std::string& scope, const std::string& period,
-                         const std::string& prefix,
-                         std::vector<std::string> stats = {},
-                         const std::string& by = "") {
-  v1::QueryRequest r;
-  r.set_scope(scope);
-  r.set_period(period);
-  r.set_measure_prefix(prefix);
-  r.set_by(by);
-  for (const std::string& s : stats) r.add_stats(s);
-  return r;
 }
 
 std::optional<v1::Row> Find(const v1::QueryResponse& resp,

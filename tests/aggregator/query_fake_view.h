@@ -17,6 +17,7 @@
 #include "aggregator/view.h"
 #include "common/catalogue.h"
 #include "common/registry.h"
+#include "ohfed/v1/ohfed.pb.h"
 
 namespace ohfed::aggregator::testing {
 
@@ -149,6 +150,21 @@ class FakeView : public View {
       rollups_;
   std::map<std::string, int64_t> last_received_;
 };
+
+// A query request; `stats` empty asks for the defaults.
+inline v1::QueryRequest Request(const std::string& scope,
+                                const std::string& period,
+                                const std::string& prefix,
+                                std::vector<std::string> stats = {},
+                                const std::string& by = "") {
+  v1::QueryRequest r;
+  r.set_scope(scope);
+  r.set_period(period);
+  r.set_measure_prefix(prefix);
+  r.set_by(by);
+  for (const std::string& s : stats) r.add_stats(s);
+  return r;
+}
 
 }  // namespace ohfed::aggregator::testing
 

@@ -27,10 +27,8 @@ const char kImm[] = "activity.count.immunisation";
 
 TEST(QueryServiceTest, StreamCommitsWhileAQueryIsPaused) {
   TempDir dir;
-  AggregatorOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir.File("db");
-  options.insecure = true;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
   auto started = Aggregator::Start(options);
   OHFED_ASSERT_OK(started);
   std::unique_ptr<Aggregator> aggregator = std::move(*started);
@@ -90,10 +88,8 @@ TEST(QueryServiceTest, StreamCommitsWhileAQueryIsPaused) {
 TEST(QueryServiceTest, QueryPastItsDeadlineIsAbandoned) {
   TempDir dir;
   FakeClock clock(absl::Now() + absl::Hours(24));
-  AggregatorOptions options;
-  options.listen = "127.0.0.1:0";
-  options.data_dir = dir.File("db");
-  options.insecure = true;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
   options.store.clock = &clock;
   auto started = Aggregator::Start(options);
   OHFED_ASSERT_OK(started);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "aggregator/aggregator.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
 namespace ohfed::aggregator::testing {
@@ -44,6 +45,15 @@ inline void AddDistribution(v1::UnitSummary* s, const std::string& measure,
     events += count;
   }
   c->set_value(static_cast<double>(events));
+}
+
+// An aggregator on 127.0.0.1, any free port, plaintext, data in `data_dir`.
+inline AggregatorOptions LoopbackOptions(const std::string& data_dir) {
+  AggregatorOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = data_dir;
+  options.insecure = true;
+  return options;
 }
 
 // Sends each batch on one Submit stream and reads its acks into

@@ -35,10 +35,8 @@ class WireTest : public ::testing::Test {
  protected:
   // Starts the aggregator with ingest_options_ (set them first).
   void Start() {
-    AggregatorOptions options;
-    options.listen = "127.0.0.1:0";
-    options.data_dir = dir_.File("db");
-    options.insecure = true;
+    AggregatorOptions options =
+        ::ohfed::aggregator::testing::LoopbackOptions(dir_.File("db"));
     options.store.clock = &clock_;
     options.ingest = ingest_options_;
     options.ingest.log = [this](absl::string_view line) {
