@@ -107,7 +107,8 @@ absl::Status Aggregator::StartAuthz() {
   }
   authz_ = std::make_unique<Authz>(
       AuthzOptions{.tokens = tokens_.has_value() ? &*tokens_ : nullptr,
-                   .insecure = options_.insecure},
+                   .insecure = options_.insecure,
+                   .coverage = store_->coverage().scope()},
       &registry);
   return absl::OkStatus();
 }

@@ -103,6 +103,14 @@ absl::StatusOr<std::string> Authz::AuthorizeQuery(
     case Caller::Kind::kToken:
       break;
   }
+  if (!Covers(options_.coverage, caller->scope)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        caller->describe, " sees ", caller->scope.ToString(),
+        ", more than this aggregator covers (", options_.coverage.ToString(),
+        "); its figures are protected for ", options_.coverage.ToString(),
+        " alone, so ask the aggregator that covers ",
+        caller->scope.ToString()));
+  }
   std::string effective(scope);
   if (effective.empty() && caller->scope.level != Scope::Level::kNational) {
     effective = caller->scope.ToString();

@@ -18,7 +18,8 @@
 // request's scope, and the level of its `by` breakdown, must lie inside the
 // caller's scope, judged by the latest registry version; otherwise
 // PERMISSION_DENIED naming the caller's scope. An empty request scope means
-// the caller's own.
+// the caller's own. A regional (or ICS) aggregator refuses query callers
+// whose scope is wider than its coverage, naming both.
 //
 // Open mode, for the demo and tests on loopback: an --insecure aggregator
 // with no tokens file lets anyone query and submit, as before issue 9 (the
@@ -65,6 +66,11 @@ Credentials CredentialsOf(const grpc::ServerContext& context);
 struct AuthzOptions {
   const TokenTable* tokens = nullptr;  // nullptr: no --tokens file
   bool insecure = false;               // plaintext (loopback) server
+  // The aggregator's coverage (--covers). A query caller whose scope is
+  // wider is refused: the aggregator's suppression pattern protects its
+  // coverage only (aggregator/disclosure_pattern.h), so a caller who could
+  // also see the wider aggregator's figures must ask that one.
+  Scope coverage = Scope::National();
 };
 
 class Authz {

@@ -20,6 +20,14 @@ Period Quarter(int year, int q) {
   return Period::Between(Month::Of(year, 3 * q - 2), Month::Of(year, 3 * q));
 }
 
+Period AprilToDecember(int year) {
+  return Period::Between(Month::Of(year, 4), Month::Of(year, 12));
+}
+
+Period FinancialYear(int year) {
+  return Period::Between(Month::Of(year, 4), Month::Of(year + 1, 3));
+}
+
 // Calendar years holding the measure, as [first, last]; first > last if none.
 std::pair<int, int> DataYears(const View& view, const Measure& m) {
   int first = kLastYear + 1, last = kFirstYear - 1;
@@ -37,8 +45,9 @@ std::pair<int, int> DataYears(const View& view, const Measure& m) {
 
 class TableBuilder {
  public:
-  TableBuilder(const View& view, const Measure& m, int y0, int y1)
-      : view_(view), m_(m), y0_(y0), y1_(y1) {}
+  TableBuilder(const View& view, const Measure& m, int y0, int y1,
+               const Scope& root)
+      : view_(view), m_(m), y0_(y0), y1_(y1), root_(root) {}
 
   void Build() {
     std::vector<Period> quarters;
@@ -57,16 +66,30 @@ class TableBuilder {
       Period year = Period::OfYear(y);
       AddOrgCells(year);
       AddTimeEquations(year, Within(quarters, year));
+      // April to December, never published: the calendar year is its first
+      // quarter plus this, the financial year this plus the next first
+      // quarter, so their difference pins first quarters unless propagation
+      // sees it.
+      internal_ = true;
+      Period rest = AprilToDecember(y);
+      AddOrgCells(rest);
+      internal_ = false;
+      AddTimeEquations(rest, Within(quarters, rest));
+      AddTimeEquations(year, {Quarter(y, 1), rest});
     }
     for (int y = y0_ - 1; y <= y1_; ++y) {
-      Period fy = Period::Between(Month::Of(y, 4), Month::Of(y + 1, 3));
+      Period fy = FinancialYear(y);
       AddOrgCells(fy);
       AddTimeEquations(fy, Within(quarters, fy));
+      if (y >= y0_ && y < y1_) {
+        AddTimeEquations(fy, {AprilToDecember(y), Quarter(y + 1, 1)});
+      }
     }
   }
 
   Table& table() { return table_; }
   const std::vector<std::string>& keys() const { return keys_; }
+  const absl::flat_hash_map<std::string, int>& index() const { return index_; }
 
  private:
   static std::vector<Period> Within(const std::vector<Period>& ps,
@@ -94,42 +117,60 @@ class TableBuilder {
     int index = static_cast<int>(table_.values.size());
     table_.values.push_back(value);
     table_.exact.push_back(exact);
+    table_.internal.push_back(internal_);
     keys_.push_back(CellKey(unit, p));
     index_[keys_.back()] = index;
     return index;
   }
 
-  // National, region, ICS and trust cells of one period and the equations
-  // joining them, per the registry in effect at the period's end.
+  // The root's cells of one period, and those of every ICS and trust below
+  // it, with the equations joining them, per the registry in effect at the
+  // period's end.
   void AddOrgCells(const Period& p) {
     const Registry& reg = view_.RegistryAt(p.last());
+    if (!reg.Check(root_).ok()) return;  // the root did not exist then
     Equation national;
     double national_total = 0;
-    std::vector<int> region_cells;
     for (const Region& region : reg.regions()) {
+      if (root_.level == Scope::Level::kRegion && region.code != root_.code) {
+        continue;
+      }
       Equation re;
       double region_total = 0;
       for (const std::string& ics_code : region.icss) {
-        const Ics* ics = reg.FindIcs(ics_code);
-        Equation ie;
-        double ics_total = 0;
-        for (const std::string& trust : ics->trusts) {
-          double v = TrustValue(trust, p);
-          ics_total += v;
-          ie.children.push_back(AddCell("trust:" + trust, p, v, false));
+        if (root_.level == Scope::Level::kIcs && ics_code != root_.code) {
+          continue;
         }
-        ie.parent = AddCell("ics:" + ics_code, p, ics_total, false);
-        table_.equations.push_back(std::move(ie));
+        auto [ics_cell, ics_total] = AddIcsCells(reg, ics_code, p);
         region_total += ics_total;
-        re.children.push_back(table_.equations.back().parent);
+        re.children.push_back(ics_cell);
       }
+      if (root_.level == Scope::Level::kIcs) continue;
       re.parent = AddCell("region:" + region.code, p, region_total, false);
       table_.equations.push_back(std::move(re));
       national_total += region_total;
       national.children.push_back(table_.equations.back().parent);
     }
+    if (root_.level != Scope::Level::kNational) return;
     national.parent = AddCell("national", p, national_total, true);
     table_.equations.push_back(std::move(national));
+  }
+
+  // An ICS's cell and its trusts' for one period: (the ICS's cell, its
+  // value).
+  std::pair<int, double> AddIcsCells(const Registry& reg,
+                                     const std::string& ics_code,
+                                     const Period& p) {
+    Equation ie;
+    double ics_total = 0;
+    for (const std::string& trust : reg.FindIcs(ics_code)->trusts) {
+      double v = TrustValue(trust, p);
+      ics_total += v;
+      ie.children.push_back(AddCell("trust:" + trust, p, v, false));
+    }
+    ie.parent = AddCell("ics:" + ics_code, p, ics_total, false);
+    table_.equations.push_back(std::move(ie));
+    return {table_.equations.back().parent, ics_total};
   }
 
   // For every unit of `parent`'s period: parent = Σ parts, where the unit
@@ -141,10 +182,12 @@ class TableBuilder {
       return;
     }
     const Registry& reg = view_.RegistryAt(parent.last());
-    std::vector<Scope> units = {Scope::National()};
+    if (!reg.Check(root_).ok()) return;
+    std::vector<Scope> units = {root_};
     for (Scope::Level level :
          {Scope::Level::kRegion, Scope::Level::kIcs, Scope::Level::kTrust}) {
-      for (Scope& s : reg.Children(Scope::National(), level)) {
+      if (level <= root_.level) continue;
+      for (Scope& s : reg.Children(root_, level)) {
         units.push_back(std::move(s));
       }
     }
@@ -164,8 +207,10 @@ class TableBuilder {
         for (const Registry* r : others) same = same && r->TrustsIn(unit) == trusts;
       }
       const std::string name = unit.ToString();
+      auto parent_cell = index_.find(CellKey(name, parent));
+      if (parent_cell == index_.end()) continue;
       Equation e;
-      e.parent = index_.at(CellKey(name, parent));
+      e.parent = parent_cell->second;
       for (const Period& part : parts) {
         auto it = index_.find(CellKey(name, part));
         if (it == index_.end()) same = false;
@@ -179,10 +224,65 @@ class TableBuilder {
   const View& view_;
   const Measure& m_;
   const int y0_, y1_;
+  const Scope root_;
+  bool internal_ = false;  // cells being added are never published
   Table table_;
   std::vector<std::string> keys_;
   absl::flat_hash_map<std::string, int> index_;
 };
+
+// The units one level below `root` in any registry version in effect over
+// the data years (a merger can move an ICS to another region).
+std::vector<Scope> ChildUnits(const View& view, const Scope& root, int y0,
+                              int y1) {
+  const Scope::Level level = static_cast<Scope::Level>(
+      static_cast<int>(root.level) + 1);
+  std::vector<Scope> children;
+  const Registry* last = nullptr;
+  for (Month mo = Month::Of(y0 - 1, 4); mo <= Month::Of(y1, 12); mo = mo + 1) {
+    const Registry& reg = view.RegistryAt(mo);
+    if (&reg == last) continue;
+    last = &reg;
+    if (!reg.Check(root).ok()) continue;
+    for (Scope& child : reg.Children(root, level)) {
+      if (std::find(children.begin(), children.end(), child) ==
+          children.end()) {
+        children.push_back(std::move(child));
+      }
+    }
+  }
+  return children;
+}
+
+// The suppressed cells of `root`'s subtree: its children's patterns (down
+// to ICSs, each protected on its own), then the complements the root's own
+// table needs on top of them.
+absl::flat_hash_set<std::string> SubtreePattern(const View& view,
+                                                const Measure& m,
+                                                const DisclosureOptions& o,
+                                                int y0, int y1,
+                                                const Scope& root) {
+  absl::flat_hash_set<std::string> below;
+  if (o.secondary && root.level < Scope::Level::kIcs) {
+    for (const Scope& child : ChildUnits(view, root, y0, y1)) {
+      below.merge(SubtreePattern(view, m, o, y0, y1, child));
+    }
+  }
+  TableBuilder builder(view, m, y0, y1, root);
+  builder.Build();
+  Table& table = builder.table();
+  table.preset.assign(table.values.size(), false);
+  for (const std::string& key : below) {
+    auto it = builder.index().find(key);
+    if (it != builder.index().end()) table.preset[it->second] = true;
+  }
+  std::vector<bool> suppressed = ProtectTable(table, o);
+  absl::flat_hash_set<std::string> out;
+  for (size_t i = 0; i < suppressed.size(); ++i) {
+    if (suppressed[i]) out.insert(builder.keys()[i]);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -202,16 +302,12 @@ bool IsStandardPeriod(const Period& p) {
 
 SuppressionPattern SuppressionPattern::Compute(const View& view,
                                                const Measure& m,
-                                               const DisclosureOptions& o) {
+                                               const DisclosureOptions& o,
+                                               const Scope& coverage) {
   SuppressionPattern pattern;
   auto [y0, y1] = DataYears(view, m);
   if (y0 > y1) return pattern;
-  TableBuilder builder(view, m, y0, y1);
-  builder.Build();
-  std::vector<bool> suppressed = ProtectTable(builder.table(), o);
-  for (size_t i = 0; i < suppressed.size(); ++i) {
-    if (suppressed[i]) pattern.suppressed_[builder.keys()[i]] = true;
-  }
+  pattern.suppressed_ = SubtreePattern(view, m, o, y0, y1, coverage);
   return pattern;
 }
 

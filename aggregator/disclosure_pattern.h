@@ -3,14 +3,31 @@
 // so that the same cell is suppressed in every view and no re-scoped or
 // repeated query reveals more.
 //
-// The table: every unit of the registry (national, regions, ICSs, trusts) ×
-// every month, calendar quarter, calendar year and financial year of the
-// calendar years that hold data for the measure ("the period family"). Its
-// equations: each node = Σ its children for every period (registry in effect
-// at the period's end, as the query engine uses), and for every unit each
-// quarter = Σ its months, each year and financial year = Σ its quarters
-// (where the unit has the same trusts throughout). National cells are exact.
-// common/disclosure.h chooses the pattern.
+// A table: the units of a subtree of the registry (its root and every ICS
+// and trust below it) × every month, calendar quarter, calendar year and
+// financial year of the calendar years that hold data for the measure ("the
+// period family"). Its equations: each node = Σ its children for every
+// period (registry in effect at the period's end, as the query engine
+// uses), and for every unit each quarter = Σ its months, each year and
+// financial year = Σ its quarters (where the unit has the same trusts
+// throughout). National cells are exact. common/disclosure.h chooses the
+// pattern.
+//
+// Patterns are built bottom-up so that aggregators at different levels
+// agree: each ICS's subtree is protected on its own data alone; a region's
+// table starts from its ICSs' patterns and adds only the complements its
+// region equations need; England's starts from the regions' patterns and
+// adds only what the exact national figure needs. An aggregator computes
+// the pattern of its coverage, so a regional aggregator, holding only its
+// region, suppresses the same cells as the national one does for that
+// region, except cells the national one adds to protect another region's
+// small total against the exact national figure (rare: a region total of
+// 1..7 whose siblings do not hide it). Such a cell shows at the regional
+// aggregator only to callers who cannot see the national figure, because
+// an aggregator refuses callers whose scope is wider than its coverage
+// (aggregator/authz.h). Every view an aggregator gives is protected: a
+// caller within one ICS who asks the ICS's aggregator and the regional one
+// learns no more than the ICS's own pattern protects.
 //
 // Arbitrary month ranges are not in the table: below national, the query
 // engine answers disclosive measures only for standard periods
@@ -20,7 +37,7 @@
 
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "aggregator/view.h"
 #include "common/catalogue.h"
 #include "common/disclosure.h"
@@ -35,9 +52,11 @@ bool IsStandardPeriod(const Period& period);
 
 class SuppressionPattern {
  public:
-  // Reads the measure's cells through `view`; `view` is not kept.
+  // The pattern of the subtree `coverage` (national, a region or an ICS),
+  // reading the measure's cells through `view`, which is not kept.
   static SuppressionPattern Compute(const View& view, const Measure& m,
-                                    const DisclosureOptions& options);
+                                    const DisclosureOptions& options,
+                                    const Scope& coverage = Scope::National());
 
   // Whether the cell of `unit` for `period` is suppressed, primary or
   // secondary. False for cells outside the table (national, non-standard
@@ -45,7 +64,7 @@ class SuppressionPattern {
   bool Suppressed(const Scope& unit, const Period& period) const;
 
  private:
-  absl::flat_hash_map<std::string, bool> suppressed_;  // by CellKey
+  absl::flat_hash_set<std::string> suppressed_;  // by CellKey
 };
 
 }  // namespace ohfed::aggregator

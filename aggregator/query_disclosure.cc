@@ -9,7 +9,8 @@ bool RowProtector::CountSuppressed(const Measure& m, const Scope& unit,
   auto it = patterns_.find(m.code);
   if (it == patterns_.end()) {
     it = patterns_
-             .emplace(m.code, SuppressionPattern::Compute(view_, m, options_))
+             .emplace(m.code, SuppressionPattern::Compute(view_, m, options_,
+                                                   coverage_))
              .first;
   }
   return it->second.Suppressed(unit, period);

@@ -7,7 +7,7 @@
 //   counts ("sum" of a count, "events" of a distribution): the primary rule
 //     of common/disclosure.h, then the secondary pattern of
 //     aggregator/disclosure_pattern.h (computed once per measure per query
-//     over everything held);
+//     over everything the aggregator covers);
 //   mean, median, percentiles, min and max of a distribution: suppressed
 //     when built on fewer than min_events events or when its event count
 //     is suppressed (with the exact mean a suppressed count could be
@@ -41,9 +41,11 @@ struct RawStat {
 
 class RowProtector {
  public:
-  // `view` must outlive the protector.
-  RowProtector(const View& view, const DisclosureOptions& options)
-      : view_(view), options_(options) {}
+  // `view` must outlive the protector. Patterns are those of `coverage`,
+  // the aggregator's (aggregator/disclosure_pattern.h).
+  RowProtector(const View& view, const DisclosureOptions& options,
+               const Scope& coverage)
+      : view_(view), options_(options), coverage_(coverage) {}
 
   // Whether rows of `m` for units at `level` are subject to the rule.
   static bool Applies(const Measure& m, Scope::Level level) {
@@ -61,6 +63,7 @@ class RowProtector {
 
   const View& view_;
   const DisclosureOptions options_;
+  const Scope coverage_;
   std::map<std::string, SuppressionPattern> patterns_;  // by measure code
 };
 

@@ -18,6 +18,10 @@ double RoundToBase(double count, int base) {
   return std::floor(count / base + 0.5) * base;
 }
 
+bool IsInternal(const Table& t, size_t i) {
+  return !t.internal.empty() && t.internal[i];
+}
+
 // What an attacker knows of one cell before combining equations.
 struct Bounds {
   std::vector<double> lo, hi;
@@ -29,7 +33,10 @@ Bounds PublishedBounds(const Table& t, const std::vector<bool>& suppressed,
   Bounds b{std::vector<double>(n), std::vector<double>(n)};
   for (size_t i = 0; i < n; ++i) {
     const double v = t.values[i];
-    if (t.exact[i] || v == 0) {
+    if (IsInternal(t, i)) {
+      b.lo[i] = 0;
+      b.hi[i] = kInf;
+    } else if (t.exact[i] || v == 0) {
       b.lo[i] = b.hi[i] = v;
     } else if (suppressed[i]) {
       bool primary = IsPrimarySuppressed(o, v);
@@ -161,7 +168,10 @@ int ChooseComplement(const Table& t, const std::vector<bool>& suppressed,
     std::vector<int> cells = e.children;
     cells.push_back(e.parent);
     for (int c : cells) {
-      if (c == cell || suppressed[c] || t.exact[c] || t.values[c] <= 0) continue;
+      if (c == cell || suppressed[c] || t.exact[c] || t.values[c] <= 0 ||
+          IsInternal(t, c)) {
+        continue;
+      }
       bool is_parent = c == e.parent;
       if (t.values[c] >= wanted) {
         if (better(c, best, is_parent, best_parent)) {
@@ -206,7 +216,9 @@ std::vector<bool> ProtectTable(const Table& t, const DisclosureOptions& o) {
   const int n = static_cast<int>(t.values.size());
   std::vector<bool> suppressed(n, false);
   for (int i = 0; i < n; ++i) {
-    suppressed[i] = !t.exact[i] && IsPrimarySuppressed(o, t.values[i]);
+    const bool preset = !t.preset.empty() && t.preset[i] && t.values[i] > 0;
+    suppressed[i] = !t.exact[i] && !IsInternal(t, i) &&
+                    (preset || IsPrimarySuppressed(o, t.values[i]));
   }
   if (!o.secondary) return suppressed;
   std::vector<std::vector<int>> eqs_of(n);
@@ -219,9 +231,12 @@ std::vector<bool> ProtectTable(const Table& t, const DisclosureOptions& o) {
   std::vector<bool> hopeless(n, false);  // no complement left to add
   for (;;) {
     Bounds b = AttackBounds(t, eqs_of, suppressed, o);
+    // The bounds are those before this pass: a cell suppressed in it is
+    // judged in the next.
+    const std::vector<bool> before = suppressed;
     std::vector<int> added;
     for (int i = 0; i < n; ++i) {
-      if (!suppressed[i] || hopeless[i] || !Exposed(t, b, i, o)) continue;
+      if (!before[i] || hopeless[i] || !Exposed(t, b, i, o)) continue;
       int c = ChooseComplement(t, suppressed, eqs_of, i, o);
       if (c < 0) {
         hopeless[i] = true;

@@ -69,11 +69,22 @@ struct Table {
   std::vector<double> values;
   std::vector<bool> exact;
   std::vector<Equation> equations;
+  // Cells already suppressed by the pattern of a part of the table protected
+  // on its own (a region's subtree inside England's): kept suppressed, and
+  // protected like the rest. Empty, or the size of `values`; zeros and exact
+  // cells in it are ignored.
+  std::vector<bool> preset;
+  // Cells that are never published: sums an attacker could form by
+  // combining equations (April to December of a year links the calendar
+  // year and the financial year). Unknown to the attacker ([0, ∞)), never
+  // suppressed nor chosen as complements; they only let bound propagation
+  // see through two equations at once. Empty, or the size of `values`.
+  std::vector<bool> internal;
 };
 
-// The suppression pattern of the table: primary cells, plus (with
-// options.secondary) complementary cells chosen as described above. Same
-// size as table.values.
+// The suppression pattern of the table: primary and preset cells, plus
+// (with options.secondary) complementary cells chosen as described above.
+// Same size as table.values.
 std::vector<bool> ProtectTable(const Table& table,
                                const DisclosureOptions& options);
 

@@ -92,6 +92,34 @@ TEST_F(AuthzTest, RegionTokenMayBreakItsRegionDownButNotLookUp) {
                        "caller scope region:Y56 does not cover region:Y63"));
 }
 
+// A regional aggregator's suppression pattern protects its region alone; a
+// caller who also sees the exact national figure must not combine the two.
+TEST_F(AuthzTest, RegionalAggregatorRefusesCallersWiderThanItsCoverage) {
+  Authz regional({.tokens = &tokens_,
+                  .insecure = false,
+                  .coverage = *Scope::Parse("region:Y56")},
+                 Registry::England().get());
+  EXPECT_THAT(regional.AuthorizeQuery(Token("national"), "region:Y56", ""),
+              StatusIs(Code::kPermissionDenied,
+                       "sees national, more than this aggregator covers "
+                       "(region:Y56)"));
+  EXPECT_THAT(regional.AuthorizeQuery(Cert("national"), "ics:QKK", ""),
+              StatusIs(Code::kPermissionDenied,
+                       "certificate national"));
+  EXPECT_EQ(*regional.AuthorizeQuery(Token("region"), "", "ics"),
+            "region:Y56");
+  EXPECT_EQ(*regional.AuthorizeQuery(Token("ics"), "trust:RJ1", ""),
+            "trust:RJ1");
+  Authz ics_level({.tokens = &tokens_,
+                   .insecure = false,
+                   .coverage = *Scope::Parse("ics:QKK")},
+                  Registry::England().get());
+  EXPECT_THAT(ics_level.AuthorizeQuery(Token("region"), "ics:QKK", ""),
+              StatusIs(Code::kPermissionDenied,
+                       "sees region:Y56"));
+  EXPECT_EQ(*ics_level.AuthorizeQuery(Token("ics"), "", ""), "ics:QKK");
+}
+
 TEST_F(AuthzTest, NationalTokenSeesEverythingAndEmptyMeansCoverage) {
   EXPECT_EQ(*tls_.AuthorizeQuery(Token("national"), "", "region"), "");
   EXPECT_EQ(*tls_.AuthorizeQuery(Token("national"), "trust:RCU", ""),

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/coverage.h"
 #include "aggregator/query_engine.h"
 #include "tests/aggregator/query_fake_view.h"
 #include "tests/testing/testing.h"
@@ -65,7 +66,10 @@ std::shared_ptr<const Registry> AuditRegistry() {
 
 // Every trust-month: 0 (30%), 1..7 (50%) or 8..40, for both a count and a
 // distribution (its event count drawn the same way).
-void Populate(FakeView& view, uint32_t seed) {
+// Only trusts within `held` get their figures (a regional aggregator's
+// data); the draws are the same whatever `held` is.
+void Populate(FakeView& view, uint32_t seed,
+              const Scope& held = Scope::National()) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> kind(0, 1);
   std::uniform_int_distribution<int> small(1, 7), large(8, 40);
@@ -76,8 +80,10 @@ void Populate(FakeView& view, uint32_t seed) {
   for (const std::string& trust : view.registry().TrustsIn(Scope::National())) {
     for (int i = 0; i < kMonths; ++i) {
       std::string month = Month::Of(kFirstYear, 1 + i).ToString();
-      view.Set(trust, month, kImm, draw());
-      int events = draw();
+      const double count = draw();
+      const int events = draw();
+      if (!view.registry().Contains(held, trust)) continue;
+      view.Set(trust, month, kImm, count);
       if (events > 0) {
         view.SetBuckets(trust, month, kWait, {{3, uint64_t(events)}});
       }
@@ -342,6 +348,48 @@ TEST_P(DisclosureAuditTest, SameCellsInEveryView) {
             EXPECT_EQ(national[key].value, s.value);
           }
         }
+      }
+    }
+  }
+}
+
+// A regional or ICS aggregator holds only its coverage's data and protects
+// that subtree alone. It hides every cell the national aggregator hides
+// there, apart from complements the national one adds against the exact
+// national figure, and shows the same figure wherever both publish; its own
+// callers (no wider scope reaches it: Authz) pin nothing.
+TEST_P(DisclosureAuditTest, LowerAggregatorsAgreeWithTheNationalOne) {
+  const Registry& reg = view_.registry();
+  for (const char* coverage_text :
+       {"region:R1", "region:R2", "region:R3", "ics:A", "ics:D"}) {
+    const Scope coverage = *Scope::Parse(coverage_text);
+    FakeView lower(AuditRegistry());
+    Populate(lower, GetParam(), coverage);
+    QueryOptions options;
+    options.coverage = *Coverage::Parse(coverage_text, reg);
+    for (auto [measure, stat] : {std::pair{kImm, "sum"},
+                                 std::pair{kWait, "events"}}) {
+      SCOPED_TRACE(std::string(coverage_text) + " " + measure);
+      std::map<Key, Seen> national, local;
+      for (auto by : {Scope::Level::kRegion, Scope::Level::kIcs,
+                      Scope::Level::kTrust}) {
+        if (by < coverage.level) continue;
+        AddRows(view_, coverage, by, measure, stat, {}, national);
+        AddRows(lower, coverage, by, measure, stat, options, local);
+      }
+      for (const auto& [key, s] : local) {
+        SCOPED_TRACE(key.first + " " + key.second);
+        ASSERT_TRUE(national.contains(key));
+        const Seen& n = national[key];
+        if (s.suppressed) EXPECT_TRUE(n.suppressed);
+        if (!s.suppressed && !n.suppressed) EXPECT_EQ(n.value, s.value);
+      }
+      for (const Scope& caller : {coverage, reg.Children(coverage,
+                                                         Scope::Level::kIcs)
+                                                .front()}) {
+        SCOPED_TRACE("caller " + caller.ToString());
+        AuditResult r = Audit(lower, caller, measure, stat, options);
+        EXPECT_THAT(r.exposed, ::testing::IsEmpty());
       }
     }
   }

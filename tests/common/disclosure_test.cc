@@ -71,6 +71,36 @@ TEST(DisclosureTest, ExactCellsAreNeverSuppressed) {
   EXPECT_EQ(p, (std::vector<bool>{false, true, true}));
 }
 
+// A cell a part of the table hid on its own (a = 12, secondary in its
+// region) stays hidden in the whole and is protected there: an exact 40
+// less b and c, each published to within [13, 17], would put a in
+// [8, 14]; the smaller of them becomes its complement.
+TEST(DisclosureTest, PresetCellsStayHiddenAndAreProtected) {
+  Table t;
+  t.values = {40, 12, 13, 15};
+  t.exact = {true, false, false, false};
+  t.equations = {{0, {1, 2, 3}}};
+  EXPECT_EQ(ProtectTable(t, DisclosureOptions()),
+            (std::vector<bool>{false, false, false, false}));
+  t.preset = {false, true, false, false};
+  EXPECT_EQ(ProtectTable(t, DisclosureOptions()),
+            (std::vector<bool>{false, true, true, false}));
+}
+
+// The calendar year Y = Q1 + S and the financial year FY = S + Q1' share
+// S, April to December, which nobody publishes. Propagating through S
+// (internal: unknown to the attacker) pins Q1 = 2 to [1, 6], too narrow for
+// the margin, so the year is hidden too; S itself is never suppressed.
+TEST(DisclosureTest, InternalCellsLetPropagationCombineTwoEquations) {
+  Table t;
+  t.values = {57, 2, 55, 69, 14};  // Y, Q1, S, FY, Q1'
+  t.exact = std::vector<bool>(5, false);
+  t.internal = {false, false, true, false, false};
+  t.equations = {{0, {1, 2}}, {3, {2, 4}}};
+  EXPECT_EQ(ProtectTable(t, DisclosureOptions()),
+            (std::vector<bool>{true, true, false, false, false}));
+}
+
 TEST(DisclosureTest, PatternIsDeterministic) {
   Table t;
   t.values = {40, 3, 12, 13, 12};
