@@ -4,9 +4,12 @@
 // streams, delays and loses acks: the sink must end with exactly the
 // agent's current summaries at their revisions and the outbox must drain.
 // And nothing but summaries goes on the wire.
+#include "agent/outbox.h"
+
 #include <map>
 
 #include "agent/sample_data.h"
+#include "common/rocksdb_util.h"
 #include "common/transport.h"
 #include "common/uploader.h"
 #include "tests/agent/local_store_fixture.h"
@@ -93,6 +96,69 @@ TEST_F(OutboxMarksTest, StatesListYearsAfterTheirMonths) {
   for (const auto& s : store_->States()) order.push_back(s.period());
   EXPECT_EQ(order, (std::vector<std::string>{"2025-12", "2025", "2026-01",
                                              "2026-02", "2026"}));
+}
+
+// The aggregator holds a newer revision than this agent made (a restored
+// backup, a clock gone back): the period is reasserted above it, durably.
+TEST_F(OutboxMarksTest, ReassertsAboveARevisionTheAggregatorHeld) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  const uint64_t jan = Revision("2026-01");
+  v1::Ack stale = MakeAck("2026-01", jan, v1::OUTCOME_STALE);
+  stale.set_held_revision(jan + 5);
+  OHFED_ASSERT_OK(store_->OnAcks({stale}));
+  EXPECT_EQ(Revision("2026-01"), jan + 6);
+  EXPECT_EQ(State("2026-01").state(), "pending");
+  EXPECT_THAT(State("2026-01").reason(), HasSubstr("resent as revision"));
+  Reopen();
+  EXPECT_EQ(Revision("2026-01"), jan + 6);
+  OHFED_ASSERT_OK(
+      store_->OnAcks({MakeAck("2026-01", jan + 6, v1::OUTCOME_ACCEPTED)}));
+  EXPECT_EQ(State("2026-01").state(), "current");
+}
+
+// Refusals from further up are shown for the revision they name only, and
+// only for this trust.
+TEST_F(OutboxMarksTest, UpstreamRefusalsApplyToTheirRevision) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  const uint64_t jan = Revision("2026-01");
+  v1::Ack other =
+      MakeAck("2026-02", Revision("2026-02"), v1::OUTCOME_REJECTED, "not ours");
+  other.set_trust("RXY");
+  OHFED_ASSERT_OK(store_->OnUpstreamFeedback(
+      {MakeAck("2026-01", jan, v1::OUTCOME_REJECTED, "national says no"),
+       other}));
+  EXPECT_EQ(State("2026-01").upstream_reason(), "national says no");
+  EXPECT_EQ(State("2026-02").upstream_reason(), "");
+  ASSERT_TRUE(store_->SetValue("2026-01", "staffing.wte.admin", "1").ok());
+  EXPECT_EQ(State("2026-01").upstream_reason(), "");
+}
+
+// The room itself: acks for another trust or an unknown period stage
+// nothing but the time of the last ack; no acks stage nothing at all.
+TEST(OutboxRoomTest, StagesOnlyThisTrustsKnownPeriods) {
+  testing::TempDir dir;
+  auto db = OpenDb(dir.path(), DbFootprint::kSmall);
+  ASSERT_TRUE(db.ok());
+  FakeClock clock(kNow);
+  Summaries summaries(db->get(), Catalogue::Default().get(), &clock);
+  Outbox outbox(db->get(), "RJ1", &clock);
+  OHFED_ASSERT_OK(summaries.Load({}));
+  OHFED_ASSERT_OK(outbox.Load());
+  rocksdb::WriteBatch batch;
+  Outbox::Staged none = outbox.StageAcks({}, summaries, &batch);
+  EXPECT_EQ(batch.Count(), 0u);
+  v1::Ack other = MakeAck("2026-01", 1, v1::OUTCOME_ACCEPTED);
+  other.set_trust("RXY");
+  Outbox::Staged st = outbox.StageAcks(
+      {other, MakeAck("2026-02", 1, v1::OUTCOME_ACCEPTED)}, summaries, &batch);
+  EXPECT_TRUE(st.marks.empty());
+  EXPECT_EQ(batch.Count(), 1u);  // meta/last_ack
+  OHFED_ASSERT_OK(WriteSynced(db->get(), &batch));
+  outbox.Apply(st);
+  EXPECT_EQ(outbox.last_ack(), kNow);
+  Outbox reopened(db->get(), "RJ1", &clock);
+  OHFED_ASSERT_OK(reopened.Load());
+  EXPECT_EQ(reopened.last_ack(), kNow);
 }
 
 class OutboxTest : public ::testing::Test {

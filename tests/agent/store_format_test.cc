@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/importer.h"
 #include "agent/local_store.h"
+#include "agent/v0_json.h"
 #include "common/rocksdb_util.h"
 #include "tests/testing/testing.h"
 
@@ -183,6 +184,33 @@ TEST_F(StoreFormatTest, ABadFormatZeroValueMigratesNothing) {
                                         "cannot migrate raw/2026-04/activity"));
   // One batch: not a single value was rewritten.
   EXPECT_EQ(Contents(db_dir_), before);
+}
+
+// The format 0 reader: what nlohmann::json::dump wrote, escapes included,
+// and nothing looser.
+TEST(V0JsonTest, ReadsWhatFormatZeroWrote) {
+  auto j = v0::ParseJson(
+      R"([["2026-01","a\"b\\c\n\u00e9\ud83d\ude00",0.59999999999999998,-1,1795671989367]])");
+  ASSERT_TRUE(j.ok()) << j.status();
+  const v0::Json& row = j->items.at(0);
+  EXPECT_EQ(*v0::AsString(row.items[1]), "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(*v0::AsDouble(row.items[2]), 0.6);
+  EXPECT_EQ(*v0::AsInt(row.items[3]), -1);
+  EXPECT_EQ(*v0::AsUint(row.items[4]), 1795671989367u);
+  auto marks = v0::ParseJson(R"({"acked":5,"reason":"","rejected":0})");
+  ASSERT_TRUE(marks.ok());
+  EXPECT_EQ(*v0::AsUint(marks->members.at("acked")), 5u);
+  for (const char* bad : {"", "[1,]", "{\"a\":1", "[1] x", "\"\\ud83d\"",
+                          "\"a\nb\"", "[\"x\"", "nul"}) {
+    EXPECT_THAT(
+        v0::ParseJson(bad),
+        testing::StatusIs(absl::StatusCode::kDataLoss, "malformed JSON"))
+        << bad;
+  }
+  EXPECT_THAT(v0::AsString(row.items[2]),
+              testing::StatusIs(absl::StatusCode::kDataLoss, "a string"));
+  EXPECT_THAT(v0::AsInt(row.items[0]),
+              testing::StatusIs(absl::StatusCode::kDataLoss, "an integer"));
 }
 
 TEST(StoreFormatNewTest, ANewDirectoryStartsAtTheCurrentFormat) {

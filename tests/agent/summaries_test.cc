@@ -3,6 +3,9 @@
 // hand-computed fixture, revision semantics of re-imports and corrections,
 // hand-entered values, retractions, outlier warnings and holds (real
 // RocksDB).
+#include "agent/summaries.h"
+
+#include "common/rocksdb_util.h"
 #include "tests/agent/local_store_fixture.h"
 
 namespace ohfed::agent {
@@ -395,6 +398,40 @@ TEST_F(SummariesTest, OutlierImportIsHeldUntilConfirmed) {
   EXPECT_EQ(State("2026-04").state(), "held");
   ASSERT_TRUE(store_->Retract("2026-04").ok());
   EXPECT_EQ(State("2026-04").state(), "pending");
+}
+
+// The room itself: a new revision only when the cells change, above both
+// the previous revision and the clock; nothing is current before Apply.
+TEST(SummariesRoomTest, RevisionsFromRecords) {
+  testing::TempDir dir;
+  auto db = OpenDb(dir.path(), DbFootprint::kSmall);
+  ASSERT_TRUE(db.ok());
+  FakeClock clock(kNow);
+  Summaries summaries(db->get(), Catalogue::Default().get(), &clock);
+  OHFED_ASSERT_OK(summaries.Load({}));
+  PeriodRecords records;
+  records.staffing = {{"admin", 2, "employed", ""}};
+  rocksdb::WriteBatch batch;
+  Summaries::Staged st(&batch);
+  OHFED_ASSERT_OK(summaries.Recompute("2026-01", records, st));
+  EXPECT_EQ(summaries.Find("2026-01"), nullptr);
+  const uint64_t first = summaries.Find("2026-01", &st)->summary.revision();
+  EXPECT_EQ(first, static_cast<uint64_t>(absl::ToUnixMillis(kNow)));
+  OHFED_ASSERT_OK(WriteSynced(db->get(), &batch));
+  summaries.Apply(st);
+  ASSERT_NE(summaries.Find("2026-01"), nullptr);
+
+  rocksdb::WriteBatch same;
+  Summaries::Staged st2(&same);
+  OHFED_ASSERT_OK(summaries.Recompute("2026-01", records, st2));
+  EXPECT_EQ(same.Count(), 0u);
+  clock.Advance(-absl::Hours(1));
+  records.staffing[0].wte = 3;
+  OHFED_ASSERT_OK(summaries.Recompute("2026-01", records, st2));
+  EXPECT_EQ(summaries.Find("2026-01", &st2)->summary.revision(), first + 1);
+  EXPECT_THAT(summaries.Recompute("2026-02",
+                                  {.staffing = {{"admin", 600, "", ""}}}, st2),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "2026-02"));
 }
 
 }  // namespace
