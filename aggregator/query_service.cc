@@ -1,5 +1,6 @@
 #include "aggregator/query_service.h"
 
+#include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
 #include "common/status.h"
 

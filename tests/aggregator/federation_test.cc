@@ -19,7 +19,7 @@
 #include "agent/agent.h"
 #include "agent/client.h"
 #include "aggregator/aggregator.h"
-#include "aggregator/query_engine.h"
+#include "aggregator/query_completeness.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/subprocess.h"
