@@ -19,7 +19,7 @@ constexpr size_t kMaxReasonBytes = 1024;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(Store* store) {
+absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(SummaryStore* store) {
   std::unique_ptr<Forwarder> f(new Forwarder(store));
   OHFED_RETURN_IF_ERROR(f->Load());
   return f;

@@ -1,5 +1,5 @@
-// Store-and-forward to an upstream aggregator (SPEC §5): the OutboxSource an
-// Uploader drains, over the Store. For each (trust, period) it records, in
+// SummaryStore-and-forward to an upstream aggregator (SPEC §5): the OutboxSource an
+// Uploader drains, over the SummaryStore. For each (trust, period) it records, in
 // RocksDB beside the unit ("f/" keys, aggregator/codec.h), the highest
 // revision upstream acknowledged and any revision it refused, so forwarding
 // resumes where it stopped after a restart or an upstream outage.
@@ -15,8 +15,8 @@
 // Refusals stay visible: RefusalReason (the View's UpstreamReason, for
 // completeness) and Refused (Ingest.Feedback, for the trust's agent).
 //
-// Thread-safe. Its lock is a leaf: it never calls into the Store while
-// holding it, so the Store's readers may ask it. The store must outlive the
+// Thread-safe. Its lock is a leaf: it never calls into the SummaryStore while
+// holding it, so the SummaryStore's readers may ask it. The store must outlive the
 // Forwarder.
 #ifndef OHFED_AGGREGATOR_FORWARDER_H_
 #define OHFED_AGGREGATOR_FORWARDER_H_
@@ -29,7 +29,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/codec.h"
-#include "aggregator/store.h"
+#include "aggregator/summary_store.h"
 #include "aggregator/view.h"
 #include "common/uploader.h"
 
@@ -39,7 +39,7 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
  public:
   // Loads the forward records and computes the outbox from the held units.
   // kDataLoss for an unreadable record.
-  static absl::StatusOr<std::unique_ptr<Forwarder>> Create(Store* store);
+  static absl::StatusOr<std::unique_ptr<Forwarder>> Create(SummaryStore* store);
 
   // OutboxSource. Pending returns at most one message's worth of bytes (and
   // at least one summary). OnAcks changes memory only once the records are
@@ -48,7 +48,7 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
   absl::Status OnAcks(const std::vector<v1::Ack>& acks) override;
   size_t PendingCount() override { return outbox_size(); }
 
-  // Units the store just committed, with their new revisions (the Store's
+  // Units the store just committed, with their new revisions (the SummaryStore's
   // commit listener).
   void OnCommit(const std::vector<HeldRevision>& units);
 
@@ -67,7 +67,7 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
                          absl::string_view period) const;
 
  private:
-  explicit Forwarder(Store* store) : store_(store) {}
+  explicit Forwarder(SummaryStore* store) : store_(store) {}
   absl::Status Load();
   // Updates `r` from one ack; false if the ack teaches nothing.
   static bool Apply(const v1::Ack& ack, ForwardRecord* r);
@@ -79,7 +79,7 @@ class Forwarder : public OutboxSource, public UpstreamRefusals {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t Held(const std::string& id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Store* const store_;
+  SummaryStore* const store_;
   // Serialises OnAcks: records change only through it, so what it read
   // before its write is still current after.
   absl::Mutex acks_mu_ ABSL_ACQUIRED_BEFORE(mu_);

@@ -38,7 +38,7 @@ const char kImm[] = "activity.count.immunisation";
 // What a store holds: per unit id, its revision and cells (serialized).
 using Snapshot = std::map<std::string, std::pair<uint64_t, std::string>>;
 
-Snapshot Take(Store& store) {
+Snapshot Take(SummaryStore& store) {
   Snapshot out;
   for (const auto& [id, revision] : store.HeldRevisions()) {
     std::vector<std::string> parts = absl::StrSplit(id, '/');
@@ -217,7 +217,7 @@ TEST_F(FederationTest, UpstreamRejectionIsRecordedAndNotRetried) {
 
 // Maintained rollups equal a rebuild from the held units (sums up to float
 // rounding of the subtraction order).
-bool SameAsRebuild(Store& store) {
+bool SameAsRebuild(SummaryStore& store) {
   RollupMap got = store.Rollups(), want = store.RecomputedRollups();
   if (got.size() != want.size()) return false;
   for (const auto& [key, cell] : want) {

@@ -49,10 +49,10 @@ v1::UnitSummary Large(const std::string& trust, const std::string& period,
 class ForwarderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    StoreOptions o;
+    SummaryStoreOptions o;
     o.clock = &clock_;
     o.env = faulty_.env.get();
-    auto store = Store::Open(dir_.path(), o);
+    auto store = SummaryStore::Open(dir_.path(), o);
     OHFED_ASSERT_OK(store);
     store_ = std::move(*store);
     auto f = Forwarder::Create(store_.get());
@@ -70,7 +70,7 @@ class ForwarderTest : public ::testing::Test {
   TempDir dir_;
   FaultyEnv faulty_;
   FakeClock clock_{absl::FromUnixSeconds(1774000000)};
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SummaryStore> store_;
   std::unique_ptr<Forwarder> forwarder_;
 };
 

@@ -18,9 +18,9 @@
 // revisions stay stale, but the unit leaves the index and every rollup, and
 // no View shows it.
 //
-// Thread-safe. Readers use Read(); the DB handle stays owned by the Store.
-#ifndef OHFED_AGGREGATOR_STORE_H_
-#define OHFED_AGGREGATOR_STORE_H_
+// Thread-safe. Readers use Read(); the DB handle stays owned by the SummaryStore.
+#ifndef OHFED_AGGREGATOR_SUMMARY_STORE_H_
+#define OHFED_AGGREGATOR_SUMMARY_STORE_H_
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -45,7 +45,7 @@
 
 namespace ohfed::aggregator {
 
-struct StoreOptions {
+struct SummaryStoreOptions {
   std::shared_ptr<const Catalogue> catalogue;         // default: Default()
   std::shared_ptr<const RegistryHistory> registry;    // default: England
   Clock* clock = nullptr;                             // default: Real()
@@ -68,7 +68,7 @@ struct StoreOptions {
 using HeldRevision = std::pair<std::string, uint64_t>;
 
 // Counters for metrics; a snapshot.
-struct StoreStats {
+struct SummaryStoreStats {
   uint64_t summaries_accepted = 0;
   uint64_t summaries_stale = 0;
   uint64_t summaries_rejected = 0;  // counted by the ingest service
@@ -79,17 +79,17 @@ struct StoreStats {
   uint64_t units_held = 0;
 };
 
-class Store {
+class SummaryStore {
  public:
   // Opens or creates the database in `dir` and loads the index. If the
   // registry's placement of trusts differs from the one the stored rollups
   // were built with, rebuilds them (see registry_changed_at_open()). Errors
   // from OpenDb, or kDataLoss for an unreadable record.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
-                                                     StoreOptions options);
-  ~Store();
-  Store(const Store&) = delete;
-  Store& operator=(const Store&) = delete;
+  static absl::StatusOr<std::unique_ptr<SummaryStore>> Open(const std::string& dir,
+                                                     SummaryStoreOptions options);
+  ~SummaryStore();
+  SummaryStore(const SummaryStore&) = delete;
+  SummaryStore& operator=(const SummaryStore&) = delete;
 
   // Makes `summaries` (already validated) durable, with group commit.
   // Returns one outcome per summary, in order: ACCEPTED if it is now held
@@ -126,13 +126,13 @@ class Store {
   void SetCommitListener(std::function<void(const std::vector<HeldRevision>&)> f);
 
   // Installs what the View reports as upstream refusals (the forwarder's
-  // records); nullptr for none. `refusals` must outlive the Store.
+  // records); nullptr for none. `refusals` must outlive the SummaryStore.
   void SetUpstreamRefusals(const UpstreamRefusals* refusals);
 
   // Ingest's share of the counters: one batch of `bytes`, `rejected` of
   // whose summaries failed validation.
   void CountReceived(uint64_t bytes, uint64_t rejected);
-  StoreStats stats() const;
+  SummaryStoreStats stats() const;
 
   // Snapshots for consistency checks: the maintained rollups and the ones a
   // rebuild would produce now.
@@ -144,7 +144,7 @@ class Store {
   uint64_t HeldRevisionOf(absl::string_view trust, absl::string_view period) const;
 
   // The database, for records other components keep beside the units (the
-  // forwarder's). Owned by the Store.
+  // forwarder's). Owned by the SummaryStore.
   rocksdb::DB* db() const { return db_.get(); }
   const Catalogue& catalogue() const { return *options_.catalogue; }
   const RegistryHistory& registry() const { return *options_.registry; }
@@ -157,7 +157,7 @@ class Store {
   struct Writer;
   struct GroupResult;
 
-  Store(std::unique_ptr<rocksdb::DB> db, StoreOptions options);
+  SummaryStore(std::unique_ptr<rocksdb::DB> db, SummaryStoreOptions options);
   absl::Status Load();
   absl::Status CheckRegistry();
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
@@ -171,7 +171,7 @@ class Store {
   void PrepareWrites(GroupResult* result, rocksdb::WriteBatch* batch) const;
 
   std::unique_ptr<rocksdb::DB> db_;
-  const StoreOptions options_;
+  const SummaryStoreOptions options_;
   bool registry_changed_ = false;  // set once, in Open
 
   absl::Mutex queue_mu_;
@@ -193,9 +193,9 @@ class Store {
   absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(held_mu_);
 
   mutable absl::Mutex stats_mu_;
-  StoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
+  SummaryStoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace ohfed::aggregator
 
-#endif  // OHFED_AGGREGATOR_STORE_H_
+#endif  // OHFED_AGGREGATOR_SUMMARY_STORE_H_
