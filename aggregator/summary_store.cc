@@ -53,21 +53,25 @@ struct SummaryStore::Writer {
   absl::CondVar cv;
 };
 
-absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(const std::string& dir,
-                                                   SummaryStoreOptions options) {
+absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(
+    const std::string& dir, SummaryStoreOptions options) {
   OHFED_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
                          OpenDb(dir, DbFootprint::kServer, options.env));
   std::unique_ptr<SummaryStore> store(
       new SummaryStore(std::move(db), WithDefaults(std::move(options))));
   OHFED_RETURN_IF_ERROR(store->Load());
+  OHFED_RETURN_IF_ERROR(store->LoadUpstream());
   OHFED_RETURN_IF_ERROR(store->CheckRegistry());
   return store;
 }
 
-SummaryStore::SummaryStore(std::unique_ptr<rocksdb::DB> db, SummaryStoreOptions options)
+SummaryStore::SummaryStore(std::unique_ptr<rocksdb::DB> db,
+                           SummaryStoreOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
-      index_(options_.catalogue, options_.registry) {}
+      index_(options_.catalogue, options_.registry) {
+  index_.set_upstream(&upstream_);
+}
 
 SummaryStore::~SummaryStore() {
   if (db_ != nullptr) db_->Close().PermitUncheckedError();
@@ -84,7 +88,8 @@ absl::Status SummaryStore::Load() {
         return absl::OkStatus();
       }));
   OHFED_RETURN_IF_ERROR(ScanPrefix(
-      db_.get(), kRollupPrefix, [&](absl::string_view key, absl::string_view v) {
+      db_.get(), kRollupPrefix,
+      [&](absl::string_view key, absl::string_view v) {
         OHFED_ASSIGN_OR_RETURN(RollupCell cell, DecodeRollup(key, v));
         index_.SetRollup(std::string(key.substr(kRollupPrefix.size())), cell);
         return absl::OkStatus();
@@ -99,7 +104,8 @@ absl::Status SummaryStore::CheckRegistry() {
   const std::string current = RegistryFingerprint(options_.registry->Latest());
   absl::StatusOr<std::string> stored = GetValue(db_.get(), kRegistryKey);
   if (stored.ok() && *stored == current) return absl::OkStatus();
-  if (!stored.ok() && !absl::IsNotFound(stored.status())) return stored.status();
+  if (!stored.ok() && !absl::IsNotFound(stored.status()))
+    return stored.status();
   // Stored rollups follow the old placement of trusts; subtracting a unit
   // from its new nodes would corrupt them, so start from the units again.
   if (!HeldRevisions().empty()) {
@@ -111,16 +117,9 @@ absl::Status SummaryStore::CheckRegistry() {
   return WriteSynced(db_.get(), &batch);
 }
 
-void SummaryStore::SetCommitListener(
-    std::function<void(const std::vector<HeldRevision>&)> f) {
+void SummaryStore::SetCommitListener(std::function<void()> f) {
   absl::MutexLock l(&listener_mu_);
   listener_ = std::move(f);
-}
-
-void SummaryStore::SetUpstreamRefusals(const UpstreamRefusals* refusals) {
-  absl::MutexLock wl(&write_mu_);
-  absl::WriterMutexLock l(&index_mu_);
-  index_.set_upstream(refusals);
 }
 
 absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
@@ -159,12 +158,12 @@ absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
   queue_mu_.Unlock();
 
   if (s.ok() && !changed.empty()) {
-    std::function<void(const std::vector<HeldRevision>&)> listener;
+    std::function<void()> listener;
     {
       absl::MutexLock l(&listener_mu_);
       listener = listener_;
     }
-    if (listener) listener(changed);
+    if (listener) listener();
   }
   if (!s.ok()) return s;
   return std::move(w.outcomes);
@@ -186,13 +185,13 @@ struct SummaryStore::GroupResult {
   absl::flat_hash_map<std::string, UnitRecord> finals;  // by UnitId
   std::vector<std::string> order;                       // first-seen order
   uint64_t accepted = 0, stale = 0;
-  std::vector<HeldUnit> units;  // the new held units, to publish
+  std::vector<HeldUnit> units;      // the new held units, to publish
   std::vector<HeldUnit> retracted;  // units to forget (trust, period set)
-  RollupMap touched;            // rollup cells after the delta
+  RollupMap touched;                // rollup cells after the delta
 };
 
-void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
-                           GroupResult* r) const {
+void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
+                                  int64_t now, GroupResult* r) const {
   absl::ReaderMutexLock h(&held_mu_);
   for (Writer* w : group) {
     w->outcomes.clear();
@@ -222,7 +221,8 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group, int64_t now
   }
 }
 
-void SummaryStore::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) const {
+void SummaryStore::PrepareWrites(GroupResult* r,
+                                 rocksdb::WriteBatch* batch) const {
   auto cell_at = [&](const std::string& key) -> RollupCell& {
     auto [it, inserted] = r->touched.try_emplace(key);
     if (inserted) {
@@ -258,7 +258,7 @@ void SummaryStore::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) con
 }
 
 absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
-                                std::vector<HeldRevision>* changed) {
+                                       std::vector<HeldRevision>* changed) {
   absl::MutexLock wl(&write_mu_);
   GroupResult result;
   rocksdb::WriteBatch batch;
@@ -275,7 +275,8 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
   {
     absl::WriterMutexLock l(&index_mu_);
     for (HeldUnit& u : result.units) index_.PutUnit(std::move(u));
-    for (const HeldUnit& u : result.retracted) index_.RemoveUnit(u.trust, u.period);
+    for (const HeldUnit& u : result.retracted)
+      index_.RemoveUnit(u.trust, u.period);
     for (const auto& [key, cell] : result.touched) index_.SetRollup(key, cell);
     units_held = index_.unit_count();
   }
@@ -288,6 +289,7 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
       changed->emplace_back(id, revision);
     }
   }
+  upstream_.OnCommit(*changed);
   absl::MutexLock sl(&stats_mu_);
   stats_.summaries_accepted += result.accepted;
   stats_.summaries_stale += result.stale;
@@ -351,7 +353,7 @@ std::vector<HeldRevision> SummaryStore::HeldRevisions() const {
 }
 
 uint64_t SummaryStore::HeldRevisionOf(absl::string_view trust,
-                               absl::string_view period) const {
+                                      absl::string_view period) const {
   absl::ReaderMutexLock l(&held_mu_);
   auto it = held_.find(UnitId(trust, period));
   return it == held_.end() ? 0 : it->second;

@@ -189,7 +189,7 @@ TEST_F(FederationTest, UpstreamRejectionIsRecordedAndNotRetried) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(regional->forwarder()->outbox_size(), 0u);
-  ForwardRecord rax = regional->forwarder()->RecordOf("RAX", "2026-03");
+  UpstreamRecord rax = regional->forwarder()->RecordOf("RAX", "2026-03");
   EXPECT_EQ(rax.rejected_revision, 3u);
   EXPECT_EQ(rax.acked_revision, 0u);
   EXPECT_THAT(rax.reason, HasSubstr("unknown trust 'RAX'"));
