@@ -40,8 +40,8 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
   }
   OHFED_RETURN_IF_ERROR(ParseCoverage(options));
   std::unique_ptr<Aggregator> a(new Aggregator(std::move(options)));
-  OHFED_ASSIGN_OR_RETURN(a->store_,
-                         SummaryStore::Open(a->options_.data_dir, a->options_.store));
+  OHFED_ASSIGN_OR_RETURN(
+      a->store_, SummaryStore::Open(a->options_.data_dir, a->options_.store));
   if (a->store_->registry_changed_at_open()) {
     LogLine("the registry places trusts differently from last run: "
             "rollups rebuilt");

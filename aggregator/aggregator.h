@@ -45,8 +45,8 @@ struct AggregatorOptions {
   // aggregator/authz.h).
   std::string tokens_file;
   bool rebuild_rollups = false;  // recompute every rollup before serving
-  SummaryStoreOptions store;            // catalogue, registry, clock, commit delay
-  IngestOptions ingest;          // stream limits, rejection logs (clock: store's)
+  SummaryStoreOptions store;  // catalogue, registry, clock, commit delay
+  IngestOptions ingest;  // stream limits, rejection logs (clock: store's)
   UploaderOptions uploader;
 };
 

@@ -13,9 +13,9 @@
 // it (copy-on-write). The SummaryStore hands queries such snapshots, so a long
 // query never holds a lock that a commit needs.
 //
-// Not thread-safe: the SummaryStore guards the copy it changes with a reader/writer
-// lock. A snapshot copied under that lock may then be read, and dropped, on
-// any thread without it.
+// Not thread-safe: the SummaryStore guards the copy it changes with a
+// reader/writer lock. A snapshot copied under that lock may then be read, and
+// dropped, on any thread without it.
 #ifndef OHFED_AGGREGATOR_INDEX_H_
 #define OHFED_AGGREGATOR_INDEX_H_
 

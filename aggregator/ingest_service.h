@@ -1,8 +1,8 @@
 // The Ingest gRPC service (ohfed.v1.Ingest): agents and regional aggregators
 // stream batches of unit summaries; each batch is answered with one Ack per
-// summary once the accepted ones are durable (SummaryStore::Commit, group commit
-// across every stream). Invalid summaries are REJECTED with the reason from
-// ValidateSummary and never stored.
+// summary once the accepted ones are durable (SummaryStore::Commit, group
+// commit across every stream). Invalid summaries are REJECTED with the reason
+// from ValidateSummary and never stored.
 //
 // At the wire, one peer must not corrupt, freeze or flood anything:
 //  - Submit reads raw bytes and parses them itself, so an unparsable message

@@ -96,9 +96,10 @@ TEST_F(ValidationTest, MalformedPeriods) {
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          absl::StrCat("malformed period '", text, "': ", why)));
   }
-  EXPECT_THAT(Check(Summary("RJ1", "1800-03", 1, {})),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "malformed period '1800-03': year must be 1900 to 2999"));
+  EXPECT_THAT(
+      Check(Summary("RJ1", "1800-03", 1, {})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "malformed period '1800-03': year must be 1900 to 2999"));
   EXPECT_THAT(Check(Summary("RJ1", "2026-13", 1, {})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "malformed period '2026-13': month must be 01 to 12"));
