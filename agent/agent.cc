@@ -170,7 +170,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   agent->lock_fd_ = *lock;
   agent->socket_ = options.socket.empty() ? options.data_dir + "/agent.sock"
                                           : options.socket;
-  auto store = AgentStore::Open({.dir = options.data_dir + "/db",
+  auto store = LocalStore::Open({.dir = options.data_dir + "/db",
                                  .trust = *trust,
                                  .clock = options.clock});
   if (!store.ok()) return store.status();

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/service.h"
-#include "agent/store.h"
+#include "agent/local_store.h"
 #include "common/clock.h"
 #include "common/uploader.h"
 
@@ -51,14 +51,14 @@ class Agent {
   void Shutdown(absl::Duration grace);
 
   const std::string& socket() const { return socket_; }
-  AgentStore* store() { return store_.get(); }
+  LocalStore* store() { return store_.get(); }
 
  private:
   Agent() = default;
   std::string socket_;
   int lock_fd_ = -1;          // flock on DATA/agent.lock
   bool owns_socket_ = false;  // bound by this agent: removed at shutdown
-  std::unique_ptr<AgentStore> store_;
+  std::unique_ptr<LocalStore> store_;
   std::unique_ptr<Uploader> uploader_;
   std::unique_ptr<ControlService> service_;
   std::unique_ptr<grpc::Server> server_;

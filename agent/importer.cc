@@ -453,6 +453,12 @@ void NameLines(const ParsedImport& parsed,
   }
 }
 
+ImportedRecords RecordsOf(const ParsedImport& parsed) {
+  return ImportedRecords{.staffing = parsed.staffing,
+                         .activity = parsed.activity,
+                         .profile = parsed.profile};
+}
+
 void ReportParse(const ParsedImport& parsed, v1::ImportResponse* response) {
   response->set_rows_read(parsed.rows_read);
   for (const auto& e : parsed.errors) *response->add_errors() = e;

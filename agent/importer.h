@@ -92,6 +92,9 @@ absl::Status CheckImportSize(absl::string_view file_name, size_t bytes);
 void NameLines(const ParsedImport& parsed,
                std::vector<v1::RowProblem>* warnings);
 
+// The valid rows of `parsed`, as the store takes them.
+ImportedRecords RecordsOf(const ParsedImport& parsed);
+
 // Copies what the parse found into an answer: rows read, the listed errors,
 // errors_total and the warnings.
 void ReportParse(const ParsedImport& parsed, v1::ImportResponse* response);

@@ -3,9 +3,9 @@
 // that a staffing file replaces only staffing rows, a profile file only the
 // answers it contains, and hand-entered values survive imports.
 //
-// Encoding: each source of one period is one RocksDB value, canonical JSON
-// (rows sorted), so "the same content" is "the same bytes" and an unchanged
-// re-import is detected by comparing values.
+// These are the store's domain types: the importer produces them
+// (agent/importer.h), the store keeps them (agent/raw_records.h encodes
+// them on disk) and the summary is computed from them (agent/summary.h).
 #ifndef OHFED_AGENT_RECORDS_H_
 #define OHFED_AGENT_RECORDS_H_
 
@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace ohfed::agent {
@@ -52,14 +51,15 @@ struct PeriodRecords {
   Answers manual;  // hand-entered with `ohfed set`; override computed cells
 };
 
-// Canonical encodings (rows sorted) and their inverses. Decoders fail with
-// kDataLoss on malformed input.
-std::string EncodeStaffing(std::vector<StaffingRow> rows);
-std::string EncodeActivity(std::vector<ActivityRow> rows);
-std::string EncodeAnswers(const Answers& answers);
-absl::StatusOr<std::vector<StaffingRow>> DecodeStaffing(absl::string_view v);
-absl::StatusOr<std::vector<ActivityRow>> DecodeActivity(absl::string_view v);
-absl::StatusOr<Answers> DecodeAnswers(absl::string_view v);
+// What one import hands the store: its valid rows by period. Staffing and
+// activity by month ("YYYY-MM"): the rows replace that month's rows of the
+// source. Profile answers by year ("YYYY"), keyed by question code: each
+// replaces that one answer.
+struct ImportedRecords {
+  std::map<std::string, std::vector<StaffingRow>> staffing;
+  std::map<std::string, std::vector<ActivityRow>> activity;
+  std::map<std::string, Answers> profile;
+};
 
 }  // namespace ohfed::agent
 

@@ -50,7 +50,7 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
     return grpc::Status::OK;
   }
   absl::StatusOr<ImportOutcome> outcome =
-      store_->ApplyImport(*parsed, request->accept_outliers());
+      store_->ApplyImport(RecordsOf(*parsed), request->accept_outliers());
   if (!outcome.ok()) {
     LogLine(absl::StrCat(what, " failed: ", outcome.status().message()));
     return ToGrpc(outcome.status());

@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "agent/store.h"
+#include "agent/local_store.h"
 #include "common/uploader.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -26,7 +26,7 @@ struct ServiceInfo {
 
 class ControlService final : public v1::AgentControl::Service {
  public:
-  ControlService(ServiceInfo info, AgentStore* store, Uploader* uploader,
+  ControlService(ServiceInfo info, LocalStore* store, Uploader* uploader,
                  Clock* clock = Clock::Real())
       : info_(std::move(info)), store_(store), uploader_(uploader),
         clock_(clock) {}
@@ -51,7 +51,7 @@ class ControlService final : public v1::AgentControl::Service {
 
  private:
   const ServiceInfo info_;
-  AgentStore* const store_;
+  LocalStore* const store_;
   Uploader* const uploader_;
   Clock* const clock_;
 };

@@ -40,8 +40,8 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
   }
   OHFED_RETURN_IF_ERROR(ParseCoverage(options));
   std::unique_ptr<Aggregator> a(new Aggregator(std::move(options)));
-  OHFED_ASSIGN_OR_RETURN(a->store_,
-                         Store::Open(a->options_.data_dir, a->options_.store));
+  OHFED_ASSIGN_OR_RETURN(
+      a->store_, SummaryStore::Open(a->options_.data_dir, a->options_.store));
   if (a->store_->registry_changed_at_open()) {
     LogLine("the registry places trusts differently from last run: "
             "rollups rebuilt");
@@ -79,19 +79,14 @@ absl::Status Aggregator::StartForwarding() {
   TransportOptions transport = UpstreamTransport();
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                          MakeChannel(options_.upstream, transport));
-  OHFED_ASSIGN_OR_RETURN(forwarder_, Forwarder::Create(store_.get()));
+  forwarder_ = std::make_unique<Forwarder>(store_.get());
   UploaderOptions uploader = options_.uploader;
   uploader.peer = absl::StrCat("upstream aggregator ", options_.upstream);
   uploader_ = std::make_unique<Uploader>(
       forwarder_.get(), v1::Ingest::NewStub(channel), std::move(uploader),
       options_.store.clock ? options_.store.clock : Clock::Real());
   // Every commit may add to the outbox: send now rather than at the next poll.
-  store_->SetCommitListener([this](const std::vector<HeldRevision>& units) {
-    forwarder_->OnCommit(units);
-    uploader_->Kick();
-  });
-  // Completeness shows what upstream refused.
-  store_->SetUpstreamRefusals(forwarder_.get());
+  store_->SetCommitListener([this] { uploader_->Kick(); });
   uploader_->Start();
   LogLine(absl::StrCat("forwarding to ", options_.upstream, " (",
                        forwarder_->outbox_size(), " unit summaries pending, ",
@@ -161,9 +156,10 @@ void Aggregator::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }
+  // No commit kicks the uploader once it is gone.
+  if (store_ != nullptr) store_->SetCommitListener(nullptr);
   if (uploader_ != nullptr) uploader_->Stop();
   uploader_.reset();
-  if (store_ != nullptr) store_->SetUpstreamRefusals(nullptr);
   forwarder_.reset();
   store_.reset();  // closes the database
 }

@@ -19,7 +19,7 @@
 #include "aggregator/forwarder.h"
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_service.h"
-#include "aggregator/store.h"
+#include "aggregator/summary_store.h"
 #include "common/transport.h"
 #include "common/uploader.h"
 
@@ -45,8 +45,8 @@ struct AggregatorOptions {
   // aggregator/authz.h).
   std::string tokens_file;
   bool rebuild_rollups = false;  // recompute every rollup before serving
-  StoreOptions store;            // catalogue, registry, clock, commit delay
-  IngestOptions ingest;          // stream limits, rejection logs (clock: store's)
+  SummaryStoreOptions store;  // catalogue, registry, clock, commit delay
+  IngestOptions ingest;  // stream limits, rejection logs (clock: store's)
   UploaderOptions uploader;
 };
 
@@ -68,7 +68,7 @@ class Aggregator {
   int port() const { return port_; }
   // "HOST:PORT" with the bound port.
   std::string address() const;
-  Store& store() { return *store_; }
+  SummaryStore& store() { return *store_; }
   Forwarder* forwarder() { return forwarder_.get(); }  // nullptr: no upstream
   Uploader* uploader() { return uploader_.get(); }
 
@@ -82,7 +82,7 @@ class Aggregator {
   absl::Status StartAuthz();
 
   AggregatorOptions options_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SummaryStore> store_;
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<Uploader> uploader_;
   std::optional<TokenTable> tokens_;

@@ -81,7 +81,7 @@ absl::StatusOr<RollupCell> DecodeRollup(absl::string_view key,
   return cell;
 }
 
-std::string EncodeForward(const ForwardRecord& record) {
+std::string EncodeForward(const UpstreamRecord& record) {
   std::string out;
   PutBigEndian64(&out, record.acked_revision);
   PutBigEndian64(&out, record.rejected_revision);
@@ -89,10 +89,10 @@ std::string EncodeForward(const ForwardRecord& record) {
   return out;
 }
 
-absl::StatusOr<ForwardRecord> DecodeForward(absl::string_view key,
+absl::StatusOr<UpstreamRecord> DecodeForward(absl::string_view key,
                                             absl::string_view value) {
   if (value.size() < 16) return Corrupt(key, "forward");
-  ForwardRecord r;
+  UpstreamRecord r;
   r.acked_revision = GetBigEndian64(value);
   r.rejected_revision = GetBigEndian64(value.substr(8));
   r.reason = std::string(value.substr(16));

@@ -5,7 +5,8 @@
 //   "u/" trust "/" period            -> unit record: the held UnitSummary (a
 //                                      retraction: retracted, no cells)
 //   "r/" node "|" period "|" measure  -> rollup record: one RollupCell
-//   "f/" trust "/" period            -> forward record: what upstream acked
+//   "f/" trust "/" period            -> forward record: what upstream replied
+//                                      (aggregator/upstream_queue.h)
 //   "m/registry"                     -> RegistryFingerprint the rollups use
 //
 // Values start with fixed-width big-endian integers followed by a serialized
@@ -23,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "aggregator/upstream_queue.h"
 #include "aggregator/view.h"
 #include "common/registry.h"
 #include "ohfed/v1/ohfed.pb.h"
@@ -56,13 +58,8 @@ std::string EncodeRollup(const RollupCell& cell);
 absl::StatusOr<RollupCell> DecodeRollup(absl::string_view key,
                                         absl::string_view value);
 
-struct ForwardRecord {
-  uint64_t acked_revision = 0;     // highest revision upstream acknowledged
-  uint64_t rejected_revision = 0;  // revision upstream refused, 0 if none
-  std::string reason;              // upstream's reason for the refusal
-};
-std::string EncodeForward(const ForwardRecord& record);
-absl::StatusOr<ForwardRecord> DecodeForward(absl::string_view key,
+std::string EncodeForward(const UpstreamRecord& record);
+absl::StatusOr<UpstreamRecord> DecodeForward(absl::string_view key,
                                             absl::string_view value);
 
 // The trust -> ICS -> region placement of a registry, one "trust ics region"

@@ -42,9 +42,10 @@ absl::string_view PeriodOfRollupId(absl::string_view id) {
 }
 
 // Whether `p` may be changed in place: no snapshot shares it. Snapshots are
-// only made under the Store's lock, which the changer holds exclusively, so
-// a count of 1 cannot grow meanwhile; the fence orders the changes after a
-// snapshot's last reads, which its release of the count published.
+// only made under the SummaryStore's lock, which the changer holds
+// exclusively, so a count of 1 cannot grow meanwhile; the fence orders the
+// changes after a snapshot's last reads, which its release of the count
+// published.
 template <class T>
 bool Unshared(const std::shared_ptr<T>& p) {
   if (p.use_count() != 1) return false;

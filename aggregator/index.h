@@ -10,12 +10,12 @@
 // Copying an Index is cheap and gives an immutable snapshot: the data is
 // held in one shard per period (its units and rollups) behind shared
 // pointers, and a change copies a shard only while a snapshot still shares
-// it (copy-on-write). The Store hands queries such snapshots, so a long
+// it (copy-on-write). The SummaryStore hands queries such snapshots, so a long
 // query never holds a lock that a commit needs.
 //
-// Not thread-safe: the Store guards the copy it changes with a reader/writer
-// lock. A snapshot copied under that lock may then be read, and dropped, on
-// any thread without it.
+// Not thread-safe: the SummaryStore guards the copy it changes with a
+// reader/writer lock. A snapshot copied under that lock may then be read, and
+// dropped, on any thread without it.
 #ifndef OHFED_AGGREGATOR_INDEX_H_
 #define OHFED_AGGREGATOR_INDEX_H_
 

@@ -99,7 +99,7 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
 }
 
 absl::StatusOr<v1::SubmitResponse> IngestBatch(
-    Store& store, const v1::SubmitRequest& request, absl::Time now,
+    SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
     RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
   if (request.summaries_size() > kMaxSummariesPerBatch) {
     return absl::InvalidArgumentError(
@@ -147,7 +147,7 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
   return response;
 }
 
-IngestService::IngestService(Store* store, IngestOptions options)
+IngestService::IngestService(SummaryStore* store, IngestOptions options)
     : store_(store),
       options_(WithDefaults(std::move(options))),
       rejections_(options_.clock, options_.rejection_log_interval,

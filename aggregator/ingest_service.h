@@ -1,8 +1,8 @@
 // The Ingest gRPC service (ohfed.v1.Ingest): agents and regional aggregators
 // stream batches of unit summaries; each batch is answered with one Ack per
-// summary once the accepted ones are durable (Store::Commit, group commit
-// across every stream). Invalid summaries are REJECTED with the reason from
-// ValidateSummary and never stored.
+// summary once the accepted ones are durable (SummaryStore::Commit, group
+// commit across every stream). Invalid summaries are REJECTED with the reason
+// from ValidateSummary and never stored.
 //
 // At the wire, one peer must not corrupt, freeze or flood anything:
 //  - Submit reads raw bytes and parses them itself, so an unparsable message
@@ -43,7 +43,7 @@
 #include "aggregator/authz.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/rejection_log.h"
-#include "aggregator/store.h"
+#include "aggregator/summary_store.h"
 #include "aggregator/stream_watch.h"
 #include "common/clock.h"
 #include "common/identity.h"
@@ -85,13 +85,13 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
 // oversized batch; the store's error if the commit fails (then no summary of
 // the batch is acknowledged).
 absl::StatusOr<v1::SubmitResponse> IngestBatch(
-    Store& store, const v1::SubmitRequest& request, absl::Time now,
+    SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
     RejectionLog& rejections,
     const std::optional<PeerIdentity>& caller = std::nullopt);
 
 class IngestService final : public v1::Ingest::Service {
  public:
-  explicit IngestService(Store* store, IngestOptions options = {});
+  explicit IngestService(SummaryStore* store, IngestOptions options = {});
 
   // Units of the trust whose held revision the upstream aggregator refused
   // (empty without an upstream). kInvalidArgument for a malformed trust;
@@ -119,7 +119,7 @@ class IngestService final : public v1::Ingest::Service {
   // not a SubmitRequest.
   static bool Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request);
 
-  Store* const store_;
+  SummaryStore* const store_;
   const IngestOptions options_;
   RejectionLog rejections_;
   StreamWatch watch_;  // after rejections_: its watchdog flushes them

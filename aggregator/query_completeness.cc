@@ -1,24 +1,12 @@
-// Completeness and timeliness (SPEC §6): RunCompleteness, declared in
-// aggregator/query_engine.h.
-//
-// Per month of the period and per trust of the scope (registry order):
-//   reported  the aggregator holds a summary of the trust for that month
-//   on_time   its first revision arrived before OnTimeDeadline(month), the
-//             end of the 15th of the following month (common/period.h)
-// and, independent of the month, the trust's sync state relative to `now`:
-//   current   it holds a summary for the "due month" or any later month up to
-//             now's month, where the due month is the latest month whose
-//             on-time deadline has passed (on 10 March: January; on 20
-//             March: February), so a trust is not called behind before its
-//             data is due
-//   behind    not current, but something arrived within the last 62 days
-//   silent    nothing within 62 days, or never
+// Completeness and timeliness: the contract is in
+// aggregator/query_completeness.h.
+#include "aggregator/query_completeness.h"
+
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "aggregator/query_engine.h"
 #include "common/status.h"
 
 namespace ohfed::aggregator {

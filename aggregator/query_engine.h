@@ -1,6 +1,7 @@
 // Answers Query and Completeness requests (SPEC §6) from a View: scopes,
 // periods and ranges, measure prefixes, breakdowns, statistics across units,
-// time aggregation per the catalogue and the derived indicators.
+// time aggregation per the catalogue and the derived indicators. Completeness
+// requests: aggregator/query_completeness.h.
 #ifndef OHFED_AGGREGATOR_QUERY_ENGINE_H_
 #define OHFED_AGGREGATOR_QUERY_ENGINE_H_
 
@@ -34,14 +35,6 @@ namespace ohfed::aggregator {
 absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
                                            const v1::QueryRequest& request,
                                            const QueryOptions& options = {});
-
-// One block per month of the requested period; `now` decides the sync state
-// (current, behind, silent: defined in aggregator/query_completeness.cc).
-// `by` "", "self" or "trust" lists the trusts of the scope; "region" or
-// "ics" gives one summary row per unit instead. Errors as for RunQuery.
-absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
-    const View& view, const v1::CompletenessRequest& request, absl::Time now,
-    const QueryOptions& options = {});
 
 }  // namespace ohfed::aggregator
 

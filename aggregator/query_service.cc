@@ -1,5 +1,6 @@
 #include "aggregator/query_service.h"
 
+#include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
 #include "common/status.h"
 
@@ -10,7 +11,7 @@ namespace {
 // or its deadline has passed by `clock` (gRPC cancels the call on either,
 // but the deadline is checked too so that nothing depends on when that is
 // noticed; no deadline is the far future).
-QueryOptions OptionsFor(const Store& store, Clock* clock,
+QueryOptions OptionsFor(const SummaryStore& store, Clock* clock,
                         grpc::ServerContext* context) {
   QueryOptions options;
   options.coverage = store.coverage();

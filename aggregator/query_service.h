@@ -12,7 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "aggregator/authz.h"
-#include "aggregator/store.h"
+#include "aggregator/summary_store.h"
 #include "common/clock.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -20,7 +20,7 @@ namespace ohfed::aggregator {
 
 class QueryService final : public v1::Query::Service {
  public:
-  QueryService(const Store* store, Clock* clock, const Authz* authz)
+  QueryService(const SummaryStore* store, Clock* clock, const Authz* authz)
       : store_(store), clock_(clock), authz_(authz) {}
 
   grpc::Status Query(grpc::ServerContext* context,
@@ -31,7 +31,7 @@ class QueryService final : public v1::Query::Service {
                             v1::CompletenessResponse* response) override;
 
  private:
-  const Store* const store_;
+  const SummaryStore* const store_;
   Clock* const clock_;
   const Authz* const authz_;
 };

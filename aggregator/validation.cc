@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -28,12 +28,6 @@ absl::Status CheckLength(absl::string_view what, absl::string_view text) {
     return Bad(absl::StrCat(what, " longer than ", kMaxStringBytes, " bytes"));
   }
   return absl::OkStatus();
-}
-
-bool AllDigits(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return absl::ascii_isdigit(static_cast<unsigned char>(c));
-  });
 }
 
 absl::Status OutOfRange(const Measure& m, double value) {
@@ -200,18 +194,15 @@ absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view text,
   // Only the canonical forms: Period::Parse, for queries, strips blanks and
   // knows quarters, but " 2004-07" stored beside "2004-07" would be a second
   // unit that no view shows.
-  const bool is_month = text.size() == 7 && text[4] == '-' &&
-                        AllDigits(text.substr(0, 4)) &&
-                        AllDigits(text.substr(5));
-  const bool is_year = text.size() == 4 && AllDigits(text);
-  if (!is_month && !is_year) {
+  const std::optional<Period::Kind> kind = Period::KindOf(text);
+  if (kind != Period::Kind::kMonth && kind != Period::Kind::kYear) {
     return Bad(absl::StrCat("malformed period '", Echo(text),
                             "': a summary is for a month (YYYY-MM) or a year "
                             "(YYYY)"));
   }
   // Digits only from here, so the parsers' messages may quote the text; they
   // name the year ("year must be 1900 to 2999") or the month.
-  if (is_year) {
+  if (kind == Period::Kind::kYear) {
     absl::StatusOr<Period> year = Period::Parse(text);
     if (!year.ok()) return year.status();
     const absl::Time from = year->first().Start() - kClockTolerance;

@@ -43,7 +43,7 @@ struct RollupCell {
 };
 
 // What an upstream aggregator refused, as a regional one records it (the
-// forwarder). Thread-safe.
+// SummaryStore's UpstreamLedger). Thread-safe.
 class UpstreamRefusals {
  public:
   virtual ~UpstreamRefusals() = default;
@@ -73,7 +73,8 @@ class View {
   // Last time anything was received from the trust (unix ms), 0 if never.
   virtual int64_t LastReceived(absl::string_view trust) const = 0;
   // At a regional aggregator: why the upstream aggregator refused the held
-  // revision of (trust, period); empty if it did not, or with no upstream.
+  // revision of (trust, period); empty if it did not, or if this aggregator
+  // never forwarded.
   virtual std::string UpstreamReason(absl::string_view trust,
                                      absl::string_view period) const {
     return {};

@@ -39,6 +39,20 @@ absl::StatusOr<int> ParseYear(absl::string_view digits, absl::string_view whole,
   return year;
 }
 
+// The kind of one period (not a range) written in canonical form.
+std::optional<Period::Kind> SingleKindOf(absl::string_view t) {
+  if (t.size() == 4 && AllDigits(t)) return Period::Kind::kYear;
+  if (t.size() == 6 && t.substr(0, 2) == "FY" && AllDigits(t.substr(2))) {
+    return Period::Kind::kFinancialYear;
+  }
+  if (t.size() != 7 || t[4] != '-' || !AllDigits(t.substr(0, 4))) {
+    return std::nullopt;
+  }
+  if (AllDigits(t.substr(5))) return Period::Kind::kMonth;
+  if (t[5] == 'Q' && AllDigits(t.substr(6))) return Period::Kind::kQuarter;
+  return std::nullopt;
+}
+
 }  // namespace
 
 Month Month::Containing(absl::Time t) {
@@ -80,6 +94,16 @@ absl::StatusOr<Period> Period::Parse(absl::string_view text) {
   }
   Period p(Kind::kRange, a->first_, b->last_);
   return p;
+}
+
+std::optional<Period::Kind> Period::KindOf(absl::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == absl::string_view::npos) return SingleKindOf(text);
+  if (!SingleKindOf(text.substr(0, colon)).has_value() ||
+      !SingleKindOf(text.substr(colon + 1)).has_value()) {
+    return std::nullopt;
+  }
+  return Kind::kRange;
 }
 
 absl::StatusOr<Period> Period::ParseSingle(absl::string_view text,

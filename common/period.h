@@ -5,11 +5,12 @@
 #ifndef OHFED_COMMON_PERIOD_H_
 #define OHFED_COMMON_PERIOD_H_
 
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace ohfed {
@@ -51,6 +52,12 @@ class Period {
   // Parses any form above. Errors are kInvalidArgument and quote the text,
   // e.g. "malformed period '2021-13': month must be 01 to 12".
   static absl::StatusOr<Period> Parse(absl::string_view text);
+  // The kind of period `text` is written as, if it is written in canonical
+  // form: exactly "YYYY-MM", "YYYY-Qn", "YYYY", "FYYYYY", or two of those
+  // joined by ':' (kRange), with digits where digits go, upper-case letters
+  // and no blanks; nullopt otherwise. The form only: whether the numbers are
+  // in range (month 13, year 1800) is for Parse to say.
+  static std::optional<Kind> KindOf(absl::string_view text);
   static Period OfMonth(Month m);
   static Period OfYear(int year);
   // A range of whole months, first <= last.

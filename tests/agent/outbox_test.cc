@@ -1,15 +1,19 @@
-// The agent's outbox (the store as OutboxSource) with the real Uploader
-// against a real gRPC Ingest sink on loopback that fails streams, delays and
-// loses acks: the sink must end with exactly the agent's current summaries
-// at their revisions and the outbox must drain. And nothing but summaries
-// goes on the wire.
+// The agent's outbox and acknowledgements (agent/outbox.h). Its marks and
+// states through the local store; then the store as OutboxSource with the
+// real Uploader against a real gRPC Ingest sink on loopback that fails
+// streams, delays and loses acks: the sink must end with exactly the
+// agent's current summaries at their revisions and the outbox must drain.
+// And nothing but summaries goes on the wire.
+#include "agent/outbox.h"
+
 #include <map>
 
-#include "agent/store.h"
+#include "agent/sample_data.h"
+#include "common/rocksdb_util.h"
 #include "common/transport.h"
 #include "common/uploader.h"
+#include "tests/agent/local_store_fixture.h"
 #include "tests/testing/fake_ingest.h"
-#include "agent/sample_data.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::agent {
@@ -18,10 +22,149 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+class OutboxMarksTest : public LocalStoreTest {};
+
+TEST_F(OutboxMarksTest, OutboxMarks) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  uint64_t jan = Revision("2026-01"), feb = Revision("2026-02");
+  auto pending = store_->Pending(10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].trust(), "RJ1");
+  EXPECT_EQ(store_->Pending(1)->size(), 1u);
+  // A stale ack for an older revision clears nothing; a rejection of the
+  // current revision parks the period with its reason.
+  ASSERT_TRUE(store_
+                  ->OnAcks({MakeAck("2026-01", jan - 1, v1::OUTCOME_STALE),
+                            MakeAck("2026-02", feb, v1::OUTCOME_REJECTED,
+                                    "unknown trust 'RJ1'")})
+                  .ok());
+  auto states = store_->States();
+  EXPECT_EQ(states[0].state(), "pending");
+  EXPECT_EQ(states[1].state(), "rejected");
+  EXPECT_EQ(states[1].reason(), "unknown trust 'RJ1'");
+  EXPECT_EQ(store_->Pending(10)->size(), 1u);
+  EXPECT_FALSE(store_->AwaitDrained(absl::Milliseconds(1)));
+  ASSERT_TRUE(
+      store_->OnAcks({MakeAck("2026-01", jan, v1::OUTCOME_STALE)}).ok());
+  EXPECT_TRUE(store_->AwaitDrained(absl::ZeroDuration()));
+  // A new revision of the rejected month is pending again.
+  ASSERT_TRUE(store_->SetValue("2026-02", "staffing.wte.admin", "1").ok());
+  EXPECT_EQ(store_->States()[1].state(), "pending");
+  // A rejection of an older revision is ignored.
+  ASSERT_TRUE(
+      store_->OnAcks({MakeAck("2026-02", feb, v1::OUTCOME_REJECTED, "x")})
+          .ok());
+  EXPECT_EQ(store_->States()[1].state(), "pending");
+}
+
+// SPEC §4: the current month stays local until it has ended; the annual
+// profile is sent at once.
+TEST_F(OutboxMarksTest, MonthIsSentOnlyOnceItHasEnded) {
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n2026-05,admin,2\n2026-06,admin,3\n");
+  ASSERT_TRUE(store_->SetValue("2026", "profile.host_type", "acute").ok());
+  EXPECT_EQ(PendingPeriods(), (std::vector<std::string>{"2026", "2026-05"}));
+  EXPECT_EQ(State("2026-06").state(), "open");
+  EXPECT_THAT(State("2026-06").reason(), HasSubstr("has not ended"));
+  EXPECT_EQ(State("2026-05").state(), "pending");
+  ASSERT_TRUE(
+      store_
+          ->OnAcks(
+              {MakeAck("2026-05", Revision("2026-05"), v1::OUTCOME_ACCEPTED),
+               MakeAck("2026", Revision("2026"), v1::OUTCOME_ACCEPTED)})
+          .ok());
+  // An open month is not waited for.
+  EXPECT_TRUE(store_->AwaitDrained(absl::ZeroDuration()));
+  // The last second of June: still open.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 6, 30, 23, 59, 59),
+                             absl::UTCTimeZone()));
+  EXPECT_TRUE(PendingPeriods().empty());
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(PendingPeriods(), std::vector<std::string>{"2026-06"});
+  EXPECT_EQ(State("2026-06").state(), "pending");
+  EXPECT_FALSE(store_->AwaitDrained(absl::ZeroDuration()));
+}
+
+TEST_F(OutboxMarksTest, StatesListYearsAfterTheirMonths) {
+  Import(v1::IMPORT_KIND_STAFFING,
+         "period,staff_group,wte\n2025-12,admin,2\n2026-01,admin,2\n"
+         "2026-02,admin,2\n");
+  ASSERT_TRUE(store_->SetValue("2026", "profile.host_type", "acute").ok());
+  ASSERT_TRUE(store_->SetValue("2025", "profile.host_type", "acute").ok());
+  std::vector<std::string> order;
+  for (const auto& s : store_->States()) order.push_back(s.period());
+  EXPECT_EQ(order, (std::vector<std::string>{"2025-12", "2025", "2026-01",
+                                             "2026-02", "2026"}));
+}
+
+// The aggregator holds a newer revision than this agent made (a restored
+// backup, a clock gone back): the period is reasserted above it, durably.
+TEST_F(OutboxMarksTest, ReassertsAboveARevisionTheAggregatorHeld) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  const uint64_t jan = Revision("2026-01");
+  v1::Ack stale = MakeAck("2026-01", jan, v1::OUTCOME_STALE);
+  stale.set_held_revision(jan + 5);
+  OHFED_ASSERT_OK(store_->OnAcks({stale}));
+  EXPECT_EQ(Revision("2026-01"), jan + 6);
+  EXPECT_EQ(State("2026-01").state(), "pending");
+  EXPECT_THAT(State("2026-01").reason(), HasSubstr("resent as revision"));
+  Reopen();
+  EXPECT_EQ(Revision("2026-01"), jan + 6);
+  OHFED_ASSERT_OK(
+      store_->OnAcks({MakeAck("2026-01", jan + 6, v1::OUTCOME_ACCEPTED)}));
+  EXPECT_EQ(State("2026-01").state(), "current");
+}
+
+// Refusals from further up are shown for the revision they name only, and
+// only for this trust.
+TEST_F(OutboxMarksTest, UpstreamRefusalsApplyToTheirRevision) {
+  Import(v1::IMPORT_KIND_STAFFING, kStaffing);
+  const uint64_t jan = Revision("2026-01");
+  v1::Ack other =
+      MakeAck("2026-02", Revision("2026-02"), v1::OUTCOME_REJECTED, "not ours");
+  other.set_trust("RXY");
+  OHFED_ASSERT_OK(store_->OnUpstreamFeedback(
+      {MakeAck("2026-01", jan, v1::OUTCOME_REJECTED, "national says no"),
+       other}));
+  EXPECT_EQ(State("2026-01").upstream_reason(), "national says no");
+  EXPECT_EQ(State("2026-02").upstream_reason(), "");
+  ASSERT_TRUE(store_->SetValue("2026-01", "staffing.wte.admin", "1").ok());
+  EXPECT_EQ(State("2026-01").upstream_reason(), "");
+}
+
+// The room itself: acks for another trust or an unknown period stage
+// nothing but the time of the last ack; no acks stage nothing at all.
+TEST(OutboxRoomTest, StagesOnlyThisTrustsKnownPeriods) {
+  testing::TempDir dir;
+  auto db = OpenDb(dir.path(), DbFootprint::kSmall);
+  ASSERT_TRUE(db.ok());
+  FakeClock clock(kNow);
+  Summaries summaries(db->get(), Catalogue::Default().get(), &clock);
+  Outbox outbox(db->get(), "RJ1", &clock);
+  OHFED_ASSERT_OK(summaries.Load({}));
+  OHFED_ASSERT_OK(outbox.Load());
+  rocksdb::WriteBatch batch;
+  Outbox::Staged none = outbox.StageAcks({}, summaries, &batch);
+  EXPECT_EQ(batch.Count(), 0u);
+  v1::Ack other = MakeAck("2026-01", 1, v1::OUTCOME_ACCEPTED);
+  other.set_trust("RXY");
+  Outbox::Staged st = outbox.StageAcks(
+      {other, MakeAck("2026-02", 1, v1::OUTCOME_ACCEPTED)}, summaries, &batch);
+  EXPECT_TRUE(st.marks.empty());
+  EXPECT_EQ(batch.Count(), 1u);  // meta/last_ack
+  OHFED_ASSERT_OK(WriteSynced(db->get(), &batch));
+  outbox.Apply(st);
+  EXPECT_EQ(outbox.last_ack(), kNow);
+  Outbox reopened(db->get(), "RJ1", &clock);
+  OHFED_ASSERT_OK(reopened.Load());
+  EXPECT_EQ(reopened.last_ack(), kNow);
+}
+
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = AgentStore::Open({.dir = dir_.path(), .trust = "RJ1"});
+    auto s = LocalStore::Open({.dir = dir_.path(), .trust = "RJ1"});
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
     auto channel = MakeChannel(sink_.address(), {.insecure = true});
@@ -42,7 +185,8 @@ class OutboxTest : public ::testing::Test {
     auto p = ParseImport(kind, csv, ctx);
     ASSERT_TRUE(p.ok() && p->errors.empty());
     // Random sample data has outliers; holding them is not the point here.
-    OHFED_ASSERT_OK(store_->ApplyImport(*p, /*accept_outliers=*/true));
+    OHFED_ASSERT_OK(
+        store_->ApplyImport(RecordsOf(*p), /*accept_outliers=*/true));
     uploader_->Kick();
   }
 
@@ -64,13 +208,13 @@ class OutboxTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::IngestServer sink_;
-  std::unique_ptr<AgentStore> store_;
+  std::unique_ptr<LocalStore> store_;
   std::unique_ptr<Uploader> uploader_;
 };
 
 TEST_F(OutboxTest, ConvergesThroughFailuresDelaysAndLostAcks) {
-  sink_.ingest().set_faults({.fail_every = 3, .lose_ack_every = 4,
-                             .delay = absl::Milliseconds(2)});
+  sink_.ingest().set_faults(
+      {.fail_every = 3, .lose_ack_every = 4, .delay = absl::Milliseconds(2)});
   Month last = Month::Containing(absl::Now()) - 1;
   agent::SampleFiles f = agent::MakeSampleData("RJ1", last - 11, last);
   Import(v1::IMPORT_KIND_STAFFING, f.staffing);
@@ -130,8 +274,8 @@ TEST_F(OutboxTest, IdentifiersAndDatesNeverLeaveTheAgent) {
   std::string wire = sink_.ingest().wire();
   EXPECT_THAT(wire, HasSubstr("RJ1"));  // the capture sees the traffic
   EXPECT_THAT(wire, HasSubstr("activity.count.management_referral"));
-  for (const char* secret : {"POSTSECRET", "SUBJSECRET", "2026-03-17",
-                             "2026-03-23", "RXQ"}) {
+  for (const char* secret :
+       {"POSTSECRET", "SUBJSECRET", "2026-03-17", "2026-03-23", "RXQ"}) {
     EXPECT_THAT(wire, Not(HasSubstr(secret))) << secret;
   }
 }
@@ -144,7 +288,7 @@ TEST(OutboxClockTest, MonthIsUploadedOnceItEnds) {
   FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 6, 30, 23, 0, 0),
                                   absl::UTCTimeZone()));
   auto store =
-      AgentStore::Open({.dir = dir.path(), .trust = "RJ1", .clock = &clock});
+      LocalStore::Open({.dir = dir.path(), .trust = "RJ1", .clock = &clock});
   ASSERT_TRUE(store.ok()) << store.status();
   auto channel = MakeChannel(sink.address(), {.insecure = true});
   ASSERT_TRUE(channel.ok());
@@ -156,7 +300,7 @@ TEST(OutboxClockTest, MonthIsUploadedOnceItEnds) {
       v1::IMPORT_KIND_STAFFING,
       "period,staff_group,wte\n2026-05,admin,2\n2026-06,admin,3\n", ctx);
   ASSERT_TRUE(p.ok() && p->errors.empty());
-  OHFED_ASSERT_OK((*store)->ApplyImport(*p));
+  OHFED_ASSERT_OK((*store)->ApplyImport(RecordsOf(*p)));
 
   OHFED_ASSERT_OK(uploader.RunOnce());
   auto held = sink.ingest().held();

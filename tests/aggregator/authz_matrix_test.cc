@@ -29,7 +29,7 @@
 #include "aggregator/authz.h"
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_service.h"
-#include "aggregator/store.h"
+#include "aggregator/summary_store.h"
 #include "common/status.h"
 #include "common/token.h"
 #include "common/transport.h"
@@ -364,7 +364,7 @@ void RunRows(const std::function<Stubs*(const CallerSpec&)>& stubs_for,
 class AuthzMatrixOverTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = Store::Open(dir_.File("db"), {});
+    auto store = SummaryStore::Open(dir_.File("db"), {});
     OHFED_ASSERT_OK(store);
     store_ = std::move(*store);
     auto tokens =
@@ -423,7 +423,7 @@ class AuthzMatrixOverTlsTest : public ::testing::Test {
   TempDir dir_;
   TestCa ca_{"ohfed test CA"};
   TestCa other_ca_{"some other CA"};
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SummaryStore> store_;
   TokenTable tokens_;
   std::unique_ptr<Authz> authz_;
   std::unique_ptr<QueryService> query_;

@@ -72,7 +72,8 @@ class FaultyFs : public rocksdb::FileSystemWrapper {
       std::make_shared<std::atomic<bool>>(false);
 };
 
-// An Env over a FaultyFs, for StoreOptions::env. Keeps the file system alive.
+// An Env over a FaultyFs, for SummaryStoreOptions::env. Keeps the file system
+// alive.
 struct FaultyEnv {
   std::shared_ptr<FaultyFs> fs = std::make_shared<FaultyFs>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);

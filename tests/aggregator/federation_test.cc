@@ -19,7 +19,7 @@
 #include "agent/agent.h"
 #include "agent/client.h"
 #include "aggregator/aggregator.h"
-#include "aggregator/query_engine.h"
+#include "aggregator/query_completeness.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/subprocess.h"
@@ -38,7 +38,7 @@ const char kImm[] = "activity.count.immunisation";
 // What a store holds: per unit id, its revision and cells (serialized).
 using Snapshot = std::map<std::string, std::pair<uint64_t, std::string>>;
 
-Snapshot Take(Store& store) {
+Snapshot Take(SummaryStore& store) {
   Snapshot out;
   for (const auto& [id, revision] : store.HeldRevisions()) {
     std::vector<std::string> parts = absl::StrSplit(id, '/');
@@ -189,7 +189,7 @@ TEST_F(FederationTest, UpstreamRejectionIsRecordedAndNotRetried) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(regional->forwarder()->outbox_size(), 0u);
-  ForwardRecord rax = regional->forwarder()->RecordOf("RAX", "2026-03");
+  UpstreamRecord rax = regional->forwarder()->RecordOf("RAX", "2026-03");
   EXPECT_EQ(rax.rejected_revision, 3u);
   EXPECT_EQ(rax.acked_revision, 0u);
   EXPECT_THAT(rax.reason, HasSubstr("unknown trust 'RAX'"));
@@ -217,7 +217,7 @@ TEST_F(FederationTest, UpstreamRejectionIsRecordedAndNotRetried) {
 
 // Maintained rollups equal a rebuild from the held units (sums up to float
 // rounding of the subtraction order).
-bool SameAsRebuild(Store& store) {
+bool SameAsRebuild(SummaryStore& store) {
   RollupMap got = store.Rollups(), want = store.RecomputedRollups();
   if (got.size() != want.size()) return false;
   for (const auto& [key, cell] : want) {

@@ -1,6 +1,7 @@
 // The forwarder over a real store: what it hands the uploader (by size, with
 // the first receipt time), what it records from upstream's acks (durably
-// first, memory second), and the refusals it reports.
+// first, memory second), and the refusals it reports. And over a fake queue:
+// how it turns acks into replies.
 #include "aggregator/forwarder.h"
 
 #include <grpcpp/grpcpp.h>
@@ -46,21 +47,92 @@ v1::UnitSummary Large(const std::string& trust, const std::string& period,
   return s;
 }
 
+// An UpstreamQueue that remembers what it was asked and told.
+class FakeQueue : public UpstreamQueue {
+ public:
+  absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
+      size_t max, size_t max_bytes) const override {
+    asked_max = max;
+    asked_bytes = max_bytes;
+    return std::vector<v1::UnitSummary>{Summary("RJ1", "2026-03", 1, {})};
+  }
+  size_t PendingUpstreamCount() const override { return 7; }
+  absl::Status RecordUpstream(
+      const std::vector<UpstreamReply>& replies) override {
+    recorded.push_back(replies);
+    return absl::OkStatus();
+  }
+  std::string UpstreamRefusalOf(absl::string_view trust,
+                                absl::string_view period) const override {
+    return "";
+  }
+  std::vector<UpstreamReply> RefusedUpstream(
+      absl::string_view trust) const override {
+    return {UpstreamReply{.trust = std::string(trust),
+                          .period = "2026-02",
+                          .revision = 4,
+                          .refused = true,
+                          .reason = "unknown trust"}};
+  }
+  size_t RefusedUpstreamCount() const override { return 1; }
+  UpstreamRecord UpstreamRecordOf(absl::string_view trust,
+                                  absl::string_view period) const override {
+    return {};
+  }
+
+  mutable size_t asked_max = 0, asked_bytes = 0;
+  std::vector<std::vector<UpstreamReply>> recorded;
+};
+
+TEST(ForwarderProtocolTest, AcksBecomeRepliesAndRefusalsAcks) {
+  FakeQueue queue;
+  Forwarder forwarder(&queue);
+  OHFED_ASSERT_OK(forwarder.Pending(50));
+  EXPECT_EQ(queue.asked_max, 50u);
+  EXPECT_EQ(queue.asked_bytes, static_cast<size_t>(kMaxMessageBytes));
+  EXPECT_EQ(forwarder.PendingCount(), 7u);
+
+  const std::string long_reason(3000, 'x');
+  OHFED_ASSERT_OK(forwarder.OnAcks(
+      {AckOf("RJ1", "2026-01", 1, v1::OUTCOME_ACCEPTED),
+       AckOf("RJ1", "2026-02", 2, v1::OUTCOME_STALE),
+       AckOf("RJ1", "2026-03", 3, v1::OUTCOME_UNSPECIFIED),
+       AckOf("RJ1", "2026-04", 4, v1::OUTCOME_REJECTED, long_reason)}));
+  ASSERT_EQ(queue.recorded.size(), 1u);
+  const std::vector<UpstreamReply>& r = queue.recorded[0];
+  ASSERT_EQ(r.size(), 3u);  // the unspecified one teaches nothing
+  EXPECT_EQ(r[0].period, "2026-01");
+  EXPECT_FALSE(r[0].refused);
+  EXPECT_EQ(r[1].revision, 2u);
+  EXPECT_FALSE(r[1].refused);
+  EXPECT_EQ(r[2].period, "2026-04");
+  EXPECT_TRUE(r[2].refused);
+  EXPECT_EQ(r[2].reason, long_reason.substr(0, kMaxReasonBytes));
+  // Nothing to say: the queue is not asked to write.
+  OHFED_ASSERT_OK(
+      forwarder.OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_UNSPECIFIED)}));
+  EXPECT_EQ(queue.recorded.size(), 1u);
+
+  std::vector<v1::Ack> refused = forwarder.Refused("RAX");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].trust(), "RAX");
+  EXPECT_EQ(refused[0].period(), "2026-02");
+  EXPECT_EQ(refused[0].outcome(), v1::OUTCOME_REJECTED);
+  EXPECT_EQ(refused[0].revision(), 4u);
+  EXPECT_EQ(refused[0].held_revision(), 4u);
+  EXPECT_EQ(refused[0].reason(), "unknown trust");
+}
+
 class ForwarderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    StoreOptions o;
+    SummaryStoreOptions o;
     o.clock = &clock_;
     o.env = faulty_.env.get();
-    auto store = Store::Open(dir_.path(), o);
+    auto store = SummaryStore::Open(dir_.path(), o);
     OHFED_ASSERT_OK(store);
     store_ = std::move(*store);
-    auto f = Forwarder::Create(store_.get());
-    OHFED_ASSERT_OK(f);
-    forwarder_ = std::move(*f);
-    store_->SetCommitListener([this](const std::vector<HeldRevision>& units) {
-      forwarder_->OnCommit(units);
-    });
+    forwarder_ = std::make_unique<Forwarder>(store_.get());
   }
 
   void Commit(std::vector<v1::UnitSummary> batch) {
@@ -70,13 +142,14 @@ class ForwarderTest : public ::testing::Test {
   TempDir dir_;
   FaultyEnv faulty_;
   FakeClock clock_{absl::FromUnixSeconds(1774000000)};
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SummaryStore> store_;
   std::unique_ptr<Forwarder> forwarder_;
 };
 
 // Before, the record in memory was changed before the write: on a failed
 // write the forwarder believed upstream had acknowledged what the disk did
-// not say, and dropped the unit from its outbox.
+// not say, and dropped the unit from its outbox. The store now keeps that
+// memory, and changes it only after its synced write.
 TEST_F(ForwarderTest, FailedWriteChangesNothingInMemory) {
   Commit({Summary("RJ1", "2026-03", 3, {{kImm, 1}})});
   ASSERT_EQ(forwarder_->outbox_size(), 1u);
@@ -92,6 +165,8 @@ TEST_F(ForwarderTest, FailedWriteChangesNothingInMemory) {
       StatusIs(absl::StatusCode::kUnavailable, "injected"));
   EXPECT_EQ(forwarder_->RecordOf("RJ1", "2026-03").rejected_revision, 0u);
   EXPECT_EQ(forwarder_->RefusalReason("RJ1", "2026-03"), "");
+  EXPECT_EQ(forwarder_->refused_count(), 0u);
+  EXPECT_EQ(forwarder_->outbox_size(), 1u);
 }
 
 TEST_F(ForwarderTest, RefusalIsReportedForTheHeldRevisionOnly) {

@@ -91,7 +91,7 @@ TEST_F(IngestTest, EachRevisionGetsItsOutcomeAndReason) {
   // An older revision afterwards is stale, not rejected, and changes nothing.
   ASSERT_EQ(responses[1].acks_size(), 1);
   EXPECT_EQ(responses[1].acks(0).outcome(), v1::OUTCOME_STALE);
-  StoreStats stats = aggregator_->store().stats();
+  SummaryStoreStats stats = aggregator_->store().stats();
   EXPECT_EQ(stats.summaries_accepted, 1u);
   EXPECT_EQ(stats.summaries_rejected, 4u);
   EXPECT_EQ(stats.summaries_stale, 1u);
@@ -137,7 +137,7 @@ TEST_F(IngestTest, ConcurrentStreamsShareCommitsAndEverythingIsStoredOnce) {
     });
   }
   for (auto& t : senders) t.join();
-  StoreStats stats = aggregator_->store().stats();
+  SummaryStoreStats stats = aggregator_->store().stats();
   EXPECT_EQ(stats.summaries_accepted, 96u);
   EXPECT_EQ(stats.summaries_stale, 96u);
   EXPECT_EQ(stats.units_held, 96u);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aggregator/aggregator.h"
+#include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
 #include "common/status.h"
 #include "common/token.h"

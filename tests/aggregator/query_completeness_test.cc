@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "aggregator/query_engine.h"
+#include "aggregator/query_completeness.h"
 #include "tests/aggregator/query_fake_view.h"
 #include "tests/testing/testing.h"
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
 #include "tests/aggregator/query_fake_view.h"
 #include "tests/testing/testing.h"

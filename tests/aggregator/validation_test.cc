@@ -87,6 +87,22 @@ TEST_F(ValidationTest, MalformedPeriods) {
                        "malformed period '2026-Q1'"));
   EXPECT_THAT(Check(Summary("RJ1", "", 1, {})),
               StatusIs(absl::StatusCode::kInvalidArgument, "period"));
+  // Only the canonical month and year forms; the reason names the form for
+  // anything else, and the range for numbers in the right form.
+  const std::string why = "a summary is for a month (YYYY-MM) or a year (YYYY)";
+  for (const char* text : {"2026-1a", "2o26", "fy2025", "FY2025", "2026-q1",
+                           "2025-01:2025-02", "2026-03 "}) {
+    EXPECT_THAT(Check(Summary("RJ1", text, 1, {})),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         absl::StrCat("malformed period '", text, "': ", why)));
+  }
+  EXPECT_THAT(
+      Check(Summary("RJ1", "1800-03", 1, {})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "malformed period '1800-03': year must be 1900 to 2999"));
+  EXPECT_THAT(Check(Summary("RJ1", "2026-13", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed period '2026-13': month must be 01 to 12"));
 }
 
 TEST_F(ValidationTest, RevisionZero) {

@@ -46,6 +46,24 @@ TEST(PeriodTest, RoundTripsCanonicalText) {
   }
 }
 
+// Validation asks Period which form a summary's period is written in, rather
+// than guessing from its length.
+TEST(PeriodTest, KindOfNamesTheCanonicalFormOnly) {
+  EXPECT_EQ(Period::KindOf("2021-03"), Period::Kind::kMonth);
+  EXPECT_EQ(Period::KindOf("2021-13"), Period::Kind::kMonth);  // form only
+  EXPECT_EQ(Period::KindOf("2021-Q2"), Period::Kind::kQuarter);
+  EXPECT_EQ(Period::KindOf("2021"), Period::Kind::kYear);
+  EXPECT_EQ(Period::KindOf("1800"), Period::Kind::kYear);
+  EXPECT_EQ(Period::KindOf("FY2021"), Period::Kind::kFinancialYear);
+  EXPECT_EQ(Period::KindOf("2021-Q4:FY2022"), Period::Kind::kRange);
+  for (const char* text :
+       {"", " 2021-03", "2021-03 ", "2021-3", "2021-1a", "20a1", "2021-q2",
+        "fy2021", "FY21", "2021/03", "March 2021", "2021-03:", ":2021",
+        "2021:2022:2023"}) {
+    EXPECT_EQ(Period::KindOf(text), std::nullopt) << "'" << text << "'";
+  }
+}
+
 TEST(PeriodTest, RejectsMalformedWithTheOffendingText) {
   EXPECT_THAT(Period::Parse("2021-13"),
               StatusIs(absl::StatusCode::kInvalidArgument,

@@ -171,14 +171,9 @@ TEST_F(SummaryWireTest, CatalogueVersionMustBeOneTheAggregatorKnows) {
 
   s.set_catalogue_version("2026.1");
   ASSERT_EQ(SendOne(s).outcome(), v1::OUTCOME_ACCEPTED);
-  std::string value;
-  ASSERT_TRUE(aggregator_->store()
-                  .db()
-                  ->Get(rocksdb::ReadOptions(),
-                        absl::StrCat(kUnitPrefix, UnitId("RJ1", "2026-03")),
-                        &value)
-                  .ok());
-  auto record = DecodeUnit("unit", value);
+  absl::StatusOr<std::string> value = StoredUnitValue("RJ1", "2026-03");
+  OHFED_ASSERT_OK(value);
+  auto record = DecodeUnit("unit", *value);
   OHFED_ASSERT_OK(record);
   EXPECT_EQ(record->summary.catalogue_version(), "2026.1");
 }

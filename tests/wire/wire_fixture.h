@@ -13,10 +13,14 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "aggregator/aggregator.h"
+#include "aggregator/codec.h"
+#include "common/rocksdb_util.h"
+#include "common/status.h"
 #include "common/clock.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
@@ -152,6 +156,20 @@ class WireTest : public ::testing::Test {
   std::vector<std::string> Log() {
     absl::MutexLock l(&log_mu_);
     return log_;
+  }
+
+  // The stored value of the unit record of (trust, period) ("u/" key,
+  // aggregator/codec.h), read from the data directory once the aggregator
+  // is shut down (so everything it wrote is on disk and the files closed).
+  absl::StatusOr<std::string> StoredUnitValue(absl::string_view trust,
+                                              absl::string_view period) {
+    aggregator_->Shutdown();
+    OHFED_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
+                           OpenDb(dir_.File("db"), DbFootprint::kSmall));
+    absl::StatusOr<std::string> value =
+        GetValue(db.get(), absl::StrCat(kUnitPrefix, UnitId(trust, period)));
+    db->Close().PermitUncheckedError();
+    return value;
   }
 
   ::ohfed::testing::TempDir dir_;

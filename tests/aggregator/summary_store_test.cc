@@ -1,7 +1,7 @@
 // The store over a real RocksDB: keep-highest, durability across reopen,
 // incremental rollups (subtract old, add new) and their equality with a
 // rebuild from the unit summaries.
-#include "aggregator/store.h"
+#include "aggregator/summary_store.h"
 
 #include <random>
 #include <thread>
@@ -28,10 +28,10 @@ class StoreTest : public ::testing::Test {
 
   void Reopen(std::shared_ptr<const RegistryHistory> registry = nullptr) {
     store_.reset();
-    StoreOptions options;
+    SummaryStoreOptions options;
     options.clock = &clock_;
     options.registry = std::move(registry);
-    auto s = Store::Open(dir_.path(), options);
+    auto s = SummaryStore::Open(dir_.path(), options);
     OHFED_ASSERT_OK(s);
     store_ = std::move(*s);
   }
@@ -63,7 +63,7 @@ class StoreTest : public ::testing::Test {
 
   TempDir dir_;
   FakeClock clock_{absl::FromUnixSeconds(1774000000)};
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SummaryStore> store_;
 };
 
 TEST_F(StoreTest, KeepsHighestRevisionOlderOrEqualIsStale) {
@@ -79,7 +79,7 @@ TEST_F(StoreTest, KeepsHighestRevisionOlderOrEqualIsStale) {
                     Summary("RJ1", "2026-03", 6, {{kImm, 6}})}),
             (std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED, v1::OUTCOME_STALE}));
   EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 7);
-  StoreStats stats = store_->stats();
+  SummaryStoreStats stats = store_->stats();
   EXPECT_EQ(stats.summaries_accepted, 2u);
   EXPECT_EQ(stats.summaries_stale, 3u);
   EXPECT_EQ(stats.units_held, 1u);
@@ -285,10 +285,10 @@ TEST_F(StoreTest, RetractionForgetsTheUnitAndItsRollups) {
 }
 
 TEST_F(StoreTest, ConcurrentCommitsAreGroupedAndEachAppliedOnce) {
-  StoreOptions options;
+  SummaryStoreOptions options;
   options.group_commit_delay = absl::Milliseconds(5);
   store_.reset();
-  auto s = Store::Open(dir_.path(), options);
+  auto s = SummaryStore::Open(dir_.path(), options);
   OHFED_ASSERT_OK(s);
   store_ = std::move(*s);
   const std::vector<std::string> trusts = {"RJ1", "R1H", "RAL", "RAX",
@@ -307,7 +307,7 @@ TEST_F(StoreTest, ConcurrentCommitsAreGroupedAndEachAppliedOnce) {
     });
   }
   for (auto& th : threads) th.join();
-  StoreStats stats = store_->stats();
+  SummaryStoreStats stats = store_->stats();
   EXPECT_EQ(stats.summaries_accepted, 96u);
   EXPECT_LT(stats.commits, 96u);
   for (int m = 1; m <= 12; ++m) {

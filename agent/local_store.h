@@ -1,54 +1,43 @@
-// The agent's store (SPEC §4, §5): raw records, per-period summaries with
-// revisions, and the outbox marks, in one RocksDB database of which the
-// agent daemon is the single writer.
-//
-// Key encoding (all keys are text; periods sort "2026" < "2026-01"):
-//   raw/<period>/<source>  canonical JSON of one source's raw records
-//                          (agent/records.h); source = staffing | activity |
-//                          profile | manual. Never leaves the agent.
-//   sum/<period>           v1::UnitSummary, binary: the current summary and
-//                          its revision, exactly as it is sent
-//   ack/<period>           JSON {"acked": rev, "rejected": rev, "reason": s}
-//   hold/<period>          why the period is held back from sending (outlier
-//                          warnings of an import), until Confirm
-//   meta/last_ack_ms       decimal unix ms of the last acknowledgement
+// The agent's local store (SPEC §4, §5): one RocksDB database, of which the
+// agent daemon is the single writer, holding three rooms behind this thin
+// facade, which the control service and the uploader call:
+//   agent/raw_records.h  raw records by period and source
+//   agent/summaries.h    the summaries and revisions derived from them,
+//                        and holds for outlier review
+//   agent/outbox.h       the outbox, acknowledgements and their marks
+// and the on-disk format they share (agent/store_format.h), brought up to
+// date at Open.
 //
 // Every change (an import, a hand-entered value, a batch of acks) is one
-// synced WriteBatch, so a crash leaves all of it or none of it. A period's
-// summary is recomputed only from the raw records of that period
-// (incremental maintenance) and gets a new revision, max(previous + 1, now in
-// unix ms), only when its cells change.
-//
-// The outbox is derived, not stored: a period is pending while its revision
-// is above the acknowledged one, it was not rejected at that revision, it is
-// not held for outlier review, and (for a month) the month has ended by the
-// store's clock (SPEC §4: the current month stays local). Annual periods
-// ("YYYY", the profile) are sent at once. Nothing wakes the uploader when a
-// month ends: its idle poll finds the month then.
+// synced WriteBatch across the rooms, so a crash leaves all of it or none
+// of it.
 //
 // Hand-entered values (SetValue) are kept apart from imported records and
 // override the computed cells; UnsetValue clears one. A retraction is a new
 // revision with retracted = true and no cells; it deletes the period's local
 // records, so a later import makes the period live again at a higher
-// revision. A period left with no cells at all (its last hand-entered value
-// cleared) is retracted in the same way.
+// revision.
 //
-// Thread-safe: one mutex serialises writers and guards the in-memory index
-// of every period's summary and marks (loaded at Open).
-#ifndef OHFED_AGENT_STORE_H_
-#define OHFED_AGENT_STORE_H_
+// Thread-safe: one mutex serialises writers and guards the rooms' in-memory
+// indexes (loaded at Open).
+#ifndef OHFED_AGENT_LOCAL_STORE_H_
+#define OHFED_AGENT_LOCAL_STORE_H_
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
-#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "agent/importer.h"
+#include "agent/outbox.h"
+#include "agent/raw_records.h"
+#include "agent/records.h"
+#include "agent/summaries.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
 #include "common/period.h"
@@ -57,7 +46,7 @@
 
 namespace ohfed::agent {
 
-struct StoreOptions {
+struct LocalStoreOptions {
   std::string dir;
   std::string trust;  // stamped on every summary sent
   std::shared_ptr<const Catalogue> catalogue = Catalogue::Default();
@@ -79,13 +68,15 @@ struct PeriodChange {
   bool changed = false;   // false: nothing to do
 };
 
-class AgentStore final : public OutboxSource {
+class LocalStore final : public OutboxSource {
  public:
-  // Opens or creates the store; errors as OpenDb's, kDataLoss for a corrupt
-  // summary.
-  static absl::StatusOr<std::unique_ptr<AgentStore>> Open(StoreOptions options);
+  // Opens or creates the store, migrating an older on-disk format
+  // (agent/store_format.h); errors as OpenDb's and PrepareStoreFormat's,
+  // kDataLoss for a corrupt value.
+  static absl::StatusOr<std::unique_ptr<LocalStore>> Open(
+      LocalStoreOptions options);
 
-  // Replaces the raw records of every month in `parsed` (for profile: the
+  // Replaces the raw records of every month in `records` (for profile: the
   // answers of every (year, question) in it) and recomputes those periods.
   // Importing identical content changes nothing. A changed period with
   // outlier warnings is held back from sending until Confirm, unless
@@ -93,7 +84,7 @@ class AgentStore final : public OutboxSource {
   // with `accept_outliers` that changes the period. kInvalidArgument if a
   // resulting summary is out of range or contradicts a hand-entered value
   // (nothing stored).
-  absl::StatusOr<ImportOutcome> ApplyImport(const ParsedImport& parsed,
+  absl::StatusOr<ImportOutcome> ApplyImport(const ImportedRecords& records,
                                             bool accept_outliers = false);
 
   // Enters one value by hand for `period` ("YYYY-MM", or "YYYY" for annual
@@ -125,6 +116,9 @@ class AgentStore final : public OutboxSource {
   // for anything but a canonical "YYYY-MM" or "YYYY", kNotFound if the
   // period has no data.
   absl::StatusOr<v1::UnitSummary> Summary(const std::string& period) const;
+  // The raw records of `period` (empty if it has none); kInvalidArgument as
+  // Summary.
+  absl::StatusOr<PeriodRecords> Records(const std::string& period) const;
   // Every local period: in time order, a year after its months (2026-01 ..
   // 2026-12, then 2026), as a manager reads a year's return after the year.
   std::vector<v1::PeriodState> States() const;
@@ -149,68 +143,37 @@ class AgentStore final : public OutboxSource {
   absl::Status OnUpstreamFeedback(const std::vector<v1::Ack>& refused) override;
 
  private:
-  struct PeriodInfo {
-    v1::UnitSummary summary;  // trust is stamped when read
-    uint64_t acked = 0;
-    uint64_t rejected = 0;  // the revision the reason applies to
-    std::string reason;
-    std::string held;                 // why held back; empty: not held
-    std::vector<std::string> manual;  // codes entered by hand, sorted
-    bool unacked() const { return summary.revision() > acked; }
-    // Sendable now: `current` is the month containing the store's clock.
-    bool pending(Month current) const;
+  // One change being assembled across the rooms, in one batch.
+  struct Change {
+    rocksdb::WriteBatch batch;
+    RawRecords::Staged raw{&batch};
+    Summaries::Staged summaries{&batch};
+    std::set<std::string> touched;  // periods whose records changed
   };
-  struct Staged;  // one change being assembled; see store.cc
 
-  AgentStore(StoreOptions options, std::unique_ptr<rocksdb::DB> db)
-      : options_(std::move(options)), db_(std::move(db)) {}
+  LocalStore(LocalStoreOptions options, std::unique_ptr<rocksdb::DB> db);
   absl::Status Load();
 
-  absl::StatusOr<std::string> ReadRaw(Staged& st, const std::string& key)
+  absl::Status Recompute(const std::string& period, Change& c)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<PeriodRecords> LoadRecords(Staged& st, const std::string& period)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Recompute(Staged& st, const std::string& period)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Stages `next` as the period's new summary in `info` (previously its
-  // entry): a new revision number, produced now, written with the change.
-  void StageRevision(Staged& st, const std::string& period, PeriodInfo info,
-                     v1::UnitSummary next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StageHold(Staged& st, const std::string& period, std::string reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The period's staged or stored entry; nullptr if it has no data.
-  const PeriodInfo* Find(const Staged& st, const std::string& period) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Outlier warnings for the staged periods; `flagged` (if given) receives
-  // each period's warning reasons.
-  using PeriodWarnings = std::map<std::string, std::vector<std::string>>;
-  std::vector<v1::RowProblem> Outliers(const Staged& st,
-                                       PeriodWarnings* flagged = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Commit(Staged& st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status StageImportRows(const ParsedImport& parsed, Staged& st,
+  absl::Status StageImportRows(const ImportedRecords& records, Change& c,
                                ImportOutcome& out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status StageAnswers(const std::string& key, const Answers& answers,
-                            Staged& st, ImportOutcome* out)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool DrainedLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status Commit(Change& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Month CurrentMonth() const {
     return Month::Containing(options_.clock->Now());
   }
   v1::UnitSummary Stamped(const v1::UnitSummary& s) const;
 
-  const StoreOptions options_;
+  const LocalStoreOptions options_;
   mutable absl::Mutex mu_;
   std::unique_ptr<rocksdb::DB> db_;  // written only under mu_
-  std::map<std::string, PeriodInfo> periods_ ABSL_GUARDED_BY(mu_);
-  int64_t last_ack_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  RawRecords raw_ ABSL_GUARDED_BY(mu_);
+  Summaries summaries_ ABSL_GUARDED_BY(mu_);
+  Outbox outbox_ ABSL_GUARDED_BY(mu_);
   bool waits_cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  // Upstream refusals by period: (revision, reason).
-  std::map<std::string, std::pair<uint64_t, std::string>> upstream_
-      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ohfed::agent
 
-#endif  // OHFED_AGENT_STORE_H_
+#endif  // OHFED_AGENT_LOCAL_STORE_H_

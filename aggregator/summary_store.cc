@@ -1,4 +1,4 @@
-#include "aggregator/store.h"
+#include "aggregator/summary_store.h"
 
 #include <rocksdb/write_batch.h>
 
@@ -21,7 +21,7 @@ rocksdb::Slice ToSlice(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
 }
 
-StoreOptions WithDefaults(StoreOptions o) {
+SummaryStoreOptions WithDefaults(SummaryStoreOptions o) {
   if (o.catalogue == nullptr) o.catalogue = Catalogue::Default();
   if (o.registry == nullptr) {
     o.registry = std::make_shared<RegistryHistory>(Registry::England());
@@ -45,7 +45,7 @@ int64_t FirstReceived(const HeldUnit* held, const v1::UnitSummary& s,
 
 }  // namespace
 
-struct Store::Writer {
+struct SummaryStore::Writer {
   const std::vector<v1::UnitSummary>* summaries;
   std::vector<v1::Outcome> outcomes;
   absl::Status status;
@@ -53,27 +53,31 @@ struct Store::Writer {
   absl::CondVar cv;
 };
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
-                                                   StoreOptions options) {
+absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(
+    const std::string& dir, SummaryStoreOptions options) {
   OHFED_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
                          OpenDb(dir, DbFootprint::kServer, options.env));
-  std::unique_ptr<Store> store(
-      new Store(std::move(db), WithDefaults(std::move(options))));
+  std::unique_ptr<SummaryStore> store(
+      new SummaryStore(std::move(db), WithDefaults(std::move(options))));
   OHFED_RETURN_IF_ERROR(store->Load());
+  OHFED_RETURN_IF_ERROR(store->LoadUpstream());
   OHFED_RETURN_IF_ERROR(store->CheckRegistry());
   return store;
 }
 
-Store::Store(std::unique_ptr<rocksdb::DB> db, StoreOptions options)
+SummaryStore::SummaryStore(std::unique_ptr<rocksdb::DB> db,
+                           SummaryStoreOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
-      index_(options_.catalogue, options_.registry) {}
+      index_(options_.catalogue, options_.registry) {
+  index_.set_upstream(&upstream_);
+}
 
-Store::~Store() {
+SummaryStore::~SummaryStore() {
   if (db_ != nullptr) db_->Close().PermitUncheckedError();
 }
 
-absl::Status Store::Load() {
+absl::Status SummaryStore::Load() {
   absl::WriterMutexLock l(&index_mu_);
   OHFED_RETURN_IF_ERROR(ScanPrefix(
       db_.get(), kUnitPrefix, [&](absl::string_view key, absl::string_view v) {
@@ -84,7 +88,8 @@ absl::Status Store::Load() {
         return absl::OkStatus();
       }));
   OHFED_RETURN_IF_ERROR(ScanPrefix(
-      db_.get(), kRollupPrefix, [&](absl::string_view key, absl::string_view v) {
+      db_.get(), kRollupPrefix,
+      [&](absl::string_view key, absl::string_view v) {
         OHFED_ASSIGN_OR_RETURN(RollupCell cell, DecodeRollup(key, v));
         index_.SetRollup(std::string(key.substr(kRollupPrefix.size())), cell);
         return absl::OkStatus();
@@ -95,11 +100,12 @@ absl::Status Store::Load() {
   return absl::OkStatus();
 }
 
-absl::Status Store::CheckRegistry() {
+absl::Status SummaryStore::CheckRegistry() {
   const std::string current = RegistryFingerprint(options_.registry->Latest());
   absl::StatusOr<std::string> stored = GetValue(db_.get(), kRegistryKey);
   if (stored.ok() && *stored == current) return absl::OkStatus();
-  if (!stored.ok() && !absl::IsNotFound(stored.status())) return stored.status();
+  if (!stored.ok() && !absl::IsNotFound(stored.status()))
+    return stored.status();
   // Stored rollups follow the old placement of trusts; subtracting a unit
   // from its new nodes would corrupt them, so start from the units again.
   if (!HeldRevisions().empty()) {
@@ -111,19 +117,12 @@ absl::Status Store::CheckRegistry() {
   return WriteSynced(db_.get(), &batch);
 }
 
-void Store::SetCommitListener(
-    std::function<void(const std::vector<HeldRevision>&)> f) {
+void SummaryStore::SetCommitListener(std::function<void()> f) {
   absl::MutexLock l(&listener_mu_);
   listener_ = std::move(f);
 }
 
-void Store::SetUpstreamRefusals(const UpstreamRefusals* refusals) {
-  absl::MutexLock wl(&write_mu_);
-  absl::WriterMutexLock l(&index_mu_);
-  index_.set_upstream(refusals);
-}
-
-absl::StatusOr<std::vector<v1::Outcome>> Store::Commit(
+absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
     const std::vector<v1::UnitSummary>& summaries) {
   if (summaries.empty()) return std::vector<v1::Outcome>();
   Writer w;
@@ -159,18 +158,18 @@ absl::StatusOr<std::vector<v1::Outcome>> Store::Commit(
   queue_mu_.Unlock();
 
   if (s.ok() && !changed.empty()) {
-    std::function<void(const std::vector<HeldRevision>&)> listener;
+    std::function<void()> listener;
     {
       absl::MutexLock l(&listener_mu_);
       listener = listener_;
     }
-    if (listener) listener(changed);
+    if (listener) listener();
   }
   if (!s.ok()) return s;
   return std::move(w.outcomes);
 }
 
-std::vector<Store::Writer*> Store::TakeGroup() {
+std::vector<SummaryStore::Writer*> SummaryStore::TakeGroup() {
   std::vector<Writer*> group;
   size_t n = 0;
   for (Writer* w : queue_) {
@@ -182,17 +181,17 @@ std::vector<Store::Writer*> Store::TakeGroup() {
 }
 
 // What one group commit changes, prepared under the reader lock.
-struct Store::GroupResult {
+struct SummaryStore::GroupResult {
   absl::flat_hash_map<std::string, UnitRecord> finals;  // by UnitId
   std::vector<std::string> order;                       // first-seen order
   uint64_t accepted = 0, stale = 0;
-  std::vector<HeldUnit> units;  // the new held units, to publish
+  std::vector<HeldUnit> units;      // the new held units, to publish
   std::vector<HeldUnit> retracted;  // units to forget (trust, period set)
-  RollupMap touched;            // rollup cells after the delta
+  RollupMap touched;                // rollup cells after the delta
 };
 
-void Store::DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
-                           GroupResult* r) const {
+void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
+                                  int64_t now, GroupResult* r) const {
   absl::ReaderMutexLock h(&held_mu_);
   for (Writer* w : group) {
     w->outcomes.clear();
@@ -222,7 +221,8 @@ void Store::DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
   }
 }
 
-void Store::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) const {
+void SummaryStore::PrepareWrites(GroupResult* r,
+                                 rocksdb::WriteBatch* batch) const {
   auto cell_at = [&](const std::string& key) -> RollupCell& {
     auto [it, inserted] = r->touched.try_emplace(key);
     if (inserted) {
@@ -257,8 +257,8 @@ void Store::PrepareWrites(GroupResult* r, rocksdb::WriteBatch* batch) const {
   }
 }
 
-absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
-                                std::vector<HeldRevision>* changed) {
+absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
+                                       std::vector<HeldRevision>* changed) {
   absl::MutexLock wl(&write_mu_);
   GroupResult result;
   rocksdb::WriteBatch batch;
@@ -275,7 +275,8 @@ absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
   {
     absl::WriterMutexLock l(&index_mu_);
     for (HeldUnit& u : result.units) index_.PutUnit(std::move(u));
-    for (const HeldUnit& u : result.retracted) index_.RemoveUnit(u.trust, u.period);
+    for (const HeldUnit& u : result.retracted)
+      index_.RemoveUnit(u.trust, u.period);
     for (const auto& [key, cell] : result.touched) index_.SetRollup(key, cell);
     units_held = index_.unit_count();
   }
@@ -288,6 +289,7 @@ absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
       changed->emplace_back(id, revision);
     }
   }
+  upstream_.OnCommit(*changed);
   absl::MutexLock sl(&stats_mu_);
   stats_.summaries_accepted += result.accepted;
   stats_.summaries_stale += result.stale;
@@ -299,7 +301,7 @@ absl::Status Store::CommitGroup(const std::vector<Writer*>& group,
   return absl::OkStatus();
 }
 
-absl::Status Store::Rebuild() {
+absl::Status SummaryStore::Rebuild() {
   absl::MutexLock wl(&write_mu_);
   RollupMap fresh;
   {
@@ -318,40 +320,40 @@ absl::Status Store::Rebuild() {
   return absl::OkStatus();
 }
 
-void Store::CountReceived(uint64_t bytes, uint64_t rejected) {
+void SummaryStore::CountReceived(uint64_t bytes, uint64_t rejected) {
   absl::MutexLock l(&stats_mu_);
   ++stats_.batches_received;
   stats_.bytes_received += bytes;
   stats_.summaries_rejected += rejected;
 }
 
-std::shared_ptr<const View> Store::Snapshot() const {
+std::shared_ptr<const View> SummaryStore::Snapshot() const {
   absl::ReaderMutexLock l(&index_mu_);
   return std::make_shared<const Index>(index_);
 }
 
-StoreStats Store::stats() const {
+SummaryStoreStats SummaryStore::stats() const {
   absl::MutexLock l(&stats_mu_);
   return stats_;
 }
 
-RollupMap Store::Rollups() const {
+RollupMap SummaryStore::Rollups() const {
   absl::ReaderMutexLock l(&index_mu_);
   return index_.AllRollups();
 }
 
-RollupMap Store::RecomputedRollups() const {
+RollupMap SummaryStore::RecomputedRollups() const {
   absl::ReaderMutexLock l(&index_mu_);
   return index_.ComputeRollups();
 }
 
-std::vector<HeldRevision> Store::HeldRevisions() const {
+std::vector<HeldRevision> SummaryStore::HeldRevisions() const {
   absl::ReaderMutexLock l(&held_mu_);
   return std::vector<HeldRevision>(held_.begin(), held_.end());
 }
 
-uint64_t Store::HeldRevisionOf(absl::string_view trust,
-                               absl::string_view period) const {
+uint64_t SummaryStore::HeldRevisionOf(absl::string_view trust,
+                                      absl::string_view period) const {
   absl::ReaderMutexLock l(&held_mu_);
   auto it = held_.find(UnitId(trust, period));
   return it == held_.end() ? 0 : it->second;

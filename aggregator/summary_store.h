@@ -18,11 +18,18 @@
 // revisions stay stale, but the unit leaves the index and every rollup, and
 // no View shows it.
 //
-// Thread-safe. Readers use Read(); the DB handle stays owned by the Store.
-#ifndef OHFED_AGGREGATOR_STORE_H_
-#define OHFED_AGGREGATOR_STORE_H_
+// It also keeps, for a regional aggregator's forwarder, what upstream still
+// needs and what it replied (UpstreamQueue, aggregator/upstream_queue.h):
+// the replies in their own keys beside the units, the pending set in an
+// UpstreamLedger kept current by every commit. Its Views report upstream's
+// refusals of held revisions (View::UpstreamReason). All keys are its own.
+//
+// Thread-safe. Readers use Read().
+#ifndef OHFED_AGGREGATOR_SUMMARY_STORE_H_
+#define OHFED_AGGREGATOR_SUMMARY_STORE_H_
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/write_batch.h>
 
 #include <deque>
@@ -36,19 +43,21 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "aggregator/coverage.h"
-#include "common/disclosure.h"
 #include "aggregator/index.h"
+#include "aggregator/upstream_ledger.h"
+#include "aggregator/upstream_queue.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
+#include "common/disclosure.h"
 #include "common/registry.h"
 #include "ohfed/v1/ohfed.pb.h"
 
 namespace ohfed::aggregator {
 
-struct StoreOptions {
-  std::shared_ptr<const Catalogue> catalogue;         // default: Default()
-  std::shared_ptr<const RegistryHistory> registry;    // default: England
-  Clock* clock = nullptr;                             // default: Real()
+struct SummaryStoreOptions {
+  std::shared_ptr<const Catalogue> catalogue;       // default: Default()
+  std::shared_ptr<const RegistryHistory> registry;  // default: England
+  Clock* clock = nullptr;                           // default: Real()
   // How long a leader waits for more writers before syncing. 0 relies on
   // the sync itself to let followers pile up (as LevelDB does); a few ms
   // trades latency for fewer syncs (PostgreSQL's commit_delay).
@@ -63,12 +72,8 @@ struct StoreOptions {
   rocksdb::Env* env = nullptr;
 };
 
-// (UnitId, revision): a unit and the revision held for it, retractions
-// included.
-using HeldRevision = std::pair<std::string, uint64_t>;
-
 // Counters for metrics; a snapshot.
-struct StoreStats {
+struct SummaryStoreStats {
   uint64_t summaries_accepted = 0;
   uint64_t summaries_stale = 0;
   uint64_t summaries_rejected = 0;  // counted by the ingest service
@@ -79,17 +84,17 @@ struct StoreStats {
   uint64_t units_held = 0;
 };
 
-class Store {
+class SummaryStore : public UpstreamQueue {
  public:
   // Opens or creates the database in `dir` and loads the index. If the
   // registry's placement of trusts differs from the one the stored rollups
   // were built with, rebuilds them (see registry_changed_at_open()). Errors
   // from OpenDb, or kDataLoss for an unreadable record.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
-                                                     StoreOptions options);
-  ~Store();
-  Store(const Store&) = delete;
-  Store& operator=(const Store&) = delete;
+  static absl::StatusOr<std::unique_ptr<SummaryStore>> Open(
+      const std::string& dir, SummaryStoreOptions options);
+  ~SummaryStore() override;
+  SummaryStore(const SummaryStore&) = delete;
+  SummaryStore& operator=(const SummaryStore&) = delete;
 
   // Makes `summaries` (already validated) durable, with group commit.
   // Returns one outcome per summary, in order: ACCEPTED if it is now held
@@ -120,19 +125,29 @@ class Store {
   // it is held.
   std::shared_ptr<const View> Snapshot() const;
 
-  // Called after each successful commit with the units it changed and their
-  // new revisions, outside the store's locks, possibly from several
-  // committing threads at once (so possibly out of revision order).
-  void SetCommitListener(std::function<void(const std::vector<HeldRevision>&)> f);
+  // Called after each successful commit that changed what is held (and so
+  // perhaps what is pending upstream), outside the store's locks, possibly
+  // from several committing threads at once. It must not call Commit.
+  void SetCommitListener(std::function<void()> f);
 
-  // Installs what the View reports as upstream refusals (the forwarder's
-  // records); nullptr for none. `refusals` must outlive the Store.
-  void SetUpstreamRefusals(const UpstreamRefusals* refusals);
+  // UpstreamQueue (aggregator/upstream_queue.h).
+  absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
+      size_t max, size_t max_bytes) const override;
+  size_t PendingUpstreamCount() const override;
+  absl::Status RecordUpstream(
+      const std::vector<UpstreamReply>& replies) override;
+  std::string UpstreamRefusalOf(absl::string_view trust,
+                                absl::string_view period) const override;
+  std::vector<UpstreamReply> RefusedUpstream(
+      absl::string_view trust) const override;
+  size_t RefusedUpstreamCount() const override;
+  UpstreamRecord UpstreamRecordOf(absl::string_view trust,
+                                  absl::string_view period) const override;
 
   // Ingest's share of the counters: one batch of `bytes`, `rejected` of
   // whose summaries failed validation.
   void CountReceived(uint64_t bytes, uint64_t rejected);
-  StoreStats stats() const;
+  SummaryStoreStats stats() const;
 
   // Snapshots for consistency checks: the maintained rollups and the ones a
   // rebuild would produce now.
@@ -141,11 +156,9 @@ class Store {
   // (UnitId, revision) of every held unit, retractions included.
   std::vector<HeldRevision> HeldRevisions() const;
   // The revision held for (trust, period), retraction included; 0 if none.
-  uint64_t HeldRevisionOf(absl::string_view trust, absl::string_view period) const;
+  uint64_t HeldRevisionOf(absl::string_view trust,
+                          absl::string_view period) const;
 
-  // The database, for records other components keep beside the units (the
-  // forwarder's). Owned by the Store.
-  rocksdb::DB* db() const { return db_.get(); }
   const Catalogue& catalogue() const { return *options_.catalogue; }
   const RegistryHistory& registry() const { return *options_.registry; }
   const Coverage& coverage() const { return options_.coverage; }
@@ -157,8 +170,10 @@ class Store {
   struct Writer;
   struct GroupResult;
 
-  Store(std::unique_ptr<rocksdb::DB> db, StoreOptions options);
+  SummaryStore(std::unique_ptr<rocksdb::DB> db, SummaryStoreOptions options);
   absl::Status Load();
+  // The upstream records, and the pending set from them and what is held.
+  absl::Status LoadUpstream();
   absl::Status CheckRegistry();
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // The leader's work: decide, write synced, publish. Holds write_mu_.
@@ -171,7 +186,7 @@ class Store {
   void PrepareWrites(GroupResult* result, rocksdb::WriteBatch* batch) const;
 
   std::unique_ptr<rocksdb::DB> db_;
-  const StoreOptions options_;
+  const SummaryStoreOptions options_;
   bool registry_changed_ = false;  // set once, in Open
 
   absl::Mutex queue_mu_;
@@ -184,8 +199,15 @@ class Store {
 
   // Its own lock, so a returning leader never waits for the next commit.
   absl::Mutex listener_mu_;
-  std::function<void(const std::vector<HeldRevision>&)> listener_
-      ABSL_GUARDED_BY(listener_mu_);
+  std::function<void()> listener_ ABSL_GUARDED_BY(listener_mu_);
+
+  // Serialises RecordUpstream: records change only through it, so what it
+  // read before its write is still current after.
+  absl::Mutex upstream_write_mu_;
+  // Kept current by the commit leader (under write_mu_, so in revision
+  // order) and by RecordUpstream once its write is durable. Its lock is a
+  // leaf; the index's snapshots ask it for refusals.
+  UpstreamLedger upstream_;
 
   // Every held revision by UnitId, retractions included: what commits are
   // decided against. Written by the single writer under held_mu_.
@@ -193,9 +215,9 @@ class Store {
   absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(held_mu_);
 
   mutable absl::Mutex stats_mu_;
-  StoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
+  SummaryStoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace ohfed::aggregator
 
-#endif  // OHFED_AGGREGATOR_STORE_H_
+#endif  // OHFED_AGGREGATOR_SUMMARY_STORE_H_

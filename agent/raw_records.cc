@@ -1,0 +1,237 @@
+#include "agent/raw_records.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/rocksdb_util.h"
+#include "common/status.h"
+#include "ohfed/agent_store/v1/agent_store.pb.h"
+
+namespace ohfed::agent {
+namespace {
+
+namespace pb = ::ohfed::agent_store::v1;
+
+constexpr absl::string_view kRawPrefix = "raw/";
+constexpr Source kSources[] = {Source::kStaffing, Source::kActivity,
+                               Source::kProfile, Source::kManual};
+
+template <typename Message>
+absl::StatusOr<Message> Parse(absl::string_view v) {
+  Message m;
+  if (!m.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+    return absl::DataLossError("corrupt raw record in the agent store");
+  }
+  return m;
+}
+
+// No map fields: serialization is deterministic, equal rows give equal bytes.
+std::string Serialize(const google::protobuf::MessageLite& m) {
+  return m.SerializeAsString();
+}
+
+std::vector<std::string> Codes(const Answers& answers) {
+  std::vector<std::string> out;
+  for (const auto& [code, value] : answers) out.push_back(code);
+  return out;
+}
+
+}  // namespace
+
+std::string RawRecords::Key(absl::string_view period, Source source) {
+  return absl::StrCat(kRawPrefix, period, "/", SourceName(source));
+}
+
+std::string RawRecords::EncodeStaffing(std::vector<StaffingRow> rows) {
+  std::sort(rows.begin(), rows.end());
+  pb::StaffingRecords out;
+  for (const StaffingRow& r : rows) {
+    pb::StaffingRow* row = out.add_rows();
+    row->set_group(r.group);
+    row->set_wte(r.wte);
+    row->set_basis(r.basis);
+    row->set_post_id(r.post_id);
+  }
+  return Serialize(out);
+}
+
+std::string RawRecords::EncodeActivity(std::vector<ActivityRow> rows) {
+  std::sort(rows.begin(), rows.end());
+  pb::ActivityRecords out;
+  for (const ActivityRow& r : rows) {
+    pb::ActivityRow* row = out.add_rows();
+    row->set_date(r.date);
+    row->set_activity(r.activity);
+    row->set_client_org(r.client_org);
+    row->set_subject_ref(r.subject_ref);
+    if (r.wait_days >= 0) row->set_wait_days(r.wait_days);
+  }
+  return Serialize(out);
+}
+
+std::string RawRecords::EncodeAnswers(const Answers& answers) {
+  pb::AnswerRecords out;
+  for (const auto& [code, value] : answers) {  // sorted by code
+    pb::Answer* a = out.add_answers();
+    a->set_code(code);
+    a->set_value(value);
+  }
+  return Serialize(out);
+}
+
+absl::StatusOr<std::vector<StaffingRow>> RawRecords::DecodeStaffing(
+    absl::string_view v) {
+  OHFED_ASSIGN_OR_RETURN(pb::StaffingRecords m, Parse<pb::StaffingRecords>(v));
+  std::vector<StaffingRow> rows;
+  for (const pb::StaffingRow& r : m.rows()) {
+    rows.push_back({r.group(), r.wte(), r.basis(), r.post_id()});
+  }
+  return rows;
+}
+
+absl::StatusOr<std::vector<ActivityRow>> RawRecords::DecodeActivity(
+    absl::string_view v) {
+  OHFED_ASSIGN_OR_RETURN(pb::ActivityRecords m, Parse<pb::ActivityRecords>(v));
+  std::vector<ActivityRow> rows;
+  for (const pb::ActivityRow& r : m.rows()) {
+    rows.push_back({r.date(), r.activity(), r.client_org(), r.subject_ref(),
+                    r.has_wait_days() ? r.wait_days() : -1});
+  }
+  return rows;
+}
+
+absl::StatusOr<Answers> RawRecords::DecodeAnswers(absl::string_view v) {
+  OHFED_ASSIGN_OR_RETURN(pb::AnswerRecords m, Parse<pb::AnswerRecords>(v));
+  Answers out;
+  for (const pb::Answer& a : m.answers()) out[a.code()] = a.value();
+  return out;
+}
+
+absl::StatusOr<std::string> RawRecords::Read(const std::string& key,
+                                             const Staged* st) const {
+  if (st != nullptr) {
+    auto staged = st->values.find(key);
+    if (staged != st->values.end()) return staged->second;
+  }
+  absl::StatusOr<std::string> v = GetValue(db_, key);
+  if (absl::IsNotFound(v.status())) return std::string();
+  return v;
+}
+
+void RawRecords::Stage(const std::string& key, std::string value,
+                       Staged& st) const {
+  if (value.empty()) {
+    st.batch->Delete(key);
+  } else {
+    st.batch->Put(key, value);
+  }
+  st.values[key] = std::move(value);
+}
+
+absl::StatusOr<PeriodRecords> RawRecords::Load(const std::string& period,
+                                               const Staged* st) const {
+  PeriodRecords r;
+  OHFED_ASSIGN_OR_RETURN(std::string staffing,
+                         Read(Key(period, Source::kStaffing), st));
+  OHFED_ASSIGN_OR_RETURN(std::string activity,
+                         Read(Key(period, Source::kActivity), st));
+  OHFED_ASSIGN_OR_RETURN(std::string profile,
+                         Read(Key(period, Source::kProfile), st));
+  OHFED_ASSIGN_OR_RETURN(std::string manual,
+                         Read(Key(period, Source::kManual), st));
+  if (!staffing.empty()) {
+    OHFED_ASSIGN_OR_RETURN(r.staffing, DecodeStaffing(staffing));
+  }
+  if (!activity.empty()) {
+    OHFED_ASSIGN_OR_RETURN(r.activity, DecodeActivity(activity));
+  }
+  if (!profile.empty()) {
+    OHFED_ASSIGN_OR_RETURN(r.profile, DecodeAnswers(profile));
+  }
+  if (!manual.empty()) {
+    OHFED_ASSIGN_OR_RETURN(r.manual, DecodeAnswers(manual));
+  }
+  return r;
+}
+
+absl::StatusOr<bool> RawRecords::ReplaceStaffing(const std::string& month,
+                                                 std::vector<StaffingRow> rows,
+                                                 Staged& st) const {
+  const std::string key = Key(month, Source::kStaffing);
+  std::string bytes = EncodeStaffing(std::move(rows));
+  OHFED_ASSIGN_OR_RETURN(std::string old, Read(key, &st));
+  if (old == bytes) return false;
+  Stage(key, std::move(bytes), st);
+  return true;
+}
+
+absl::StatusOr<bool> RawRecords::ReplaceActivity(const std::string& month,
+                                                 std::vector<ActivityRow> rows,
+                                                 Staged& st) const {
+  const std::string key = Key(month, Source::kActivity);
+  std::string bytes = EncodeActivity(std::move(rows));
+  OHFED_ASSIGN_OR_RETURN(std::string old, Read(key, &st));
+  if (old == bytes) return false;
+  Stage(key, std::move(bytes), st);
+  return true;
+}
+
+absl::StatusOr<RawRecords::MergeCount> RawRecords::MergeAnswers(
+    const std::string& period, Source source, const Answers& answers,
+    Staged& st) const {
+  const std::string key = Key(period, source);
+  OHFED_ASSIGN_OR_RETURN(std::string old, Read(key, &st));
+  Answers merged;
+  if (!old.empty()) {
+    OHFED_ASSIGN_OR_RETURN(merged, DecodeAnswers(old));
+  }
+  MergeCount count;
+  for (const auto& [code, value] : answers) {
+    auto it = merged.find(code);
+    if (it != merged.end() && it->second == value) {
+      ++count.unchanged;
+    } else {
+      ++count.changed;
+      merged[code] = value;
+    }
+  }
+  if (count.changed > 0) Stage(key, EncodeAnswers(merged), st);
+  return count;
+}
+
+absl::StatusOr<bool> RawRecords::RemoveAnswer(const std::string& period,
+                                              Source source,
+                                              const std::string& code,
+                                              Staged& st) const {
+  const std::string key = Key(period, source);
+  OHFED_ASSIGN_OR_RETURN(std::string old, Read(key, &st));
+  if (old.empty()) return false;
+  OHFED_ASSIGN_OR_RETURN(Answers answers, DecodeAnswers(old));
+  if (answers.erase(code) == 0) return false;
+  Stage(key, answers.empty() ? std::string() : EncodeAnswers(answers), st);
+  return true;
+}
+
+void RawRecords::DeletePeriod(const std::string& period, Staged& st) const {
+  for (Source source : kSources) Stage(Key(period, source), "", st);
+}
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>>
+RawRecords::ManualCodes() const {
+  std::map<std::string, std::vector<std::string>> out;
+  const std::string suffix = absl::StrCat("/", SourceName(Source::kManual));
+  OHFED_RETURN_IF_ERROR(ScanPrefix(
+      db_, kRawPrefix,
+      [&](absl::string_view key, absl::string_view v) -> absl::Status {
+        if (!absl::ConsumeSuffix(&key, suffix)) return absl::OkStatus();
+        key.remove_prefix(kRawPrefix.size());
+        OHFED_ASSIGN_OR_RETURN(Answers answers, DecodeAnswers(v));
+        out[std::string(key)] = Codes(answers);
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+}  // namespace ohfed::agent

@@ -1,0 +1,37 @@
+// Completeness and timeliness (SPEC §6): which trusts of a scope reported
+// each month of a period, whether on time, and how current each one is.
+//
+// Per month of the period and per trust of the scope (registry order):
+//   reported  the aggregator holds a summary of the trust for that month
+//   on_time   its first revision arrived before OnTimeDeadline(month), the
+//             end of the 15th of the following month (common/period.h)
+// and, independent of the month, the trust's sync state relative to `now`:
+//   current   it holds a summary for the "due month" or any later month up to
+//             now's month, where the due month is the latest month whose
+//             on-time deadline has passed (on 10 March: January; on 20
+//             March: February), so a trust is not called behind before its
+//             data is due
+//   behind    not current, but something arrived within the last 62 days
+//   silent    nothing within 62 days, or never
+#ifndef OHFED_AGGREGATOR_QUERY_COMPLETENESS_H_
+#define OHFED_AGGREGATOR_QUERY_COMPLETENESS_H_
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "aggregator/query_limits.h"
+#include "aggregator/view.h"
+#include "ohfed/v1/ohfed.pb.h"
+
+namespace ohfed::aggregator {
+
+// One block per month of the requested period; `now` decides the sync state
+// (above). `by` "", "self" or "trust" lists the trusts of the scope;
+// "region" or "ics" gives one summary row per unit instead. Errors as for
+// RunQuery (aggregator/query_engine.h).
+absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
+    const View& view, const v1::CompletenessRequest& request, absl::Time now,
+    const QueryOptions& options = {});
+
+}  // namespace ohfed::aggregator
+
+#endif  // OHFED_AGGREGATOR_QUERY_COMPLETENESS_H_

@@ -1,0 +1,80 @@
+// The in-memory half of a SummaryStore's upstream state (SPEC §5): per unit
+// the revision held and what upstream replied about it, and from those the
+// units pending upstream: held at a revision upstream has neither
+// acknowledged nor refused. Bounded by the number of units held, whatever
+// the outage.
+//
+// The SummaryStore keeps it current (Load at open, OnCommit after each
+// commit, Install once replies are durable) and persists the records itself
+// ("f/" keys, aggregator/codec.h); nothing here touches the disk.
+//
+// Thread-safe. Its lock is a leaf: it calls out to nothing while holding
+// it, so readers of the store's snapshots (as UpstreamRefusals) may ask it
+// at any time.
+#ifndef OHFED_AGGREGATOR_UPSTREAM_LEDGER_H_
+#define OHFED_AGGREGATOR_UPSTREAM_LEDGER_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "aggregator/upstream_queue.h"
+#include "aggregator/view.h"
+
+namespace ohfed::aggregator {
+
+// (UnitId, revision): a unit and the revision held for it, retractions
+// included.
+using HeldRevision = std::pair<std::string, uint64_t>;
+
+// Upstream records by UnitId.
+using UpstreamRecords = absl::flat_hash_map<std::string, UpstreamRecord>;
+
+// Updates `record` from one reply about its unit.
+void ApplyReply(const UpstreamReply& reply, UpstreamRecord* record);
+
+class UpstreamLedger : public UpstreamRefusals {
+ public:
+  // Replaces everything: the held revisions and the stored records.
+  void Load(const std::vector<HeldRevision>& held, UpstreamRecords records);
+  // Units a commit just changed, with their new revisions.
+  void OnCommit(const std::vector<HeldRevision>& units);
+  // Replaces the records of the units in `records`, already durable.
+  void Install(const UpstreamRecords& records);
+
+  // The first `max` pending UnitIds, in order.
+  std::vector<std::string> PendingIds(size_t max) const;
+  size_t pending_count() const;
+  // The record of one unit; all zero if none.
+  UpstreamRecord RecordOf(const std::string& id) const;
+
+  // UpstreamRefusals: the reason for the held revision of (trust, period).
+  std::string RefusalReason(absl::string_view trust,
+                            absl::string_view period) const override;
+  // Every unit of `trust` whose held revision upstream refused, by period.
+  std::vector<UpstreamReply> Refused(absl::string_view trust) const;
+  size_t refused_count() const;
+
+ private:
+  uint64_t Held(const std::string& id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether upstream still needs the held revision of `id`.
+  bool NeedsForwarding(const std::string& id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The record of `id` if upstream refused its held revision, else nullptr.
+  const UpstreamRecord* RefusedRecord(const std::string& id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdatePending(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(mu_);
+  UpstreamRecords records_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> pending_ ABSL_GUARDED_BY(mu_);  // UnitIds
+};
+
+}  // namespace ohfed::aggregator
+
+#endif  // OHFED_AGGREGATOR_UPSTREAM_LEDGER_H_

@@ -1,0 +1,184 @@
+// The SummaryStore as the forwarder's UpstreamQueue, over a real RocksDB:
+// what is pending upstream follows commits and replies, survives a reopen,
+// and a data directory written before the store owned these keys opens
+// with the same state.
+#include <rocksdb/db.h>
+
+#include <string>
+#include <vector>
+
+#include "aggregator/codec.h"
+#include "aggregator/summary_store.h"
+#include "common/rocksdb_util.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::TempDir;
+
+const char kImm[] = "activity.count.immunisation";
+
+UpstreamReply Holds(const std::string& trust, const std::string& period,
+                    uint64_t revision) {
+  return UpstreamReply{.trust = trust, .period = period, .revision = revision};
+}
+
+UpstreamReply Refuses(const std::string& trust, const std::string& period,
+                      uint64_t revision, const std::string& reason) {
+  return UpstreamReply{.trust = trust,
+                       .period = period,
+                       .revision = revision,
+                       .refused = true,
+                       .reason = reason};
+}
+
+class UpstreamQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    store_.reset();
+    SummaryStoreOptions options;
+    options.clock = &clock_;
+    auto s = SummaryStore::Open(dir_.path(), options);
+    OHFED_ASSERT_OK(s);
+    store_ = std::move(*s);
+  }
+
+  void Commit(std::vector<v1::UnitSummary> summaries) {
+    OHFED_ASSERT_OK(store_->Commit(summaries));
+  }
+
+  // "trust/period@revision" of everything pending, in order.
+  std::vector<std::string> Pending() {
+    std::vector<std::string> out;
+    auto pending = store_->PendingUpstream(100, 1 << 20);
+    EXPECT_THAT(pending, ::ohfed::testing::IsOk());
+    if (!pending.ok()) return out;
+    for (const v1::UnitSummary& s : *pending) {
+      out.push_back(
+          absl::StrCat(s.trust(), "/", s.period(), "@", s.revision()));
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1774000000)};
+  std::unique_ptr<SummaryStore> store_;
+};
+
+TEST_F(UpstreamQueueTest, PendingFollowsCommitsAndReplies) {
+  EXPECT_TRUE(Pending().empty());
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 1}}),
+          Summary("RAX", "2026-03", 1, {{kImm, 1}}),
+          Summary("RJ1", "2026-02", 1, {{kImm, 1}})});
+  EXPECT_THAT(Pending(),
+              ::testing::ElementsAre("RAX/2026-03@1", "RJ1/2026-02@1",
+                                     "RJ1/2026-03@2"));
+  EXPECT_EQ(store_->PendingUpstreamCount(), 3u);
+
+  // An ack of an older revision leaves the held one pending.
+  OHFED_ASSERT_OK(store_->RecordUpstream(
+      {Holds("RJ1", "2026-03", 1), Holds("RJ1", "2026-02", 1),
+       Refuses("RAX", "2026-03", 1, "unknown trust 'RAX'")}));
+  EXPECT_THAT(Pending(), ::testing::ElementsAre("RJ1/2026-03@2"));
+  EXPECT_EQ(store_->UpstreamRefusalOf("RAX", "2026-03"), "unknown trust 'RAX'");
+  EXPECT_EQ(store_->RefusedUpstreamCount(), 1u);
+  ASSERT_EQ(store_->RefusedUpstream("RAX").size(), 1u);
+  EXPECT_EQ(store_->RefusedUpstream("RAX")[0].revision, 1u);
+  // Completeness sees the refusal through the store's own views.
+  EXPECT_EQ(store_->Read([](const View& v) {
+    return v.UpstreamReason("RAX", "2026-03");
+  }),
+            "unknown trust 'RAX'");
+
+  // A new revision is pending again and the old refusal no longer counts.
+  Commit({Summary("RAX", "2026-03", 2, {{kImm, 2}})});
+  EXPECT_THAT(Pending(),
+              ::testing::ElementsAre("RAX/2026-03@2", "RJ1/2026-03@2"));
+  EXPECT_EQ(store_->UpstreamRefusalOf("RAX", "2026-03"), "");
+  EXPECT_EQ(store_->RefusedUpstreamCount(), 0u);
+  EXPECT_EQ(store_->UpstreamRecordOf("RAX", "2026-03").rejected_revision, 1u);
+}
+
+TEST_F(UpstreamQueueTest, PendingIsBoundedByCountAndBytes) {
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 1}}),
+          Summary("RJ1", "2026-02", 1, {{kImm, 1}}),
+          Summary("RJ1", "2026-03", 1, {{kImm, 1}})});
+  auto two = store_->PendingUpstream(2, 1 << 20);
+  OHFED_ASSERT_OK(two);
+  EXPECT_EQ(two->size(), 2u);
+  // The first is returned whatever its size; no more than fit after it.
+  auto one = store_->PendingUpstream(10, 1);
+  OHFED_ASSERT_OK(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].period(), "2026-01");
+  const size_t size = (*one)[0].ByteSizeLong();
+  auto fits = store_->PendingUpstream(10, 2 * size);
+  OHFED_ASSERT_OK(fits);
+  EXPECT_EQ(fits->size(), 2u);
+}
+
+TEST_F(UpstreamQueueTest, RepliesSurviveReopen) {
+  Commit({Summary("RJ1", "2026-03", 3, {{kImm, 1}}),
+          Summary("RAX", "2026-03", 1, {{kImm, 1}}),
+          Summary("RRK", "2026-03", 1, {{kImm, 1}})});
+  OHFED_ASSERT_OK(store_->RecordUpstream(
+      {Holds("RJ1", "2026-03", 3),
+       Refuses("RAX", "2026-03", 1, "unknown trust 'RAX'")}));
+  Reopen();
+  EXPECT_THAT(Pending(), ::testing::ElementsAre("RRK/2026-03@1"));
+  EXPECT_EQ(store_->UpstreamRefusalOf("RAX", "2026-03"), "unknown trust 'RAX'");
+  EXPECT_EQ(store_->UpstreamRecordOf("RJ1", "2026-03").acked_revision, 3u);
+}
+
+// The "f/" records as the forwarder wrote them before the store owned them
+// (acked revision, refused revision, both 8 bytes big-endian, then the
+// reason): a data directory from that release opens with the same pending
+// and refused units.
+TEST_F(UpstreamQueueTest, OpensForwardRecordsWrittenByTheForwarder) {
+  store_.reset();
+  {
+    auto db = OpenDb(dir_.path(), DbFootprint::kServer);
+    OHFED_ASSERT_OK(db);
+    auto put_unit = [&](const std::string& trust, const std::string& period,
+                        uint64_t revision) {
+      UnitRecord r;
+      r.first_received_unix_ms = 1774000000000;
+      r.last_received_unix_ms = 1774000000000;
+      r.summary = Summary(trust, period, revision, {{kImm, 1}});
+      ASSERT_TRUE((*db)
+                      ->Put(rocksdb::WriteOptions(),
+                            absl::StrCat("u/", trust, "/", period),
+                            EncodeUnit(r))
+                      .ok());
+    };
+    put_unit("RJ1", "2026-03", 3);  // acked at 3: done
+    put_unit("RJ1", "2026-04", 2);  // acked at 1: pending
+    put_unit("RAX", "2026-03", 4);  // refused at 4: not pending
+    put_unit("RRK", "2026-03", 1);  // no record: pending
+    auto put_forward = [&](const std::string& id, const std::string& value) {
+      ASSERT_TRUE((*db)->Put(rocksdb::WriteOptions(), "f/" + id, value).ok());
+    };
+    const std::string zero(7, '\0');
+    put_forward("RJ1/2026-03", zero + "\x03" + zero + '\0');
+    put_forward("RJ1/2026-04", zero + "\x01" + zero + '\0');
+    put_forward("RAX/2026-03", zero + '\0' + zero + "\x04" + "no such trust");
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  Reopen();
+  EXPECT_THAT(Pending(),
+              ::testing::ElementsAre("RJ1/2026-04@2", "RRK/2026-03@1"));
+  EXPECT_EQ(store_->UpstreamRefusalOf("RAX", "2026-03"), "no such trust");
+  EXPECT_EQ(store_->RefusedUpstreamCount(), 1u);
+  EXPECT_EQ(store_->UpstreamRecordOf("RJ1", "2026-03").acked_revision, 3u);
+  // And what the store writes now reads back the same way.
+  OHFED_ASSERT_OK(store_->RecordUpstream({Holds("RJ1", "2026-04", 2)}));
+  EXPECT_THAT(Pending(), ::testing::ElementsAre("RRK/2026-03@1"));
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator
