@@ -83,6 +83,8 @@ class TableBuilder {
       AddTimeEquations(fy, Within(quarters, fy));
       if (y >= y0_ && y < y1_) {
         AddTimeEquations(fy, {AprilToDecember(y), Quarter(y + 1, 1)});
+      } else if (y == y1_) {  // nothing is held after the last year
+        AddTimeEquations(fy, {AprilToDecember(y)});
       }
     }
   }
