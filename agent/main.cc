@@ -4,7 +4,7 @@
 //               [--socket PATH] [--config FILE]
 //               (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure)
 //
-// Every flag is also a key of the config file (trust = "RJ1"; common/config.h).
+// Every flag is also a key of the config file (trust = "RJ1"; cli/config.h).
 // Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0
 // (common/signals.h).
 #include <iostream>
@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "agent/agent.h"
-#include "common/config.h"
+#include "cli/config.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/transport.h"

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
 #include "common/catalogue.h"
-#include "common/config.h"
+#include "cli/config.h"
 #include "common/disclosure.h"
 #include "common/log.h"
 #include "common/registry.h"

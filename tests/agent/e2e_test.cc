@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "agent/client.h"
+#include "cli/agent_client.h"
 #include "tests/testing/fake_ingest.h"
 #include "common/transport.h"
 #include "agent/sample_data.h"
