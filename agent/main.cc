@@ -15,6 +15,7 @@
 
 #include "agent/agent.h"
 #include "cli/config.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/transport.h"
@@ -58,10 +59,20 @@ int main(int argc, char** argv) {
   }
 
   ohfed::RouteGrpcLogs();
+  // OHFED_TEST_NOW (tests only, common/clock.h).
+  absl::StatusOr<ohfed::Clock*> clock = ohfed::ClockFromEnvironment();
+  if (!clock.ok()) {
+    std::cerr << "ohfed-agent: " << clock.status().message() << "\n";
+    return 2;
+  }
+  options.clock = *clock;
   auto agent = ohfed::agent::Agent::Start(options);
   if (!agent.ok()) {
     std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
     return 1;
+  }
+  if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
+    ohfed::LogLine(w);
   }
   ohfed::WaitForStopSignal(signals);
   (*agent)->Shutdown(absl::Seconds(5));

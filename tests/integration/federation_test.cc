@@ -2,8 +2,10 @@
 // aggregator -> national aggregator. Every figure is checked against an
 // independent computation from the CSV files the agents imported.
 //
-// One process runs the whole suite against one federation (SetUpTestSuite),
-// in definition order; later tests build on the state earlier ones leave.
+// Every test has its own federation (daemons, data directories, ports),
+// started in SetUp and stopped in TearDown, so the tests run alone and in any
+// order. The daemons run on the test clock (OHFED_TEST_NOW, kTestNow): the
+// fixed 2025-26 sample data are past whatever the machine's date is.
 #include <rocksdb/db.h>
 #include <signal.h>
 
@@ -106,9 +108,10 @@ struct Agent {
 };
 
 class FederationTest : public ::testing::Test {
- public:
-  static void SetUpTestSuite() {
-    root_ = new testing::TempDir();
+ protected:
+  void SetUp() override {
+    testing::UseTestNowForBinaries();
+    root_ = std::make_unique<testing::TempDir>();
     national_port_ = testing::PickUnusedPort();
     regional_port_ = testing::PickUnusedPort();
     national_ = StartAggregator("national", national_port_, {});
@@ -117,18 +120,69 @@ class FederationTest : public ::testing::Test {
     agents_[kUnknownTrust] = StartAgent(kUnknownTrust);
   }
 
-  static void TearDownTestSuite() {
+  // Agents first, then the aggregators, then their directories.
+  void TearDown() override {
     agents_.clear();
     regional_.reset();
     national_.reset();
-    delete root_;
+    root_.reset();
   }
 
- protected:
+  // Every agent imports its three files; the known trusts sync and the
+  // national view reaches the total of their inputs.
+  void ImportAndSyncAll() {
+    for (auto& [trust, agent] : agents_) {
+      for (const char* kind : {"staffing", "activity", "profile"}) {
+        CommandResult r =
+            Cli(trust, {"import", kind, agent.dir + "/" + kind + ".csv",
+                        "--accept-outliers"});
+        ASSERT_EQ(r.exit_code, 0) << trust << " " << kind << ": " << r.err;
+      }
+    }
+    for (const std::string& t : kTrusts) {
+      CommandResult r = Cli(t, {"sync", "--timeout", "60"});
+      ASSERT_EQ(r.exit_code, 0) << t << ": " << r.err << r.out;
+    }
+    // National receives what the regional forwards.
+    int expected = TotalEvents("immunisation", kFirst, kLast);
+    ASSERT_TRUE(Eventually([&] {
+      auto rows = Query(national_port_, "national", kRange,
+                        "activity.count.immunisation");
+      auto it = rows.find("national|activity.count.immunisation|sum");
+      return it != rows.end() && it->second == absl::StrCat(expected);
+    })) << "national never reached " << expected;
+  }
+
+  // RJ1 re-imports its activity with ten more March immunisations (subject
+  // references XFIX0..9, dated 2026-03-10..19) and syncs; returns national's
+  // March sum before the correction.
+  double ImportCorrectedMarch() {
+    const std::string measure = "activity.count.immunisation";
+    const std::string key = "national|" + measure + "|sum";
+    double before = Value(Query(national_port_, "national", "2026-03", measure), key);
+    Agent& rj1 = agents_["RJ1"];
+    std::string corrected = rj1.files.activity;
+    for (int i = 0; i < 10; ++i) {
+      absl::StrAppend(&corrected, "2026-03-1", i, ",immunisation,,XFIX", i, ",\n");
+    }
+    std::string path = rj1.dir + "/activity_corrected.csv";
+    std::ofstream(path) << corrected;
+    EXPECT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
+    // Re-importing the same corrected file changes nothing further.
+    EXPECT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
+    CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
+    EXPECT_EQ(sync.exit_code, 0) << sync.err;
+    EXPECT_TRUE(Eventually([&] {
+      auto rows = Query(national_port_, "national", "2026-03", measure);
+      return rows.count(key) && Value(rows, key) == before + 10;
+    })) << "national never counted the correction";
+    return before;
+  }
+
   static std::string Addr(int port) { return absl::StrCat("127.0.0.1:", port); }
 
   // England without kUnknownTrust.
-  static std::string RegionalRegistry() {
+  std::string RegionalRegistry() {
     std::string text = *ReadFile(testing::SourceDir() +
                                  "/common/data/england_orgs.csv");
     std::string out;
@@ -140,14 +194,14 @@ class FederationTest : public ::testing::Test {
   }
 
   // London's aggregator, forwarding to the national one.
-  static std::unique_ptr<Subprocess> StartRegional() {
+  std::unique_ptr<Subprocess> StartRegional() {
     return StartAggregator(
         "regional", regional_port_,
         {"--upstream", Addr(national_port_), "--registry", RegionalRegistry(),
          "--covers", "region:Y56"});
   }
 
-  static std::unique_ptr<Subprocess> StartAggregator(
+  std::unique_ptr<Subprocess> StartAggregator(
       const std::string& name, int port, std::vector<std::string> extra) {
     std::vector<std::string> argv = {OHFED_AGGREGATOR_BIN, "--listen",
                                      Addr(port), "--data",
@@ -159,7 +213,7 @@ class FederationTest : public ::testing::Test {
     return std::move(*p);
   }
 
-  static Agent StartAgent(const std::string& trust) {
+  Agent StartAgent(const std::string& trust) {
     Agent a;
     a.trust = trust;
     a.dir = root_->File("agent_" + trust);
@@ -180,7 +234,7 @@ class FederationTest : public ::testing::Test {
     return a;
   }
 
-  static CommandResult Cli(const std::string& trust,
+  CommandResult Cli(const std::string& trust,
                            std::vector<std::string> args) {
     std::vector<std::string> argv = {OHFED_CLI_BIN, "--agent",
                                      agents_[trust].socket};
@@ -189,7 +243,7 @@ class FederationTest : public ::testing::Test {
   }
 
   // `ohfed query ... --format csv` -> value by "unit|measure|stat".
-  static std::map<std::string, std::string> Query(
+  std::map<std::string, std::string> Query(
       int port, const std::string& scope, const std::string& period,
       const std::string& measures, const std::string& by = "self") {
     CommandResult r = *RunCommand(
@@ -210,7 +264,7 @@ class FederationTest : public ::testing::Test {
     return out;
   }
 
-  static double Value(const std::map<std::string, std::string>& rows,
+  double Value(const std::map<std::string, std::string>& rows,
                       const std::string& key) {
     auto it = rows.find(key);
     if (it == rows.end()) {
@@ -232,7 +286,7 @@ class FederationTest : public ::testing::Test {
     return pred();
   }
 
-  static int TotalEvents(const std::string& name, Month first, Month last) {
+  int TotalEvents(const std::string& name, Month first, Month last) {
     int n = 0;
     for (const std::string& t : kTrusts) {
       n += ExpectedEvents(agents_[t].files.activity, name, first, last);
@@ -240,36 +294,16 @@ class FederationTest : public ::testing::Test {
     return n;
   }
 
-  static inline testing::TempDir* root_ = nullptr;
-  static inline int national_port_ = 0, regional_port_ = 0;
-  static inline std::unique_ptr<Subprocess> national_, regional_;
-  static inline std::map<std::string, Agent> agents_;
+  std::unique_ptr<testing::TempDir> root_;
+  int national_port_ = 0, regional_port_ = 0;
+  std::unique_ptr<Subprocess> national_, regional_;
+  std::map<std::string, Agent> agents_;
 };
 
-TEST_F(FederationTest, AgentsImportAndSync) {
-  for (auto& [trust, agent] : agents_) {
-    for (const char* kind : {"staffing", "activity", "profile"}) {
-      CommandResult r =
-          Cli(trust, {"import", kind, agent.dir + "/" + kind + ".csv",
-                      "--accept-outliers"});
-      ASSERT_EQ(r.exit_code, 0) << trust << " " << kind << ": " << r.err;
-    }
-  }
-  for (const std::string& t : kTrusts) {
-    CommandResult r = Cli(t, {"sync", "--timeout", "60"});
-    EXPECT_EQ(r.exit_code, 0) << t << ": " << r.err << r.out;
-  }
-  // National receives what the regional forwards.
-  int expected = TotalEvents("immunisation", kFirst, kLast);
-  EXPECT_TRUE(Eventually([&] {
-    auto rows = Query(national_port_, "national", kRange,
-                      "activity.count.immunisation");
-    auto it = rows.find("national|activity.count.immunisation|sum");
-    return it != rows.end() && it->second == absl::StrCat(expected);
-  })) << "national never reached " << expected;
-}
+TEST_F(FederationTest, AgentsImportAndSync) { ImportAndSyncAll(); }
 
 TEST_F(FederationTest, UnknownTrustIsRejectedWithReasonAtTheAgent) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   CommandResult sync = Cli(kUnknownTrust, {"sync", "--timeout", "20"});
   EXPECT_NE(sync.exit_code, 0);
   EXPECT_THAT(sync.err, HasSubstr("reject"));
@@ -286,6 +320,7 @@ TEST_F(FederationTest, UnknownTrustIsRejectedWithReasonAtTheAgent) {
 }
 
 TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string month = kLast.ToString();
   // Every trust is in London (Y56): the region's total at the regional
   // aggregator equals England's at the national one.
@@ -313,6 +348,7 @@ TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
 }
 
 TEST_F(FederationTest, ActivityFlowsAndIcsBreakdownMatchInputs) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   // Below national, activity is answered for standard periods only, and
   // rounded: the calendar year 2026 (January to October here).
   const Month jan = Month::Of(2026, 1);
@@ -345,6 +381,7 @@ TEST_F(FederationTest, ActivityFlowsAndIcsBreakdownMatchInputs) {
 }
 
 TEST_F(FederationTest, ProfileYesCountsMatchInputs) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   auto rows = Query(national_port_, "national", "2026",
                     "profile.seqohs_accredited");
   int yes = 0;
@@ -358,6 +395,7 @@ TEST_F(FederationTest, ProfileYesCountsMatchInputs) {
 // Wait times are pooled over trusts and months: event count and the median
 // (linear interpolation between closest ranks) of every event's wait.
 TEST_F(FederationTest, WaitTimeDistributionMatchesInputs) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string activity = "management_referral";
   std::vector<double> waits;
   for (const std::string& t : kTrusts) {
@@ -380,6 +418,7 @@ TEST_F(FederationTest, WaitTimeDistributionMatchesInputs) {
 }
 
 TEST_F(FederationTest, DerivedIndicatorsMatchInputs) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string month = kLast.ToString();
   double served = 0, consultants = 0, specialist = 0, nurses = 0;
   int critical_mass = 0;
@@ -406,32 +445,19 @@ TEST_F(FederationTest, DerivedIndicatorsMatchInputs) {
 }
 
 TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const Month march = Month::Of(2026, 3);
   const std::string measure = "activity.count.immunisation";
-  auto before_month = Query(national_port_, "national", "2026-03", measure);
   // Below national: a standard period holding March, rounded to 5s (so the
   // correction of 10 moves each total by exactly 10).
   auto before_ics = Query(national_port_, "ics:QKK", "2026-Q1", measure);
   auto before_region = Query(national_port_, "region:Y56", "2026-Q1", measure);
-  Agent& rj1 = agents_["RJ1"];
-  std::string corrected = rj1.files.activity;
-  for (int i = 0; i < 10; ++i) {
-    absl::StrAppend(&corrected, "2026-03-1", i, ",immunisation,,XFIX", i, ",\n");
-  }
-  std::string path = rj1.dir + "/activity_corrected.csv";
-  std::ofstream(path) << corrected;
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
-  // Re-importing the same corrected file changes nothing further.
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
-  CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
-  ASSERT_EQ(sync.exit_code, 0) << sync.err;
-
   const std::string key = "national|" + measure + "|sum";
-  double month_before = Value(before_month, key);
-  EXPECT_TRUE(Eventually([&] {
-    auto rows = Query(national_port_, "national", "2026-03", measure);
-    return rows.count(key) && Value(rows, key) == month_before + 10;
-  }));
+  const double month_before = ImportCorrectedMarch();
+  ASSERT_FALSE(HasFailure());
+  auto after_month = Query(national_port_, "national", "2026-03", measure);
+  EXPECT_EQ(Value(after_month, key), month_before + 10);
+  Agent& rj1 = agents_["RJ1"];
   auto after_ics = Query(national_port_, "ics:QKK", "2026-Q1", measure);
   auto after_region = Query(national_port_, "region:Y56", "2026-Q1", measure);
   const int rj1_q1 = ExpectedEvents(rj1.files.activity, "immunisation",
@@ -463,6 +489,7 @@ TEST_F(FederationTest, RegionalRefusesScopesOutsideItsCoverage) {
 // aggregators forget the trust's month and its share of every rollup, and a
 // later import brings it back.
 TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string measure = "activity.count.immunisation";
   const std::string month = "2026-06";
   const Month june = Month::Of(2026, 6);
@@ -517,6 +544,7 @@ TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
 // The agent keeps its outbox through a regional outage and delivers once
 // the aggregator is back; the national view gets the change exactly once.
 TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string measure = "activity.count.immunisation";
   const std::string key = "national|" + measure + "|sum";
   double before = Value(Query(national_port_, "national", "2026-04", measure), key);
@@ -547,6 +575,7 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
 }
 
 TEST_F(FederationTest, StaleRevisionIsIgnored) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   auto channel = *MakeChannel(Addr(national_port_), {.insecure = true});
   auto stub = v1::Ingest::NewStub(channel);
   grpc::ClientContext ctx;
@@ -590,6 +619,9 @@ std::string DumpDb(const std::string& dir) {
 }
 
 TEST_F(FederationTest, CleanShutdownAndNoIdentifiersInAggregatorStores) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
+  ImportCorrectedMarch();  // subject references XFIX*, dates 2026-03-1*
+  ASSERT_FALSE(HasFailure());
   for (auto* p : {&regional_, &national_}) {
     (*p)->Signal(SIGTERM);
     auto code = (*p)->Wait(absl::Seconds(20));
