@@ -19,11 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "agent/sample_data.h"
 #include "common/catalogue.h"
 #include "common/csv.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
-#include "agent/sample_data.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -150,7 +150,8 @@ class FederationTest : public ::testing::Test {
                         "activity.count.immunisation");
       auto it = rows.find("national|activity.count.immunisation|sum");
       return it != rows.end() && it->second == absl::StrCat(expected);
-    })) << "national never reached " << expected;
+    })) << "national never reached "
+        << expected;
   }
 
   // RJ1 re-imports its activity with ten more March immunisations (subject
@@ -159,17 +160,23 @@ class FederationTest : public ::testing::Test {
   double ImportCorrectedMarch() {
     const std::string measure = "activity.count.immunisation";
     const std::string key = "national|" + measure + "|sum";
-    double before = Value(Query(national_port_, "national", "2026-03", measure), key);
+    double before =
+        Value(Query(national_port_, "national", "2026-03", measure), key);
     Agent& rj1 = agents_["RJ1"];
     std::string corrected = rj1.files.activity;
     for (int i = 0; i < 10; ++i) {
-      absl::StrAppend(&corrected, "2026-03-1", i, ",immunisation,,XFIX", i, ",\n");
+      absl::StrAppend(&corrected, "2026-03-1", i, ",immunisation,,XFIX", i,
+                      ",\n");
     }
     std::string path = rj1.dir + "/activity_corrected.csv";
     std::ofstream(path) << corrected;
-    EXPECT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
+    EXPECT_EQ(
+        Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code,
+        0);
     // Re-importing the same corrected file changes nothing further.
-    EXPECT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
+    EXPECT_EQ(
+        Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code,
+        0);
     CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
     EXPECT_EQ(sync.exit_code, 0) << sync.err;
     EXPECT_TRUE(Eventually([&] {
@@ -183,11 +190,12 @@ class FederationTest : public ::testing::Test {
 
   // England without kUnknownTrust.
   std::string RegionalRegistry() {
-    std::string text = *ReadFile(testing::SourceDir() +
-                                 "/common/data/england_orgs.csv");
+    std::string text =
+        *ReadFile(testing::SourceDir() + "/common/data/england_orgs.csv");
     std::string out;
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      if (absl::StrContains(line, absl::StrCat(",", kUnknownTrust, ","))) continue;
+      if (absl::StrContains(line, absl::StrCat(",", kUnknownTrust, ",")))
+        continue;
       absl::StrAppend(&out, line, "\n");
     }
     return root_->Write("regional_orgs.csv", out);
@@ -195,17 +203,16 @@ class FederationTest : public ::testing::Test {
 
   // London's aggregator, forwarding to the national one.
   std::unique_ptr<Subprocess> StartRegional() {
-    return StartAggregator(
-        "regional", regional_port_,
-        {"--upstream", Addr(national_port_), "--registry", RegionalRegistry(),
-         "--covers", "region:Y56"});
+    return StartAggregator("regional", regional_port_,
+                           {"--upstream", Addr(national_port_), "--registry",
+                            RegionalRegistry(), "--covers", "region:Y56"});
   }
 
-  std::unique_ptr<Subprocess> StartAggregator(
-      const std::string& name, int port, std::vector<std::string> extra) {
+  std::unique_ptr<Subprocess> StartAggregator(const std::string& name, int port,
+                                              std::vector<std::string> extra) {
     std::vector<std::string> argv = {OHFED_AGGREGATOR_BIN, "--listen",
-                                     Addr(port), "--data",
-                                     root_->File(name), "--insecure"};
+                                     Addr(port),           "--data",
+                                     root_->File(name),    "--insecure"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = Subprocess::Start(argv, root_->File(name + ".log"));
     EXPECT_TRUE(p.ok());
@@ -221,10 +228,10 @@ class FederationTest : public ::testing::Test {
     std::filesystem::create_directories(a.dir);
     a.files = agent::MakeSampleData(trust, kFirst, kLast);
     EXPECT_THAT(agent::WriteSampleData(a.files, a.dir), testing::IsOk());
-    auto p = Subprocess::Start(
-        {OHFED_AGENT_BIN, "--trust", trust, "--data", a.dir, "--aggregator",
-         Addr(regional_port_), "--insecure"},
-        a.dir + ".log");
+    auto p =
+        Subprocess::Start({OHFED_AGENT_BIN, "--trust", trust, "--data", a.dir,
+                           "--aggregator", Addr(regional_port_), "--insecure"},
+                          a.dir + ".log");
     EXPECT_TRUE(p.ok());
     a.process = std::move(*p);
     for (int i = 0; i < 1500 && !std::filesystem::exists(a.socket); ++i) {
@@ -234,8 +241,7 @@ class FederationTest : public ::testing::Test {
     return a;
   }
 
-  CommandResult Cli(const std::string& trust,
-                           std::vector<std::string> args) {
+  CommandResult Cli(const std::string& trust, std::vector<std::string> args) {
     std::vector<std::string> argv = {OHFED_CLI_BIN, "--agent",
                                      agents_[trust].socket};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -243,13 +249,14 @@ class FederationTest : public ::testing::Test {
   }
 
   // `ohfed query ... --format csv` -> value by "unit|measure|stat".
-  std::map<std::string, std::string> Query(
-      int port, const std::string& scope, const std::string& period,
-      const std::string& measures, const std::string& by = "self") {
-    CommandResult r = *RunCommand(
-        {OHFED_CLI_BIN, "query", "--aggregator", Addr(port), "--insecure",
-         "--scope", scope, "--period", period, "--by", by, "--measures",
-         measures, "--format", "csv"});
+  std::map<std::string, std::string> Query(int port, const std::string& scope,
+                                           const std::string& period,
+                                           const std::string& measures,
+                                           const std::string& by = "self") {
+    CommandResult r =
+        *RunCommand({OHFED_CLI_BIN, "query", "--aggregator", Addr(port),
+                     "--insecure", "--scope", scope, "--period", period, "--by",
+                     by, "--measures", measures, "--format", "csv"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     auto table = ParseCsv(r.out, "query output");
     EXPECT_TRUE(table.ok()) << r.out;
@@ -265,7 +272,7 @@ class FederationTest : public ::testing::Test {
   }
 
   double Value(const std::map<std::string, std::string>& rows,
-                      const std::string& key) {
+               const std::string& key) {
     auto it = rows.find(key);
     if (it == rows.end()) {
       ADD_FAILURE() << "no row " << key;
@@ -324,11 +331,13 @@ TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
   const std::string month = kLast.ToString();
   // Every trust is in London (Y56): the region's total at the regional
   // aggregator equals England's at the national one.
-  for (auto [port, scope] : {std::pair<int, std::string>(national_port_, "national"),
-                             std::pair<int, std::string>(regional_port_, "region:Y56")}) {
+  for (auto [port, scope] :
+       {std::pair<int, std::string>(national_port_, "national"),
+        std::pair<int, std::string>(regional_port_, "region:Y56")}) {
     auto rows = Query(port, scope, month, "staffing.wte");
     const std::string unit = port == national_port_ ? "national" : "Y56";
-    for (const char* group : {"consultant_om", "nurse_specialist_oh", "admin"}) {
+    for (const char* group :
+         {"consultant_om", "nurse_specialist_oh", "admin"}) {
       double expected = 0;
       for (const std::string& t : kTrusts) {
         expected += ExpectedWte(agents_[t].files.staffing, month, group);
@@ -367,23 +376,24 @@ TEST_F(FederationTest, ActivityFlowsAndIcsBreakdownMatchInputs) {
                     "activity.count.pre_placement");
   EXPECT_EQ(self["Y56|activity.count.pre_placement|sum"], Disclosed(region));
   // A range is refused below national, naming the rule.
-  CommandResult ranged = *RunCommand(
-      {OHFED_CLI_BIN, "query", "--aggregator", Addr(national_port_),
-       "--insecure", "--scope", "region:Y56", "--period", kRange, "--measures",
-       "activity.count.pre_placement"});
+  CommandResult ranged =
+      *RunCommand({OHFED_CLI_BIN, "query", "--aggregator", Addr(national_port_),
+                   "--insecure", "--scope", "region:Y56", "--period", kRange,
+                   "--measures", "activity.count.pre_placement"});
   EXPECT_NE(ranged.exit_code, 0);
   EXPECT_THAT(ranged.err, HasSubstr("not a month, quarter, year or financial "
                                     "year"));
   auto quarter = Query(national_port_, "national", "2026-Q1",
                        "activity.count.tb_screening");
-  EXPECT_EQ(Value(quarter, "national|activity.count.tb_screening|sum"),
-            TotalEvents("tb_screening", Month::Of(2026, 1), Month::Of(2026, 3)));
+  EXPECT_EQ(
+      Value(quarter, "national|activity.count.tb_screening|sum"),
+      TotalEvents("tb_screening", Month::Of(2026, 1), Month::Of(2026, 3)));
 }
 
 TEST_F(FederationTest, ProfileYesCountsMatchInputs) {
   ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
-  auto rows = Query(national_port_, "national", "2026",
-                    "profile.seqohs_accredited");
+  auto rows =
+      Query(national_port_, "national", "2026", "profile.seqohs_accredited");
   int yes = 0;
   for (const std::string& t : kTrusts) {
     yes += ExpectedYes(agents_[t].files.profile, 2026, "seqohs_accredited");
@@ -409,7 +419,9 @@ TEST_F(FederationTest, WaitTimeDistributionMatchesInputs) {
   std::sort(waits.begin(), waits.end());
   double rank = 0.5 * (waits.size() - 1);
   size_t lo = static_cast<size_t>(rank);
-  double median = waits[lo] + (rank - lo) * (waits[std::min(lo + 1, waits.size() - 1)] - waits[lo]);
+  double median =
+      waits[lo] +
+      (rank - lo) * (waits[std::min(lo + 1, waits.size() - 1)] - waits[lo]);
   auto rows = Query(national_port_, "national", kRange,
                     "activity.wait_days." + activity);
   std::string m = "national|activity.wait_days." + activity;
@@ -424,12 +436,14 @@ TEST_F(FederationTest, DerivedIndicatorsMatchInputs) {
   int critical_mass = 0;
   for (const std::string& t : kTrusts) {
     const agent::SampleFiles& f = agents_[t].files;
-    served += std::stod(ExpectedAnswer(f.profile, kLast.year(), "staff_served"));
+    served +=
+        std::stod(ExpectedAnswer(f.profile, kLast.year(), "staff_served"));
     double c = ExpectedWte(f.staffing, month, "consultant_om");
     consultants += c;
     critical_mass += c >= 3 ? 1 : 0;
     specialist += ExpectedWte(f.staffing, month, "nurse_specialist_oh");
-    for (const char* g : {"nurse_specialist_oh", "nurse_general", "nurse_mental_health"}) {
+    for (const char* g :
+         {"nurse_specialist_oh", "nurse_general", "nurse_mental_health"}) {
       nurses += ExpectedWte(f.staffing, month, g);
     }
   }
@@ -461,7 +475,8 @@ TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
   auto after_ics = Query(national_port_, "ics:QKK", "2026-Q1", measure);
   auto after_region = Query(national_port_, "region:Y56", "2026-Q1", measure);
   const int rj1_q1 = ExpectedEvents(rj1.files.activity, "immunisation",
-                                    Month::Of(2026, 1), march) + 10;
+                                    Month::Of(2026, 1), march) +
+                     10;
   EXPECT_EQ(after_ics["QKK|" + measure + "|sum"], Disclosed(rj1_q1));
   EXPECT_EQ(Value(after_ics, "QKK|" + measure + "|sum"),
             Value(before_ics, "QKK|" + measure + "|sum") + 10);
@@ -494,12 +509,13 @@ TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
   const std::string month = "2026-06";
   const Month june = Month::Of(2026, 6);
   const int all = TotalEvents("immunisation", june, june);
-  const int rj1 = ExpectedEvents(agents_["RJ1"].files.activity, "immunisation",
-                                 june, june);
+  const int rj1 =
+      ExpectedEvents(agents_["RJ1"].files.activity, "immunisation", june, june);
   ASSERT_GT(rj1, 0);
   // The month's sum at `scope` as shown ("*" or rounded below national),
   // "absent" when there is no such row.
-  auto shown = [&](int port, const std::string& scope, const std::string& unit) {
+  auto shown = [&](int port, const std::string& scope,
+                   const std::string& unit) {
     auto rows = Query(port, scope, month, measure);
     auto it = rows.find(unit + "|" + measure + "|sum");
     return it == rows.end() ? std::string("absent") : it->second;
@@ -547,7 +563,8 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
   ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string measure = "activity.count.immunisation";
   const std::string key = "national|" + measure + "|sum";
-  double before = Value(Query(national_port_, "national", "2026-04", measure), key);
+  double before =
+      Value(Query(national_port_, "national", "2026-04", measure), key);
   regional_->Signal(SIGTERM);
   ASSERT_THAT(regional_->Wait(absl::Seconds(20)), testing::IsOk());
 
@@ -555,11 +572,15 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
   std::string more = rj1.dir + "/activity_april.csv";
   std::string april = "date,activity,client_org,subject_ref,wait_days\n";
   for (const auto& r : Rows(rj1.files.activity)) {
-    if (absl::StartsWith(r[0], "2026-04")) absl::StrAppend(&april, absl::StrJoin(r, ","), "\n");
+    if (absl::StartsWith(r[0], "2026-04"))
+      absl::StrAppend(&april, absl::StrJoin(r, ","), "\n");
   }
-  for (int i = 0; i < 5; ++i) absl::StrAppend(&april, "2026-04-2", i, ",immunisation,,,\n");
+  for (int i = 0; i < 5; ++i)
+    absl::StrAppend(&april, "2026-04-2", i, ",immunisation,,,\n");
   std::ofstream(more) << april;
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", more, "--accept-outliers"}).exit_code, 0);
+  ASSERT_EQ(
+      Cli("RJ1", {"import", "activity", more, "--accept-outliers"}).exit_code,
+      0);
   CommandResult down = Cli("RJ1", {"sync", "--timeout", "2"});
   EXPECT_NE(down.exit_code, 0);
   EXPECT_THAT(down.err, HasSubstr("pending"));
@@ -571,7 +592,8 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
   EXPECT_TRUE(Eventually([&] {
     auto rows = Query(national_port_, "national", "2026-04", measure);
     return rows.count(key) && Value(rows, key) == before + 5;
-  })) << "national never reached " << before + 5;
+  })) << "national never reached "
+      << before + 5;
 }
 
 TEST_F(FederationTest, StaleRevisionIsIgnored) {
@@ -611,9 +633,11 @@ std::string DumpDb(const std::string& dir) {
   if (!s.ok()) return "";
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string all;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    absl::StrAppend(&all, it->key().ToString(), "\n", it->value().ToString(), "\n");
+    absl::StrAppend(&all, it->key().ToString(), "\n", it->value().ToString(),
+                    "\n");
   }
   return all;
 }
