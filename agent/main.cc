@@ -4,7 +4,7 @@
 //               [--socket PATH] [--config FILE]
 //               (--tls-cert FILE --tls-key FILE --tls-ca FILE | --insecure)
 //
-// Every flag is also a key of the config file (trust = "RJ1"; common/config.h).
+// Every flag is also a key of the config file (trust = "RJ1"; cli/config.h).
 // Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0
 // (common/signals.h).
 #include <iostream>
@@ -14,7 +14,8 @@
 #include "absl/strings/str_cat.h"
 
 #include "agent/agent.h"
-#include "common/config.h"
+#include "cli/config.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/transport.h"
@@ -58,10 +59,20 @@ int main(int argc, char** argv) {
   }
 
   ohfed::RouteGrpcLogs();
+  // OHFED_TEST_NOW (tests only, common/clock.h).
+  absl::StatusOr<ohfed::Clock*> clock = ohfed::ClockFromEnvironment();
+  if (!clock.ok()) {
+    std::cerr << "ohfed-agent: " << clock.status().message() << "\n";
+    return 2;
+  }
+  options.clock = *clock;
   auto agent = ohfed::agent::Agent::Start(options);
   if (!agent.ok()) {
     std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
     return 1;
+  }
+  if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
+    ohfed::LogLine(w);
   }
   ohfed::WaitForStopSignal(signals);
   (*agent)->Shutdown(absl::Seconds(5));

@@ -8,7 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
 #include "common/catalogue.h"
-#include "common/config.h"
+#include "common/clock.h"
+#include "cli/config.h"
 #include "common/disclosure.h"
 #include "common/log.h"
 #include "common/registry.h"
@@ -128,6 +129,14 @@ int main(int argc, char** argv) {
   }
   ohfed::RouteGrpcLogs();
   if (!LoadReferenceData(flags)) return 1;
+  // OHFED_TEST_NOW (tests only, common/clock.h); ingest, queries and the
+  // upstream uploader take the store's clock.
+  absl::StatusOr<ohfed::Clock*> clock = ohfed::ClockFromEnvironment();
+  if (!clock.ok()) {
+    std::cerr << "ohfed-aggregator: " << clock.status().message() << "\n";
+    return 2;
+  }
+  flags.options.store.clock = *clock;
   flags.options.ingest.idle_timeout = absl::Seconds(flags.stream_idle_seconds);
   if (!flags.http.empty()) {
     ohfed::LogLine(absl::StrCat("--http ", flags.http,
@@ -140,6 +149,9 @@ int main(int argc, char** argv) {
   if (!aggregator.ok()) {
     std::cerr << "ohfed-aggregator: " << aggregator.status().message() << "\n";
     return 1;
+  }
+  if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
+    ohfed::LogLine(w);
   }
   ohfed::WaitForStopSignal(stop);
   (*aggregator)->Shutdown(absl::Seconds(5));

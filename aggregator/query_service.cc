@@ -10,13 +10,15 @@ namespace {
 // The aggregator's coverage, and a query that stops once its caller has gone
 // or its deadline has passed by `clock` (gRPC cancels the call on either,
 // but the deadline is checked too so that nothing depends on when that is
-// noticed; no deadline is the far future).
+// noticed; no deadline is the far future). The deadline is on the system
+// clock: it is moved onto `clock` (which OHFED_TEST_NOW may shift).
 QueryOptions OptionsFor(const SummaryStore& store, Clock* clock,
                         grpc::ServerContext* context) {
   QueryOptions options;
   options.coverage = store.coverage();
   options.disclosure = store.disclosure();
-  const absl::Time deadline = absl::FromChrono(context->deadline());
+  const absl::Time deadline =
+      clock->FromSystemTime(absl::FromChrono(context->deadline()));
   options.cancelled = [context, clock, deadline] {
     return context->IsCancelled() || clock->Now() > deadline;
   };

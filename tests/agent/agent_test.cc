@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "agent/client.h"
+#include "cli/agent_client.h"
 #include "tests/testing/fake_ingest.h"
 #include "tests/testing/testing.h"
 

@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "agent/client.h"
+#include "cli/agent_client.h"
 #include "tests/testing/fake_ingest.h"
 #include "common/transport.h"
 #include "agent/sample_data.h"
@@ -27,7 +27,10 @@ using ::ohfed::testing::Subprocess;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const Month kLast = Month::Containing(absl::Now()) - 1;
+// The agent runs on the test clock (OHFED_TEST_NOW, set here before any test
+// starts a binary), so the months below do not depend on the machine's date.
+const Month kLast =
+    Month::Containing(testing::UseTestNowForBinaries()) - 1;
 const Month kFirst = kLast - 5;
 
 class E2eTest : public ::testing::Test {
@@ -371,7 +374,7 @@ TEST_F(E2eTest, SecondAgentCannotTakeOverALiveSocketOrDataDirectory) {
 TEST_F(E2eTest, CurrentMonthStaysOpenAndIsNotSent) {
   std::string data = dir_.File("agent");
   auto agent = StartAgent(data);
-  const std::string current = Month::Containing(absl::Now()).ToString();
+  const std::string current = (kLast + 1).ToString();
   const std::string last = kLast.ToString();
   ASSERT_EQ(Cli(data, {"set", current, "staffing.wte.admin", "2"}).exit_code,
             0);

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
-#include "agent/client.h"
+#include "cli/agent_client.h"
 #include "common/transport.h"
 #include "tests/testing/fake_ingest.h"
 #include "tests/testing/testing.h"

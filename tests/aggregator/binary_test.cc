@@ -3,11 +3,14 @@
 // flags from a config file, and refuses bad flags with a one-line reason.
 #include <signal.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/clock.h"
 #include "common/token.h"
 #include "common/transport.h"
 #include "common/version.h"
@@ -28,6 +31,9 @@ std::string FailsWith(std::vector<std::string> args);
 
 class BinaryTest : public ::testing::Test {
  protected:
+  // 2026-03 has ended on the aggregator's clock whatever the machine's date.
+  void SetUp() override { ::ohfed::testing::UseTestNowForBinaries(); }
+
   std::unique_ptr<Subprocess> StartServer(std::vector<std::string> args) {
     std::vector<std::string> argv = {OHFED_AGGREGATOR_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -265,6 +271,40 @@ TEST_F(BinaryTest, TokensFileIsCheckedAtStartAndOpenModeIsSaid) {
   const std::string second = read_log().substr(log.size());  // appended
   EXPECT_THAT(second, HasSubstr("1 query tokens from " + good));
   EXPECT_THAT(second, ::testing::Not(HasSubstr("queries are unauthenticated")));
+}
+
+// OHFED_TEST_NOW (test only, common/clock.h) is the aggregator's "now": on
+// 2026-03-15 March has not ended and its summary is refused; on the tests'
+// usual date it is taken. Its use is logged; a value that is not a time
+// stops the aggregator naming the variable.
+TEST_F(BinaryTest, TestClockFromEnvironmentDecidesWhatHasEnded) {
+  absl::Cleanup restore = [] {
+    setenv(kTestNowVariable, ::ohfed::testing::kTestNow, 1);
+  };
+  setenv(kTestNowVariable, "2026-03-15T00:00:00Z", 1);
+  auto march = StartServer(Flags());
+  ASSERT_NE(march, nullptr);
+  EXPECT_EQ(SubmitOne(2), v1::OUTCOME_REJECTED);
+  march->Signal(SIGTERM);
+  OHFED_ASSERT_OK(march->Wait(absl::Seconds(20)));
+  std::ifstream in(dir_.File("aggregator.log"));
+  std::stringstream log;
+  log << in.rdbuf();
+  EXPECT_THAT(log.str(),
+              HasSubstr("WARNING: OHFED_TEST_NOW=2026-03-15T00:00:00Z is set"));
+  EXPECT_THAT(log.str(), HasSubstr("never set it in production"));
+
+  setenv(kTestNowVariable, ::ohfed::testing::kTestNow, 1);
+  auto november = StartServer(Flags());
+  ASSERT_NE(november, nullptr);
+  EXPECT_EQ(SubmitOne(2), v1::OUTCOME_ACCEPTED);
+  november->Signal(SIGTERM);
+  OHFED_ASSERT_OK(november->Wait(absl::Seconds(20)));
+
+  setenv(kTestNowVariable, "next tuesday", 1);
+  EXPECT_THAT(FailsWith(Flags()),
+              HasSubstr("OHFED_TEST_NOW is not a time like "
+                        "2026-11-26T00:00:00Z: 'next tuesday'"));
 }
 
 }  // namespace

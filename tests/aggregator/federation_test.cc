@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
-#include "agent/client.h"
+#include "cli/agent_client.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/query_completeness.h"
 #include "common/transport.h"

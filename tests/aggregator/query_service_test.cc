@@ -3,7 +3,9 @@
 // acknowledgement: now, while a reader is paused inside the view, an agent's
 // stream still gets its batch committed and acknowledged, and a query sees
 // the new data. And a query whose deadline has passed is not evaluated.
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -120,6 +122,45 @@ TEST(QueryServiceTest, QueryPastItsDeadlineIsAbandoned) {
   req.set_period("2026-01");
   grpc::ClientContext no_deadline;
   EXPECT_TRUE(query->Query(&no_deadline, req, &resp).ok());
+}
+
+// Under the test clock (OHFED_TEST_NOW far from the machine's date) a
+// caller's deadline is moved onto the aggregator's clock: a query with time
+// to spare is answered, not abandoned as if its deadline had passed.
+TEST(QueryServiceTest, DeadlineIsMovedOntoAShiftedTestClock) {
+  const char* old = std::getenv(kTestNowVariable);
+  const std::optional<std::string> saved =
+      old ? std::optional<std::string>(old) : std::nullopt;
+  absl::Cleanup restore = [&saved] {
+    if (saved) {
+      setenv(kTestNowVariable, saved->c_str(), 1);
+    } else {
+      unsetenv(kTestNowVariable);
+    }
+  };
+  setenv(kTestNowVariable,
+         absl::FormatTime(absl::RFC3339_sec, absl::Now() + absl::Hours(24),
+                          absl::UTCTimeZone())
+             .c_str(),
+         1);
+  absl::StatusOr<Clock*> clock = ClockFromEnvironment();
+  OHFED_ASSERT_OK(clock);
+  TempDir dir;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
+  options.store.clock = *clock;
+  auto started = Aggregator::Start(options);
+  OHFED_ASSERT_OK(started);
+  std::unique_ptr<Aggregator> aggregator = std::move(*started);
+  auto channel = MakeChannel(aggregator->address(), {.insecure = true});
+  OHFED_ASSERT_OK(channel);
+  auto query = v1::Query::NewStub(*channel);
+  v1::QueryRequest req;
+  req.set_period("2026-01");
+  v1::QueryResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  OHFED_EXPECT_OK(FromGrpc(query->Query(&ctx, req, &resp)));
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
-#include "agent/client.h"
+#include "cli/agent_client.h"
 #include "aggregator/aggregator.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"

@@ -2,8 +2,10 @@
 // aggregator -> national aggregator. Every figure is checked against an
 // independent computation from the CSV files the agents imported.
 //
-// One process runs the whole suite against one federation (SetUpTestSuite),
-// in definition order; later tests build on the state earlier ones leave.
+// Every test has its own federation (daemons, data directories, ports),
+// started in SetUp and stopped in TearDown, so the tests run alone and in any
+// order. The daemons run on the test clock (OHFED_TEST_NOW, kTestNow): the
+// fixed 2025-26 sample data are past whatever the machine's date is.
 #include <rocksdb/db.h>
 #include <signal.h>
 
@@ -17,11 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "agent/sample_data.h"
 #include "common/catalogue.h"
 #include "common/csv.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
-#include "agent/sample_data.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -106,9 +108,10 @@ struct Agent {
 };
 
 class FederationTest : public ::testing::Test {
- public:
-  static void SetUpTestSuite() {
-    root_ = new testing::TempDir();
+ protected:
+  void SetUp() override {
+    testing::UseTestNowForBinaries();
+    root_ = std::make_unique<testing::TempDir>();
     national_port_ = testing::PickUnusedPort();
     regional_port_ = testing::PickUnusedPort();
     national_ = StartAggregator("national", national_port_, {});
@@ -117,41 +120,99 @@ class FederationTest : public ::testing::Test {
     agents_[kUnknownTrust] = StartAgent(kUnknownTrust);
   }
 
-  static void TearDownTestSuite() {
+  // Agents first, then the aggregators, then their directories.
+  void TearDown() override {
     agents_.clear();
     regional_.reset();
     national_.reset();
-    delete root_;
+    root_.reset();
   }
 
- protected:
+  // Every agent imports its three files; the known trusts sync and the
+  // national view reaches the total of their inputs.
+  void ImportAndSyncAll() {
+    for (auto& [trust, agent] : agents_) {
+      for (const char* kind : {"staffing", "activity", "profile"}) {
+        CommandResult r =
+            Cli(trust, {"import", kind, agent.dir + "/" + kind + ".csv",
+                        "--accept-outliers"});
+        ASSERT_EQ(r.exit_code, 0) << trust << " " << kind << ": " << r.err;
+      }
+    }
+    for (const std::string& t : kTrusts) {
+      CommandResult r = Cli(t, {"sync", "--timeout", "60"});
+      ASSERT_EQ(r.exit_code, 0) << t << ": " << r.err << r.out;
+    }
+    // National receives what the regional forwards.
+    int expected = TotalEvents("immunisation", kFirst, kLast);
+    ASSERT_TRUE(Eventually([&] {
+      auto rows = Query(national_port_, "national", kRange,
+                        "activity.count.immunisation");
+      auto it = rows.find("national|activity.count.immunisation|sum");
+      return it != rows.end() && it->second == absl::StrCat(expected);
+    })) << "national never reached "
+        << expected;
+  }
+
+  // RJ1 re-imports its activity with ten more March immunisations (subject
+  // references XFIX0..9, dated 2026-03-10..19) and syncs; returns national's
+  // March sum before the correction.
+  double ImportCorrectedMarch() {
+    const std::string measure = "activity.count.immunisation";
+    const std::string key = "national|" + measure + "|sum";
+    double before =
+        Value(Query(national_port_, "national", "2026-03", measure), key);
+    Agent& rj1 = agents_["RJ1"];
+    std::string corrected = rj1.files.activity;
+    for (int i = 0; i < 10; ++i) {
+      absl::StrAppend(&corrected, "2026-03-1", i, ",immunisation,,XFIX", i,
+                      ",\n");
+    }
+    std::string path = rj1.dir + "/activity_corrected.csv";
+    std::ofstream(path) << corrected;
+    EXPECT_EQ(
+        Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code,
+        0);
+    // Re-importing the same corrected file changes nothing further.
+    EXPECT_EQ(
+        Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code,
+        0);
+    CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
+    EXPECT_EQ(sync.exit_code, 0) << sync.err;
+    EXPECT_TRUE(Eventually([&] {
+      auto rows = Query(national_port_, "national", "2026-03", measure);
+      return rows.count(key) && Value(rows, key) == before + 10;
+    })) << "national never counted the correction";
+    return before;
+  }
+
   static std::string Addr(int port) { return absl::StrCat("127.0.0.1:", port); }
 
   // England without kUnknownTrust.
-  static std::string RegionalRegistry() {
-    std::string text = *ReadFile(testing::SourceDir() +
-                                 "/common/data/england_orgs.csv");
+  std::string RegionalRegistry() {
+    std::string text =
+        *ReadFile(testing::SourceDir() + "/common/data/england_orgs.csv");
     std::string out;
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      if (absl::StrContains(line, absl::StrCat(",", kUnknownTrust, ","))) continue;
+      if (absl::StrContains(line, absl::StrCat(",", kUnknownTrust, ",")))
+        continue;
       absl::StrAppend(&out, line, "\n");
     }
     return root_->Write("regional_orgs.csv", out);
   }
 
   // London's aggregator, forwarding to the national one.
-  static std::unique_ptr<Subprocess> StartRegional() {
-    return StartAggregator(
-        "regional", regional_port_,
-        {"--upstream", Addr(national_port_), "--registry", RegionalRegistry(),
-         "--covers", "region:Y56"});
+  std::unique_ptr<Subprocess> StartRegional() {
+    return StartAggregator("regional", regional_port_,
+                           {"--upstream", Addr(national_port_), "--registry",
+                            RegionalRegistry(), "--covers", "region:Y56"});
   }
 
-  static std::unique_ptr<Subprocess> StartAggregator(
-      const std::string& name, int port, std::vector<std::string> extra) {
+  std::unique_ptr<Subprocess> StartAggregator(const std::string& name, int port,
+                                              std::vector<std::string> extra) {
     std::vector<std::string> argv = {OHFED_AGGREGATOR_BIN, "--listen",
-                                     Addr(port), "--data",
-                                     root_->File(name), "--insecure"};
+                                     Addr(port),           "--data",
+                                     root_->File(name),    "--insecure"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = Subprocess::Start(argv, root_->File(name + ".log"));
     EXPECT_TRUE(p.ok());
@@ -159,7 +220,7 @@ class FederationTest : public ::testing::Test {
     return std::move(*p);
   }
 
-  static Agent StartAgent(const std::string& trust) {
+  Agent StartAgent(const std::string& trust) {
     Agent a;
     a.trust = trust;
     a.dir = root_->File("agent_" + trust);
@@ -167,10 +228,10 @@ class FederationTest : public ::testing::Test {
     std::filesystem::create_directories(a.dir);
     a.files = agent::MakeSampleData(trust, kFirst, kLast);
     EXPECT_THAT(agent::WriteSampleData(a.files, a.dir), testing::IsOk());
-    auto p = Subprocess::Start(
-        {OHFED_AGENT_BIN, "--trust", trust, "--data", a.dir, "--aggregator",
-         Addr(regional_port_), "--insecure"},
-        a.dir + ".log");
+    auto p =
+        Subprocess::Start({OHFED_AGENT_BIN, "--trust", trust, "--data", a.dir,
+                           "--aggregator", Addr(regional_port_), "--insecure"},
+                          a.dir + ".log");
     EXPECT_TRUE(p.ok());
     a.process = std::move(*p);
     for (int i = 0; i < 1500 && !std::filesystem::exists(a.socket); ++i) {
@@ -180,8 +241,7 @@ class FederationTest : public ::testing::Test {
     return a;
   }
 
-  static CommandResult Cli(const std::string& trust,
-                           std::vector<std::string> args) {
+  CommandResult Cli(const std::string& trust, std::vector<std::string> args) {
     std::vector<std::string> argv = {OHFED_CLI_BIN, "--agent",
                                      agents_[trust].socket};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -189,13 +249,14 @@ class FederationTest : public ::testing::Test {
   }
 
   // `ohfed query ... --format csv` -> value by "unit|measure|stat".
-  static std::map<std::string, std::string> Query(
-      int port, const std::string& scope, const std::string& period,
-      const std::string& measures, const std::string& by = "self") {
-    CommandResult r = *RunCommand(
-        {OHFED_CLI_BIN, "query", "--aggregator", Addr(port), "--insecure",
-         "--scope", scope, "--period", period, "--by", by, "--measures",
-         measures, "--format", "csv"});
+  std::map<std::string, std::string> Query(int port, const std::string& scope,
+                                           const std::string& period,
+                                           const std::string& measures,
+                                           const std::string& by = "self") {
+    CommandResult r =
+        *RunCommand({OHFED_CLI_BIN, "query", "--aggregator", Addr(port),
+                     "--insecure", "--scope", scope, "--period", period, "--by",
+                     by, "--measures", measures, "--format", "csv"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     auto table = ParseCsv(r.out, "query output");
     EXPECT_TRUE(table.ok()) << r.out;
@@ -210,8 +271,8 @@ class FederationTest : public ::testing::Test {
     return out;
   }
 
-  static double Value(const std::map<std::string, std::string>& rows,
-                      const std::string& key) {
+  double Value(const std::map<std::string, std::string>& rows,
+               const std::string& key) {
     auto it = rows.find(key);
     if (it == rows.end()) {
       ADD_FAILURE() << "no row " << key;
@@ -232,7 +293,7 @@ class FederationTest : public ::testing::Test {
     return pred();
   }
 
-  static int TotalEvents(const std::string& name, Month first, Month last) {
+  int TotalEvents(const std::string& name, Month first, Month last) {
     int n = 0;
     for (const std::string& t : kTrusts) {
       n += ExpectedEvents(agents_[t].files.activity, name, first, last);
@@ -240,36 +301,16 @@ class FederationTest : public ::testing::Test {
     return n;
   }
 
-  static inline testing::TempDir* root_ = nullptr;
-  static inline int national_port_ = 0, regional_port_ = 0;
-  static inline std::unique_ptr<Subprocess> national_, regional_;
-  static inline std::map<std::string, Agent> agents_;
+  std::unique_ptr<testing::TempDir> root_;
+  int national_port_ = 0, regional_port_ = 0;
+  std::unique_ptr<Subprocess> national_, regional_;
+  std::map<std::string, Agent> agents_;
 };
 
-TEST_F(FederationTest, AgentsImportAndSync) {
-  for (auto& [trust, agent] : agents_) {
-    for (const char* kind : {"staffing", "activity", "profile"}) {
-      CommandResult r =
-          Cli(trust, {"import", kind, agent.dir + "/" + kind + ".csv",
-                      "--accept-outliers"});
-      ASSERT_EQ(r.exit_code, 0) << trust << " " << kind << ": " << r.err;
-    }
-  }
-  for (const std::string& t : kTrusts) {
-    CommandResult r = Cli(t, {"sync", "--timeout", "60"});
-    EXPECT_EQ(r.exit_code, 0) << t << ": " << r.err << r.out;
-  }
-  // National receives what the regional forwards.
-  int expected = TotalEvents("immunisation", kFirst, kLast);
-  EXPECT_TRUE(Eventually([&] {
-    auto rows = Query(national_port_, "national", kRange,
-                      "activity.count.immunisation");
-    auto it = rows.find("national|activity.count.immunisation|sum");
-    return it != rows.end() && it->second == absl::StrCat(expected);
-  })) << "national never reached " << expected;
-}
+TEST_F(FederationTest, AgentsImportAndSync) { ImportAndSyncAll(); }
 
 TEST_F(FederationTest, UnknownTrustIsRejectedWithReasonAtTheAgent) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   CommandResult sync = Cli(kUnknownTrust, {"sync", "--timeout", "20"});
   EXPECT_NE(sync.exit_code, 0);
   EXPECT_THAT(sync.err, HasSubstr("reject"));
@@ -286,14 +327,17 @@ TEST_F(FederationTest, UnknownTrustIsRejectedWithReasonAtTheAgent) {
 }
 
 TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string month = kLast.ToString();
   // Every trust is in London (Y56): the region's total at the regional
   // aggregator equals England's at the national one.
-  for (auto [port, scope] : {std::pair<int, std::string>(national_port_, "national"),
-                             std::pair<int, std::string>(regional_port_, "region:Y56")}) {
+  for (auto [port, scope] :
+       {std::pair<int, std::string>(national_port_, "national"),
+        std::pair<int, std::string>(regional_port_, "region:Y56")}) {
     auto rows = Query(port, scope, month, "staffing.wte");
     const std::string unit = port == national_port_ ? "national" : "Y56";
-    for (const char* group : {"consultant_om", "nurse_specialist_oh", "admin"}) {
+    for (const char* group :
+         {"consultant_om", "nurse_specialist_oh", "admin"}) {
       double expected = 0;
       for (const std::string& t : kTrusts) {
         expected += ExpectedWte(agents_[t].files.staffing, month, group);
@@ -313,6 +357,7 @@ TEST_F(FederationTest, StaffingStocksMatchInputsAtEveryLevel) {
 }
 
 TEST_F(FederationTest, ActivityFlowsAndIcsBreakdownMatchInputs) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   // Below national, activity is answered for standard periods only, and
   // rounded: the calendar year 2026 (January to October here).
   const Month jan = Month::Of(2026, 1);
@@ -331,22 +376,24 @@ TEST_F(FederationTest, ActivityFlowsAndIcsBreakdownMatchInputs) {
                     "activity.count.pre_placement");
   EXPECT_EQ(self["Y56|activity.count.pre_placement|sum"], Disclosed(region));
   // A range is refused below national, naming the rule.
-  CommandResult ranged = *RunCommand(
-      {OHFED_CLI_BIN, "query", "--aggregator", Addr(national_port_),
-       "--insecure", "--scope", "region:Y56", "--period", kRange, "--measures",
-       "activity.count.pre_placement"});
+  CommandResult ranged =
+      *RunCommand({OHFED_CLI_BIN, "query", "--aggregator", Addr(national_port_),
+                   "--insecure", "--scope", "region:Y56", "--period", kRange,
+                   "--measures", "activity.count.pre_placement"});
   EXPECT_NE(ranged.exit_code, 0);
   EXPECT_THAT(ranged.err, HasSubstr("not a month, quarter, year or financial "
                                     "year"));
   auto quarter = Query(national_port_, "national", "2026-Q1",
                        "activity.count.tb_screening");
-  EXPECT_EQ(Value(quarter, "national|activity.count.tb_screening|sum"),
-            TotalEvents("tb_screening", Month::Of(2026, 1), Month::Of(2026, 3)));
+  EXPECT_EQ(
+      Value(quarter, "national|activity.count.tb_screening|sum"),
+      TotalEvents("tb_screening", Month::Of(2026, 1), Month::Of(2026, 3)));
 }
 
 TEST_F(FederationTest, ProfileYesCountsMatchInputs) {
-  auto rows = Query(national_port_, "national", "2026",
-                    "profile.seqohs_accredited");
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
+  auto rows =
+      Query(national_port_, "national", "2026", "profile.seqohs_accredited");
   int yes = 0;
   for (const std::string& t : kTrusts) {
     yes += ExpectedYes(agents_[t].files.profile, 2026, "seqohs_accredited");
@@ -358,6 +405,7 @@ TEST_F(FederationTest, ProfileYesCountsMatchInputs) {
 // Wait times are pooled over trusts and months: event count and the median
 // (linear interpolation between closest ranks) of every event's wait.
 TEST_F(FederationTest, WaitTimeDistributionMatchesInputs) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string activity = "management_referral";
   std::vector<double> waits;
   for (const std::string& t : kTrusts) {
@@ -371,7 +419,9 @@ TEST_F(FederationTest, WaitTimeDistributionMatchesInputs) {
   std::sort(waits.begin(), waits.end());
   double rank = 0.5 * (waits.size() - 1);
   size_t lo = static_cast<size_t>(rank);
-  double median = waits[lo] + (rank - lo) * (waits[std::min(lo + 1, waits.size() - 1)] - waits[lo]);
+  double median =
+      waits[lo] +
+      (rank - lo) * (waits[std::min(lo + 1, waits.size() - 1)] - waits[lo]);
   auto rows = Query(national_port_, "national", kRange,
                     "activity.wait_days." + activity);
   std::string m = "national|activity.wait_days." + activity;
@@ -380,17 +430,20 @@ TEST_F(FederationTest, WaitTimeDistributionMatchesInputs) {
 }
 
 TEST_F(FederationTest, DerivedIndicatorsMatchInputs) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string month = kLast.ToString();
   double served = 0, consultants = 0, specialist = 0, nurses = 0;
   int critical_mass = 0;
   for (const std::string& t : kTrusts) {
     const agent::SampleFiles& f = agents_[t].files;
-    served += std::stod(ExpectedAnswer(f.profile, kLast.year(), "staff_served"));
+    served +=
+        std::stod(ExpectedAnswer(f.profile, kLast.year(), "staff_served"));
     double c = ExpectedWte(f.staffing, month, "consultant_om");
     consultants += c;
     critical_mass += c >= 3 ? 1 : 0;
     specialist += ExpectedWte(f.staffing, month, "nurse_specialist_oh");
-    for (const char* g : {"nurse_specialist_oh", "nurse_general", "nurse_mental_health"}) {
+    for (const char* g :
+         {"nurse_specialist_oh", "nurse_general", "nurse_mental_health"}) {
       nurses += ExpectedWte(f.staffing, month, g);
     }
   }
@@ -406,36 +459,24 @@ TEST_F(FederationTest, DerivedIndicatorsMatchInputs) {
 }
 
 TEST_F(FederationTest, ResubmittedMonthChangesEveryRollupExactlyOnce) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const Month march = Month::Of(2026, 3);
   const std::string measure = "activity.count.immunisation";
-  auto before_month = Query(national_port_, "national", "2026-03", measure);
   // Below national: a standard period holding March, rounded to 5s (so the
   // correction of 10 moves each total by exactly 10).
   auto before_ics = Query(national_port_, "ics:QKK", "2026-Q1", measure);
   auto before_region = Query(national_port_, "region:Y56", "2026-Q1", measure);
-  Agent& rj1 = agents_["RJ1"];
-  std::string corrected = rj1.files.activity;
-  for (int i = 0; i < 10; ++i) {
-    absl::StrAppend(&corrected, "2026-03-1", i, ",immunisation,,XFIX", i, ",\n");
-  }
-  std::string path = rj1.dir + "/activity_corrected.csv";
-  std::ofstream(path) << corrected;
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
-  // Re-importing the same corrected file changes nothing further.
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", path, "--accept-outliers"}).exit_code, 0);
-  CommandResult sync = Cli("RJ1", {"sync", "--timeout", "60"});
-  ASSERT_EQ(sync.exit_code, 0) << sync.err;
-
   const std::string key = "national|" + measure + "|sum";
-  double month_before = Value(before_month, key);
-  EXPECT_TRUE(Eventually([&] {
-    auto rows = Query(national_port_, "national", "2026-03", measure);
-    return rows.count(key) && Value(rows, key) == month_before + 10;
-  }));
+  const double month_before = ImportCorrectedMarch();
+  ASSERT_FALSE(HasFailure());
+  auto after_month = Query(national_port_, "national", "2026-03", measure);
+  EXPECT_EQ(Value(after_month, key), month_before + 10);
+  Agent& rj1 = agents_["RJ1"];
   auto after_ics = Query(national_port_, "ics:QKK", "2026-Q1", measure);
   auto after_region = Query(national_port_, "region:Y56", "2026-Q1", measure);
   const int rj1_q1 = ExpectedEvents(rj1.files.activity, "immunisation",
-                                    Month::Of(2026, 1), march) + 10;
+                                    Month::Of(2026, 1), march) +
+                     10;
   EXPECT_EQ(after_ics["QKK|" + measure + "|sum"], Disclosed(rj1_q1));
   EXPECT_EQ(Value(after_ics, "QKK|" + measure + "|sum"),
             Value(before_ics, "QKK|" + measure + "|sum") + 10);
@@ -463,16 +504,18 @@ TEST_F(FederationTest, RegionalRefusesScopesOutsideItsCoverage) {
 // aggregators forget the trust's month and its share of every rollup, and a
 // later import brings it back.
 TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string measure = "activity.count.immunisation";
   const std::string month = "2026-06";
   const Month june = Month::Of(2026, 6);
   const int all = TotalEvents("immunisation", june, june);
-  const int rj1 = ExpectedEvents(agents_["RJ1"].files.activity, "immunisation",
-                                 june, june);
+  const int rj1 =
+      ExpectedEvents(agents_["RJ1"].files.activity, "immunisation", june, june);
   ASSERT_GT(rj1, 0);
   // The month's sum at `scope` as shown ("*" or rounded below national),
   // "absent" when there is no such row.
-  auto shown = [&](int port, const std::string& scope, const std::string& unit) {
+  auto shown = [&](int port, const std::string& scope,
+                   const std::string& unit) {
     auto rows = Query(port, scope, month, measure);
     auto it = rows.find(unit + "|" + measure + "|sum");
     return it == rows.end() ? std::string("absent") : it->second;
@@ -517,9 +560,11 @@ TEST_F(FederationTest, RetractedMonthIsForgottenAtEveryLevelAndComesBack) {
 // The agent keeps its outbox through a regional outage and delivers once
 // the aggregator is back; the national view gets the change exactly once.
 TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   const std::string measure = "activity.count.immunisation";
   const std::string key = "national|" + measure + "|sum";
-  double before = Value(Query(national_port_, "national", "2026-04", measure), key);
+  double before =
+      Value(Query(national_port_, "national", "2026-04", measure), key);
   regional_->Signal(SIGTERM);
   ASSERT_THAT(regional_->Wait(absl::Seconds(20)), testing::IsOk());
 
@@ -527,11 +572,15 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
   std::string more = rj1.dir + "/activity_april.csv";
   std::string april = "date,activity,client_org,subject_ref,wait_days\n";
   for (const auto& r : Rows(rj1.files.activity)) {
-    if (absl::StartsWith(r[0], "2026-04")) absl::StrAppend(&april, absl::StrJoin(r, ","), "\n");
+    if (absl::StartsWith(r[0], "2026-04"))
+      absl::StrAppend(&april, absl::StrJoin(r, ","), "\n");
   }
-  for (int i = 0; i < 5; ++i) absl::StrAppend(&april, "2026-04-2", i, ",immunisation,,,\n");
+  for (int i = 0; i < 5; ++i)
+    absl::StrAppend(&april, "2026-04-2", i, ",immunisation,,,\n");
   std::ofstream(more) << april;
-  ASSERT_EQ(Cli("RJ1", {"import", "activity", more, "--accept-outliers"}).exit_code, 0);
+  ASSERT_EQ(
+      Cli("RJ1", {"import", "activity", more, "--accept-outliers"}).exit_code,
+      0);
   CommandResult down = Cli("RJ1", {"sync", "--timeout", "2"});
   EXPECT_NE(down.exit_code, 0);
   EXPECT_THAT(down.err, HasSubstr("pending"));
@@ -543,10 +592,12 @@ TEST_F(FederationTest, OutboxSurvivesARegionalOutage) {
   EXPECT_TRUE(Eventually([&] {
     auto rows = Query(national_port_, "national", "2026-04", measure);
     return rows.count(key) && Value(rows, key) == before + 5;
-  })) << "national never reached " << before + 5;
+  })) << "national never reached "
+      << before + 5;
 }
 
 TEST_F(FederationTest, StaleRevisionIsIgnored) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
   auto channel = *MakeChannel(Addr(national_port_), {.insecure = true});
   auto stub = v1::Ingest::NewStub(channel);
   grpc::ClientContext ctx;
@@ -582,14 +633,19 @@ std::string DumpDb(const std::string& dir) {
   if (!s.ok()) return "";
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string all;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    absl::StrAppend(&all, it->key().ToString(), "\n", it->value().ToString(), "\n");
+    absl::StrAppend(&all, it->key().ToString(), "\n", it->value().ToString(),
+                    "\n");
   }
   return all;
 }
 
 TEST_F(FederationTest, CleanShutdownAndNoIdentifiersInAggregatorStores) {
+  ASSERT_NO_FATAL_FAILURE(ImportAndSyncAll());
+  ImportCorrectedMarch();  // subject references XFIX*, dates 2026-03-1*
+  ASSERT_FALSE(HasFailure());
   for (auto* p : {&regional_, &national_}) {
     (*p)->Signal(SIGTERM);
     auto code = (*p)->Wait(absl::Seconds(20));

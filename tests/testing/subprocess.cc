@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <cstdlib>
 #include <sstream>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 
 namespace ohfed::testing {
 namespace {
@@ -155,6 +158,19 @@ absl::Status WaitForPort(int port, absl::Duration timeout) {
   }
   return absl::DeadlineExceededError(
       absl::StrCat("nothing listening on 127.0.0.1:", port));
+}
+
+absl::Time UseTestNowForBinaries() {
+  absl::Time now;
+  std::string error;
+  const char* set = std::getenv(kTestNowVariable);
+  if (set != nullptr &&
+      absl::ParseTime(absl::RFC3339_full, set, &now, &error)) {
+    return now;
+  }
+  setenv(kTestNowVariable, kTestNow, /*overwrite=*/1);
+  absl::ParseTime(absl::RFC3339_full, kTestNow, &now, &error);
+  return now;
 }
 
 }  // namespace ohfed::testing

@@ -45,6 +45,17 @@ struct CommandResult {
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout = absl::Seconds(60));
 
+// The instant the binaries started by tests take as "now": the fixed-date
+// sample data (months up to 2026-10) have then ended, whatever the machine's
+// date. See OHFED_TEST_NOW in common/clock.h.
+inline constexpr char kTestNow[] = "2026-11-26T00:00:00Z";
+
+// Sets OHFED_TEST_NOW=kTestNow in this process's environment, which every
+// Subprocess and RunCommand started afterwards inherits, and returns the
+// instant the binaries will start from. A valid value already set (e.g. by
+// someone checking the tests at another date) is kept.
+absl::Time UseTestNowForBinaries();
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int PickUnusedPort();
 

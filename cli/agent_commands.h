@@ -13,8 +13,8 @@
 // The long help on import files is printed by `help` and `import --help`
 // only. Output goes to stdout; every failure prints one line on stderr and
 // throws CLI::RuntimeError with a non-zero exit code.
-#ifndef OHFED_AGENT_CLI_H_
-#define OHFED_AGENT_CLI_H_
+#ifndef OHFED_CLI_AGENT_COMMANDS_H_
+#define OHFED_CLI_AGENT_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
 
@@ -28,4 +28,4 @@ void AddAgentCommands(CLI::App& app);
 
 }  // namespace ohfed::agent
 
-#endif  // OHFED_AGENT_CLI_H_
+#endif  // OHFED_CLI_AGENT_COMMANDS_H_

@@ -1,12 +1,12 @@
-// ohfed: the command line for OH managers (agent commands, agent/cli.h) and
-// for anyone querying an aggregator (`ohfed query`, common/query_client.h).
+// ohfed: the command line for OH managers (agent commands, cli/agent_commands.h) and
+// for anyone querying an aggregator (`ohfed query`, cli/query_client.h).
 #include <CLI/CLI.hpp>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "agent/cli.h"
-#include "common/query_client.h"
-#include "common/token_command.h"
+#include "cli/agent_commands.h"
+#include "cli/query_client.h"
+#include "cli/token_command.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {

@@ -1,4 +1,4 @@
-#include "agent/cli.h"
+#include "cli/agent_commands.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -11,8 +11,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "agent/client.h"
-#include "agent/import_report.h"
+#include "cli/agent_client.h"
+#include "cli/import_report.h"
 #include "agent/importer.h"
 #include "common/catalogue.h"
 #include "common/csv.h"

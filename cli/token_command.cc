@@ -1,4 +1,4 @@
-#include "common/token_command.h"
+#include "cli/token_command.h"
 
 #include <iostream>
 #include <memory>

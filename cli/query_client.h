@@ -1,7 +1,7 @@
 // `ohfed query` (SPEC §6, §10): asks an aggregator's Query service and prints
-// the answer as a table, CSV or JSON (common/query_format.h).
-#ifndef OHFED_COMMON_QUERY_CLIENT_H_
-#define OHFED_COMMON_QUERY_CLIENT_H_
+// the answer as a table, CSV or JSON (cli/query_format.h).
+#ifndef OHFED_CLI_QUERY_CLIENT_H_
+#define OHFED_CLI_QUERY_CLIENT_H_
 
 #include <CLI/CLI.hpp>
 
@@ -14,4 +14,4 @@ void AddQueryCommand(CLI::App& app);
 
 }  // namespace ohfed
 
-#endif  // OHFED_COMMON_QUERY_CLIENT_H_
+#endif  // OHFED_CLI_QUERY_CLIENT_H_

@@ -1,8 +1,8 @@
 // What `ohfed import` prints for the agent's answer to an import, and
 // whether the command fails: kept apart from the command-line wiring so the
 // wording and the exit rule are tested without a process.
-#ifndef OHFED_AGENT_IMPORT_REPORT_H_
-#define OHFED_AGENT_IMPORT_REPORT_H_
+#ifndef OHFED_CLI_IMPORT_REPORT_H_
+#define OHFED_CLI_IMPORT_REPORT_H_
 
 #include <string>
 
@@ -32,4 +32,4 @@ std::string Utf8FileName(absl::string_view path);
 
 }  // namespace ohfed::agent
 
-#endif  // OHFED_AGENT_IMPORT_REPORT_H_
+#endif  // OHFED_CLI_IMPORT_REPORT_H_

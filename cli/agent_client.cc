@@ -1,4 +1,4 @@
-#include "agent/client.h"
+#include "cli/agent_client.h"
 
 #include "absl/strings/str_cat.h"
 #include "agent/importer.h"

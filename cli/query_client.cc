@@ -1,7 +1,7 @@
 // `ohfed query`: one unary RPC to the aggregator's Query service, rendered by
-// common/query_format.h. `--measures completeness` asks the Completeness RPC
+// cli/query_format.h. `--measures completeness` asks the Completeness RPC
 // instead of Query.
-#include "common/query_client.h"
+#include "cli/query_client.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -14,7 +14,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/query_format.h"
+#include "cli/query_format.h"
 #include "common/status.h"
 #include "common/token.h"
 #include "common/transport.h"

@@ -42,8 +42,8 @@
 //               number of trusts in the unit. E.g.
 //                 national,2026-03,Y56,London,,,4,4,,,,31
 // Times are UTC ISO 8601 ("2026-04-02T10:00:00Z"), empty for never.
-#ifndef OHFED_COMMON_QUERY_FORMAT_H_
-#define OHFED_COMMON_QUERY_FORMAT_H_
+#ifndef OHFED_CLI_QUERY_FORMAT_H_
+#define OHFED_CLI_QUERY_FORMAT_H_
 
 #include <cstdint>
 #include <string>
@@ -94,4 +94,4 @@ std::string RenderCompleteness(const v1::CompletenessResponse& response,
 
 }  // namespace ohfed
 
-#endif  // OHFED_COMMON_QUERY_FORMAT_H_
+#endif  // OHFED_CLI_QUERY_FORMAT_H_

@@ -8,8 +8,8 @@
 //
 // A misspelt key or a line that is not `key = value` is refused at start,
 // naming the file, the line and the key, rather than silently ignored.
-#ifndef OHFED_COMMON_CONFIG_H_
-#define OHFED_COMMON_CONFIG_H_
+#ifndef OHFED_CLI_CONFIG_H_
+#define OHFED_CLI_CONFIG_H_
 
 #include <CLI/CLI.hpp>
 
@@ -30,4 +30,4 @@ absl::Status CheckConfigSyntax(absl::string_view text);
 
 }  // namespace ohfed
 
-#endif  // OHFED_COMMON_CONFIG_H_
+#endif  // OHFED_CLI_CONFIG_H_

@@ -1,4 +1,4 @@
-#include "agent/import_report.h"
+#include "cli/import_report.h"
 
 #include <algorithm>
 

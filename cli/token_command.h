@@ -2,8 +2,8 @@
 // bearer token on its first line and, on its second, the line for the
 // aggregator's tokens file (common/token.h). The token is shown once and
 // stored nowhere; the tokens-file line holds only its hash.
-#ifndef OHFED_COMMON_TOKEN_COMMAND_H_
-#define OHFED_COMMON_TOKEN_COMMAND_H_
+#ifndef OHFED_CLI_TOKEN_COMMAND_H_
+#define OHFED_CLI_TOKEN_COMMAND_H_
 
 #include <CLI/CLI.hpp>
 
@@ -16,4 +16,4 @@ void AddTokenCommand(CLI::App& app);
 
 }  // namespace ohfed
 
-#endif  // OHFED_COMMON_TOKEN_COMMAND_H_
+#endif  // OHFED_CLI_TOKEN_COMMAND_H_

@@ -1,5 +1,5 @@
 // What `ohfed import` prints and whether it fails, from the agent's answer.
-#include "agent/import_report.h"
+#include "cli/import_report.h"
 
 #include "tests/testing/testing.h"
 

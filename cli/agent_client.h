@@ -1,8 +1,8 @@
 // A client of the agent's AgentControl service over its unix socket, used by
 // the `ohfed` CLI and by tests. Every call has a deadline; errors are turned
 // into one-line reasons (an unreachable agent names the socket).
-#ifndef OHFED_AGENT_CLIENT_H_
-#define OHFED_AGENT_CLIENT_H_
+#ifndef OHFED_CLI_AGENT_CLIENT_H_
+#define OHFED_CLI_AGENT_CLIENT_H_
 
 #include <memory>
 #include <string>
@@ -48,4 +48,4 @@ class AgentClient {
 
 }  // namespace ohfed::agent
 
-#endif  // OHFED_AGENT_CLIENT_H_
+#endif  // OHFED_CLI_AGENT_CLIENT_H_

@@ -1,7 +1,7 @@
 // `ohfed query` end to end over real loopback gRPC: a Query service backed
 // by the query engine and an in-memory View, and the CLI command parsed and
 // run in-process with its output captured.
-#include "common/query_client.h"
+#include "cli/query_client.h"
 
 #include <grpcpp/grpcpp.h>
 

@@ -1,4 +1,4 @@
-#include "common/query_format.h"
+#include "cli/query_format.h"
 
 #include <nlohmann/json.hpp>
 #include <string>
