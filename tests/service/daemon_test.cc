@@ -10,7 +10,12 @@
 #include <algorithm>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/config.h"
 #include "common/token.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
@@ -23,6 +28,7 @@ namespace {
 
 using grpc::health::v1::HealthCheckResponse;
 using ::testing::Contains;
+using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
 
 MATCHER_P(Holds, value, "is OK and holds " + ::testing::PrintToString(value)) {
@@ -222,6 +228,40 @@ TEST_F(DaemonTest, SighupReloadsTokensWithoutDroppingStreams) {
   EXPECT_EQ(watch.Next(), HealthCheckResponse::NOT_SERVING);
   watch.Cancel();
   EXPECT_THAT(server->Wait(absl::Seconds(30)), Holds(0));
+}
+
+// The example configurations in deploy/config, which the packages ship: each
+// line is well-formed and every key, commented-out ones too, is a flag of
+// the daemon it is for.
+TEST(ExampleConfigTest, EveryKeyIsAFlagOfItsDaemon) {
+  const std::vector<std::pair<std::string, std::string>> examples = {
+      {"agent.conf", OHFED_AGENT_BIN},
+      {"regional.conf", OHFED_AGGREGATOR_BIN},
+      {"national.conf", OHFED_AGGREGATOR_BIN}};
+  for (const auto& [file, binary] : examples) {
+    std::ifstream in(SourceDir() + "/deploy/config/" + file);
+    ASSERT_TRUE(in.good()) << file;
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    OHFED_EXPECT_OK(CheckConfigSyntax(text)) << file;
+    absl::StatusOr<CommandResult> help = RunCommand({binary, "--help"});
+    OHFED_ASSERT_OK(help);
+    int keys = 0;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      absl::ConsumePrefix(&line, "# ");
+      size_t eq = line.find(" = ");
+      if (eq == absl::string_view::npos || eq == 0 ||
+          !std::all_of(line.begin(), line.begin() + eq, [](char c) {
+            return c == '-' || absl::ascii_islower(c);
+          })) {
+        continue;  // prose, not a key
+      }
+      ++keys;
+      EXPECT_THAT(help->out,
+                  HasSubstr(absl::StrCat("--", line.substr(0, eq), " ")))
+          << file << ": " << line;
+    }
+    EXPECT_GE(keys, 4) << file;
+  }
 }
 
 }  // namespace
