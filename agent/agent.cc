@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/certificate.h"
+#include "common/health.h"
 #include "common/identity.h"
 #include "common/log.h"
 #include "common/registry.h"
@@ -202,6 +203,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
         absl::StrCat("cannot listen on unix socket ", agent->socket_));
   }
   agent->owns_socket_ = true;
+  MarkServing(*agent->server_, {v1::AgentControl::service_full_name()});
   // Only the agent's user and group may drive it.
   chmod(agent->socket_.c_str(), 0660);
   agent->uploader_->Start();
@@ -215,6 +217,7 @@ Agent::~Agent() { Shutdown(absl::Seconds(5)); }
 void Agent::Shutdown(absl::Duration grace) {
   if (store_) store_->CancelWaits();
   if (server_) {
+    MarkNotServing(*server_);  // health checkers first, then drain
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
     server_.reset();

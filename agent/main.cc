@@ -20,6 +20,8 @@
 #include "common/signals.h"
 #include "common/transport.h"
 #include "common/version.h"
+#include "daemon/notify.h"
+#include "daemon/reflection.h"
 
 int main(int argc, char** argv) {
   // Before any thread exists, so that none of them takes the signals.
@@ -66,15 +68,24 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.clock = *clock;
+  ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto agent = ohfed::agent::Agent::Start(options);
-  if (!agent.ok()) {
-    std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
+  absl::Status ready = agent.ok() ? ohfed::NotifyReadyWhenAnswering(
+                                        "unix:" + (*agent)->socket())
+                                  : agent.status();
+  if (!ready.ok()) {
+    std::cerr << "ohfed-agent: " << ready.message() << "\n";
     return 1;
   }
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
     ohfed::LogLine(w);
   }
-  ohfed::WaitForStopSignal(signals);
+  // Nothing of the agent's needs SIGHUP: certificates rotate by themselves.
+  ohfed::WaitForStopSignal(signals, [] {
+    ohfed::LogLine("SIGHUP: nothing to reload; certificates are re-read "
+                   "by their file watcher");
+  });
+  ohfed::NotifyStopping();
   (*agent)->Shutdown(absl::Seconds(5));
   agent->reset();
   ohfed::LogLine("stopped");

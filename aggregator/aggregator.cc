@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/disclosure.h"
+#include "common/health.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -97,11 +98,12 @@ absl::Status Aggregator::StartForwarding() {
 absl::Status Aggregator::StartAuthz() {
   const Registry& registry = store_->registry().Latest();
   if (!options_.tokens_file.empty()) {
-    OHFED_ASSIGN_OR_RETURN(tokens_,
+    OHFED_ASSIGN_OR_RETURN(TokenTable table,
                            TokenTable::Load(options_.tokens_file, registry));
+    tokens_ = std::make_unique<ReloadableTokens>(std::move(table));
   }
   authz_ = std::make_unique<Authz>(
-      AuthzOptions{.tokens = tokens_.has_value() ? &*tokens_ : nullptr,
+      AuthzOptions{.tokens = tokens_.get(),
                    .insecure = options_.insecure,
                    .coverage = store_->coverage().scope()},
       &registry);
@@ -129,12 +131,14 @@ absl::Status Aggregator::StartServer() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen));
   }
+  MarkServing(*server_, {v1::Ingest::service_full_name(),
+                         v1::Query::service_full_name()});
   LogLine(absl::StrCat("listening on ", address(), ", data in ",
                        options_.data_dir, ", ", store_->stats().units_held,
                        " unit summaries held, covering ",
                        store_->coverage().ToString()));
   // Once serving, so that a start-up failure stays a single line.
-  if (tokens_.has_value()) {
+  if (tokens_ != nullptr) {
     LogLine(absl::StrCat(tokens_->size(), " query tokens from ",
                          options_.tokens_file));
   } else if (authz_->open()) {
@@ -153,6 +157,7 @@ void Aggregator::Shutdown(absl::Duration grace) {
   if (stopped_) return;
   stopped_ = true;
   if (server_ != nullptr) {
+    MarkNotServing(*server_);  // health checkers first, then drain
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }

@@ -20,6 +20,7 @@
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_service.h"
 #include "aggregator/summary_store.h"
+#include "common/token_store.h"
 #include "common/transport.h"
 #include "common/uploader.h"
 
@@ -65,6 +66,12 @@ class Aggregator {
   // uploader and closes the database. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
+  // SIGHUP (aggregator/reload.cc): re-reads the tokens file; open streams
+  // and calls carry on. On error the old tokens stay and the error, naming
+  // the file and line, is returned. Certificates need no reload: the
+  // file watcher re-reads them every cert_refresh_seconds.
+  absl::Status Reload();
+
   int port() const { return port_; }
   // "HOST:PORT" with the bound port.
   std::string address() const;
@@ -85,7 +92,7 @@ class Aggregator {
   std::unique_ptr<SummaryStore> store_;
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<Uploader> uploader_;
-  std::optional<TokenTable> tokens_;
+  std::unique_ptr<ReloadableTokens> tokens_;  // nullptr: no --tokens
   std::unique_ptr<Authz> authz_;
   std::unique_ptr<IngestService> ingest_;
   std::unique_ptr<QueryService> query_;

@@ -54,9 +54,9 @@ absl::StatusOr<Caller> Authz::Identify(const Credentials& credentials) const {
           "this aggregator accepts no bearer tokens (it has no tokens file)");
     }
     // Never echo the token: it may be a real one sent to the wrong place.
-    const TokenEntry* entry =
+    std::optional<TokenEntry> entry =
         options_.tokens->Find(value.substr(kBearer.size()));
-    if (entry == nullptr) {
+    if (!entry.has_value()) {
       return absl::UnauthenticatedError("unknown bearer token");
     }
     caller.kind = Caller::Kind::kToken;

@@ -28,8 +28,9 @@
 // ingest carries no identity and stays open; over TLS it needs a
 // certificate.
 //
-// Immutable after construction, so thread-safe. The token table and the
-// registry must outlive it.
+// Immutable after construction (the token table may be replaced under it,
+// common/token_store.h), so thread-safe. The token table and the registry
+// must outlive it.
 #ifndef OHFED_AGGREGATOR_AUTHZ_H_
 #define OHFED_AGGREGATOR_AUTHZ_H_
 
@@ -43,6 +44,7 @@
 #include "common/identity.h"
 #include "common/registry.h"
 #include "common/token.h"
+#include "common/token_store.h"
 
 namespace ohfed::aggregator {
 
@@ -64,7 +66,8 @@ struct Credentials {
 Credentials CredentialsOf(const grpc::ServerContext& context);
 
 struct AuthzOptions {
-  const TokenTable* tokens = nullptr;  // nullptr: no --tokens file
+  // nullptr: no --tokens file. Reloadable (SIGHUP) while serving.
+  const ReloadableTokens* tokens = nullptr;
   bool insecure = false;               // plaintext (loopback) server
   // The aggregator's coverage (--covers). A query caller whose scope is
   // wider is refused: the aggregator's suppression pattern protects its

@@ -16,6 +16,8 @@
 #include "common/signals.h"
 #include "common/transport.h"
 #include "common/version.h"
+#include "daemon/notify.h"
+#include "daemon/reflection.h"
 
 namespace {
 
@@ -145,15 +147,22 @@ int main(int argc, char** argv) {
   // Before any thread exists, so that none of them takes the signals.
   const sigset_t stop = ohfed::BlockStopSignals();
 
+  ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto aggregator = Aggregator::Start(flags.options);
-  if (!aggregator.ok()) {
-    std::cerr << "ohfed-aggregator: " << aggregator.status().message() << "\n";
+  absl::Status ready = aggregator.ok() ? ohfed::NotifyReadyWhenAnswering(
+                                             (*aggregator)->address())
+                                       : aggregator.status();
+  if (!ready.ok()) {
+    std::cerr << "ohfed-aggregator: " << ready.message() << "\n";
     return 1;
   }
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
     ohfed::LogLine(w);
   }
-  ohfed::WaitForStopSignal(stop);
+  ohfed::WaitForStopSignal(stop, [&] {
+    ohfed::ReloadAndNotify([&] { return (*aggregator)->Reload(); });
+  });
+  ohfed::NotifyStopping();
   (*aggregator)->Shutdown(absl::Seconds(5));
   aggregator->reset();
   ohfed::LogLine("stopped");

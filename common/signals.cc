@@ -17,10 +17,15 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
-int WaitForStopSignal(const sigset_t& blocked) {
+int WaitForStopSignal(const sigset_t& blocked,
+                      const std::function<void()>& reload) {
   int sig = 0;
   while (sigwait(&blocked, &sig) == 0 && sig == SIGHUP) {
-    LogLine("SIGHUP ignored: reload is not supported yet");
+    if (reload) {
+      reload();
+    } else {
+      LogLine("SIGHUP ignored: nothing to reload");
+    }
   }
   LogLine(absl::StrCat("received ", strsignal(sig), ", shutting down"));
   return sig;

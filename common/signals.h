@@ -1,11 +1,13 @@
 // How the daemons stop: SIGTERM or SIGINT, taken synchronously by the main
 // thread with sigwait rather than by an async handler, so shutdown code can
-// do anything (join threads, close RocksDB). SIGHUP never kills a daemon;
-// reload arrives with the operations work.
+// do anything (join threads, close RocksDB). SIGHUP never kills a daemon:
+// it calls the daemon's reload, on the main thread, and waiting resumes.
 #ifndef OHFED_COMMON_SIGNALS_H_
 #define OHFED_COMMON_SIGNALS_H_
 
 #include <signal.h>
+
+#include <functional>
 
 namespace ohfed {
 
@@ -14,8 +16,10 @@ namespace ohfed {
 // only WaitForStopSignal receives these signals.
 sigset_t BlockStopSignals();
 
-// Waits for SIGTERM or SIGINT and returns it; logs and ignores SIGHUP.
-int WaitForStopSignal(const sigset_t& blocked);
+// Waits for SIGTERM or SIGINT and returns it. Each SIGHUP meanwhile calls
+// `reload` (when given; otherwise it is logged and ignored).
+int WaitForStopSignal(const sigset_t& blocked,
+                      const std::function<void()>& reload = nullptr);
 
 }  // namespace ohfed
 

@@ -370,7 +370,7 @@ class AuthzMatrixOverTlsTest : public ::testing::Test {
     auto tokens =
         TokenTable::Parse(TokensFile(), "tokens", store_->registry().Latest());
     OHFED_ASSERT_OK(tokens);
-    tokens_ = std::move(*tokens);
+    tokens_.Replace(std::move(*tokens));
     authz_ = std::make_unique<Authz>(
         AuthzOptions{.tokens = &tokens_, .insecure = false},
         &store_->registry().Latest());
@@ -424,7 +424,7 @@ class AuthzMatrixOverTlsTest : public ::testing::Test {
   TestCa ca_{"ohfed test CA"};
   TestCa other_ca_{"some other CA"};
   std::unique_ptr<SummaryStore> store_;
-  TokenTable tokens_;
+  ReloadableTokens tokens_;
   std::unique_ptr<Authz> authz_;
   std::unique_ptr<QueryService> query_;
   std::unique_ptr<IngestService> ingest_;

@@ -42,7 +42,7 @@ class AuthzTest : public ::testing::Test {
     return c;
   }
 
-  TokenTable tokens_;
+  ReloadableTokens tokens_;
   Authz tls_, loopback_, open_;
 };
 
