@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev
   libssl-dev openssl libglpk-dev
   libsystemd-dev systemd dpkg-dev
+  clang-format-14 git
 )
 
 missing=()
