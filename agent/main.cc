@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "agent/agent.h"
+#include "agent/agent_metrics.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--socket", options.socket,
                  "unix socket for the ohfed CLI (default DATA/agent.sock)");
+  std::string metrics_address;
+  app.add_option("--metrics", metrics_address,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_flag("--insecure", options.insecure,
                "plaintext to the aggregator; loopback addresses only");
   app.add_option("--tls-cert", options.tls_cert,
@@ -63,7 +67,19 @@ int main(int argc, char** argv) {
     std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
     return 1;
   }
+  std::unique_ptr<ohfed::MetricsEndpoint> metrics;
+  if (!metrics_address.empty()) {
+    auto served = ohfed::agent::ServeAgentMetrics(metrics_address, agent->get());
+    if (!served.ok()) {
+      std::cerr << "ohfed-agent: " << served.status().message() << "\n";
+      return 1;
+    }
+    metrics = std::move(*served);
+    ohfed::LogLine(absl::StrCat("metrics on http://", metrics->server->address(),
+                                "/metrics"));
+  }
   ohfed::WaitForStopSignal(signals);
+  metrics.reset();
   (*agent)->Shutdown(absl::Seconds(5));
   agent->reset();
   ohfed::LogLine("stopped");

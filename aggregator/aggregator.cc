@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/disclosure.h"
 #include "common/log.h"
+#include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -122,6 +123,7 @@ absl::Status Aggregator::StartServer() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
   ApplyServerLimits(builder);
+  AddRpcMetrics(builder);
   builder.RegisterService(ingest_.get());
   builder.RegisterService(query_.get());
   server_ = builder.BuildAndStart();

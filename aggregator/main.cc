@@ -7,6 +7,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
+#include "aggregator/aggregator_metrics.h"
 #include "common/catalogue.h"
 #include "common/config.h"
 #include "common/disclosure.h"
@@ -23,7 +24,7 @@ using ohfed::aggregator::AggregatorOptions;
 
 struct Flags {
   AggregatorOptions options;
-  std::string http, registry_file, catalogue_file;
+  std::string http, metrics, registry_file, catalogue_file;
   int stream_idle_seconds = 60;
 };
 
@@ -34,6 +35,8 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--listen", f.options.listen, "gRPC address HOST:PORT")->required();
   app.add_option("--data", f.options.data_dir, "data directory (RocksDB)")->required();
   app.add_option("--http", f.http, "dashboard address HOST:PORT (not built yet)");
+  app.add_option("--metrics", f.metrics,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_option("--upstream", f.options.upstream,
                  "forward unit summaries to this aggregator HOST:PORT");
   app.add_option("--covers", f.options.covers,
@@ -141,7 +144,20 @@ int main(int argc, char** argv) {
     std::cerr << "ohfed-aggregator: " << aggregator.status().message() << "\n";
     return 1;
   }
+  std::unique_ptr<ohfed::MetricsEndpoint> metrics;
+  if (!flags.metrics.empty()) {
+    auto served = ohfed::aggregator::ServeAggregatorMetrics(
+        flags.metrics, aggregator->get());
+    if (!served.ok()) {
+      std::cerr << "ohfed-aggregator: " << served.status().message() << "\n";
+      return 1;
+    }
+    metrics = std::move(*served);
+    ohfed::LogLine(absl::StrCat("metrics on http://", metrics->server->address(),
+                                "/metrics"));
+  }
   ohfed::WaitForStopSignal(stop);
+  metrics.reset();
   (*aggregator)->Shutdown(absl::Seconds(5));
   aggregator->reset();
   ohfed::LogLine("stopped");

@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
   libssl-dev openssl libglpk-dev
+  libcpp-httplib-dev prometheus
 )
 
 missing=()
