@@ -23,6 +23,9 @@ struct Registry::InstrumentFamily {
   std::map<Labels, std::unique_ptr<Series>> series;
 };
 
+Registry::Registry() = default;
+Registry::~Registry() = default;
+
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)),
       buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {

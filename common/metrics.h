@@ -91,6 +91,11 @@ class Registry {
  public:
   using Collector = std::function<void(std::vector<Family>&)>;
 
+  Registry();
+  ~Registry();  // collector handles must be gone first
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
   Counter& GetCounter(const std::string& name, const std::string& help,
                       const Labels& labels = {});
   Gauge& GetGauge(const std::string& name, const std::string& help,

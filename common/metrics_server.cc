@@ -1,6 +1,7 @@
 #include "common/metrics_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +46,12 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
                   [registry](const httplib::Request&, httplib::Response& res) {
                     res.set_content(registry->Expose(), kMetricsContentType);
                   });
+  // httplib's default sets SO_REUSEPORT, which would let a second daemon
+  // bind the same port and take half the scrapes; SO_REUSEADDR only.
+  s->server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   int port = hp->port;
   if (port == 0) {
     port = s->server_->bind_to_any_port(hp->host);
@@ -63,7 +70,7 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
 }
 
 MetricsServer::~MetricsServer() {
-  if (server_ != nullptr) {
+  if (thread_.joinable()) {
     // stop() before the thread began listening would be lost; the wait is
     // bounded in case listening failed.
     for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
