@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/metrics_server.h"
 #include "common/process_metrics.h"
+#include "common/uploader_metrics.h"
 #include "tests/testing/http.h"
 #include "tests/testing/testing.h"
 
@@ -105,6 +106,33 @@ TEST(MetricsTest, ProcessFamiliesAreReported) {
       EXPECT_GT(f.samples.at(0).second, 0);
     }
   }
+}
+
+double Sample(const std::vector<Family>& families, const std::string& name) {
+  for (const Family& f : families) {
+    if (f.name == name) return f.samples.at(0).second;
+  }
+  ADD_FAILURE() << "no family " << name;
+  return -1;
+}
+
+TEST(UploaderMetricsTest, LagIsZeroWhenDrainedElseTimeSinceTheLastAck) {
+  const absl::Time since = absl::FromUnixSeconds(1000);
+  const absl::Time now = absl::FromUnixSeconds(5000);
+  UploaderStats stats;
+  std::vector<Family> out;
+  CollectUploader(stats, 0, now, since, out);
+  EXPECT_EQ(Sample(out, "ohfed_upstream_lag_seconds"), 0);
+  EXPECT_EQ(Sample(out, "ohfed_upstream_last_ack_timestamp_seconds"), 0);
+  out.clear();
+  CollectUploader(stats, 3, now, since, out);  // never acked: since `since`
+  EXPECT_EQ(Sample(out, "ohfed_outbox_pending"), 3);
+  EXPECT_EQ(Sample(out, "ohfed_upstream_lag_seconds"), 4000);
+  out.clear();
+  stats.last_ack = absl::FromUnixSeconds(4000);
+  CollectUploader(stats, 3, now, since, out);
+  EXPECT_EQ(Sample(out, "ohfed_upstream_lag_seconds"), 1000);
+  EXPECT_EQ(Sample(out, "ohfed_upstream_last_ack_timestamp_seconds"), 4000);
 }
 
 TEST(MetricsServerTest, ServesMetricsOnlyAtTheMetricsPath) {
