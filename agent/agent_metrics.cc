@@ -17,8 +17,14 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeAgentMetrics(
     LocalStore* store = agent->store();
     // The endpoint goes before Shutdown (main.cc); this guards misuse.
     if (store == nullptr || agent->uploader() == nullptr) return;
-    metrics::CollectUploader(agent->uploader()->stats(), store->PendingCount(),
-                             clock->Now(), since, out);
+    // An agent's outbox is at most its periods: read it whole.
+    absl::StatusOr<std::vector<v1::UnitSummary>> pending =
+        store->Pending(SIZE_MAX);
+    if (pending.ok()) {
+      metrics::CollectUploader(agent->uploader()->stats(), pending->size(),
+                               metrics::OldestProduced(*pending), clock->Now(),
+                               since, out);
+    }
     metrics::CollectRocksDb(
         [store](const std::string& p) { return store->DbIntProperty(p); }, out);
   });

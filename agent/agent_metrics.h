@@ -1,5 +1,6 @@
 // `--metrics HOST:PORT` for ohfed-agent: serves, on /metrics, the outbox and
 // upload state (common/uploader_metrics.h: ohfed_outbox_pending,
+// ohfed_outbox_oldest_pending_age_seconds,
 // ohfed_upstream_lag_seconds, ohfed_upload_*), the synced write latency
 // (ohfed_rocksdb_synced_write_seconds), RocksDB sizes, RPC latency of the
 // control service, and process_* series (common/metrics_server.h).

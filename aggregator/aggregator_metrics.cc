@@ -12,6 +12,9 @@ namespace {
 
 using metrics::Family;
 
+constexpr size_t kOldestScan = 10000;
+constexpr size_t kOldestScanBytes = 64 << 20;
+
 Family Counter(const char* name, const char* help, uint64_t v) {
   return Family{name, help, "counter", {{{}, static_cast<double>(v)}}};
 }
@@ -91,7 +94,13 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeAggregatorMetrics(
   if (aggregator->forwarder() != nullptr) {
     collectors.push_back([aggregator, clock, since](std::vector<Family>& out) {
       const Forwarder& f = *aggregator->forwarder();
+      // The oldest among the first kOldestScan pending, in (trust, period)
+      // order: a bounded scrape whatever the backlog.
+      absl::StatusOr<std::vector<v1::UnitSummary>> pending =
+          aggregator->store().PendingUpstream(kOldestScan, kOldestScanBytes);
       metrics::CollectUploader(aggregator->uploader()->stats(), f.outbox_size(),
+                               pending.ok() ? metrics::OldestProduced(*pending)
+                                            : absl::InfiniteFuture(),
                                clock->Now(), since, out);
       out.push_back(Family{"ohfed_upstream_refused",
                            "Held unit summaries the upstream refused.",

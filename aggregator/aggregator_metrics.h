@@ -6,7 +6,9 @@
 //  - ohfed_store_commits_total, ohfed_store_written_bytes_total,
 //    ohfed_store_units_held, group sizes and the synced write latency
 //    (ohfed_rocksdb_synced_write_seconds);
-//  - with an upstream: ohfed_upstream_pending (the forwarder's outbox),
+//  - with an upstream: ohfed_outbox_pending (the forwarder's outbox) and
+//    ohfed_outbox_oldest_pending_age_seconds (among the first 10,000
+//    pending in (trust, period) order, so a scrape stays bounded),
 //    ohfed_upstream_refused, ohfed_upstream_last_ack_timestamp_seconds,
 //    ohfed_upstream_lag_seconds and the uploader's counters;
 //  - per trust of the registry inside --covers:

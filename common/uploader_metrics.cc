@@ -11,12 +11,31 @@ Family One(const char* name, const char* type, const char* help, double v) {
 
 }  // namespace
 
-void CollectUploader(const UploaderStats& stats, size_t pending, absl::Time now,
-                     absl::Time since, std::vector<Family>& out) {
+absl::Time OldestProduced(const std::vector<v1::UnitSummary>& summaries) {
+  absl::Time oldest = absl::InfiniteFuture();
+  for (const v1::UnitSummary& s : summaries) {
+    if (s.produced_unix_ms() > 0) {
+      oldest = std::min(oldest, absl::FromUnixMillis(s.produced_unix_ms()));
+    }
+  }
+  return oldest;
+}
+
+void CollectUploader(const UploaderStats& stats, size_t pending,
+                     absl::Time oldest, absl::Time now, absl::Time since,
+                     std::vector<Family>& out) {
   const bool acked = stats.last_ack != absl::InfinitePast();
   out.push_back(One("ohfed_outbox_pending", "gauge",
                     "Unit summaries awaiting acknowledgement upstream.",
                     static_cast<double>(pending)));
+  double oldest_age = 0;
+  if (pending > 0 && oldest != absl::InfiniteFuture()) {
+    oldest_age = std::max(0.0, absl::ToDoubleSeconds(now - oldest));
+  }
+  out.push_back(One("ohfed_outbox_oldest_pending_age_seconds", "gauge",
+                    "Seconds since the oldest summary awaiting "
+                    "acknowledgement was produced by its agent (0: none).",
+                    oldest_age));
   out.push_back(One("ohfed_upstream_last_ack_timestamp_seconds", "gauge",
                     "When upstream last acknowledged a batch (0: never).",
                     acked ? absl::ToUnixMillis(stats.last_ack) / 1000.0 : 0));

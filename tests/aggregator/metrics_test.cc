@@ -12,6 +12,7 @@
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/http.h"
+#include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::aggregator {
@@ -80,6 +81,47 @@ TEST(AggregatorMetricsTest, CountsOutcomesAndRejectionsByReasonClass) {
                           }),
             static_cast<long>(london.size()));
   EXPECT_THAT(text, Not(HasSubstr("trust=\"RX1\"")));
+  metrics->reset();
+}
+
+// A regional aggregator whose upstream does not answer: its forwarder's
+// outbox, the age of the oldest pending summary and the upstream lag.
+TEST(AggregatorMetricsTest, ReportsTheForwardersOutboxAndLag) {
+  ::ohfed::testing::TempDir dir;
+  const absl::Time start = absl::FromCivil(
+      absl::CivilSecond(2026, 5, 1, 12, 0, 0), absl::UTCTimeZone());
+  FakeClock clock(start);
+  AggregatorOptions options = testing::LoopbackOptions(dir.File("db"));
+  options.covers = "region:Y56";
+  options.upstream =
+      absl::StrCat("127.0.0.1:", ::ohfed::testing::PickUnusedPort());
+  options.store.clock = &clock;
+  auto aggregator = Aggregator::Start(options);
+  OHFED_ASSERT_OK(aggregator);
+  auto metrics =
+      ServeAggregatorMetrics("127.0.0.1:0", aggregator->get(), &clock);
+  OHFED_ASSERT_OK(metrics);
+
+  auto channel = MakeChannel((*aggregator)->address(), {.insecure = true});
+  OHFED_ASSERT_OK(channel);
+  auto ingest = v1::Ingest::NewStub(*channel);
+  v1::SubmitRequest batch;
+  v1::UnitSummary s = Summary("RJ1", "2026-03", 1, {{kImm, 10}});
+  s.set_produced_unix_ms(absl::ToUnixMillis(start - absl::Minutes(30)));
+  *batch.add_summaries() = s;
+  std::vector<v1::SubmitResponse> responses;
+  ASSERT_TRUE(testing::SendBatches(*ingest, {batch}, &responses).ok());
+  clock.Advance(absl::Hours(1));
+
+  auto got = ::ohfed::testing::HttpGet((*metrics)->server->port(), "/metrics");
+  OHFED_ASSERT_OK(got);
+  EXPECT_THAT(got->body, HasSubstr("\nohfed_outbox_pending 1\n"));
+  EXPECT_THAT(got->body,
+              HasSubstr("\nohfed_outbox_oldest_pending_age_seconds 5400\n"));
+  EXPECT_THAT(got->body, HasSubstr("\nohfed_upstream_lag_seconds 3600\n"));
+  EXPECT_THAT(got->body,
+              HasSubstr("\nohfed_upstream_last_ack_timestamp_seconds 0\n"));
+  EXPECT_THAT(got->body, HasSubstr("\nohfed_upstream_refused 0\n"));
   metrics->reset();
 }
 

@@ -116,21 +116,33 @@ double Sample(const std::vector<Family>& families, const std::string& name) {
   return -1;
 }
 
+TEST(UploaderMetricsTest, OldestProducedSkipsSummariesWithoutATime) {
+  std::vector<v1::UnitSummary> summaries(3);
+  summaries[0].set_produced_unix_ms(9000);
+  summaries[2].set_produced_unix_ms(7000);
+  EXPECT_EQ(OldestProduced(summaries), absl::FromUnixMillis(7000));
+  EXPECT_EQ(OldestProduced({}), absl::InfiniteFuture());
+}
+
 TEST(UploaderMetricsTest, LagIsZeroWhenDrainedElseTimeSinceTheLastAck) {
   const absl::Time since = absl::FromUnixSeconds(1000);
   const absl::Time now = absl::FromUnixSeconds(5000);
+  const absl::Time produced = absl::FromUnixSeconds(500);
   UploaderStats stats;
   std::vector<Family> out;
-  CollectUploader(stats, 0, now, since, out);
+  CollectUploader(stats, 0, produced, now, since, out);
+  EXPECT_EQ(Sample(out, "ohfed_outbox_pending"), 0);
+  EXPECT_EQ(Sample(out, "ohfed_outbox_oldest_pending_age_seconds"), 0);
   EXPECT_EQ(Sample(out, "ohfed_upstream_lag_seconds"), 0);
   EXPECT_EQ(Sample(out, "ohfed_upstream_last_ack_timestamp_seconds"), 0);
   out.clear();
-  CollectUploader(stats, 3, now, since, out);  // never acked: since `since`
+  CollectUploader(stats, 3, produced, now, since, out);  // never acked
   EXPECT_EQ(Sample(out, "ohfed_outbox_pending"), 3);
+  EXPECT_EQ(Sample(out, "ohfed_outbox_oldest_pending_age_seconds"), 4500);
   EXPECT_EQ(Sample(out, "ohfed_upstream_lag_seconds"), 4000);
   out.clear();
   stats.last_ack = absl::FromUnixSeconds(4000);
-  CollectUploader(stats, 3, now, since, out);
+  CollectUploader(stats, 3, produced, now, since, out);
   EXPECT_EQ(Sample(out, "ohfed_upstream_lag_seconds"), 1000);
   EXPECT_EQ(Sample(out, "ohfed_upstream_last_ack_timestamp_seconds"), 4000);
 }

@@ -135,6 +135,8 @@ TEST_F(MetricsBinariesTest, PromtoolAcceptsWhatBothDaemonsServe) {
   EXPECT_THAT(agent, HasSubstr("\nohfed_outbox_pending 0\n"));
   EXPECT_THAT(agent, HasSubstr("\nohfed_upstream_lag_seconds 0\n"));
   EXPECT_THAT(agent,
+              HasSubstr("\nohfed_outbox_oldest_pending_age_seconds 0\n"));
+  EXPECT_THAT(agent,
               HasSubstr("ohfed_upload_acks_total{outcome=\"accepted\"} 1\n"));
   EXPECT_THAT(agent, HasSubstr("ohfed_rocksdb_synced_write_seconds_count "));
   EXPECT_THAT(agent, HasSubstr("\nprocess_open_fds "));
