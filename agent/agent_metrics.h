@@ -17,8 +17,8 @@
 
 namespace ohfed::agent {
 
-// Starts serving; `agent` and `clock` must outlive the result. Errors as
-// MetricsServer::Start.
+// Starts serving; `agent` and `clock` must outlive the result. nullptr for
+// an empty address. Errors as MetricsServer::Start.
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeAgentMetrics(
     const std::string& address, Agent* agent, Clock* clock = Clock::Real());
 

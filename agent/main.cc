@@ -67,19 +67,13 @@ int main(int argc, char** argv) {
     std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
     return 1;
   }
-  std::unique_ptr<ohfed::MetricsEndpoint> metrics;
-  if (!metrics_address.empty()) {
-    auto served = ohfed::agent::ServeAgentMetrics(metrics_address, agent->get());
-    if (!served.ok()) {
-      std::cerr << "ohfed-agent: " << served.status().message() << "\n";
-      return 1;
-    }
-    metrics = std::move(*served);
-    ohfed::LogLine(absl::StrCat("metrics on http://", metrics->server->address(),
-                                "/metrics"));
+  auto metrics = ohfed::agent::ServeAgentMetrics(metrics_address, agent->get());
+  if (!metrics.ok()) {
+    std::cerr << "ohfed-agent: " << metrics.status().message() << "\n";
+    return 1;
   }
   ohfed::WaitForStopSignal(signals);
-  metrics.reset();
+  metrics->reset();
   (*agent)->Shutdown(absl::Seconds(5));
   agent->reset();
   ohfed::LogLine("stopped");

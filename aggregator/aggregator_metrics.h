@@ -29,7 +29,7 @@
 namespace ohfed::aggregator {
 
 // Starts serving; `aggregator` and `clock` (for ages) must outlive the
-// result. Errors as MetricsServer::Start.
+// result. nullptr for an empty address. Errors as MetricsServer::Start.
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeAggregatorMetrics(
     const std::string& address, Aggregator* aggregator,
     Clock* clock = Clock::Real());

@@ -144,20 +144,14 @@ int main(int argc, char** argv) {
     std::cerr << "ohfed-aggregator: " << aggregator.status().message() << "\n";
     return 1;
   }
-  std::unique_ptr<ohfed::MetricsEndpoint> metrics;
-  if (!flags.metrics.empty()) {
-    auto served = ohfed::aggregator::ServeAggregatorMetrics(
-        flags.metrics, aggregator->get());
-    if (!served.ok()) {
-      std::cerr << "ohfed-aggregator: " << served.status().message() << "\n";
-      return 1;
-    }
-    metrics = std::move(*served);
-    ohfed::LogLine(absl::StrCat("metrics on http://", metrics->server->address(),
-                                "/metrics"));
+  auto metrics = ohfed::aggregator::ServeAggregatorMetrics(flags.metrics,
+                                                          aggregator->get());
+  if (!metrics.ok()) {
+    std::cerr << "ohfed-aggregator: " << metrics.status().message() << "\n";
+    return 1;
   }
   ohfed::WaitForStopSignal(stop);
-  metrics.reset();
+  metrics->reset();
   (*aggregator)->Shutdown(absl::Seconds(5));
   aggregator->reset();
   ohfed::LogLine("stopped");

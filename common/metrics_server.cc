@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "common/process_metrics.h"
 
 namespace ohfed {
@@ -84,6 +85,7 @@ MetricsServer::~MetricsServer() {
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeMetrics(
     const std::string& address,
     std::vector<metrics::Registry::Collector> collectors) {
+  if (address.empty()) return nullptr;
   auto endpoint = std::make_unique<MetricsEndpoint>();
   metrics::Registry& registry = metrics::Global();
   endpoint->collectors.push_back(
@@ -95,6 +97,8 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeMetrics(
       MetricsServer::Start(address, &registry);
   if (!server.ok()) return server.status();
   endpoint->server = std::move(*server);
+  LogLine(absl::StrCat("metrics on http://", endpoint->server->address(),
+                       "/metrics"));
   return endpoint;
 }
 

@@ -55,7 +55,8 @@ struct MetricsEndpoint {
   std::vector<std::unique_ptr<metrics::Registry::CollectorHandle>> collectors;
   std::unique_ptr<MetricsServer> server;  // declared last: destroyed first
 };
-// Errors as MetricsServer::Start.
+// nullptr for an empty address (no --metrics); otherwise logs "metrics on
+// http://HOST:PORT/metrics". Errors as MetricsServer::Start.
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeMetrics(
     const std::string& address,
     std::vector<metrics::Registry::Collector> collectors);

@@ -195,5 +195,15 @@ TEST_F(MetricsBinariesTest, PrometheusScrapesBothAndAnswersPromQl) {
   EXPECT_THAT(exited, IsOk());  // else the destructor kills it
 }
 
+TEST(MetricsFlagTest, AMalformedAddressStopsTheDaemonNamingIt) {
+  testing::TempDir dir;
+  CommandResult r =
+      *RunCommand({OHFED_AGGREGATOR_BIN, "--listen", "127.0.0.1:0", "--data",
+                   dir.File("agg"), "--insecure", "--metrics", "localhost"},
+                  absl::Seconds(30));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--metrics localhost: expected HOST:PORT"));
+}
+
 }  // namespace
 }  // namespace ohfed
