@@ -53,6 +53,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  // Scrapes are few and short: two threads, not httplib's default eight.
+  s->server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
   int port = hp->port;
   if (port == 0) {
     port = s->server_->bind_to_any_port(hp->host);
