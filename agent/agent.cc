@@ -17,6 +17,7 @@
 #include "common/health.h"
 #include "common/identity.h"
 #include "common/log.h"
+#include "common/rpc_metrics.h"
 #include "common/registry.h"
 #include "common/status.h"
 #include "common/transport.h"
@@ -196,6 +197,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, *creds);
   ApplyServerLimits(builder);
+  AddRpcMetrics(builder);
   builder.RegisterService(agent->service_.get());
   agent->server_ = builder.BuildAndStart();
   if (agent->server_ == nullptr) {

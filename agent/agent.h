@@ -52,6 +52,7 @@ class Agent {
 
   const std::string& socket() const { return socket_; }
   LocalStore* store() { return store_.get(); }
+  Uploader* uploader() { return uploader_.get(); }  // nullptr once shut down
 
  private:
   Agent() = default;

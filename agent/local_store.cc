@@ -301,6 +301,12 @@ std::vector<v1::PeriodState> LocalStore::States() const {
   return out;
 }
 
+uint64_t LocalStore::DbIntProperty(const std::string& name) const {
+  uint64_t value = 0;
+  if (!db_->GetIntProperty(name, &value)) return 0;
+  return value;
+}
+
 absl::Time LocalStore::last_ack() const {
   absl::MutexLock l(&mu_);
   return outbox_.last_ack();

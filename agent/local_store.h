@@ -131,6 +131,10 @@ class LocalStore final : public OutboxSource {
   void CancelWaits();
   bool waits_cancelled() const;
 
+  // A RocksDB integer property of the database (common/rocksdb_metrics.h);
+  // 0 if unknown.
+  uint64_t DbIntProperty(const std::string& name) const;
+
   // OutboxSource.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;
   // An ack with held_revision above the period's current revision (the

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "agent/agent.h"
+#include "agent/agent_metrics.h"
 #include "cli/config.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--socket", options.socket,
                  "unix socket for the ohfed CLI (default DATA/agent.sock)");
+  std::string metrics_address;
+  app.add_option("--metrics", metrics_address,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_flag("--insecure", options.insecure,
                "plaintext to the aggregator; loopback addresses only");
   app.add_option("--tls-cert", options.tls_cert,
@@ -70,9 +74,15 @@ int main(int argc, char** argv) {
   options.clock = *clock;
   ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto agent = ohfed::agent::Agent::Start(options);
-  absl::Status ready = agent.ok() ? ohfed::NotifyReadyWhenAnswering(
-                                        "unix:" + (*agent)->socket())
-                                  : agent.status();
+  if (!agent.ok()) {
+    std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
+    return 1;
+  }
+  auto metrics =
+      ohfed::agent::ServeAgentMetrics(metrics_address, agent->get(), *clock);
+  absl::Status ready = metrics.ok() ? ohfed::NotifyReadyWhenAnswering(
+                                          "unix:" + (*agent)->socket())
+                                    : metrics.status();
   if (!ready.ok()) {
     std::cerr << "ohfed-agent: " << ready.message() << "\n";
     return 1;
@@ -86,6 +96,7 @@ int main(int argc, char** argv) {
                    "by their file watcher");
   });
   ohfed::NotifyStopping();
+  metrics->reset();
   (*agent)->Shutdown(absl::Seconds(5));
   agent->reset();
   ohfed::LogLine("stopped");

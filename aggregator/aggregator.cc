@@ -7,6 +7,7 @@
 #include "common/disclosure.h"
 #include "common/health.h"
 #include "common/log.h"
+#include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -124,6 +125,7 @@ absl::Status Aggregator::StartServer() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
   ApplyServerLimits(builder);
+  AddRpcMetrics(builder);
   builder.RegisterService(ingest_.get());
   builder.RegisterService(query_.get());
   server_ = builder.BuildAndStart();

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/ingest_metrics.h"
 #include "aggregator/validation.h"
 #include "common/log.h"
 #include "common/period.h"
@@ -109,14 +110,19 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
   v1::SubmitResponse response;
   std::vector<v1::UnitSummary> valid;
   for (const v1::UnitSummary& s : request.summaries()) {
+    RejectionClass failed = RejectionClass::kNotPermitted;
     absl::Status check =
         caller.has_value()
             ? CheckSubmitter(*caller, s.trust(), s.period(), store.registry())
             : absl::OkStatus();
     if (check.ok()) {
+      failed = RejectionClass::kInvalid;
       check = ValidateSummary(s, store.catalogue(), store.registry(), now);
     }
-    if (check.ok()) check = store.coverage().CheckSummary(s, store.registry());
+    if (check.ok()) {
+      failed = RejectionClass::kOutsideCoverage;
+      check = store.coverage().CheckSummary(s, store.registry());
+    }
     if (check.ok()) {
       valid.push_back(s);
       // Only a forwarding (regional) aggregator's receipt time stands for
@@ -126,6 +132,7 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
       }
       continue;
     }
+    CountRejection(failed);
     const std::string trust = Echo(s.trust());
     rejections.Record(trust, check.message(),
                       absl::StrCat("rejected ", trust, " ", Echo(s.period()),

@@ -7,9 +7,10 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
+#include "aggregator/aggregator_metrics.h"
 #include "common/catalogue.h"
-#include "common/clock.h"
 #include "cli/config.h"
+#include "common/clock.h"
 #include "common/disclosure.h"
 #include "common/log.h"
 #include "common/registry.h"
@@ -26,7 +27,7 @@ using ohfed::aggregator::AggregatorOptions;
 
 struct Flags {
   AggregatorOptions options;
-  std::string http, registry_file, catalogue_file;
+  std::string http, metrics, registry_file, catalogue_file;
   int stream_idle_seconds = 60;
 };
 
@@ -37,6 +38,8 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--listen", f.options.listen, "gRPC address HOST:PORT")->required();
   app.add_option("--data", f.options.data_dir, "data directory (RocksDB)")->required();
   app.add_option("--http", f.http, "dashboard address HOST:PORT (not built yet)");
+  app.add_option("--metrics", f.metrics,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_option("--upstream", f.options.upstream,
                  "forward unit summaries to this aggregator HOST:PORT");
   app.add_option("--covers", f.options.covers,
@@ -149,9 +152,15 @@ int main(int argc, char** argv) {
 
   ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto aggregator = Aggregator::Start(flags.options);
-  absl::Status ready = aggregator.ok() ? ohfed::NotifyReadyWhenAnswering(
-                                             (*aggregator)->address())
-                                       : aggregator.status();
+  if (!aggregator.ok()) {
+    std::cerr << "ohfed-aggregator: " << aggregator.status().message() << "\n";
+    return 1;
+  }
+  auto metrics = ohfed::aggregator::ServeAggregatorMetrics(
+      flags.metrics, aggregator->get(), *clock);
+  absl::Status ready = metrics.ok() ? ohfed::NotifyReadyWhenAnswering(
+                                          (*aggregator)->address())
+                                    : metrics.status();
   if (!ready.ok()) {
     std::cerr << "ohfed-aggregator: " << ready.message() << "\n";
     return 1;
@@ -163,6 +172,7 @@ int main(int argc, char** argv) {
     ohfed::ReloadAndNotify([&] { return (*aggregator)->Reload(); });
   });
   ohfed::NotifyStopping();
+  metrics->reset();
   (*aggregator)->Shutdown(absl::Seconds(5));
   aggregator->reset();
   ohfed::LogLine("stopped");

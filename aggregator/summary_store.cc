@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/codec.h"
+#include "aggregator/ingest_metrics.h"
 #include "common/rocksdb_util.h"
 #include "common/status.h"
 
@@ -143,6 +144,9 @@ absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
   }
   std::vector<Writer*> group = TakeGroup();
   queue_mu_.Unlock();
+  size_t group_summaries = 0;
+  for (const Writer* g : group) group_summaries += g->summaries->size();
+  ObserveCommitGroup(group.size(), group_summaries);
 
   std::vector<HeldRevision> changed;
   absl::Status s = CommitGroup(group, &changed);
@@ -318,6 +322,12 @@ absl::Status SummaryStore::Rebuild() {
   absl::WriterMutexLock l(&index_mu_);
   index_.ReplaceRollups(fresh);
   return absl::OkStatus();
+}
+
+uint64_t SummaryStore::DbIntProperty(const std::string& name) const {
+  uint64_t value = 0;
+  if (!db_->GetIntProperty(name, &value)) return 0;
+  return value;
 }
 
 void SummaryStore::CountReceived(uint64_t bytes, uint64_t rejected) {

@@ -144,6 +144,10 @@ class SummaryStore : public UpstreamQueue {
   UpstreamRecord UpstreamRecordOf(absl::string_view trust,
                                   absl::string_view period) const override;
 
+  // A RocksDB integer property of the database (common/rocksdb_metrics.h);
+  // 0 if unknown.
+  uint64_t DbIntProperty(const std::string& name) const;
+
   // Ingest's share of the counters: one batch of `bytes`, `rejected` of
   // whose summaries failed validation.
   void CountReceived(uint64_t bytes, uint64_t rejected);

@@ -7,6 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/metrics.h"
 #include "common/status.h"
 
 namespace ohfed {
@@ -40,7 +42,14 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
 absl::Status WriteSynced(rocksdb::DB* db, rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocks(db->Write(wo, batch), "synced write");
+  static metrics::Histogram& latency = metrics::Global().GetHistogram(
+      "ohfed_rocksdb_synced_write_seconds",
+      "Duration of synced (fsync'd) RocksDB write batches.",
+      metrics::LatencyBuckets());
+  const absl::Time start = absl::Now();
+  rocksdb::Status s = db->Write(wo, batch);
+  latency.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  return FromRocks(s, "synced write");
 }
 
 absl::StatusOr<std::string> GetValue(rocksdb::DB* db, absl::string_view key) {

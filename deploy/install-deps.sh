@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev openssl libglpk-dev
   libsystemd-dev systemd dpkg-dev
   clang-format-14 git
+  libcpp-httplib-dev prometheus
 )
 
 missing=()

@@ -1,0 +1,19 @@
+// Per-method RPC latency for a gRPC server: a server interceptor that
+// observes each call's duration, from its arrival to its status, in the
+// histogram ohfed_rpc_duration_seconds{method="/ohfed.v1.Ingest/Submit"} of
+// metrics::Global(). A streaming call counts once, for the whole stream.
+// Only method names of ohfed and grpc services become labels (anything else
+// is "other"), so a caller cannot grow the series.
+#ifndef OHFED_COMMON_RPC_METRICS_H_
+#define OHFED_COMMON_RPC_METRICS_H_
+
+#include <grpcpp/grpcpp.h>
+
+namespace ohfed {
+
+// Installs the interceptor; call once per builder, before BuildAndStart.
+void AddRpcMetrics(grpc::ServerBuilder& builder);
+
+}  // namespace ohfed
+
+#endif  // OHFED_COMMON_RPC_METRICS_H_
