@@ -17,8 +17,8 @@
 #include "common/health.h"
 #include "common/identity.h"
 #include "common/log.h"
-#include "common/rpc_metrics.h"
 #include "common/registry.h"
+#include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -58,8 +58,8 @@ absl::Status RemoveStaleSocket(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
   if (!S_ISSOCK(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " exists and is not a socket; refusing to remove it"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " exists and is not a socket; refusing to remove it"));
   }
   absl::StatusOr<bool> live = SocketAnswers(path);
   if (!live.ok()) return live.status();
@@ -70,7 +70,8 @@ absl::Status RemoveStaleSocket(const std::string& path) {
                      "ohfed-agent?); give each agent its own --socket"));
   }
   if (unlink(path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot remove stale socket ", path));
+    return absl::UnavailableError(
+        absl::StrCat("cannot remove stale socket ", path));
   }
   LogLine(absl::StrCat("removed stale socket ", path));
   return absl::OkStatus();

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "agent/service.h"
 #include "agent/local_store.h"
+#include "agent/service.h"
 #include "common/clock.h"
 #include "common/uploader.h"
 

@@ -40,7 +40,8 @@ v1::RowProblem Problem(int line, absl::string_view column,
 // counted always.
 void AddError(ParsedImport* out, v1::RowProblem p) {
   ++out->errors_total;
-  if (out->errors.size() < kMaxReportedProblems) out->errors.push_back(std::move(p));
+  if (out->errors.size() < kMaxReportedProblems)
+    out->errors.push_back(std::move(p));
 }
 
 // The fields of one record by column name, and whether any was bad.
@@ -76,8 +77,10 @@ bool CheckMonth(RowReader& row, absl::string_view column,
     return false;
   }
   if (*m > ctx.current_month) {
-    row.Fail(column, absl::StrCat(text, " is in the future (the current month "
-                                        "is ", ctx.current_month.ToString(), ")"));
+    row.Fail(column, absl::StrCat(text,
+                                  " is in the future (the current month "
+                                  "is ",
+                                  ctx.current_month.ToString(), ")"));
     return false;
   }
   *out = *m;
@@ -107,9 +110,9 @@ bool CheckDate(RowReader& row, const std::string& text,
   }
   const absl::CivilDay today = Today(ctx);
   if (date > today) {
-    row.Fail("date", absl::StrFormat("%s is in the future (today is %04d-%02d-%02d)",
-                                     text, today.year(), today.month(),
-                                     today.day()));
+    row.Fail("date",
+             absl::StrFormat("%s is in the future (today is %04d-%02d-%02d)",
+                             text, today.year(), today.month(), today.day()));
     return false;
   }
   return CheckMonth(row, "date", text.substr(0, 7), ctx, month);
@@ -132,8 +135,9 @@ std::string CatalogueName(const Catalogue& catalogue, absl::string_view prefix,
   return code.substr(prefix.size());
 }
 
-void NoteLines(const std::string& period, const std::vector<std::string>& measures,
-               int line, ParsedImport* out) {
+void NoteLines(const std::string& period,
+               const std::vector<std::string>& measures, int line,
+               ParsedImport* out) {
   SourceLines& lines = out->lines[period];
   for (const std::string& m : measures) lines.emplace(m, line);
 }
@@ -153,20 +157,22 @@ struct StaffingSeen {
 bool CheckOneFigure(RowReader& row, const std::string& period,
                     const StaffingRow& r, StaffingSeen& seen) {
   const auto group = std::make_pair(period, r.group);
-  const std::string both = absl::StrCat(
-      r.group, " in ", period, " has both posts and a group total: give one "
-      "row per post or one group total per basis, not both");
+  const std::string both =
+      absl::StrCat(r.group, " in ", period,
+                   " has both posts and a group total: give one "
+                   "row per post or one group total per basis, not both");
   if (!r.post_id.empty()) {
-    if (auto it = seen.posts.find({period, r.post_id}); it != seen.posts.end()) {
-      row.Fail("post_id", absl::StrCat("post '", Excerpt(r.post_id),
-                                       "' appears twice in ", period,
-                                       " (first on line ", it->second, ")"));
+    if (auto it = seen.posts.find({period, r.post_id});
+        it != seen.posts.end()) {
+      row.Fail("post_id",
+               absl::StrCat("post '", Excerpt(r.post_id), "' appears twice in ",
+                            period, " (first on line ", it->second, ")"));
       return false;
     }
     if (auto it = seen.groups_with_totals.find(group);
         it != seen.groups_with_totals.end()) {
-      row.Fail("staff_group", absl::StrCat(both, " (group total on line ",
-                                       it->second, ")"));
+      row.Fail("staff_group",
+               absl::StrCat(both, " (group total on line ", it->second, ")"));
       return false;
     }
     seen.posts.emplace(std::make_pair(period, r.post_id), row.line());
@@ -175,12 +181,12 @@ bool CheckOneFigure(RowReader& row, const std::string& period,
   }
   if (auto it = seen.groups_with_posts.find(group);
       it != seen.groups_with_posts.end()) {
-    row.Fail("staff_group", absl::StrCat(both, " (first post on line ",
-                                         it->second, ")"));
+    row.Fail("staff_group",
+             absl::StrCat(both, " (first post on line ", it->second, ")"));
     return false;
   }
-  auto [it, fresh] =
-      seen.totals.emplace(std::make_tuple(period, r.group, r.basis), row.line());
+  auto [it, fresh] = seen.totals.emplace(
+      std::make_tuple(period, r.group, r.basis), row.line());
   if (!fresh) {
     row.Fail("staff_group",
              absl::StrCat("a second ", r.basis, " group total for ", r.group,
@@ -218,10 +224,11 @@ void ReadStaffing(RowReader& row, const ImportContext& ctx, ParsedImport* out,
     row.Fail("wte", NotANumber(wte));
   } else if (post && (r.wte <= 0 || r.wte > 1.0)) {
     row.Fail("wte", absl::StrCat("a post's wte must be more than 0 and at most "
-                                 "1.0, got ", wte));
-  } else if (!post && (r.wte < 0 || r.wte > 1000)) {
-    row.Fail("wte", absl::StrCat("a group total's wte must be 0 to 1000, got ",
+                                 "1.0, got ",
                                  wte));
+  } else if (!post && (r.wte < 0 || r.wte > 1000)) {
+    row.Fail("wte",
+             absl::StrCat("a group total's wte must be 0 to 1000, got ", wte));
   }
   if (!row.ok()) return;
   const std::string period = month.ToString();
@@ -241,8 +248,7 @@ void ReadActivity(RowReader& row, const ImportContext& ctx, ParsedImport* out) {
     row.Fail("activity",
              absl::StrCat("unknown activity '", Excerpt(activity), "'"));
   }
-  const Measure* wait =
-      ctx.catalogue->Find("activity.wait_days." + r.activity);
+  const Measure* wait = ctx.catalogue->Find("activity.wait_days." + r.activity);
   r.client_org = absl::AsciiStrToUpper(row.Get("client_org"));
   if (r.client_org.empty()) r.client_org = ctx.trust;
   CheckId(row, "client_org", r.client_org);
@@ -253,10 +259,11 @@ void ReadActivity(RowReader& row, const ImportContext& ctx, ParsedImport* out) {
     double max = wait ? wait->max : 365;
     if (!ParseWholeNumber(days, &r.wait_days)) {
       row.Fail("wait_days", absl::StrCat("expected a whole number of days, "
-                                         "got '", Excerpt(days), "'"));
+                                         "got '",
+                                         Excerpt(days), "'"));
     } else if (r.wait_days < 0 || r.wait_days > max) {
-      row.Fail("wait_days", absl::StrCat("wait_days must be 0 to ", max,
-                                         ", got ", days));
+      row.Fail("wait_days",
+               absl::StrCat("wait_days must be 0 to ", max, ", got ", days));
     }
   }
   if (!row.ok()) return;
@@ -273,8 +280,9 @@ void ReadProfile(RowReader& row, const ImportContext& ctx, ParsedImport* out,
     row.Fail("year", absl::StrCat("malformed year '", Excerpt(year_text),
                                   "': expected YYYY, e.g. 2026"));
   } else if (year > ctx.current_month.year()) {
-    row.Fail("year", absl::StrCat(year_text, " is in the future (the current "
-                                             "year is ",
+    row.Fail("year", absl::StrCat(year_text,
+                                  " is in the future (the current "
+                                  "year is ",
                                   ctx.current_month.year(), ")"));
   }
   std::string question = row.Get("question");
@@ -363,15 +371,15 @@ void CheckHeader(const CsvTable& table, const Columns& columns,
   for (const std::string& h : table.header) {
     if (columns.Knows(h)) continue;
     if (++unknown <= kMaxReportedProblems) {
-      out->warnings.push_back(Problem(table.header_line, Excerpt(h),
-                                      "unknown column ignored"));
+      out->warnings.push_back(
+          Problem(table.header_line, Excerpt(h), "unknown column ignored"));
     }
   }
   if (unknown > kMaxReportedProblems) {
-    out->warnings.push_back(Problem(
-        table.header_line, "",
-        absl::StrCat(unknown - kMaxReportedProblems,
-                     " more unknown columns ignored")));
+    out->warnings.push_back(
+        Problem(table.header_line, "",
+                absl::StrCat(unknown - kMaxReportedProblems,
+                             " more unknown columns ignored")));
   }
 }
 
@@ -396,9 +404,11 @@ absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
     return absl::InvalidArgumentError(
         "import kind must be staffing, activity or profile");
   }
-  if (absl::StartsWith(content, "\xFF\xFE") || absl::StartsWith(content, "\xFE\xFF")) {
+  if (absl::StartsWith(content, "\xFF\xFE") ||
+      absl::StartsWith(content, "\xFE\xFF")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        ctx.file_name, " is saved as UTF-16 (Unicode text); save it as CSV UTF-8"));
+        ctx.file_name,
+        " is saved as UTF-16 (Unicode text); save it as CSV UTF-8"));
   }
   absl::StatusOr<CsvTable> table = ParseCsv(content, ctx.file_name);
   if (!table.ok()) {
@@ -422,9 +432,15 @@ absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
                                 " fields, found ", record.fields.size()));
     } else if (CheckEncoding(row, *table, columns)) {
       switch (kind) {
-        case v1::IMPORT_KIND_STAFFING: ReadStaffing(row, ctx, &out, staffing); break;
-        case v1::IMPORT_KIND_ACTIVITY: ReadActivity(row, ctx, &out); break;
-        default: ReadProfile(row, ctx, &out, &answered); break;
+        case v1::IMPORT_KIND_STAFFING:
+          ReadStaffing(row, ctx, &out, staffing);
+          break;
+        case v1::IMPORT_KIND_ACTIVITY:
+          ReadActivity(row, ctx, &out);
+          break;
+        default:
+          ReadProfile(row, ctx, &out, &answered);
+          break;
       }
     }
     if (!row.ok()) ++out.rows_invalid;

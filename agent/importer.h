@@ -45,8 +45,8 @@ inline constexpr size_t kMaxReportedProblems = 1000;
 
 struct ImportContext {
   const Catalogue* catalogue = nullptr;
-  std::string trust;    // default client_org
-  Month current_month;  // anything later is a future date
+  std::string trust;                      // default client_org
+  Month current_month;                    // anything later is a future date
   std::string file_name = "import file";  // names the file in CSV errors
   // Activity dates after it are in the future; unset: the last day of
   // current_month.

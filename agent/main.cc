@@ -7,12 +7,10 @@
 // Every flag is also a key of the config file (trust = "RJ1"; cli/config.h).
 // Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0
 // (common/signals.h).
+#include <CLI/CLI.hpp>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "absl/strings/str_cat.h"
-
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
 #include "cli/config.h"
@@ -29,8 +27,9 @@ int main(int argc, char** argv) {
   const sigset_t signals = ohfed::BlockStopSignals();
 
   ohfed::agent::AgentOptions options;
-  CLI::App app{"ohfed-agent: records a trust's OH staffing and activity and "
-               "sends anonymised summaries to an ohfed aggregator."};
+  CLI::App app{
+      "ohfed-agent: records a trust's OH staffing and activity and "
+      "sends anonymised summaries to an ohfed aggregator."};
   app.add_option("--trust", options.trust, "ODS code of this trust, e.g. RJ1")
       ->required();
   app.add_option("--data", options.data_dir,
@@ -80,9 +79,10 @@ int main(int argc, char** argv) {
   }
   auto metrics =
       ohfed::agent::ServeAgentMetrics(metrics_address, agent->get(), *clock);
-  absl::Status ready = metrics.ok() ? ohfed::NotifyReadyWhenAnswering(
-                                          "unix:" + (*agent)->socket())
-                                    : metrics.status();
+  absl::Status ready =
+      metrics.ok()
+          ? ohfed::NotifyReadyWhenAnswering("unix:" + (*agent)->socket())
+          : metrics.status();
   if (!ready.ok()) {
     std::cerr << "ohfed-agent: " << ready.message() << "\n";
     return 1;
@@ -92,8 +92,9 @@ int main(int argc, char** argv) {
   }
   // Nothing of the agent's needs SIGHUP: certificates rotate by themselves.
   ohfed::WaitForStopSignal(signals, [] {
-    ohfed::LogLine("SIGHUP: nothing to reload; certificates are re-read "
-                   "by their file watcher");
+    ohfed::LogLine(
+        "SIGHUP: nothing to reload; certificates are re-read "
+        "by their file watcher");
   });
   ohfed::NotifyStopping();
   metrics->reset();

@@ -33,7 +33,8 @@ std::vector<v1::RowProblem> OutlierWarnings(
   std::vector<v1::RowProblem> out;
   for (const v1::Cell& c : month.cells()) {
     auto it = history.find(c.measure());
-    if (c.buckets_size() > 0 || it == history.end() || it->second.n < kMinHistory) {
+    if (c.buckets_size() > 0 || it == history.end() ||
+        it->second.n < kMinHistory) {
       continue;
     }
     const Range& r = it->second;

@@ -12,26 +12,32 @@ namespace {
 
 // Mean WTE per staff group in the survey's Table 1.
 constexpr std::pair<const char*, double> kGroups[] = {
-    {"consultant_om", 0.83},       {"other_doctor", 0.60},
-    {"trainee", 0.46},             {"nurse_specialist_oh", 4.02},
-    {"nurse_general", 3.08},       {"nurse_mental_health", 0.38},
-    {"technician_hca", 0.89},      {"physio_ot", 1.06},
-    {"psychologist_counsellor", 1.83}, {"manager", 0.91},
-    {"admin", 4.84},               {"other", 0.88}};
+    {"consultant_om", 0.83},
+    {"other_doctor", 0.60},
+    {"trainee", 0.46},
+    {"nurse_specialist_oh", 4.02},
+    {"nurse_general", 3.08},
+    {"nurse_mental_health", 0.38},
+    {"technician_hca", 0.89},
+    {"physio_ot", 1.06},
+    {"psychologist_counsellor", 1.83},
+    {"manager", 0.91},
+    {"admin", 4.84},
+    {"other", 0.88}};
 
 // Mean monthly events per 10,000 staff served.
 constexpr std::pair<const char*, double> kActivities[] = {
-    {"pre_placement", 60},   {"immunisation", 90},
-    {"tb_screening", 12},    {"management_referral", 25},
-    {"self_referral", 15},   {"health_surveillance", 20},
-    {"counselling_session", 30}, {"physio_session", 25},
-    {"workplace_visit", 3},  {"inoculation_injury", 4},
+    {"pre_placement", 60},        {"immunisation", 90},
+    {"tb_screening", 12},         {"management_referral", 25},
+    {"self_referral", 15},        {"health_surveillance", 20},
+    {"counselling_session", 30},  {"physio_session", 25},
+    {"workplace_visit", 3},       {"inoculation_injury", 4},
     {"covid_risk_assessment", 5}, {"covid_test", 10},
-    {"covid_vaccination", 20}, {"long_covid_clinic", 2},
+    {"covid_vaccination", 20},    {"long_covid_clinic", 2},
     {"ppe_fit_test", 8}};
 
-constexpr const char* kHostTypes[] = {"acute", "acute", "acute", "community",
-                                      "mental_health", "ambulance"};
+constexpr const char* kHostTypes[] = {
+    "acute", "acute", "acute", "community", "mental_health", "ambulance"};
 constexpr const char* kTopics[] = {"risk_assessment", "outbreak_management",
                                    "track_trace", "swab_testing"};
 constexpr const char* kLevels[] = {"strategic", "coordination", "policy",
@@ -61,8 +67,10 @@ class Generator {
         double target = mean * scale_ * (0.6 + Uniform(0, 80) / 100.0);
         while (target > 0.05) {
           double wte = std::min(1.0, std::max(0.1, Round1(target)));
-          const char* basis = Chance(8) ? "vacant" : Chance(8) ? "locum"
-                              : Chance(10) ? "bank" : "employed";
+          const char* basis = Chance(8)    ? "vacant"
+                              : Chance(8)  ? "locum"
+                              : Chance(10) ? "bank"
+                                           : "employed";
           absl::StrAppendFormat(&out, "%s,%s,%.1f,%s,P%s-%03d\n", m.ToString(),
                                 group, wte, basis, trust_, ++post);
           target -= wte;
@@ -125,9 +133,12 @@ class Generator {
   }
   bool Chance(int percent) { return Uniform(1, 100) <= percent; }
   const char* YesNo(int percent) { return Chance(percent) ? "yes" : "no"; }
-  static double Round1(double x) { return static_cast<int>(x * 10 + 0.5) / 10.0; }
+  static double Round1(double x) {
+    return static_cast<int>(x * 10 + 0.5) / 10.0;
+  }
   static int DaysIn(Month m) {
-    return static_cast<int>(absl::ToInt64Hours((m + 1).Start() - m.Start()) / 24);
+    return static_cast<int>(absl::ToInt64Hours((m + 1).Start() - m.Start()) /
+                            24);
   }
 
   std::string trust_;
@@ -151,14 +162,17 @@ SampleFiles MakeSampleData(const std::string& trust, Month first, Month last,
 absl::Status WriteSampleData(const SampleFiles& files, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", dir, ": ", ec.message()));
   for (auto [name, text] : {std::pair{"staffing.csv", &files.staffing},
                             {"activity.csv", &files.activity},
                             {"profile.csv", &files.profile}}) {
     std::string path = absl::StrCat(dir, "/", name);
     std::ofstream out(path, std::ios::binary);
     out << *text;
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+    if (!out)
+      return absl::UnavailableError(absl::StrCat("cannot write ", path));
   }
   return absl::OkStatus();
 }

@@ -3,8 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "common/period.h"
 #include "agent/sample_data.h"
+#include "common/period.h"
 
 int main(int argc, char** argv) {
   CLI::App app("Write sample staffing, activity and profile CSV files");
@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   int months = 12;
   app.add_option("--trust", trust, "ODS code of the trust")->required();
   app.add_option("--out", out, "directory to write into")->required();
-  app.add_option("--months", months, "number of months")->check(CLI::Range(1, 120));
+  app.add_option("--months", months, "number of months")
+      ->check(CLI::Range(1, 120));
   app.add_option("--end", end, "last month YYYY-MM (default: last month)");
   CLI11_PARSE(app, argc, argv);
   ohfed::Month last = ohfed::Month::Containing(absl::Now()) - 1;

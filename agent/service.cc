@@ -16,10 +16,14 @@ constexpr absl::Duration kSyncRekickInterval = absl::Seconds(1);
 
 absl::string_view KindName(v1::ImportKind kind) {
   switch (kind) {
-    case v1::IMPORT_KIND_STAFFING: return "staffing";
-    case v1::IMPORT_KIND_ACTIVITY: return "activity";
-    case v1::IMPORT_KIND_PROFILE: return "profile";
-    default: return "unknown";
+    case v1::IMPORT_KIND_STAFFING:
+      return "staffing";
+    case v1::IMPORT_KIND_ACTIVITY:
+      return "activity";
+    case v1::IMPORT_KIND_PROFILE:
+      return "profile";
+    default:
+      return "unknown";
   }
 }
 
@@ -40,9 +44,8 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
       ParseImport(request->kind(), request->content(), ctx);
   if (!parsed.ok()) return ToGrpc(parsed.status());
   ReportParse(*parsed, response);
-  const std::string what =
-      absl::StrCat(KindName(request->kind()), " import of '",
-                   request->file_name(), "'");
+  const std::string what = absl::StrCat(
+      KindName(request->kind()), " import of '", request->file_name(), "'");
   // Atomic unless asked otherwise; a missing column is never skippable.
   if (parsed->fatal || (!parsed->errors.empty() && !request->skip_invalid())) {
     LogLine(absl::StrCat(what, " rejected: ", parsed->errors_total,
@@ -98,7 +101,8 @@ grpc::Status ControlService::Sync(grpc::ServerContext*,
   // is reached within the channel's reconnect backoff rather than after the
   // uploader's (up to 30 s). Idle agents never do this.
   absl::Time deadline =
-      absl::Now() + std::min(absl::Milliseconds(request->timeout_ms()), kMaxSyncWait);
+      absl::Now() +
+      std::min(absl::Milliseconds(request->timeout_ms()), kMaxSyncWait);
   do {
     uploader_->Kick();
     if (store_->AwaitDrained(

@@ -28,12 +28,15 @@ class ControlService final : public v1::AgentControl::Service {
  public:
   ControlService(ServiceInfo info, LocalStore* store, Uploader* uploader,
                  Clock* clock = Clock::Real())
-      : info_(std::move(info)), store_(store), uploader_(uploader),
+      : info_(std::move(info)),
+        store_(store),
+        uploader_(uploader),
         clock_(clock) {}
 
   grpc::Status Import(grpc::ServerContext*, const v1::ImportRequest* request,
                       v1::ImportResponse* response) override;
-  grpc::Status SetValue(grpc::ServerContext*, const v1::SetValueRequest* request,
+  grpc::Status SetValue(grpc::ServerContext*,
+                        const v1::SetValueRequest* request,
                         v1::SetValueResponse* response) override;
   grpc::Status Sync(grpc::ServerContext*, const v1::SyncRequest* request,
                     v1::SyncResponse* response) override;

@@ -19,7 +19,8 @@ void Add(CellMap& cells, const std::string& measure, double amount) {
 }
 
 // What one staffing row adds to which cell; MeasuresOf lists the same cells.
-std::vector<std::pair<std::string, double>> StaffingAmounts(const StaffingRow& r) {
+std::vector<std::pair<std::string, double>> StaffingAmounts(
+    const StaffingRow& r) {
   const bool vacant = r.basis == "vacant";
   std::vector<std::pair<std::string, double>> out = {
       {"staffing.wte." + r.group, vacant ? 0 : r.wte},
@@ -103,7 +104,8 @@ absl::Status CheckRanges(const Catalogue& catalogue, const CellMap& cells) {
 
 std::vector<std::string> MeasuresOf(const StaffingRow& row) {
   std::vector<std::string> out;
-  for (auto& amount : StaffingAmounts(row)) out.push_back(std::move(amount.first));
+  for (auto& amount : StaffingAmounts(row))
+    out.push_back(std::move(amount.first));
   return out;
 }
 

@@ -5,9 +5,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/csv.h"
 
 namespace ohfed::agent {
@@ -88,18 +88,19 @@ bool ParseNumber(absl::string_view text, double* out) {
 
 bool ParseWholeNumber(absl::string_view text, int* out) {
   return absl::StripPrefix(text, "-").size() <= 9 &&
-         IsPlainDecimal(text, /*allow_point=*/false) && absl::SimpleAtoi(text, out);
+         IsPlainDecimal(text, /*allow_point=*/false) &&
+         absl::SimpleAtoi(text, out);
 }
 
 std::string NotANumber(absl::string_view text) {
   std::string reason = absl::StrCat(
       "expected a plain decimal number such as 2.5, got '", Excerpt(text), "'");
-  bool unseen = std::any_of(text.begin(), text.end(), [](char c) {
-    return !absl::ascii_isgraph(c);
-  });
+  bool unseen = std::any_of(text.begin(), text.end(),
+                            [](char c) { return !absl::ascii_isgraph(c); });
   if (unseen) {
-    absl::StrAppend(&reason, " (it contains a character that is not a digit "
-                             "or '.', e.g. a non-breaking space)");
+    absl::StrAppend(&reason,
+                    " (it contains a character that is not a digit "
+                    "or '.', e.g. a non-breaking space)");
   }
   return reason;
 }
@@ -121,9 +122,9 @@ absl::StatusOr<Target> ResolveTarget(const Catalogue& catalogue,
         absl::StrCat("unknown measure '", Excerpt(typed), "'"));
   }
   if (m->type == ValueType::kOption) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", code, "' is one option of ", m->question, "; set ", m->question,
-        " to the option name instead"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", code, "' is one option of ", m->question, "; set ",
+                     m->question, " to the option name instead"));
   }
   if (m->type == ValueType::kDistribution || m->type == ValueType::kDerived) {
     return absl::InvalidArgumentError(absl::StrCat(

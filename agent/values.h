@@ -24,9 +24,9 @@ std::string CanonicalCode(const Catalogue& catalogue, absl::string_view code);
 
 // What a code names, for entering values.
 struct Target {
-  std::string code;      // the catalogue's spelling (CanonicalCode)
-  Frequency frequency;   // month or year
-  bool is_enum = false;  // an enum question ("profile.host_type")
+  std::string code;                  // the catalogue's spelling (CanonicalCode)
+  Frequency frequency;               // month or year
+  bool is_enum = false;              // an enum question ("profile.host_type")
   const Measure* measure = nullptr;  // the measure, when not an enum
 };
 

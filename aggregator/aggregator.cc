@@ -30,8 +30,10 @@ absl::Status ParseCoverage(AggregatorOptions& options) {
 
 absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
     AggregatorOptions options) {
-  if (options.listen.empty()) return absl::InvalidArgumentError("--listen is required");
-  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data is required");
+  if (options.listen.empty())
+    return absl::InvalidArgumentError("--listen is required");
+  if (options.data_dir.empty())
+    return absl::InvalidArgumentError("--data is required");
   OHFED_RETURN_IF_ERROR(CheckListenAddress(options.listen));
   OHFED_RETURN_IF_ERROR(CheckDisclosureOptions(options.store.disclosure));
   std::error_code ec;
@@ -45,16 +47,18 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
   OHFED_ASSIGN_OR_RETURN(
       a->store_, SummaryStore::Open(a->options_.data_dir, a->options_.store));
   if (a->store_->registry_changed_at_open()) {
-    LogLine("the registry places trusts differently from last run: "
-            "rollups rebuilt");
+    LogLine(
+        "the registry places trusts differently from last run: "
+        "rollups rebuilt");
   }
   if (a->options_.rebuild_rollups) {
     OHFED_RETURN_IF_ERROR(a->store_->Rebuild());
-    LogLine(absl::StrCat("rebuilt rollups from ",
-                         a->store_->stats().units_held, " unit summaries"));
+    LogLine(absl::StrCat("rebuilt rollups from ", a->store_->stats().units_held,
+                         " unit summaries"));
   }
   OHFED_RETURN_IF_ERROR(a->StartAuthz());
-  if (!a->options_.upstream.empty()) OHFED_RETURN_IF_ERROR(a->StartForwarding());
+  if (!a->options_.upstream.empty())
+    OHFED_RETURN_IF_ERROR(a->StartForwarding());
   OHFED_RETURN_IF_ERROR(a->StartServer());
   return a;
 }
@@ -144,8 +148,9 @@ absl::Status Aggregator::StartServer() {
     LogLine(absl::StrCat(tokens_->size(), " query tokens from ",
                          options_.tokens_file));
   } else if (authz_->open()) {
-    LogLine("queries are unauthenticated: --insecure without --tokens lets "
-            "anyone who reaches this address read every figure it holds");
+    LogLine(
+        "queries are unauthenticated: --insecure without --tokens lets "
+        "anyone who reaches this address read every figure it holds");
   }
   return absl::OkStatus();
 }

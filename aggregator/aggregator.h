@@ -46,7 +46,7 @@ struct AggregatorOptions {
   // aggregator/authz.h).
   std::string tokens_file;
   bool rebuild_rollups = false;  // recompute every rollup before serving
-  SummaryStoreOptions store;  // catalogue, registry, clock, commit delay
+  SummaryStoreOptions store;     // catalogue, registry, clock, commit delay
   IngestOptions ingest;  // stream limits, rejection logs (clock: store's)
   UploaderOptions uploader;
 };
@@ -80,7 +80,8 @@ class Aggregator {
   Uploader* uploader() { return uploader_.get(); }
 
  private:
-  explicit Aggregator(AggregatorOptions options) : options_(std::move(options)) {}
+  explicit Aggregator(AggregatorOptions options)
+      : options_(std::move(options)) {}
   absl::Status StartForwarding();
   absl::Status StartServer();
   // The transport to clients (serving) or to the upstream.

@@ -68,7 +68,7 @@ Credentials CredentialsOf(const grpc::ServerContext& context);
 struct AuthzOptions {
   // nullptr: no --tokens file. Reloadable (SIGHUP) while serving.
   const ReloadableTokens* tokens = nullptr;
-  bool insecure = false;               // plaintext (loopback) server
+  bool insecure = false;  // plaintext (loopback) server
   // The aggregator's coverage (--covers). A query caller whose scope is
   // wider is refused: the aggregator's suppression pattern protects its
   // coverage only (aggregator/disclosure_pattern.h), so a caller who could

@@ -7,7 +7,8 @@ namespace ohfed::aggregator {
 namespace {
 
 absl::Status Corrupt(absl::string_view key, absl::string_view what) {
-  return absl::DataLossError(absl::StrCat("corrupt ", what, " record '", key, "'"));
+  return absl::DataLossError(
+      absl::StrCat("corrupt ", what, " record '", key, "'"));
 }
 
 }  // namespace
@@ -16,9 +17,11 @@ std::string UnitId(absl::string_view trust, absl::string_view period) {
   return absl::StrCat(trust, "/", period);
 }
 
-bool SplitUnitId(absl::string_view id, std::string* trust, std::string* period) {
+bool SplitUnitId(absl::string_view id, std::string* trust,
+                 std::string* period) {
   size_t slash = id.find('/');
-  if (slash == absl::string_view::npos || slash == 0 || slash + 1 == id.size()) {
+  if (slash == absl::string_view::npos || slash == 0 ||
+      slash + 1 == id.size()) {
     return false;
   }
   *trust = std::string(id.substr(0, slash));
@@ -44,7 +47,8 @@ absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
   if (value.size() < 16) return Corrupt(key, "unit");
   UnitRecord r;
   r.first_received_unix_ms = static_cast<int64_t>(GetBigEndian64(value));
-  r.last_received_unix_ms = static_cast<int64_t>(GetBigEndian64(value.substr(8)));
+  r.last_received_unix_ms =
+      static_cast<int64_t>(GetBigEndian64(value.substr(8)));
   absl::string_view body = value.substr(16);
   if (!r.summary.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return Corrupt(key, "unit");
@@ -90,7 +94,7 @@ std::string EncodeForward(const UpstreamRecord& record) {
 }
 
 absl::StatusOr<UpstreamRecord> DecodeForward(absl::string_view key,
-                                            absl::string_view value) {
+                                             absl::string_view value) {
   if (value.size() < 16) return Corrupt(key, "forward");
   UpstreamRecord r;
   r.acked_revision = GetBigEndian64(value);
@@ -100,8 +104,8 @@ absl::StatusOr<UpstreamRecord> DecodeForward(absl::string_view key,
 }
 
 std::string RegistryFingerprint(const Registry& registry) {
-  std::string out = absl::StrCat("effective ",
-                                 registry.effective_from().ToString(), "\n");
+  std::string out =
+      absl::StrCat("effective ", registry.effective_from().ToString(), "\n");
   for (const Region& region : registry.regions()) {
     for (const std::string& ics : region.icss) {
       for (const std::string& trust : registry.FindIcs(ics)->trusts) {

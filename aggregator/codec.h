@@ -60,7 +60,7 @@ absl::StatusOr<RollupCell> DecodeRollup(absl::string_view key,
 
 std::string EncodeForward(const UpstreamRecord& record);
 absl::StatusOr<UpstreamRecord> DecodeForward(absl::string_view key,
-                                            absl::string_view value);
+                                             absl::string_view value);
 
 // The trust -> ICS -> region placement of a registry, one "trust ics region"
 // line per trust in file order: the rollups stored were built with it.

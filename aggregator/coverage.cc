@@ -40,10 +40,9 @@ absl::Status Coverage::CheckTrust(absl::string_view trust,
     where = absl::StrCat(
         " (", registry.Enclosing(trust, scope_.level).ToString(), ")");
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("trust ", trust, where,
-                   " is outside this aggregator's coverage (", ToString(),
-                   "): send it to the aggregator for its region"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "trust ", trust, where, " is outside this aggregator's coverage (",
+      ToString(), "): send it to the aggregator for its region"));
 }
 
 absl::Status Coverage::CheckSummary(const v1::UnitSummary& summary,

@@ -178,7 +178,8 @@ class TableBuilder {
   // For every unit of `parent`'s period: parent = Σ parts, where the unit
   // exists with the same trusts in every part (only flows and pools add up
   // over time).
-  void AddTimeEquations(const Period& parent, const std::vector<Period>& parts) {
+  void AddTimeEquations(const Period& parent,
+                        const std::vector<Period>& parts) {
     if (m_.across_time != TimeAggregation::kSum &&
         m_.across_time != TimeAggregation::kPool) {
       return;
@@ -198,7 +199,8 @@ class TableBuilder {
     std::vector<const Registry*> others;
     for (const Period& part : parts) {
       const Registry* r = &view_.RegistryAt(part.last());
-      if (r != &reg && std::find(others.begin(), others.end(), r) == others.end()) {
+      if (r != &reg &&
+          std::find(others.begin(), others.end(), r) == others.end()) {
         others.push_back(r);
       }
     }
@@ -206,7 +208,8 @@ class TableBuilder {
       bool same = true;
       if (!others.empty()) {
         std::vector<std::string> trusts = reg.TrustsIn(unit);
-        for (const Registry* r : others) same = same && r->TrustsIn(unit) == trusts;
+        for (const Registry* r : others)
+          same = same && r->TrustsIn(unit) == trusts;
       }
       const std::string name = unit.ToString();
       auto parent_cell = index_.find(CellKey(name, parent));
@@ -237,8 +240,8 @@ class TableBuilder {
 // the data years (a merger can move an ICS to another region).
 std::vector<Scope> ChildUnits(const View& view, const Scope& root, int y0,
                               int y1) {
-  const Scope::Level level = static_cast<Scope::Level>(
-      static_cast<int>(root.level) + 1);
+  const Scope::Level level =
+      static_cast<Scope::Level>(static_cast<int>(root.level) + 1);
   std::vector<Scope> children;
   const Registry* last = nullptr;
   for (Month mo = Month::Of(y0 - 1, 4); mo <= Month::Of(y1, 12); mo = mo + 1) {

@@ -8,9 +8,9 @@
 
 namespace ohfed::aggregator {
 
-void ApplyToRollups(const HeldUnit& unit, int sign,
-                    const std::vector<std::string>& nodes,
-                    absl::FunctionRef<RollupCell&(const std::string&)> cell_at) {
+void ApplyToRollups(
+    const HeldUnit& unit, int sign, const std::vector<std::string>& nodes,
+    absl::FunctionRef<RollupCell&(const std::string&)> cell_at) {
   for (const std::string& node : nodes) {
     for (const auto& [measure, cell] : unit.cells) {
       RollupCell& r = cell_at(RollupId(node, unit.period, measure));
@@ -22,7 +22,8 @@ void ApplyToRollups(const HeldUnit& unit, int sign,
       }
       for (const v1::Bucket& b : cell.buckets()) {
         uint64_t& count = r.buckets[b.value()];
-        count = sign > 0 ? count + b.count() : count - std::min(count, b.count());
+        count =
+            sign > 0 ? count + b.count() : count - std::min(count, b.count());
         if (count == 0) r.buckets.erase(b.value());
       }
       if (r.n_units == 0) r = RollupCell();
@@ -178,8 +179,9 @@ void Index::ForEachUnit(absl::FunctionRef<void(const HeldUnit&)> f) const {
 RollupMap Index::ComputeRollups() const {
   RollupMap out;
   ForEachUnit([&](const HeldUnit& unit) {
-    ApplyToRollups(unit, +1, NodesOf(unit.trust, unit.period),
-                   [&](const std::string& key) -> RollupCell& { return out[key]; });
+    ApplyToRollups(
+        unit, +1, NodesOf(unit.trust, unit.period),
+        [&](const std::string& key) -> RollupCell& { return out[key]; });
   });
   return out;
 }

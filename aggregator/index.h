@@ -53,7 +53,9 @@ class Index : public View {
   // View.
   const Catalogue& catalogue() const override { return *catalogue_; }
   const Registry& registry() const override { return registry_->Latest(); }
-  const Registry& RegistryAt(Month m) const override { return registry_->At(m); }
+  const Registry& RegistryAt(Month m) const override {
+    return registry_->At(m);
+  }
   const HeldUnit* Unit(absl::string_view trust,
                        absl::string_view period) const override;
   const RollupCell* Rollup(absl::string_view node, absl::string_view period,
@@ -107,7 +109,8 @@ class Index : public View {
 
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<const RegistryHistory> registry_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Shard>> shards_;  // by period
+  absl::flat_hash_map<std::string, std::shared_ptr<Shard>>
+      shards_;                                      // by period
   std::shared_ptr<LastReceivedMap> last_received_;  // by trust, shared likewise
   size_t unit_count_ = 0;
   const UpstreamRefusals* upstream_ = nullptr;  // not owned

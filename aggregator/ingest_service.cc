@@ -103,9 +103,9 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
     SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
     RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
   if (request.summaries_size() > kMaxSummariesPerBatch) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("batch of ", request.summaries_size(),
-                     " summaries exceeds the limit of ", kMaxSummariesPerBatch));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch of ", request.summaries_size(),
+        " summaries exceeds the limit of ", kMaxSummariesPerBatch));
   }
   v1::SubmitResponse response;
   std::vector<v1::UnitSummary> valid;
@@ -134,15 +134,16 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
     }
     CountRejection(failed);
     const std::string trust = Echo(s.trust());
-    rejections.Record(trust, check.message(),
-                      absl::StrCat("rejected ", trust, " ", Echo(s.period()),
-                                   " revision ", s.revision(), ": ",
-                                   check.message()));
+    rejections.Record(
+        trust, check.message(),
+        absl::StrCat("rejected ", trust, " ", Echo(s.period()), " revision ",
+                     s.revision(), ": ", check.message()));
     *response.add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
   }
   store.CountReceived(request.ByteSizeLong(),
                       request.summaries_size() - valid.size());
-  OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes, store.Commit(valid));
+  OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes,
+                         store.Commit(valid));
   for (size_t i = 0; i < valid.size(); ++i) {
     v1::Ack* ack = response.add_acks();
     *ack = MakeAck(valid[i], outcomes[i]);
@@ -196,9 +197,9 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
   absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
       watch_.Open(context, peer);
   if (!watched.ok()) {
-    rejections_.Record(peer, "stream limit",
-                       absl::StrCat("ingest from ", peer, ": ",
-                                    watched.status().message()));
+    rejections_.Record(
+        peer, "stream limit",
+        absl::StrCat("ingest from ", peer, ": ", watched.status().message()));
     return ToGrpc(watched.status());
   }
   absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context);
@@ -217,11 +218,12 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
     const size_t bytes = raw.Length();
     v1::SubmitRequest request;
     if (!Parse(raw, &request)) {
-      absl::Status bad = absl::InvalidArgumentError(absl::StrCat(
-          "message ", message, " of this stream (", bytes,
-          " bytes) is not a valid ohfed.v1.SubmitRequest"));
-      rejections_.Record(peer, "unparsable",
-                         absl::StrCat("ingest from ", peer, ": ", bad.message()));
+      absl::Status bad = absl::InvalidArgumentError(
+          absl::StrCat("message ", message, " of this stream (", bytes,
+                       " bytes) is not a valid ohfed.v1.SubmitRequest"));
+      rejections_.Record(
+          peer, "unparsable",
+          absl::StrCat("ingest from ", peer, ": ", bad.message()));
       return ToGrpc(bad);
     }
     absl::StatusOr<v1::SubmitResponse> response = IngestBatch(
@@ -238,11 +240,11 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
     if (!stream->Write(*response)) break;  // the sender went away
   }
   if (watch.timed_out()) {
-    absl::Status idle = absl::DeadlineExceededError(absl::StrCat(
-        "Submit stream idle for ", absl::FormatDuration(watch_.idle_timeout()),
-        ": ended"));
-    rejections_.Record(peer, "idle",
-                       absl::StrCat("ingest from ", peer, ": ", idle.message()));
+    absl::Status idle = absl::DeadlineExceededError(
+        absl::StrCat("Submit stream idle for ",
+                     absl::FormatDuration(watch_.idle_timeout()), ": ended"));
+    rejections_.Record(
+        peer, "idle", absl::StrCat("ingest from ", peer, ": ", idle.message()));
     return ToGrpc(idle);
   }
   return grpc::Status::OK;

@@ -43,8 +43,8 @@
 #include "aggregator/authz.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/rejection_log.h"
-#include "aggregator/summary_store.h"
 #include "aggregator/stream_watch.h"
+#include "aggregator/summary_store.h"
 #include "common/clock.h"
 #include "common/identity.h"
 #include "common/registry.h"
@@ -113,7 +113,8 @@ class IngestService final : public v1::Ingest::Service {
  private:
   // Replaces the generated Submit handler (see the file comment): requests
   // arrive as bytes.
-  using RawStream = grpc::ServerReaderWriter<v1::SubmitResponse, grpc::ByteBuffer>;
+  using RawStream =
+      grpc::ServerReaderWriter<v1::SubmitResponse, grpc::ByteBuffer>;
   grpc::Status SubmitRaw(grpc::ServerContext* context, RawStream* stream);
   // Parses one received message, dropping unknown fields; false if it is
   // not a SubmitRequest.

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/aggregator_metrics.h"
-#include "common/catalogue.h"
 #include "cli/config.h"
+#include "common/catalogue.h"
 #include "common/clock.h"
 #include "common/disclosure.h"
 #include "common/log.h"
@@ -35,9 +35,12 @@ void AddFlags(CLI::App& app, Flags& f) {
   ohfed::AddConfigFile(app);
   app.set_version_flag("--version",
                        absl::StrCat("ohfed-aggregator ", ohfed::Version()));
-  app.add_option("--listen", f.options.listen, "gRPC address HOST:PORT")->required();
-  app.add_option("--data", f.options.data_dir, "data directory (RocksDB)")->required();
-  app.add_option("--http", f.http, "dashboard address HOST:PORT (not built yet)");
+  app.add_option("--listen", f.options.listen, "gRPC address HOST:PORT")
+      ->required();
+  app.add_option("--data", f.options.data_dir, "data directory (RocksDB)")
+      ->required();
+  app.add_option("--http", f.http,
+                 "dashboard address HOST:PORT (not built yet)");
   app.add_option("--metrics", f.metrics,
                  "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_option("--upstream", f.options.upstream,
@@ -70,7 +73,8 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "for its peer to take its acks, before it is ended")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--max-streams-per-peer", f.options.ingest.max_streams_per_peer,
+  app.add_option("--max-streams-per-peer",
+                 f.options.ingest.max_streams_per_peer,
                  "ingest streams open at once from one peer address")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -103,8 +107,8 @@ bool LoadReferenceData(Flags& f) {
       return false;
     }
     f.options.store.registry = std::make_shared<ohfed::RegistryHistory>(*r);
-    ohfed::LogLine(absl::StrCat("registry ", (*r)->version(), " from ",
-                                f.registry_file));
+    ohfed::LogLine(
+        absl::StrCat("registry ", (*r)->version(), " from ", f.registry_file));
   }
   if (!f.catalogue_file.empty()) {
     auto c = ohfed::Catalogue::LoadFile(f.catalogue_file);
@@ -120,8 +124,9 @@ bool LoadReferenceData(Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ohfed aggregator: ingests trust summaries, keeps rollups, "
-               "answers queries, forwards upstream"};
+  CLI::App app{
+      "ohfed aggregator: ingests trust summaries, keeps rollups, "
+      "answers queries, forwards upstream"};
   Flags flags;
   AddFlags(app, flags);
   try {
@@ -144,8 +149,8 @@ int main(int argc, char** argv) {
   flags.options.store.clock = *clock;
   flags.options.ingest.idle_timeout = absl::Seconds(flags.stream_idle_seconds);
   if (!flags.http.empty()) {
-    ohfed::LogLine(absl::StrCat("--http ", flags.http,
-                                " ignored: the web dashboard is not built yet"));
+    ohfed::LogLine(absl::StrCat(
+        "--http ", flags.http, " ignored: the web dashboard is not built yet"));
   }
   // Before any thread exists, so that none of them takes the signals.
   const sigset_t stop = ohfed::BlockStopSignals();
@@ -158,9 +163,9 @@ int main(int argc, char** argv) {
   }
   auto metrics = ohfed::aggregator::ServeAggregatorMetrics(
       flags.metrics, aggregator->get(), *clock);
-  absl::Status ready = metrics.ok() ? ohfed::NotifyReadyWhenAnswering(
-                                          (*aggregator)->address())
-                                    : metrics.status();
+  absl::Status ready =
+      metrics.ok() ? ohfed::NotifyReadyWhenAnswering((*aggregator)->address())
+                   : metrics.status();
   if (!ready.ok()) {
     std::cerr << "ohfed-aggregator: " << ready.message() << "\n";
     return 1;

@@ -127,9 +127,8 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
   OHFED_RETURN_IF_ERROR(CheckFieldLength("scope", request.scope()));
   OHFED_RETURN_IF_ERROR(CheckFieldLength("period", request.period()));
   OHFED_RETURN_IF_ERROR(CheckFieldLength("by", request.by()));
-  auto scope =
-      Scope::Parse(request.scope().empty() ? options.coverage.ToString()
-                                           : request.scope());
+  auto scope = Scope::Parse(
+      request.scope().empty() ? options.coverage.ToString() : request.scope());
   if (!scope.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("scope: ", scope.status().message()));

@@ -4,7 +4,8 @@
 //   derived.staff_per_consultant    Σ staff_served / Σ consultant_om WTE
 //   derived.consultant_gap_wte      Σ staff_served / 17500
 //                                   − Σ consultant_om WTE
-//   derived.specialist_nurse_share  nurse_specialist_oh WTE / (nurse_specialist_oh
+//   derived.specialist_nurse_share  nurse_specialist_oh WTE /
+//   (nurse_specialist_oh
 //                                   + nurse_general + nurse_mental_health) WTE
 //   derived.critical_mass           trusts with consultant_om WTE ≥ 3
 //

@@ -10,7 +10,7 @@ bool RowProtector::CountSuppressed(const Measure& m, const Scope& unit,
   if (it == patterns_.end()) {
     it = patterns_
              .emplace(m.code, SuppressionPattern::Compute(view_, m, options_,
-                                                   coverage_))
+                                                          coverage_))
              .first;
   }
   return it->second.Suppressed(unit, period);
@@ -26,8 +26,8 @@ void RowProtector::Protect(const Measure& m, const Scope& unit,
   if (m.type == ValueType::kDistribution) {
     const double events = static_cast<double>(s.events);
     suppressed = CountSuppressed(m, unit, period, events) ||
-                 (s.stat != "events" && s.events < static_cast<uint64_t>(
-                                                       options_.min_events));
+                 (s.stat != "events" &&
+                  s.events < static_cast<uint64_t>(options_.min_events));
     if (!suppressed && s.stat == "events") {
       row.set_value(ApplyPrimaryRule(options_, s.value).value);
     }

@@ -28,10 +28,11 @@ namespace ohfed::aggregator {
 // kInvalidArgument naming the bad field for a malformed scope, period, level
 // or statistic, a period longer than kMaxPeriodMonths, more than
 // kMaxStatsListed statistics, or a period that is not a month, quarter, year
-// or financial year for a disclosive measure below national level; kNotFound for an unknown scope code or a
-// prefix that matches no measure; kFailedPrecondition for a scope outside
-// `options.coverage`; kResourceExhausted once the answer would exceed
-// `options.max_rows`; kCancelled once `options.cancelled` says so.
+// or financial year for a disclosive measure below national level; kNotFound
+// for an unknown scope code or a prefix that matches no measure;
+// kFailedPrecondition for a scope outside `options.coverage`;
+// kResourceExhausted once the answer would exceed `options.max_rows`;
+// kCancelled once `options.cancelled` says so.
 absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
                                            const v1::QueryRequest& request,
                                            const QueryOptions& options = {});

@@ -18,18 +18,18 @@ absl::Status CheckCancelled(const QueryOptions& options) {
 
 absl::Status CheckPeriodSpan(const Period& period) {
   if (period.months() <= kMaxPeriodMonths) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "period: ", period.ToString(), " spans ", period.months(),
-      " months; at most ", kMaxPeriodMonths,
-      " (10 years) per request: ask for a shorter range"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("period: ", period.ToString(), " spans ", period.months(),
+                   " months; at most ", kMaxPeriodMonths,
+                   " (10 years) per request: ask for a shorter range"));
 }
 
 absl::StatusOr<std::vector<std::string>> DistinctStats(
     const google::protobuf::RepeatedPtrField<std::string>& stats) {
   if (stats.size() > kMaxStatsListed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "stats: ", stats.size(), " statistics listed; at most ",
-        kMaxStatsListed, ": list each statistic once"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("stats: ", stats.size(), " statistics listed; at most ",
+                     kMaxStatsListed, ": list each statistic once"));
   }
   std::vector<std::string> out;
   absl::flat_hash_set<std::string> seen;
@@ -43,9 +43,8 @@ absl::StatusOr<std::vector<std::string>> DistinctStats(
 absl::Status CheckFieldLength(absl::string_view field,
                               absl::string_view value) {
   if (value.size() <= kMaxStringBytes) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": ", value.size(), " bytes; at most ",
-                   kMaxStringBytes));
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": ", value.size(), " bytes; at most ", kMaxStringBytes));
 }
 
 absl::Status TooManyRows(int max_rows) {

@@ -61,10 +61,10 @@ absl::Status CheckBucketValue(const Measure& m, double value) {
 absl::Status CheckDistribution(const Measure& m, const v1::Cell& cell) {
   const int64_t max_buckets = MaxBuckets(m);
   if (cell.buckets_size() > max_buckets) {
-    return Bad(absl::StrCat(cell.buckets_size(), " buckets exceed the limit of ",
-                            max_buckets, " for measure '", m.code,
-                            "' (one per whole number of ", m.unit, " from ",
-                            m.min, " to ", m.max, ")"));
+    return Bad(absl::StrCat(
+        cell.buckets_size(), " buckets exceed the limit of ", max_buckets,
+        " for measure '", m.code, "' (one per whole number of ", m.unit,
+        " from ", m.min, " to ", m.max, ")"));
   }
   absl::flat_hash_set<double> values;
   uint64_t events = 0;
@@ -77,8 +77,7 @@ absl::Status CheckDistribution(const Measure& m, const v1::Cell& cell) {
     if (__builtin_add_overflow(events, b.count(), &events) ||
         events > kMaxEvents) {
       return Bad(absl::StrCat("bucket counts of measure '", m.code,
-                              "' overflow: more than ", kMaxEvents,
-                              " events"));
+                              "' overflow: more than ", kMaxEvents, " events"));
     }
   }
   if (cell.value() != static_cast<double>(events)) {
@@ -154,8 +153,9 @@ absl::Status CheckRevision(uint64_t revision, absl::Time now) {
 absl::Status CheckCatalogueVersion(absl::string_view version,
                                    const Catalogue& catalogue) {
   if (version.empty()) {
-    return Bad(absl::StrCat("missing catalogue version: this aggregator knows '",
-                            catalogue.version(), "'"));
+    return Bad(
+        absl::StrCat("missing catalogue version: this aggregator knows '",
+                     catalogue.version(), "'"));
   }
   if (version != catalogue.version()) {
     return Bad(absl::StrCat("unknown catalogue version '", Echo(version),
@@ -251,7 +251,8 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
   const bool annual = period->kind() == Period::Kind::kYear;
   absl::flat_hash_set<absl::string_view> seen;
   for (const v1::Cell& cell : summary.cells()) {
-    if (auto s = CheckCell(cell, catalogue, annual, summary.period()); !s.ok()) {
+    if (auto s = CheckCell(cell, catalogue, annual, summary.period());
+        !s.ok()) {
       return s;
     }
     if (!seen.insert(cell.measure()).second) {

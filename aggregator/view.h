@@ -37,8 +37,8 @@ struct HeldUnit {
 // The total of one measure over the trusts of one node for one period,
 // maintained incrementally as revisions replace earlier ones.
 struct RollupCell {
-  double sum = 0;        // Σ value over reporting trusts (events for distributions)
-  uint32_t n_units = 0;  // trusts that reported the measure
+  double sum = 0;  // Σ value over reporting trusts (events for distributions)
+  uint32_t n_units = 0;                // trusts that reported the measure
   std::map<double, uint64_t> buckets;  // merged distribution buckets
 };
 

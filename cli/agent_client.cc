@@ -74,8 +74,8 @@ absl::StatusOr<v1::SetValueResponse> AgentClient::SetValue(
 absl::StatusOr<v1::SyncResponse> AgentClient::Sync(absl::Duration timeout) {
   v1::SyncRequest req;
   req.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(timeout)));
-  return Call<v1::SyncRequest, v1::SyncResponse>(
-      &v1::AgentControl::Stub::Sync, req, timeout + kCallDeadline);
+  return Call<v1::SyncRequest, v1::SyncResponse>(&v1::AgentControl::Stub::Sync,
+                                                 req, timeout + kCallDeadline);
 }
 
 absl::StatusOr<v1::StatusResponse> AgentClient::Status() {
@@ -83,7 +83,8 @@ absl::StatusOr<v1::StatusResponse> AgentClient::Status() {
       &v1::AgentControl::Stub::Status, v1::StatusRequest(), kCallDeadline);
 }
 
-absl::StatusOr<v1::UnitSummary> AgentClient::Summary(const std::string& period) {
+absl::StatusOr<v1::UnitSummary> AgentClient::Summary(
+    const std::string& period) {
   v1::SummaryRequest req;
   req.set_period(period);
   return Call<v1::SummaryRequest, v1::UnitSummary>(

@@ -11,9 +11,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "agent/importer.h"
 #include "cli/agent_client.h"
 #include "cli/import_report.h"
-#include "agent/importer.h"
 #include "common/catalogue.h"
 #include "common/csv.h"
 
@@ -104,7 +104,8 @@ std::string Note(const v1::PeriodState& p) {
   return absl::StrJoin(parts, "; ");
 }
 
-void PrintPeriods(const google::protobuf::RepeatedPtrField<v1::PeriodState>& ps) {
+void PrintPeriods(
+    const google::protobuf::RepeatedPtrField<v1::PeriodState>& ps) {
   std::printf("%-8s  %-8s  %15s  %15s  %8s  %s\n", "PERIOD", "STATE",
               "REVISION", "ACKED", "MEASURES", "NOTE");
   for (const v1::PeriodState& p : ps) {
@@ -145,7 +146,8 @@ void AddImport(CLI::App& app, std::shared_ptr<std::string> socket) {
     size = CheckImportSize(name, content->size());
     if (!size.ok()) Fail("import", size.message());
     absl::StatusOr<v1::ImportResponse> r =
-        Connect("import", *socket).Import(*kind, name, *content, *skip, *accept);
+        Connect("import", *socket)
+            .Import(*kind, name, *content, *skip, *accept);
     if (!r.ok()) Fail("import", r.status().message());
     ImportReport report = ReportImport(*r, name, *skip);
     std::cout << report.out;
@@ -165,16 +167,18 @@ void AddSet(CLI::App& app, std::shared_ptr<std::string> socket) {
                   "profile.host_type")
       ->required();
   cmd->add_option("value", (*args)[2], "e.g. 2.5, yes, acute")->required();
-  cmd->footer("\nExamples:\n  ohfed set 2026-03 staffing.wte.nurse_general 2.5\n"
-              "  ohfed set 2026 profile.host_type acute\n"
-              "  ohfed set 2026 profile.seqohs_accredited yes\n"
-              "\nA hand-entered value shows as [set] in `ohfed show` and "
-              "overrides\nimports until `ohfed unset PERIOD MEASURE`. An "
-              "activity count may not be\nbelow the events of that activity "
-              "with a wait time recorded, which its\nwait-time distribution "
-              "is built from.\n");
+  cmd->footer(
+      "\nExamples:\n  ohfed set 2026-03 staffing.wte.nurse_general 2.5\n"
+      "  ohfed set 2026 profile.host_type acute\n"
+      "  ohfed set 2026 profile.seqohs_accredited yes\n"
+      "\nA hand-entered value shows as [set] in `ohfed show` and "
+      "overrides\nimports until `ohfed unset PERIOD MEASURE`. An "
+      "activity count may not be\nbelow the events of that activity "
+      "with a wait time recorded, which its\nwait-time distribution "
+      "is built from.\n");
   cmd->callback([=] {
-    auto r = Connect("set", *socket).SetValue((*args)[0], (*args)[1], (*args)[2]);
+    auto r =
+        Connect("set", *socket).SetValue((*args)[0], (*args)[1], (*args)[2]);
     if (!r.ok()) Fail("set", r.status().message());
     for (const auto& w : r->warnings()) {
       std::cout << "warning: " << FormatProblem(w) << "\n";
@@ -318,7 +322,8 @@ void AddStatus(CLI::App& app, std::shared_ptr<std::string> socket) {
 }
 
 void AddPeriods(CLI::App& app, std::shared_ptr<std::string> socket) {
-  CLI::App* cmd = app.add_subcommand("periods", "local periods and their state");
+  CLI::App* cmd =
+      app.add_subcommand("periods", "local periods and their state");
   cmd->callback([=] {
     auto r = Connect("periods", *socket).Status();
     if (!r.ok()) Fail("periods", r.status().message());

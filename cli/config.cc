@@ -88,9 +88,9 @@ absl::Status CheckConfigSyntax(absl::string_view text) {
     ++number;
     absl::string_view t = absl::StripAsciiWhitespace(line);
     if (t.empty() || t.front() == '#' || IsKeyValueLine(t)) continue;
-    return absl::InvalidArgumentError(
-        absl::StrCat("line ", number, ": expected key = value, got: ",
-                     t.substr(0, kMaxEcho), t.size() > kMaxEcho ? "..." : ""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", number, ": expected key = value, got: ", t.substr(0, kMaxEcho),
+        t.size() > kMaxEcho ? "..." : ""));
   }
   return absl::OkStatus();
 }

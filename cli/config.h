@@ -12,7 +12,6 @@
 #define OHFED_CLI_CONFIG_H_
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 
 #include "absl/status/status.h"

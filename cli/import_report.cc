@@ -42,8 +42,8 @@ ImportReport ReportImport(const v1::ImportResponse& r, absl::string_view file,
     absl::StrAppend(&out, kind, FormatProblem(e), "\n");
   }
   // An agent from before errors_total lists every error.
-  const uint32_t total =
-      std::max<uint32_t>(r.errors_total(), static_cast<uint32_t>(r.errors_size()));
+  const uint32_t total = std::max<uint32_t>(
+      r.errors_total(), static_cast<uint32_t>(r.errors_size()));
   if (total > static_cast<uint32_t>(r.errors_size())) {
     absl::StrAppend(&out, "... and ", total - r.errors_size(), " more\n");
   }
@@ -53,9 +53,11 @@ ImportReport ReportImport(const v1::ImportResponse& r, absl::string_view file,
         r.errors_size() > 0 ? "; first: " + FormatProblem(r.errors(0)) : "");
     return report;
   }
-  absl::StrAppend(&out, absl::StrFormat(
-      "%s: %u rows read, %u imported, %u unchanged, %u skipped\n", file,
-      r.rows_read(), r.rows_imported(), r.rows_unchanged(), r.rows_skipped()));
+  absl::StrAppend(
+      &out, absl::StrFormat(
+                "%s: %u rows read, %u imported, %u unchanged, %u skipped\n",
+                file, r.rows_read(), r.rows_imported(), r.rows_unchanged(),
+                r.rows_skipped()));
   absl::StrAppend(&out, "periods changed: ",
                   r.periods_changed().empty()
                       ? "none"

@@ -1,5 +1,6 @@
-// ohfed: the command line for OH managers (agent commands, cli/agent_commands.h) and
-// for anyone querying an aggregator (`ohfed query`, cli/query_client.h).
+// ohfed: the command line for OH managers (agent commands,
+// cli/agent_commands.h) and for anyone querying an aggregator (`ohfed query`,
+// cli/query_client.h).
 #include <CLI/CLI.hpp>
 #include <string>
 
@@ -10,8 +11,9 @@
 #include "common/version.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"ohfed: record your OH service's staffing and activity, send "
-               "anonymised summaries to the ohfed aggregator, and query it."};
+  CLI::App app{
+      "ohfed: record your OH service's staffing and activity, send "
+      "anonymised summaries to the ohfed aggregator, and query it."};
   app.require_subcommand(1);
   app.set_version_flag("--version", absl::StrCat("ohfed ", ohfed::Version()));
   // One line on stderr for usage errors too; a word where a command belongs

@@ -106,7 +106,7 @@ Line CompletenessTrust(const std::string& scope, const std::string& period,
 }
 
 Line CompletenessUnit(const std::string& scope, const std::string& period,
-                     const v1::UnitCompleteness& u) {
+                      const v1::UnitCompleteness& u) {
   return {scope,
           period,
           u.unit(),
@@ -137,7 +137,8 @@ std::string TrustsTable(const v1::PeriodCompleteness& p) {
   std::vector<Line> lines;
   for (const v1::TrustCompleteness& t : p.trusts()) {
     lines.push_back({t.trust(), t.trust_name(), t.ics(), t.region(),
-                     YesNo(t.reported()), t.reported() ? YesNo(t.on_time()) : "-",
+                     YesNo(t.reported()),
+                     t.reported() ? YesNo(t.on_time()) : "-",
                      FormatUnixMillis(t.last_received_unix_ms()),
                      t.sync_state(), absl::StrCat(t.revision())});
   }

@@ -5,9 +5,9 @@
 // Values are printed without trailing zeros: integers as integers ("12"),
 // others with up to 4 decimals ("0.3333", "2.5"). A suppressed value
 // (disclosure control, SPEC §7) is printed as "*" in the table and CSV; in
-// JSON its row has "suppressed": true and no "value". CSV follows RFC 4180: a field
-// containing a comma, quote, CR or LF is quoted, quotes doubled; lines end
-// with "\n".
+// JSON its row has "suppressed": true and no "value". CSV follows RFC 4180: a
+// field containing a comma, quote, CR or LF is quoted, quotes doubled; lines
+// end with "\n".
 //
 // Query CSV: exactly the header
 //   scope,unit,unit_name,period,measure,stat,value,n_units

@@ -20,8 +20,10 @@ struct Name {
 };
 
 constexpr Name<ValueType> kTypes[] = {
-    {"number", ValueType::kNumber},   {"count", ValueType::kCount},
-    {"bool", ValueType::kBool},       {"option", ValueType::kOption},
+    {"number", ValueType::kNumber},
+    {"count", ValueType::kCount},
+    {"bool", ValueType::kBool},
+    {"option", ValueType::kOption},
     {"distribution", ValueType::kDistribution},
     {"derived", ValueType::kDerived}};
 constexpr Name<UnitAggregation> kUnitAggs[] = {
@@ -30,8 +32,10 @@ constexpr Name<UnitAggregation> kUnitAggs[] = {
     {"yes", UnitAggregation::kYes},
     {"derived", UnitAggregation::kDerived}};
 constexpr Name<TimeAggregation> kTimeAggs[] = {
-    {"sum", TimeAggregation::kSum},       {"latest", TimeAggregation::kLatest},
-    {"annual", TimeAggregation::kAnnual}, {"pool", TimeAggregation::kPool},
+    {"sum", TimeAggregation::kSum},
+    {"latest", TimeAggregation::kLatest},
+    {"annual", TimeAggregation::kAnnual},
+    {"pool", TimeAggregation::kPool},
     {"derived", TimeAggregation::kDerived}};
 constexpr Name<Frequency> kFrequencies[] = {{"month", Frequency::kMonth},
                                             {"year", Frequency::kYear}};
@@ -86,9 +90,9 @@ absl::StatusOr<Measure> ParseRow(const CsvTable& t, const CsvRecord& r,
                                  absl::string_view source) {
   Where w{source, r.line};
   if (r.fields.size() != t.header.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, " line ", r.line, ": expected ", t.header.size(),
-        " fields, found ", r.fields.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, " line ", r.line, ": expected ", t.header.size(),
+                     " fields, found ", r.fields.size()));
   }
   auto f = [&](absl::string_view col) {
     return CsvTable::Field(r, t.Column(col));
@@ -106,12 +110,12 @@ absl::StatusOr<Measure> ParseRow(const CsvTable& t, const CsvRecord& r,
   OHFED_RETURN_IF_ERROR(ParseNumber(f("min"), w, "min", &m.min));
   OHFED_RETURN_IF_ERROR(ParseNumber(f("max"), w, "max", &m.max));
   if (m.min > m.max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, " line ", r.line, ": min ", m.min, " exceeds max ", m.max,
-        " for '", m.code, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, " line ", r.line, ": min ", m.min, " exceeds max ",
+                     m.max, " for '", m.code, "'"));
   }
-  OHFED_RETURN_IF_ERROR(Lookup(kUnitAggs, f("across_units"), w,
-                               "across_units", &m.across_units));
+  OHFED_RETURN_IF_ERROR(
+      Lookup(kUnitAggs, f("across_units"), w, "across_units", &m.across_units));
   OHFED_RETURN_IF_ERROR(
       Lookup(kTimeAggs, f("across_time"), w, "across_time", &m.across_time));
   OHFED_RETURN_IF_ERROR(
@@ -135,11 +139,11 @@ bool MeasureHasPrefix(absl::string_view code, absl::string_view prefix) {
 absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::Parse(
     absl::string_view text, absl::string_view source) {
   OHFED_ASSIGN_OR_RETURN(CsvTable t, ParseCsv(text, source));
-  OHFED_RETURN_IF_ERROR(RequireColumns(
-      t,
-      {"code", "label", "unit", "type", "min", "max", "across_units",
-       "across_time", "disclosive", "frequency"},
-      source));
+  OHFED_RETURN_IF_ERROR(
+      RequireColumns(t,
+                     {"code", "label", "unit", "type", "min", "max",
+                      "across_units", "across_time", "disclosive", "frequency"},
+                     source));
   std::shared_ptr<Catalogue> c(new Catalogue());
   auto version = t.metadata.find("version");
   if (version == t.metadata.end() || version->second.empty()) {

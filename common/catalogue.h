@@ -23,14 +23,21 @@
 #include <map>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace ohfed {
 
-enum class ValueType { kNumber, kCount, kBool, kOption, kDistribution, kDerived };
+enum class ValueType {
+  kNumber,
+  kCount,
+  kBool,
+  kOption,
+  kDistribution,
+  kDerived
+};
 enum class UnitAggregation { kSum, kPool, kYes, kDerived };
 enum class TimeAggregation { kSum, kLatest, kAnnual, kPool, kDerived };
 enum class Frequency { kMonth, kYear };

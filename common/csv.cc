@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -99,8 +99,8 @@ class Tokenizer {
 
 bool AllBlank(std::vector<std::string>::const_iterator begin,
               std::vector<std::string>::const_iterator end) {
-  return std::all_of(begin, end,
-                     [](const std::string& f) { return TrimSpaces(f).empty(); });
+  return std::all_of(
+      begin, end, [](const std::string& f) { return TrimSpaces(f).empty(); });
 }
 
 bool IsBlank(const std::vector<std::string>& f) {
@@ -112,7 +112,8 @@ bool IsBlank(const std::vector<std::string>& f) {
 // name given twice.
 absl::StatusOr<std::vector<std::string>> HeaderNames(
     std::vector<std::string> fields, absl::string_view source, int line) {
-  while (!fields.empty() && TrimSpaces(fields.back()).empty()) fields.pop_back();
+  while (!fields.empty() && TrimSpaces(fields.back()).empty())
+    fields.pop_back();
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (const std::string& f : fields) {
@@ -135,7 +136,9 @@ absl::StatusOr<std::vector<std::string>> HeaderNames(
 // well-formed (RFC 3629: no overlong forms, surrogates or values past
 // U+10FFFF).
 size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const auto byte = [&](size_t k) {
+    return static_cast<unsigned char>(text[k]);
+  };
   const unsigned char b0 = byte(i);
   if (b0 < 0x80) return 1;
   size_t n = 0;
@@ -176,8 +179,10 @@ std::string CsvTable::Field(const CsvRecord& r, int col) {
 }
 
 absl::string_view TrimSpaces(absl::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -194,7 +199,8 @@ std::string Excerpt(absl::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
   size_t end = max_bytes;
   // Back up over continuation bytes so no character is cut in two.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
   return absl::StrCat(text.substr(0, end), "...");
 }
 
@@ -203,8 +209,8 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
   text = absl::StripPrefix(text, "\xEF\xBB\xBF");
   Tokenizer tok(text, source);
   CsvTable table;
-  while (!tok.Done() && (tok.Peek() == '#' || tok.Peek() == '\n' ||
-                         tok.Peek() == '\r')) {
+  while (!tok.Done() &&
+         (tok.Peek() == '#' || tok.Peek() == '\n' || tok.Peek() == '\r')) {
     absl::string_view line = tok.RestOfLine();
     line = absl::StripPrefix(line, "#");
     size_t colon = line.find(':');
@@ -260,11 +266,9 @@ absl::Status RequireColumns(const CsvTable& t,
     if (t.Column(name) < 0) missing.push_back(name);
   }
   if (missing.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(source, " line ", t.header_line,
-                   ": header lacks required column(s) ",
-                   absl::StrJoin(missing, ", "), "; found ",
-                   absl::StrJoin(t.header, ",")));
+  return absl::InvalidArgumentError(absl::StrCat(
+      source, " line ", t.header_line, ": header lacks required column(s) ",
+      absl::StrJoin(missing, ", "), "; found ", absl::StrJoin(t.header, ",")));
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {

@@ -73,8 +73,8 @@ struct Sum {
 };
 
 bool Tighten(double& bound, double candidate, bool is_lower) {
-  candidate = is_lower ? std::ceil(candidate - 1e-9)
-                       : std::floor(candidate + 1e-9);
+  candidate =
+      is_lower ? std::ceil(candidate - 1e-9) : std::floor(candidate + 1e-9);
   if (is_lower ? candidate > bound : candidate < bound) {
     bound = candidate;
     return true;
@@ -140,10 +140,10 @@ constexpr int kSecondaryFactor = 2;
 
 bool Exposed(const Table& t, const Bounds& b, int i,
              const DisclosureOptions& o) {
-  double wanted = IsPrimarySuppressed(o, t.values[i])
-                      ? std::min(o.min_possible_values + kPrimaryMargin,
-                                 o.suppress_max)
-                      : o.min_possible_values * kSecondaryFactor;
+  double wanted =
+      IsPrimarySuppressed(o, t.values[i])
+          ? std::min(o.min_possible_values + kPrimaryMargin, o.suppress_max)
+          : o.min_possible_values * kSecondaryFactor;
   return b.hi[i] - b.lo[i] + 1 < wanted;
 }
 

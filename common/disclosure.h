@@ -36,12 +36,12 @@
 namespace ohfed {
 
 struct DisclosureOptions {
-  int suppress_max = 7;    // 1..suppress_max -> "*"
-  int rounding_base = 5;   // above it, round to the nearest multiple
-  int min_events = 8;      // fewer events: mean/median/percentiles "*"
+  int suppress_max = 7;   // 1..suppress_max -> "*"
+  int rounding_base = 5;  // above it, round to the nearest multiple
+  int min_events = 8;     // fewer events: mean/median/percentiles "*"
   // A suppressed cell must keep at least this many possible values.
   int min_possible_values = 5;
-  bool secondary = true;   // switched off only to show what it protects
+  bool secondary = true;  // switched off only to show what it protects
 };
 
 // kInvalidArgument naming the option if a threshold is out of range

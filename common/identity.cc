@@ -34,11 +34,10 @@ std::string PeerIdentity::ToString() const {
 
 absl::StatusOr<PeerIdentity> ParsePeerIdentity(absl::string_view cn) {
   if (cn == "national") return PeerIdentity{PeerIdentity::Kind::kNational, ""};
-  for (auto [prefix, kind] :
-       {std::pair<absl::string_view, PeerIdentity::Kind>(
-            "trust:", PeerIdentity::Kind::kTrust),
-        std::pair<absl::string_view, PeerIdentity::Kind>(
-            "region:", PeerIdentity::Kind::kRegion)}) {
+  for (auto [prefix, kind] : {std::pair<absl::string_view, PeerIdentity::Kind>(
+                                  "trust:", PeerIdentity::Kind::kTrust),
+                              std::pair<absl::string_view, PeerIdentity::Kind>(
+                                  "region:", PeerIdentity::Kind::kRegion)}) {
     if (absl::StartsWith(cn, prefix) && IsCode(cn.substr(prefix.size()))) {
       return PeerIdentity{kind, std::string(cn.substr(prefix.size()))};
     }
@@ -48,7 +47,8 @@ absl::StatusOr<PeerIdentity> ParsePeerIdentity(absl::string_view cn) {
       "' is not an ohfed identity (trust:CODE, region:CODE or national)"));
 }
 
-absl::StatusOr<PeerIdentity> PeerIdentityOf(const grpc::ServerContext& context) {
+absl::StatusOr<PeerIdentity> PeerIdentityOf(
+    const grpc::ServerContext& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) {
     return absl::UnauthenticatedError("no client certificate");
@@ -59,8 +59,8 @@ absl::StatusOr<PeerIdentity> PeerIdentityOf(const grpc::ServerContext& context) 
     return absl::PermissionDeniedError(
         "the client certificate has no single common name");
   }
-  absl::StatusOr<PeerIdentity> id = ParsePeerIdentity(
-      absl::string_view(names[0].data(), names[0].size()));
+  absl::StatusOr<PeerIdentity> id =
+      ParsePeerIdentity(absl::string_view(names[0].data(), names[0].size()));
   if (!id.ok()) return absl::PermissionDeniedError(id.status().message());
   return id;
 }

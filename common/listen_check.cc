@@ -19,9 +19,9 @@ namespace {
 constexpr size_t kMaxUnixPathBytes = sizeof(sockaddr_un::sun_path) - 1;
 
 absl::Status Malformed(absl::string_view address) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "malformed address '", address.substr(0, kMaxStringBytes),
-      "': expected HOST:PORT (e.g. 127.0.0.1:7400) or unix:PATH"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed address '", address.substr(0, kMaxStringBytes),
+                   "': expected HOST:PORT (e.g. 127.0.0.1:7400) or unix:PATH"));
 }
 
 // "host:port" or "[v6]:port" -> host and port; false if malformed.
@@ -74,9 +74,9 @@ absl::Status ProbeBind(const std::string& address, const std::string& host,
   std::string service = std::to_string(port);
   if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
       rc != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot listen on ", address, ": unknown host '", host, "' (",
-        gai_strerror(rc), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on ", address, ": unknown host '", host,
+                     "' (", gai_strerror(rc), ")"));
   }
   absl::Status result = absl::OkStatus();
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
@@ -102,9 +102,9 @@ absl::Status ProbeUnixDirectory(absl::string_view address,
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
   if (access(dir.c_str(), W_OK | X_OK) != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", address, ": directory ", dir, ": ",
-        std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
+                                               ": directory ", dir, ": ",
+                                               std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -118,8 +118,8 @@ absl::Status CheckListenAddress(const std::string& address) {
     if (path.size() > kMaxUnixPathBytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "unix socket path is ", path.size(), " bytes, longer than the ",
-          kMaxUnixPathBytes, " a unix socket allows: ",
-          path.substr(0, kMaxStringBytes)));
+          kMaxUnixPathBytes,
+          " a unix socket allows: ", path.substr(0, kMaxStringBytes)));
     }
     return ProbeUnixDirectory(address, std::string(path));
   }

@@ -33,8 +33,8 @@ absl::StatusOr<int> ParseYear(absl::string_view digits, absl::string_view whole,
     return Malformed(whole, absl::StrCat("expected ", form));
   }
   if (year < kMinYear || year > kMaxYear) {
-    return Malformed(whole, absl::StrCat("year must be ", kMinYear, " to ",
-                                         kMaxYear));
+    return Malformed(whole,
+                     absl::StrCat("year must be ", kMinYear, " to ", kMaxYear));
   }
   return year;
 }
@@ -121,7 +121,8 @@ absl::StatusOr<Period> Period::ParseSingle(absl::string_view text,
     if (!y.ok()) return y.status();
     return OfYear(*y);
   }
-  if (text.size() == 7 && text[4] == '-' && (text[5] == 'Q' || text[5] == 'q')) {
+  if (text.size() == 7 && text[4] == '-' &&
+      (text[5] == 'Q' || text[5] == 'q')) {
     absl::StatusOr<int> y = ParseYear(text.substr(0, 4), whole, "YYYY-Qn");
     if (!y.ok()) return y.status();
     char q = text[6];
@@ -172,7 +173,8 @@ std::string Period::ToString() const {
     case Kind::kMonth:
       return first_.ToString();
     case Kind::kQuarter:
-      return absl::StrFormat("%04d-Q%d", first_.year(), (first_.month() + 2) / 3);
+      return absl::StrFormat("%04d-Q%d", first_.year(),
+                             (first_.month() + 2) / 3);
     case Kind::kYear:
       return absl::StrFormat("%04d", first_.year());
     case Kind::kFinancialYear:

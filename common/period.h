@@ -32,8 +32,8 @@ class Month {
   int index() const { return index_; }
   int year() const { return index_ / 12; }
   int month() const { return index_ % 12 + 1; }  // 1..12
-  std::string ToString() const;                   // "YYYY-MM"
-  absl::Time Start() const;                       // 00:00 UTC on the 1st
+  std::string ToString() const;                  // "YYYY-MM"
+  absl::Time Start() const;                      // 00:00 UTC on the 1st
 
   Month operator+(int n) const { return Month(index_ + n); }
   Month operator-(int n) const { return Month(index_ - n); }

@@ -12,7 +12,7 @@ namespace ohfed {
 namespace {
 
 constexpr absl::string_view kLevelNames[] = {"national", "region", "ics",
-                                            "trust"};
+                                             "trust"};
 
 struct RowContext {
   absl::string_view source;
@@ -80,15 +80,15 @@ absl::StatusOr<Scope> Scope::Parse(absl::string_view text) {
   s.level = *level;
   if (s.level == Level::kNational) {
     if (colon != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "malformed scope '", text, "': national takes no code"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed scope '", text, "': national takes no code"));
     }
     return s;
   }
   if (colon == absl::string_view::npos || colon + 1 == text.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "malformed scope '", text, "': ", level_text, " needs a code, e.g. ",
-        level_text, ":CODE"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed scope '", text, "': ", level_text,
+                     " needs a code, e.g. ", level_text, ":CODE"));
   }
   s.code = absl::AsciiStrToUpper(text.substr(colon + 1));
   return s;
@@ -102,14 +102,14 @@ std::string Scope::ToString() const {
 absl::StatusOr<std::shared_ptr<const Registry>> Registry::Parse(
     absl::string_view text, absl::string_view source) {
   OHFED_ASSIGN_OR_RETURN(CsvTable t, ParseCsv(text, source));
-  OHFED_RETURN_IF_ERROR(RequireColumns(
-      t,
-      {"region_code", "region_name", "ics_code", "ics_name", "trust_code",
-       "trust_name"},
-      source));
+  OHFED_RETURN_IF_ERROR(
+      RequireColumns(t,
+                     {"region_code", "region_name", "ics_code", "ics_name",
+                      "trust_code", "trust_name"},
+                     source));
   std::shared_ptr<Registry> reg(new Registry());
-  reg->version_ = t.metadata.count("version") ? t.metadata["version"]
-                                              : std::string(source);
+  reg->version_ =
+      t.metadata.count("version") ? t.metadata["version"] : std::string(source);
   if (t.metadata.count("effective_from")) {
     auto m = Month::Parse(t.metadata["effective_from"]);
     if (!m.ok()) {
@@ -126,18 +126,20 @@ absl::StatusOr<std::shared_ptr<const Registry>> Registry::Parse(
                                     " fields, found ", r.fields.size(),
                                     " (truncated row?)"));
     }
-    auto f = [&](absl::string_view c) { return CsvTable::Field(r, t.Column(c)); };
+    auto f = [&](absl::string_view c) {
+      return CsvTable::Field(r, t.Column(c));
+    };
     std::string rc = f("region_code"), ic = f("ics_code"), tc = f("trust_code");
-    for (auto [col, val] : {std::pair{"region_code", rc}, {"ics_code", ic},
-                            {"trust_code", tc}}) {
+    for (auto [col, val] :
+         {std::pair{"region_code", rc}, {"ics_code", ic}, {"trust_code", tc}}) {
       if (val.empty()) return ctx.Error(absl::StrCat("empty ", col));
     }
     if (trusts.count(tc) && trusts[tc].parent == ic) {
       return ctx.Error(absl::StrCat("duplicate row for trust '", tc,
                                     "' (first at line ", trusts[tc].line, ")"));
     }
-    OHFED_RETURN_IF_ERROR(CheckConsistent(regions, "region", rc,
-                                          f("region_name"), "", "", ctx));
+    OHFED_RETURN_IF_ERROR(
+        CheckConsistent(regions, "region", rc, f("region_name"), "", "", ctx));
     OHFED_RETURN_IF_ERROR(
         CheckConsistent(icss, "ICS", ic, f("ics_name"), rc, "region", ctx));
     OHFED_RETURN_IF_ERROR(
@@ -243,7 +245,8 @@ Scope Registry::Enclosing(absl::string_view trust, Scope::Level level) const {
   const Trust* t = FindTrust(trust);
   Scope s;
   s.level = level;
-  if (t == nullptr || level == Scope::Level::kNational) return Scope::National();
+  if (t == nullptr || level == Scope::Level::kNational)
+    return Scope::National();
   s.code = level == Scope::Level::kRegion ? t->region
            : level == Scope::Level::kIcs  ? t->ics
                                           : t->code;

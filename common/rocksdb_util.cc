@@ -54,7 +54,8 @@ absl::Status WriteSynced(rocksdb::DB* db, rocksdb::WriteBatch* batch) {
 
 absl::StatusOr<std::string> GetValue(rocksdb::DB* db, absl::string_view key) {
   std::string value;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(),
+                              rocksdb::Slice(key.data(), key.size()), &value);
   if (!s.ok()) return FromRocks(s, absl::StrCat("get ", key));
   return value;
 }
@@ -63,7 +64,8 @@ absl::Status ScanPrefix(
     rocksdb::DB* db, absl::string_view prefix,
     const std::function<absl::Status(absl::string_view key,
                                      absl::string_view value)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
        it->Next()) {
     absl::string_view key(it->key().data(), it->key().size());

@@ -9,9 +9,9 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace ohfed {
 
@@ -24,9 +24,8 @@ enum class DbFootprint {
 // directory: kUnavailable for I/O or a lock held by another process,
 // kDataLoss for corruption. `env` (nullptr: the default) is a seam for
 // tests that inject I/O faults.
-absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
-                                                    DbFootprint footprint,
-                                                    rocksdb::Env* env = nullptr);
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(
+    const std::string& dir, DbFootprint footprint, rocksdb::Env* env = nullptr);
 
 // Writes the batch with the WAL synced to disk before returning: the point
 // after which an acknowledgement may be sent.

@@ -18,7 +18,8 @@ namespace ohfed {
 // Corruption -> kDataLoss, IOError/Busy/TryAgain -> kUnavailable,
 // InvalidArgument -> kInvalidArgument, everything else -> kInternal.
 // `context` (e.g. "open /var/lib/ohfed") prefixes the message.
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context = {});
+absl::Status FromRocks(const rocksdb::Status& s,
+                       absl::string_view context = {});
 
 // grpc::Status <-> absl::Status; the numeric codes are identical.
 absl::Status FromGrpc(const grpc::Status& s);
@@ -30,14 +31,14 @@ grpc::Status ToGrpc(const absl::Status& s);
 #define OHFED_STATUS_CONCAT_(a, b) OHFED_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the current function if `expr` (an absl::Status) is not OK.
-#define OHFED_RETURN_IF_ERROR(expr)                  \
-  do {                                               \
-    ::absl::Status ohfed_status_ = (expr);           \
-    if (!ohfed_status_.ok()) return ohfed_status_;   \
+#define OHFED_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status ohfed_status_ = (expr);         \
+    if (!ohfed_status_.ok()) return ohfed_status_; \
   } while (0)
 
 // `lhs = value of expr` (an absl::StatusOr<T>), or returns its status.
-#define OHFED_ASSIGN_OR_RETURN(lhs, expr)                                    \
+#define OHFED_ASSIGN_OR_RETURN(lhs, expr)                                  \
   OHFED_ASSIGN_OR_RETURN_IMPL_(OHFED_STATUS_CONCAT_(ohfed_sor_, __LINE__), \
                                lhs, expr)
 #define OHFED_ASSIGN_OR_RETURN_IMPL_(var, lhs, expr) \

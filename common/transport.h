@@ -30,7 +30,7 @@ namespace ohfed {
 inline constexpr int kMaxMessageBytes = 16 << 20;  // 16 MiB per message
 inline constexpr int kMaxSummariesPerBatch = 256;
 inline constexpr int kMaxCellsPerSummary = 4096;
-inline constexpr int kMaxStringBytes = 256;        // codes, periods, names
+inline constexpr int kMaxStringBytes = 256;  // codes, periods, names
 // One CSV import travels in one AgentControl message, with room for framing.
 inline constexpr int kMaxImportBytes = kMaxMessageBytes - (1 << 20);
 

@@ -74,7 +74,8 @@ TEST_F(AgentTest, SkipInvalidImportsTheValidRows) {
 }
 
 TEST_F(AgentTest, MissingColumnRejectsEvenWithSkipInvalid) {
-  auto r = client_->Import("staffing", "bad.csv", "period,wte\n2026-01,1\n", true);
+  auto r =
+      client_->Import("staffing", "bad.csv", "period,wte\n2026-01,1\n", true);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rows_imported(), 0u);
   ASSERT_EQ(r->errors_size(), 1);
@@ -83,8 +84,9 @@ TEST_F(AgentTest, MissingColumnRejectsEvenWithSkipInvalid) {
 }
 
 TEST_F(AgentTest, SyncCompletesAndStatusShowsCurrent) {
-  ASSERT_TRUE(client_->Import("staffing", "s.csv",
-                              "period,staff_group,wte\n2026-01,admin,2\n", false)
+  ASSERT_TRUE(client_
+                  ->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,2\n", false)
                   .ok());
   ASSERT_TRUE(client_->SetValue("2026", "profile.host_type", "acute").ok());
   auto sync = client_->Sync(absl::Seconds(30));
@@ -105,8 +107,9 @@ TEST_F(AgentTest, SyncCompletesAndStatusShowsCurrent) {
 
 TEST_F(AgentTest, SyncReportsRejectionWithTheReason) {
   sink_.ingest().set_faults({.reject_trust = "RJ1"});
-  ASSERT_TRUE(client_->Import("staffing", "s.csv",
-                              "period,staff_group,wte\n2026-01,admin,2\n", false)
+  ASSERT_TRUE(client_
+                  ->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,2\n", false)
                   .ok());
   auto sync = client_->Sync(absl::Seconds(30));
   ASSERT_TRUE(sync.ok());
@@ -240,18 +243,22 @@ TEST_F(AgentTest, UnsetAndRetractGoThroughTheService) {
 
 TEST(AgentOptionsTest, BadTrustAndInsecureRemoteAreRefused) {
   testing::TempDir dir;
-  AgentOptions o{.trust = "R!", .data_dir = dir.path(),
-                 .aggregator = "127.0.0.1:7400", .insecure = true};
-  EXPECT_THAT(Agent::Start(o),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument, "ODS code"));
+  AgentOptions o{.trust = "R!",
+                 .data_dir = dir.path(),
+                 .aggregator = "127.0.0.1:7400",
+                 .insecure = true};
+  EXPECT_THAT(
+      Agent::Start(o),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "ODS code"));
   o.trust = "ZZZ9";
   EXPECT_THAT(Agent::Start(o),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                 "unknown trust code 'ZZZ9'"));
   o.trust = "RJ1";
   o.aggregator = "192.0.2.1:7400";
-  EXPECT_THAT(Agent::Start(o),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument, "loopback"));
+  EXPECT_THAT(
+      Agent::Start(o),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "loopback"));
 }
 
 }  // namespace

@@ -10,11 +10,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cli/agent_client.h"
-#include "tests/testing/fake_ingest.h"
-#include "common/transport.h"
 #include "agent/sample_data.h"
+#include "cli/agent_client.h"
+#include "common/transport.h"
 #include "common/version.h"
+#include "tests/testing/fake_ingest.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -29,8 +29,7 @@ using ::testing::Not;
 
 // The agent runs on the test clock (OHFED_TEST_NOW, set here before any test
 // starts a binary), so the months below do not depend on the machine's date.
-const Month kLast =
-    Month::Containing(testing::UseTestNowForBinaries()) - 1;
+const Month kLast = Month::Containing(testing::UseTestNowForBinaries()) - 1;
 const Month kFirst = kLast - 5;
 
 class E2eTest : public ::testing::Test {
@@ -42,10 +41,10 @@ class E2eTest : public ::testing::Test {
 
   std::unique_ptr<Subprocess> StartAgent(const std::string& data) {
     std::string socket = data + "/agent.sock";
-    auto p = Subprocess::Start({OHFED_AGENT_BIN, "--trust", "RJ1", "--data",
-                                data, "--aggregator", sink_.address(),
-                                "--insecure"},
-                               data + ".log");
+    auto p =
+        Subprocess::Start({OHFED_AGENT_BIN, "--trust", "RJ1", "--data", data,
+                           "--aggregator", sink_.address(), "--insecure"},
+                          data + ".log");
     EXPECT_TRUE(p.ok());
     // Ready once it answers: a killed agent's stale socket file exists
     // before the new one replaces it.
@@ -85,7 +84,8 @@ class E2eTest : public ::testing::Test {
     auto status = client->Status();
     EXPECT_TRUE(status.ok()) << status.status();
     if (!status.ok()) return out;
-    for (const auto& p : status->periods()) out[p.period()] = *client->Summary(p.period());
+    for (const auto& p : status->periods())
+      out[p.period()] = *client->Summary(p.period());
     return out;
   }
 
@@ -105,13 +105,15 @@ TEST_F(E2eTest, ImportStatusShowSetSyncAndCleanShutdown) {
   auto agent = StartAgent(data);
   ImportAll(data);
   // Re-importing is harmless.
-  CommandResult again = Cli(data, {"import", "activity", dir_.File("activity.csv")});
+  CommandResult again =
+      Cli(data, {"import", "activity", dir_.File("activity.csv")});
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_THAT(again.out, HasSubstr("0 imported"));
   EXPECT_THAT(again.out, HasSubstr("periods changed: none"));
 
   std::string month = kLast.ToString();
-  CommandResult set = Cli(data, {"set", month, "staffing.wte.nurse_general", "2.5"});
+  CommandResult set =
+      Cli(data, {"set", month, "staffing.wte.nurse_general", "2.5"});
   ASSERT_EQ(set.exit_code, 0) << set.err;
   CommandResult show = Cli(data, {"show", month});
   ASSERT_EQ(show.exit_code, 0) << show.err;
@@ -156,14 +158,16 @@ TEST_F(E2eTest, ImportStatusShowSetSyncAndCleanShutdown) {
 TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
   std::string data = dir_.File("agent");
   auto agent = StartAgent(data);
-  std::string bad = dir_.Write("bad.csv", "period,staff_group,wte\n2026-01,admin,x\n");
+  std::string bad =
+      dir_.Write("bad.csv", "period,staff_group,wte\n2026-01,admin,x\n");
   CommandResult r = Cli(data, {"import", "staffing", bad});
   ExpectOneLine(r);
   EXPECT_THAT(r.err, HasSubstr("rejected"));
   EXPECT_THAT(r.err, HasSubstr("line 2, column wte"));
   ExpectOneLine(Cli(data, {"import", "staffing", dir_.File("missing.csv")}));
   // A file too large for one control message is refused before sending.
-  std::string huge = dir_.Write("huge.csv", std::string(kMaxImportBytes + 1, 'x'));
+  std::string huge =
+      dir_.Write("huge.csv", std::string(kMaxImportBytes + 1, 'x'));
   CommandResult too_big = Cli(data, {"import", "activity", huge});
   ExpectOneLine(too_big);
   EXPECT_THAT(too_big.err, HasSubstr("more than the 15 MiB one import can "
@@ -175,7 +179,8 @@ TEST_F(E2eTest, FailuresExitNonZeroWithOneLine) {
               HasSubstr("cannot reach the agent"));
 
   sink_.ingest().set_faults({.reject_trust = "RJ1"});
-  ASSERT_EQ(Cli(data, {"import", "profile", dir_.File("profile.csv")}).exit_code, 0);
+  ASSERT_EQ(
+      Cli(data, {"import", "profile", dir_.File("profile.csv")}).exit_code, 0);
   CommandResult sync = Cli(data, {"sync", "--timeout", "20"});
   ExpectOneLine(sync);
   EXPECT_THAT(sync.err, HasSubstr("rejected"));
@@ -192,7 +197,8 @@ TEST_F(E2eTest, ImportReportsAreCappedAndSkippingEverythingFails) {
   std::string csv = "period,staff_group,wte\n";
   for (int i = 0; i < 1200; ++i) csv += "2026-01,admin,x\n";
   std::string bad = dir_.Write("bad.csv", csv);
-  CommandResult skipped = Cli(data, {"import", "staffing", bad, "--skip-invalid"});
+  CommandResult skipped =
+      Cli(data, {"import", "staffing", bad, "--skip-invalid"});
   ExpectOneLine(skipped);
   EXPECT_THAT(skipped.err, HasSubstr("nothing imported from " + bad +
                                      ": all 1200 rows were skipped"));
@@ -249,10 +255,10 @@ TEST_F(E2eTest, KillDuringImportThenReimportConverges) {
   std::string data = dir_.File("agent");
   for (int delay_ms : {0, 5, 40}) {
     auto agent = StartAgent(data);
-    auto import = Subprocess::Start(
-        {OHFED_CLI_BIN, "--agent", data + "/agent.sock", "import", "activity",
-         dir_.File("activity.csv")},
-        dir_.File("import.log"));
+    auto import =
+        Subprocess::Start({OHFED_CLI_BIN, "--agent", data + "/agent.sock",
+                           "import", "activity", dir_.File("activity.csv")},
+                          dir_.File("import.log"));
     ASSERT_TRUE(import.ok());
     absl::SleepFor(absl::Milliseconds(delay_ms));
     agent->Signal(SIGKILL);
@@ -279,10 +285,12 @@ TEST_F(E2eTest, KillDuringImportThenReimportConverges) {
   agent = StartAgent(data);
   auto after = Summaries(data);
   for (const auto& [period, s] : got) {
-    EXPECT_EQ(after[period].SerializeAsString(), s.SerializeAsString()) << period;
+    EXPECT_EQ(after[period].SerializeAsString(), s.SerializeAsString())
+        << period;
   }
   for (const char* kind : {"staffing", "activity", "profile"}) {
-    CommandResult r = Cli(data, {"import", kind, dir_.File(std::string(kind) + ".csv")});
+    CommandResult r =
+        Cli(data, {"import", kind, dir_.File(std::string(kind) + ".csv")});
     EXPECT_THAT(r.out, HasSubstr("periods changed: none")) << kind;
   }
   auto final = Summaries(data);
@@ -320,10 +328,9 @@ TEST_F(E2eTest, UnknownTrustIsRefusedAtStart) {
 
 // Issue 8: start-up failures end with one line that names the cause.
 TEST_F(E2eTest, StartUpFailuresNameTheCause) {
-  const std::vector<std::string> base = {OHFED_AGENT_BIN, "--trust", "RJ1",
-                                         "--data", dir_.File("agent"),
-                                         "--aggregator", sink_.address(),
-                                         "--insecure"};
+  const std::vector<std::string> base = {
+      OHFED_AGENT_BIN,    "--trust",      "RJ1",           "--data",
+      dir_.File("agent"), "--aggregator", sink_.address(), "--insecure"};
   auto run = [&](std::vector<std::string> extra) {
     std::vector<std::string> argv = base;
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -337,8 +344,8 @@ TEST_F(E2eTest, StartUpFailuresNameTheCause) {
   EXPECT_THAT(run({"--socket", "/nonexistent-ohfed-dir/agent.sock"}),
               HasSubstr("directory /nonexistent-ohfed-dir"));
   // A misspelt key and a broken line in the config file are refused.
-  std::string misspelt = dir_.Write(
-      "agent.toml", "trust = \"RJ1\"\ndta = \"/tmp/x\"\n");
+  std::string misspelt =
+      dir_.Write("agent.toml", "trust = \"RJ1\"\ndta = \"/tmp/x\"\n");
   EXPECT_THAT(run({"--config", misspelt}), HasSubstr("unknown key 'dta'"));
   std::string broken = dir_.Write("broken.toml", "trust = \"RJ1\"\ninsecure\n");
   EXPECT_THAT(run({"--config", broken}),

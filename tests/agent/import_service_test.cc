@@ -19,8 +19,8 @@ namespace {
 using ::testing::HasSubstr;
 
 // Mid-June 2026: "tomorrow" is 2026-06-16, still in the current month.
-const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 6, 15, 12, 0, 0),
-                                        absl::UTCTimeZone());
+const absl::Time kNow = absl::FromCivil(
+    absl::CivilSecond(2026, 6, 15, 12, 0, 0), absl::UTCTimeZone());
 
 class ImportServiceTest : public ::testing::Test {
  protected:
@@ -68,9 +68,9 @@ TEST_F(ImportServiceTest, TomorrowIsRefusedAsAFutureDate) {
             "2026-06-16 is in the future (today is 2026-06-15)");
   EXPECT_EQ(r->rows_imported(), 0u);
   // Next month's staffing and next year's profile, by the same clock.
-  r = client_->Import("staffing", "s.csv",
-                      "period,staff_group,wte\n2026-06,admin,1\n2026-07,admin,1\n",
-                      false);
+  r = client_->Import(
+      "staffing", "s.csv",
+      "period,staff_group,wte\n2026-06,admin,1\n2026-07,admin,1\n", false);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->errors_size(), 1);
   EXPECT_EQ(r->errors(0).reason(),
@@ -79,26 +79,31 @@ TEST_F(ImportServiceTest, TomorrowIsRefusedAsAFutureDate) {
                       "year,question,answer\n2027,physio_access,yes\n", false);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->errors_size(), 1);
-  EXPECT_EQ(r->errors(0).reason(), "2027 is in the future (the current year is 2026)");
+  EXPECT_EQ(r->errors(0).reason(),
+            "2027 is in the future (the current year is 2026)");
 }
 
 TEST_F(ImportServiceTest, Windows1252FileIsReportedByLineAndColumn) {
   auto r = client_->Import("staffing", "excel.csv",
                            "period,staff_group,wte,basis,post_id\n"
-                           "2026-01,admin,1.0,,P\xA3" "1\n"
-                           "2026-01,m\xE9" "decin,1.0,,P2\n",
+                           "2026-01,admin,1.0,,P\xA3"
+                           "1\n"
+                           "2026-01,m\xE9"
+                           "decin,1.0,,P2\n",
                            false);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->errors_size(), 2);
   EXPECT_EQ(r->errors(0).line(), 2u);
   EXPECT_EQ(r->errors(0).column(), "post_id");
-  EXPECT_EQ(r->errors(0).reason(),
-            "not UTF-8 (is the file saved as Windows-1252? save it as CSV UTF-8)");
+  EXPECT_EQ(
+      r->errors(0).reason(),
+      "not UTF-8 (is the file saved as Windows-1252? save it as CSV UTF-8)");
   EXPECT_EQ(r->errors(1).column(), "staff_group");
   // With --skip-invalid nothing malformed reaches the store either.
   r = client_->Import("staffing", "excel.csv",
                       "period,staff_group,wte,basis,post_id\n"
-                      "2026-01,admin,1.0,,P\xA3" "1\n2026-01,admin,1.0,,P2\n",
+                      "2026-01,admin,1.0,,P\xA3"
+                      "1\n2026-01,admin,1.0,,P2\n",
                       true);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rows_imported(), 1u);
@@ -141,17 +146,19 @@ TEST_F(ImportServiceTest, OutlierWarningNamesTheLineAndPeriod) {
   EXPECT_EQ(r->warnings(0).column(), "staffing.wte.admin");
   EXPECT_EQ(r->warnings(0).line(), 6u);
   EXPECT_EQ(r->warnings(0).period(), "2026-04");
-  EXPECT_THAT(r->warnings(0).reason(), HasSubstr("more than twice the highest"));
+  EXPECT_THAT(r->warnings(0).reason(),
+              HasSubstr("more than twice the highest"));
   EXPECT_EQ(r->warnings(1).column(), "staffing.wte_basis.employed");
   EXPECT_EQ(r->warnings(1).line(), 5u);  // the first row of that basis
 }
 
 TEST_F(ImportServiceTest, StaffSeenIsOmittedWithoutSubjectReferences) {
-  ASSERT_TRUE(client_->Import("activity", "a.csv",
-                              "date,activity,subject_ref\n"
-                              "2026-03-02,immunisation,\n"
-                              "2026-04-02,immunisation,S1\n",
-                              false)
+  ASSERT_TRUE(client_
+                  ->Import("activity", "a.csv",
+                           "date,activity,subject_ref\n"
+                           "2026-03-02,immunisation,\n"
+                           "2026-04-02,immunisation,S1\n",
+                           false)
                   .ok());
   auto mar = Cells("2026-03");
   EXPECT_EQ(mar["activity.count.immunisation"].value(), 1);
@@ -166,13 +173,15 @@ TEST_F(ImportServiceTest, CodesIgnoreCaseInImportAndSet) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->errors_size(), 0);
   EXPECT_EQ(Cells("2026-01")["staffing.wte.nurse_general"].value(), 2);
-  OHFED_ASSERT_OK(client_->SetValue("2026-02", "Staffing.WTE.Nurse_General", "2.5"));
+  OHFED_ASSERT_OK(
+      client_->SetValue("2026-02", "Staffing.WTE.Nurse_General", "2.5"));
   EXPECT_EQ(Cells("2026-02")["staffing.wte.nurse_general"].value(), 2.5);
   OHFED_ASSERT_OK(client_->SetValue("2026", "Profile.Host_Type", "Acute"));
   EXPECT_EQ(Cells("2026")["profile.host_type.acute"].value(), 1);
-  EXPECT_THAT(client_->SetValue("2026-02", "staffing.wte.nurse_general", "0x10"),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                "expected a plain decimal number"));
+  EXPECT_THAT(
+      client_->SetValue("2026-02", "staffing.wte.nurse_general", "0x10"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                        "expected a plain decimal number"));
 }
 
 }  // namespace

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/sample_data.h"
 #include "common/csv.h"
 #include "common/transport.h"
-#include "agent/sample_data.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::agent {
@@ -29,7 +29,8 @@ ParsedImport Parse(v1::ImportKind kind, const std::string& csv) {
 // The single problem of a one-bad-row file.
 void ExpectOneError(const ParsedImport& p, int line, const std::string& column,
                     const std::string& reason) {
-  ASSERT_EQ(p.errors.size(), 1u) << (p.errors.empty() ? "" : p.errors[0].reason());
+  ASSERT_EQ(p.errors.size(), 1u)
+      << (p.errors.empty() ? "" : p.errors[0].reason());
   EXPECT_EQ(p.errors[0].line(), static_cast<uint32_t>(line));
   EXPECT_EQ(p.errors[0].column(), column);
   EXPECT_THAT(p.errors[0].reason(), HasSubstr(reason));
@@ -40,9 +41,9 @@ const std::string kStaffHeader = "period,staff_group,wte,basis,post_id\n";
 TEST(StaffingImport, ValidRowsGroupedByMonth) {
   ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
                          kStaffHeader +
-                         "2026-01,admin,1.0,,A1\n"
-                         "2026-01,admin,0.5,vacant,A2\n"
-                         "2026-02,consultant_om,12.5,locum,\n");
+                             "2026-01,admin,1.0,,A1\n"
+                             "2026-01,admin,0.5,vacant,A2\n"
+                             "2026-02,consultant_om,12.5,locum,\n");
   EXPECT_TRUE(p.errors.empty());
   EXPECT_EQ(p.rows_read, 3u);
   ASSERT_EQ(p.staffing.size(), 2u);
@@ -60,64 +61,64 @@ TEST(StaffingImport, ColumnsInAnyOrderAndOptionalOnesMissing) {
 }
 
 TEST(StaffingImport, BadNumber) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,admin,1.0,,A1\n"
-                                      "2026-01,admin,one,,A2\n"),
-                 3, "wte", "expected a plain decimal number such as 2.5, got 'one'");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,admin,1.0,,A1\n"
+                                                     "2026-01,admin,one,,A2\n"),
+      3, "wte", "expected a plain decimal number such as 2.5, got 'one'");
 }
 
 TEST(StaffingImport, PostWteOutOfRange) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,admin,1.5,,A1\n"),
-                 2, "wte", "a post's wte must be more than 0 and at most 1.0");
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,admin,0,,A1\n"),
-                 2, "wte", "more than 0");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,admin,1.5,,A1\n"),
+      2, "wte", "a post's wte must be more than 0 and at most 1.0");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,admin,0,,A1\n"),
+      2, "wte", "more than 0");
 }
 
 TEST(StaffingImport, GroupTotalOutOfRange) {
   ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
                        kStaffHeader + "2026-01,admin,1000.5,,\n"),
                  2, "wte", "a group total's wte must be 0 to 1000");
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,admin,-1,,\n"),
-                 2, "wte", "0 to 1000");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,admin,-1,,\n"), 2,
+      "wte", "0 to 1000");
 }
 
 TEST(StaffingImport, UnknownStaffGroupAndBasis) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,surgeon,1,,A1\n"),
-                 2, "staff_group", "unknown staff group 'surgeon'");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,surgeon,1,,A1\n"),
+      2, "staff_group", "unknown staff group 'surgeon'");
   ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
                        kStaffHeader + "2026-01,admin,1,agency,A1\n"),
                  2, "basis", "unknown basis 'agency'");
 }
 
 TEST(StaffingImport, MalformedAndFuturePeriod) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-13,admin,1,,A1\n"),
-                 2, "period", "malformed month '2026-13'");
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-07,admin,1,,A1\n"),
-                 2, "period", "2026-07 is in the future");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-13,admin,1,,A1\n"),
+      2, "period", "malformed month '2026-13'");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-07,admin,1,,A1\n"),
+      2, "period", "2026-07 is in the future");
 }
 
 TEST(StaffingImport, DuplicatePostInAMonth) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,admin,1,,A1\n"
-                                      "2026-01,manager,1,,A1\n"
-                                      "2026-02,admin,1,,A1\n"),
-                 3, "post_id", "post 'A1' appears twice in 2026-01");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,admin,1,,A1\n"
+                                                     "2026-01,manager,1,,A1\n"
+                                                     "2026-02,admin,1,,A1\n"),
+      3, "post_id", "post 'A1' appears twice in 2026-01");
 }
 
 TEST(StaffingImport, TwoGroupTotalsForOneGroupAndMonthNameBothLines) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,admin,2,,\n"
-                                      "2026-02,admin,2,,\n"
-                                      "2026-01,admin,2,,\n"),
-                 4, "staff_group",
-                 "a second employed group total for admin in 2026-01 (the "
-                 "first is on line 2): give one figure per group and month");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,admin,2,,\n"
+                                                     "2026-02,admin,2,,\n"
+                                                     "2026-01,admin,2,,\n"),
+      4, "staff_group",
+      "a second employed group total for admin in 2026-01 (the "
+      "first is on line 2): give one figure per group and month");
   // Totals for different bases are different figures (WTE by basis, vacancy).
   EXPECT_TRUE(Parse(v1::IMPORT_KIND_STAFFING,
                     kStaffHeader + "2026-01,admin,2,,\n2026-01,admin,1,locum,\n"
@@ -141,20 +142,27 @@ TEST(StaffingImport, PostsAndAGroupTotalForOneGroupAndMonthNameBothLines) {
 }
 
 TEST(StaffingImport, NumbersArePlainDecimals) {
-  for (const char* wte : {"0x10", "1e3", "inf", "nan", "+1", "\"1,0\"", "1.0.0",
-                          "-", ".", "\xC2\xA0" "1.0", "1 0"}) {
-    ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                         kStaffHeader + absl::StrCat("2026-01,admin,", wte, ",,\n")),
-                   2, "wte", "expected a plain decimal number such as 2.5");
+  for (const char* wte :
+       {"0x10", "1e3", "inf", "nan", "+1", "\"1,0\"", "1.0.0", "-", ".",
+        "\xC2\xA0"
+        "1.0",
+        "1 0"}) {
+    ExpectOneError(
+        Parse(v1::IMPORT_KIND_STAFFING,
+              kStaffHeader + absl::StrCat("2026-01,admin,", wte, ",,\n")),
+        2, "wte", "expected a plain decimal number such as 2.5");
   }
-  ParsedImport nbsp = Parse(v1::IMPORT_KIND_STAFFING,
-                            kStaffHeader + "2026-01,admin,\xC2\xA0" "1.0,,\n");
+  ParsedImport nbsp =
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader +
+                                          "2026-01,admin,\xC2\xA0"
+                                          "1.0,,\n");
   ASSERT_EQ(nbsp.errors.size(), 1u);
   EXPECT_THAT(nbsp.errors[0].reason(), HasSubstr("non-breaking space"));
   // Spaces and tabs around any field are trimmed, numbers included.
-  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
-                         kStaffHeader + "2026-01 , admin ,\t1.0 ,,\n"
-                                        "2026-02,admin,.5,,\n");
+  ParsedImport p =
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader +
+                                          "2026-01 , admin ,\t1.0 ,,\n"
+                                          "2026-02,admin,.5,,\n");
   EXPECT_TRUE(p.errors.empty()) << p.errors[0].reason();
   EXPECT_EQ(p.staffing["2026-01"][0].wte, 1.0);
   EXPECT_EQ(p.staffing["2026-02"][0].wte, 0.5);
@@ -171,10 +179,13 @@ TEST(StaffingImport, CodesIgnoreCase) {
 
 // A file saved by Excel as Windows-1252: "£" is byte A3, "é" byte E9.
 TEST(Import, Windows1252FieldsAreNamedByLineAndColumn) {
-  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
-                         kStaffHeader + "2026-01,admin,1.0,,P\xA3" "1\n"
-                                        "2026-01,m\xE9" "decin,1.0,,P2\n"
-                                        "2026-01,admin,1.0,,P3\n");
+  ParsedImport p =
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader +
+                                          "2026-01,admin,1.0,,P\xA3"
+                                          "1\n"
+                                          "2026-01,m\xE9"
+                                          "decin,1.0,,P2\n"
+                                          "2026-01,admin,1.0,,P3\n");
   ASSERT_EQ(p.errors.size(), 2u);
   const std::string kReason =
       "not UTF-8 (is the file saved as Windows-1252? save it as CSV UTF-8)";
@@ -216,23 +227,28 @@ bool AllUtf8(const ParsedImport& p) {
 }
 
 TEST(Import, NoMalformedUtf8ReachesAnyString) {
-  const std::vector<std::pair<v1::ImportKind, std::vector<std::string>>> files = {
-      {v1::IMPORT_KIND_STAFFING, {"period", "staff_group", "wte", "basis", "post_id"}},
-      {v1::IMPORT_KIND_ACTIVITY,
-       {"date", "activity", "client_org", "subject_ref", "wait_days"}},
-      {v1::IMPORT_KIND_PROFILE, {"year", "question", "answer"}}};
+  const std::vector<std::pair<v1::ImportKind, std::vector<std::string>>> files =
+      {{v1::IMPORT_KIND_STAFFING,
+        {"period", "staff_group", "wte", "basis", "post_id"}},
+       {v1::IMPORT_KIND_ACTIVITY,
+        {"date", "activity", "client_org", "subject_ref", "wait_days"}},
+       {v1::IMPORT_KIND_PROFILE, {"year", "question", "answer"}}};
   const std::vector<std::string> values = {
-      "2026-01", "admin", "1.0", "locum", "P1", "2026-01-05", "immunisation",
-      "RXY", "S1", "14", "2026", "host_type", "acute", "yes", "", "caf\xC3\xA9"};
+      "2026-01",      "admin", "1.0", "locum",      "P1",   "2026-01-05",
+      "immunisation", "RXY",   "S1",  "14",         "2026", "host_type",
+      "acute",        "yes",   "",    "caf\xC3\xA9"};
   const std::string bytes = "\xA3\xE9\xC3\x80\xFF\xED\xF0";
   std::mt19937 rng(8);
-  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  auto pick = [&](size_t n) {
+    return std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+  };
   for (const auto& [kind, columns] : files) {
     std::string csv = absl::StrJoin(columns, ",") + ",notes\n";
     for (int row = 0; row < 300; ++row) {
       for (size_t c = 0; c <= columns.size(); ++c) {
         std::string field = values[pick(values.size())];
-        if (pick(3) == 0) field.insert(pick(field.size() + 1), 1, bytes[pick(bytes.size())]);
+        if (pick(3) == 0)
+          field.insert(pick(field.size() + 1), 1, bytes[pick(bytes.size())]);
         absl::StrAppend(&csv, c ? "," : "", field);
       }
       csv += "\n";
@@ -245,8 +261,9 @@ TEST(Import, NoMalformedUtf8ReachesAnyString) {
 }
 
 TEST(Import, Windows1252HeaderIsFatal) {
-  ParsedImport p = Parse(v1::IMPORT_KIND_PROFILE,
-                         "year,question,answer,r\xE9sum\xE9\n2026,physio_access,yes,x\n");
+  ParsedImport p =
+      Parse(v1::IMPORT_KIND_PROFILE,
+            "year,question,answer,r\xE9sum\xE9\n2026,physio_access,yes,x\n");
   EXPECT_TRUE(p.fatal);
   ExpectOneError(p, 1, "", "header column 4: not UTF-8");
   EXPECT_TRUE(p.warnings.empty());
@@ -269,7 +286,8 @@ TEST(Import, SemicolonSeparatedFileGetsAHint) {
   ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
                          "period;staff_group;wte\n2026-01;admin;1,0\n");
   EXPECT_TRUE(p.fatal);
-  ExpectOneError(p, 1, "", "looks ';'-separated; the file must be comma-separated");
+  ExpectOneError(p, 1, "",
+                 "looks ';'-separated; the file must be comma-separated");
 }
 
 TEST(Import, QuotedSemicolonSeparatedFileGetsTheHintToo) {
@@ -304,11 +322,12 @@ TEST(Import, OversizeFileIsToldHowToSplit) {
 }
 
 TEST(Import, NameLinesPointsWarningsAtTheFirstRowOfTheirMeasure) {
-  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
-                         kStaffHeader + "2026-01,admin,1.0,,A1\n"
-                                        "2026-02,manager,1.0,,M1\n"
-                                        "2026-02,admin,1.0,vacant,A1\n"
-                                        "2026-02,admin,1.0,,A2\n");
+  ParsedImport p =
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader +
+                                          "2026-01,admin,1.0,,A1\n"
+                                          "2026-02,manager,1.0,,M1\n"
+                                          "2026-02,admin,1.0,vacant,A1\n"
+                                          "2026-02,admin,1.0,,A2\n");
   std::vector<v1::RowProblem> warnings(3);
   warnings[0].set_period("2026-02");
   warnings[0].set_column("staffing.wte.admin");
@@ -331,16 +350,17 @@ TEST(StaffingImport, MissingRequiredColumnIsFatal) {
 }
 
 TEST(StaffingImport, WrongFieldCount) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_STAFFING,
-                       kStaffHeader + "2026-01,admin,1\n"),
-                 2, "", "expected 5 fields, found 3");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader + "2026-01,admin,1\n"), 2,
+      "", "expected 5 fields, found 3");
 }
 
 TEST(StaffingImport, EveryBadRowIsReported) {
-  ParsedImport p = Parse(v1::IMPORT_KIND_STAFFING,
-                         kStaffHeader + "2026-01,admin,x,,A1\n"
-                                        "2026-01,admin,1,,A2\n"
-                                        "2026-99,nobody,1,,A3\n");
+  ParsedImport p =
+      Parse(v1::IMPORT_KIND_STAFFING, kStaffHeader +
+                                          "2026-01,admin,x,,A1\n"
+                                          "2026-01,admin,1,,A2\n"
+                                          "2026-99,nobody,1,,A3\n");
   ASSERT_EQ(p.errors.size(), 3u);  // line 2 wte; line 4 period and group
   EXPECT_EQ(p.errors[0].line(), 2u);
   EXPECT_EQ(p.errors[1].line(), 4u);
@@ -349,12 +369,14 @@ TEST(StaffingImport, EveryBadRowIsReported) {
   EXPECT_EQ(p.staffing["2026-01"].size(), 1u);  // the valid row, for skipping
 }
 
-const std::string kActHeader = "date,activity,client_org,subject_ref,wait_days\n";
+const std::string kActHeader =
+    "date,activity,client_org,subject_ref,wait_days\n";
 
 TEST(ActivityImport, ValidRowsAndDefaults) {
   ParsedImport p = Parse(v1::IMPORT_KIND_ACTIVITY,
-                         kActHeader + "2026-02-28,immunisation,,S1,\n"
-                                      "2026-03-01,management_referral,rxy,S2,14\n");
+                         kActHeader +
+                             "2026-02-28,immunisation,,S1,\n"
+                             "2026-03-01,management_referral,rxy,S2,14\n");
   EXPECT_TRUE(p.errors.empty());
   ASSERT_EQ(p.activity["2026-02"].size(), 1u);
   EXPECT_EQ(p.activity["2026-02"][0].client_org, "RJ1");
@@ -364,7 +386,8 @@ TEST(ActivityImport, ValidRowsAndDefaults) {
 }
 
 TEST(ActivityImport, MalformedDates) {
-  for (const char* date : {"2026-02-30", "2026-2-01", "01/02/2026", "2026-02-1x", ""}) {
+  for (const char* date :
+       {"2026-02-30", "2026-2-01", "01/02/2026", "2026-02-1x", ""}) {
     ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
                          kActHeader + absl::StrCat(date, ",immunisation,,,\n")),
                    2, "date", "malformed date");
@@ -373,10 +396,12 @@ TEST(ActivityImport, MalformedDates) {
 
 TEST(ActivityImport, FutureDate) {
   EXPECT_TRUE(Parse(v1::IMPORT_KIND_ACTIVITY,
-                    kActHeader + "2026-06-30,immunisation,,,\n").errors.empty());
+                    kActHeader + "2026-06-30,immunisation,,,\n")
+                  .errors.empty());
   ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
                        kActHeader + "2026-07-01,immunisation,,,\n"),
-                 2, "date", "2026-07-01 is in the future (today is 2026-06-30)");
+                 2, "date",
+                 "2026-07-01 is in the future (today is 2026-06-30)");
 }
 
 TEST(ActivityImport, DatesAfterTodayAreInTheFuture) {
@@ -387,14 +412,15 @@ TEST(ActivityImport, DatesAfterTodayAreInTheFuture) {
       kActHeader + "2026-06-15,immunisation,,,\n2026-06-16,immunisation,,,\n",
       ctx);
   ASSERT_TRUE(p.ok()) << p.status();
-  ExpectOneError(*p, 3, "date", "2026-06-16 is in the future (today is 2026-06-15)");
+  ExpectOneError(*p, 3, "date",
+                 "2026-06-16 is in the future (today is 2026-06-15)");
   EXPECT_EQ(p->activity["2026-06"].size(), 1u);
 }
 
 TEST(ActivityImport, UnknownActivityAndBadWait) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
-                       kActHeader + "2026-01-05,massage,,,\n"),
-                 2, "activity", "unknown activity 'massage'");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_ACTIVITY, kActHeader + "2026-01-05,massage,,,\n"),
+      2, "activity", "unknown activity 'massage'");
   ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
                        kActHeader + "2026-01-05,self_referral,,,2.5\n"),
                  2, "wait_days", "whole number of days");
@@ -407,7 +433,8 @@ TEST(ActivityImport, UnknownActivityAndBadWait) {
 }
 
 TEST(ActivityImport, MissingRequiredColumn) {
-  ParsedImport p = Parse(v1::IMPORT_KIND_ACTIVITY, "date,subject_ref\n2026-01-01,S1\n");
+  ParsedImport p =
+      Parse(v1::IMPORT_KIND_ACTIVITY, "date,subject_ref\n2026-01-01,S1\n");
   EXPECT_TRUE(p.fatal);
   ExpectOneError(p, 1, "activity", "missing required column");
 }
@@ -416,19 +443,21 @@ const std::string kProfileHeader = "year,question,answer\n";
 
 TEST(ProfileImport, TypedAnswers) {
   ParsedImport p = Parse(v1::IMPORT_KIND_PROFILE,
-                         kProfileHeader + "2026,host_type,acute\n"
-                                          "2026,seqohs_accredited,yes\n"
-                                          "2026,staff_served,9000\n"
-                                          "2025,covid.track_trace.strategic.host,no\n");
+                         kProfileHeader +
+                             "2026,host_type,acute\n"
+                             "2026,seqohs_accredited,yes\n"
+                             "2026,staff_served,9000\n"
+                             "2025,covid.track_trace.strategic.host,no\n");
   EXPECT_TRUE(p.errors.empty());
   EXPECT_EQ(p.profile["2026"]["profile.host_type"], "acute");
   EXPECT_EQ(p.profile["2025"].size(), 1u);
 }
 
 TEST(ProfileImport, QuestionsAndAnswersIgnoreCase) {
-  ParsedImport p = Parse(v1::IMPORT_KIND_PROFILE,
-                         kProfileHeader + "2026,Host_Type,Acute\n"
-                                          "2026,SEQOHS_Accredited,Yes\n");
+  ParsedImport p =
+      Parse(v1::IMPORT_KIND_PROFILE, kProfileHeader +
+                                         "2026,Host_Type,Acute\n"
+                                         "2026,SEQOHS_Accredited,Yes\n");
   EXPECT_TRUE(p.errors.empty()) << p.errors[0].reason();
   EXPECT_EQ(p.profile["2026"].count("profile.host_type"), 1u);
   EXPECT_EQ(p.profile["2026"].count("profile.seqohs_accredited"), 1u);
@@ -466,15 +495,15 @@ TEST(ProfileImport, UnknownQuestionAndOption) {
 }
 
 TEST(ProfileImport, BadAndFutureYearAndDuplicates) {
-  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
-                       kProfileHeader + "26,physio_access,yes\n"),
-                 2, "year", "malformed year '26'");
+  ExpectOneError(
+      Parse(v1::IMPORT_KIND_PROFILE, kProfileHeader + "26,physio_access,yes\n"),
+      2, "year", "malformed year '26'");
   ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
                        kProfileHeader + "2027,physio_access,yes\n"),
                  2, "year", "2027 is in the future");
-  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE,
-                       kProfileHeader + "2026,physio_access,yes\n"
-                                        "2026,physio_access,no\n"),
+  ExpectOneError(Parse(v1::IMPORT_KIND_PROFILE, kProfileHeader +
+                                                    "2026,physio_access,yes\n"
+                                                    "2026,physio_access,no\n"),
                  3, "question", "answered twice for 2026 (first on line 2)");
 }
 
@@ -495,8 +524,8 @@ TEST(Import, SampleDataImportsCleanly) {
                             {v1::IMPORT_KIND_PROFILE, &f.profile}}) {
     absl::StatusOr<ParsedImport> p = ParseImport(kind, *text, ctx);
     ASSERT_TRUE(p.ok()) << p.status();
-    EXPECT_TRUE(p->errors.empty())
-        << kind << ": line " << p->errors[0].line() << " " << p->errors[0].reason();
+    EXPECT_TRUE(p->errors.empty()) << kind << ": line " << p->errors[0].line()
+                                   << " " << p->errors[0].reason();
     EXPECT_TRUE(p->warnings.empty());
   }
 }

@@ -104,10 +104,8 @@ TEST_F(AuthzTest, RegionalAggregatorRefusesCallersWiderThanItsCoverage) {
                        "sees national, more than this aggregator covers "
                        "(region:Y56)"));
   EXPECT_THAT(regional.AuthorizeQuery(Cert("national"), "ics:QKK", ""),
-              StatusIs(Code::kPermissionDenied,
-                       "certificate national"));
-  EXPECT_EQ(*regional.AuthorizeQuery(Token("region"), "", "ics"),
-            "region:Y56");
+              StatusIs(Code::kPermissionDenied, "certificate national"));
+  EXPECT_EQ(*regional.AuthorizeQuery(Token("region"), "", "ics"), "region:Y56");
   EXPECT_EQ(*regional.AuthorizeQuery(Token("ics"), "trust:RJ1", ""),
             "trust:RJ1");
   Authz ics_level({.tokens = &tokens_,
@@ -115,8 +113,7 @@ TEST_F(AuthzTest, RegionalAggregatorRefusesCallersWiderThanItsCoverage) {
                    .coverage = *Scope::Parse("ics:QKK")},
                   Registry::England().get());
   EXPECT_THAT(ics_level.AuthorizeQuery(Token("region"), "ics:QKK", ""),
-              StatusIs(Code::kPermissionDenied,
-                       "sees region:Y56"));
+              StatusIs(Code::kPermissionDenied, "sees region:Y56"));
   EXPECT_EQ(*ics_level.AuthorizeQuery(Token("ics"), "", ""), "ics:QKK");
 }
 

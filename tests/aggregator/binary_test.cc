@@ -64,7 +64,8 @@ class BinaryTest : public ::testing::Test {
     EXPECT_TRUE(stream->Read(&resp));
     stream->WritesDone();
     EXPECT_TRUE(stream->Finish().ok());
-    return resp.acks_size() == 1 ? resp.acks(0).outcome() : v1::OUTCOME_UNSPECIFIED;
+    return resp.acks_size() == 1 ? resp.acks(0).outcome()
+                                 : v1::OUTCOME_UNSPECIFIED;
   }
 
   // Region:Y56's immunisations in 2026-03 as answered: "*" or the value.
@@ -138,7 +139,8 @@ TEST_F(BinaryTest, SigtermExitsZeroAndAcknowledgedDataSurvives) {
 TEST_F(BinaryTest, SigtermExitsZeroWhileUpstreamIsUnreachable) {
   std::vector<std::string> flags = Flags();
   flags.push_back("--upstream");
-  flags.push_back(absl::StrCat("127.0.0.1:", ::ohfed::testing::PickUnusedPort()));
+  flags.push_back(
+      absl::StrCat("127.0.0.1:", ::ohfed::testing::PickUnusedPort()));
   auto server = StartServer(flags);
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);  // durable here, pending there
@@ -149,11 +151,11 @@ TEST_F(BinaryTest, SigtermExitsZeroWhileUpstreamIsUnreachable) {
 }
 
 TEST_F(BinaryTest, ConfigFileProvidesEveryFlag) {
-  std::string config = dir_.Write(
-      "aggregator.toml",
-      absl::StrCat("listen = \"127.0.0.1:", port_, "\"\ndata = \"",
-                   dir_.File("data"), "\"\ninsecure = true\n",
-                   "rebuild-rollups = true\n"));
+  std::string config =
+      dir_.Write("aggregator.toml",
+                 absl::StrCat("listen = \"127.0.0.1:", port_, "\"\ndata = \"",
+                              dir_.File("data"), "\"\ninsecure = true\n",
+                              "rebuild-rollups = true\n"));
   auto server = StartServer({"--config", config});
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);
@@ -209,8 +211,8 @@ TEST_F(BinaryTest, VersionIsTheProjectVersion) {
 }
 
 TEST_F(BinaryTest, MalformedListenAddressIsSaidSo) {
-  std::string err = FailsWith(
-      {"--listen", "7494", "--data", dir_.File("d"), "--insecure"});
+  std::string err =
+      FailsWith({"--listen", "7494", "--data", dir_.File("d"), "--insecure"});
   EXPECT_THAT(err, HasSubstr("malformed address '7494'"));
   EXPECT_THAT(err, ::testing::Not(HasSubstr("loopback")));
 }
@@ -219,9 +221,11 @@ TEST_F(BinaryTest, ConfigFileWithUnknownKeyOrBrokenLineIsRefused) {
   std::string misspelt = dir_.Write(
       "misspelt.toml", absl::StrCat("listen = \"127.0.0.1:0\"\ndta = \"",
                                     dir_.File("d"), "\"\ninsecure = true\n"));
-  EXPECT_THAT(FailsWith({"--config", misspelt}), HasSubstr("unknown key 'dta'"));
-  std::string broken = dir_.Write(
-      "broken.toml", "listen = \"127.0.0.1:0\"\ninsecure = true\ndata \"/tmp/x\n");
+  EXPECT_THAT(FailsWith({"--config", misspelt}),
+              HasSubstr("unknown key 'dta'"));
+  std::string broken =
+      dir_.Write("broken.toml",
+                 "listen = \"127.0.0.1:0\"\ninsecure = true\ndata \"/tmp/x\n");
   EXPECT_THAT(FailsWith({"--config", broken}),
               HasSubstr("line 3: expected key = value"));
   EXPECT_THAT(FailsWith({"--config", dir_.File("absent.toml")}),
@@ -232,15 +236,17 @@ TEST_F(BinaryTest, ConfigFileWithUnknownKeyOrBrokenLineIsRefused) {
 // line refused naming it; without it an --insecure aggregator says once
 // that queries are unauthenticated.
 TEST_F(BinaryTest, TokensFileIsCheckedAtStartAndOpenModeIsSaid) {
-  std::string bad = dir_.Write(
-      "bad-tokens", *TokensFileLine("t", "national", "") + "\nohfed_x ics:QKK\n");
+  std::string bad =
+      dir_.Write("bad-tokens",
+                 *TokensFileLine("t", "national", "") + "\nohfed_x ics:QKK\n");
   std::string config = dir_.Write(
-      "tokens.toml", absl::StrCat("listen = \"127.0.0.1:0\"\ndata = \"",
-                                  dir_.File("d"), "\"\ninsecure = true\n",
-                                  "tokens = \"", bad, "\"\n"));
-  EXPECT_THAT(FailsWith({"--config", config}),
-              HasSubstr(absl::StrCat("tokens file ", bad,
-                                     " line 2: 'ohfed_x' is not a token hash")));
+      "tokens.toml",
+      absl::StrCat("listen = \"127.0.0.1:0\"\ndata = \"", dir_.File("d"),
+                   "\"\ninsecure = true\n", "tokens = \"", bad, "\"\n"));
+  EXPECT_THAT(
+      FailsWith({"--config", config}),
+      HasSubstr(absl::StrCat("tokens file ", bad,
+                             " line 2: 'ohfed_x' is not a token hash")));
 
   auto read_log = [&] {
     std::ifstream in(dir_.File("aggregator.log"));

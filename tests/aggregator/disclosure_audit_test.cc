@@ -143,15 +143,14 @@ void AddRows(const View& view, const Scope& scope, Scope::Level by,
 // or below it (a query of a smaller scope within it answers the same cells:
 // SameCellsInEveryView).
 std::map<Key, Seen> Collect(const View& view, const Scope& caller,
-                            const std::string& measure,
-                            const std::string& stat,
+                            const std::string& measure, const std::string& stat,
                             const QueryOptions& options) {
   std::map<Key, Seen> seen;
   for (auto by : {Scope::Level::kNational, Scope::Level::kRegion,
                   Scope::Level::kIcs, Scope::Level::kTrust}) {
     if (by < caller.level) continue;
-    AddRows(view, caller, by == caller.level ? caller.level : by, measure,
-            stat, options, seen);
+    AddRows(view, caller, by == caller.level ? caller.level : by, measure, stat,
+            options, seen);
   }
   return seen;
 }
@@ -284,21 +283,23 @@ AuditResult Audit(const View& view, const Scope& caller,
 }
 
 std::vector<Scope> Callers(const Registry& reg) {
-  return {Scope::National(), *Scope::Parse("region:R1"),
+  return {Scope::National(),          *Scope::Parse("region:R1"),
           *Scope::Parse("region:R2"), *Scope::Parse("ics:A"),
-          *Scope::Parse("ics:D"), *Scope::Parse("trust:A1")};
+          *Scope::Parse("ics:D"),     *Scope::Parse("trust:A1")};
 }
 
 class DisclosureAuditTest : public ::testing::TestWithParam<uint32_t> {
  protected:
-  DisclosureAuditTest() : view_(AuditRegistry()) { Populate(view_, GetParam()); }
+  DisclosureAuditTest() : view_(AuditRegistry()) {
+    Populate(view_, GetParam());
+  }
   FakeView view_;
 };
 
 TEST_P(DisclosureAuditTest, NoSuppressedCountIsPinnedForAnyCaller) {
   for (const Scope& caller : Callers(view_.registry())) {
-    for (auto [measure, stat] : {std::pair{kImm, "sum"},
-                                 std::pair{kWait, "events"}}) {
+    for (auto [measure, stat] :
+         {std::pair{kImm, "sum"}, std::pair{kWait, "events"}}) {
       SCOPED_TRACE(caller.ToString() + " " + measure);
       AuditResult r = Audit(view_, caller, measure, stat, QueryOptions());
       EXPECT_GT(r.suppressed, 0) << "the data should have small cells";
@@ -326,15 +327,15 @@ TEST_P(DisclosureAuditTest, CatchesPrimarySuppressionAlone) {
 // so re-scoped queries reveal nothing new.
 TEST_P(DisclosureAuditTest, SameCellsInEveryView) {
   const Registry& reg = view_.registry();
-  for (auto [measure, stat] : {std::pair{kImm, "sum"},
-                               std::pair{kWait, "events"}}) {
+  for (auto [measure, stat] :
+       {std::pair{kImm, "sum"}, std::pair{kWait, "events"}}) {
     std::map<Key, Seen> national;
-    for (auto by : {Scope::Level::kRegion, Scope::Level::kIcs,
-                    Scope::Level::kTrust}) {
+    for (auto by :
+         {Scope::Level::kRegion, Scope::Level::kIcs, Scope::Level::kTrust}) {
       AddRows(view_, Scope::National(), by, measure, stat, {}, national);
     }
-    for (auto level : {Scope::Level::kRegion, Scope::Level::kIcs,
-                       Scope::Level::kTrust}) {
+    for (auto level :
+         {Scope::Level::kRegion, Scope::Level::kIcs, Scope::Level::kTrust}) {
       for (const Scope& scope : reg.Children(Scope::National(), level)) {
         for (auto by : {Scope::Level::kRegion, Scope::Level::kIcs,
                         Scope::Level::kTrust}) {
@@ -367,12 +368,12 @@ TEST_P(DisclosureAuditTest, LowerAggregatorsAgreeWithTheNationalOne) {
     Populate(lower, GetParam(), coverage);
     QueryOptions options;
     options.coverage = *Coverage::Parse(coverage_text, reg);
-    for (auto [measure, stat] : {std::pair{kImm, "sum"},
-                                 std::pair{kWait, "events"}}) {
+    for (auto [measure, stat] :
+         {std::pair{kImm, "sum"}, std::pair{kWait, "events"}}) {
       SCOPED_TRACE(std::string(coverage_text) + " " + measure);
       std::map<Key, Seen> national, local;
-      for (auto by : {Scope::Level::kRegion, Scope::Level::kIcs,
-                      Scope::Level::kTrust}) {
+      for (auto by :
+           {Scope::Level::kRegion, Scope::Level::kIcs, Scope::Level::kTrust}) {
         if (by < coverage.level) continue;
         AddRows(view_, coverage, by, measure, stat, {}, national);
         AddRows(lower, coverage, by, measure, stat, options, local);
@@ -384,9 +385,8 @@ TEST_P(DisclosureAuditTest, LowerAggregatorsAgreeWithTheNationalOne) {
         if (s.suppressed) EXPECT_TRUE(n.suppressed);
         if (!s.suppressed && !n.suppressed) EXPECT_EQ(n.value, s.value);
       }
-      for (const Scope& caller : {coverage, reg.Children(coverage,
-                                                         Scope::Level::kIcs)
-                                                .front()}) {
+      for (const Scope& caller :
+           {coverage, reg.Children(coverage, Scope::Level::kIcs).front()}) {
         SCOPED_TRACE("caller " + caller.ToString());
         AuditResult r = Audit(lower, caller, measure, stat, options);
         EXPECT_THAT(r.exposed, ::testing::IsEmpty());

@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
-#include "cli/agent_client.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/query_completeness.h"
+#include "cli/agent_client.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/subprocess.h"
@@ -60,10 +60,10 @@ Snapshot Take(SummaryStore& store) {
 
 class FederationTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Aggregator> Start(const std::string& name, int port,
-                                    const std::string& upstream,
-                                    std::shared_ptr<const RegistryHistory> registry = nullptr,
-                                    Clock* clock = nullptr) {
+  std::unique_ptr<Aggregator> Start(
+      const std::string& name, int port, const std::string& upstream,
+      std::shared_ptr<const RegistryHistory> registry = nullptr,
+      Clock* clock = nullptr) {
     AggregatorOptions o;
     o.listen = absl::StrCat("127.0.0.1:", port);
     o.data_dir = dir_.File(name);
@@ -81,7 +81,8 @@ class FederationTest : public ::testing::Test {
   }
 
   // Submits one batch to `a` and returns its acks.
-  std::vector<v1::Ack> Submit(Aggregator& a, std::vector<v1::UnitSummary> batch) {
+  std::vector<v1::Ack> Submit(Aggregator& a,
+                              std::vector<v1::UnitSummary> batch) {
     auto channel = *MakeChannel(a.address(), {.insecure = true});
     auto stub = v1::Ingest::NewStub(channel);
     grpc::ClientContext ctx;
@@ -102,11 +103,14 @@ class FederationTest : public ::testing::Test {
     std::vector<v1::UnitSummary> batch;
     for (const char* t : {"RJ1", "R1H", "RRK", "RBS"}) {
       for (const char* p : {"2026-01", "2026-02", "2026-03"}) {
-        v1::UnitSummary s = Summary(t, p, 1, {{kImm, 10}, {"staffing.wte.admin", 2.5}});
-        AddDistribution(&s, "activity.wait_days.immunisation", {{3, 4}, {9, 1}});
+        v1::UnitSummary s =
+            Summary(t, p, 1, {{kImm, 10}, {"staffing.wte.admin", 2.5}});
+        AddDistribution(&s, "activity.wait_days.immunisation",
+                        {{3, 4}, {9, 1}});
         batch.push_back(s);
       }
-      batch.push_back(Summary(t, "2026", 1, {{"profile.seqohs_accredited", 1}}));
+      batch.push_back(
+          Summary(t, "2026", 1, {{"profile.seqohs_accredited", 1}}));
     }
     Submit(regional, batch);
     Submit(regional, {Summary("RJ1", "2026-03", 4, {{kImm, 12}}),
@@ -162,12 +166,15 @@ TEST_F(FederationTest, StoreAndForwardSurvivesUpstreamOutageAndRestart) {
   regional.reset();
   regional = Start("regional", 0, upstream);
   EXPECT_EQ(regional->forwarder()->outbox_size(), 0u);
-  EXPECT_EQ(regional->forwarder()->RecordOf("RJ1", "2026-03").acked_revision, 4u);
+  EXPECT_EQ(regional->forwarder()->RecordOf("RJ1", "2026-03").acked_revision,
+            4u);
 }
 
 // England without one trust, as the national operator's registry.
-std::shared_ptr<const RegistryHistory> EnglandWithout(const std::string& trust) {
-  std::ifstream in(::ohfed::testing::SourceDir() + "/common/data/england_orgs.csv");
+std::shared_ptr<const RegistryHistory> EnglandWithout(
+    const std::string& trust) {
+  std::ifstream in(::ohfed::testing::SourceDir() +
+                   "/common/data/england_orgs.csv");
   std::stringstream all;
   all << in.rdbuf();
   std::string out;
@@ -207,12 +214,14 @@ TEST_F(FederationTest, UpstreamRejectionIsRecordedAndNotRetried) {
   EXPECT_THAT(regional->forwarder()->RecordOf("RAX", "2026-03").reason,
               HasSubstr("unknown trust"));
   Submit(*regional, {Summary("RAX", "2026-03", 4, {{kImm, 1}})});
-  for (int i = 0; i < 200 && regional->forwarder()->RecordOf("RAX", "2026-03")
-                                     .rejected_revision != 4;
+  for (int i = 0;
+       i < 200 &&
+       regional->forwarder()->RecordOf("RAX", "2026-03").rejected_revision != 4;
        ++i) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_EQ(regional->forwarder()->RecordOf("RAX", "2026-03").rejected_revision, 4u);
+  EXPECT_EQ(regional->forwarder()->RecordOf("RAX", "2026-03").rejected_revision,
+            4u);
 }
 
 // Maintained rollups equal a rebuild from the held units (sums up to float
@@ -310,7 +319,8 @@ struct TestAgent {
 TEST_F(FederationTest, UpstreamRefusalReachesCompletenessAndTheAgent) {
   auto national = Start("national", 0, "", EnglandWithout("RAX"));
   auto regional = Start("regional", 0, national->address());
-  TestAgent rax = TestAgent::Start("RAX", dir_.File("agent"), regional->address());
+  TestAgent rax =
+      TestAgent::Start("RAX", dir_.File("agent"), regional->address());
   ASSERT_NE(rax.client, nullptr);
   OHFED_ASSERT_OK(rax.client->SetValue("2026-03", "staffing.wte.admin", "2.5"));
   ASSERT_TRUE(Eventually([&] {
@@ -322,12 +332,14 @@ TEST_F(FederationTest, UpstreamRefusalReachesCompletenessAndTheAgent) {
   EXPECT_TRUE(row.reported());
   EXPECT_THAT(row.upstream_reason(), HasSubstr("unknown trust 'RAX'"));
   // The agent's status, after its next sync pass.
-  ASSERT_TRUE(Eventually([&] { return !rax.State("2026-03").upstream_reason().empty(); }));
+  ASSERT_TRUE(Eventually(
+      [&] { return !rax.State("2026-03").upstream_reason().empty(); }));
   v1::PeriodState state = rax.State("2026-03");
   EXPECT_EQ(state.state(), "current");  // its own aggregator holds it
   EXPECT_THAT(state.upstream_reason(), HasSubstr("unknown trust 'RAX'"));
   // Ingest.Feedback itself, as any sender may ask.
-  auto stub = v1::Ingest::NewStub(*MakeChannel(regional->address(), {.insecure = true}));
+  auto stub = v1::Ingest::NewStub(
+      *MakeChannel(regional->address(), {.insecure = true}));
   grpc::ClientContext ctx;
   v1::FeedbackRequest request;
   request.set_trust("RAX");
@@ -347,7 +359,8 @@ TEST_F(FederationTest, AgentReassertsAboveANewerHeldRevision) {
   // Within a day ahead of now, so any receiver accepts it.
   const uint64_t held = absl::ToUnixMillis(absl::Now() + absl::Hours(1));
   Submit(*regional, {Summary("RJ1", "2026-03", held, {{kImm, 99}})});
-  TestAgent rj1 = TestAgent::Start("RJ1", dir_.File("agent"), regional->address());
+  TestAgent rj1 =
+      TestAgent::Start("RJ1", dir_.File("agent"), regional->address());
   ASSERT_NE(rj1.client, nullptr);
   OHFED_ASSERT_OK(rj1.client->SetValue("2026-03", "staffing.wte.admin", "2.5"));
   ASSERT_TRUE(Eventually([&] {
@@ -383,23 +396,26 @@ TEST_F(FederationTest, NationalTimelinessIsTheRegionalReceipt) {
   FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 4, 10, 9, 0, 0),
                                   absl::UTCTimeZone()));
   const int national_port = ::ohfed::testing::PickUnusedPort();
-  auto regional = Start("regional", 0, absl::StrCat("127.0.0.1:", national_port),
-                        nullptr, &clock);
+  auto regional =
+      Start("regional", 0, absl::StrCat("127.0.0.1:", national_port), nullptr,
+            &clock);
   Submit(*regional, {Summary("RJ1", "2026-03", 1, {{kImm, 4}})});
-  EXPECT_TRUE(CompletenessOf(*regional, "RJ1", "2026-03", clock.Now()).on_time());
+  EXPECT_TRUE(
+      CompletenessOf(*regional, "RJ1", "2026-03", clock.Now()).on_time());
   clock.Set(absl::FromCivil(absl::CivilSecond(2026, 5, 20, 9, 0, 0),
                             absl::UTCTimeZone()));
   auto national = Start("national", national_port, "", nullptr, &clock);
   ASSERT_TRUE(Converges(*regional, *national));
-  v1::TrustCompleteness row = CompletenessOf(*national, "RJ1", "2026-03", clock.Now());
+  v1::TrustCompleteness row =
+      CompletenessOf(*national, "RJ1", "2026-03", clock.Now());
   EXPECT_TRUE(row.reported());
   EXPECT_TRUE(row.on_time());
   // A claimed receipt time in the future counts as the receipt itself.
   Submit(*national, {[] {
-           v1::UnitSummary s = Summary("R1H", "2026-03", 1, {{kImm, 1}});
-           s.set_first_received_unix_ms(absl::ToUnixMillis(absl::Now()) * 10);
-           return s;
-         }()});
+    v1::UnitSummary s = Summary("R1H", "2026-03", 1, {{kImm, 1}});
+    s.set_first_received_unix_ms(absl::ToUnixMillis(absl::Now()) * 10);
+    return s;
+  }()});
   national->store().Read([&](const View& v) {
     EXPECT_EQ(v.Unit("R1H", "2026-03")->first_received_unix_ms,
               absl::ToUnixMillis(clock.Now()));
@@ -432,11 +448,13 @@ TEST_F(FederationTest, RetractionIsForgottenAtEveryLevel) {
       // RJ1's 12 gone: R1H, RRK and RBS reported 10 each.
       EXPECT_EQ(v.Rollup("national", "2026-03", kImm)->sum, 30);
       EXPECT_EQ(v.Rollup("national", "2026-03", kImm)->n_units, 3u);
-      EXPECT_EQ(v.Rollup("ics:QKK", "2026-03", kImm), nullptr);  // RJ1 alone there
+      EXPECT_EQ(v.Rollup("ics:QKK", "2026-03", kImm),
+                nullptr);  // RJ1 alone there
       return 0;
     });
     EXPECT_TRUE(SameAsRebuild(a->store()));
-    v1::TrustCompleteness row = CompletenessOf(*a, "RJ1", "2026-03", absl::Now());
+    v1::TrustCompleteness row =
+        CompletenessOf(*a, "RJ1", "2026-03", absl::Now());
     EXPECT_FALSE(row.reported());
     EXPECT_FALSE(row.on_time());
   }
@@ -452,9 +470,9 @@ TEST_F(FederationTest, RetractionIsForgottenAtEveryLevel) {
   });
   // Forgotten across a restart too.
   Submit(*regional, {[&] {
-           retraction.set_revision(7);
-           return retraction;
-         }()});
+    retraction.set_revision(7);
+    return retraction;
+  }()});
   regional.reset();
   regional = Start("regional", 0, national->address());
   regional->store().Read([](const View& v) {

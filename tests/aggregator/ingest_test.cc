@@ -59,7 +59,8 @@ class IngestTest : public ::testing::Test {
 const v1::Ack* FindAck(const v1::SubmitResponse& r, const std::string& trust,
                        const std::string& period, uint64_t revision) {
   for (const v1::Ack& a : r.acks()) {
-    if (a.trust() == trust && a.period() == period && a.revision() == revision) {
+    if (a.trust() == trust && a.period() == period &&
+        a.revision() == revision) {
       return &a;
     }
   }
@@ -86,8 +87,9 @@ TEST_F(IngestTest, EachRevisionGetsItsOutcomeAndReason) {
   EXPECT_EQ(unknown_measure->reason(), "unknown measure 'x.y'");
   EXPECT_EQ(FindAck(r, "ZZZ", "2026-03", 1)->reason(), "unknown trust 'ZZZ'");
   EXPECT_THAT(FindAck(r, "R1H", "2026-03", 0)->reason(), HasSubstr("revision"));
-  EXPECT_EQ(FindAck(r, "R1H", "2026", 1)->reason(),
-            "value 7 out of range [0, 1] for measure 'profile.seqohs_accredited'");
+  EXPECT_EQ(
+      FindAck(r, "R1H", "2026", 1)->reason(),
+      "value 7 out of range [0, 1] for measure 'profile.seqohs_accredited'");
   // An older revision afterwards is stale, not rejected, and changes nothing.
   ASSERT_EQ(responses[1].acks_size(), 1);
   EXPECT_EQ(responses[1].acks(0).outcome(), v1::OUTCOME_STALE);
@@ -104,7 +106,8 @@ TEST_F(IngestTest, EachRevisionGetsItsOutcomeAndReason) {
 
 TEST_F(IngestTest, OversizedBatchEndsTheStream) {
   std::vector<v1::UnitSummary> many;
-  for (int i = 0; i < 257; ++i) many.push_back(Summary("RJ1", "2026-03", i + 1, {}));
+  for (int i = 0; i < 257; ++i)
+    many.push_back(Summary("RJ1", "2026-03", i + 1, {}));
   std::vector<v1::SubmitResponse> responses;
   grpc::Status s = Send({Batch(many)}, &responses);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -173,7 +176,8 @@ TEST_F(IngestTest, QueryServiceAnswersFromTheStore) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   bool found = false;
   for (const v1::Row& row : resp.rows()) {
-    if (row.unit() == "national" && row.measure() == kImm && row.stat() == "sum") {
+    if (row.unit() == "national" && row.measure() == kImm &&
+        row.stat() == "sum") {
       found = true;
       EXPECT_EQ(row.value(), 15);
       EXPECT_EQ(row.n_units(), 2u);

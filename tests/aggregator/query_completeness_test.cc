@@ -1,8 +1,9 @@
 // Completeness and timeliness against an in-memory View.
+#include "aggregator/query_completeness.h"
+
 #include <string>
 #include <vector>
 
-#include "aggregator/query_completeness.h"
 #include "tests/aggregator/query_fake_view.h"
 #include "tests/testing/testing.h"
 

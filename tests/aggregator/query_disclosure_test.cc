@@ -81,13 +81,13 @@ TEST_F(QueryDisclosureTest, TheSameCellIsSuppressedInEveryView) {
   EXPECT_EQ(Shown(Run(Request("region:R1", "2026-01", kImm, {"sum"}, "ics")),
                   "I1", "sum"),
             "*");
-  EXPECT_EQ(Shown(Run(Request("ics:I1", "2026-01", kImm, {"sum"})), "I1",
-                  "sum"),
-            "*");
+  EXPECT_EQ(
+      Shown(Run(Request("ics:I1", "2026-01", kImm, {"sum"})), "I1", "sum"),
+      "*");
   // The quarter holds only January: the same figure, the same "*".
-  EXPECT_EQ(Shown(Run(Request("ics:I1", "2026-Q1", kImm, {"sum"})), "I1",
-                  "sum"),
-            "*");
+  EXPECT_EQ(
+      Shown(Run(Request("ics:I1", "2026-Q1", kImm, {"sum"})), "I1", "sum"),
+      "*");
 }
 
 TEST_F(QueryDisclosureTest, StatisticsAcrossUnitsOfACountAreSuppressed) {
@@ -128,14 +128,13 @@ TEST_F(QueryDisclosureTest, RangesBelowNationalAreRefusedForDisclosure) {
       RunQuery(view_, Request("national", "2026-01:2026-02", kImm, {}, "ics")),
       StatusIs(absl::StatusCode::kInvalidArgument, "activity.count"));
   // Nationally, for staffing, or for a range that is a standard period.
-  EXPECT_EQ(Shown(Run(Request("national", "2026-01:2026-02", kImm)),
-                  "national", "sum"),
-            "85");
-  EXPECT_EQ(Shown(Run(Request("ics:I1", "2026-01:2026-02", kConsultant)),
-                  "I1", "sum"),
-            "3");
-  EXPECT_EQ(Shown(Run(Request("ics:I3", "2026-01:2026-03", kImm)), "I3",
+  EXPECT_EQ(Shown(Run(Request("national", "2026-01:2026-02", kImm)), "national",
                   "sum"),
+            "85");
+  EXPECT_EQ(Shown(Run(Request("ics:I1", "2026-01:2026-02", kConsultant)), "I1",
+                  "sum"),
+            "3");
+  EXPECT_EQ(Shown(Run(Request("ics:I3", "2026-01:2026-03", kImm)), "I3", "sum"),
             "40");
 }
 
@@ -145,7 +144,7 @@ TEST_F(QueryDisclosureTest, ThresholdsComeFromOptions) {
   options.disclosure.rounding_base = 10;
   auto resp =
       Run(Request("national", "2026-01", kImm, {"sum"}, "trust"), options);
-  EXPECT_EQ(Shown(resp, "T2", "sum"), "0");   // 3 to the nearest 10
+  EXPECT_EQ(Shown(resp, "T2", "sum"), "0");  // 3 to the nearest 10
   EXPECT_EQ(Shown(resp, "T4", "sum"), "10");
   EXPECT_EQ(Shown(resp, "T5", "sum"), "30");
 }

@@ -208,8 +208,7 @@ TEST_F(QueryEngineTest, DistributionsPoolEventsOverMonthsAndTrusts) {
 }
 
 TEST_F(QueryEngineTest, BreaksDownByIcsWithinARegionAndByTrust) {
-  auto by_ics =
-      RunExact(Request("region:R1", "2026-Q1", kImm, {"sum"}, "ics"));
+  auto by_ics = RunExact(Request("region:R1", "2026-Q1", kImm, {"sum"}, "ics"));
   ASSERT_EQ(by_ics.rows_size(), 2);
   EXPECT_EQ(by_ics.rows(0).scope(), "region:R1");
   EXPECT_EQ(by_ics.rows(0).unit(), "I1");

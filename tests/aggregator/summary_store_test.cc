@@ -75,9 +75,10 @@ TEST_F(StoreTest, KeepsHighestRevisionOlderOrEqualIsStale) {
   EXPECT_EQ(HeldRevision("RJ1", "2026-03"), 5u);
   EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 10);
   // Within one commit the higher revision wins whatever the order.
-  EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 7, {{kImm, 7}}),
-                    Summary("RJ1", "2026-03", 6, {{kImm, 6}})}),
-            (std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED, v1::OUTCOME_STALE}));
+  EXPECT_EQ(
+      Commit({Summary("RJ1", "2026-03", 7, {{kImm, 7}}),
+              Summary("RJ1", "2026-03", 6, {{kImm, 6}})}),
+      (std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED, v1::OUTCOME_STALE}));
   EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 7);
   SummaryStoreStats stats = store_->stats();
   EXPECT_EQ(stats.summaries_accepted, 2u);
@@ -98,14 +99,16 @@ TEST_F(StoreTest, AcknowledgedSummariesSurviveReopen) {
     EXPECT_EQ(u->revision, 2u);
     EXPECT_EQ(u->cells.at(kImm).value(), 12);
     // First received is the first revision's arrival; last the held one's.
-    EXPECT_EQ(u->last_received_unix_ms - u->first_received_unix_ms, 3600 * 1000);
+    EXPECT_EQ(u->last_received_unix_ms - u->first_received_unix_ms,
+              3600 * 1000);
     EXPECT_EQ(v.LastReceived("RJ1"), u->last_received_unix_ms);
     EXPECT_NE(v.Unit("R1H", "2026"), nullptr);
     EXPECT_EQ(v.Unit("R1H", "2026-03"), nullptr);
     return 0;
   });
   EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 12);
-  EXPECT_EQ(Rollup("national", "2026", "profile.seqohs_accredited").n_units, 1u);
+  EXPECT_EQ(Rollup("national", "2026", "profile.seqohs_accredited").n_units,
+            1u);
   EXPECT_EQ(Commit({Summary("RJ1", "2026-03", 2, {{kImm, 1}})}),
             std::vector<v1::Outcome>{v1::OUTCOME_STALE});
 }
@@ -153,8 +156,8 @@ std::shared_ptr<const Registry> London(const std::string& version,
                    "\nregion_code,region_name,ics_code,ics_name,trust_code,"
                    "trust_name\n",
                    "Y56,London,QKK,QKK ICS,R1H,Barts\n",
-                   "Y56,London,QMF,QMF ICS,RAL,Royal Free\n",
-                   "Y56,London,", rj1_ics, ",", rj1_ics, " ICS,RJ1,Guy's\n"),
+                   "Y56,London,QMF,QMF ICS,RAL,Royal Free\n", "Y56,London,",
+                   rj1_ics, ",", rj1_ics, " ICS,RJ1,Guy's\n"),
       version);
   EXPECT_THAT(r, ::ohfed::testing::IsOk());
   return *r;
@@ -162,7 +165,8 @@ std::shared_ptr<const Registry> London(const std::string& version,
 
 TEST_F(StoreTest, RollupsFollowTheRegistryInEffectForThePeriod) {
   // From 2026-02 RJ1 moves from ICS QKK to QMF; January stays where it was.
-  auto history = std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK"));
+  auto history =
+      std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK"));
   OHFED_ASSERT_OK(history->Add(London("v2", "2026-02", "QMF")));
   Reopen(history);
   Commit({Summary("RJ1", "2026-01", 1, {{kImm, 4}}),
@@ -212,8 +216,8 @@ void StoreTest::ExpectSameRollupsForTest() {
 }
 
 TEST_F(StoreTest, IncrementalRollupsEqualRebuildAfterRandomReplacements) {
-  const std::vector<std::string> trusts = {"RJ1", "R1H", "RAL", "RAX", "RRK",
-                                           "RTH", "RX1", "RBS"};
+  const std::vector<std::string> trusts = {"RJ1", "R1H", "RAL", "RAX",
+                                           "RRK", "RTH", "RX1", "RBS"};
   const std::vector<std::string> periods = {"2026-01", "2026-02", "2026-03"};
   const std::vector<std::string> measures = {
       kImm, "activity.count.tb_screening", "staffing.wte.admin",
@@ -234,11 +238,12 @@ TEST_F(StoreTest, IncrementalRollupsEqualRebuildAfterRandomReplacements) {
         v1::Cell* c = s.add_cells();
         c->set_measure(m);
         c->set_value(m.rfind("staffing", 0) == 0 ? (rng() % 100) / 10.0
-                                                : rng() % 50);
+                                                 : rng() % 50);
       }
       if (rng() % 2) {
-        AddDistribution(&s, kWait, {{double(rng() % 4), 1 + rng() % 3},
-                                    {double(4 + rng() % 4), 1 + rng() % 3}});
+        AddDistribution(&s, kWait,
+                        {{double(rng() % 4), 1 + rng() % 3},
+                         {double(4 + rng() % 4), 1 + rng() % 3}});
       }
       if (rng() % 8 == 0) {  // now and then the trust retracts the period
         s.clear_cells();
@@ -264,7 +269,8 @@ TEST_F(StoreTest, RetractionForgetsTheUnitAndItsRollups) {
   Commit({rj1, Summary("R1H", "2026-03", 1, {{kImm, 5}})});
   v1::UnitSummary retraction = Summary("RJ1", "2026-03", 2, {{kImm, 1}});
   retraction.set_retracted(true);  // any cells sent with it are ignored
-  EXPECT_EQ(Commit({retraction}), std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED});
+  EXPECT_EQ(Commit({retraction}),
+            std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED});
   for (int reopen = 0; reopen < 2; ++reopen) {
     EXPECT_EQ(HeldRevision("RJ1", "2026-03"), 0u);  // not in the view
     EXPECT_EQ(store_->HeldRevisionOf("RJ1", "2026-03"), 2u);

@@ -33,8 +33,9 @@ inline v1::UnitSummary Summary(
 }
 
 // Adds a distribution cell from {value, count} buckets; value = event count.
-inline void AddDistribution(v1::UnitSummary* s, const std::string& measure,
-                            const std::vector<std::pair<double, uint64_t>>& buckets) {
+inline void AddDistribution(
+    v1::UnitSummary* s, const std::string& measure,
+    const std::vector<std::pair<double, uint64_t>>& buckets) {
   v1::Cell* c = s->add_cells();
   c->set_measure(measure);
   uint64_t events = 0;

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
-#include "cli/agent_client.h"
 #include "aggregator/aggregator.h"
+#include "cli/agent_client.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/certs.h"

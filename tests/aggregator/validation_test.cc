@@ -19,24 +19,25 @@ class ValidationTest : public ::testing::Test {
     return ValidateSummary(s, *Catalogue::Default(), registry_, now_);
   }
   RegistryHistory registry_{Registry::England()};
-  const absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 26, 12, 0, 0),
-                                          absl::UTCTimeZone());
+  const absl::Time now_ = absl::FromCivil(
+      absl::CivilSecond(2026, 11, 26, 12, 0, 0), absl::UTCTimeZone());
 };
 
 TEST_F(ValidationTest, AcceptsWellFormedMonthAndYear) {
-  v1::UnitSummary month = Summary("RJ1", "2026-03", 1,
-                                  {{"activity.count.immunisation", 12},
-                                   {"staffing.wte.admin", 2.5}});
+  v1::UnitSummary month = Summary(
+      "RJ1", "2026-03", 1,
+      {{"activity.count.immunisation", 12}, {"staffing.wte.admin", 2.5}});
   AddDistribution(&month, "activity.wait_days.immunisation", {{3, 2}, {10, 1}});
   OHFED_EXPECT_OK(Check(month));
-  OHFED_EXPECT_OK(Check(Summary("RJ1", "2026", 4,
-                                {{"profile.seqohs_accredited", 1},
-                                 {"profile.staff_served", 15000}})));
+  OHFED_EXPECT_OK(Check(Summary(
+      "RJ1", "2026", 4,
+      {{"profile.seqohs_accredited", 1}, {"profile.staff_served", 15000}})));
 }
 
 TEST_F(ValidationTest, UnknownTrust) {
-  EXPECT_THAT(Check(Summary("ZZZ", "2026-03", 1, {})),
-              StatusIs(absl::StatusCode::kInvalidArgument, "unknown trust 'ZZZ'"));
+  EXPECT_THAT(
+      Check(Summary("ZZZ", "2026-03", 1, {})),
+      StatusIs(absl::StatusCode::kInvalidArgument, "unknown trust 'ZZZ'"));
 }
 
 TEST_F(ValidationTest, TrustIsLookedUpInTheRegistryOfThePeriod) {
@@ -50,20 +51,23 @@ TEST_F(ValidationTest, TrustIsLookedUpInTheRegistryOfThePeriod) {
   OHFED_ASSERT_OK(v2);
   OHFED_ASSERT_OK(registry_.Add(*v2));
   OHFED_EXPECT_OK(Check(Summary("NEW1", "2026-02", 1, {})));
-  EXPECT_THAT(Check(Summary("NEW1", "2025-12", 1, {})),
-              StatusIs(absl::StatusCode::kInvalidArgument, "unknown trust 'NEW1'"));
+  EXPECT_THAT(
+      Check(Summary("NEW1", "2025-12", 1, {})),
+      StatusIs(absl::StatusCode::kInvalidArgument, "unknown trust 'NEW1'"));
 }
 
 TEST_F(ValidationTest, UnknownMeasure) {
-  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 1, {{"x.y", 1}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, "unknown measure 'x.y'"));
+  EXPECT_THAT(
+      Check(Summary("RJ1", "2026-03", 1, {{"x.y", 1}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, "unknown measure 'x.y'"));
 }
 
 TEST_F(ValidationTest, ValueOutOfRange) {
   EXPECT_THAT(
       Check(Summary("RJ1", "2026", 1, {{"profile.seqohs_accredited", 7}})),
       StatusIs(absl::StatusCode::kInvalidArgument,
-               "value 7 out of range [0, 1] for measure 'profile.seqohs_accredited'"));
+               "value 7 out of range [0, 1] for measure "
+               "'profile.seqohs_accredited'"));
   EXPECT_THAT(Check(Summary("RJ1", "2026-03", 1, {{"staffing.wte.admin", -1}})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "value -1 out of range [0, 1000]"));
@@ -71,11 +75,13 @@ TEST_F(ValidationTest, ValueOutOfRange) {
 
 TEST_F(ValidationTest, CountMustBeWholeAndFinite) {
   EXPECT_THAT(
-      Check(Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 1.5}})),
+      Check(
+          Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 1.5}})),
       StatusIs(absl::StatusCode::kInvalidArgument, "not a whole number"));
-  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 1,
-                            {{"staffing.wte.admin", std::nan("")}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, "not a finite number"));
+  EXPECT_THAT(
+      Check(
+          Summary("RJ1", "2026-03", 1, {{"staffing.wte.admin", std::nan("")}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, "not a finite number"));
 }
 
 TEST_F(ValidationTest, MalformedPeriods) {
@@ -106,9 +112,9 @@ TEST_F(ValidationTest, MalformedPeriods) {
 }
 
 TEST_F(ValidationTest, RevisionZero) {
-  EXPECT_THAT(Check(Summary("RJ1", "2026-03", 0, {})),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "revision must be > 0"));
+  EXPECT_THAT(
+      Check(Summary("RJ1", "2026-03", 0, {})),
+      StatusIs(absl::StatusCode::kInvalidArgument, "revision must be > 0"));
 }
 
 TEST_F(ValidationTest, FrequencyMustMatchPeriod) {
@@ -133,27 +139,27 @@ TEST_F(ValidationTest, DuplicateMeasure) {
 }
 
 TEST_F(ValidationTest, DerivedMeasuresAreNotReported) {
-  EXPECT_THAT(Check(Summary("RJ1", "2026", 1,
-                            {{"derived.staff_per_consultant", 100}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, "derived"));
+  EXPECT_THAT(
+      Check(Summary("RJ1", "2026", 1, {{"derived.staff_per_consultant", 100}})),
+      StatusIs(absl::StatusCode::kInvalidArgument, "derived"));
 }
 
 TEST_F(ValidationTest, Distributions) {
   v1::UnitSummary bad_bucket = Summary("RJ1", "2026-03", 1, {});
   AddDistribution(&bad_bucket, "activity.wait_days.immunisation", {{400, 1}});
-  EXPECT_THAT(Check(bad_bucket),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "value 400 out of range [0, 365]"));
+  EXPECT_THAT(Check(bad_bucket), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          "value 400 out of range [0, 365]"));
   v1::UnitSummary bad_total = Summary("RJ1", "2026-03", 1, {});
   AddDistribution(&bad_total, "activity.wait_days.immunisation", {{4, 3}});
   bad_total.mutable_cells(0)->set_value(5);
-  EXPECT_THAT(Check(bad_total),
-              StatusIs(absl::StatusCode::kInvalidArgument, "buckets hold 3 events"));
+  EXPECT_THAT(Check(bad_total), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         "buckets hold 3 events"));
   v1::UnitSummary scalar_with_buckets =
       Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 1}});
   scalar_with_buckets.mutable_cells(0)->add_buckets()->set_count(1);
-  EXPECT_THAT(Check(scalar_with_buckets),
-              StatusIs(absl::StatusCode::kInvalidArgument, "not a distribution"));
+  EXPECT_THAT(
+      Check(scalar_with_buckets),
+      StatusIs(absl::StatusCode::kInvalidArgument, "not a distribution"));
 }
 
 TEST_F(ValidationTest, Limits) {

@@ -27,8 +27,11 @@ TEST(ImportReportTest, SkipInvalidWithEveryRowSkippedFails) {
   r.set_errors_total(2);
   ImportReport report = ReportImport(r, "s.csv", /*skip_invalid=*/true);
   EXPECT_THAT(report.out, HasSubstr("skipped: line 2, column wte: expected"));
-  EXPECT_THAT(report.out, HasSubstr("s.csv: 2 rows read, 0 imported, 0 unchanged, 2 skipped"));
-  EXPECT_EQ(report.failure, "nothing imported from s.csv: all 2 rows were skipped");
+  EXPECT_THAT(
+      report.out,
+      HasSubstr("s.csv: 2 rows read, 0 imported, 0 unchanged, 2 skipped"));
+  EXPECT_EQ(report.failure,
+            "nothing imported from s.csv: all 2 rows were skipped");
 }
 
 TEST(ImportReportTest, SkipInvalidWithSomeRowsImportedSucceeds) {
@@ -65,7 +68,8 @@ TEST(ImportReportTest, WarningsNameTheirLineAndHeldPeriodsAreListed) {
   v1::ImportResponse r;
   r.set_rows_read(5);
   r.set_rows_imported(5);
-  v1::RowProblem w = Problem(6, "staffing.wte.admin", "2026-04 ... please check");
+  v1::RowProblem w =
+      Problem(6, "staffing.wte.admin", "2026-04 ... please check");
   w.set_period("2026-04");
   *r.add_warnings() = w;
   r.add_periods_held("2026-04");

@@ -133,10 +133,9 @@ TEST_F(QueryClientTest, CompletenessTotalsAreGreppable) {
 
 // Issue 8: one row per region instead of the list of every trust.
 TEST_F(QueryClientTest, CompletenessByRegion) {
-  CommandOutput r =
-      Query({"--aggregator", address_, "--insecure", "--period", "2026-01",
-             "--measures", "completeness", "--by", "region", "--format",
-             "csv"});
+  CommandOutput r = Query({"--aggregator", address_, "--insecure", "--period",
+                           "2026-01", "--measures", "completeness", "--by",
+                           "region", "--format", "csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "scope,period,unit,unit_name,ics,region,reported,on_time,"
@@ -216,8 +215,8 @@ TEST_F(QueryClientTest, SendsTheBearerTokenFromFileOrEnvironment) {
   const std::string address = (*aggregator)->address();
   const std::string token_file = dir.Write("tok", "tok-ics\n");
   auto completeness = [&](std::vector<std::string> more) {
-    std::vector<std::string> args = {"--aggregator", address, "--insecure",
-                                     "--period", "2026-01", "--measures",
+    std::vector<std::string> args = {"--aggregator", address,    "--insecure",
+                                     "--period",     "2026-01",  "--measures",
                                      "completeness", "--format", "csv"};
     args.insert(args.end(), more.begin(), more.end());
     return Query(args);
@@ -233,7 +232,8 @@ TEST_F(QueryClientTest, SendsTheBearerTokenFromFileOrEnvironment) {
   // No scope: the token's own.
   CommandOutput own = completeness({"--token-file", token_file});
   ASSERT_EQ(own.exit_code, 0) << own.err;
-  EXPECT_THAT(own.out, HasSubstr("\nics:QKK,2026-01,QKK,NHS South East London"));
+  EXPECT_THAT(own.out,
+              HasSubstr("\nics:QKK,2026-01,QKK,NHS South East London"));
 
   CommandOutput outside =
       completeness({"--token-file", token_file, "--scope", "region:Y56"});

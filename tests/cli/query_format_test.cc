@@ -136,8 +136,8 @@ TEST(QueryFormatTest, CompletenessTableAndJson) {
       table, HasSubstr("2026-03 ics:QKK: 1 of 2 trusts reported, 1 on time\n"));
   EXPECT_THAT(table, HasSubstr("silent"));
   // RJ2 has not reported: not "no", which would read as late.
-  EXPECT_THAT(table, HasSubstr(
-      "RJ2    Lewisham and Greenwich NHS Trust           QKK  Y56     no        -"));
+  EXPECT_THAT(table, HasSubstr("RJ2    Lewisham and Greenwich NHS Trust        "
+                               "   QKK  Y56     no        -"));
   auto doc = nlohmann::json::parse(CompletenessToJson(SmallCompleteness()));
   EXPECT_EQ(doc["scope"], "ics:QKK");
   EXPECT_EQ(doc["periods"][0]["expected"], 2);

@@ -127,8 +127,8 @@ TEST(CatalogueTest, RejectsBadFilesNamingLineAndValue) {
 }
 
 TEST(CatalogueTest, TruncatedShippedFileFailsClearly) {
-  std::string text = *ReadFile(::ohfed::testing::SourceDir() +
-                               "/common/data/catalogue.csv");
+  std::string text =
+      *ReadFile(::ohfed::testing::SourceDir() + "/common/data/catalogue.csv");
   std::string truncated = text.substr(0, text.size() / 2);
   truncated = truncated.substr(0, truncated.rfind(',') + 1);  // mid-row
   int last_line = 1 + std::count(truncated.begin(), truncated.end(), '\n');

@@ -32,9 +32,9 @@ TEST(CsvTest, ShortRowsAreReturnedForTheCallerToReport) {
 }
 
 TEST(CsvTest, RejectsStructuralDamageNamingSourceAndLine) {
-  EXPECT_THAT(ParseCsv("", "empty.csv"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "empty.csv: empty file"));
+  EXPECT_THAT(
+      ParseCsv("", "empty.csv"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "empty.csv: empty file"));
   EXPECT_THAT(ParseCsv("# version: 1\n", "meta.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument, "empty file"));
   EXPECT_THAT(ParseCsv("a,b\n1,\"unterminated\n", "t.csv"),
@@ -43,13 +43,14 @@ TEST(CsvTest, RejectsStructuralDamageNamingSourceAndLine) {
   EXPECT_THAT(ParseCsv("a,b\n1,x\"y\n", "s.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "s.csv line 2: stray quote"));
-  EXPECT_THAT(ParseCsv("a,a\n", "d.csv"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "column 'a' appears twice"));
+  EXPECT_THAT(
+      ParseCsv("a,a\n", "d.csv"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "column 'a' appears twice"));
 }
 
 TEST(CsvTest, IgnoresExcelsBlankRowsAndTrailingEmptyColumns) {
-  auto t = ParseCsv(",,,\r\na,b,,\r\n1,2,,\r\n,,,\r\n3,4,,\r\n,,,\r\n", "x.csv");
+  auto t =
+      ParseCsv(",,,\r\na,b,,\r\n1,2,,\r\n,,,\r\n3,4,,\r\n,,,\r\n", "x.csv");
   OHFED_ASSERT_OK(t);
   EXPECT_THAT(t->header, ElementsAre("a", "b"));
   EXPECT_EQ(t->header_line, 2);
@@ -63,10 +64,12 @@ TEST(CsvTest, KeepsValuesBeyondTheHeaderForTheCallerToReport) {
   auto t = ParseCsv("a,b\n1,2,3\n", "x.csv");
   OHFED_ASSERT_OK(t);
   EXPECT_EQ(t->records[0].fields.size(), 3u);
-  EXPECT_THAT(ParseCsv("a,,b\n", "x.csv"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "empty column name"));
-  EXPECT_THAT(ParseCsv(",,\n,,\n", "blank.csv"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "blank.csv: empty file"));
+  EXPECT_THAT(
+      ParseCsv("a,,b\n", "x.csv"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "empty column name"));
+  EXPECT_THAT(
+      ParseCsv(",,\n,,\n", "blank.csv"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "blank.csv: empty file"));
 }
 
 TEST(CsvTest, FieldTrimsSpacesAndTabsOnly) {
@@ -80,20 +83,29 @@ TEST(CsvTest, FieldTrimsSpacesAndTabsOnly) {
 TEST(CsvTest, FindInvalidUtf8) {
   const auto npos = absl::string_view::npos;
   EXPECT_EQ(FindInvalidUtf8("plain"), npos);
-  EXPECT_EQ(FindInvalidUtf8("caf\xC3\xA9 \xC2\xA3 \xE2\x82\xAC \xF0\x9F\x98\x80"), npos);
-  EXPECT_EQ(FindInvalidUtf8("P\xA3" "1"), 1u);         // Windows-1252 pound
-  EXPECT_EQ(FindInvalidUtf8("m\xE9" "decin"), 1u);     // Windows-1252 e-acute
-  EXPECT_EQ(FindInvalidUtf8("x\xC0\x80"), 1u);        // overlong NUL
-  EXPECT_EQ(FindInvalidUtf8("x\xED\xA0\x80"), 1u);   // a surrogate
+  EXPECT_EQ(
+      FindInvalidUtf8("caf\xC3\xA9 \xC2\xA3 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+      npos);
+  EXPECT_EQ(FindInvalidUtf8("P\xA3"
+                            "1"),
+            1u);  // Windows-1252 pound
+  EXPECT_EQ(FindInvalidUtf8("m\xE9"
+                            "decin"),
+            1u);                                        // Windows-1252 e-acute
+  EXPECT_EQ(FindInvalidUtf8("x\xC0\x80"), 1u);          // overlong NUL
+  EXPECT_EQ(FindInvalidUtf8("x\xED\xA0\x80"), 1u);      // a surrogate
   EXPECT_EQ(FindInvalidUtf8("x\xF4\x90\x80\x80"), 1u);  // past U+10FFFF
-  EXPECT_EQ(FindInvalidUtf8("ab\xE2\x82"), 2u);       // cut short
+  EXPECT_EQ(FindInvalidUtf8("ab\xE2\x82"), 2u);         // cut short
 }
 
 TEST(CsvTest, ExcerptCutsBetweenCharacters) {
   EXPECT_EQ(Excerpt("short"), "short");
   EXPECT_EQ(Excerpt("abcdef", 3), "abc...");
   // "é" is two bytes: a cut inside it backs up before it.
-  EXPECT_EQ(Excerpt("ab\xC3\xA9" "cd", 3), "ab...");
+  EXPECT_EQ(Excerpt("ab\xC3\xA9"
+                    "cd",
+                    3),
+            "ab...");
 }
 
 TEST(CsvTest, RequireColumnsListsWhatIsMissing) {

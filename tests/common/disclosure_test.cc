@@ -27,7 +27,7 @@ TEST(DisclosureTest, ThresholdsAreConfiguration) {
   o.suppress_max = 2;
   o.rounding_base = 10;
   EXPECT_TRUE(ApplyPrimaryRule(o, 2).suppressed);
-  EXPECT_EQ(ApplyPrimaryRule(o, 3).value, 0);   // 3 rounds to 0 tens
+  EXPECT_EQ(ApplyPrimaryRule(o, 3).value, 0);    // 3 rounds to 0 tens
   EXPECT_EQ(ApplyPrimaryRule(o, 15).value, 20);  // halves up
   o.rounding_base = 0;
   EXPECT_THAT(CheckDisclosureOptions(o),

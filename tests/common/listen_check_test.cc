@@ -44,8 +44,8 @@ TEST(CheckListenAddress, PortInUseIsUnavailableNamingThePort) {
   absl::Status s = CheckListenAddress(absl::StrCat("127.0.0.1:", port));
   close(fd);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("port ", port,
-                                                  " is already in use")));
+  EXPECT_THAT(s.message(),
+              HasSubstr(absl::StrCat("port ", port, " is already in use")));
 }
 
 TEST(CheckListenAddress, UnixPathLongerThanASocketAllows) {

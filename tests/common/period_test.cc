@@ -38,8 +38,8 @@ TEST(PeriodTest, ParsesEveryForm) {
 }
 
 TEST(PeriodTest, RoundTripsCanonicalText) {
-  for (const char* text : {"2021-03", "2021-Q2", "2021", "FY2021",
-                           "2020-01:2021-02"}) {
+  for (const char* text :
+       {"2021-03", "2021-Q2", "2021", "FY2021", "2020-01:2021-02"}) {
     auto p = Period::Parse(text);
     OHFED_ASSERT_OK(p);
     EXPECT_EQ(p->ToString(), text);
@@ -70,9 +70,9 @@ TEST(PeriodTest, RejectsMalformedWithTheOffendingText) {
                        "'2021-13': month must be 01 to 12"));
   EXPECT_THAT(Period::Parse("2021-00"),
               StatusIs(absl::StatusCode::kInvalidArgument, "'2021-00'"));
-  EXPECT_THAT(Period::Parse("FY21"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "'FY21': expected FYYYYY"));
+  EXPECT_THAT(
+      Period::Parse("FY21"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "'FY21': expected FYYYYY"));
   EXPECT_THAT(Period::Parse("2021-Q5"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "'2021-Q5': quarter must be Q1 to Q4"));
@@ -115,11 +115,10 @@ TEST(PeriodTest, MonthsYearsAndContainment) {
 
 TEST(PeriodTest, OnTimeDeadlineIsEndOfThe15thOfNextMonth) {
   absl::Time deadline = OnTimeDeadline(Month::Of(2021, 12));
-  absl::Time expected = absl::FromCivil(absl::CivilDay(2022, 1, 16),
-                                        absl::UTCTimeZone());
+  absl::Time expected =
+      absl::FromCivil(absl::CivilDay(2022, 1, 16), absl::UTCTimeZone());
   EXPECT_EQ(deadline, expected);
-  EXPECT_EQ(Month::Containing(expected - absl::Seconds(1)),
-            Month::Of(2022, 1));
+  EXPECT_EQ(Month::Containing(expected - absl::Seconds(1)), Month::Of(2022, 1));
 }
 
 }  // namespace

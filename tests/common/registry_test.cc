@@ -65,8 +65,8 @@ TEST(RegistryTest, ScopeParseErrors) {
   EXPECT_THAT(Scope::Parse("county:X"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "malformed scope 'county:X'"));
-  EXPECT_THAT(Scope::Parse("ics"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                            "ics needs a code"));
+  EXPECT_THAT(Scope::Parse("ics"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "ics needs a code"));
   EXPECT_THAT(Scope::Parse("national:X"),
               StatusIs(absl::StatusCode::kInvalidArgument, "takes no code"));
 }
@@ -90,17 +90,17 @@ TEST(RegistryTest, RejectsInconsistentFilesNamingLineAndCode) {
                         "R1,Norf,I1,ICS one,T2,Trust two\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "region 'R1' named 'Norf' but line 4 names it 'North'"));
-  EXPECT_THAT(ParseRows("R1,North,I1,ICS one,,Trust one\n"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "line 4: empty trust_code"));
+  EXPECT_THAT(
+      ParseRows("R1,North,I1,ICS one,,Trust one\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "line 4: empty trust_code"));
   EXPECT_THAT(ParseRows("R1,North,I1\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "line 4: expected 6 fields, found 3"));
-  EXPECT_THAT(ParseRows(""), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      "no organisations"));
-  EXPECT_THAT(Registry::Parse("", "orgs.csv"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "orgs.csv: empty file"));
+  EXPECT_THAT(ParseRows(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "no organisations"));
+  EXPECT_THAT(
+      Registry::Parse("", "orgs.csv"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "orgs.csv: empty file"));
   EXPECT_THAT(Registry::Parse("region_code,ics_code\n", "orgs.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "lacks required column(s) region_name"));
@@ -121,8 +121,9 @@ TEST(RegistryTest, TruncatedEnglandFileFailsClearly) {
 }
 
 TEST(RegistryTest, HistoryPicksTheVersionInEffect) {
-  auto v1 = ParseRows("R1,North,I1,ICS one,T1,Trust one\n"
-                      "R1,North,I1,ICS one,T2,Trust two\n");
+  auto v1 = ParseRows(
+      "R1,North,I1,ICS one,T1,Trust one\n"
+      "R1,North,I1,ICS one,T2,Trust two\n");
   auto v2 = Registry::Parse(
       "# version: v2\n# effective_from: 2024-04\n"
       "region_code,region_name,ics_code,ics_name,trust_code,trust_name\n"
@@ -138,7 +139,8 @@ TEST(RegistryTest, HistoryPicksTheVersionInEffect) {
   EXPECT_EQ(h.Latest().version(), "v2");
   EXPECT_NE(h.At(Month::Of(2023, 1)).FindTrust("T2"), nullptr);
   EXPECT_EQ(h.At(Month::Of(2024, 5)).FindTrust("T2"), nullptr);
-  EXPECT_THAT(h.Add(*v2), StatusIs(absl::StatusCode::kAlreadyExists, "2024-04"));
+  EXPECT_THAT(h.Add(*v2),
+              StatusIs(absl::StatusCode::kAlreadyExists, "2024-04"));
 }
 
 }  // namespace

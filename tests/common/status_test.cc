@@ -47,7 +47,8 @@ TEST(StatusTest, MacrosPropagate) {
   EXPECT_EQ(*Quarter(8), 2);
   EXPECT_THAT(Quarter(6), StatusIs(absl::StatusCode::kInvalidArgument, "odd"));
   OHFED_EXPECT_OK(CheckEven(4));
-  EXPECT_THAT(CheckEven(3), StatusIs(absl::StatusCode::kInvalidArgument, "odd"));
+  EXPECT_THAT(CheckEven(3),
+              StatusIs(absl::StatusCode::kInvalidArgument, "odd"));
 }
 
 }  // namespace

@@ -61,7 +61,9 @@ class MemoryOutbox : public OutboxSource {
     }
     return absl::OkStatus();
   }
-  size_t PendingCount() override { return MemoryOutbox::Pending(1 << 20)->size(); }
+  size_t PendingCount() override {
+    return MemoryOutbox::Pending(1 << 20)->size();
+  }
   std::string Reason(const std::string& key) {
     absl::MutexLock l(&mu_);
     return entries_[key].reason;
@@ -88,7 +90,11 @@ class UploaderTest : public ::testing::Test {
     server_ = b.BuildAndStart();
     ASSERT_NE(server_, nullptr);
   }
-  void StopServer() { server_->Shutdown(); server_->Wait(); server_.reset(); }
+  void StopServer() {
+    server_->Shutdown();
+    server_->Wait();
+    server_.reset();
+  }
   void TearDown() override {
     if (server_) StopServer();
   }
@@ -202,7 +208,8 @@ class FailingOutbox : public MemoryOutbox {
  public:
   explicit FailingOutbox(bool fail_pending) : fail_pending_(fail_pending) {}
   absl::StatusOr<std::vector<UnitSummary>> Pending(size_t max) override {
-    if (fail_pending_ && max > 1) return absl::DataLossError("injected: outbox unreadable");
+    if (fail_pending_ && max > 1)
+      return absl::DataLossError("injected: outbox unreadable");
     return MemoryOutbox::Pending(max);
   }
   absl::Status OnAcks(const std::vector<Ack>& acks) override {
@@ -224,13 +231,14 @@ TEST_F(UploaderTest, LocalErrorEndsThePassPromptly) {
     o.stream_deadline = absl::Seconds(60);  // far beyond the guard below
     auto u = MakeUploader(o, &source);
     auto pass = std::async(std::launch::async, [&] { return u->RunOnce(); });
-    ASSERT_EQ(pass.wait_for(std::chrono::seconds(20)), std::future_status::ready)
-        << "RunOnce hung after a local error (fail_pending " << fail_pending << ")";
-    EXPECT_THAT(pass.get(),
-                ::ohfed::testing::StatusIs(
-                    fail_pending ? absl::StatusCode::kDataLoss
-                                 : absl::StatusCode::kUnavailable,
-                    "injected"));
+    ASSERT_EQ(pass.wait_for(std::chrono::seconds(20)),
+              std::future_status::ready)
+        << "RunOnce hung after a local error (fail_pending " << fail_pending
+        << ")";
+    EXPECT_THAT(pass.get(), ::ohfed::testing::StatusIs(
+                                fail_pending ? absl::StatusCode::kDataLoss
+                                             : absl::StatusCode::kUnavailable,
+                                "injected"));
   }
 }
 
@@ -268,7 +276,8 @@ TEST_F(UploaderTest, PacksBySizeAndSetsAsideWhatCannotTravelAlone) {
               ::testing::HasSubstr("over the message limit of 16777216 bytes"));
   EXPECT_EQ(u->stats().summaries_set_aside, 1u);
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_THAT(lines[0], ::testing::HasSubstr("cannot send RJ2 2024-01 revision 1"));
+  EXPECT_THAT(lines[0],
+              ::testing::HasSubstr("cannot send RJ2 2024-01 revision 1"));
   EXPECT_THAT(lines[0], ::testing::HasSubstr("set aside"));
 }
 
@@ -285,7 +294,8 @@ TEST_F(UploaderTest, OutageIsLoggedThenRemindedThenRecovered) {
   auto u = MakeUploader(o, nullptr, &clock);
   EXPECT_FALSE(u->RunOnce().ok());
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_THAT(lines[0], ::testing::HasSubstr("cannot send to aggregator test: "));
+  EXPECT_THAT(lines[0],
+              ::testing::HasSubstr("cannot send to aggregator test: "));
   EXPECT_THAT(lines[0], ::testing::HasSubstr("3 unit summaries waiting"));
   clock.Advance(absl::Seconds(30));
   EXPECT_FALSE(u->RunOnce().ok());
@@ -300,7 +310,8 @@ TEST_F(UploaderTest, OutageIsLoggedThenRemindedThenRecovered) {
   absl::Status s = absl::UnknownError("not run");
   for (int i = 0; i < 500 && !s.ok(); ++i) {
     s = u->RunOnce();
-    if (!s.ok()) absl::SleepFor(absl::Milliseconds(20));  // channel reconnecting
+    if (!s.ok())
+      absl::SleepFor(absl::Milliseconds(20));  // channel reconnecting
   }
   OHFED_ASSERT_OK(s);
   ASSERT_EQ(lines.size(), 3u);
@@ -320,7 +331,8 @@ TEST_F(UploaderTest, OutageIsLoggedThenRemindedThenRecovered) {
     (void)u->RunOnce();
   }
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_THAT(lines[3], ::testing::HasSubstr("cannot send to aggregator test: "));
+  EXPECT_THAT(lines[3],
+              ::testing::HasSubstr("cannot send to aggregator test: "));
 }
 
 TEST(TransportTest, InsecureOnlyOnLoopback) {

@@ -120,7 +120,8 @@ class IngestServer {
  public:
   IngestServer() {
     grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                       &port_);
     b.RegisterService(&ingest_);
     server_ = b.BuildAndStart();
   }

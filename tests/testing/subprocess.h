@@ -29,7 +29,8 @@ class Subprocess {
   const std::string& log_path() const { return log_path_; }
 
  private:
-  Subprocess(pid_t pid, std::string log) : pid_(pid), log_path_(std::move(log)) {}
+  Subprocess(pid_t pid, std::string log)
+      : pid_(pid), log_path_(std::move(log)) {}
   pid_t pid_;
   int exit_code_ = -1;
   std::string log_path_;
@@ -42,8 +43,9 @@ struct CommandResult {
 };
 
 // Runs argv to completion (killed after `timeout`), capturing both streams.
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         absl::Duration timeout = absl::Seconds(60));
+absl::StatusOr<CommandResult> RunCommand(
+    const std::vector<std::string>& argv,
+    absl::Duration timeout = absl::Seconds(60));
 
 // The instant the binaries started by tests take as "now": the fixed-date
 // sample data (months up to 2026-10) have then ended, whatever the machine's
