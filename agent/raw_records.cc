@@ -32,12 +32,6 @@ std::string Serialize(const google::protobuf::MessageLite& m) {
   return m.SerializeAsString();
 }
 
-std::vector<std::string> Codes(const Answers& answers) {
-  std::vector<std::string> out;
-  for (const auto& [code, value] : answers) out.push_back(code);
-  return out;
-}
-
 }  // namespace
 
 std::string RawRecords::Key(absl::string_view period, Source source) {
@@ -228,7 +222,7 @@ RawRecords::ManualCodes() const {
         if (!absl::ConsumeSuffix(&key, suffix)) return absl::OkStatus();
         key.remove_prefix(kRawPrefix.size());
         OHFED_ASSIGN_OR_RETURN(Answers answers, DecodeAnswers(v));
-        out[std::string(key)] = Codes(answers);
+        out[std::string(key)] = AnswerCodes(answers);
         return absl::OkStatus();
       }));
   return out;

@@ -16,4 +16,10 @@ absl::string_view SourceName(Source s) {
   return "unknown";
 }
 
+std::vector<std::string> AnswerCodes(const Answers& answers) {
+  std::vector<std::string> out;
+  for (const auto& [code, value] : answers) out.push_back(code);
+  return out;
+}
+
 }  // namespace ohfed::agent

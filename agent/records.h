@@ -40,6 +40,9 @@ struct ActivityRow {
 // "staffing.wte.admin" -> "2.5").
 using Answers = std::map<std::string, std::string>;
 
+// The codes answered, in order.
+std::vector<std::string> AnswerCodes(const Answers& answers);
+
 enum class Source { kStaffing, kActivity, kProfile, kManual };
 absl::string_view SourceName(Source s);  // "staffing", ...
 

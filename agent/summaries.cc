@@ -30,12 +30,6 @@ std::string CellBytes(const v1::UnitSummary& s) {
   return cells_only.SerializeAsString();
 }
 
-std::vector<std::string> Codes(const Answers& answers) {
-  std::vector<std::string> out;
-  for (const auto& [code, value] : answers) out.push_back(code);
-  return out;
-}
-
 }  // namespace
 
 bool IsMonthPeriod(const std::string& period) {
@@ -109,7 +103,7 @@ absl::Status Summaries::Recompute(const std::string& period,
   PeriodSummary entry;
   if (const PeriodSummary* old = Find(period, &st)) entry = *old;
   if (entry.summary.revision() == 0 && cells->empty()) return absl::OkStatus();
-  const std::vector<std::string> manual = Codes(records.manual);
+  const std::vector<std::string> manual = AnswerCodes(records.manual);
   v1::UnitSummary next;
   next.set_period(period);
   for (v1::Cell& c : *cells) *next.add_cells() = std::move(c);
