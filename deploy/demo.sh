@@ -144,7 +144,7 @@ certificates in $CERTS):
   national aggregator   $NATIONAL
   London aggregator     $LONDON  (covers region:Y56; agents RJ1, RJZ, R1H, RAL)
   NE&Y aggregator       $NEY  (covers region:Y63; agents RCB, RAE)
-  dashboard             not served yet: the web dashboard arrives with the operations work
+  dashboard             not served yet: the web dashboard is a later issue
 
 Query further, for example:
   $BIN/bin/ohfed query --aggregator $NATIONAL --tls-cert $CERTS/national.pem --tls-key $CERTS/national.key --tls-ca $CERTS/ca.pem --scope region:Y56 --by ics --period $LAST --measures staffing.wte --format csv
