@@ -51,6 +51,15 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", options.tls_ca,
                  "CA certificate(s) the aggregator's certificate is checked "
                  "against (PEM)");
+  app.add_option_function<std::string>(
+         "--log-format",
+         [](const std::string& f) {
+           ohfed::SetLogFormat(f == "json" ? ohfed::LogFormat::kJson
+                                           : ohfed::LogFormat::kText);
+         },
+         "stderr lines as text or json (one JSON object per line)")
+      ->default_str("text")
+      ->check(CLI::IsMember({"text", "json"}));
   ohfed::AddConfigFile(app);
   app.set_version_flag("--version",
                        absl::StrCat("ohfed-agent ", ohfed::Version()));
@@ -67,14 +76,14 @@ int main(int argc, char** argv) {
   // OHFED_TEST_NOW (tests only, common/clock.h).
   absl::StatusOr<ohfed::Clock*> clock = ohfed::ClockFromEnvironment();
   if (!clock.ok()) {
-    std::cerr << "ohfed-agent: " << clock.status().message() << "\n";
+    ohfed::LogError(clock.status().message());
     return 2;
   }
   options.clock = *clock;
   ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto agent = ohfed::agent::Agent::Start(options);
   if (!agent.ok()) {
-    std::cerr << "ohfed-agent: " << agent.status().message() << "\n";
+    ohfed::LogError(agent.status().message());
     return 1;
   }
   auto metrics =
@@ -84,11 +93,11 @@ int main(int argc, char** argv) {
           ? ohfed::NotifyReadyWhenAnswering("unix:" + (*agent)->socket())
           : metrics.status();
   if (!ready.ok()) {
-    std::cerr << "ohfed-agent: " << ready.message() << "\n";
+    ohfed::LogError(ready.message());
     return 1;
   }
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
-    ohfed::LogLine(w);
+    ohfed::LogWarning(w);
   }
   // Nothing of the agent's needs SIGHUP: certificates rotate by themselves.
   ohfed::WaitForStopSignal(signals, [] {

@@ -94,6 +94,15 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "fewer events is shown as *")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option_function<std::string>(
+         "--log-format",
+         [](const std::string& f) {
+           ohfed::SetLogFormat(f == "json" ? ohfed::LogFormat::kJson
+                                           : ohfed::LogFormat::kText);
+         },
+         "stderr lines as text or json (one JSON object per line)")
+      ->default_str("text")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--rebuild-rollups", f.options.rebuild_rollups,
                "recompute every rollup from the unit summaries at start-up");
 }
@@ -103,7 +112,7 @@ bool LoadReferenceData(Flags& f) {
   if (!f.registry_file.empty()) {
     auto r = ohfed::Registry::LoadFile(f.registry_file);
     if (!r.ok()) {
-      std::cerr << "ohfed-aggregator: " << r.status().message() << "\n";
+      ohfed::LogError(r.status().message());
       return false;
     }
     f.options.store.registry = std::make_shared<ohfed::RegistryHistory>(*r);
@@ -113,7 +122,7 @@ bool LoadReferenceData(Flags& f) {
   if (!f.catalogue_file.empty()) {
     auto c = ohfed::Catalogue::LoadFile(f.catalogue_file);
     if (!c.ok()) {
-      std::cerr << "ohfed-aggregator: " << c.status().message() << "\n";
+      ohfed::LogError(c.status().message());
       return false;
     }
     f.options.store.catalogue = *c;
@@ -143,13 +152,13 @@ int main(int argc, char** argv) {
   // upstream uploader take the store's clock.
   absl::StatusOr<ohfed::Clock*> clock = ohfed::ClockFromEnvironment();
   if (!clock.ok()) {
-    std::cerr << "ohfed-aggregator: " << clock.status().message() << "\n";
+    ohfed::LogError(clock.status().message());
     return 2;
   }
   flags.options.store.clock = *clock;
   flags.options.ingest.idle_timeout = absl::Seconds(flags.stream_idle_seconds);
   if (!flags.http.empty()) {
-    ohfed::LogLine(absl::StrCat(
+    ohfed::LogWarning(absl::StrCat(
         "--http ", flags.http, " ignored: the web dashboard is not built yet"));
   }
   // Before any thread exists, so that none of them takes the signals.
@@ -158,7 +167,7 @@ int main(int argc, char** argv) {
   ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto aggregator = Aggregator::Start(flags.options);
   if (!aggregator.ok()) {
-    std::cerr << "ohfed-aggregator: " << aggregator.status().message() << "\n";
+    ohfed::LogError(aggregator.status().message());
     return 1;
   }
   auto metrics = ohfed::aggregator::ServeAggregatorMetrics(
@@ -167,11 +176,11 @@ int main(int argc, char** argv) {
       metrics.ok() ? ohfed::NotifyReadyWhenAnswering((*aggregator)->address())
                    : metrics.status();
   if (!ready.ok()) {
-    std::cerr << "ohfed-aggregator: " << ready.message() << "\n";
+    ohfed::LogError(ready.message());
     return 1;
   }
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
-    ohfed::LogLine(w);
+    ohfed::LogWarning(w);
   }
   ohfed::WaitForStopSignal(stop, [&] {
     ohfed::ReloadAndNotify([&] { return (*aggregator)->Reload(); });

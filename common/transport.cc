@@ -185,8 +185,9 @@ void GrpcLogToLogLine(gpr_log_func_args* args) {
   if (size_t nl = message.find('\n'); nl != absl::string_view::npos) {
     message = message.substr(0, nl);
   }
-  LogLine(absl::StrCat("grpc: ", message.substr(0, kMaxLogBytes),
-                       message.size() > kMaxLogBytes ? "..." : ""));
+  Log(LogLevel::kError, "grpc",
+      absl::StrCat(message.substr(0, kMaxLogBytes),
+                   message.size() > kMaxLogBytes ? "..." : ""));
 }
 
 }  // namespace

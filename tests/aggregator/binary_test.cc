@@ -8,12 +8,14 @@
 #include <sstream>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/token.h"
 #include "common/transport.h"
 #include "common/version.h"
+#include "nlohmann/json.hpp"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/subprocess.h"
@@ -49,7 +51,7 @@ class BinaryTest : public ::testing::Test {
             dir_.File("data"), "--insecure"};
   }
 
-  v1::Outcome SubmitOne(uint64_t revision) {
+  v1::Outcome SubmitOne(uint64_t revision, const std::string& trust = "RJ1") {
     auto channel =
         *MakeChannel(absl::StrCat("127.0.0.1:", port_), {.insecure = true});
     auto stub = v1::Ingest::NewStub(channel);
@@ -58,7 +60,7 @@ class BinaryTest : public ::testing::Test {
     auto stream = stub->Submit(&ctx);
     v1::SubmitRequest req;
     *req.add_summaries() = aggregator::testing::Summary(
-        "RJ1", "2026-03", revision, {{"activity.count.immunisation", 4}});
+        trust, "2026-03", revision, {{"activity.count.immunisation", 4}});
     v1::SubmitResponse resp;
     EXPECT_TRUE(stream->Write(req));
     EXPECT_TRUE(stream->Read(&resp));
@@ -163,6 +165,40 @@ TEST_F(BinaryTest, ConfigFileProvidesEveryFlag) {
   auto code = server->Wait(absl::Seconds(20));
   OHFED_ASSERT_OK(code);
   EXPECT_EQ(*code, 0);
+}
+
+// --log-format json: every stderr line is one JSON object with time, level,
+// component and msg, and a trust code a peer chose (a newline and a quote in
+// it) stays inside one msg rather than starting a line of its own.
+TEST_F(BinaryTest, JsonLogsAreOneObjectPerLineEvenForHostileInput) {
+  std::vector<std::string> flags = Flags();
+  flags.insert(flags.end(), {"--log-format", "json"});
+  auto server = StartServer(flags);
+  ASSERT_NE(server, nullptr);
+  const std::string hostile = "Z\"Z\n2026-03-15T00:00:00Z info forged";
+  EXPECT_EQ(SubmitOne(1, hostile), v1::OUTCOME_REJECTED);
+  server->Signal(SIGTERM);
+  OHFED_ASSERT_OK(server->Wait(absl::Seconds(20)));
+
+  std::ifstream in(dir_.File("aggregator.log"));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  std::vector<std::string> lines =
+      absl::StrSplit(text, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << text;
+  int hostile_lines = 0;
+  for (const std::string& line : lines) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    for (const char* field : {"time", "level", "component", "msg"}) {
+      EXPECT_TRUE(j.contains(field) && j[field].is_string())
+          << field << " in " << line;
+    }
+    EXPECT_THAT(j.value("time", ""), ::testing::EndsWith("Z")) << line;
+    EXPECT_EQ(j.value("component", ""), "ohfed-aggregator") << line;
+    if (absl::StrContains(j.value("msg", ""), "forged")) ++hostile_lines;
+  }
+  EXPECT_EQ(hostile_lines, 1) << text;
+  EXPECT_EQ(nlohmann::json::parse(lines.back())["msg"], "stopped");
 }
 
 // Runs the binary expecting a start-up failure with a one-line reason.
