@@ -51,6 +51,16 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", options.tls_ca,
                  "CA certificate(s) the aggregator's certificate is checked "
                  "against (PEM)");
+  int initial_backoff_ms = 200, max_backoff_seconds = 30;
+  app.add_option("--initial-backoff-ms", initial_backoff_ms,
+                 "first wait before retrying the aggregator after a failure; "
+                 "doubles on each failure")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-backoff-seconds", max_backoff_seconds,
+                 "longest wait between retries of the aggregator")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option_function<std::string>(
          "--log-format",
          [](const std::string& f) {
@@ -80,6 +90,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.clock = *clock;
+  options.uploader.initial_backoff = absl::Milliseconds(initial_backoff_ms);
+  options.uploader.max_backoff = absl::Seconds(max_backoff_seconds);
   ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto agent = ohfed::agent::Agent::Start(options);
   if (!agent.ok()) {

@@ -29,6 +29,8 @@ struct Flags {
   AggregatorOptions options;
   std::string http, metrics, registry_file, catalogue_file;
   int stream_idle_seconds = 60;
+  int upstream_initial_backoff_ms = 200, upstream_max_backoff_seconds = 30;
+  int group_commit_delay_ms = 0;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
@@ -76,6 +78,21 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--max-streams-per-peer",
                  f.options.ingest.max_streams_per_peer,
                  "ingest streams open at once from one peer address")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--group-commit-delay-ms", f.group_commit_delay_ms,
+                 "milliseconds a commit waits for others to share its fsync "
+                 "(0: none; a few ms helps under many concurrent streams)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--upstream-initial-backoff-ms", f.upstream_initial_backoff_ms,
+                 "first wait before retrying --upstream after a failure; "
+                 "doubles on each failure")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--upstream-max-backoff-seconds",
+                 f.upstream_max_backoff_seconds,
+                 "longest wait between retries of --upstream")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   // Disclosure control (SPEC §7); config keys are the flag names.
@@ -157,6 +174,12 @@ int main(int argc, char** argv) {
   }
   flags.options.store.clock = *clock;
   flags.options.ingest.idle_timeout = absl::Seconds(flags.stream_idle_seconds);
+  flags.options.store.group_commit_delay =
+      absl::Milliseconds(flags.group_commit_delay_ms);
+  flags.options.uploader.initial_backoff =
+      absl::Milliseconds(flags.upstream_initial_backoff_ms);
+  flags.options.uploader.max_backoff =
+      absl::Seconds(flags.upstream_max_backoff_seconds);
   if (!flags.http.empty()) {
     ohfed::LogWarning(absl::StrCat(
         "--http ", flags.http, " ignored: the web dashboard is not built yet"));

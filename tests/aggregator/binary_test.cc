@@ -201,6 +201,38 @@ TEST_F(BinaryTest, JsonLogsAreOneObjectPerLineEvenForHostileInput) {
   EXPECT_EQ(nlohmann::json::parse(lines.back())["msg"], "stopped");
 }
 
+// The tuning keys of deploy/config (issue 11): group commit delay, upstream
+// backoff and log format are flags and config keys, checked at start.
+TEST_F(BinaryTest, TuningKeysAreAcceptedFromConfigAndCheckedAtStart) {
+  std::string config = dir_.Write(
+      "tuning.conf",
+      absl::StrCat(
+          "listen = \"127.0.0.1:", port_, "\"\ndata = \"", dir_.File("data"),
+          "\"\ninsecure = true\n", "group-commit-delay-ms = 2\n",
+          "upstream-initial-backoff-ms = 50\n",
+          "upstream-max-backoff-seconds = 5\nlog-format = \"json\"\n"));
+  auto server = StartServer({"--config", config});
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);
+  server->Signal(SIGTERM);
+  OHFED_ASSERT_OK(server->Wait(absl::Seconds(20)));
+
+  std::vector<std::string> base = {"--listen", "127.0.0.1:0", "--data",
+                                   dir_.File("d"), "--insecure"};
+  auto with = [&](std::string flag, std::string value) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {flag, value});
+    return FailsWith(args);
+  };
+  EXPECT_THAT(with("--group-commit-delay-ms", "5000"),
+              HasSubstr("group-commit-delay-ms"));
+  EXPECT_THAT(with("--upstream-initial-backoff-ms", "0"),
+              HasSubstr("upstream-initial-backoff-ms"));
+  EXPECT_THAT(with("--upstream-max-backoff-seconds", "-1"),
+              HasSubstr("upstream-max-backoff-seconds"));
+  EXPECT_THAT(with("--log-format", "xml"), HasSubstr("log-format"));
+}
+
 // Runs the binary expecting a start-up failure with a one-line reason.
 std::string FailsWith(std::vector<std::string> args) {
   args.insert(args.begin(), OHFED_AGGREGATOR_BIN);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -261,6 +262,53 @@ TEST(ExampleConfigTest, EveryKeyIsAFlagOfItsDaemon) {
           << file << ": " << line;
     }
     EXPECT_GE(keys, 4) << file;
+  }
+}
+
+// The keys of a config example: `key = ...` lines, commented out or not.
+std::set<std::string> ExampleKeys(absl::string_view text) {
+  std::set<std::string> keys;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    absl::ConsumePrefix(&line, "# ");
+    size_t eq = line.find(" = ");
+    if (eq != absl::string_view::npos && eq > 0) {
+      keys.emplace(line.substr(0, eq));
+    }
+  }
+  return keys;
+}
+
+// The long flags a daemon's --help lists, but --help, --version and
+// --config, which are not settings.
+std::vector<std::string> HelpFlags(absl::string_view help) {
+  std::vector<std::string> flags;
+  for (absl::string_view line : absl::StrSplit(help, '\n')) {
+    line = absl::StripLeadingAsciiWhitespace(line);
+    if (!absl::ConsumePrefix(&line, "--")) continue;
+    std::string flag(line.substr(0, line.find_first_of(" \t")));
+    if (flag != "version" && flag != "config") flags.push_back(flag);
+  }
+  return flags;
+}
+
+// The other way round: every flag of a daemon, metrics, log-format,
+// thresholds and limits included, is a key of each of its examples, so an
+// operator finds every setting (and its default) in the file.
+TEST(ExampleConfigTest, EveryFlagOfItsDaemonIsAKey) {
+  const std::vector<std::pair<std::string, std::string>> examples = {
+      {"agent.conf", OHFED_AGENT_BIN},
+      {"regional.conf", OHFED_AGGREGATOR_BIN},
+      {"national.conf", OHFED_AGGREGATOR_BIN}};
+  for (const auto& [file, binary] : examples) {
+    std::ifstream in(SourceDir() + "/deploy/config/" + file);
+    ASSERT_TRUE(in.good()) << file;
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    absl::StatusOr<CommandResult> help = RunCommand({binary, "--help"});
+    OHFED_ASSERT_OK(help);
+    std::vector<std::string> flags = HelpFlags(help->out);
+    EXPECT_THAT(flags, IsSupersetOf({"data", "metrics", "log-format"}))
+        << binary;
+    EXPECT_THAT(ExampleKeys(text), IsSupersetOf(flags)) << file;
   }
 }
 
