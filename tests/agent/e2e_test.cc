@@ -326,6 +326,29 @@ TEST_F(E2eTest, UnknownTrustIsRefusedAtStart) {
   EXPECT_FALSE(std::filesystem::exists(dir_.File("agent/agent.sock")));
 }
 
+// --log-format json reaches the agent's start-up errors too, and its
+// backoff flags are checked at start, naming the flag.
+TEST_F(E2eTest, JsonLogFormatAndBackoffFlags) {
+  std::vector<std::string> args = {
+      OHFED_AGENT_BIN, "--trust",      "ZZZ9",          "--data",
+      dir_.File("a"),  "--aggregator", sink_.address(), "--insecure"};
+  std::vector<std::string> json = args;
+  json.insert(json.end(), {"--log-format", "json"});
+  CommandResult r = *RunCommand(json);
+  ExpectOneLine(r);
+  EXPECT_THAT(r.err, ::testing::StartsWith("{\"time\":\""));
+  EXPECT_THAT(r.err, HasSubstr("\"level\":\"error\",\"component\":"
+                               "\"ohfed-agent\",\"msg\":\"unknown trust "
+                               "code 'ZZZ9'"));
+  for (const char* flag : {"--initial-backoff-ms", "--max-backoff-seconds"}) {
+    std::vector<std::string> bad = args;
+    bad.insert(bad.end(), {flag, "0"});
+    CommandResult refused = *RunCommand(bad);
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_THAT(refused.err, HasSubstr(flag));
+  }
+}
+
 // Issue 8: start-up failures end with one line that names the cause.
 TEST_F(E2eTest, StartUpFailuresNameTheCause) {
   const std::vector<std::string> base = {
