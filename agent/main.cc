@@ -61,15 +61,7 @@ int main(int argc, char** argv) {
                  "longest wait between retries of the aggregator")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option_function<std::string>(
-         "--log-format",
-         [](const std::string& f) {
-           ohfed::SetLogFormat(f == "json" ? ohfed::LogFormat::kJson
-                                           : ohfed::LogFormat::kText);
-         },
-         "stderr lines as text or json (one JSON object per line)")
-      ->default_str("text")
-      ->check(CLI::IsMember({"text", "json"}));
+  ohfed::AddLogFormatOption(app);
   ohfed::AddConfigFile(app);
   app.set_version_flag("--version",
                        absl::StrCat("ohfed-agent ", ohfed::Version()));

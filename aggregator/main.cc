@@ -111,15 +111,7 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "fewer events is shown as *")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  app.add_option_function<std::string>(
-         "--log-format",
-         [](const std::string& f) {
-           ohfed::SetLogFormat(f == "json" ? ohfed::LogFormat::kJson
-                                           : ohfed::LogFormat::kText);
-         },
-         "stderr lines as text or json (one JSON object per line)")
-      ->default_str("text")
-      ->check(CLI::IsMember({"text", "json"}));
+  ohfed::AddLogFormatOption(app);
   app.add_flag("--rebuild-rollups", f.options.rebuild_rollups,
                "recompute every rollup from the unit summaries at start-up");
 }

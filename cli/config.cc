@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/log.h"
 
 namespace ohfed {
 namespace {
@@ -100,6 +101,17 @@ void AddConfigFile(CLI::App& app) {
                  "config file: `key = value` lines, every flag is a key");
   app.config_formatter(std::make_shared<StrictConfig>(&app));
   app.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+void AddLogFormatOption(CLI::App& app) {
+  app.add_option_function<std::string>(
+         "--log-format",
+         [](const std::string& f) {
+           SetLogFormat(f == "json" ? LogFormat::kJson : LogFormat::kText);
+         },
+         "stderr lines as text or json (one JSON object per line)")
+      ->default_str("text")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
 }  // namespace ohfed

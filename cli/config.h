@@ -23,6 +23,10 @@ namespace ohfed {
 // thrown as CLI::ConfigError from app.parse(), like any other flag error.
 void AddConfigFile(CLI::App& app);
 
+// Adds --log-format text|json (key log-format), which sets the daemon's log
+// line format (common/log.h) as it is parsed.
+void AddLogFormatOption(CLI::App& app);
+
 // Checks one config file's text line by line; kInvalidArgument naming the
 // first bad line ("line 3: expected key = value, got: ...").
 absl::Status CheckConfigSyntax(absl::string_view text);
