@@ -231,18 +231,26 @@ TEST_F(DaemonTest, SighupReloadsTokensWithoutDroppingStreams) {
   EXPECT_THAT(server->Wait(absl::Seconds(30)), Holds(0));
 }
 
+// The example configurations in deploy/config and the daemon each is for.
+std::vector<std::pair<std::string, std::string>> ExampleConfigs() {
+  return {{"agent.conf", OHFED_AGENT_BIN},
+          {"regional.conf", OHFED_AGGREGATOR_BIN},
+          {"national.conf", OHFED_AGGREGATOR_BIN}};
+}
+
+// The text of one of them; empty if it cannot be read.
+std::string ReadExampleConfig(const std::string& file) {
+  std::ifstream in(SourceDir() + "/deploy/config/" + file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 // The example configurations in deploy/config, which the packages ship: each
 // line is well-formed and every key, commented-out ones too, is a flag of
 // the daemon it is for.
 TEST(ExampleConfigTest, EveryKeyIsAFlagOfItsDaemon) {
-  const std::vector<std::pair<std::string, std::string>> examples = {
-      {"agent.conf", OHFED_AGENT_BIN},
-      {"regional.conf", OHFED_AGGREGATOR_BIN},
-      {"national.conf", OHFED_AGGREGATOR_BIN}};
-  for (const auto& [file, binary] : examples) {
-    std::ifstream in(SourceDir() + "/deploy/config/" + file);
-    ASSERT_TRUE(in.good()) << file;
-    std::string text(std::istreambuf_iterator<char>(in), {});
+  for (const auto& [file, binary] : ExampleConfigs()) {
+    std::string text = ReadExampleConfig(file);
+    ASSERT_FALSE(text.empty()) << file;
     OHFED_EXPECT_OK(CheckConfigSyntax(text)) << file;
     absl::StatusOr<CommandResult> help = RunCommand({binary, "--help"});
     OHFED_ASSERT_OK(help);
@@ -295,14 +303,9 @@ std::vector<std::string> HelpFlags(absl::string_view help) {
 // thresholds and limits included, is a key of each of its examples, so an
 // operator finds every setting (and its default) in the file.
 TEST(ExampleConfigTest, EveryFlagOfItsDaemonIsAKey) {
-  const std::vector<std::pair<std::string, std::string>> examples = {
-      {"agent.conf", OHFED_AGENT_BIN},
-      {"regional.conf", OHFED_AGGREGATOR_BIN},
-      {"national.conf", OHFED_AGGREGATOR_BIN}};
-  for (const auto& [file, binary] : examples) {
-    std::ifstream in(SourceDir() + "/deploy/config/" + file);
-    ASSERT_TRUE(in.good()) << file;
-    std::string text(std::istreambuf_iterator<char>(in), {});
+  for (const auto& [file, binary] : ExampleConfigs()) {
+    std::string text = ReadExampleConfig(file);
+    ASSERT_FALSE(text.empty()) << file;
     absl::StatusOr<CommandResult> help = RunCommand({binary, "--help"});
     OHFED_ASSERT_OK(help);
     std::vector<std::string> flags = HelpFlags(help->out);
