@@ -26,6 +26,10 @@ struct Cell {
   std::optional<double> value;
   // A link one level down (a region, ICS or trust page), or empty.
   std::string href;
+  // A state the page styles and names in a legend, e.g. the completeness
+  // grid's "on-time", "late", "missing", "silent"; empty for plain figures.
+  // The text still says it (colour is never the only signal).
+  std::string mark;
 };
 
 struct Column {
@@ -44,7 +48,9 @@ struct Table {
   std::string note;  // e.g. what "*" means, what a mean is over
 };
 
-// A simple chart drawn from one Table (its text equivalent on the page).
+// A simple chart drawn from one Table (its text equivalent on the page);
+// dashboard/chart_svg.h draws it as inline SVG. A suppressed value is drawn
+// as a labelled "*" gap, never as zero.
 struct Chart {
   enum class Kind { kBar, kLine };
   Kind kind = Kind::kBar;
