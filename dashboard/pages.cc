@@ -63,6 +63,8 @@ absl::StatusOr<Page> BuildPage(const QuerySource& source, const Scope& scope,
   for (SectionBuilder build : {
            &internal::WorkforceSection,
            &internal::ConsultantSection,
+           &internal::CovidSection,
+           &internal::ActivitySection,
            &internal::CompletenessSection,
        }) {
     absl::StatusOr<Section> section = build(ctx);

@@ -75,6 +75,10 @@ const Period kMarch = Period::OfMonth(Month::Of(2026, 3));
 //   staff served (2026)  T1 20000, T2 15000, T3 60000, T4 10000
 //   T2's March arrived late; T2 missed February; T5 last sent 2025-12 and
 //   has been silent since January.
+//   immunisations  T1 3, T2 20, T3 12, T4 40; management referral waits
+//   T1: 6 of 5 days, 4 of 20 days
+//   Covid risk assessment, strategic, host (2026): T1, T2, T4 yes, T3 no;
+//   no involvement, other trusts: T1 no; SEQOHS accredited: T1 yes, T2 no
 class PagesTest : public ::testing::Test {
  protected:
   PagesTest() : source_(At("2026-05-01T00:00:00Z")) {
@@ -100,6 +104,18 @@ class PagesTest : public ::testing::Test {
     for (const char* t : {"T1", "T2", "T3", "T4"}) {
       v.SetLastReceived(t, Ms("2026-04-20T00:00:00Z"));
     }
+    i = 0;
+    for (const char* t : {"T1", "T2", "T3", "T4"}) {
+      v.Set(t, mar, "activity.count.immunisation",
+            std::vector<double>{3, 20, 12, 40}[i]);
+      v.Set(t, "2026", "profile.covid.risk_assessment.strategic.host",
+            std::vector<double>{1, 1, 0, 1}[i++]);
+    }
+    v.SetBuckets("T1", mar, "activity.wait_days.management_referral",
+                 {{5, 6}, {20, 4}});
+    v.Set("T1", "2026", "profile.covid.risk_assessment.none.other", 0);
+    v.Set("T1", "2026", "profile.seqohs_accredited", 1);
+    v.Set("T2", "2026", "profile.seqohs_accredited", 0);
   }
   void Staff(const std::string& trust, double consultants,
              std::optional<double> nurses) {
@@ -297,6 +313,86 @@ TEST_F(PagesTest, CompletenessCountsPerChildUnit) {
   EXPECT_THAT(counts("All England"),
               ElementsAre("All England", "5", "3", "1", "0", "1"));
   EXPECT_EQ(Row(*t, "South")[0].href, "/scope/region/R2?period=2026-03");
+}
+
+TEST_F(PagesTest, CovidTableCountsYesOfAnswered) {
+  Page page = Build(kNational);
+  const Table* t = FindTable(page, "covid");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->rows.size(), 4u);
+  ASSERT_EQ(t->columns.size(), 11u);
+  const char* topic = "Covid-19 risk assessment and management of staff";
+  EXPECT_EQ(Text(*t, topic, "Strategic planning, at host trust"), "3/4 (75%)");
+  EXPECT_EQ(Row(*t, topic)[Col(*t, "Strategic planning, at host trust")].value,
+            75);
+  EXPECT_EQ(Text(*t, topic, "No involvement, at other NHS trusts"), "0/1 (0%)");
+  EXPECT_EQ(Text(*t, topic, "Strategic planning, at other NHS trusts"), "");
+  EXPECT_EQ(Text(*t, "Covid-19 swab testing for symptomatic staff",
+                 "Strategic planning, at host trust"),
+            "");
+
+  const Table* profile = FindTable(page, "profile");
+  ASSERT_NE(profile, nullptr);
+  EXPECT_EQ(Text(*profile, "SEQOHS accredited", "Services answering yes"), "1");
+  EXPECT_EQ(Text(*profile, "SEQOHS accredited", "Services answering"), "2");
+  EXPECT_EQ(Text(*profile, "SEQOHS accredited", "Per cent yes"), "50");
+
+  Page ics = Build(kIcsOne);
+  EXPECT_EQ(Text(*FindTable(ics, "covid"), topic,
+                 "Strategic planning, at host trust"),
+            "2/2 (100%)");
+}
+
+TEST_F(PagesTest, ActivityAndWaitsOverThePeriodAndByMonth) {
+  Page page = Build(kNational);
+  const Table* t = FindTable(page, "activity");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(Text(*t, "Immunisations", "Events"), "75");
+  EXPECT_EQ(Text(*t, "Immunisations", "Services reporting"), "4");
+  EXPECT_EQ(Text(*t, "Management referrals", "Wait, median days"), "5.0");
+  EXPECT_EQ(Text(*t, "Management referrals", "Wait, 90th percentile days"),
+            "20.0");
+
+  const Table* trend = FindTable(page, "activity_trend");
+  ASSERT_NE(trend, nullptr);
+  ASSERT_EQ(trend->rows.size(), 12u);
+  EXPECT_EQ(trend->rows.front()[0].text, "2025-04");
+  EXPECT_EQ(Text(*trend, "2026-03", "Immunisations"), "75");
+  EXPECT_EQ(Text(*trend, "2026-02", "Immunisations"), "");
+  const Table* waits = FindTable(page, "waits_trend");
+  ASSERT_NE(waits, nullptr);
+  EXPECT_EQ(
+      Text(*waits, "2026-03", "Management referral wait, 90th percentile days"),
+      "20.0");
+  const Chart* chart = FindChart(page, "waits_trend_chart");
+  ASSERT_NE(chart, nullptr);
+  EXPECT_EQ(chart->kind, Chart::Kind::kLine);
+  EXPECT_EQ(chart->value_columns.size(), 4u);
+
+  // A quarter's trend is its own three months.
+  Page quarter = Build(kNational, *Period::Parse("2026-Q1"));
+  EXPECT_EQ(FindTable(quarter, "activity_trend")->rows.size(), 3u);
+}
+
+TEST_F(PagesTest, SuppressedFigureIsAStarWithNoValue) {
+  // Trust One's 3 immunisations are below the threshold of 8.
+  Page page = Build({Scope::Level::kTrust, "T1"});
+  const Table* t = FindTable(page, "activity");
+  ASSERT_NE(t, nullptr);
+  const Cell& cell = Row(*t, "Immunisations")[Col(*t, "Events")];
+  EXPECT_EQ(cell.text, "*");
+  EXPECT_TRUE(cell.suppressed);
+  EXPECT_FALSE(cell.value.has_value());
+  const Table* trend = FindTable(page, "activity_trend");
+  ASSERT_NE(trend, nullptr);
+  const Cell& month = Row(*trend, "2026-03")[Col(*trend, "Immunisations")];
+  EXPECT_EQ(month.text, "*");
+  EXPECT_TRUE(month.suppressed);
+  EXPECT_FALSE(month.value.has_value());
+  // Nationally the same figure is exact.
+  Page national = Build(kNational);
+  EXPECT_FALSE(
+      Row(*FindTable(national, "activity"), "Immunisations")[1].suppressed);
 }
 
 TEST_F(PagesTest, UnknownScopeIsNotFound) {
