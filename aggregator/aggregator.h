@@ -78,6 +78,8 @@ class Aggregator {
   SummaryStore& store() { return *store_; }
   Forwarder* forwarder() { return forwarder_.get(); }  // nullptr: no upstream
   Uploader* uploader() { return uploader_.get(); }
+  // Who may query what (the web dashboard asks it too).
+  const Authz& authz() const { return *authz_; }
 
  private:
   explicit Aggregator(AggregatorOptions options)

@@ -19,6 +19,7 @@
 #include "common/version.h"
 #include "daemon/notify.h"
 #include "daemon/reflection.h"
+#include "dashboard/server.h"
 
 namespace {
 
@@ -42,7 +43,9 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--data", f.options.data_dir, "data directory (RocksDB)")
       ->required();
   app.add_option("--http", f.http,
-                 "dashboard address HOST:PORT (not built yet)");
+                 "serve the web dashboard on HOST:PORT (HTTPS with the "
+                 "--tls-* files; plain HTTP with --insecure on loopback, "
+                 "which then needs --tokens)");
   app.add_option("--metrics", f.metrics,
                  "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_option("--upstream", f.options.upstream,
@@ -172,10 +175,6 @@ int main(int argc, char** argv) {
       absl::Milliseconds(flags.upstream_initial_backoff_ms);
   flags.options.uploader.max_backoff =
       absl::Seconds(flags.upstream_max_backoff_seconds);
-  if (!flags.http.empty()) {
-    ohfed::LogWarning(absl::StrCat(
-        "--http ", flags.http, " ignored: the web dashboard is not built yet"));
-  }
   // Before any thread exists, so that none of them takes the signals.
   const sigset_t stop = ohfed::BlockStopSignals();
 
@@ -187,9 +186,13 @@ int main(int argc, char** argv) {
   }
   auto metrics = ohfed::aggregator::ServeAggregatorMetrics(
       flags.metrics, aggregator->get(), *clock);
+  auto dashboard = ohfed::dashboard::ServeDashboard(flags.http, flags.options,
+                                                    **aggregator, *clock);
   absl::Status ready =
-      metrics.ok() ? ohfed::NotifyReadyWhenAnswering((*aggregator)->address())
-                   : metrics.status();
+      !metrics.ok() ? metrics.status()
+      : !dashboard.ok()
+          ? dashboard.status()
+          : ohfed::NotifyReadyWhenAnswering((*aggregator)->address());
   if (!ready.ok()) {
     ohfed::LogError(ready.message());
     return 1;
@@ -201,6 +204,7 @@ int main(int argc, char** argv) {
     ohfed::ReloadAndNotify([&] { return (*aggregator)->Reload(); });
   });
   ohfed::NotifyStopping();
+  dashboard->reset();
   metrics->reset();
   (*aggregator)->Shutdown(absl::Seconds(5));
   aggregator->reset();

@@ -13,6 +13,8 @@ PACKAGES=(
   libsystemd-dev systemd dpkg-dev
   clang-format-14 git
   libcpp-httplib-dev prometheus
+  libmstch-dev
+  chromium chromium-driver python3-selenium
 )
 
 missing=()
