@@ -112,10 +112,13 @@ const char* TitleOf(int status) {
 
 // A POST from another site (a forged form) is refused; SameSite=Strict
 // already keeps the cookie off it, this keeps the login form off it too.
+// Browsers say where a request comes from in Sec-Fetch-Site; without it,
+// the Origin must be this host's.
 bool CrossSite(const httplib::Request& req) {
-  if (req.get_header_value("Sec-Fetch-Site") == "cross-site") return true;
+  const std::string site = req.get_header_value("Sec-Fetch-Site");
+  if (!site.empty()) return site == "cross-site" || site == "same-site";
   const std::string origin = req.get_header_value("Origin");
-  if (origin.empty() || origin == "null") return !origin.empty();
+  if (origin.empty()) return false;  // not a browser
   const std::string host = req.get_header_value("Host");
   return origin != absl::StrCat("http://", host) &&
          origin != absl::StrCat("https://", host);

@@ -49,7 +49,7 @@ httplib::Headers SecurityHeaders() {
            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
           {"X-Content-Type-Options", "nosniff"},
           {"X-Frame-Options", "DENY"},
-          {"Referrer-Policy", "no-referrer"},
+          {"Referrer-Policy", "same-origin"},
           {"Cache-Control", "no-store"}};
 }
 

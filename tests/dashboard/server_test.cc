@@ -229,6 +229,15 @@ TEST_F(DashboardServerTest, ASignInFromAnotherSiteIsRefused) {
              {{"Origin", absl::StrCat("http://127.0.0.1:", server_->port())}});
   ASSERT_TRUE(same);
   EXPECT_EQ(same->status, 303);
+  httplib::Result fetched = SignIn(
+      national_.text, {{"Origin", "null"}, {"Sec-Fetch-Site", "cross-site"}});
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->status, 403);
+  // A browser that hides the origin (Origin: null) but says it is this site.
+  httplib::Result hidden = SignIn(
+      national_.text, {{"Origin", "null"}, {"Sec-Fetch-Site", "same-origin"}});
+  ASSERT_TRUE(hidden);
+  EXPECT_EQ(hidden->status, 303);
 }
 
 TEST_F(DashboardServerTest, BadPeriodsAndUnknownUnitsAreClearErrors) {
