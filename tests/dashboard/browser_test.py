@@ -276,6 +276,9 @@ class Browser:
         check(not errors, "console errors on %s: %s" % (self.path(), errors))
 
     def screenshot(self, name):
+        """NAME.png of the whole page, and NAME-top.png of its first screen."""
+        self.driver.save_screenshot(os.path.join(self.screenshots,
+                                                 name + "-top.png"))
         height = self.driver.execute_script(
             "return document.documentElement.scrollHeight")
         self.driver.set_window_size(1280, min(max(height, 600), 12000))
