@@ -19,6 +19,7 @@ BIN="$ROOT/build"
 NATIONAL=127.0.0.1:${OHFED_DEMO_PORT:-7400}
 LONDON=127.0.0.1:$(( ${OHFED_DEMO_PORT:-7400} + 1 ))
 NEY=127.0.0.1:$(( ${OHFED_DEMO_PORT:-7400} + 2 ))
+DASHBOARD=127.0.0.1:$(( ${OHFED_DEMO_PORT:-7400} + 43 ))
 # trust:regional-aggregator pairs
 AGENTS=("RJ1:$LONDON" "RJZ:$LONDON" "R1H:$LONDON" "RAL:$LONDON" "RCB:$NEY" "RAE:$NEY")
 
@@ -45,6 +46,13 @@ TRUSTS=()
 for pair in "${AGENTS[@]}"; do TRUSTS+=("${pair%%:*}"); done
 deploy/dev-certs.sh "$CERTS" "${TRUSTS[@]}" >/dev/null
 SERVE=(--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" --tls-ca "$CERTS/ca.pem")
+# Dashboard sign-in tokens: the national aggregator's tokens file holds only
+# their hashes; the tokens themselves are printed at the end.
+"$BIN/bin/ohfed" token new --scope national --name "demo national" > "$RUN/token-national.txt"
+"$BIN/bin/ohfed" token new --scope ics:QKK --name "demo South East London lead" > "$RUN/token-ics-QKK.txt"
+for f in "$RUN"/token-*.txt; do sed -n 2p "$f"; done > "$RUN/tokens"
+NATIONAL_TOKEN=$(head -1 "$RUN/token-national.txt")
+ICS_TOKEN=$(head -1 "$RUN/token-ics-QKK.txt")
 
 start() {  # name, command...
   local name=$1; shift
@@ -66,8 +74,9 @@ port_open() { (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; }
 
 echo "== starting aggregators"
 start national "$BIN/bin/ohfed-aggregator" --listen "$NATIONAL" \
-  --data "$RUN/national" "${SERVE[@]}"
+  --data "$RUN/national" "${SERVE[@]}" --tokens "$RUN/tokens" --http "$DASHBOARD"
 wait_for "national aggregator" port_open "$NATIONAL"
+wait_for "national dashboard" port_open "$DASHBOARD"
 start london "$BIN/bin/ohfed-aggregator" --listen "$LONDON" \
   --data "$RUN/london" --upstream "$NATIONAL" --covers region:Y56 "${SERVE[@]}" \
   --upstream-tls-cert "$CERTS/regional-Y56.pem" --upstream-tls-key "$CERTS/regional-Y56.key"
@@ -144,7 +153,14 @@ certificates in $CERTS):
   national aggregator   $NATIONAL
   London aggregator     $LONDON  (covers region:Y56; agents RJ1, RJZ, R1H, RAL)
   NE&Y aggregator       $NEY  (covers region:Y63; agents RCB, RAE)
-  dashboard             not served yet: the web dashboard is a later issue
+  dashboard             https://$DASHBOARD/  (national aggregator)
+
+Open the dashboard at https://$DASHBOARD/ (the certificate is the demo's own
+CA, $CERTS/ca.pem, so the browser warns once) and sign in with
+  national token        $NATIONAL_TOKEN
+  ICS lead (ics:QKK)    $ICS_TOKEN
+or from a script:
+  curl --cacert $CERTS/ca.pem -H "Authorization: Bearer $NATIONAL_TOKEN" https://$DASHBOARD/scope/national/workforce.csv
 
 Query further, for example:
   $BIN/bin/ohfed query --aggregator $NATIONAL --tls-cert $CERTS/national.pem --tls-key $CERTS/national.key --tls-ca $CERTS/ca.pem --scope region:Y56 --by ics --period $LAST --measures staffing.wte --format csv
