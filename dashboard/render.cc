@@ -253,6 +253,7 @@ std::string RenderPageHtml(const Page& page, const Chrome& chrome) {
       {"period_groups", PeriodGroups(page.period, chrome.latest)},
       {"previous", previous.ToString()},
       {"previous_href", PagePath(page.scope, previous)},
+      {"has_next", next.last() <= chrome.latest},
       {"next", next.ToString()},
       {"next_href", PagePath(page.scope, next)},
       {"has_sections", !sections.empty()},

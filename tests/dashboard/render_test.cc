@@ -148,6 +148,16 @@ TEST(RenderTest, PageCarriesStatusBreadcrumbPickerAndSignOut) {
   EXPECT_THAT(html, Not(HasSubstr("{{")));
 }
 
+TEST(RenderTest, StepsToThePreviousAndNextPeriodStopAtTheLatest) {
+  Page page = SamplePage();
+  EXPECT_THAT(RenderPageHtml(page, SampleChrome()),
+              HasSubstr("QOQ?period=2026-10\" rel=\"next\">"));
+  page.period = Period::OfMonth(Month::Of(2026, 10));
+  const std::string html = RenderPageHtml(page, SampleChrome());
+  EXPECT_THAT(html, HasSubstr("QOQ?period=2026-09\" rel=\"prev\">"));
+  EXPECT_THAT(html, Not(HasSubstr("rel=\"next\"")));
+}
+
 TEST(RenderTest, PeriodOutsideThePickerIsStillOffered) {
   Page page = SamplePage();
   page.period = *Period::Parse("2019-01:2019-06");
