@@ -56,12 +56,10 @@ httplib::Headers SecurityHeaders() {
 // TLS as for gRPC, but with the client certificate optional: one signed by
 // the CA identifies its holder, none leaves sign-in to a token; one from
 // another CA fails the handshake.
-bool SetUpTls(SSL_CTX& ctx, const DashboardOptions& o) {
+bool SetUpTls(SSL_CTX& ctx, const DashboardOptions& o,
+              ServingCertificate& certificate) {
   SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(&ctx, o.tls_cert.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(&ctx, o.tls_key.c_str(), SSL_FILETYPE_PEM) !=
-          1 ||
-      SSL_CTX_check_private_key(&ctx) != 1 ||
+  if (!certificate.Install(ctx) ||
       SSL_CTX_load_verify_locations(&ctx, o.tls_ca.c_str(), nullptr) != 1) {
     return false;
   }
@@ -112,8 +110,13 @@ absl::StatusOr<std::unique_ptr<DashboardServer>> DashboardServer::Start(
   if (o.insecure) {
     d->server_ = std::make_unique<httplib::Server>();
   } else {
+    absl::StatusOr<std::unique_ptr<ServingCertificate>> certificate =
+        ServingCertificate::Load(o.tls_cert, o.tls_key, o.cert_refresh);
+    if (!certificate.ok()) return certificate.status();
+    d->certificate_ = *std::move(certificate);
+    ServingCertificate& c = *d->certificate_;
     d->server_ = std::make_unique<httplib::SSLServer>(
-        [&o](SSL_CTX& ctx) { return SetUpTls(ctx, o); });
+        [&o, &c](SSL_CTX& ctx) { return SetUpTls(ctx, o, c); });
   }
   if (!d->server_->is_valid()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -192,6 +195,7 @@ absl::StatusOr<std::unique_ptr<DashboardServer>> ServeDashboard(
   d.tls_cert = options.tls_cert;
   d.tls_key = options.tls_key;
   d.tls_ca = options.tls_ca;
+  d.cert_refresh = absl::Seconds(options.cert_refresh_seconds);
   return DashboardServer::Start(std::move(d), &aggregator.store(),
                                 &aggregator.authz(), clock);
 }

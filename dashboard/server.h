@@ -14,10 +14,11 @@
 // Origin is another site is refused.
 //
 // Transport, as for gRPC (common/transport.h): TLS with the aggregator's
-// certificate, key and CA; a client certificate signed by the CA is
-// optional and, when presented, identifies the caller (common/identity.h).
-// Plain HTTP only with `insecure` on a loopback address, and then only with
-// a tokens file: the dashboard always asks who is looking.
+// certificate, key and CA, the certificate and key re-read when renewed; a
+// client certificate signed by the CA is optional and, when presented,
+// identifies the caller (common/identity.h). Plain HTTP only with `insecure` on
+// a loopback address, and then only with a tokens file: the dashboard always
+// asks who is looking.
 //
 // Bounded: request bodies (16 KiB), headers (httplib's 8 KiB), read and
 // write timeouts, a few worker threads, and a deadline on building a page.
@@ -39,6 +40,7 @@
 #include "aggregator/summary_store.h"
 #include "common/clock.h"
 #include "dashboard/access.h"
+#include "dashboard/serving_certificate.h"
 #include "dashboard/session.h"
 
 namespace httplib {
@@ -53,6 +55,9 @@ struct DashboardOptions {
   std::string address;  // HOST:PORT (IPv6 as [ADDR]:PORT); port 0: any
   bool insecure = false;
   std::string tls_cert, tls_key, tls_ca;  // PEM files, as the aggregator's
+  // How often the certificate and key are re-read for a renewed pair
+  // (dashboard/serving_certificate.h); the CA is read at start.
+  absl::Duration cert_refresh = absl::Seconds(60);
   SessionOptions sessions;
   absl::Duration page_deadline = absl::Seconds(30);
   int threads = 4;
@@ -82,6 +87,7 @@ class DashboardServer {
 
   const DashboardOptions options_;
   SessionStore sessions_;
+  std::unique_ptr<ServingCertificate> certificate_;  // TLS only
   std::unique_ptr<Routes> routes_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -292,13 +292,15 @@ class DashboardTlsTest : public DashboardServerTest {
     options.tls_cert = dir_.Write("server.pem", server.cert_pem);
     options.tls_key = dir_.Write("server.key", server.key_pem);
     options.store.clock = &clock_;
-    Start(options);
+    // Re-read the certificate on every handshake.
+    Start(options, DashboardOptions{.cert_refresh = absl::ZeroDuration()});
   }
 
   // A client presenting a certificate with common name `cn` (none if
   // empty), signed by `ca`.
-  std::unique_ptr<httplib::SSLClient> TlsClient(const std::string& cn,
-                                                testing::TestCa* ca) {
+  std::unique_ptr<httplib::SSLClient> TlsClient(
+      const std::string& cn, testing::TestCa* ca,
+      const std::string& trusted = "ca.pem") {
     std::unique_ptr<httplib::SSLClient> c;
     if (cn.empty()) {
       c = std::make_unique<httplib::SSLClient>("127.0.0.1", server_->port());
@@ -308,7 +310,7 @@ class DashboardTlsTest : public DashboardServerTest {
           "127.0.0.1", server_->port(), dir_.Write(cn + ".pem", kp.cert_pem),
           dir_.Write(cn + ".key", kp.key_pem));
     }
-    c->set_ca_cert_path(dir_.File("ca.pem").c_str());
+    c->set_ca_cert_path(dir_.File(trusted).c_str());
     c->enable_server_certificate_verification(true);
     c->set_connection_timeout(10);
     c->set_read_timeout(30);
@@ -360,6 +362,24 @@ TEST_F(DashboardTlsTest, AClientCertificateIdentifiesItsHolder) {
   testing::TestCa stranger("stranger CA");
   auto forged = TlsClient("national", &stranger);
   EXPECT_FALSE(forged->Get("/scope/national"));
+}
+
+TEST_F(DashboardTlsTest, ARenewedCertificateIsServedWithoutARestart) {
+  testing::TestCa next("next CA");
+  testing::KeyPair renewed = next.Server();
+  dir_.Write("next-ca.pem", next.cert_pem());
+  // The key lands first: a pair that does not match is skipped, and the
+  // last good one is still served.
+  dir_.Write("server.key", renewed.key_pem);
+  httplib::Result old = TlsClient("", nullptr)->Get("/login");
+  ASSERT_TRUE(old) << httplib::to_string(old.error());
+  EXPECT_EQ(old->status, 200);
+
+  dir_.Write("server.pem", renewed.cert_pem);
+  httplib::Result fresh = TlsClient("", nullptr, "next-ca.pem")->Get("/login");
+  ASSERT_TRUE(fresh) << httplib::to_string(fresh.error());
+  EXPECT_EQ(fresh->status, 200);
+  EXPECT_FALSE(TlsClient("", nullptr)->Get("/login"));  // the old CA's
 }
 
 }  // namespace
