@@ -174,6 +174,24 @@ TEST_F(PagesTest, WorkforceTableFollowsTheScope) {
   EXPECT_EQ(Text(*t, consultants, "Services reporting"), "2");
 }
 
+TEST_F(PagesTest, IcsPageShowsItsTrustsWorkforceSideBySide) {
+  Page page = Build(kIcsOne);
+  const Table* t = FindTable(page, "workforce_by_trust");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->columns[0].header, "Trust");
+  ASSERT_EQ(t->rows.size(), 3u);  // T1, T2, the ICS
+  EXPECT_EQ(Text(*t, "Trust One", "Consultant OM"), "2.0");
+  EXPECT_EQ(Text(*t, "Trust Two", "Specialist OH nurses"), "2.0");
+  EXPECT_EQ(Text(*t, "All ICS One", "Specialist OH nurses"), "6.0");
+  EXPECT_EQ(Text(*t, "Trust Two", "General nurses"), "");
+  EXPECT_EQ(Row(*t, "Trust One")[0].href, "/scope/trust/T1?period=2026-03");
+  Page national = Build(kNational);
+  const Table* regions = FindTable(national, "workforce_by_region");
+  ASSERT_NE(regions, nullptr);
+  EXPECT_EQ(Text(*regions, "South", "Specialist OH nurses"), "6.0");
+  EXPECT_EQ(FindTable(Build(kTrustThree), "workforce_by_trust"), nullptr);
+}
+
 TEST_F(PagesTest, StaffPerConsultantAndGapByRegionAndIcs) {
   Page page = Build(kNational);
   const Table* regions = FindTable(page, "consultants_by_region");
