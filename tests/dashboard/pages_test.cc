@@ -228,6 +228,16 @@ TEST_F(PagesTest, StaffPerConsultantAndGapByRegionAndIcs) {
             "Staff per consultant");
 }
 
+TEST_F(PagesTest, StaffServedIsTheLatestReturnAsTheRatioUsesIt) {
+  // Trust Five last returned its headcount in 2024, with consultants then.
+  source_.view().Set("T5", "2024", "profile.staff_served", 5000);
+  Page page = Build(kNational);
+  const Table* regions = FindTable(page, "consultants_by_region");
+  ASSERT_NE(regions, nullptr);
+  EXPECT_EQ(Text(*regions, "South", "NHS staff served"), "15000");
+  EXPECT_EQ(Text(*regions, "All England", "NHS staff served"), "110000");
+}
+
 TEST_F(PagesTest, IcsPageComparesItsTrustsSideBySide) {
   Page page = Build(kIcsOne);
   const Table* t = FindTable(page, "consultants_by_trust");
