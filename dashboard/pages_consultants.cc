@@ -17,6 +17,18 @@ constexpr char kConsultant[] = "staffing.wte.consultant_om";
 constexpr char kStaffServed[] = "profile.staff_served";
 constexpr int kRatioColumn = 3;
 
+// The years whose staff served the ratio uses: each trust's latest annual
+// return up to the period's year, looking back as far as the derived
+// indicators do (aggregator/query_derived.h, kProfileLookbackYears), so a
+// month before this year's return still shows last year's headcount beside
+// the ratio built on it.
+Period StaffServedYears(const Period& period) {
+  constexpr int kLookbackYears = 5;
+  const int year = period.last().year();
+  return Period::Between(Month::Of(year - kLookbackYears, 1),
+                         Month::Of(year, 12));
+}
+
 // The answers one consultant table reads, for one breakdown.
 struct ConsultantAnswers {
   Answers derived, consultants, staff;
@@ -29,7 +41,8 @@ absl::StatusOr<ConsultantAnswers> AskConsultants(const PageContext& ctx,
   if (!derived.ok()) return derived.status();
   auto consultants = Ask(ctx, ctx.scope, ctx.period, by, kConsultant, {"sum"});
   if (!consultants.ok()) return consultants.status();
-  auto staff = Ask(ctx, ctx.scope, ctx.period, by, kStaffServed, {"sum"});
+  auto staff = Ask(ctx, ctx.scope, StaffServedYears(ctx.period), by,
+                   kStaffServed, {"sum"});
   if (!staff.ok()) return staff.status();
   return ConsultantAnswers{*std::move(derived), *std::move(consultants),
                            *std::move(staff)};

@@ -52,6 +52,12 @@ absl::StatusOr<Answers> Ask(const PageContext& ctx, const Scope& scope,
                             const std::string& prefix,
                             const std::vector<std::string>& stats = {});
 
+// The same, as the source answered it.
+absl::StatusOr<v1::QueryResponse> AskRows(
+    const PageContext& ctx, const Scope& scope, const Period& period,
+    Scope::Level by, const std::string& prefix,
+    const std::vector<std::string>& stats = {});
+
 // The unit key rows use for `scope`.
 std::string UnitKey(const Scope& scope);
 

@@ -24,17 +24,25 @@ const v1::Row* Answers::Find(const std::string& unit,
   return it == rows_.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<Answers> Ask(const PageContext& ctx, const Scope& scope,
-                            const Period& period, Scope::Level by,
-                            const std::string& prefix,
-                            const std::vector<std::string>& stats) {
+absl::StatusOr<v1::QueryResponse> AskRows(
+    const PageContext& ctx, const Scope& scope, const Period& period,
+    Scope::Level by, const std::string& prefix,
+    const std::vector<std::string>& stats) {
   v1::QueryRequest request;
   request.set_scope(scope.ToString());
   request.set_period(period.ToString());
   request.set_by(by == scope.level ? "self" : std::string(LevelName(by)));
   request.set_measure_prefix(prefix);
   for (const std::string& s : stats) request.add_stats(s);
-  absl::StatusOr<v1::QueryResponse> response = ctx.source.Query(request);
+  return ctx.source.Query(request);
+}
+
+absl::StatusOr<Answers> Ask(const PageContext& ctx, const Scope& scope,
+                            const Period& period, Scope::Level by,
+                            const std::string& prefix,
+                            const std::vector<std::string>& stats) {
+  absl::StatusOr<v1::QueryResponse> response =
+      AskRows(ctx, scope, period, by, prefix, stats);
   if (!response.ok()) return response.status();
   return Answers(*response);
 }

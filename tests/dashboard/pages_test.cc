@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dashboard/chart_svg.h"
 #include "tests/dashboard/fake_source.h"
 #include "tests/testing/testing.h"
 
@@ -173,6 +174,24 @@ TEST_F(PagesTest, WorkforceTableFollowsTheScope) {
   EXPECT_EQ(Text(*t, consultants, "Services reporting"), "2");
 }
 
+TEST_F(PagesTest, IcsPageShowsItsTrustsWorkforceSideBySide) {
+  Page page = Build(kIcsOne);
+  const Table* t = FindTable(page, "workforce_by_trust");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->columns[0].header, "Trust");
+  ASSERT_EQ(t->rows.size(), 3u);  // T1, T2, the ICS
+  EXPECT_EQ(Text(*t, "Trust One", "Consultant OM"), "2.0");
+  EXPECT_EQ(Text(*t, "Trust Two", "Specialist OH nurses"), "2.0");
+  EXPECT_EQ(Text(*t, "All ICS One", "Specialist OH nurses"), "6.0");
+  EXPECT_EQ(Text(*t, "Trust Two", "General nurses"), "");
+  EXPECT_EQ(Row(*t, "Trust One")[0].href, "/scope/trust/T1?period=2026-03");
+  Page national = Build(kNational);
+  const Table* regions = FindTable(national, "workforce_by_region");
+  ASSERT_NE(regions, nullptr);
+  EXPECT_EQ(Text(*regions, "South", "Specialist OH nurses"), "6.0");
+  EXPECT_EQ(FindTable(Build(kTrustThree), "workforce_by_trust"), nullptr);
+}
+
 TEST_F(PagesTest, StaffPerConsultantAndGapByRegionAndIcs) {
   Page page = Build(kNational);
   const Table* regions = FindTable(page, "consultants_by_region");
@@ -207,6 +226,16 @@ TEST_F(PagesTest, StaffPerConsultantAndGapByRegionAndIcs) {
   ASSERT_EQ(chart->value_columns.size(), 1u);
   EXPECT_EQ(regions->columns[chart->value_columns[0]].header,
             "Staff per consultant");
+}
+
+TEST_F(PagesTest, StaffServedIsTheLatestReturnAsTheRatioUsesIt) {
+  // Trust Five last returned its headcount in 2024, with consultants then.
+  source_.view().Set("T5", "2024", "profile.staff_served", 5000);
+  Page page = Build(kNational);
+  const Table* regions = FindTable(page, "consultants_by_region");
+  ASSERT_NE(regions, nullptr);
+  EXPECT_EQ(Text(*regions, "South", "NHS staff served"), "15000");
+  EXPECT_EQ(Text(*regions, "All England", "NHS staff served"), "110000");
 }
 
 TEST_F(PagesTest, IcsPageComparesItsTrustsSideBySide) {
@@ -389,10 +418,49 @@ TEST_F(PagesTest, SuppressedFigureIsAStarWithNoValue) {
   EXPECT_EQ(month.text, "*");
   EXPECT_TRUE(month.suppressed);
   EXPECT_FALSE(month.value.has_value());
+  // The chart drawn from the trend shows a labelled gap, not a zero.
+  const Chart* chart = FindChart(page, "activity_trend_chart");
+  ASSERT_NE(chart, nullptr);
+  EXPECT_THAT(RenderChartSvg(*chart, *trend),
+              ::testing::HasSubstr(
+                  "<title>Immunisations, 2026-03: suppressed</title>*"));
   // Nationally the same figure is exact.
   Page national = Build(kNational);
   EXPECT_FALSE(
       Row(*FindTable(national, "activity"), "Immunisations")[1].suppressed);
+}
+
+TEST_F(PagesTest, RangeBelowNationalShowsTrendsButNoActivityTotals) {
+  // The engine refuses disclosive measures over arbitrary ranges below
+  // national; the page says so instead of failing.
+  Period range = *Period::Parse("2026-02:2026-03");
+  Page page = Build(kNorth, range);
+  const Table* t = FindTable(page, "activity");
+  ASSERT_NE(t, nullptr);
+  EXPECT_TRUE(t->rows.empty());
+  EXPECT_THAT(t->note, ::testing::HasSubstr("month, quarter, year or "
+                                            "financial year only"));
+  EXPECT_EQ(FindTable(page, "activity_trend")->rows.size(), 2u);
+  // Nationally the range is published.
+  Page national = Build(kNational, range);
+  EXPECT_EQ(Text(*FindTable(national, "activity"), "Immunisations", "Events"),
+            "75");
+  // A quarter written as a range is a quarter.
+  Page quarter = Build(kNorth, *Period::Parse("2026-01:2026-03"));
+  EXPECT_FALSE(FindTable(quarter, "activity")->rows.empty());
+}
+
+TEST_F(PagesTest, RegionPageLinksItsIcss) {
+  Page page = Build(kNorth);
+  const Table* t = FindTable(page, "consultants_by_ics");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->rows.size(), 3u);  // I1, I2, the region
+  EXPECT_EQ(Row(*t, "ICS One")[0].href, "/scope/ics/I1?period=2026-03");
+  EXPECT_EQ(Row(*t, "ICS Two")[0].href, "/scope/ics/I2?period=2026-03");
+  EXPECT_EQ(Row(*t, "All North")[0].href, "");
+  const Table* counts = FindTable(page, "completeness_counts");
+  EXPECT_EQ(Row(*counts, "ICS One")[0].href, "/scope/ics/I1?period=2026-03");
+  EXPECT_EQ(FindTable(page, "completeness_grid")->rows.size(), 3u);
 }
 
 TEST_F(PagesTest, UnknownScopeIsNotFound) {
