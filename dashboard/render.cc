@@ -230,9 +230,12 @@ std::string PathOnly(const Scope& scope, const Period& period) {
 std::string RenderPageHtml(const Page& page, const Chrome& chrome) {
   mstch::map context = ChromeContext(chrome);
   mstch::array crumbs;
-  for (const Crumb& c : page.breadcrumbs) {
-    crumbs.push_back(mstch::map{
-        {"label", c.label}, {"has_href", !c.href.empty()}, {"href", c.href}});
+  for (size_t i = 0; i < page.breadcrumbs.size(); ++i) {
+    const Crumb& c = page.breadcrumbs[i];
+    crumbs.push_back(mstch::map{{"label", c.label},
+                                {"has_href", !c.href.empty()},
+                                {"href", c.href},
+                                {"current", i + 1 == page.breadcrumbs.size()}});
   }
   PageFacts facts;
   mstch::array sections;

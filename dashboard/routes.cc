@@ -132,6 +132,20 @@ absl::StatusOr<Scope> ScopeOfRoute(const std::string& text) {
   return scope;
 }
 
+// The scope a page path ("/scope/ics/QKK?period=...") shows, if it is one.
+std::optional<Scope> ScopeOfPath(absl::string_view href) {
+  href = href.substr(0, href.find('?'));
+  std::vector<absl::string_view> parts = absl::StrSplit(href, '/');
+  if (parts.size() == 3 && parts[1] == "scope" && parts[2] == "national") {
+    return Scope::National();
+  }
+  if (parts.size() != 4 || parts[1] != "scope") return std::nullopt;
+  absl::StatusOr<Scope> scope =
+      ScopeOfRoute(absl::StrCat(parts[2], ":", parts[3]));
+  if (!scope.ok()) return std::nullopt;
+  return *scope;
+}
+
 const Table* FindTable(const Page& page, absl::string_view id) {
   for (const Section& s : page.sections) {
     for (const Table& t : s.tables) {
@@ -343,6 +357,14 @@ void Routes::Scoped(const httplib::Request& req, httplib::Response& res,
     return;
   }
   if (!csv) {
+    // An ICS lead's breadcrumb names England and the region, but links
+    // only where they may go.
+    for (Crumb& crumb : page->breadcrumbs) {
+      std::optional<Scope> up = ScopeOfPath(crumb.href);
+      if (up.has_value() && !access_.AuthorizeScope(*visitor, *up).ok()) {
+        crumb.href.clear();
+      }
+    }
     res.set_content(RenderPageHtml(*page, ChromeFor(&*visitor)), kHtml);
     return;
   }

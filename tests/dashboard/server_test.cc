@@ -151,7 +151,17 @@ TEST_F(DashboardServerTest, AnIcsTokenCannotOpenAnotherIcs) {
     httplib::Result r = Get(path, Bearer(humber_.text));
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 200) << path;
+    // The breadcrumb names England and the region but links only where the
+    // lead may go.
+    EXPECT_THAT(r->body, HasSubstr("<li><span>England</span></li>")) << path;
+    EXPECT_THAT(r->body, Not(HasSubstr("href=\"&#x2F;scope&#x2F;national")))
+        << path;
+    EXPECT_THAT(r->body, Not(HasSubstr("href=\"&#x2F;scope&#x2F;region")))
+        << path;
   }
+  httplib::Result trust = Get("/scope/trust/RCB", Bearer(humber_.text));
+  ASSERT_TRUE(trust);
+  EXPECT_THAT(trust->body, HasSubstr("href=\"&#x2F;scope&#x2F;ics&#x2F;QOQ"));
 }
 
 TEST_F(DashboardServerTest, AnUnknownBearerIsRefusedWithoutEcho) {
