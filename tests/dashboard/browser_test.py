@@ -428,6 +428,14 @@ def run(args):
             check_table2(browser, expected_table2(rows, places), labels)
         browser.screenshot("england" + suffix)
 
+        # Keyboard: the first Tab reaches the skip link, which is shown.
+        from selenium.webdriver.common.keys import Keys
+        browser.find("body")[0].send_keys(Keys.TAB)
+        focused = browser.driver.switch_to.active_element
+        check(focused.get_attribute("class") == "skip" and
+              focused.is_displayed(),
+              "the first Tab does not reach a visible skip link")
+
         # The period picker is a plain GET form.
         from selenium.webdriver.support.ui import Select
         Select(browser.find("select#period")[0]).select_by_value("2026-Q3")
