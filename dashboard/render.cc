@@ -106,15 +106,20 @@ mstch::map TableContext(const Page& page, const Table& table,
       const bool numeric = i < table.columns.size() && table.columns[i].numeric;
       cells.push_back(CellContext(row[i], i == 0, numeric, facts));
     }
-    rows.push_back(mstch::map{{"cells", cells}});
+    mstch::map r;
+    r.emplace("cells", std::move(cells));
+    rows.push_back(std::move(r));
   }
-  return mstch::map{{"id", table.id},
-                    {"caption", table.caption},
-                    {"columns", columns},
-                    {"rows", rows},
-                    {"has_note", !table.note.empty()},
-                    {"note", table.note},
-                    {"csv_href", CsvPath(page.scope, page.period, table.id)}};
+  // Moved in, not listed in the initialiser: a big table's rows would be
+  // copied.
+  mstch::map context{{"id", table.id},
+                     {"caption", table.caption},
+                     {"has_note", !table.note.empty()},
+                     {"note", table.note},
+                     {"csv_href", CsvPath(page.scope, page.period, table.id)}};
+  context.emplace("columns", std::move(columns));
+  context.emplace("rows", std::move(rows));
+  return context;
 }
 
 mstch::map ChartContext(const Section& section, const Chart& chart) {
@@ -140,12 +145,13 @@ mstch::map SectionContext(const Page& page, const Section& section,
   for (const Chart& c : section.charts) {
     charts.push_back(ChartContext(section, c));
   }
-  return mstch::map{{"id", section.id},
-                    {"heading", section.heading},
-                    {"has_intro", !section.intro.empty()},
-                    {"intro", section.intro},
-                    {"tables", tables},
-                    {"charts", charts}};
+  mstch::map context{{"id", section.id},
+                     {"heading", section.heading},
+                     {"has_intro", !section.intro.empty()},
+                     {"intro", section.intro}};
+  context.emplace("tables", std::move(tables));
+  context.emplace("charts", std::move(charts));
+  return context;
 }
 
 // --- The period picker: recent months, quarters, years, financial years.
@@ -260,11 +266,11 @@ std::string RenderPageHtml(const Page& page, const Chrome& chrome) {
       {"next", next.ToString()},
       {"next_href", PagePath(page.scope, next)},
       {"has_sections", !sections.empty()},
-      {"sections", sections},
       {"has_legend", !legend.empty()},
       {"legend", legend},
       {"has_suppressed", facts.suppressed},
   });
+  context.emplace("sections", std::move(sections));
   return mstch::render(Text("page.html"), context, Partials());
 }
 
