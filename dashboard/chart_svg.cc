@@ -42,6 +42,13 @@ const Cell& At(const Table& table, size_t row, int column) {
   return cells[column];
 }
 
+// Whether the cell has a value the axis (from zero) can show: not
+// suppressed, present, finite and not negative. Any other is a gap.
+bool Drawable(const Cell& cell) {
+  return !cell.suppressed && cell.value && std::isfinite(*cell.value) &&
+         *cell.value >= 0;
+}
+
 // The value columns the table has, in the chart's order.
 std::vector<int> Columns(const Chart& chart, const Table& table) {
   std::vector<int> out;
@@ -93,7 +100,7 @@ double MaxValue(const Chart& chart, const Table& table,
   for (size_t r = 0; r < table.rows.size(); ++r) {
     for (int c : columns) {
       const Cell& cell = At(table, r, c);
-      if (cell.value && !cell.suppressed) max = std::max(max, *cell.value);
+      if (Drawable(cell)) max = std::max(max, *cell.value);
     }
   }
   return max;
@@ -267,7 +274,7 @@ std::string BarChart(const Chart& chart, const Table& table,
     for (size_t s = 0; s < columns.size(); ++s) {
       const Cell& cell = At(table, r, columns[s]);
       double bar_y = y + 4 + series_h * static_cast<double>(s);
-      if (cell.suppressed || !cell.value) {
+      if (!Drawable(cell)) {
         // A gap, labelled: "*" for suppressed, the cell's words otherwise.
         std::string note = cell.suppressed     ? "* (suppressed)"
                            : cell.text.empty() ? "no data"
@@ -351,7 +358,7 @@ std::string LineChart(const Chart& chart, const Table& table,
     };
     for (size_t r = 0; r < n; ++r) {
       const Cell& cell = At(table, r, columns[s]);
-      if (cell.suppressed || !cell.value) {
+      if (!Drawable(cell)) {
         flush();
         if (cell.suppressed) {
           // The gap is labelled where the point would be, one row per series.

@@ -9,7 +9,8 @@
 // shaded rectangle across the plot with its label. A suppressed value
 // (Cell.suppressed) is drawn as a labelled "*" gap, never as zero; a missing
 // one is a gap too (a bar chart writes the cell's text, e.g. "no
-// consultant", or "no data").
+// consultant", or "no data"), and so is a negative value, which an axis
+// from zero cannot show (a bar chart writes its text).
 //
 // The SVG has role="img" and is labelled by its <title> (the chart's title)
 // and <desc> (a text equivalent listing every figure), and every string

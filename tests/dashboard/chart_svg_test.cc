@@ -151,6 +151,16 @@ TEST(ChartSvgTest, SuppressedBarIsALabelledGapNotZero) {
   EXPECT_THAT(svg, Not(HasSubstr("width=\"0.0\"")));
 }
 
+TEST(ChartSvgTest, NegativeBarIsItsTextNotABar) {
+  Table t = RatioTable();
+  t.rows[0][1].text = "-1.5";
+  t.rows[0][1].value = -1.5;
+  std::string svg = RenderChartSvg(RatioChart(), t);
+  EXPECT_EQ(Count(svg, "fill=\"#005eb8\"/>"), 1);  // D only
+  EXPECT_THAT(svg, HasSubstr(">-1.5</text>"));
+  EXPECT_EQ(CheckWellFormed(svg), "");
+}
+
 Table MonthTable() {
   Table t;
   t.id = "trend";
