@@ -321,4 +321,24 @@ bool SuppressionPattern::Suppressed(const Scope& unit,
   return suppressed_.contains(CellKey(unit.ToString(), period));
 }
 
+std::shared_ptr<const SuppressionPattern> PatternCache::Get(
+    const std::string& measure,
+    absl::FunctionRef<SuppressionPattern()> compute) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = patterns_.find(measure);
+    if (it != patterns_.end()) return it->second;
+  }
+  // Computed outside the lock: it can take long, and other measures'
+  // lookups should not wait for it.
+  auto computed = std::make_shared<const SuppressionPattern>(compute());
+  absl::MutexLock lock(&mu_);
+  return patterns_.try_emplace(measure, std::move(computed)).first->second;
+}
+
+size_t PatternCache::size() const {
+  absl::MutexLock lock(&mu_);
+  return patterns_.size();
+}
+
 }  // namespace ohfed::aggregator

@@ -35,9 +35,13 @@
 #ifndef OHFED_AGGREGATOR_DISCLOSURE_PATTERN_H_
 #define OHFED_AGGREGATOR_DISCLOSURE_PATTERN_H_
 
+#include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
+#include "absl/synchronization/mutex.h"
 #include "aggregator/view.h"
 #include "common/catalogue.h"
 #include "common/disclosure.h"
@@ -65,6 +69,29 @@ class SuppressionPattern {
 
  private:
   absl::flat_hash_set<std::string> suppressed_;  // by CellKey
+};
+
+// Patterns computed once and shared by several queries that read the same
+// View snapshot with the same coverage and disclosure options (e.g. the
+// dashboard's dozens of queries for one page): a pattern depends only on
+// those and the measure, and below national one costs time proportional to
+// everything held for the measure. The holder of a cache guarantees that
+// every query given it reads that one snapshot; a new snapshot needs a new
+// cache. Thread-safe.
+class PatternCache {
+ public:
+  // The measure's pattern: the cached one, or `compute()`'s, which is then
+  // cached. Two callers racing on a new measure may both compute it; the
+  // first to finish is kept.
+  std::shared_ptr<const SuppressionPattern> Get(
+      const std::string& measure,
+      absl::FunctionRef<SuppressionPattern()> compute);
+  size_t size() const;  // measures cached
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const SuppressionPattern>>
+      patterns_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ohfed::aggregator

@@ -8,12 +8,17 @@ bool RowProtector::CountSuppressed(const Measure& m, const Scope& unit,
   if (!options_.secondary) return false;
   auto it = patterns_.find(m.code);
   if (it == patterns_.end()) {
+    auto compute = [&] {
+      return SuppressionPattern::Compute(view_, m, options_, coverage_);
+    };
     it = patterns_
-             .emplace(m.code, SuppressionPattern::Compute(view_, m, options_,
-                                                          coverage_))
+             .emplace(m.code, shared_ != nullptr
+                                  ? shared_->Get(m.code, compute)
+                                  : std::make_shared<const SuppressionPattern>(
+                                        compute()))
              .first;
   }
-  return it->second.Suppressed(unit, period);
+  return it->second->Suppressed(unit, period);
 }
 
 void RowProtector::Protect(const Measure& m, const Scope& unit,

@@ -23,7 +23,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "aggregator/disclosure_pattern.h"
 #include "aggregator/view.h"
@@ -42,10 +44,15 @@ struct RawStat {
 class RowProtector {
  public:
   // `view` must outlive the protector. Patterns are those of `coverage`,
-  // the aggregator's (aggregator/disclosure_pattern.h).
+  // the aggregator's (aggregator/disclosure_pattern.h), taken from `shared`
+  // when given (it must belong to this view, options and coverage).
   RowProtector(const View& view, const DisclosureOptions& options,
-               const Scope& coverage)
-      : view_(view), options_(options), coverage_(coverage) {}
+               const Scope& coverage,
+               std::shared_ptr<PatternCache> shared = nullptr)
+      : view_(view),
+        options_(options),
+        coverage_(coverage),
+        shared_(std::move(shared)) {}
 
   // Whether rows of `m` for units at `level` are subject to the rule.
   static bool Applies(const Measure& m, Scope::Level level) {
@@ -64,7 +71,9 @@ class RowProtector {
   const View& view_;
   const DisclosureOptions options_;
   const Scope coverage_;
-  std::map<std::string, SuppressionPattern> patterns_;  // by measure code
+  const std::shared_ptr<PatternCache> shared_;
+  // By measure code: this query's, from `shared_` or computed.
+  std::map<std::string, std::shared_ptr<const SuppressionPattern>> patterns_;
 };
 
 }  // namespace ohfed::aggregator

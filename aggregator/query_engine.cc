@@ -245,7 +245,8 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
   // A unit's trusts are looked up once, not once per measure.
   std::vector<std::vector<std::string>> trusts;
   for (const Scope& unit : units) trusts.push_back(registry.TrustsIn(unit));
-  RowProtector protector(view, options.disclosure, options.coverage.scope());
+  RowProtector protector(view, options.disclosure, options.coverage.scope(),
+                         options.patterns);
   for (const Measure* m : plan.measures) {
     for (size_t u = 0; u < units.size(); ++u) {
       // One (measure, unit) pair is a bounded piece of work: between two,

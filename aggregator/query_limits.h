@@ -6,6 +6,7 @@
 #define OHFED_AGGREGATOR_QUERY_LIMITS_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "google/protobuf/repeated_field.h"
 
 namespace ohfed::aggregator {
+
+class PatternCache;  // aggregator/disclosure_pattern.h
 
 // Statistics a request may list (after which they are deduplicated; there
 // are fewer distinct names than this).
@@ -36,6 +39,10 @@ struct QueryOptions {
   int max_rows = kMaxRows;  // tests lower it
   // Thresholds of disclosure control (SPEC §7); the defaults are the spec's.
   DisclosureOptions disclosure;
+  // Secondary-suppression patterns shared with other queries on the same
+  // View snapshot, coverage and disclosure options (see PatternCache);
+  // null: this query computes the patterns it needs.
+  std::shared_ptr<PatternCache> patterns;
 };
 
 // kCancelled if `options.cancelled` says so.

@@ -47,6 +47,7 @@ class Answers {
 
 // Asks the source for `prefix` over `scope` and `period`, broken down by
 // `by` (the scope's own level: no breakdown). Empty `stats`: the defaults.
+// A prefix the catalogue does not have gives no rows, not an error.
 absl::StatusOr<Answers> Ask(const PageContext& ctx, const Scope& scope,
                             const Period& period, Scope::Level by,
                             const std::string& prefix,

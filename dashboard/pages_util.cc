@@ -28,6 +28,11 @@ absl::StatusOr<v1::QueryResponse> AskRows(
     const PageContext& ctx, const Scope& scope, const Period& period,
     Scope::Level by, const std::string& prefix,
     const std::vector<std::string>& stats) {
+  // An operator's catalogue may lack a measure the page shows: no figures,
+  // rather than the engine's kNotFound for the whole page.
+  if (ctx.source.catalogue().WithPrefix(prefix).empty()) {
+    return v1::QueryResponse();
+  }
   v1::QueryRequest request;
   request.set_scope(scope.ToString());
   request.set_period(period.ToString());

@@ -1,10 +1,12 @@
 // Disclosure control as the query engine applies it to every row (SPEC §7,
 // aggregator/query_disclosure.h), against the in-memory View. Whether the
 // secondary pattern protects every cell: disclosure_audit_test.cc.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "aggregator/disclosure_pattern.h"
 #include "aggregator/query_engine.h"
 #include "tests/aggregator/query_fake_view.h"
 #include "tests/testing/testing.h"
@@ -136,6 +138,29 @@ TEST_F(QueryDisclosureTest, RangesBelowNationalAreRefusedForDisclosure) {
             "3");
   EXPECT_EQ(Shown(Run(Request("ics:I3", "2026-01:2026-03", kImm)), "I3", "sum"),
             "40");
+}
+
+TEST_F(QueryDisclosureTest, SharedPatternCacheComputesEachMeasureOnce) {
+  QueryOptions shared;
+  shared.patterns = std::make_shared<PatternCache>();
+  auto by_ics = Request("national", "2026-01", kImm, {"sum"}, "ics");
+  EXPECT_EQ(Shown(Run(by_ics, shared), "I1", "sum"), "*");
+  EXPECT_EQ(shared.patterns->size(), 1u);
+  // Another breakdown of the same measure reuses it; another measure adds.
+  EXPECT_EQ(
+      Shown(Run(Request("national", "2026-01", kImm, {"sum"}, "trust"), shared),
+            "T2", "sum"),
+      "*");
+  EXPECT_EQ(shared.patterns->size(), 1u);
+  Run(Request("national", "2026-01", kWait, {"events"}, "ics"), shared);
+  EXPECT_EQ(shared.patterns->size(), 2u);
+
+  // The cached pattern is the one applied: once Trust Two's 3 becomes 30,
+  // a fresh query no longer hides ICS One, the cached pattern (of the data
+  // it was computed on, as for one snapshot) still does.
+  view_.Set("T2", "2026-01", kImm, 30);
+  EXPECT_EQ(Shown(Run(by_ics), "I1", "sum"), "30");
+  EXPECT_EQ(Shown(Run(by_ics, shared), "I1", "sum"), "*");
 }
 
 TEST_F(QueryDisclosureTest, ThresholdsComeFromOptions) {

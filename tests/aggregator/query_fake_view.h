@@ -39,8 +39,10 @@ inline std::shared_ptr<const Registry> TestRegistry() {
 
 class FakeView : public View {
  public:
-  explicit FakeView(std::shared_ptr<const Registry> registry = TestRegistry())
-      : registry_(std::move(registry)), catalogue_(Catalogue::Default()) {}
+  explicit FakeView(
+      std::shared_ptr<const Registry> registry = TestRegistry(),
+      std::shared_ptr<const Catalogue> catalogue = Catalogue::Default())
+      : registry_(std::move(registry)), catalogue_(std::move(catalogue)) {}
 
   const Catalogue& catalogue() const override { return *catalogue_; }
   const Registry& registry() const override {

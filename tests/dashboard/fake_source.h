@@ -15,7 +15,11 @@ namespace ohfed::dashboard::testing {
 
 class FakeSource : public QuerySource {
  public:
-  explicit FakeSource(absl::Time now) : now_(now) {}
+  explicit FakeSource(
+      absl::Time now,
+      std::shared_ptr<const Catalogue> catalogue = Catalogue::Default())
+      : now_(now),
+        view_(aggregator::testing::TestRegistry(), std::move(catalogue)) {}
 
   absl::StatusOr<v1::QueryResponse> Query(
       const v1::QueryRequest& request) const override {

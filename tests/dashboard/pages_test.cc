@@ -468,6 +468,34 @@ TEST_F(PagesTest, UnknownScopeIsNotFound) {
               StatusIs(absl::StatusCode::kNotFound, "NOPE"));
 }
 
+TEST(PagesCatalogueTest, MeasuresTheCatalogueLacksAreBlankNotAnError) {
+  // An operator's catalogue with none of the activity the trends show, and
+  // no Table 2 grid.
+  auto catalogue = Catalogue::Parse(
+      "# version: small-1\n"
+      "code,label,unit,type,min,max,across_units,across_time,disclosive,"
+      "frequency\n"
+      "staffing.wte.consultant_om,WTE in post: consultants,wte,number,0,1000,"
+      "sum,latest,no,month\n"
+      "activity.count.immunisation,Number of immunisations,events,count,0,"
+      "1000000,sum,sum,yes,month\n",
+      "small catalogue");
+  ASSERT_THAT(catalogue, ::ohfed::testing::IsOk());
+  FakeSource source(At("2026-05-01T00:00:00Z"), *catalogue);
+  source.view().Set("T1", "2026-03", "staffing.wte.consultant_om", 2);
+  source.view().Set("T1", "2026-03", "activity.count.immunisation", 40);
+  auto page = BuildPage(source, Scope::National(), kMarch);
+  ASSERT_THAT(page, ::ohfed::testing::IsOk());
+  const Table* workforce = FindTable(*page, "workforce");
+  ASSERT_NE(workforce, nullptr);
+  EXPECT_EQ(Text(*workforce, "Consultants", "Total WTE in post"), "2.0");
+  const Table* trend = FindTable(*page, "activity_trend");
+  ASSERT_NE(trend, nullptr);
+  EXPECT_EQ(Text(*trend, "2026-03", "Immunisations"), "40");
+  EXPECT_EQ(Text(*trend, "2026-03", "Management referrals"), "");
+  EXPECT_TRUE(FindTable(*page, "covid")->rows.empty());
+}
+
 TEST(DefaultPeriodTest, LatestMonthWhoseDeadlineHasPassed) {
   // March's deadline is the end of 15 April.
   EXPECT_EQ(DefaultPeriod(At("2026-04-15T23:59:59Z")).ToString(), "2026-02");
