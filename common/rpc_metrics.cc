@@ -59,11 +59,12 @@ class LatencyFactory
 
 }  // namespace
 
-void AddRpcMetrics(grpc::ServerBuilder& builder) {
+void AddRpcMetrics(grpc::ServerBuilder& builder, ServerCalls* calls) {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       creators;
   creators.push_back(std::make_unique<LatencyFactory>());
+  if (calls != nullptr) creators.push_back(calls->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(creators));
 }
 

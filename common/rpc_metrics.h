@@ -9,10 +9,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/server_shutdown.h"
+
 namespace ohfed {
 
-// Installs the interceptor; call once per builder, before BuildAndStart.
-void AddRpcMetrics(grpc::ServerBuilder& builder);
+// Installs the interceptor, and with `calls` the one that counts the
+// server's calls for ShutdownServer (gRPC takes one list of interceptors per
+// builder). Call once per builder, before BuildAndStart.
+void AddRpcMetrics(grpc::ServerBuilder& builder, ServerCalls* calls = nullptr);
 
 }  // namespace ohfed
 
