@@ -150,7 +150,7 @@ absl::Status Aggregator::StartServer() {
     LogLine(absl::StrCat(tokens_->size(), " query tokens from ",
                          options_.tokens_file));
   } else if (authz_->open()) {
-    LogLine(
+    LogWarning(
         "queries are unauthenticated: --insecure without --tokens lets "
         "anyone who reaches this address read every figure it holds");
   }

@@ -13,6 +13,7 @@ PACKAGES=(
   libsystemd-dev systemd dpkg-dev
   clang-format-14 git
   libcpp-httplib-dev prometheus
+  libspdlog-dev
 )
 
 missing=()
