@@ -278,6 +278,25 @@ std::string FailsWith(std::vector<std::string> args) {
   return r->err;
 }
 
+// The systemd units set OHFED_LOG_FORMAT=journal; a log-format key in the
+// config file (or the flag) wins over it. (No journal listens here, so
+// journal entries would be text lines: json and text tell them apart.)
+TEST_F(BinaryTest, LogFormatComesFromTheEnvironmentUnlessTheConfigSetsIt) {
+  const std::vector<std::string> args = {
+      "--listen",     "127.0.0.1:0", "--data",
+      dir_.File("d"), "--registry",  "/nonexistent-registry.csv"};
+  setenv("OHFED_LOG_FORMAT", "json", 1);
+  absl::Cleanup unset = [] { unsetenv("OHFED_LOG_FORMAT"); };
+  EXPECT_THAT(FailsWith(args), ::testing::StartsWith("{\"time\":"));
+  std::vector<std::string> with_config = args;
+  with_config.insert(
+      with_config.end(),
+      {"--config", dir_.Write("text.conf", "log-format = \"text\"\n")});
+  EXPECT_THAT(FailsWith(with_config),
+              ::testing::ContainsRegex("^[-0-9T:.]+Z error ohfed-aggregator: "
+                                       "cannot open /nonexistent"));
+}
+
 TEST_F(BinaryTest, BadFlagsFailWithOneLineReason) {
   EXPECT_THAT(FailsWith({"--listen", "127.0.0.1:0", "--data", dir_.File("d"),
                          "--bogus"}),
