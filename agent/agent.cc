@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/registry.h"
 #include "common/rpc_metrics.h"
+#include "common/server_shutdown.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -198,7 +199,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, *creds);
   ApplyServerLimits(builder);
-  AddRpcMetrics(builder);
+  AddRpcMetrics(builder, &agent->calls_);
+  AddHealthService(builder);
   builder.RegisterService(agent->service_.get());
   agent->server_ = builder.BuildAndStart();
   if (agent->server_ == nullptr) {
@@ -221,8 +223,7 @@ void Agent::Shutdown(absl::Duration grace) {
   if (store_) store_->CancelWaits();
   if (server_) {
     MarkNotServing(*server_);  // health checkers first, then drain
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-    server_->Wait();
+    ShutdownServer(*server_, calls_, grace);
     server_.reset();
   }
   if (uploader_) uploader_->Stop();

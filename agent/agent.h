@@ -13,6 +13,7 @@
 #include "agent/local_store.h"
 #include "agent/service.h"
 #include "common/clock.h"
+#include "common/server_shutdown.h"
 #include "common/uploader.h"
 
 namespace ohfed::agent {
@@ -62,6 +63,7 @@ class Agent {
   std::unique_ptr<LocalStore> store_;
   std::unique_ptr<Uploader> uploader_;
   std::unique_ptr<ControlService> service_;
+  ServerCalls calls_;  // the server's, for ShutdownServer; outlives it
   std::unique_ptr<grpc::Server> server_;
 };
 

@@ -145,8 +145,9 @@ Outbox::Staged Outbox::StageAcks(const std::vector<v1::Ack>& acks,
       // A reason only matters for the revision it was given for.
       if (ack.revision() != current) continue;
       if (m.rejected != ack.revision()) {
-        LogLine(absl::StrCat("aggregator rejected ", ack.period(), " revision ",
-                             ack.revision(), ": ", ack.reason()));
+        LogWarning(absl::StrCat("aggregator rejected ", ack.period(),
+                                " revision ", ack.revision(), ": ",
+                                ack.reason()));
       }
       m.rejected = ack.revision();
       m.reason = ack.reason();
@@ -160,7 +161,7 @@ Outbox::Staged Outbox::StageAcks(const std::vector<v1::Ack>& acks,
           ", newer than this agent's ", ack.revision(),
           " (restored backup or clock gone back?); resent as revision ",
           ack.held_revision() + 1);
-      LogLine(absl::StrCat(ack.period(), ": ", m.reason));
+      LogWarning(absl::StrCat(ack.period(), ": ", m.reason));
       m.rejected = 0;
       current = ack.held_revision() + 1;
       st.reassert[ack.period()] = current;

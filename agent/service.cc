@@ -48,14 +48,14 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
       KindName(request->kind()), " import of '", request->file_name(), "'");
   // Atomic unless asked otherwise; a missing column is never skippable.
   if (parsed->fatal || (!parsed->errors.empty() && !request->skip_invalid())) {
-    LogLine(absl::StrCat(what, " rejected: ", parsed->errors_total,
-                         " problems, nothing stored"));
+    LogWarning(absl::StrCat(what, " rejected: ", parsed->errors_total,
+                            " problems, nothing stored"));
     return grpc::Status::OK;
   }
   absl::StatusOr<ImportOutcome> outcome =
       store_->ApplyImport(RecordsOf(*parsed), request->accept_outliers());
   if (!outcome.ok()) {
-    LogLine(absl::StrCat(what, " failed: ", outcome.status().message()));
+    LogError(absl::StrCat(what, " failed: ", outcome.status().message()));
     return ToGrpc(outcome.status());
   }
   response->set_rows_imported(outcome->rows_imported);

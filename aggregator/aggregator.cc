@@ -8,6 +8,7 @@
 #include "common/health.h"
 #include "common/log.h"
 #include "common/rpc_metrics.h"
+#include "common/server_shutdown.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -129,7 +130,8 @@ absl::Status Aggregator::StartServer() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
   ApplyServerLimits(builder);
-  AddRpcMetrics(builder);
+  AddRpcMetrics(builder, &calls_);
+  AddHealthService(builder);
   builder.RegisterService(ingest_.get());
   builder.RegisterService(query_.get());
   server_ = builder.BuildAndStart();
@@ -148,7 +150,7 @@ absl::Status Aggregator::StartServer() {
     LogLine(absl::StrCat(tokens_->size(), " query tokens from ",
                          options_.tokens_file));
   } else if (authz_->open()) {
-    LogLine(
+    LogWarning(
         "queries are unauthenticated: --insecure without --tokens lets "
         "anyone who reaches this address read every figure it holds");
   }
@@ -165,8 +167,7 @@ void Aggregator::Shutdown(absl::Duration grace) {
   stopped_ = true;
   if (server_ != nullptr) {
     MarkNotServing(*server_);  // health checkers first, then drain
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-    server_->Wait();
+    ShutdownServer(*server_, calls_, grace);
   }
   // No commit kicks the uploader once it is gone.
   if (store_ != nullptr) store_->SetCommitListener(nullptr);

@@ -20,6 +20,7 @@
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_service.h"
 #include "aggregator/summary_store.h"
+#include "common/server_shutdown.h"
 #include "common/token_store.h"
 #include "common/transport.h"
 #include "common/uploader.h"
@@ -99,6 +100,7 @@ class Aggregator {
   std::unique_ptr<Authz> authz_;
   std::unique_ptr<IngestService> ingest_;
   std::unique_ptr<QueryService> query_;
+  ServerCalls calls_;  // the server's, for ShutdownServer; outlives it
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool stopped_ = false;

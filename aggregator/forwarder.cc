@@ -18,8 +18,9 @@ absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {
                         .period = ack.period(),
                         .revision = ack.revision()};
     if (ack.outcome() == v1::OUTCOME_REJECTED) {
-      LogLine(absl::StrCat("not forwarded: ", ack.trust(), " ", ack.period(),
-                           " revision ", ack.revision(), ": ", ack.reason()));
+      LogWarning(absl::StrCat("not forwarded: ", ack.trust(), " ", ack.period(),
+                              " revision ", ack.revision(), ": ",
+                              ack.reason()));
       reply.refused = true;
       reply.reason = ack.reason().substr(0, kMaxReasonBytes);
     } else if (ack.outcome() != v1::OUTCOME_ACCEPTED &&

@@ -14,7 +14,43 @@ metrics::Counter& Rejected(RejectionClass c) {
       {{"reason", std::string(RejectionClassName(c))}});
 }
 
+metrics::Counter& Ended(StreamEnd e) {
+  return metrics::Global().GetCounter(
+      "ohfed_ingest_streams_ended_total",
+      "Ingest.Submit streams ended, by how they ended.",
+      {{"reason", std::string(StreamEndName(e))}});
+}
+
 }  // namespace
+
+absl::string_view StreamEndName(StreamEnd e) {
+  switch (e) {
+    case StreamEnd::kOk:
+      return "ok";
+    case StreamEnd::kStreamLimit:
+      return "stream_limit";
+    case StreamEnd::kUnauthorized:
+      return "unauthorized";
+    case StreamEnd::kUnparsable:
+      return "unparsable";
+    case StreamEnd::kBatchRefused:
+      return "batch_refused";
+    case StreamEnd::kIdleTimeout:
+      return "idle_timeout";
+    case StreamEnd::kPeerGone:
+      return "peer_gone";
+  }
+  return "other";
+}
+
+void CountStreamEnd(StreamEnd e) {
+  static metrics::Counter* const* const counters = [] {
+    static metrics::Counter* c[kStreamEnds];
+    for (int i = 0; i < kStreamEnds; ++i) c[i] = &Ended(StreamEnd(i));
+    return c;
+  }();
+  counters[static_cast<int>(e)]->Inc();
+}
 
 absl::string_view RejectionClassName(RejectionClass c) {
   switch (c) {
@@ -42,6 +78,7 @@ void InitIngestMetrics() {
         RejectionClass::kOutsideCoverage}) {
     Rejected(c);
   }
+  for (int i = 0; i < kStreamEnds; ++i) Ended(StreamEnd(i));
 }
 
 void ObserveCommitGroup(size_t writers, size_t summaries) {

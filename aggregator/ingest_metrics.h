@@ -22,8 +22,28 @@ absl::string_view RejectionClassName(RejectionClass c);
 // ohfed_summaries_rejected_total{reason=...} += 1.
 void CountRejection(RejectionClass c);
 
-// Creates the series above at zero (once serving metrics), so that rate()
-// sees the first rejection.
+// How an Ingest.Submit stream ended.
+enum class StreamEnd {
+  kOk,            // the sender closed it after its last batch
+  kStreamLimit,   // refused: --max-streams-per-peer already open
+  kUnauthorized,  // refused: no right to submit (token, certificate)
+  kUnparsable,    // a message was not a SubmitRequest
+  kBatchRefused,  // a batch was refused whole (too many summaries, store)
+  kIdleTimeout,   // the peer idled past --stream-idle-timeout
+  kPeerGone,      // the peer cancelled, or its connection went (this
+                  // includes a message over the size limit, which gRPC
+                  // refuses before ohfed sees it)
+};
+inline constexpr int kStreamEnds = 7;
+// The `reason` label: "ok", "stream_limit", "unauthorized", "unparsable",
+// "batch_refused", "idle_timeout", "peer_gone".
+absl::string_view StreamEndName(StreamEnd e);
+
+// ohfed_ingest_streams_ended_total{reason=...} += 1.
+void CountStreamEnd(StreamEnd e);
+
+// Creates the series above (rejections, stream ends) at zero (once serving
+// metrics), so that rate() sees the first rejection.
 void InitIngestMetrics();
 
 // One group commit of `writers` Commit() calls holding `summaries`:

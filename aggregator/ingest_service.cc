@@ -45,7 +45,10 @@ v1::Ack MakeAck(const v1::UnitSummary& s, v1::Outcome outcome,
 
 IngestOptions WithDefaults(IngestOptions options) {
   if (options.clock == nullptr) options.clock = Clock::Real();
-  if (!options.log) options.log = [](absl::string_view line) { LogLine(line); };
+  // Rejections: a peer or its data is wrong, and nothing of it was stored.
+  if (!options.log) {
+    options.log = [](absl::string_view line) { LogWarning(line); };
+  }
   return options;
 }
 
@@ -133,10 +136,11 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
       continue;
     }
     CountRejection(failed);
-    const std::string trust = Echo(s.trust());
+    // Raw but bounded: the log escapes what it writes (common/log.h).
+    const std::string trust = Bound(s.trust());
     rejections.Record(
         trust, check.message(),
-        absl::StrCat("rejected ", trust, " ", Echo(s.period()), " revision ",
+        absl::StrCat("rejected ", trust, " ", Bound(s.period()), " revision ",
                      s.revision(), ": ", check.message()));
     *response.add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
   }
@@ -189,9 +193,20 @@ bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
 
 grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
                                       RawStream* stream) {
+  StreamEnd end = StreamEnd::kOk;
+  grpc::Status status = Submit(context, stream, &end);
+  CountStreamEnd(end);
+  return status;
+}
+
+grpc::Status IngestService::Submit(grpc::ServerContext* context,
+                                   RawStream* stream, StreamEnd* end) {
   if (authz_ != nullptr) {
     absl::Status allowed = authz_->AuthorizeSubmit(CredentialsOf(*context));
-    if (!allowed.ok()) return ToGrpc(allowed);
+    if (!allowed.ok()) {
+      *end = StreamEnd::kUnauthorized;
+      return ToGrpc(allowed);
+    }
   }
   const std::string peer = PeerAddress(context->peer());
   absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
@@ -200,6 +215,7 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
     rejections_.Record(
         peer, "stream limit",
         absl::StrCat("ingest from ", peer, ": ", watched.status().message()));
+    *end = StreamEnd::kStreamLimit;
     return ToGrpc(watched.status());
   }
   absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context);
@@ -207,13 +223,18 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
     rejections_.Record(
         peer, "identity",
         absl::StrCat("ingest from ", peer, ": ", caller.status().message()));
+    *end = StreamEnd::kUnauthorized;
     return ToGrpc(caller.status());
   }
   StreamWatch::Stream& watch = **watched;
   grpc::ByteBuffer raw;
   for (int message = 1;; ++message) {
     watch.Waiting();
-    if (!stream->Read(&raw)) break;
+    if (!stream->Read(&raw)) {
+      // A half-close after the last batch, or a peer that went away.
+      if (context->IsCancelled()) *end = StreamEnd::kPeerGone;
+      break;
+    }
     watch.Busy();
     const size_t bytes = raw.Length();
     v1::SubmitRequest request;
@@ -224,6 +245,7 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
       rejections_.Record(
           peer, "unparsable",
           absl::StrCat("ingest from ", peer, ": ", bad.message()));
+      *end = StreamEnd::kUnparsable;
       return ToGrpc(bad);
     }
     absl::StatusOr<v1::SubmitResponse> response = IngestBatch(
@@ -232,12 +254,16 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
       rejections_.Record(peer, response.status().message(),
                          absl::StrCat("ingest from ", peer, ": ",
                                       response.status().message()));
+      *end = StreamEnd::kBatchRefused;
       return ToGrpc(response.status());
     }
     // Blocks while the peer's flow-control window is full, i.e. while it is
     // not taking its acks; nothing more is read meanwhile.
     watch.Waiting();
-    if (!stream->Write(*response)) break;  // the sender went away
+    if (!stream->Write(*response)) {  // the sender went away
+      *end = StreamEnd::kPeerGone;
+      break;
+    }
   }
   if (watch.timed_out()) {
     absl::Status idle = absl::DeadlineExceededError(
@@ -245,6 +271,7 @@ grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
                      absl::FormatDuration(watch_.idle_timeout()), ": ended"));
     rejections_.Record(
         peer, "idle", absl::StrCat("ingest from ", peer, ": ", idle.message()));
+    *end = StreamEnd::kIdleTimeout;
     return ToGrpc(idle);
   }
   return grpc::Status::OK;

@@ -42,6 +42,7 @@
 #include "absl/time/time.h"
 #include "aggregator/authz.h"
 #include "aggregator/forwarder.h"
+#include "aggregator/ingest_metrics.h"
 #include "aggregator/rejection_log.h"
 #include "aggregator/stream_watch.h"
 #include "aggregator/summary_store.h"
@@ -115,7 +116,10 @@ class IngestService final : public v1::Ingest::Service {
   // arrive as bytes.
   using RawStream =
       grpc::ServerReaderWriter<v1::SubmitResponse, grpc::ByteBuffer>;
+  // Counts how each stream ended (ohfed_ingest_streams_ended_total).
   grpc::Status SubmitRaw(grpc::ServerContext* context, RawStream* stream);
+  grpc::Status Submit(grpc::ServerContext* context, RawStream* stream,
+                      StreamEnd* end);
   // Parses one received message, dropping unknown fields; false if it is
   // not a SubmitRequest.
   static bool Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request);

@@ -36,8 +36,9 @@ class RejectionLog {
         sink_(std::move(sink)) {}
 
   // One rejection of a summary from `trust` for `reason`; `line` is what to
-  // log if it is the first of its kind in this interval. Both are already
-  // bounded (see Echo in aggregator/validation.h).
+  // log if it is the first of its kind in this interval. All are already
+  // bounded (Bound in aggregator/validation.h) but not escaped: the sink
+  // (common/log.h) escapes them, once.
   void Record(absl::string_view trust, absl::string_view reason,
               absl::string_view line);
 

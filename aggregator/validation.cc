@@ -179,6 +179,17 @@ std::string Echo(absl::string_view text) {
   return out;
 }
 
+std::string Bound(absl::string_view text) {
+  if (text.size() <= static_cast<size_t>(kMaxEchoBytes)) {
+    return std::string(text);
+  }
+  size_t end = kMaxEchoBytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return absl::StrCat(text.substr(0, end), "...");
+}
+
 absl::StatusOr<Month> SummaryMonth(absl::string_view period) {
   absl::StatusOr<Period> p = Period::Parse(period);
   if (!p.ok()) return p.status();

@@ -32,6 +32,12 @@ inline constexpr absl::Duration kClockTolerance = absl::Hours(24);
 // non-ASCII bytes C-escaped ("\n", "\xff"), "..." appended when cut.
 std::string Echo(absl::string_view text);
 
+// Peer input fit for a log line, which escapes it itself (common/log.h):
+// at most kMaxEchoBytes of it, cut before a UTF-8 continuation byte, "..."
+// appended when cut, and otherwise as sent. Echo()ing it as well would
+// escape it twice: a JSON reader would get "\\n" back for a newline.
+std::string Bound(absl::string_view text);
+
 // The month whose registry version applies to a summary period: the month
 // itself for "YYYY-MM", January for "YYYY". kInvalidArgument quoting the
 // period for anything else (quarters, ranges, garbage). Lenient about

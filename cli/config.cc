@@ -107,11 +107,15 @@ void AddLogFormatOption(CLI::App& app) {
   app.add_option_function<std::string>(
          "--log-format",
          [](const std::string& f) {
-           SetLogFormat(f == "json" ? LogFormat::kJson : LogFormat::kText);
+           SetLogFormat(f == "json"      ? LogFormat::kJson
+                        : f == "journal" ? LogFormat::kJournal
+                                         : LogFormat::kText);
          },
-         "stderr lines as text or json (one JSON object per line)")
-      ->default_str("text")
-      ->check(CLI::IsMember({"text", "json"}));
+         "log lines as text or json (one JSON object per line) on stderr, "
+         "or journal entries (systemd journal: PRIORITY, COMPONENT); "
+         "default: journal when stderr is the journal, else text")
+      ->envname("OHFED_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json", "journal"}));
 }
 
 }  // namespace ohfed

@@ -23,8 +23,10 @@ namespace ohfed {
 // thrown as CLI::ConfigError from app.parse(), like any other flag error.
 void AddConfigFile(CLI::App& app);
 
-// Adds --log-format text|json (key log-format), which sets the daemon's log
-// line format (common/log.h) as it is parsed.
+// Adds --log-format text|json|journal (key log-format, or the environment
+// variable OHFED_LOG_FORMAT, which the systemd units set; a config file key
+// wins over it), which sets the daemon's log format (common/log.h) as it is
+// parsed.
 void AddLogFormatOption(CLI::App& app);
 
 // Checks one config file's text line by line; kInvalidArgument naming the

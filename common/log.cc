@@ -1,19 +1,65 @@
 #include "common/log.h"
 
 #include <errno.h>  // program_invocation_short_name (glibc)
-#include <unistd.h>
 
-#include <atomic>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log_sinks.h"
+#include "spdlog/logger.h"
 
 namespace ohfed {
 namespace {
 
-std::atomic<LogFormat> log_format{LogFormat::kText};
+// One spdlog logger per component (the program, "grpc", ...), all on the
+// sink of the format in force; made on first use.
+struct Loggers {
+  absl::Mutex mu;
+  std::optional<LogFormat> format ABSL_GUARDED_BY(mu);  // unset: detect
+  std::shared_ptr<spdlog::sinks::sink> sink ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, std::shared_ptr<spdlog::logger>> by_name
+      ABSL_GUARDED_BY(mu);
+};
+
+Loggers& TheLoggers() {
+  static Loggers* loggers = new Loggers;
+  return *loggers;
+}
+
+std::shared_ptr<spdlog::logger> LoggerFor(absl::string_view component) {
+  Loggers& l = TheLoggers();
+  absl::MutexLock lock(&l.mu);
+  if (l.sink == nullptr) {
+    if (!l.format.has_value()) {
+      l.format = log_internal::StderrIsJournal() ? LogFormat::kJournal
+                                                 : LogFormat::kText;
+    }
+    l.sink = log_internal::MakeSink(*l.format);
+  }
+  std::shared_ptr<spdlog::logger>& logger = l.by_name[component];
+  if (logger == nullptr) {
+    logger = std::make_shared<spdlog::logger>(std::string(component), l.sink);
+    logger->set_level(spdlog::level::info);
+  }
+  return logger;
+}
+
+spdlog::level::level_enum ToSpdlog(LogLevel level) {
+  switch (level) {
+    case LogLevel::kWarning:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kInfo:
+      break;
+  }
+  return spdlog::level::info;
+}
 
 absl::string_view LevelName(LogLevel level) {
   switch (level) {
@@ -82,7 +128,23 @@ void AppendEscaped(std::string& out, absl::string_view s, bool json) {
 
 }  // namespace
 
-void SetLogFormat(LogFormat format) { log_format.store(format); }
+namespace log_internal {
+
+std::string EscapeText(absl::string_view s) {
+  std::string out;
+  AppendEscaped(out, s, false);
+  return out;
+}
+
+}  // namespace log_internal
+
+void SetLogFormat(LogFormat format) {
+  Loggers& l = TheLoggers();
+  absl::MutexLock lock(&l.mu);
+  l.format = format;
+  l.sink = nullptr;
+  l.by_name.clear();
+}
 
 std::string FormatLogLine(LogFormat format, absl::Time time, LogLevel level,
                           absl::string_view component,
@@ -110,10 +172,8 @@ std::string FormatLogLine(LogFormat format, absl::Time time, LogLevel level,
 void Log(LogLevel level, absl::string_view component,
          absl::string_view message) {
   if (component.empty()) component = program_invocation_short_name;
-  std::string line =
-      FormatLogLine(log_format.load(), absl::Now(), level, component, message);
-  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-  (void)ignored;
+  LoggerFor(component)->log(
+      ToSpdlog(level), spdlog::string_view_t(message.data(), message.size()));
 }
 
 void LogLine(absl::string_view message) { Log(LogLevel::kInfo, "", message); }

@@ -24,27 +24,54 @@ std::string MethodLabel(const char* method) {
   return "other";
 }
 
+// The canonical name of a gRPC status code, as grpc-go and the gRPC docs
+// spell it.
+std::string CodeLabel(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
+}
+
 class LatencyInterceptor : public grpc::experimental::Interceptor {
  public:
   explicit LatencyInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : histogram_(metrics::Global().GetHistogram(
-            "ohfed_rpc_duration_seconds",
-            "Time from an RPC's arrival to its status, by method.",
-            metrics::LatencyBuckets(),
-            {{"method", MethodLabel(info->method())}})),
-        start_(absl::Now()) {}
+      : method_(MethodLabel(info->method())), start_(absl::Now()) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      histogram_.Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+      metrics::Global()
+          .GetHistogram(
+              "ohfed_rpc_duration_seconds",
+              "Time from an RPC's arrival to its status, by method "
+              "and status code.",
+              metrics::LatencyBuckets(),
+              {{"method", method_},
+               {"code", CodeLabel(methods->GetSendStatus().error_code())}})
+          .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
     }
     methods->Proceed();
   }
 
  private:
-  metrics::Histogram& histogram_;
+  const std::string method_;
   const absl::Time start_;
 };
 
@@ -59,11 +86,12 @@ class LatencyFactory
 
 }  // namespace
 
-void AddRpcMetrics(grpc::ServerBuilder& builder) {
+void AddRpcMetrics(grpc::ServerBuilder& builder, ServerCalls* calls) {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       creators;
   creators.push_back(std::make_unique<LatencyFactory>());
+  if (calls != nullptr) creators.push_back(calls->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(creators));
 }
 

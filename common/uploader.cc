@@ -83,14 +83,26 @@ void Uploader::Kick() {
 
 UploaderStats Uploader::stats() const {
   absl::MutexLock l(&mu_);
-  return stats_;
+  UploaderStats stats = stats_;
+  stats.retry_backoff = stats.consecutive_failures == 0
+                            ? absl::ZeroDuration()
+                            : BackoffCap(stats.consecutive_failures);
+  stats.initial_backoff = options_.initial_backoff;
+  stats.max_backoff = options_.max_backoff;
+  return stats;
 }
 
-void Uploader::Log(absl::string_view line) const {
+absl::Duration Uploader::BackoffCap(uint64_t failures) const {
+  int shift = static_cast<int>(std::min<uint64_t>(failures, 20));
+  return std::min(options_.max_backoff,
+                  options_.initial_backoff * (1 << shift));
+}
+
+void Uploader::Log(absl::string_view line, LogLevel level) const {
   if (options_.log) {
     options_.log(line);
   } else {
-    LogLine(line);
+    ohfed::Log(level, "", line);
   }
 }
 
@@ -115,10 +127,7 @@ void Uploader::Loop() {
 // Full jitter: uniform in [0, min(max, initial * 2^failures)].
 absl::Duration Uploader::NextBackoff() {
   absl::MutexLock l(&mu_);
-  int shift =
-      static_cast<int>(std::min<uint64_t>(stats_.consecutive_failures, 20));
-  absl::Duration cap =
-      std::min(options_.max_backoff, options_.initial_backoff * (1 << shift));
+  absl::Duration cap = BackoffCap(stats_.consecutive_failures);
   double fraction = absl::Uniform(rng_, 0.0, 1.0);
   return std::max(absl::Milliseconds(10), cap * fraction);
 }
@@ -209,7 +218,8 @@ absl::Status Uploader::SendPending(Stream* stream, bool* drained,
       for (const v1::Ack& a : set_aside) {
         Log(absl::StrCat("cannot send ", a.trust(), " ", a.period(),
                          " revision ", a.revision(), " to ", options_.peer,
-                         ": ", a.reason(), "; set aside until a new revision"));
+                         ": ", a.reason(), "; set aside until a new revision"),
+            LogLevel::kWarning);
       }
       OHFED_RETURN_IF_ERROR(source_->OnAcks(set_aside));
       absl::MutexLock l(&mu_);
@@ -298,12 +308,14 @@ void Uploader::RecordOutcome(const absl::Status& status) {
   switch (line) {
     case kFirst:
       Log(absl::StrCat("cannot send to ", options_.peer, ": ", status.message(),
-                       "; ", backlog, " unit summaries waiting, retrying"));
+                       "; ", backlog, " unit summaries waiting, retrying"),
+          LogLevel::kWarning);
       break;
     case kReminder:
       Log(absl::StrCat("still cannot send to ", options_.peer, " after ",
                        Ago(down), ": ", status.message(), "; ", backlog,
-                       " unit summaries waiting"));
+                       " unit summaries waiting"),
+          LogLevel::kWarning);
       break;
     default:
       Log(absl::StrCat("sending to ", options_.peer, " again after ", Ago(down),
@@ -337,7 +349,8 @@ void Uploader::FetchFeedback() {
   absl::Status applied = source_->OnUpstreamFeedback(refused);
   if (!applied.ok()) {
     Log(absl::StrCat("upstream feedback from ", options_.peer,
-                     " not recorded: ", applied.message()));
+                     " not recorded: ", applied.message()),
+        LogLevel::kError);
   }
 }
 

@@ -38,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -98,8 +99,14 @@ struct UploaderStats {
   uint64_t summaries_set_aside = 0;  // too large to send alone
   uint64_t stream_failures = 0;
   uint64_t consecutive_failures = 0;
-  absl::Time last_ack = absl::InfinitePast();  // InfinitePast: never
-  std::string last_error;                      // empty after a success
+  // The retry schedule: the wait before the next pass after a failure is
+  // uniform in [0, retry_backoff] (full jitter), retry_backoff being
+  // min(max_backoff, initial_backoff * 2^consecutive_failures); zero while
+  // the last pass succeeded.
+  absl::Duration retry_backoff = absl::ZeroDuration();
+  absl::Duration initial_backoff, max_backoff;  // as configured
+  absl::Time last_ack = absl::InfinitePast();   // InfinitePast: never
+  std::string last_error;                       // empty after a success
 };
 
 // Owns one background thread between Start() and Stop(). The source and the
@@ -145,8 +152,11 @@ class Uploader {
   void RecordAcks(const v1::SubmitResponse& response);
   void RecordOutcome(const absl::Status& status);
   void FetchFeedback();
-  void Log(absl::string_view line) const;
+  // To options_.log if set, else to common/log.h at `level`.
+  void Log(absl::string_view line, LogLevel level = LogLevel::kInfo) const;
   absl::Duration NextBackoff();
+  // retry_backoff (UploaderStats) for `failures` in a row.
+  absl::Duration BackoffCap(uint64_t failures) const;
 
   OutboxSource* const source_;
   std::unique_ptr<v1::Ingest::StubInterface> stub_;

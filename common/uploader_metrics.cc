@@ -51,6 +51,17 @@ void CollectUploader(const UploaderStats& stats, size_t pending,
   out.push_back(One("ohfed_upstream_consecutive_failures", "gauge",
                     "Upload passes failed in a row.",
                     static_cast<double>(stats.consecutive_failures)));
+  out.push_back(One("ohfed_upstream_retry_backoff_seconds", "gauge",
+                    "Longest wait before the next upload pass (the wait is "
+                    "uniform below it); 0 after a success.",
+                    absl::ToDoubleSeconds(stats.retry_backoff)));
+  out.push_back(One("ohfed_upstream_backoff_initial_seconds", "gauge",
+                    "First retry backoff ceiling, as configured; it doubles "
+                    "with each failure in a row.",
+                    absl::ToDoubleSeconds(stats.initial_backoff)));
+  out.push_back(One("ohfed_upstream_backoff_max_seconds", "gauge",
+                    "Cap on the retry backoff, as configured.",
+                    absl::ToDoubleSeconds(stats.max_backoff)));
   out.push_back(One("ohfed_upload_summaries_sent_total", "counter",
                     "Unit summaries sent upstream.",
                     static_cast<double>(stats.summaries_sent)));

@@ -8,6 +8,9 @@
 //       waited: 0 when it is empty, else the time since the last ack (or,
 //       if none came since `since`, since `since`, when metrics started)
 //   ohfed_upstream_consecutive_failures
+//   ohfed_upstream_retry_backoff_seconds        the ceiling of the wait
+//       before the next pass (0 after a success), and
+//   ohfed_upstream_backoff_{initial,max}_seconds  the configured schedule
 //   ohfed_upload_summaries_sent_total, ohfed_upload_batches_sent_total,
 //   ohfed_upload_acks_total{outcome="accepted|stale|rejected"},
 //   ohfed_upload_stream_failures_total

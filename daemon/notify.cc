@@ -83,7 +83,7 @@ void NotifyStopping() { sd_notify(0, "STOPPING=1"); }
 void ReloadAndNotify(const std::function<absl::Status()>& reload) {
   sd_notify(0, "RELOADING=1");
   absl::Status status = reload();
-  if (!status.ok()) LogLine(std::string(status.message()));
+  if (!status.ok()) LogError(status.message());
   sd_notify(0, status.ok() ? "READY=1\nSTATUS=reloaded"
                            : "READY=1\nSTATUS=reload failed, see the log");
 }

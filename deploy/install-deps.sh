@@ -13,7 +13,7 @@ PACKAGES=(
   libsystemd-dev systemd dpkg-dev
   clang-format-14 git
   libcpp-httplib-dev prometheus
-  libmstch-dev
+  libmstch-dev libspdlog-dev
   chromium chromium-driver python3-selenium
 )
 

@@ -18,6 +18,7 @@
 #include "nlohmann/json.hpp"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/test_summaries.h"
+#include "tests/testing/http.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -185,7 +186,7 @@ TEST_F(BinaryTest, JsonLogsAreOneObjectPerLineEvenForHostileInput) {
   std::vector<std::string> lines =
       absl::StrSplit(text, '\n', absl::SkipEmpty());
   ASSERT_GE(lines.size(), 2u) << text;
-  int hostile_lines = 0;
+  int hostile_lines = 0, raw_lines = 0;
   for (const std::string& line : lines) {
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     ASSERT_TRUE(j.is_object()) << line;
@@ -196,8 +197,14 @@ TEST_F(BinaryTest, JsonLogsAreOneObjectPerLineEvenForHostileInput) {
     EXPECT_THAT(j.value("time", ""), ::testing::EndsWith("Z")) << line;
     EXPECT_EQ(j.value("component", ""), "ohfed-aggregator") << line;
     if (absl::StrContains(j.value("msg", ""), "forged")) ++hostile_lines;
+    // Escaped once, by the log: the reader gets the trust code as sent,
+    // not "Z\\\"Z\\n..." (escaped by the ingest service, then again).
+    if (absl::StrContains(j.value("msg", ""), "rejected " + hostile)) {
+      ++raw_lines;
+    }
   }
   EXPECT_EQ(hostile_lines, 1) << text;
+  EXPECT_EQ(raw_lines, 1) << text;
   EXPECT_EQ(nlohmann::json::parse(lines.back())["msg"], "stopped");
 }
 
@@ -233,6 +240,31 @@ TEST_F(BinaryTest, TuningKeysAreAcceptedFromConfigAndCheckedAtStart) {
   EXPECT_THAT(with("--log-format", "xml"), HasSubstr("log-format"));
 }
 
+// --upstream-initial-backoff-ms and --upstream-max-backoff-seconds reach
+// the upstream uploader: its retry schedule (common/uploader.h; the
+// schedule itself is tested in UploaderTest.BackoffOptionsSetTheRetry-
+// Schedule) reports them on /metrics.
+TEST_F(BinaryTest, UpstreamBackoffFlagsSetTheUploadersSchedule) {
+  const int metrics = ::ohfed::testing::PickUnusedPort();
+  std::vector<std::string> flags = Flags();
+  flags.insert(
+      flags.end(),
+      {"--upstream",
+       absl::StrCat("127.0.0.1:", ::ohfed::testing::PickUnusedPort()),
+       "--upstream-initial-backoff-ms", "250", "--upstream-max-backoff-seconds",
+       "7", "--metrics", absl::StrCat("127.0.0.1:", metrics)});
+  auto server = StartServer(flags);
+  ASSERT_NE(server, nullptr);
+  OHFED_ASSERT_OK(::ohfed::testing::WaitForPort(metrics, absl::Seconds(20)));
+  auto got = ::ohfed::testing::HttpGet(metrics, "/metrics");
+  OHFED_ASSERT_OK(got);
+  EXPECT_THAT(got->body,
+              HasSubstr("\nohfed_upstream_backoff_initial_seconds 0.25\n"));
+  EXPECT_THAT(got->body, HasSubstr("\nohfed_upstream_backoff_max_seconds 7\n"));
+  server->Signal(SIGTERM);
+  OHFED_EXPECT_OK(server->Wait(absl::Seconds(20)));
+}
+
 // Runs the binary expecting a start-up failure with a one-line reason.
 std::string FailsWith(std::vector<std::string> args) {
   args.insert(args.begin(), OHFED_AGGREGATOR_BIN);
@@ -244,6 +276,25 @@ std::string FailsWith(std::vector<std::string> args) {
       absl::StrSplit(r->err, '\n', absl::SkipEmpty());
   EXPECT_EQ(lines.size(), 1u) << r->err;
   return r->err;
+}
+
+// The systemd units set OHFED_LOG_FORMAT=journal; a log-format key in the
+// config file (or the flag) wins over it. (No journal listens here, so
+// journal entries would be text lines: json and text tell them apart.)
+TEST_F(BinaryTest, LogFormatComesFromTheEnvironmentUnlessTheConfigSetsIt) {
+  const std::vector<std::string> args = {
+      "--listen",     "127.0.0.1:0", "--data",
+      dir_.File("d"), "--registry",  "/nonexistent-registry.csv"};
+  setenv("OHFED_LOG_FORMAT", "json", 1);
+  absl::Cleanup unset = [] { unsetenv("OHFED_LOG_FORMAT"); };
+  EXPECT_THAT(FailsWith(args), ::testing::StartsWith("{\"time\":"));
+  std::vector<std::string> with_config = args;
+  with_config.insert(
+      with_config.end(),
+      {"--config", dir_.Write("text.conf", "log-format = \"text\"\n")});
+  EXPECT_THAT(FailsWith(with_config),
+              ::testing::ContainsRegex("^[-0-9T:.]+Z error ohfed-aggregator: "
+                                       "cannot open /nonexistent"));
 }
 
 TEST_F(BinaryTest, BadFlagsFailWithOneLineReason) {

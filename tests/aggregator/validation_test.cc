@@ -179,5 +179,13 @@ TEST(EchoTest, QuotesABoundedEscapedPrefix) {
   EXPECT_EQ(echoed.substr(echoed.size() - 3), "...");
 }
 
+// For log lines: bounded, not escaped (the log escapes once), never cut
+// inside a UTF-8 sequence.
+TEST(BoundTest, KeepsABoundedRawPrefix) {
+  EXPECT_EQ(Bound(std::string("a\nb\xff", 4)), std::string("a\nb\xff", 4));
+  std::string long_text = std::string(kMaxEchoBytes - 1, 'x') + "\xc3\xa9tail";
+  EXPECT_EQ(Bound(long_text), std::string(kMaxEchoBytes - 1, 'x') + "...");
+}
+
 }  // namespace
 }  // namespace ohfed::aggregator

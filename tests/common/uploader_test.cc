@@ -283,6 +283,42 @@ TEST_F(UploaderTest, PacksBySizeAndSetsAsideWhatCannotTravelAlone) {
 
 // An outage is logged once, then reminded at most every minute with the
 // backlog, then its end.
+// --initial-backoff-ms and --max-backoff-seconds (and the aggregator's
+// --upstream-*-backoff-*) are these options: they set the ceiling of each
+// wait between failed passes, which doubles per failure up to the maximum,
+// and is gone after a success. Passes run on this thread: no timing.
+TEST_F(UploaderTest, BackoffOptionsSetTheRetrySchedule) {
+  port_ = ::ohfed::testing::PickUnusedPort();  // nothing listens yet
+  outbox_.Put("RJ1", "2022-01", 1);
+  UploaderOptions o;
+  o.initial_backoff = absl::Milliseconds(300);
+  o.max_backoff = absl::Seconds(1);
+  o.log = [](absl::string_view) {};
+  auto u = MakeUploader(o);
+  EXPECT_EQ(u->stats().retry_backoff, absl::ZeroDuration());
+  EXPECT_EQ(u->stats().initial_backoff, absl::Milliseconds(300));
+  EXPECT_EQ(u->stats().max_backoff, absl::Seconds(1));
+  EXPECT_FALSE(u->RunOnce().ok());
+  EXPECT_EQ(u->stats().retry_backoff, absl::Milliseconds(600));
+  EXPECT_FALSE(u->RunOnce().ok());
+  EXPECT_EQ(u->stats().retry_backoff, absl::Seconds(1));  // capped
+
+  UploaderOptions defaults;  // 200 ms doubling, up to 30 s
+  defaults.log = o.log;
+  auto d = MakeUploader(defaults);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(d->RunOnce().ok());
+  EXPECT_EQ(d->stats().retry_backoff, absl::Milliseconds(1600));
+
+  StartServer(port_);
+  absl::Status s = absl::UnknownError("not run");
+  for (int i = 0; i < 500 && !s.ok(); ++i) {
+    s = u->RunOnce();
+    if (!s.ok()) absl::SleepFor(absl::Milliseconds(20));  // reconnecting
+  }
+  OHFED_ASSERT_OK(s);
+  EXPECT_EQ(u->stats().retry_backoff, absl::ZeroDuration());
+}
+
 TEST_F(UploaderTest, OutageIsLoggedThenRemindedThenRecovered) {
   port_ = ::ohfed::testing::PickUnusedPort();  // nothing listens yet
   for (int m = 1; m <= 3; ++m) outbox_.Put("RJ1", absl::StrCat("2022-0", m), 1);

@@ -74,11 +74,12 @@ class MetricsBinariesTest : public ::testing::Test {
     aggregator_ = std::move(*aggregator);
     OHFED_ASSERT_OK(testing::WaitForPort(port, absl::Seconds(30)));
     const std::string socket = dir_.File("agent/agent.sock");
-    auto agent =
-        Subprocess::Start({OHFED_AGENT_BIN, "--trust", "RJ1", "--data",
-                           dir_.File("agent"), "--aggregator", Addr(port),
-                           "--insecure", "--metrics", Addr(agent_metrics_)},
-                          dir_.File("agent.log"));
+    auto agent = Subprocess::Start(
+        {OHFED_AGENT_BIN, "--trust", "RJ1", "--data", dir_.File("agent"),
+         "--aggregator", Addr(port), "--insecure", "--metrics",
+         Addr(agent_metrics_), "--initial-backoff-ms", "250",
+         "--max-backoff-seconds", "7"},
+        dir_.File("agent.log"));
     ASSERT_THAT(agent, IsOk());
     agent_ = std::move(*agent);
     OHFED_ASSERT_OK(testing::WaitForPort(agent_metrics_, absl::Seconds(30)));
@@ -122,7 +123,9 @@ TEST_F(MetricsBinariesTest, PromtoolAcceptsWhatBothDaemonsServe) {
       HasSubstr("\nohfed_summaries_rejected_total{reason=\"invalid\"} 0\n"));
   EXPECT_THAT(aggregator,
               HasSubstr("ohfed_rpc_duration_seconds_count{method=\"/ohfed.v1."
-                        "Ingest/Submit\"} "));
+                        "Ingest/Submit\",code=\"OK\"} "));
+  EXPECT_THAT(aggregator,
+              HasSubstr("\nohfed_ingest_streams_ended_total{reason=\"ok\"} "));
   EXPECT_THAT(
       aggregator,
       HasSubstr("ohfed_trust_last_received_age_seconds{trust=\"RJ1\"} "));
@@ -140,6 +143,11 @@ TEST_F(MetricsBinariesTest, PromtoolAcceptsWhatBothDaemonsServe) {
               HasSubstr("ohfed_upload_acks_total{outcome=\"accepted\"} 1\n"));
   EXPECT_THAT(agent, HasSubstr("ohfed_rocksdb_synced_write_seconds_count "));
   EXPECT_THAT(agent, HasSubstr("\nprocess_open_fds "));
+  // --initial-backoff-ms and --max-backoff-seconds set its retry schedule.
+  EXPECT_THAT(agent,
+              HasSubstr("\nohfed_upstream_backoff_initial_seconds 0.25\n"));
+  EXPECT_THAT(agent, HasSubstr("\nohfed_upstream_backoff_max_seconds 7\n"));
+  EXPECT_THAT(agent, HasSubstr("\nohfed_upstream_retry_backoff_seconds 0\n"));
   checked = Promtool("agent.prom", agent);
   EXPECT_EQ(checked.exit_code, 0) << checked.out;
 }

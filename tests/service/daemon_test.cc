@@ -122,6 +122,8 @@ class HealthWatch {
     if (!stream_->Read(&response)) return HealthCheckResponse::UNKNOWN;
     return response.status();
   }
+  // How the stream ended, once Next() has returned UNKNOWN.
+  grpc::Status Finish() { return stream_->Finish(); }
 
  private:
   grpc::ClientContext ctx_;
@@ -165,6 +167,26 @@ TEST_F(DaemonTest, SigtermTurnsHealthNotServingThenExitsZero) {
   EXPECT_EQ(watch.Next(), HealthCheckResponse::NOT_SERVING);
   watch.Cancel();
   OHFED_EXPECT_OK(notify_->WaitFor("STOPPING=1"));
+  EXPECT_THAT(server->Wait(absl::Seconds(30)), Holds(0))
+      << Log("aggregator.log");
+}
+
+// A watcher that never cancels (a load balancer that keeps its stream open)
+// is told NOT_SERVING and then its stream ends at once, by the daemon, not
+// at the end of the drain grace with "Cancelling all calls". The channel
+// stays open and idle meanwhile: the daemon does not wait for it either
+// (the test then takes well under the 5 s grace).
+TEST_F(DaemonTest, SigtermEndsAnOpenHealthWatchAtOnce) {
+  auto server = StartAggregator({});
+  ASSERT_NE(server, nullptr);
+  HealthWatch watch(Channel(), "");
+  ASSERT_EQ(watch.Next(), HealthCheckResponse::SERVING);
+  server->Signal(SIGTERM);
+  EXPECT_EQ(watch.Next(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(watch.Next(), HealthCheckResponse::UNKNOWN);  // the stream ended
+  grpc::Status ended = watch.Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ended.error_message(), "the server is shutting down");
   EXPECT_THAT(server->Wait(absl::Seconds(30)), Holds(0))
       << Log("aggregator.log");
 }
