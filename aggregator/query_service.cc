@@ -7,14 +7,17 @@
 namespace ohfed::aggregator {
 namespace {
 
-// The aggregator's coverage, and a query that stops once its caller has gone
-// or its deadline has passed by `clock` (gRPC cancels the call on either,
-// but the deadline is checked too so that nothing depends on when that is
-// noticed; no deadline is the far future). The deadline is on the system
+// The aggregator's coverage, the patterns shared by queries on the same
+// data (SummaryStore::SnapshotForQuery), and a query that stops once its caller
+// has gone or its deadline has passed by `clock` (gRPC cancels the call on
+// either, but the deadline is checked too so that nothing depends on when that
+// is noticed; no deadline is the far future). The deadline is on the system
 // clock: it is moved onto `clock` (which OHFED_TEST_NOW may shift).
-QueryOptions OptionsFor(const SummaryStore& store, Clock* clock,
+QueryOptions OptionsFor(const SummaryStore::QuerySnapshot& snapshot,
+                        const SummaryStore& store, Clock* clock,
                         grpc::ServerContext* context) {
   QueryOptions options;
+  options.patterns = snapshot.patterns;
   options.coverage = store.coverage();
   options.disclosure = store.disclosure();
   const absl::Time deadline =
@@ -47,9 +50,10 @@ grpc::Status QueryService::Query(grpc::ServerContext* context,
   absl::StatusOr<v1::QueryRequest> authorized =
       Authorized(*authz_, *context, *request);
   if (!authorized.ok()) return ToGrpc(authorized.status());
-  const QueryOptions options = OptionsFor(*store_, clock_, context);
-  absl::StatusOr<v1::QueryResponse> result = store_->Read(
-      [&](const View& view) { return RunQuery(view, *authorized, options); });
+  const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+  const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
+  absl::StatusOr<v1::QueryResponse> result =
+      RunQuery(*snapshot.view, *authorized, options);
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
@@ -62,11 +66,10 @@ grpc::Status QueryService::Completeness(grpc::ServerContext* context,
       Authorized(*authz_, *context, *request);
   if (!authorized.ok()) return ToGrpc(authorized.status());
   const absl::Time now = clock_->Now();
-  const QueryOptions options = OptionsFor(*store_, clock_, context);
+  const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+  const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
   absl::StatusOr<v1::CompletenessResponse> result =
-      store_->Read([&](const View& view) {
-        return RunCompleteness(view, *authorized, now, options);
-      });
+      RunCompleteness(*snapshot.view, *authorized, now, options);
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;

@@ -283,6 +283,7 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
       index_.RemoveUnit(u.trust, u.period);
     for (const auto& [key, cell] : result.touched) index_.SetRollup(key, cell);
     units_held = index_.unit_count();
+    if (batch.Count() > 0) PatternsChanged();
   }
   changed->clear();
   {
@@ -321,6 +322,7 @@ absl::Status SummaryStore::Rebuild() {
   OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
   absl::WriterMutexLock l(&index_mu_);
   index_.ReplaceRollups(fresh);
+  PatternsChanged();
   return absl::OkStatus();
 }
 
@@ -340,6 +342,11 @@ void SummaryStore::CountReceived(uint64_t bytes, uint64_t rejected) {
 std::shared_ptr<const View> SummaryStore::Snapshot() const {
   absl::ReaderMutexLock l(&index_mu_);
   return std::make_shared<const Index>(index_);
+}
+
+SummaryStore::QuerySnapshot SummaryStore::SnapshotForQuery() const {
+  absl::ReaderMutexLock l(&index_mu_);
+  return {std::make_shared<const Index>(index_), patterns_};
 }
 
 SummaryStoreStats SummaryStore::stats() const {

@@ -43,6 +43,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "aggregator/coverage.h"
+#include "aggregator/disclosure_pattern.h"
 #include "aggregator/index.h"
 #include "aggregator/upstream_ledger.h"
 #include "aggregator/upstream_queue.h"
@@ -125,6 +126,17 @@ class SummaryStore : public UpstreamQueue {
   // it is held.
   std::shared_ptr<const View> Snapshot() const;
 
+  // What a query reads: a snapshot (as Snapshot()) and the cache of the
+  // secondary-suppression patterns of the data it holds (QueryOptions::
+  // patterns). The cache is the same object until what is held next
+  // changes, so queries on unchanged data (a dashboard's pages, repeated
+  // `ohfed query` calls) compute each measure's pattern once, not once each.
+  struct QuerySnapshot {
+    std::shared_ptr<const View> view;
+    std::shared_ptr<PatternCache> patterns;
+  };
+  QuerySnapshot SnapshotForQuery() const;
+
   // Called after each successful commit that changed what is held (and so
   // perhaps what is pending upstream), outside the store's locks, possibly
   // from several committing threads at once. It must not call Commit.
@@ -200,6 +212,13 @@ class SummaryStore : public UpstreamQueue {
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(index_mu_);
   mutable absl::Mutex index_mu_;
   Index index_;  // written under write_mu_ + index_mu_ (exclusive)
+  // The patterns of what index_ holds; replaced (PatternsChanged) by every
+  // change to it.
+  std::shared_ptr<PatternCache> patterns_ ABSL_GUARDED_BY(index_mu_) =
+      std::make_shared<PatternCache>();
+  void PatternsChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+    patterns_ = std::make_shared<PatternCache>();
+  }
 
   // Its own lock, so a returning leader never waits for the next commit.
   absl::Mutex listener_mu_;

@@ -29,7 +29,8 @@ StoreSource::StoreSource(const aggregator::SummaryStore* store,
       authz_(authz),
       credentials_(std::move(credentials)),
       clock_(clock),
-      snapshot_(store->Snapshot()) {
+      snapshot_(store->SnapshotForQuery()) {
+  options_.patterns = snapshot_.patterns;
   options_.coverage = store->coverage();
   options_.disclosure = store->disclosure();
   options_.cancelled = [clock, deadline] { return clock->Now() > deadline; };
@@ -40,7 +41,7 @@ absl::StatusOr<v1::QueryResponse> StoreSource::Query(
   absl::StatusOr<v1::QueryRequest> authorized =
       Authorized(*authz_, credentials_, request);
   if (!authorized.ok()) return authorized.status();
-  return aggregator::RunQuery(*snapshot_, *authorized, options_);
+  return aggregator::RunQuery(*snapshot_.view, *authorized, options_);
 }
 
 absl::StatusOr<v1::CompletenessResponse> StoreSource::Completeness(
@@ -48,8 +49,8 @@ absl::StatusOr<v1::CompletenessResponse> StoreSource::Completeness(
   absl::StatusOr<v1::CompletenessRequest> authorized =
       Authorized(*authz_, credentials_, request);
   if (!authorized.ok()) return authorized.status();
-  return aggregator::RunCompleteness(*snapshot_, *authorized, clock_->Now(),
-                                     options_);
+  return aggregator::RunCompleteness(*snapshot_.view, *authorized,
+                                     clock_->Now(), options_);
 }
 
 const Registry& StoreSource::registry() const {

@@ -5,8 +5,9 @@
 // so a page can show no figure its viewer could not query.
 //
 // One source serves one page: it reads one snapshot of the store, so every
-// table on the page comes from the same data, and stops once `deadline` (on
-// `clock`) has passed.
+// table on the page comes from the same data (and the suppression patterns
+// computed for it, shared with other pages until the data next changes), and
+// stops once `deadline` (on `clock`) has passed.
 //
 // Thread-compatible. The store, authz and clock must outlive it.
 #ifndef OHFED_DASHBOARD_STORE_SOURCE_H_
@@ -41,7 +42,7 @@ class StoreSource : public QuerySource {
   const aggregator::Authz* const authz_;
   const aggregator::Credentials credentials_;
   Clock* const clock_;
-  std::shared_ptr<const aggregator::View> snapshot_;
+  const aggregator::SummaryStore::QuerySnapshot snapshot_;
   aggregator::QueryOptions options_;
 };
 

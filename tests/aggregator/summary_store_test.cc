@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "aggregator/query_engine.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
@@ -161,6 +162,38 @@ std::shared_ptr<const Registry> London(const std::string& version,
       version);
   EXPECT_THAT(r, ::ohfed::testing::IsOk());
   return *r;
+}
+
+// Queries on unchanged data share one pattern cache (a dashboard page runs
+// dozens of queries, each needing the same measures' patterns); any change
+// to what is held starts a new one, so no query sees patterns of old data.
+TEST_F(StoreTest, QueriesSharePatternsUntilWhatIsHeldChanges) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 10}}),
+          Summary("R1H", "2026-03", 1, {{kImm, 3}})});
+  SummaryStore::QuerySnapshot first = store_->SnapshotForQuery();
+  ASSERT_NE(first.patterns, nullptr);
+  v1::QueryRequest request;
+  request.set_scope("region:Y56");
+  request.set_period("2026-03");
+  request.set_by("trust");
+  request.set_measure_prefix(kImm);
+  QueryOptions options;
+  options.patterns = first.patterns;
+  OHFED_ASSERT_OK(RunQuery(*first.view, request, options));
+  EXPECT_EQ(first.patterns->size(), 1u);
+  EXPECT_EQ(store_->SnapshotForQuery().patterns, first.patterns);
+
+  // Stale: nothing held changed.
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 99}})});
+  EXPECT_EQ(store_->SnapshotForQuery().patterns, first.patterns);
+
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 11}})});
+  SummaryStore::QuerySnapshot second = store_->SnapshotForQuery();
+  EXPECT_NE(second.patterns, first.patterns);
+  EXPECT_EQ(second.patterns->size(), 0u);
+
+  OHFED_ASSERT_OK(store_->Rebuild());
+  EXPECT_NE(store_->SnapshotForQuery().patterns, second.patterns);
 }
 
 TEST_F(StoreTest, RollupsFollowTheRegistryInEffectForThePeriod) {
