@@ -108,6 +108,8 @@ class RegistryHistory {
   // or the earliest if m precedes all.
   const Registry& At(Month m) const;
   const Registry& Latest() const;
+  // Every version, by effective month.
+  std::vector<const Registry*> versions() const;
 
  private:
   std::map<Month, std::shared_ptr<const Registry>> versions_;
