@@ -57,7 +57,9 @@ Uploader::Uploader(OutboxSource* source,
     : source_(source),
       stub_(std::move(stub)),
       options_(std::move(options)),
-      clock_(clock) {}
+      clock_(clock),
+      initial_backoff_(options_.initial_backoff),
+      max_backoff_(options_.max_backoff) {}
 
 Uploader::~Uploader() { Stop(); }
 
@@ -112,13 +114,18 @@ void Uploader::Loop() {
   }
 }
 
+void Uploader::SetBackoff(absl::Duration initial, absl::Duration max) {
+  absl::MutexLock l(&mu_);
+  initial_backoff_ = initial;
+  max_backoff_ = max;
+}
+
 // Full jitter: uniform in [0, min(max, initial * 2^failures)].
 absl::Duration Uploader::NextBackoff() {
   absl::MutexLock l(&mu_);
   int shift =
       static_cast<int>(std::min<uint64_t>(stats_.consecutive_failures, 20));
-  absl::Duration cap =
-      std::min(options_.max_backoff, options_.initial_backoff * (1 << shift));
+  absl::Duration cap = std::min(max_backoff_, initial_backoff_ * (1 << shift));
   double fraction = absl::Uniform(rng_, 0.0, 1.0);
   return std::max(absl::Milliseconds(10), cap * fraction);
 }
