@@ -13,6 +13,7 @@
 #include <iostream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
@@ -21,6 +22,7 @@
 #include "cli/config_reload.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/reference_files.h"
 #include "common/signals.h"
 #include "common/transport.h"
 #include "common/version.h"
@@ -32,6 +34,7 @@ namespace {
 struct Flags {
   ohfed::agent::AgentOptions options;
   std::string metrics_address;
+  std::vector<std::string> registry;  // files or folders
   int initial_backoff_ms = 200, max_backoff_seconds = 30;
 };
 
@@ -51,6 +54,10 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->required();
   app.add_option("--socket", options.socket,
                  "unix socket for the ohfed CLI (default DATA/agent.sock)");
+  app.add_option("--registry", f.registry,
+                 "organisation registry CSV files or folders --trust is "
+                 "checked against, for a trust newer than this release "
+                 "(default: England, embedded)");
   app.add_option("--metrics", f.metrics_address,
                  "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_flag("--insecure", options.insecure,
@@ -123,6 +130,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.clock = *clock;
+  absl::StatusOr<std::shared_ptr<const ohfed::RegistryHistory>> registry =
+      ohfed::LoadRegistryHistory(flags.registry);
+  if (!registry.ok()) {
+    ohfed::LogError(registry.status().message());
+    return 1;
+  }
+  options.registry = *registry;
   options.uploader.initial_backoff =
       absl::Milliseconds(flags.initial_backoff_ms);
   options.uploader.max_backoff = absl::Seconds(flags.max_backoff_seconds);
