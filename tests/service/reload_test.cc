@@ -218,6 +218,68 @@ TEST_F(ReloadTest, RegistryFolderVersionsAndSighupFollowTheVersionInEffect) {
   EXPECT_EQ(Sums("region:Y56", "2026-03", "ics"), "QKK=25 QMF=15");
 }
 
+// The embedded catalogue with another version line, plus `extra_rows`.
+std::string CatalogueVersion(const std::string& version,
+                             const std::string& extra_rows) {
+  std::ifstream in(SourceDir() + "/common/data/catalogue.csv");
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  const std::string line = "# version: 2026.1";
+  text.replace(text.find(line), line.size(), "# version: " + version);
+  return text + extra_rows;
+}
+
+// A newer catalogue dropped into the catalogue folder and loaded by SIGHUP:
+// queries use it, agents still on the built-in version stay accepted.
+TEST_F(ReloadTest, NewerCatalogueIsLoadedBySighupAndOlderAgentsStayAccepted) {
+  std::filesystem::create_directories(dir_.File("catalogue"));
+  dir_.Write("catalogue/2030.1.csv", CatalogueVersion("2030.1", ""));
+  auto server = Start(
+      {OHFED_AGGREGATOR_BIN, "--listen", Address(), "--data", dir_.File("agg"),
+       "--insecure", "--catalogue", dir_.File("catalogue")},
+      "aggregator.log");
+  ASSERT_NE(server, nullptr);
+  constexpr char kFlu[] = "activity.count.flu_vaccination";
+  v1::UnitSummary flu = Summary("RJ1", "2026-03", 1, {{kFlu, 30}});
+  flu.set_catalogue_version("2031.1");
+  SubmitStream stream(Channel());
+  EXPECT_EQ(stream.Send(flu), v1::OUTCOME_REJECTED);
+
+  dir_.Write("catalogue/2031.1.csv",
+             CatalogueVersion("2031.1", absl::StrCat(kFlu,
+                                                     ",Flu vaccinations,count,"
+                                                     "count,0,1000000,sum,sum,"
+                                                     "yes,month\n")));
+  ASSERT_TRUE(Reload(*server)) << Log("aggregator.log");
+  EXPECT_THAT(Log("aggregator.log"),
+              HasSubstr("catalogue 2031.1 (also accepting summaries of "
+                        "2030.1, 2026.1)"));
+  EXPECT_EQ(stream.Send(flu), v1::OUTCOME_ACCEPTED);
+  // An agent still on the built-in version, on the same open stream.
+  EXPECT_EQ(stream.Send(Summary("R1H", "2026-03", 1, {{kImm, 20}})),
+            v1::OUTCOME_ACCEPTED);
+  EXPECT_TRUE(stream.Finish().ok());
+
+  auto stub = v1::Query::NewStub(Channel());
+  grpc::ClientContext ctx;
+  v1::QueryRequest req;
+  req.set_scope("national");
+  req.set_period("2026-03");
+  req.set_measure_prefix("activity.count");
+  req.add_stats("sum");
+  v1::QueryResponse resp;
+  ASSERT_TRUE(stub->Query(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.catalogue_version(), "2031.1");
+  std::vector<std::string> rows;
+  for (const v1::Row& r : resp.rows()) {
+    if (r.value() > 0)
+      rows.push_back(absl::StrCat(r.measure(), "=", r.value()));
+  }
+  EXPECT_THAT(rows, ::testing::UnorderedElementsAre(absl::StrCat(kImm, "=20"),
+                                                    absl::StrCat(kFlu, "=30")));
+  server->Signal(SIGTERM);
+  EXPECT_THAT(server->Wait(absl::Seconds(30)), IsOk());
+}
+
 // The config file is read again on SIGHUP: a disclosure threshold and the
 // log format change at once; `listen` needs a restart and keeps its value.
 TEST_F(ReloadTest, ConfigFileKeysApplyLiveOrAreReportedAsNeedingARestart) {
