@@ -97,8 +97,9 @@ struct SummaryStoreStats {
 class SummaryStore : public UpstreamQueue {
  public:
   // Opens or creates the database in `dir` and loads the index. If the
-  // registry's placement of trusts differs from the one the stored rollups
-  // were built with, rebuilds them (see registry_changed_at_open()). Errors
+  // registry history places trusts differently, in any of its versions, from
+  // the one the stored rollups were built with (a version added, removed or
+  // changed), rebuilds them (see registry_changed_at_open()). Errors
   // from OpenDb, or kDataLoss for an unreadable record.
   static absl::StatusOr<std::unique_ptr<SummaryStore>> Open(
       const std::string& dir, SummaryStoreOptions options);

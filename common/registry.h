@@ -5,7 +5,8 @@
 // (common/data/england_orgs.csv); an operator can load their own.
 //
 // A Registry is immutable; a RegistryHistory holds its versions by effective
-// month so that a trust merger does not rewrite earlier periods.
+// month so that a trust merger does not rewrite earlier periods
+// (common/reference_files.h loads one from files and folders).
 #ifndef OHFED_COMMON_REGISTRY_H_
 #define OHFED_COMMON_REGISTRY_H_
 
