@@ -103,15 +103,16 @@ absl::StatusOr<int> LockDataDir(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code) {
+absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code,
+                                            const RegistryHistory& registry) {
   OHFED_ASSIGN_OR_RETURN(std::string trust, CheckTrustCode(code));
-  std::shared_ptr<const Registry> england = Registry::England();
-  if (england->FindTrust(trust) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown trust code '", trust, "': not in the NHS England registry (",
-        england->version(), "); check --trust"));
+  for (const Registry* version : registry.versions()) {
+    if (version->FindTrust(trust) != nullptr) return trust;
   }
-  return trust;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown trust code '", trust, "': not in the registry (",
+                   registry.Latest().version(),
+                   "); check --trust, or --registry for a newer version"));
 }
 
 absl::Status CheckCertificateNamesTrust(const std::string& cert_file,
@@ -140,7 +141,11 @@ absl::StatusOr<std::string> CheckTrustCode(absl::string_view code) {
 }
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
-  absl::StatusOr<std::string> trust = CheckKnownTrust(options.trust);
+  if (options.registry == nullptr) {
+    options.registry = std::make_shared<RegistryHistory>(Registry::England());
+  }
+  absl::StatusOr<std::string> trust =
+      CheckKnownTrust(options.trust, *options.registry);
   if (!trust.ok()) return trust.status();
   if (options.aggregator.empty()) {
     return absl::InvalidArgumentError("--aggregator HOST:PORT is required");

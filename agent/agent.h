@@ -13,6 +13,7 @@
 #include "agent/local_store.h"
 #include "agent/service.h"
 #include "common/clock.h"
+#include "common/registry.h"
 #include "common/server_shutdown.h"
 #include "common/uploader.h"
 
@@ -28,13 +29,17 @@ struct AgentOptions {
   // certificate, whose identity must be trust:<trust>, its key, and the CA.
   std::string tls_cert, tls_key, tls_ca;
   int cert_refresh_seconds = 60;
+  // `--registry`: the registry versions `trust` is checked against (a trust
+  // formed by a merger after this release is known only to a newer one);
+  // known to any version will do. nullptr: England, embedded.
+  std::shared_ptr<const RegistryHistory> registry;
   UploaderOptions uploader;
   Clock* clock = Clock::Real();  // must outlive the agent
 };
 
 class Agent {
  public:
-  // Checks the trust code against the embedded registry (kInvalidArgument
+  // Checks the trust code against the registry (kInvalidArgument
   // if unknown), locks the data directory (a second agent on it fails with
   // kUnavailable, "data directory ... is in use by another agent"), opens the
   // store, removes a stale socket file (one that no live process answers;
@@ -70,9 +75,10 @@ class Agent {
 // Normalises and checks a trust's ODS code: 3 to 5 letters or digits,
 // returned upper-case; kInvalidArgument otherwise.
 absl::StatusOr<std::string> CheckTrustCode(absl::string_view code);
-// CheckTrustCode, and the code must name a trust of the embedded NHS England
-// registry (common/registry.h); kInvalidArgument naming it otherwise.
-absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code);
+// CheckTrustCode, and the code must name a trust of some version of
+// `registry` (common/registry.h); kInvalidArgument naming it otherwise.
+absl::StatusOr<std::string> CheckKnownTrust(absl::string_view code,
+                                            const RegistryHistory& registry);
 // The certificate file must carry the identity trust:<trust>;
 // kFailedPrecondition naming both otherwise, the file's error if unreadable.
 absl::Status CheckCertificateNamesTrust(const std::string& cert_file,

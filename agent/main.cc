@@ -6,30 +6,44 @@
 //
 // Every flag is also a key of the config file (trust = "RJ1"; cli/config.h).
 // Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0
-// (common/signals.h).
+// (common/signals.h). SIGHUP reads the flags and config file again and puts
+// the log format and retry backoff in force; other keys need a restart
+// (cli/config_reload.h).
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
 #include "cli/config.h"
+#include "cli/config_reload.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/reference_files.h"
 #include "common/signals.h"
 #include "common/transport.h"
 #include "common/version.h"
 #include "daemon/notify.h"
 #include "daemon/reflection.h"
 
-int main(int argc, char** argv) {
-  // Before any thread exists, so that none of them takes the signals.
-  const sigset_t signals = ohfed::BlockStopSignals();
+namespace {
 
+struct Flags {
   ohfed::agent::AgentOptions options;
-  CLI::App app{
-      "ohfed-agent: records a trust's OH staffing and activity and "
-      "sends anonymised summaries to an ohfed aggregator."};
+  std::string metrics_address;
+  std::vector<std::string> registry;  // files or folders
+  int initial_backoff_ms = 200, max_backoff_seconds = 30;
+};
+
+// The keys SIGHUP puts in force; any other that changed needs a restart.
+const std::set<std::string> kLiveKeys = {"log-format", "initial-backoff-ms",
+                                         "max-backoff-seconds"};
+
+void AddFlags(CLI::App& app, Flags& f) {
+  ohfed::agent::AgentOptions& options = f.options;
   app.add_option("--trust", options.trust, "ODS code of this trust, e.g. RJ1")
       ->required();
   app.add_option("--data", options.data_dir,
@@ -40,8 +54,11 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--socket", options.socket,
                  "unix socket for the ohfed CLI (default DATA/agent.sock)");
-  std::string metrics_address;
-  app.add_option("--metrics", metrics_address,
+  app.add_option("--registry", f.registry,
+                 "organisation registry CSV files or folders --trust is "
+                 "checked against, for a trust newer than this release "
+                 "(default: England, embedded)");
+  app.add_option("--metrics", f.metrics_address,
                  "serve Prometheus metrics on http://HOST:PORT/metrics");
   app.add_flag("--insecure", options.insecure,
                "plaintext to the aggregator; loopback addresses only");
@@ -51,13 +68,12 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", options.tls_ca,
                  "CA certificate(s) the aggregator's certificate is checked "
                  "against (PEM)");
-  int initial_backoff_ms = 200, max_backoff_seconds = 30;
-  app.add_option("--initial-backoff-ms", initial_backoff_ms,
+  app.add_option("--initial-backoff-ms", f.initial_backoff_ms,
                  "first wait before retrying the aggregator after a failure; "
                  "doubles on each failure")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--max-backoff-seconds", max_backoff_seconds,
+  app.add_option("--max-backoff-seconds", f.max_backoff_seconds,
                  "longest wait between retries of the aggregator")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -65,9 +81,41 @@ int main(int argc, char** argv) {
   ohfed::AddConfigFile(app);
   app.set_version_flag("--version",
                        absl::StrCat("ohfed-agent ", ohfed::Version()));
+}
+
+// SIGHUP: the command line and config file again.
+absl::Status Reload(ohfed::ConfigReloader& config, int argc, char** argv,
+                    ohfed::agent::Agent& agent) {
+  CLI::App app;
+  Flags next;
+  AddFlags(app, next);
+  return config.Reload(app, argc, argv, [&] {
+    if (ohfed::Uploader* uploader = agent.uploader()) {
+      uploader->SetBackoff(absl::Milliseconds(next.initial_backoff_ms),
+                           absl::Seconds(next.max_backoff_seconds));
+    }
+    ohfed::LogLine(absl::StrCat("reload: retry backoff ",
+                                next.initial_backoff_ms, " ms doubling to ",
+                                next.max_backoff_seconds, " s"));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread exists, so that none of them takes the signals.
+  const sigset_t signals = ohfed::BlockStopSignals();
+
+  CLI::App app{
+      "ohfed-agent: records a trust's OH staffing and activity and "
+      "sends anonymised summaries to an ohfed aggregator."};
+  Flags flags;
+  AddFlags(app, flags);
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("ohfed-agent: ") + e.what() + " (see --help)\n";
   });
+  ohfed::agent::AgentOptions& options = flags.options;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,16 +130,24 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.clock = *clock;
-  options.uploader.initial_backoff = absl::Milliseconds(initial_backoff_ms);
-  options.uploader.max_backoff = absl::Seconds(max_backoff_seconds);
+  absl::StatusOr<std::shared_ptr<const ohfed::RegistryHistory>> registry =
+      ohfed::LoadRegistryHistory(flags.registry);
+  if (!registry.ok()) {
+    ohfed::LogError(registry.status().message());
+    return 1;
+  }
+  options.registry = *registry;
+  options.uploader.initial_backoff =
+      absl::Milliseconds(flags.initial_backoff_ms);
+  options.uploader.max_backoff = absl::Seconds(flags.max_backoff_seconds);
   ohfed::EnableDiscovery();  // health and reflection (daemon/reflection.h)
   auto agent = ohfed::agent::Agent::Start(options);
   if (!agent.ok()) {
     ohfed::LogError(agent.status().message());
     return 1;
   }
-  auto metrics =
-      ohfed::agent::ServeAgentMetrics(metrics_address, agent->get(), *clock);
+  auto metrics = ohfed::agent::ServeAgentMetrics(flags.metrics_address,
+                                                 agent->get(), *clock);
   absl::Status ready =
       metrics.ok()
           ? ohfed::NotifyReadyWhenAnswering("unix:" + (*agent)->socket())
@@ -103,11 +159,11 @@ int main(int argc, char** argv) {
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
     ohfed::LogWarning(w);
   }
-  // Nothing of the agent's needs SIGHUP: certificates rotate by themselves.
-  ohfed::WaitForStopSignal(signals, [] {
-    ohfed::LogLine(
-        "SIGHUP: nothing to reload; certificates are re-read "
-        "by their file watcher");
+  // Certificates rotate by themselves (their file watcher); SIGHUP re-reads
+  // the configuration.
+  ohfed::ConfigReloader config(app, kLiveKeys);
+  ohfed::WaitForStopSignal(signals, [&] {
+    ohfed::ReloadAndNotify([&] { return Reload(config, argc, argv, **agent); });
   });
   ohfed::NotifyStopping();
   metrics->reset();

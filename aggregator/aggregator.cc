@@ -103,6 +103,10 @@ absl::Status Aggregator::StartForwarding() {
 
 absl::Status Aggregator::StartAuthz() {
   const Registry& registry = store_->registry().Latest();
+  // The store's registry in force, which SIGHUP may replace.
+  Authz::RegistrySource latest = [store = store_.get()]() -> const Registry& {
+    return store->registry().Latest();
+  };
   if (!options_.tokens_file.empty()) {
     OHFED_ASSIGN_OR_RETURN(TokenTable table,
                            TokenTable::Load(options_.tokens_file, registry));
@@ -112,7 +116,7 @@ absl::Status Aggregator::StartAuthz() {
       AuthzOptions{.tokens = tokens_.get(),
                    .insecure = options_.insecure,
                    .coverage = store_->coverage().scope()},
-      &registry);
+      std::move(latest));
   return absl::OkStatus();
 }
 

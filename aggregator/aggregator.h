@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -52,6 +53,13 @@ struct AggregatorOptions {
   UploaderOptions uploader;
 };
 
+// `--registry` and `--catalogue` (several files or folders each, see
+// common/reference_files.h) into `store`; the loader's error, naming the
+// file and line, otherwise. Empty lists keep the embedded defaults.
+absl::Status LoadReferenceData(const std::vector<std::string>& registry,
+                               const std::vector<std::string>& catalogue,
+                               SummaryStoreOptions& store);
+
 class Aggregator {
  public:
   // Opens the store and starts serving. kInvalidArgument for bad addresses,
@@ -67,11 +75,21 @@ class Aggregator {
   // uploader and closes the database. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
-  // SIGHUP (aggregator/reload.cc): re-reads the tokens file; open streams
-  // and calls carry on. On error the old tokens stay and the error, naming
-  // the file and line, is returned. Certificates need no reload: the
-  // file watcher re-reads them every cert_refresh_seconds.
-  absl::Status Reload();
+  // SIGHUP (aggregator/reload.cc): puts in force what `next` changes of
+  // what can change while serving, the rest of `next` being ignored (the
+  // daemon warns of those keys, which need a restart):
+  //   store.registry, store.catalogues  (rollups rebuilt if the registry
+  //                                      places held periods differently)
+  //   store.disclosure                  the thresholds of later queries
+  //   tokens_file                       re-read, or read from its new path
+  //   uploader.{initial,max}_backoff    the next retry of --upstream
+  // Open streams and calls carry on. Everything is checked before anything
+  // changes: on error (a tokens file line, bad thresholds, a registry that
+  // lacks the --covers code, a write error) nothing changes and the error
+  // is returned. A tokens file given where the aggregator started without
+  // one, or removed, is logged as needing a restart. Certificates need no
+  // reload: the file watcher re-reads them every cert_refresh_seconds.
+  absl::Status Reload(const AggregatorOptions& next);
 
   int port() const { return port_; }
   // "HOST:PORT" with the bound port.

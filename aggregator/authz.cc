@@ -179,10 +179,10 @@ bool Authz::Covers(const Scope& outer, const Scope& inner) const {
   if (inner.level == outer.level) return inner.code == outer.code;
   // inner is an ICS or a trust below a region, or a trust below an ICS.
   if (inner.level == Scope::Level::kIcs) {
-    const Ics* ics = registry_->FindIcs(inner.code);
+    const Ics* ics = registry_().FindIcs(inner.code);
     return ics != nullptr && ics->region == outer.code;
   }
-  const Trust* trust = registry_->FindTrust(inner.code);
+  const Trust* trust = registry_().FindTrust(inner.code);
   if (trust == nullptr) return false;
   return outer.level == Scope::Level::kRegion ? trust->region == outer.code
                                               : trust->ics == outer.code;

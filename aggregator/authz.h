@@ -36,6 +36,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -78,8 +79,16 @@ struct AuthzOptions {
 
 class Authz {
  public:
+  // The latest registry version, as it is when asked: an aggregator's
+  // store replaces it on SIGHUP. Must be thread-safe, and the Registry it
+  // returns must outlive the call it is used in.
+  using RegistrySource = std::function<const Registry&()>;
+
+  Authz(AuthzOptions options, RegistrySource registry)
+      : options_(options), registry_(std::move(registry)) {}
+  // A fixed registry, which must outlive the Authz.
   Authz(AuthzOptions options, const Registry* registry)
-      : options_(options), registry_(registry) {}
+      : Authz(options, [registry]() -> const Registry& { return *registry; }) {}
 
   // Anyone may query: --insecure without a tokens file.
   bool open() const { return options_.insecure && options_.tokens == nullptr; }
@@ -117,7 +126,7 @@ class Authz {
                                const std::optional<Scope>& target) const;
 
   const AuthzOptions options_;
-  const Registry* const registry_;
+  const RegistrySource registry_;
 };
 
 }  // namespace ohfed::aggregator

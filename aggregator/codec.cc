@@ -116,6 +116,14 @@ std::string RegistryFingerprint(const Registry& registry) {
   return out;
 }
 
+std::string RegistryFingerprint(const RegistryHistory& history) {
+  std::string out;
+  for (const Registry* version : history.versions()) {
+    out += RegistryFingerprint(*version);
+  }
+  return out;
+}
+
 HeldUnit ToHeldUnit(const UnitRecord& record) {
   HeldUnit u;
   u.trust = record.summary.trust();

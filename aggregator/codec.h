@@ -65,6 +65,10 @@ absl::StatusOr<UpstreamRecord> DecodeForward(absl::string_view key,
 // The trust -> ICS -> region placement of a registry, one "trust ics region"
 // line per trust in file order: the rollups stored were built with it.
 std::string RegistryFingerprint(const Registry& registry);
+// The same for every version of a history, by effective month; for a single
+// version, equal to that version's (so a store from before histories keeps
+// its rollups).
+std::string RegistryFingerprint(const RegistryHistory& history);
 
 // The in-memory form of a held summary.
 HeldUnit ToHeldUnit(const UnitRecord& record);

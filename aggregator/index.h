@@ -70,6 +70,15 @@ class Index : public View {
   std::vector<std::string> NodesOf(absl::string_view trust,
                                    absl::string_view period) const;
 
+  // The catalogue and registry history views of it report from now on, and
+  // that NodesOf and ComputeRollups follow (the caller replaces the rollups
+  // if the placement changed). Snapshots already taken keep theirs.
+  void SetReference(std::shared_ptr<const Catalogue> catalogue,
+                    std::shared_ptr<const RegistryHistory> registry) {
+    catalogue_ = std::move(catalogue);
+    registry_ = std::move(registry);
+  }
+
   // Holds `unit` in place of any earlier revision; rollups are untouched
   // (the caller applies a precomputed delta with SetRollup).
   void PutUnit(HeldUnit unit);

@@ -120,7 +120,7 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
             : absl::OkStatus();
     if (check.ok()) {
       failed = RejectionClass::kInvalid;
-      check = ValidateSummary(s, store.catalogue(), store.registry(), now);
+      check = ValidateSummary(s, store.catalogues(), store.registry(), now);
     }
     if (check.ok()) {
       failed = RejectionClass::kOutsideCoverage;

@@ -1,18 +1,24 @@
 // ohfed-aggregator: parses flags (or a config file with the same keys),
-// wires an Aggregator and runs it until SIGTERM or SIGINT.
+// wires an Aggregator and runs it until SIGTERM or SIGINT. SIGHUP reads the
+// flags and config file again and puts in force what can change live
+// (cli/config_reload.h, Aggregator::Reload).
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/aggregator_metrics.h"
 #include "cli/config.h"
+#include "cli/config_reload.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
 #include "common/disclosure.h"
 #include "common/log.h"
+#include "common/reference_files.h"
 #include "common/registry.h"
 #include "common/signals.h"
 #include "common/transport.h"
@@ -28,7 +34,8 @@ using ohfed::aggregator::AggregatorOptions;
 
 struct Flags {
   AggregatorOptions options;
-  std::string http, metrics, registry_file, catalogue_file;
+  std::string http, metrics;
+  std::vector<std::string> registry, catalogue;  // files or folders
   int stream_idle_seconds = 60;
   int upstream_initial_backoff_ms = 200, upstream_max_backoff_seconds = 30;
   int group_commit_delay_ms = 0;
@@ -69,10 +76,14 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--tokens", f.options.tokens_file,
                  "query tokens file (lines from `ohfed token new`); with it "
                  "queries need a token or a certificate even on loopback");
-  app.add_option("--registry", f.registry_file,
-                 "organisation registry CSV (default: England, embedded)");
-  app.add_option("--catalogue", f.catalogue_file,
-                 "measure catalogue CSV (default: embedded)");
+  app.add_option("--registry", f.registry,
+                 "organisation registry CSV files or folders of them, one "
+                 "version per file by its effective_from month (default: "
+                 "England, embedded); re-read on SIGHUP");
+  app.add_option("--catalogue", f.catalogue,
+                 "measure catalogue CSV files or folders: the newest version "
+                 "is used, older ones and the embedded one stay accepted "
+                 "(default: embedded); re-read on SIGHUP");
   app.add_option("--stream-idle-timeout", f.stream_idle_seconds,
                  "seconds an ingest stream may wait for its next batch, or "
                  "for its peer to take its acks, before it is ended")
@@ -119,27 +130,43 @@ void AddFlags(CLI::App& app, Flags& f) {
                "recompute every rollup from the unit summaries at start-up");
 }
 
-// Loads --registry and --catalogue into the store options.
-bool LoadReferenceData(Flags& f) {
-  if (!f.registry_file.empty()) {
-    auto r = ohfed::Registry::LoadFile(f.registry_file);
-    if (!r.ok()) {
-      ohfed::LogError(r.status().message());
-      return false;
-    }
-    f.options.store.registry = std::make_shared<ohfed::RegistryHistory>(*r);
-    ohfed::LogLine(
-        absl::StrCat("registry ", (*r)->version(), " from ", f.registry_file));
-  }
-  if (!f.catalogue_file.empty()) {
-    auto c = ohfed::Catalogue::LoadFile(f.catalogue_file);
-    if (!c.ok()) {
-      ohfed::LogError(c.status().message());
-      return false;
-    }
-    f.options.store.catalogue = *c;
-  }
-  return true;
+// The keys SIGHUP puts in force (Aggregator::Reload); any other that
+// changed is logged as needing a restart.
+const std::set<std::string> kLiveKeys = {"registry",
+                                         "catalogue",
+                                         "tokens",
+                                         "log-format",
+                                         "suppress-max",
+                                         "rounding-base",
+                                         "min-events",
+                                         "upstream-initial-backoff-ms",
+                                         "upstream-max-backoff-seconds"};
+
+// --registry and --catalogue, then the durations, into the options.
+absl::Status FinishOptions(Flags& f) {
+  absl::Status loaded = ohfed::aggregator::LoadReferenceData(
+      f.registry, f.catalogue, f.options.store);
+  if (!loaded.ok()) return loaded;
+  f.options.ingest.idle_timeout = absl::Seconds(f.stream_idle_seconds);
+  f.options.store.group_commit_delay =
+      absl::Milliseconds(f.group_commit_delay_ms);
+  f.options.uploader.initial_backoff =
+      absl::Milliseconds(f.upstream_initial_backoff_ms);
+  f.options.uploader.max_backoff =
+      absl::Seconds(f.upstream_max_backoff_seconds);
+  return absl::OkStatus();
+}
+
+// SIGHUP: the command line and config file again.
+absl::Status Reload(ohfed::ConfigReloader& config, int argc, char** argv,
+                    Aggregator& aggregator) {
+  CLI::App app;
+  Flags next;
+  AddFlags(app, next);
+  return config.Reload(app, argc, argv, [&] {
+    absl::Status s = FinishOptions(next);
+    return s.ok() ? aggregator.Reload(next.options) : s;
+  });
 }
 
 }  // namespace
@@ -159,7 +186,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   ohfed::RouteGrpcLogs();
-  if (!LoadReferenceData(flags)) return 1;
+  if (absl::Status s = FinishOptions(flags); !s.ok()) {
+    ohfed::LogError(s.message());
+    return 1;
+  }
   // OHFED_TEST_NOW (tests only, common/clock.h); ingest, queries and the
   // upstream uploader take the store's clock.
   absl::StatusOr<ohfed::Clock*> clock = ohfed::ClockFromEnvironment();
@@ -168,13 +198,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   flags.options.store.clock = *clock;
-  flags.options.ingest.idle_timeout = absl::Seconds(flags.stream_idle_seconds);
-  flags.options.store.group_commit_delay =
-      absl::Milliseconds(flags.group_commit_delay_ms);
-  flags.options.uploader.initial_backoff =
-      absl::Milliseconds(flags.upstream_initial_backoff_ms);
-  flags.options.uploader.max_backoff =
-      absl::Seconds(flags.upstream_max_backoff_seconds);
   // Before any thread exists, so that none of them takes the signals.
   const sigset_t stop = ohfed::BlockStopSignals();
 
@@ -197,11 +220,17 @@ int main(int argc, char** argv) {
     ohfed::LogError(ready.message());
     return 1;
   }
+  // Once serving, so that a start-up failure stays a single line.
+  ohfed::LogLine(
+      absl::StrCat(ohfed::Describe(*flags.options.store.registry), "; ",
+                   ohfed::Describe(*flags.options.store.catalogues)));
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
     ohfed::LogWarning(w);
   }
+  ohfed::ConfigReloader config(app, kLiveKeys);
   ohfed::WaitForStopSignal(stop, [&] {
-    ohfed::ReloadAndNotify([&] { return (*aggregator)->Reload(); });
+    ohfed::ReloadAndNotify(
+        [&] { return Reload(config, argc, argv, **aggregator); });
   });
   ohfed::NotifyStopping();
   dashboard->reset();

@@ -23,7 +23,9 @@ rocksdb::Slice ToSlice(absl::string_view s) {
 }
 
 SummaryStoreOptions WithDefaults(SummaryStoreOptions o) {
-  if (o.catalogue == nullptr) o.catalogue = Catalogue::Default();
+  if (o.catalogues == nullptr) {
+    o.catalogues = std::make_shared<CatalogueVersions>(Catalogue::Default());
+  }
   if (o.registry == nullptr) {
     o.registry = std::make_shared<RegistryHistory>(Registry::England());
   }
@@ -70,7 +72,8 @@ SummaryStore::SummaryStore(std::unique_ptr<rocksdb::DB> db,
                            SummaryStoreOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
-      index_(options_.catalogue, options_.registry) {
+      index_(options_.catalogues->current_ptr(), options_.registry),
+      reference_{options_.catalogues, options_.registry, options_.disclosure} {
   index_.set_upstream(&upstream_);
 }
 
@@ -102,7 +105,9 @@ absl::Status SummaryStore::Load() {
 }
 
 absl::Status SummaryStore::CheckRegistry() {
-  const std::string current = RegistryFingerprint(options_.registry->Latest());
+  const std::string current = RegistryFingerprint(*options_.registry);
+  absl::MutexLock wl(&write_mu_);
+  registry_fingerprint_ = current;
   absl::StatusOr<std::string> stored = GetValue(db_.get(), kRegistryKey);
   if (stored.ok() && *stored == current) return absl::OkStatus();
   if (!stored.ok() && !absl::IsNotFound(stored.status()))
@@ -110,8 +115,16 @@ absl::Status SummaryStore::CheckRegistry() {
   // Stored rollups follow the old placement of trusts; subtracting a unit
   // from its new nodes would corrupt them, so start from the units again.
   if (!HeldRevisions().empty()) {
-    OHFED_RETURN_IF_ERROR(Rebuild());
+    RollupMap fresh;
+    {
+      absl::ReaderMutexLock rl(&index_mu_);
+      fresh = index_.ComputeRollups();
+    }
     registry_changed_ = true;
+    OHFED_RETURN_IF_ERROR(PersistRollups(fresh, current));
+    absl::WriterMutexLock l(&index_mu_);
+    index_.ReplaceRollups(fresh);
+    return absl::OkStatus();
   }
   rocksdb::WriteBatch batch;
   batch.Put(ToSlice(kRegistryKey), current);
@@ -313,17 +326,75 @@ absl::Status SummaryStore::Rebuild() {
     absl::ReaderMutexLock rl(&index_mu_);
     fresh = index_.ComputeRollups();
   }
-  rocksdb::WriteBatch batch;
-  // '0' follows '/' in ASCII: the range covers every "r/" key.
-  batch.DeleteRange(ToSlice(kRollupPrefix), "r0");
-  for (const auto& [key, cell] : fresh) {
-    batch.Put(absl::StrCat(kRollupPrefix, key), EncodeRollup(cell));
-  }
-  OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
+  OHFED_RETURN_IF_ERROR(PersistRollups(fresh, registry_fingerprint_));
   absl::WriterMutexLock l(&index_mu_);
   index_.ReplaceRollups(fresh);
   PatternsChanged();
   return absl::OkStatus();
+}
+
+absl::Status SummaryStore::PersistRollups(const RollupMap& rollups,
+                                          const std::string& fingerprint) {
+  rocksdb::WriteBatch batch;
+  // '0' follows '/' in ASCII: the range covers every "r/" key.
+  batch.DeleteRange(ToSlice(kRollupPrefix), "r0");
+  for (const auto& [key, cell] : rollups) {
+    batch.Put(absl::StrCat(kRollupPrefix, key), EncodeRollup(cell));
+  }
+  batch.Put(ToSlice(kRegistryKey), fingerprint);
+  return WriteSynced(db_.get(), &batch);
+}
+
+absl::StatusOr<bool> SummaryStore::Reconfigure(ReferenceData next) {
+  OHFED_RETURN_IF_ERROR(CheckDisclosureOptions(next.disclosure));
+  absl::MutexLock wl(&write_mu_);
+  const std::string fingerprint = RegistryFingerprint(*next.registry);
+  const bool moved = fingerprint != registry_fingerprint_;
+  if (moved) {
+    // The rollups as the new history places the held units; readers go on
+    // with the old ones, and commits wait, until they are durable.
+    RollupMap fresh;
+    {
+      absl::ReaderMutexLock rl(&index_mu_);
+      Index preview = index_;
+      preview.SetReference(next.catalogues->current_ptr(), next.registry);
+      fresh = preview.ComputeRollups();
+    }
+    OHFED_RETURN_IF_ERROR(PersistRollups(fresh, fingerprint));
+    registry_fingerprint_ = fingerprint;
+    absl::WriterMutexLock l(&index_mu_);
+    index_.SetReference(next.catalogues->current_ptr(), next.registry);
+    index_.ReplaceRollups(fresh);
+  } else {
+    absl::WriterMutexLock l(&index_mu_);
+    index_.SetReference(next.catalogues->current_ptr(), next.registry);
+  }
+  {
+    absl::MutexLock r(&reference_mu_);
+    retired_.push_back(reference_);
+    reference_ = std::move(next);
+  }
+  // Patterns follow the registry and the thresholds: a new cache once both
+  // are in force (a query reads the thresholds after its snapshot, so none
+  // taking this cache computes with the old ones).
+  absl::WriterMutexLock l(&index_mu_);
+  PatternsChanged();
+  return moved;
+}
+
+const CatalogueVersions& SummaryStore::catalogues() const {
+  absl::MutexLock r(&reference_mu_);
+  return *reference_.catalogues;
+}
+
+const RegistryHistory& SummaryStore::registry() const {
+  absl::MutexLock r(&reference_mu_);
+  return *reference_.registry;
+}
+
+DisclosureOptions SummaryStore::disclosure() const {
+  absl::MutexLock r(&reference_mu_);
+  return reference_.disclosure;
 }
 
 uint64_t SummaryStore::DbIntProperty(const std::string& name) const {

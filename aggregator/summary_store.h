@@ -56,7 +56,9 @@
 namespace ohfed::aggregator {
 
 struct SummaryStoreOptions {
-  std::shared_ptr<const Catalogue> catalogue;       // default: Default()
+  // The catalogue versions known: the current one, which queries use, and
+  // older ones still accepted at ingest. Default: the embedded catalogue.
+  std::shared_ptr<const CatalogueVersions> catalogues;
   std::shared_ptr<const RegistryHistory> registry;  // default: England
   Clock* clock = nullptr;                           // default: Real()
   // How long a leader waits for more writers before syncing. 0 relies on
@@ -71,6 +73,14 @@ struct SummaryStoreOptions {
   // The RocksDB environment; nullptr: the default. A test seam for I/O
   // faults.
   rocksdb::Env* env = nullptr;
+};
+
+// What an operator may replace while the store serves (Reconfigure, on
+// SIGHUP): the reference data and the disclosure thresholds.
+struct ReferenceData {
+  std::shared_ptr<const CatalogueVersions> catalogues;  // required
+  std::shared_ptr<const RegistryHistory> registry;      // required
+  DisclosureOptions disclosure;
 };
 
 // Counters for metrics; a snapshot.
@@ -88,8 +98,9 @@ struct SummaryStoreStats {
 class SummaryStore : public UpstreamQueue {
  public:
   // Opens or creates the database in `dir` and loads the index. If the
-  // registry's placement of trusts differs from the one the stored rollups
-  // were built with, rebuilds them (see registry_changed_at_open()). Errors
+  // registry history places trusts differently, in any of its versions, from
+  // the one the stored rollups were built with (a version added, removed or
+  // changed), rebuilds them (see registry_changed_at_open()). Errors
   // from OpenDb, or kDataLoss for an unreadable record.
   static absl::StatusOr<std::unique_ptr<SummaryStore>> Open(
       const std::string& dir, SummaryStoreOptions options);
@@ -112,6 +123,17 @@ class SummaryStore : public UpstreamQueue {
   // Recomputes every rollup from the held units and replaces the stored
   // ones, atomically and durably.
   absl::Status Rebuild();
+
+  // Puts `next` in force while serving (SIGHUP). Waits for the commit in
+  // progress and holds off the next; if `next.registry` places any trust
+  // differently in any month from the history the rollups were built with
+  // (a version added, removed or changed), recomputes every rollup and
+  // writes them, with the new fingerprint, in one synced batch, before any
+  // reader sees the new registry. Snapshots taken before keep what they had.
+  // Returns whether the rollups were rebuilt. kInvalidArgument for bad
+  // disclosure thresholds, kUnavailable for a write error: either way
+  // nothing changes.
+  absl::StatusOr<bool> Reconfigure(ReferenceData next);
 
   // Calls f(const View&) on a snapshot of what is held now and returns its
   // result. No lock is held while f runs, so a long f delays no commit, and
@@ -175,10 +197,15 @@ class SummaryStore : public UpstreamQueue {
   uint64_t HeldRevisionOf(absl::string_view trust,
                           absl::string_view period) const;
 
-  const Catalogue& catalogue() const { return *options_.catalogue; }
-  const RegistryHistory& registry() const { return *options_.registry; }
+  // The reference data in force. The references stay valid for the life of
+  // the store, across Reconfigure: replaced versions are kept, not freed
+  // (an operator's reloads are few, and each version is small), so a caller
+  // may hold one for as long as it handles a request.
+  const Catalogue& catalogue() const { return catalogues().current(); }
+  const CatalogueVersions& catalogues() const;
+  const RegistryHistory& registry() const;
+  DisclosureOptions disclosure() const;
   const Coverage& coverage() const { return options_.coverage; }
-  const DisclosureOptions& disclosure() const { return options_.disclosure; }
   // Whether Open rebuilt the rollups for a changed registry.
   bool registry_changed_at_open() const { return registry_changed_; }
 
@@ -191,6 +218,11 @@ class SummaryStore : public UpstreamQueue {
   // The upstream records, and the pending set from them and what is held.
   absl::Status LoadUpstream();
   absl::Status CheckRegistry();
+  // Replaces the stored rollups with `rollups` and records `fingerprint` as
+  // the registry placement they follow, in one synced batch. The caller
+  // holds write_mu_ and then replaces the index's.
+  absl::Status PersistRollups(const RollupMap& rollups,
+                              const std::string& fingerprint);
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // The leader's work: decide, write synced, publish. Holds write_mu_.
   absl::Status CommitGroup(const std::vector<Writer*>& group,
@@ -219,6 +251,14 @@ class SummaryStore : public UpstreamQueue {
   void PatternsChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
     patterns_ = std::make_shared<PatternCache>();
   }
+  // The registry placement the stored rollups follow (RegistryFingerprint).
+  std::string registry_fingerprint_ ABSL_GUARDED_BY(write_mu_);
+
+  // What Reconfigure replaces, and what it replaced (kept alive for the
+  // references handed out). A leaf lock.
+  mutable absl::Mutex reference_mu_;
+  ReferenceData reference_ ABSL_GUARDED_BY(reference_mu_);
+  std::vector<ReferenceData> retired_ ABSL_GUARDED_BY(reference_mu_);
 
   // Its own lock, so a returning leader never waits for the next commit.
   absl::Mutex listener_mu_;

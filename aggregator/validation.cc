@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/transport.h"
 
 namespace ohfed::aggregator {
@@ -150,19 +151,21 @@ absl::Status CheckRevision(uint64_t revision, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::Status CheckCatalogueVersion(absl::string_view version,
-                                   const Catalogue& catalogue) {
+// The catalogue of the version a summary names.
+absl::StatusOr<const Catalogue*> CatalogueOf(
+    absl::string_view version, const CatalogueVersions& catalogues) {
+  const std::string known =
+      absl::StrCat("'", absl::StrJoin(catalogues.versions(), "', '"), "'");
   if (version.empty()) {
-    return Bad(
-        absl::StrCat("missing catalogue version: this aggregator knows '",
-                     catalogue.version(), "'"));
+    return Bad(absl::StrCat("missing catalogue version: this aggregator knows ",
+                            known));
   }
-  if (version != catalogue.version()) {
+  const Catalogue* catalogue = catalogues.Find(version);
+  if (catalogue == nullptr) {
     return Bad(absl::StrCat("unknown catalogue version '", Echo(version),
-                            "': this aggregator knows '", catalogue.version(),
-                            "'"));
+                            "': this aggregator knows ", known));
   }
-  return absl::OkStatus();
+  return catalogue;
 }
 
 }  // namespace
@@ -236,7 +239,7 @@ absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view text,
 }
 
 absl::Status ValidateSummary(const v1::UnitSummary& summary,
-                             const Catalogue& catalogue,
+                             const CatalogueVersions& catalogues,
                              const RegistryHistory& registry, absl::Time now) {
   if (summary.trust().empty()) return Bad("missing trust code");
   if (auto s = CheckLength("trust code", summary.trust()); !s.ok()) return s;
@@ -251,10 +254,9 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
   if (registry.At(period->first()).FindTrust(summary.trust()) == nullptr) {
     return Bad(absl::StrCat("unknown trust '", Echo(summary.trust()), "'"));
   }
-  if (auto s = CheckCatalogueVersion(summary.catalogue_version(), catalogue);
-      !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<const Catalogue*> catalogue =
+      CatalogueOf(summary.catalogue_version(), catalogues);
+  if (!catalogue.ok()) return catalogue.status();
   if (summary.cells_size() > kMaxCellsPerSummary) {
     return Bad(absl::StrCat(summary.cells_size(), " cells exceed the limit of ",
                             kMaxCellsPerSummary, " per summary"));
@@ -262,7 +264,7 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
   const bool annual = period->kind() == Period::Kind::kYear;
   absl::flat_hash_set<absl::string_view> seen;
   for (const v1::Cell& cell : summary.cells()) {
-    if (auto s = CheckCell(cell, catalogue, annual, summary.period());
+    if (auto s = CheckCell(cell, **catalogue, annual, summary.period());
         !s.ok()) {
       return s;
     }

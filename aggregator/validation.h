@@ -63,9 +63,11 @@ absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view period,
 // measure 'm' overflow", "bucket value 2.5 of measure 'm' is not a whole
 // number of days", "367 buckets exceed the limit of 366 ...".
 // The trust is looked up in the registry version in effect for the period;
-// `now` is the receiver's clock (revision and period checks).
+// the cells are checked against the catalogue version the summary names,
+// which must be one of `catalogues` (an agent still on an older version is
+// accepted); `now` is the receiver's clock (revision and period checks).
 absl::Status ValidateSummary(const v1::UnitSummary& summary,
-                             const Catalogue& catalogue,
+                             const CatalogueVersions& catalogues,
                              const RegistryHistory& registry, absl::Time now);
 
 }  // namespace ohfed::aggregator

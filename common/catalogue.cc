@@ -1,5 +1,6 @@
 #include "common/catalogue.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/ascii.h"
@@ -229,6 +230,61 @@ absl::Status Catalogue::CheckValue(const Measure& m, double value) {
                      m.min, " to ", m.max));
   }
   return absl::OkStatus();
+}
+
+CatalogueVersions::CatalogueVersions(std::shared_ptr<const Catalogue> current)
+    : current_(std::move(current)) {
+  known_[current_->version()] = current_;
+}
+
+void CatalogueVersions::AddKnown(std::shared_ptr<const Catalogue> other) {
+  const std::string version = other->version();
+  known_.try_emplace(version, std::move(other));
+}
+
+const Catalogue* CatalogueVersions::Find(absl::string_view version) const {
+  auto it = known_.find(version);
+  return it == known_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> CatalogueVersions::versions() const {
+  std::vector<std::string> out;
+  for (const auto& [version, catalogue] : known_) {
+    if (version != current_->version()) out.push_back(version);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return CompareVersions(a, b) > 0;
+  });
+  out.insert(out.begin(), current_->version());
+  return out;
+}
+
+int CompareVersions(absl::string_view a, absl::string_view b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (absl::ascii_isdigit(a[i]) && absl::ascii_isdigit(b[j])) {
+      size_t i_end = i, j_end = j;
+      while (i_end < a.size() && absl::ascii_isdigit(a[i_end])) ++i_end;
+      while (j_end < b.size() && absl::ascii_isdigit(b[j_end])) ++j_end;
+      // Without leading zeros, the longer run is the larger number.
+      absl::string_view x = a.substr(i, i_end - i), y = b.substr(j, j_end - j);
+      while (x.size() > 1 && x.front() == '0') x.remove_prefix(1);
+      while (y.size() > 1 && y.front() == '0') y.remove_prefix(1);
+      if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
+      if (int c = x.compare(y); c != 0) return c;
+      i = i_end;
+      j = j_end;
+      continue;
+    }
+    if (a[i] != b[j])
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j])
+                 ? -1
+                 : 1;
+    ++i;
+    ++j;
+  }
+  if (i == a.size() && j == b.size()) return 0;
+  return i == a.size() ? -1 : 1;
 }
 
 }  // namespace ohfed

@@ -97,6 +97,38 @@ class Catalogue {
   std::map<std::string, size_t, std::less<>> index_;
 };
 
+// The catalogue versions an aggregator knows (the catalogue grows, and
+// agents upgrade one trust at a time): the current one, which queries use,
+// and older ones whose summaries are still accepted, each summary being
+// checked against the measures of the version it names. Not thread-safe for
+// AddKnown; const methods may be called concurrently once built.
+class CatalogueVersions {
+ public:
+  explicit CatalogueVersions(std::shared_ptr<const Catalogue> current);
+
+  // Also knows `other`. A version already known is kept as it is, so the
+  // current one is never replaced.
+  void AddKnown(std::shared_ptr<const Catalogue> other);
+
+  const Catalogue& current() const { return *current_; }
+  const std::shared_ptr<const Catalogue>& current_ptr() const {
+    return current_;
+  }
+  // The catalogue of `version`; nullptr if unknown.
+  const Catalogue* Find(absl::string_view version) const;
+  // Every known version, the current one first, then newest first.
+  std::vector<std::string> versions() const;
+
+ private:
+  std::shared_ptr<const Catalogue> current_;
+  std::map<std::string, std::shared_ptr<const Catalogue>, std::less<>> known_;
+};
+
+// Orders catalogue versions as people read them: runs of digits compare as
+// numbers, everything else byte by byte ("2026.2" < "2026.10" < "2027.1").
+// Negative, zero or positive like strcmp.
+int CompareVersions(absl::string_view a, absl::string_view b);
+
 // Segment-aware prefix test used for measure prefixes everywhere.
 bool MeasureHasPrefix(absl::string_view code, absl::string_view prefix);
 

@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/csv.h"
 #include "common/embedded_data.h"
 #include "common/status.h"
@@ -48,6 +51,21 @@ absl::Status CheckConsistent(std::map<std::string, Seen>& seen,
                                   it->second.name, "'"));
   }
   return absl::OkStatus();
+}
+
+// The line of the "# key: value" metadata line in `text` (1-based), for
+// errors; 0 if there is none.
+int MetadataLine(absl::string_view text, absl::string_view key) {
+  int number = 0;
+  text = absl::StripPrefix(text, "\xEF\xBB\xBF");  // as ParseCsv does
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++number;
+    line = absl::StripLeadingAsciiWhitespace(line);
+    if (!absl::ConsumePrefix(&line, "#")) return 0;  // past the metadata
+    line = absl::StripLeadingAsciiWhitespace(line);
+    if (absl::StartsWith(line, key)) return number;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -113,8 +131,9 @@ absl::StatusOr<std::shared_ptr<const Registry>> Registry::Parse(
   if (t.metadata.count("effective_from")) {
     auto m = Month::Parse(t.metadata["effective_from"]);
     if (!m.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ": effective_from metadata: ", m.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, " line ", MetadataLine(text, "effective_from"),
+                       ": effective_from metadata: ", m.status().message()));
     }
     reg->effective_from_ = *m;
   }
@@ -304,6 +323,12 @@ const Registry& RegistryHistory::At(Month m) const {
 
 const Registry& RegistryHistory::Latest() const {
   return *versions_.rbegin()->second;
+}
+
+std::vector<const Registry*> RegistryHistory::versions() const {
+  std::vector<const Registry*> out;
+  for (const auto& [month, registry] : versions_) out.push_back(registry.get());
+  return out;
 }
 
 }  // namespace ohfed

@@ -5,7 +5,8 @@
 // (common/data/england_orgs.csv); an operator can load their own.
 //
 // A Registry is immutable; a RegistryHistory holds its versions by effective
-// month so that a trust merger does not rewrite earlier periods.
+// month so that a trust merger does not rewrite earlier periods
+// (common/reference_files.h loads one from files and folders).
 #ifndef OHFED_COMMON_REGISTRY_H_
 #define OHFED_COMMON_REGISTRY_H_
 
@@ -108,6 +109,8 @@ class RegistryHistory {
   // or the earliest if m precedes all.
   const Registry& At(Month m) const;
   const Registry& Latest() const;
+  // Every version, by effective month.
+  std::vector<const Registry*> versions() const;
 
  private:
   std::map<Month, std::shared_ptr<const Registry>> versions_;

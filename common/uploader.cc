@@ -57,7 +57,9 @@ Uploader::Uploader(OutboxSource* source,
     : source_(source),
       stub_(std::move(stub)),
       options_(std::move(options)),
-      clock_(clock) {}
+      clock_(clock),
+      initial_backoff_(options_.initial_backoff),
+      max_backoff_(options_.max_backoff) {}
 
 Uploader::~Uploader() { Stop(); }
 
@@ -87,15 +89,14 @@ UploaderStats Uploader::stats() const {
   stats.retry_backoff = stats.consecutive_failures == 0
                             ? absl::ZeroDuration()
                             : BackoffCap(stats.consecutive_failures);
-  stats.initial_backoff = options_.initial_backoff;
-  stats.max_backoff = options_.max_backoff;
+  stats.initial_backoff = initial_backoff_;
+  stats.max_backoff = max_backoff_;
   return stats;
 }
 
 absl::Duration Uploader::BackoffCap(uint64_t failures) const {
   int shift = static_cast<int>(std::min<uint64_t>(failures, 20));
-  return std::min(options_.max_backoff,
-                  options_.initial_backoff * (1 << shift));
+  return std::min(max_backoff_, initial_backoff_ * (1 << shift));
 }
 
 void Uploader::Log(absl::string_view line, LogLevel level) const {
@@ -122,6 +123,12 @@ void Uploader::Loop() {
     if (stop_) return;
     kicked_ = false;
   }
+}
+
+void Uploader::SetBackoff(absl::Duration initial, absl::Duration max) {
+  absl::MutexLock l(&mu_);
+  initial_backoff_ = initial;
+  max_backoff_ = max;
 }
 
 // Full jitter: uniform in [0, min(max, initial * 2^failures)].

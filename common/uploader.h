@@ -125,6 +125,10 @@ class Uploader {
   void Stop();
   // New data: send now rather than at the next poll, and skip any backoff.
   void Kick();
+  // Replaces UploaderOptions' initial_backoff and max_backoff (SIGHUP): the
+  // next wait after a failure uses them; a wait already begun runs its
+  // course.
+  void SetBackoff(absl::Duration initial, absl::Duration max);
 
   // One pass on the calling thread: opens a stream, sends every pending
   // summary in batches and applies the acks, until nothing is pending; then
@@ -156,7 +160,8 @@ class Uploader {
   void Log(absl::string_view line, LogLevel level = LogLevel::kInfo) const;
   absl::Duration NextBackoff();
   // retry_backoff (UploaderStats) for `failures` in a row.
-  absl::Duration BackoffCap(uint64_t failures) const;
+  absl::Duration BackoffCap(uint64_t failures) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   OutboxSource* const source_;
   std::unique_ptr<v1::Ingest::StubInterface> stub_;
@@ -166,6 +171,8 @@ class Uploader {
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration initial_backoff_ ABSL_GUARDED_BY(mu_);
+  absl::Duration max_backoff_ ABSL_GUARDED_BY(mu_);
   grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
   UploaderStats stats_ ABSL_GUARDED_BY(mu_);
   absl::BitGen rng_ ABSL_GUARDED_BY(mu_);

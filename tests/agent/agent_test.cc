@@ -254,6 +254,22 @@ TEST(AgentOptionsTest, BadTrustAndInsecureRemoteAreRefused) {
   EXPECT_THAT(Agent::Start(o),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                 "unknown trust code 'ZZZ9'"));
+  // A trust formed after this release is known to a newer registry
+  // version (--registry), which the agent then accepts.
+  auto newer = Registry::Parse(
+      "# version: v2\n# effective_from: 2027-04\n"
+      "region_code,region_name,ics_code,ics_name,trust_code,trust_name\n"
+      "Y56,London,QMJ,NCL ICB,ZZZ9,Merged trust\n",
+      "v2.csv");
+  ASSERT_THAT(newer, testing::IsOk());
+  auto history = std::make_shared<RegistryHistory>(Registry::England());
+  ASSERT_THAT(history->Add(*newer), testing::IsOk());
+  EXPECT_EQ(CheckKnownTrust("zzz9", *history).value_or(""), "ZZZ9");
+  EXPECT_EQ(CheckKnownTrust("RJ1", *history).value_or(""), "RJ1");
+  EXPECT_THAT(CheckKnownTrust("ZZZ8", *history),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "unknown trust code 'ZZZ8': not in the "
+                                "registry (v2); check --trust, or --registry"));
   o.trust = "RJ1";
   o.aggregator = "192.0.2.1:7400";
   EXPECT_THAT(

@@ -228,6 +228,70 @@ TEST_F(StoreTest, ChangedRegistryRebuildsStoredRollupsAtOpen) {
   ExpectSameRollupsForTest();
 }
 
+// Issue 11: a version added to the history (here one earlier than the
+// latest, which leaves the latest alone) changes the placement of held
+// periods, so the stored rollups are rebuilt at open.
+TEST_F(StoreTest, AddedEarlierVersionRebuildsRollupsAtOpen) {
+  auto latest_only =
+      std::make_shared<RegistryHistory>(London("v2", "2026-02", "QMF"));
+  Reopen(latest_only);
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 4}})});
+  EXPECT_EQ(Rollup("ics:QMF", "2026-01", kImm).sum, 4);
+  auto history =
+      std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK"));
+  OHFED_ASSERT_OK(history->Add(London("v2", "2026-02", "QMF")));
+  Reopen(history);
+  EXPECT_TRUE(store_->registry_changed_at_open());
+  EXPECT_EQ(Rollup("ics:QKK", "2026-01", kImm).sum, 4);
+  EXPECT_EQ(Rollup("ics:QMF", "2026-01", kImm).n_units, 0u);
+  Reopen(history);
+  EXPECT_FALSE(store_->registry_changed_at_open());
+}
+
+// SIGHUP (issue 11): Reconfigure puts a new history in force while the store
+// serves; held periods move to where it places them, durably, and snapshots
+// taken before keep the old placement.
+TEST_F(StoreTest, ReconfigureFollowsANewHistoryAndRebuildsRollups) {
+  auto v1 = std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK"));
+  Reopen(v1);
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 4}}),
+          Summary("RJ1", "2026-03", 1, {{kImm, 6}})});
+  std::shared_ptr<const View> before = store_->Snapshot();
+
+  // RJ1 moves to QMF from 2026-02.
+  auto v2 = std::make_shared<RegistryHistory>(London("v1", "2025-01", "QKK"));
+  OHFED_ASSERT_OK(v2->Add(London("v2", "2026-02", "QMF")));
+  ReferenceData next{std::make_shared<CatalogueVersions>(Catalogue::Default()),
+                     v2, DisclosureOptions{}};
+  next.disclosure.suppress_max = 3;
+  auto rebuilt = store_->Reconfigure(next);
+  OHFED_ASSERT_OK(rebuilt);
+  EXPECT_TRUE(*rebuilt);
+  EXPECT_EQ(Rollup("ics:QKK", "2026-01", kImm).sum, 4);
+  EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 6);
+  EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).n_units, 0u);
+  EXPECT_EQ(store_->registry().Latest().version(), "v2");
+  EXPECT_EQ(store_->disclosure().suppress_max, 3);
+  EXPECT_EQ(before->Rollup("ics:QKK", "2026-03", kImm)->sum, 6);
+  EXPECT_EQ(before->RegistryAt(Month::Of(2026, 3)).version(), "v1");
+  // Commits after it follow the new placement.
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 1}})});
+  EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 1);
+  ExpectSameRollupsForTest();
+  // The same history again changes nothing; bad thresholds are refused.
+  rebuilt = store_->Reconfigure(next);
+  OHFED_ASSERT_OK(rebuilt);
+  EXPECT_FALSE(*rebuilt);
+  ReferenceData bad = next;
+  bad.disclosure.rounding_base = 0;
+  EXPECT_FALSE(store_->Reconfigure(bad).ok());
+  EXPECT_EQ(store_->disclosure().rounding_base, 5);
+  // What Reconfigure wrote is what a restart with that history finds.
+  Reopen(v2);
+  EXPECT_FALSE(store_->registry_changed_at_open());
+  EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 1);
+}
+
 // Compares maintained rollups with rebuilt ones: same cells, same counts and
 // buckets, sums equal up to float rounding of the subtraction order.
 void ExpectSameRollups(const RollupMap& got, const RollupMap& want) {

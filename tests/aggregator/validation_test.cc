@@ -3,6 +3,7 @@
 #include "aggregator/validation.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/csv.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
@@ -16,7 +17,8 @@ using ::ohfed::testing::StatusIs;
 class ValidationTest : public ::testing::Test {
  protected:
   absl::Status Check(const v1::UnitSummary& s) {
-    return ValidateSummary(s, *Catalogue::Default(), registry_, now_);
+    return ValidateSummary(s, CatalogueVersions(Catalogue::Default()),
+                           registry_, now_);
   }
   RegistryHistory registry_{Registry::England()};
   const absl::Time now_ = absl::FromCivil(
@@ -185,6 +187,47 @@ TEST(BoundTest, KeepsABoundedRawPrefix) {
   EXPECT_EQ(Bound(std::string("a\nb\xff", 4)), std::string("a\nb\xff", 4));
   std::string long_text = std::string(kMaxEchoBytes - 1, 'x') + "\xc3\xa9tail";
   EXPECT_EQ(Bound(long_text), std::string(kMaxEchoBytes - 1, 'x') + "...");
+}
+
+// A newer catalogue (issue 11): the aggregator that loads it keeps
+// accepting agents still on the embedded version, each summary checked
+// against the measures of the version it names.
+TEST_F(ValidationTest, OlderCatalogueVersionsStayAcceptedAfterANewerOne) {
+  std::string text =
+      *ReadFile(::ohfed::testing::SourceDir() + "/common/data/catalogue.csv");
+  const std::string shipped = Catalogue::Default()->version();
+  const std::string line = "# version: " + shipped;
+  text.replace(text.find(line), line.size(), "# version: 2030.1");
+  text +=
+      "activity.count.flu_vaccination,Flu vaccinations,count,count,0,"
+      "1000000,sum,sum,yes,month\n";
+  auto newer = Catalogue::Parse(text, "catalogue-2030.1.csv");
+  OHFED_ASSERT_OK(newer);
+  CatalogueVersions versions(*newer);
+  versions.AddKnown(Catalogue::Default());
+
+  v1::UnitSummary old_agent =
+      Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 12}});
+  ASSERT_EQ(old_agent.catalogue_version(), shipped);
+  OHFED_EXPECT_OK(ValidateSummary(old_agent, versions, registry_, now_));
+  // The new measure is not in the version the old agent names.
+  v1::UnitSummary mixed = old_agent;
+  mixed.mutable_cells(0)->set_measure("activity.count.flu_vaccination");
+  EXPECT_THAT(ValidateSummary(mixed, versions, registry_, now_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "unknown measure 'activity.count.flu_vaccination'"));
+  v1::UnitSummary new_agent = mixed;
+  new_agent.set_catalogue_version("2030.1");
+  OHFED_EXPECT_OK(ValidateSummary(new_agent, versions, registry_, now_));
+  new_agent.set_catalogue_version("2031.1");
+  EXPECT_THAT(ValidateSummary(new_agent, versions, registry_, now_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("unknown catalogue version '2031.1': this "
+                                    "aggregator knows '2030.1', '",
+                                    shipped, "'")));
+  // Without the newer catalogue, its summaries are refused as before.
+  EXPECT_THAT(Check(mixed),
+              StatusIs(absl::StatusCode::kInvalidArgument, "unknown measure"));
 }
 
 }  // namespace

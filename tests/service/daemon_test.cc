@@ -244,7 +244,9 @@ TEST_F(DaemonTest, SighupReloadsTokensWithoutDroppingStreams) {
   ASSERT_THAT(notify_->WaitFor("STATUS=reload failed, see the log"), IsOk());
   EXPECT_TRUE(QueryWith(new_token).ok());
   EXPECT_THAT(Log("aggregator.log"),
-              ::testing::HasSubstr("reload refused, the old tokens stay"));
+              ::testing::HasSubstr(
+                  "reload refused, what was loaded before stays in force: "
+                  "tokens file"));
 
   // The stream opened before the reloads is still there to be told.
   server->Signal(SIGTERM);
