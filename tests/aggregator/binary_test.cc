@@ -294,7 +294,7 @@ TEST_F(BinaryTest, LogFormatComesFromTheEnvironmentUnlessTheConfigSetsIt) {
       {"--config", dir_.Write("text.conf", "log-format = \"text\"\n")});
   EXPECT_THAT(FailsWith(with_config),
               ::testing::ContainsRegex("^[-0-9T:.]+Z error ohfed-aggregator: "
-                                       "cannot open /nonexistent"));
+                                       "registry file or folder /nonexistent"));
 }
 
 TEST_F(BinaryTest, BadFlagsFailWithOneLineReason) {
