@@ -6,40 +6,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/http_address.h"
 #include "common/log.h"
 #include "common/process_metrics.h"
 
 namespace ohfed {
-namespace {
-
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-absl::StatusOr<HostPort> ParseAddress(const std::string& address) {
-  const absl::Status bad = absl::InvalidArgumentError(absl::StrCat(
-      "--metrics ", address.substr(0, 100), ": expected HOST:PORT"));
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return bad;
-  HostPort out;
-  out.host = address.substr(0, colon);
-  if (out.host.size() >= 2 && out.host.front() == '[' &&
-      out.host.back() == ']') {
-    out.host = out.host.substr(1, out.host.size() - 2);
-  }
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &out.port) || out.port < 0 ||
-      out.port > 65535 || out.host.empty()) {
-    return bad;
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& address, metrics::Registry* registry) {
-  absl::StatusOr<HostPort> hp = ParseAddress(address);
+  absl::StatusOr<HttpAddress> hp = ParseHttpAddress("--metrics", address);
   if (!hp.ok()) return hp.status();
   std::unique_ptr<MetricsServer> s(new MetricsServer());
   s->server_ = std::make_unique<httplib::Server>();

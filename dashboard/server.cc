@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/certificate.h"
+#include "common/http_address.h"
 #include "common/log.h"
 #include "common/transport.h"
 #include "dashboard/routes.h"
@@ -17,29 +18,6 @@ namespace {
 constexpr size_t kMaxBodyBytes = 16 << 10;  // the login form, generously
 constexpr time_t kReadTimeoutSeconds = 10;
 constexpr time_t kWriteTimeoutSeconds = 30;
-
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-absl::StatusOr<HostPort> ParseAddress(const std::string& address) {
-  const absl::Status bad = absl::InvalidArgumentError(
-      absl::StrCat("--http ", address.substr(0, 100), ": expected HOST:PORT"));
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return bad;
-  HostPort out;
-  out.host = address.substr(0, colon);
-  if (out.host.size() >= 2 && out.host.front() == '[' &&
-      out.host.back() == ']') {
-    out.host = out.host.substr(1, out.host.size() - 2);
-  }
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &out.port) || out.port < 0 ||
-      out.port > 65535 || out.host.empty()) {
-    return bad;
-  }
-  return out;
-}
 
 // What every answer carries: no external anything, no framing, no caching
 // of figures, no referrer leaving the dashboard.
@@ -101,7 +79,7 @@ DashboardServer::DashboardServer(DashboardOptions options, Clock* clock)
 absl::StatusOr<std::unique_ptr<DashboardServer>> DashboardServer::Start(
     DashboardOptions options, const aggregator::SummaryStore* store,
     const aggregator::Authz* authz, Clock* clock) {
-  absl::StatusOr<HostPort> hp = ParseAddress(options.address);
+  absl::StatusOr<HttpAddress> hp = ParseHttpAddress("--http", options.address);
   if (!hp.ok()) return hp.status();
   if (absl::Status s = CheckTransport(options, *authz); !s.ok()) return s;
   std::unique_ptr<DashboardServer> d(
