@@ -118,7 +118,8 @@ void AppendEscaped(std::string& out, absl::string_view s, bool json) {
     } else if (c == '\t') {
       out += "\\t";
     } else if (c < 0x20 || c == 0x7f) {
-      out += absl::StrFormat(json ? "\\u%04x" : "\\x%02x", c);
+      out +=
+          json ? absl::StrFormat("\\u%04x", c) : absl::StrFormat("\\x%02x", c);
     } else {
       out.append(s.data() + i, n);
     }

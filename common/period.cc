@@ -114,6 +114,12 @@ absl::StatusOr<Period> Period::ParseSingle(absl::string_view text,
     absl::StatusOr<int> y =
         ParseYear(text.substr(2), whole, "FYYYYY, e.g. FY2021");
     if (!y.ok()) return y.status();
+    // It ends in the next year, which must be in range too, or its
+    // canonical form (a range, when combined) would not parse back.
+    if (*y == kMaxYear) {
+      return Malformed(whole, absl::StrCat("financial year must be FY",
+                                           kMinYear, " to FY", kMaxYear - 1));
+    }
     return Period(Kind::kFinancialYear, Month::Of(*y, 4), Month::Of(*y + 1, 3));
   }
   if (text.size() == 4) {
@@ -131,6 +137,9 @@ absl::StatusOr<Period> Period::ParseSingle(absl::string_view text,
     return Period(Kind::kQuarter, first, first + 2);
   }
   if (text.size() == 7 && text[4] == '-') {
+    // The year first, so that a year out of range is named as such.
+    absl::StatusOr<int> y = ParseYear(text.substr(0, 4), whole, "YYYY-MM");
+    if (!y.ok()) return y.status();
     absl::StatusOr<Month> m = Month::Parse(text);
     if (!m.ok()) return Malformed(whole, "month must be 01 to 12");
     return OfMonth(*m);

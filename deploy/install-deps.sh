@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev openssl libglpk-dev
   libsystemd-dev systemd dpkg-dev
   clang-format-14 git
+  clang-14 libfuzzer-14-dev
   libcpp-httplib-dev prometheus
   libmstch-dev libspdlog-dev
   chromium chromium-driver python3-selenium

@@ -91,6 +91,24 @@ TEST(PeriodTest, RejectsMalformedWithTheOffendingText) {
               StatusIs(absl::StatusCode::kInvalidArgument, "'2021-3'"));
 }
 
+// Found by tests/fuzz (corpus/period/fy2999_range): "2042-Q4:FY2999" was
+// accepted although its canonical form, "2042-10:3000-03", was refused, and
+// refused as a bad month.
+TEST(PeriodTest, EveryParsedPeriodEndsInARangeYear) {
+  EXPECT_THAT(Period::Parse("FY2999"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "'FY2999': financial year must be FY1900 to FY2998"));
+  EXPECT_THAT(Period::Parse("2042-Q4:FY2999"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "financial year must be FY1900 to FY2998"));
+  EXPECT_THAT(Period::Parse("2042-10:3000-03"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "'2042-10:3000-03': year must be 1900 to 2999"));
+  auto fy = Period::Parse("FY2998");
+  ASSERT_TRUE(fy.ok()) << fy.status();
+  EXPECT_EQ(fy->last(), Month::Of(2999, 3));
+}
+
 TEST(PeriodTest, MonthArithmeticCrossesYears) {
   Month dec = Month::Of(2021, 12);
   EXPECT_EQ((dec + 1).ToString(), "2022-01");

@@ -1,0 +1,2 @@
+
+	region:R22026-Q2trust

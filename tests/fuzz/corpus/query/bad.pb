@@ -1,0 +1,2 @@
+
+region:NOPE2021-13ward"x*mode

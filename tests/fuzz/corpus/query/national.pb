@@ -1,0 +1,2 @@
+
+national2026-Q1region"activity

@@ -1,0 +1,2 @@
+
+	region:R12025ics"profile*yes*pct

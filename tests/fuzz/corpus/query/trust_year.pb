@@ -1,0 +1,2 @@
+
+trust:T2FY2025"staffing

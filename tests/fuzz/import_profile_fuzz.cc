@@ -1,0 +1,6 @@
+// Fuzz target: the CSV importer for profile files (tests/fuzz/import_fuzz.h).
+#include "tests/fuzz/import_fuzz.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return ohfed::fuzz::FuzzImport(ohfed::v1::IMPORT_KIND_PROFILE, data, size);
+}
