@@ -211,19 +211,21 @@ int main(int argc, char** argv) {
       flags.metrics, aggregator->get(), *clock);
   auto dashboard = ohfed::dashboard::ServeDashboard(flags.http, flags.options,
                                                     **aggregator, *clock);
-  absl::Status ready =
-      !metrics.ok() ? metrics.status()
-      : !dashboard.ok()
-          ? dashboard.status()
-          : ohfed::NotifyReadyWhenAnswering((*aggregator)->address());
+  absl::Status ready = !metrics.ok()     ? metrics.status()
+                       : !dashboard.ok() ? dashboard.status()
+                                         : absl::OkStatus();
+  if (ready.ok()) {
+    // Once everything serves, so that a start-up failure stays a single
+    // line, and before READY=1, so that whoever waits for it finds the line.
+    ohfed::LogLine(
+        absl::StrCat(ohfed::Describe(*flags.options.store.registry), "; ",
+                     ohfed::Describe(*flags.options.store.catalogues)));
+    ready = ohfed::NotifyReadyWhenAnswering((*aggregator)->address());
+  }
   if (!ready.ok()) {
     ohfed::LogError(ready.message());
     return 1;
   }
-  // Once serving, so that a start-up failure stays a single line.
-  ohfed::LogLine(
-      absl::StrCat(ohfed::Describe(*flags.options.store.registry), "; ",
-                   ohfed::Describe(*flags.options.store.catalogues)));
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
     ohfed::LogWarning(w);
   }
