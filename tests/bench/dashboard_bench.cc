@@ -14,12 +14,11 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "aggregator/disclosure_pattern.h"
-#include "aggregator/query_completeness.h"
-#include "aggregator/query_engine.h"
+#include "aggregator/authz.h"
 #include "aggregator/summary_store.h"
 #include "dashboard/chart_svg.h"
 #include "dashboard/pages.h"
+#include "dashboard/store_source.h"
 
 namespace ohfed {
 namespace {
@@ -27,36 +26,15 @@ namespace {
 constexpr int kMonths = 60;
 const Month kLast = Month::Of(2026, 9);
 
-// The dashboard's QuerySource over a store, as the server answers a
-// national caller: one snapshot per page, and the secondary-suppression
-// patterns of the store's data, shared by every page until the data changes
-// (SummaryStore::SnapshotForQuery).
-class StoreSource : public dashboard::QuerySource {
- public:
-  explicit StoreSource(const aggregator::SummaryStore& store)
-      : store_(store), snapshot_(store.SnapshotForQuery()) {
-    options_.coverage = store.coverage();
-    options_.disclosure = store.disclosure();
-    options_.patterns = snapshot_.patterns;
-  }
-  absl::StatusOr<v1::QueryResponse> Query(
-      const v1::QueryRequest& request) const override {
-    return aggregator::RunQuery(*snapshot_.view, request, options_);
-  }
-  absl::StatusOr<v1::CompletenessResponse> Completeness(
-      const v1::CompletenessRequest& request) const override {
-    return aggregator::RunCompleteness(*snapshot_.view, request, absl::Now(),
-                                       options_);
-  }
-  const Registry& registry() const override {
-    return store_.registry().Latest();
-  }
-  const Catalogue& catalogue() const override { return store_.catalogue(); }
-
- private:
-  const aggregator::SummaryStore& store_;
-  const aggregator::SummaryStore::QuerySnapshot snapshot_;
-  aggregator::QueryOptions options_;
+// The server's QuerySource (dashboard/store_source.h) for a caller who may
+// see everything: an open Authz, as an --insecure aggregator without tokens
+// authorises.
+struct Source {
+  explicit Source(const aggregator::SummaryStore& store)
+      : authz({.insecure = true}, &store.registry().Latest()),
+        source(&store, &authz, {}, Clock::Real(), absl::InfiniteFuture()) {}
+  aggregator::Authz authz;
+  dashboard::StoreSource source;
 };
 
 // A small deterministic generator, so every run loads the same figures.
@@ -182,8 +160,8 @@ void BuildPageBenchmark(benchmark::State& state, Scope scope, Period period) {
   const aggregator::SummaryStore& store = *Load().store;
   size_t cells = 0;
   for (auto _ : state) {
-    StoreSource source(store);  // as the server makes one per page
-    auto page = dashboard::BuildPage(source, scope, period);
+    Source source(store);  // as the server makes one per page
+    auto page = dashboard::BuildPage(source.source, scope, period);
     if (!page.ok()) {
       state.SkipWithError(page.status().ToString().c_str());
       return;
