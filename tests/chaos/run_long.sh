@@ -6,4 +6,4 @@
 set -euo pipefail
 build=${1:-build}
 shift || true
-exec nice -n 10 "$build/tests/chaos/crash_test" --cycles=1000 "$@"
+exec nice -n 10 "$build/tests/chaos/crash_test" "$@" --cycles=1000
