@@ -141,21 +141,33 @@ void CheckResult::Add(std::string problem) {
 }
 
 absl::StatusOr<Truth> CollectTruth(Federation& f) {
-  Truth truth;
+  std::map<std::string, std::string> sockets;
   for (const AgentSpec& spec : f.specs()) {
-    agent::AgentClient client = f.Client(spec.trust);
+    sockets[spec.trust] = f.agent(spec.trust).socket;
+  }
+  return CollectTruth(sockets);
+}
+
+absl::StatusOr<Truth> CollectTruth(
+    const std::map<std::string, std::string>& sockets) {
+  Truth truth;
+  for (const auto& [trust, socket] : sockets) {
+    absl::StatusOr<agent::AgentClient> connected =
+        agent::AgentClient::Connect(socket);
+    if (!connected.ok()) return connected.status();
+    agent::AgentClient& client = *connected;
     absl::StatusOr<v1::StatusResponse> status = client.Status();
     if (!status.ok()) return status.status();
     for (const v1::PeriodState& p : status->periods()) {
       if (p.state() != "current") {
         return absl::FailedPreconditionError(absl::StrCat(
-            spec.trust, " ", p.period(), " is ", p.state(), " at revision ",
+            trust, " ", p.period(), " is ", p.state(), " at revision ",
             p.revision(), " (acked ", p.acked_revision(), "): ", p.reason()));
       }
       absl::StatusOr<v1::UnitSummary> s = client.Summary(p.period());
       if (!s.ok()) return s.status();
-      s->set_trust(spec.trust);
-      truth.units[spec.trust + "/" + p.period()] = *std::move(s);
+      s->set_trust(trust);
+      truth.units[trust + "/" + p.period()] = *std::move(s);
     }
   }
   return truth;

@@ -29,6 +29,9 @@ struct Truth {
 // does not answer, or a period is anything but "current" (acknowledged at
 // its revision): the caller syncs first.
 absl::StatusOr<Truth> CollectTruth(Federation& f);
+// The same from agents given as their control socket by trust.
+absl::StatusOr<Truth> CollectTruth(
+    const std::map<std::string, std::string>& sockets);
 
 // What one check found; `problems` empty means it passed.
 struct CheckResult {
