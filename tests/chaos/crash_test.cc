@@ -172,10 +172,18 @@ class CrashTest : public ::testing::Test {
   // Syncs, takes the truth from the agents, checks the national answers
   // live, stops everything (aggregators by SIGKILL) and checks both stores
   // offline.
-  void Verify(int cycle, Tally& tally) {
+  void Verify(int cycle, const Workload& workload, Tally& tally) {
     ASSERT_NO_FATAL_FAILURE(SyncAll());
     absl::StatusOr<Truth> truth = CollectTruth(*f_);
     ASSERT_THAT(truth, testing::IsOk()) << "at cycle " << cycle;
+    // What an agent acknowledged to its caller survived its kills.
+    for (const auto& [key, revision] : workload.acknowledged()) {
+      auto it = truth->units.find(key);
+      EXPECT_TRUE(it != truth->units.end() && it->second.revision() >= revision)
+          << key << ": the agent acknowledged revision " << revision
+          << " and now holds "
+          << (it == truth->units.end() ? 0 : it->second.revision());
+    }
     CheckResult live = CheckNationalQueries(*f_, *truth);
     f_->StopAll();
     std::set<std::string> all, london;
@@ -226,7 +234,7 @@ TEST_F(CrashTest, EveryLevelEqualsTheAgentsAfterRandomKills) {
     }
     workload.Stop();
     ASSERT_FALSE(HasFatalFailure()) << "at cycle " << cycle;
-    ASSERT_NO_FATAL_FAILURE(Verify(cycle, tally));
+    ASSERT_NO_FATAL_FAILURE(Verify(cycle, workload, tally));
     std::cout << "  cycle " << cycle << ": every level equals the agents ("
               << tally.revisions << " unit revisions checked so far)"
               << std::endl;

@@ -47,6 +47,18 @@ std::map<std::string, int> Workload::counts() const {
   return counts_;
 }
 
+std::map<std::string, uint64_t> Workload::acknowledged() const {
+  absl::MutexLock l(&mu_);
+  return acknowledged_;
+}
+
+void Workload::Acknowledged(const std::string& trust, const std::string& period,
+                            uint64_t revision) {
+  absl::MutexLock l(&mu_);
+  uint64_t& held = acknowledged_[trust + "/" + period];
+  held = std::max(held, revision);
+}
+
 int Workload::calls_ok() const {
   int n = 0;
   for (const auto& [key, count] : counts()) {
@@ -95,18 +107,21 @@ std::string Workload::RunOne() {
     const Settable& s = kSettable[absl::Uniform<size_t>(rng_, 0, 3)];
     const std::string period = s.annual ? kYear : month.ToString();
     what = "set";
-    result = client
-                 .SetValue(period, s.measure,
-                           absl::StrCat(absl::Uniform(rng_, s.lo, s.hi + 1)))
-                 .status();
+    auto r = client.SetValue(period, s.measure,
+                             absl::StrCat(absl::Uniform(rng_, s.lo, s.hi + 1)));
+    if (r.ok()) Acknowledged(trust, period, r->revision());
+    result = r.status();
   } else if (pick < 92) {
     const Settable& s = kSettable[absl::Uniform<size_t>(rng_, 0, 3)];
     what = "unset";
     result = client.UnsetValue(s.annual ? kYear : month.ToString(), s.measure)
                  .status();
   } else {
+    const std::string period = pick < 98 ? month.ToString() : kYear;
     what = "retract";
-    result = client.Retract(pick < 98 ? month.ToString() : kYear).status();
+    auto r = client.Retract(period);
+    if (r.ok()) Acknowledged(trust, period, r->revision());
+    result = r.status();
   }
   // Refusals (a retraction of a period without data, an unset of a value
   // never set) are answers, not failures of the agent.

@@ -33,6 +33,9 @@ class Workload {
   // Calls by "kind ok|failed" (e.g. "import activity ok").
   std::map<std::string, int> counts() const;
   int calls_ok() const;
+  // The highest revision an agent answered a change with, by
+  // "trust/period" (set, unset, retract): what it promised to keep.
+  std::map<std::string, uint64_t> acknowledged() const;
 
  private:
   void Loop();
@@ -45,6 +48,9 @@ class Workload {
   std::thread thread_;
   mutable absl::Mutex mu_;
   std::map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> acknowledged_ ABSL_GUARDED_BY(mu_);
+  void Acknowledged(const std::string& trust, const std::string& period,
+                    uint64_t revision);
 };
 
 }  // namespace ohfed::chaos
