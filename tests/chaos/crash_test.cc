@@ -6,7 +6,8 @@
 // aggregator's store counts a synced commit (ohfed_store_commits_total):
 // between a durable write and its acknowledgement, the aggregator itself,
 // the agent waiting for the ack, or the regional aggregator waiting for the
-// national one's.
+// national one's; or an agent right after its own synced write
+// (ohfed_rocksdb_synced_write_seconds_count), before it answers the caller.
 //
 // Every K cycles (25) and after the last, every agent syncs, the regional
 // forwarder drains, and every level must equal the truth the agents hold
@@ -100,11 +101,10 @@ class CrashTest : public ::testing::Test {
     return {&f_->regional(), &f_->national()};
   }
 
-  // Kills `victims` right after `watched` counts a synced commit (or after
-  // 2 s without one). True if the commit was seen.
-  bool KillAfterCommit(const Daemon& watched,
+  // Kills `victims` right after `watched` counts a synced write in metric
+  // `m` (or after 2 s without one). True if the write was seen.
+  bool KillAfterCommit(const Daemon& watched, const std::string& m,
                        const std::vector<Daemon*>& victims) {
-    const std::string m = "ohfed_store_commits_total";
     absl::StatusOr<double> before = f_->Metric(watched, m);
     const absl::Time end = absl::Now() + absl::Seconds(2);
     bool seen = false;
@@ -123,10 +123,15 @@ class CrashTest : public ::testing::Test {
     std::vector<Daemon*> victims = PickVictims(rng);
     if (absl::Bernoulli(rng, 0.4)) {
       // Targeted: the watched aggregator is the victim itself, or the one
-      // the victim is waiting on for an ack.
+      // the victim is waiting on for an ack; or an agent is killed right
+      // after its own synced write (a change, or acks, made durable),
+      // before it answers its caller.
       Daemon* v = victims[0];
       const Daemon* watched = v;
-      if (v == &f_->regional()) {
+      std::string metric = "ohfed_store_commits_total";
+      if (v->port == 0 && absl::Bernoulli(rng, 0.5)) {
+        metric = "ohfed_rocksdb_synced_write_seconds_count";
+      } else if (v == &f_->regional()) {
         if (absl::Bernoulli(rng, 0.5)) watched = &f_->national();
       } else if (v != &f_->national()) {
         watched = &f_->regional();
@@ -136,7 +141,7 @@ class CrashTest : public ::testing::Test {
           }
         }
       }
-      tally.targeted += KillAfterCommit(*watched, victims);
+      tally.targeted += KillAfterCommit(*watched, metric, victims);
     } else {
       absl::SleepFor(absl::Milliseconds(absl::Uniform(rng, 0, 400)));
       for (Daemon* v : victims) f_->Kill(*v);
