@@ -116,6 +116,31 @@ class Sampler:
         return self
 
 
+def profile_area(dso, symbol):
+    """A coarse heading for one profiled symbol."""
+    s = symbol
+    if "rocksdb" in dso or "rocksdb::" in s:
+        return "RocksDB (memtable insert, WAL, compaction)"
+    if any(k in s for k in ("malloc", "free", "_int_", "unlink_chunk",
+                            "operator new", "operator delete", "consolidate")):
+        return "malloc/free"
+    if "Rollup" in s or "PrepareWrites" in s:
+        return "ohfed rollups (ApplyToRollups, PrepareWrites)"
+    if "ohfed::" in s:
+        return "ohfed other"
+    if "protobuf" in s or "protobuf" in dso:
+        return "protobuf"
+    if "grpc" in dso or "grpc" in s or "ssl" in dso or "crypto" in dso:
+        return "gRPC and TLS"
+    if "[k]" in s or dso.startswith("[kernel"):
+        return "kernel"
+    if "mem" in s and "libc" in dso:
+        return "memcmp/memmove/memcpy"
+    if "libstdc++" in dso or "std::" in s:
+        return "C++ std (maps, strings)"
+    return "other"
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -305,21 +330,30 @@ class Bench:
         perf.send_signal(signal.SIGINT)
         perf.wait()
         report = subprocess.run(
-            ["perf", "report", "-i", str(data), "--no-children",
-             "--sort", "dso,symbol", "--stdio", "--percent-limit", "1.5"],
+            ["perf", "report", "-i", str(data), "--no-children", "-g", "none",
+             "--sort", "dso,symbol", "--stdio", "--percent-limit", "0.2"],
             capture_output=True, text=True).stdout
-        flat = subprocess.run(
-            ["perf", "report", "-i", str(data), "--children", "--sort",
-             "symbol", "--stdio", "-g", "none", "--percent-limit", "4"],
-            capture_output=True, text=True).stdout
+        rows = []
+        for line in report.splitlines():
+            parts = line.split(None, 3)
+            if len(parts) == 4 and parts[0].endswith("%"):
+                symbol = parts[3].rstrip(" -").strip()
+                rows.append((float(parts[0][:-1]), parts[1], symbol))
+        areas = {}
+        for pct, dso, symbol in rows:
+            areas[profile_area(dso, symbol)] = areas.get(
+                profile_area(dso, symbol), 0) + pct
         out = pathlib.Path(self.args.profile_out)
-        out.write_text(
-            "# perf: self time by symbol (>= 1.5%)\n" +
-            "\n".join(l for l in report.splitlines() if "%" in l and
-                      not l.startswith("#")) +
-            "\n\n# perf: time including callees (>= 4%)\n" +
-            "\n".join(l for l in flat.splitlines() if "%" in l and
-                      not l.startswith("#")) + "\n")
+        text = [f"# perf record -p <aggregator> under {n}-stream ingest "
+                f"({self.form['seconds']} s); self time",
+                "", "## by area (symbols >= 0.2%)"]
+        text += [f"{pct:6.2f}%  {area}" for area, pct in
+                 sorted(areas.items(), key=lambda kv: -kv[1])]
+        text += ["", "## top symbols"]
+        text += [f"{pct:6.2f}%  {dso}  {symbol[:150]}"
+                 for pct, dso, symbol in rows[:25]]
+        out.write_text("\n".join(text) + "\n")
+        self.profile_areas = sorted(areas.items(), key=lambda kv: -kv[1])
         log(f"profile written to {out}")
 
     def census(self):
@@ -509,6 +543,7 @@ class Bench:
                 raise RuntimeError("agent import failed")
             self.record("agent.import_s", time.time() - t0)
             after = proc_status(agent.pid)
+            agent_counts = self.agent_counts(sock, "2026-09")
             self.record("agent.peak_rss_mib", after["VmHWM"] / 1024)
             time.sleep(2.0)
             self.record("agent.after_rss_mib",
@@ -516,6 +551,31 @@ class Bench:
             self.stop(agent)
             self.record("agent.data_mib", du(data) / 2**20)
             self.sqlite(csv)
+            self.record("agent.count_mismatches",
+                        self.compare_counts(agent_counts, "2026-09"))
+
+    def agent_counts(self, sock, month):
+        """activity -> count in the agent's summary of `month`."""
+        r = subprocess.run([str(self.bin / "ohfed"), "--agent", str(sock),
+                            "show", month], capture_output=True, text=True)
+        counts = {}
+        for line in r.stdout.splitlines():
+            parts = line.split()
+            if parts and parts[0].startswith("activity.count."):
+                counts[parts[0][len("activity.count."):]] = float(parts[1])
+        return counts
+
+    def compare_counts(self, agent_counts, month):
+        """Activities whose monthly count differs from sqlite3's."""
+        r = subprocess.run(
+            ["sqlite3", str(self.tmp / "sqlite.db"),
+             f"SELECT activity, n FROM monthly WHERE month = '{month}'"],
+            capture_output=True, text=True, check=True)
+        lite = {a: float(n) for a, n in
+                (l.split("|") for l in r.stdout.splitlines())}
+        keys = set(lite) | set(agent_counts)
+        return sum(1 for k in keys
+                   if lite.get(k) != agent_counts.get(k))
 
     def import_files(self, sock, files):
         for p in files:
@@ -741,6 +801,10 @@ class Table:
                      self.ratio(self.m("agent.after_rss_mib"),
                                 self.m("agent.idle_rss_mib")) + " of idle",
                      "back to idle")
+            self.add("5 agent monthly counts differing from sqlite3's "
+                     "(2026-09, by activity)",
+                     fmt(max(b.results.get("agent.count_mismatches", [0]))),
+                     "", "", "0")
             self.add("6 data dir MiB: agent vs sqlite3 db",
                      fmt(self.m("agent.data_mib")),
                      fmt(self.m("sqlite.db_mib")), "", "")
