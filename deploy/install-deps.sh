@@ -8,6 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libpq-dev
   libcli11-dev nlohmann-json3-dev
   libssl-dev openssl libglpk-dev
   libsystemd-dev systemd dpkg-dev

@@ -1,0 +1,394 @@
+// ohfed_bench_driver: the load generator and client of the end-to-end
+// benchmarks (issue 14), run by tests/bench/run.sh, which starts the
+// servers. Each command prints "key=value" lines for the runner to tabulate.
+//
+//   write    --system ohfed|rocksdb|pg --plan ingest|census ...
+//            summaries/s to durable acknowledgement (figures 1, 2, 7)
+//   wait     --national ADDR --from YYYY-MM --months M: polls completeness
+//            until every trust has reported every month (figure 2)
+//   pg-setup --pg CONNINFO
+//   queries  --target ADDR --pg CONNINFO --iters K (figure 3)
+//   isolation --target ADDR --pg CONNINFO --seconds T (figure 4)
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "tests/bench/e2e/bench_data.h"
+#include "tests/bench/e2e/pg.h"
+#include "tests/bench/e2e/queries.h"
+#include "tests/bench/e2e/sinks.h"
+#include "tests/bench/e2e/stats.h"
+#include "tests/bench/e2e/writers.h"
+
+namespace ohfed::bench {
+namespace {
+
+using Flags = std::map<std::string, std::string>;
+
+std::string Get(const Flags& f, const std::string& key,
+                const std::string& def = "") {
+  auto it = f.find(key);
+  return it == f.end() ? def : it->second;
+}
+int GetInt(const Flags& f, const std::string& key, int def) {
+  int v = def;
+  std::string s = Get(f, key);
+  if (!s.empty() && !absl::SimpleAtoi(s, &v)) {
+    fprintf(stderr, "--%s: not a number: %s\n", key.c_str(), s.c_str());
+    std::exit(2);
+  }
+  return v;
+}
+
+int Fail(const absl::Status& s) {
+  fprintf(stderr, "ohfed_bench_driver: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+void Print(const std::string& prefix, const RunResult& r) {
+  printf("%ssummaries=%llu\n%scells=%llu\n%sbytes=%llu\n%sseconds=%.4f\n",
+         prefix.c_str(), (unsigned long long)r.summaries, prefix.c_str(),
+         (unsigned long long)r.cells, prefix.c_str(),
+         (unsigned long long)r.bytes, prefix.c_str(), r.seconds);
+  printf("%ssummaries_per_s=%.2f\n%scells_per_s=%.2f\n", prefix.c_str(),
+         r.summaries / r.seconds, prefix.c_str(), r.cells / r.seconds);
+  printf("%sack_p50_ms=%.3f\n%sack_p99_ms=%.3f\n", prefix.c_str(),
+         Percentile(r.latency_ms, 50), prefix.c_str(),
+         Percentile(r.latency_ms, 99));
+}
+
+// "Y56=127.0.0.1:1234,Y58=..." or one address for every region.
+std::function<std::string(const std::string&)> Router(const Flags& f) {
+  std::map<std::string, std::string> by_region;
+  std::string single = Get(f, "target");
+  for (absl::string_view part :
+       absl::StrSplit(Get(f, "regions"), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
+    by_region[kv.first] = kv.second;
+  }
+  return [=](const std::string& region) {
+    auto it = by_region.find(region);
+    return it == by_region.end() ? single : it->second;
+  };
+}
+
+int Write(const Flags& f) {
+  const std::string system = Get(f, "system", "ohfed");
+  const std::string plan_name = Get(f, "plan", "ingest");
+  std::vector<StreamPlan> plan;
+  if (plan_name == "census") {
+    auto from = Month::Parse(Get(f, "from", "2025-10"));
+    if (!from.ok()) return Fail(from.status());
+    plan = CensusPlan(*from, GetInt(f, "months", 12));
+  } else {
+    plan = IngestPlan(GetInt(f, "streams", 1));
+  }
+  RunOptions options;
+  options.batch = GetInt(f, "batch", 12);
+  options.revision = GetInt(f, "revision", 1);
+  options.duration = absl::Seconds(GetInt(f, "seconds", 0));
+  std::map<std::string, std::string> region_of;
+  for (const Trust& t : EnglandOrgs().trusts) region_of[t.code] = t.region;
+
+  std::unique_ptr<rocksdb::DB> db;
+  std::function<absl::StatusOr<std::unique_ptr<Sink>>(int)> open;
+  // Captured by reference by `open`, so they live as long as it.
+  auto route = Router(f);
+  const std::string certs = Get(f, "certs");
+  const int per_connection = GetInt(f, "streams-per-connection", 50);
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  const std::string info = Get(f, "pg");
+  if (system == "ohfed") {
+    open = [&](int i) -> absl::StatusOr<std::unique_ptr<Sink>> {
+      const std::string region = region_of[plan[i].trust];
+      const int shard = i / per_connection;
+      std::string key = absl::StrCat(region, "/", shard);
+      if (!channels.count(key)) {
+        auto ch = TlsChannel(route(region), certs, "regional-" + region, shard);
+        if (!ch.ok()) return ch.status();
+        channels[key] = *ch;
+      }
+      return OpenIngestSink(channels[key]);
+    };
+  } else if (system == "rocksdb") {
+    auto opened = OpenRocks(Get(f, "dir"));
+    if (!opened.ok()) return Fail(opened.status());
+    db = *std::move(opened);
+    open = [&](int) -> absl::StatusOr<std::unique_ptr<Sink>> {
+      return RocksSink(db.get());
+    };
+  } else if (system == "pg") {
+    options.threads = GetInt(f, "connections", 100);
+    open = [&](int) { return PgSink(info); };
+  } else {
+    return Fail(absl::InvalidArgumentError("--system: ohfed, rocksdb or pg"));
+  }
+  auto result = RunWriters(plan, options, open);
+  if (!result.ok()) return Fail(result.status());
+  Print("", *result);
+  printf("streams=%zu\n", plan.size());
+  return 0;
+}
+
+std::unique_ptr<v1::Query::Stub> QueryStub(const Flags& f) {
+  auto ch = TlsChannel(Get(f, "target", Get(f, "national")), Get(f, "certs"),
+                       "national", 999999);
+  if (!ch.ok()) {
+    Fail(ch.status());
+    std::exit(1);
+  }
+  return v1::Query::NewStub(*ch);
+}
+
+// Polls national completeness until every trust has reported each month.
+int Wait(const Flags& f) {
+  auto stub = QueryStub(f);
+  auto from = Month::Parse(Get(f, "from", "2025-10"));
+  if (!from.ok()) return Fail(from.status());
+  const int months = GetInt(f, "months", 12);
+  v1::CompletenessRequest request;
+  request.set_scope("national");
+  request.set_period(
+      absl::StrCat(from->ToString(), ":", (*from + (months - 1)).ToString()));
+  request.set_by("region");
+  const absl::Time start = absl::Now();
+  const absl::Time give_up = start + absl::Seconds(GetInt(f, "timeout", 600));
+  for (int polls = 1;; ++polls) {
+    grpc::ClientContext context;
+    v1::CompletenessResponse r;
+    grpc::Status st = stub->Completeness(&context, request, &r);
+    bool done = st.ok() && r.periods_size() == months;
+    for (const auto& p : r.periods())
+      done = done && p.reported() == p.expected();
+    if (done) {
+      printf("wait_seconds=%.4f\npolls=%d\n",
+             absl::ToDoubleSeconds(absl::Now() - start), polls);
+      return 0;
+    }
+    if (absl::Now() > give_up) {
+      return Fail(absl::DeadlineExceededError(
+          absl::StrCat("national view incomplete: ", st.error_message())));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+int PgSetupCommand(const Flags& f) {
+  auto pg = Pg::Connect(Get(f, "pg"));
+  if (!pg.ok()) return Fail(pg.status());
+  if (auto s = PgSetup(**pg); !s.ok()) return Fail(s);
+  const int months = GetInt(f, "months", 0);
+  if (months > 0) {
+    auto from = Month::Parse(Get(f, "from", "2021-10"));
+    if (!from.ok()) return Fail(from.status());
+    absl::Time t0 = absl::Now();
+    if (auto s = PgBulkLoad(**pg, *from, months); !s.ok()) return Fail(s);
+    printf("seconds=%.4f\n", absl::ToDoubleSeconds(absl::Now() - t0));
+  }
+  return 0;
+}
+
+// Times `ask` `iters` times after a warm-up, or fewer (at least 5) once
+// `budget` has passed; prints p50, p99 and the count.
+template <typename F>
+absl::Status Time(const std::string& prefix, int iters, absl::Duration budget,
+                  F ask) {
+  for (int i = 0; i < 2; ++i) {
+    if (auto s = ask(); !s.ok()) return s;
+  }
+  std::vector<double> ms;
+  const absl::Time end = absl::Now() + budget;
+  for (int i = 0; i < iters && (i < 5 || absl::Now() < end); ++i) {
+    absl::Time t0 = absl::Now();
+    if (auto s = ask(); !s.ok()) return s;
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+  }
+  printf("%sp50_ms=%.3f\n%sp99_ms=%.3f\n%sn=%zu\n", prefix.c_str(),
+         Percentile(ms, 50), prefix.c_str(), Percentile(ms, 99), prefix.c_str(),
+         ms.size());
+  return absl::OkStatus();
+}
+
+int Queries(const Flags& f) {
+  auto stub = QueryStub(f);
+  auto pg = Pg::Connect(Get(f, "pg"));
+  if (!pg.ok()) return Fail(pg.status());
+  const int iters = GetInt(f, "iters", 20);
+  const absl::Duration budget = absl::Seconds(GetInt(f, "budget", 20));
+  std::vector<QuerySpec> queries = BenchQueries();
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const QuerySpec& q = queries[i];
+    const std::string p = absl::StrCat("q", i + 1, ".");
+    printf("%sname=%s\n", p.c_str(), q.name.c_str());
+    auto a = AskOhfed(*stub, q);
+    if (!a.ok()) return Fail(a.status());
+    auto b = AskPg(**pg, q);
+    if (!b.ok()) return Fail(b.status());
+    int missing = 0;
+    printf("%srows=%zu\n%spg_rows=%zu\n%smax_rel_diff=%.3g\n%smissing=%d\n",
+           p.c_str(), a->size(), p.c_str(), b->size(), p.c_str(),
+           LargestRelativeDifference(*a, *b, &missing), p.c_str(), missing);
+    auto s = Time(p + "ohfed_", iters, budget,
+                  [&] { return AskOhfed(*stub, q).status(); });
+    if (!s.ok()) return Fail(s);
+    s = Time(p + "pg_", iters, budget, [&] { return AskPg(**pg, q).status(); });
+    if (!s.ok()) return Fail(s);
+  }
+  // The first query below national after a commit (one summary ingested).
+  const Trust trust = EnglandOrgs().trusts[3];
+  auto ch = TlsChannel(Get(f, "target"), Get(f, "certs"),
+                       "regional-" + trust.region, 3);
+  if (!ch.ok()) return Fail(ch.status());
+  auto sink = OpenIngestSink(*ch);
+  if (!sink.ok()) return Fail(sink.status());
+  // The same figures at a newer revision: a commit, but every answer
+  // still equals PostgreSQL's in the runs that follow.
+  v1::UnitSummary one =
+      MonthSummary(*Catalogue::Default(), trust.code, LastMonth(), 0);
+  // A revision is the sender's clock in unix ms (SPEC §5).
+  one.set_revision(static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())));
+  if (auto s = (*sink)->Write({one}); !s.ok()) return Fail(s);
+  const QuerySpec cold = ColdQuery();
+  absl::Time t0 = absl::Now();
+  if (auto a = AskOhfed(*stub, cold); !a.ok()) return Fail(a.status());
+  printf("after_ingest_ms=%.3f\n",
+         absl::ToDoubleMilliseconds(absl::Now() - t0));
+  t0 = absl::Now();
+  if (auto a = AskOhfed(*stub, cold); !a.ok()) return Fail(a.status());
+  printf("repeat_ms=%.3f\n", absl::ToDoubleMilliseconds(absl::Now() - t0));
+  return 0;
+}
+
+// One isolation phase: a light query loop and an ingest loop for `seconds`,
+// with `heavy` looping a heavy query alongside when set.
+struct Phase {
+  std::function<absl::Status()> light, ingest, heavy;
+};
+
+absl::Status RunPhase(const std::string& prefix, const Phase& phase,
+                      absl::Duration length) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> heavy_runs{0};
+  absl::Status errors[3];
+  std::vector<double> light_ms, ingest_ms;
+  auto loop = [&](const std::function<absl::Status()>& f,
+                  std::vector<double>* ms, absl::Status* error) {
+    while (!stop.load()) {
+      absl::Time t0 = absl::Now();
+      *error = f();
+      if (!error->ok()) return;
+      if (ms) ms->push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+      if (!ms) ++heavy_runs;
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(loop, phase.light, &light_ms, &errors[0]);
+  threads.emplace_back(loop, phase.ingest, &ingest_ms, &errors[1]);
+  if (phase.heavy) threads.emplace_back(loop, phase.heavy, nullptr, &errors[2]);
+  absl::SleepFor(length);
+  stop = true;
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) {
+    if (!e.ok()) return e;
+  }
+  printf("%slight_p50_ms=%.3f\n%slight_p99_ms=%.3f\n", prefix.c_str(),
+         Percentile(light_ms, 50), prefix.c_str(), Percentile(light_ms, 99));
+  printf("%sack_p50_ms=%.3f\n%sack_p99_ms=%.3f\n", prefix.c_str(),
+         Percentile(ingest_ms, 50), prefix.c_str(), Percentile(ingest_ms, 99));
+  printf("%sheavy_runs=%d\n", prefix.c_str(), heavy_runs.load());
+  return absl::OkStatus();
+}
+
+int Isolation(const Flags& f) {
+  const absl::Duration length = absl::Seconds(GetInt(f, "seconds", 5));
+  const QuerySpec light = LightQuery(), heavy = HeavyQuery();
+  const Trust trust = EnglandOrgs().trusts[2];
+  auto catalogue = Catalogue::Default();
+  v1::UnitSummary summary =
+      MonthSummary(*catalogue, trust.code, LastMonth(), 1);
+  uint64_t revision = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+  auto next = [&] {
+    summary.set_revision(++revision);
+    summary.mutable_cells(0)->set_value(static_cast<double>(revision % 8));
+    return std::vector<v1::UnitSummary>{summary};
+  };
+  // The aggregator: each loop on its own connection, as separate clients.
+  auto light_stub = QueryStub(f);
+  auto heavy_ch = TlsChannel(Get(f, "target"), Get(f, "certs"), "national", 1);
+  auto ingest_ch = TlsChannel(Get(f, "target"), Get(f, "certs"),
+                              "regional-" + trust.region, 2);
+  if (!heavy_ch.ok()) return Fail(heavy_ch.status());
+  if (!ingest_ch.ok()) return Fail(ingest_ch.status());
+  auto heavy_stub = v1::Query::NewStub(*heavy_ch);
+  auto sink = OpenIngestSink(*ingest_ch);
+  if (!sink.ok()) return Fail(sink.status());
+  Phase ohfed{[&] { return AskOhfed(*light_stub, light).status(); },
+              [&] { return (*sink)->Write(next()); }, nullptr};
+  // Warm: connections made, caches filled.
+  for (int i = 0; i < 2; ++i) {
+    if (auto s = ohfed.light(); !s.ok()) return Fail(s);
+    if (auto s = ohfed.ingest(); !s.ok()) return Fail(s);
+  }
+  if (auto s = RunPhase("ohfed_idle_", ohfed, length); !s.ok()) return Fail(s);
+  // A heavy query still running when the phase ends is cut by its deadline.
+  absl::Time phase_end = absl::Now() + length + absl::Seconds(1);
+  ohfed.heavy = [&] {
+    absl::Status s = AskOhfed(*heavy_stub, heavy, phase_end).status();
+    return absl::IsDeadlineExceeded(s) ? absl::OkStatus() : s;
+  };
+  if (auto s = RunPhase("ohfed_busy_", ohfed, length); !s.ok()) return Fail(s);
+  // PostgreSQL, the same test.
+  auto pg_light = Pg::Connect(Get(f, "pg"));
+  auto pg_heavy = Pg::Connect(Get(f, "pg"));
+  auto pg_ingest = Pg::Connect(Get(f, "pg"));
+  if (!pg_light.ok()) return Fail(pg_light.status());
+  if (!pg_heavy.ok()) return Fail(pg_heavy.status());
+  if (!pg_ingest.ok()) return Fail(pg_ingest.status());
+  Phase pg{[&] { return AskPg(**pg_light, light).status(); },
+           [&] { return (*pg_ingest)->Ingest(next()); }, nullptr};
+  for (int i = 0; i < 2; ++i) {
+    if (auto s = pg.light(); !s.ok()) return Fail(s);
+    if (auto s = pg.ingest(); !s.ok()) return Fail(s);
+  }
+  if (auto s = RunPhase("pg_idle_", pg, length); !s.ok()) return Fail(s);
+  pg.heavy = [&] { return AskPg(**pg_heavy, heavy).status(); };
+  if (auto s = RunPhase("pg_busy_", pg, length); !s.ok()) return Fail(s);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ohfed::bench
+
+int main(int argc, char** argv) {
+  using namespace ohfed::bench;
+  if (argc < 2) {
+    fprintf(stderr,
+            "usage: ohfed_bench_driver write|wait|pg-setup|queries|isolation "
+            "[--key value]...\n");
+    return 2;
+  }
+  Flags flags;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string key = argv[i];
+    if (key.rfind("--", 0) != 0) {
+      fprintf(stderr, "expected --key value, got %s\n", argv[i]);
+      return 2;
+    }
+    flags[key.substr(2)] = argv[i + 1];
+  }
+  const std::string command = argv[1];
+  if (command == "write") return Write(flags);
+  if (command == "wait") return Wait(flags);
+  if (command == "pg-setup") return PgSetupCommand(flags);
+  if (command == "queries") return Queries(flags);
+  if (command == "isolation") return Isolation(flags);
+  fprintf(stderr, "unknown command %s\n", command.c_str());
+  return 2;
+}

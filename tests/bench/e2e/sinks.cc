@@ -1,0 +1,142 @@
+#include "tests/bench/e2e/sinks.h"
+
+#include <grpcpp/security/tls_credentials_options.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/transport.h"
+
+namespace ohfed::bench {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class IngestSink : public Sink {
+ public:
+  explicit IngestSink(std::shared_ptr<grpc::Channel> channel)
+      : stub_(v1::Ingest::NewStub(channel)) {
+    stream_ = stub_->Submit(&context_);
+  }
+  ~IngestSink() override {
+    stream_->WritesDone();
+    v1::SubmitResponse ignored;
+    while (stream_->Read(&ignored)) {
+    }
+    stream_->Finish().IgnoreError();
+  }
+
+  absl::Status Write(const std::vector<v1::UnitSummary>& batch) override {
+    v1::SubmitRequest request;
+    for (const auto& s : batch) *request.add_summaries() = s;
+    if (!stream_->Write(request)) {
+      return absl::UnavailableError(absl::StrCat(
+          "stream write failed: ", stream_->Finish().error_message()));
+    }
+    v1::SubmitResponse response;
+    if (!stream_->Read(&response)) {
+      return absl::UnavailableError(
+          absl::StrCat("stream ended: ", stream_->Finish().error_message()));
+    }
+    for (const v1::Ack& ack : response.acks()) {
+      if (ack.outcome() == v1::OUTCOME_REJECTED) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "rejected ", ack.trust(), " ", ack.period(), ": ", ack.reason()));
+      }
+    }
+    if (response.acks_size() != request.summaries_size()) {
+      return absl::InternalError("ack count differs from batch size");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::unique_ptr<v1::Ingest::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::SubmitRequest, v1::SubmitResponse>>
+      stream_;
+};
+
+class RocksBatchSink : public Sink {
+ public:
+  explicit RocksBatchSink(rocksdb::DB* db) : db_(db) {}
+  absl::Status Write(const std::vector<v1::UnitSummary>& batch) override {
+    rocksdb::WriteBatch wb;
+    for (const auto& s : batch) {
+      wb.Put(absl::StrCat("u/", s.trust(), "/", s.period()),
+             s.SerializeAsString());
+    }
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    rocksdb::Status st = db_->Write(options, &wb);
+    if (!st.ok()) return absl::InternalError(st.ToString());
+    return absl::OkStatus();
+  }
+
+ private:
+  rocksdb::DB* db_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> TlsChannel(
+    const std::string& target, const std::string& certs,
+    const std::string& name, int shard) {
+  auto ca = ReadFile(certs + "/ca.pem");
+  auto cert = ReadFile(certs + "/" + name + ".pem");
+  auto key = ReadFile(certs + "/" + name + ".key");
+  if (!ca.ok()) return ca.status();
+  if (!cert.ok()) return cert.status();
+  if (!key.ok()) return key.status();
+  auto provider =
+      std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+          *ca,
+          std::vector<grpc::experimental::IdentityKeyCertPair>{{*key, *cert}});
+  grpc::experimental::TlsChannelCredentialsOptions tls;
+  tls.set_certificate_provider(provider);
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  tls.set_verify_server_certs(true);
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // A distinct argument per shard: gRPC shares a connection only between
+  // channels with equal arguments.
+  args.SetInt("ohfed.bench.shard", shard);
+  return grpc::CreateCustomChannel(
+      target, grpc::experimental::TlsCredentials(tls), args);
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> OpenIngestSink(
+    std::shared_ptr<grpc::Channel> channel) {
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(30))) {
+    return absl::UnavailableError("cannot connect to the aggregator");
+  }
+  return std::make_unique<IngestSink>(std::move(channel));
+}
+
+std::unique_ptr<Sink> RocksSink(rocksdb::DB* db) {
+  return std::make_unique<RocksBatchSink>(db);
+}
+
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenRocks(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status st = rocksdb::DB::Open(options, dir, &db);
+  if (!st.ok()) return absl::InternalError(st.ToString());
+  return std::unique_ptr<rocksdb::DB>(db);
+}
+
+}  // namespace ohfed::bench

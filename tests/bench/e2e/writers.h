@@ -1,0 +1,55 @@
+// Many concurrent writers of unit summaries into one Sink each, as agents
+// streaming to an aggregator: the plan of who writes which trust-months, and
+// the timed run (issue 14 figures 1, 2 and 7).
+#ifndef OHFED_TESTS_BENCH_E2E_WRITERS_H_
+#define OHFED_TESTS_BENCH_E2E_WRITERS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/period.h"
+#include "tests/bench/e2e/sinks.h"
+
+namespace ohfed::bench {
+
+// One writer: a trust and the months it sends, `batch` at a time.
+struct StreamPlan {
+  std::string trust;
+  std::vector<Month> months;
+};
+
+// Ingest: stream i writes trust i % 207, and a block of 12 months of its own
+// (the 60 months hold five blocks, so up to 1,035 streams never share a key).
+std::vector<StreamPlan> IngestPlan(int streams);
+// Census: every trust, `months` months from `first`.
+std::vector<StreamPlan> CensusPlan(Month first, int months);
+
+struct RunOptions {
+  int batch = 12;
+  uint64_t revision = 1;  // the first revision sent; later passes add one
+  // Zero: every stream sends its months once. Otherwise streams loop over
+  // their months until this much time has passed.
+  absl::Duration duration;
+  // Streams per writing thread (PostgreSQL: a pool of connections).
+  int threads = 0;  // 0: one per stream
+};
+
+struct RunResult {
+  uint64_t summaries = 0, cells = 0, bytes = 0, batches = 0;
+  double seconds = 0;
+  std::vector<double> latency_ms;  // per batch, write to durable
+};
+
+// `open(i)` makes the sink of thread i. Every sink is open before the clock
+// starts.
+absl::StatusOr<RunResult> RunWriters(
+    const std::vector<StreamPlan>& plan, const RunOptions& options,
+    const std::function<absl::StatusOr<std::unique_ptr<Sink>>(int)>& open);
+
+}  // namespace ohfed::bench
+
+#endif  // OHFED_TESTS_BENCH_E2E_WRITERS_H_
