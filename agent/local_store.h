@@ -34,6 +34,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -149,6 +150,10 @@ class LocalStore final : public OutboxSource {
   // Whether the last write failed and the database has not recovered yet
   // (common/store_db.h): health and metrics report it.
   bool failing() const { return db_->failing(); }
+  // StoreDb::SetStateListener.
+  void SetFailingListener(std::function<void(bool failing)> f) {
+    db_->SetStateListener(std::move(f));
+  }
 
   // OutboxSource.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;

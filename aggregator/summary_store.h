@@ -190,6 +190,10 @@ class SummaryStore : public UpstreamQueue {
   // Whether a write failed and the database has not recovered yet
   // (common/store_db.h): health and metrics report it.
   bool failing() const { return db_->failing(); }
+  // StoreDb::SetStateListener.
+  void SetFailingListener(std::function<void(bool failing)> f) {
+    db_->SetStateListener(std::move(f));
+  }
 
   // Ingest's share of the counters: one batch of `bytes`, `rejected` of
   // whose summaries failed validation.

@@ -78,6 +78,21 @@ void StoreDb::MarkFailing(const absl::Status& why) {
   LogError(absl::StrCat(why.message(),
                         "; nothing is acknowledged until a write succeeds "
                         "again (the database is reopened on the next one)"));
+  Notify(true);
+}
+
+void StoreDb::SetStateListener(std::function<void(bool failing)> f) {
+  absl::MutexLock l(&listener_mu_);
+  listener_ = std::move(f);
+  if (listener_) listener_(failing());
+}
+
+// Under the lock, so that once SetStateListener(nullptr) returns the old
+// listener is not running and never runs again (it may refer to a server
+// being destroyed).
+void StoreDb::Notify(bool failing) {
+  absl::MutexLock l(&listener_mu_);
+  if (listener_) listener_(failing);
 }
 
 std::string StoreDb::failure() const {

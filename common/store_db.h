@@ -27,6 +27,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,10 +61,17 @@ class StoreDb : public rocksdb::StackableDB {
   // The failure that made the store failing; empty when it is not.
   std::string failure() const;
 
+  // Calls f(failing) now and whenever the store starts failing or recovers
+  // (health turns a service NOT_SERVING meanwhile), from the thread that
+  // wrote or recovered. f must be quick and must not call back into the
+  // store. Once SetStateListener(nullptr) returns, the old f is done.
+  void SetStateListener(std::function<void(bool failing)> f);
+
  private:
   StoreDb(std::unique_ptr<rocksdb::DB> db, std::string dir,
           DbFootprint footprint, rocksdb::Env* env);
   void MarkFailing(const absl::Status& why);
+  void Notify(bool failing);
 
   const std::string dir_;
   const DbFootprint footprint_;
@@ -72,6 +80,8 @@ class StoreDb : public rocksdb::StackableDB {
   std::atomic<bool> open_{true};
   mutable absl::Mutex failure_mu_;
   std::string failure_ ABSL_GUARDED_BY(failure_mu_);
+  mutable absl::Mutex listener_mu_;
+  std::function<void(bool)> listener_ ABSL_GUARDED_BY(listener_mu_);
 };
 
 }  // namespace ohfed
