@@ -127,6 +127,7 @@ absl::StatusOr<bool> StoreDb::Recover() {
   LogLine(absl::StrCat("store ", dir_,
                        " recovered: reopened after failed "
                        "writes; writes resume"));
+  Notify(false);
   return true;
 }
 

@@ -11,7 +11,10 @@
 
 #include "aggregator/aggregator.h"
 #include "aggregator/forwarder.h"
+#include "common/health.h"
+#include "common/metrics.h"
 #include "common/transport.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/fault_fs.h"
@@ -64,6 +67,7 @@ v1::Ack AckOf(const std::string& trust, const std::string& period,
 class IngestFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    EnableHealthChecking();
     AggregatorOptions options =
         ::ohfed::aggregator::testing::LoopbackOptions(dir_.File("db"));
     options.store.env = faults_.env.get();
@@ -73,8 +77,21 @@ class IngestFaultsTest : public ::testing::Test {
     auto channel = MakeChannel(aggregator_->address(), {.insecure = true});
     OHFED_ASSERT_OK(channel);
     ingest_ = v1::Ingest::NewStub(*channel);
+    health_ = grpc::health::v1::Health::NewStub(*channel);
   }
   void TearDown() override { aggregator_.reset(); }
+
+  // What the health service says of `service`.
+  grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+      const std::string& service) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status s = health_->Check(&ctx, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.status();
+  }
 
   grpc::Status Send(const v1::SubmitRequest& batch,
                     std::vector<v1::SubmitResponse>* responses) {
@@ -89,6 +106,7 @@ class IngestFaultsTest : public ::testing::Test {
   FaultEnv faults_;
   std::unique_ptr<Aggregator> aggregator_;
   std::unique_ptr<v1::Ingest::Stub> ingest_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
 // A failed sync ends the stream with UNAVAILABLE and no ack; the agent's
@@ -146,6 +164,11 @@ TEST_F(IngestFaultsTest, DiskFullIsNeverAcknowledgedAndIngestResumes) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(s.error_message(), HasSubstr("No space left on device"));
   EXPECT_TRUE(responses.empty());
+  // Health and metrics say so: Ingest cannot take anything, queries can.
+  using Serving = grpc::health::v1::HealthCheckResponse;
+  EXPECT_EQ(Health(v1::Ingest::service_full_name()), Serving::NOT_SERVING);
+  EXPECT_EQ(Health(v1::Query::service_full_name()), Serving::SERVING);
+  EXPECT_THAT(metrics::Global().Expose(), HasSubstr("ohfed_store_failing 1"));
   faults_.fs->SetDiskFull(false);
   responses.clear();
   ASSERT_TRUE(
@@ -155,6 +178,8 @@ TEST_F(IngestFaultsTest, DiskFullIsNeverAcknowledgedAndIngestResumes) {
   EXPECT_EQ(responses[0].acks(0).outcome(), v1::OUTCOME_ACCEPTED);
   EXPECT_EQ(store().HeldRevisionOf("RJ1", "2026-03"), 1u);
   ExpectConsistent();
+  EXPECT_EQ(Health(v1::Ingest::service_full_name()), Serving::SERVING);
+  EXPECT_THAT(metrics::Global().Expose(), HasSubstr("ohfed_store_failing 0"));
 }
 
 // While the sync is held, the stream has no ack and queries do not see the
