@@ -216,6 +216,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
                                          agent->server_.get()](bool failing) {
     SetServiceServing(*server, v1::AgentControl::service_full_name(), !failing);
   });
+  agent->store_recovery_ = std::make_unique<StoreRecoveryLoop>(
+      [store = agent->store_.get()] { return store->failing(); },
+      [store = agent->store_.get()] { return store->Recover(); },
+      options.store_retry_interval);
   // Only the agent's user and group may drive it.
   chmod(agent->socket_.c_str(), 0660);
   agent->uploader_->Start();
@@ -229,6 +233,7 @@ Agent::~Agent() { Shutdown(absl::Seconds(5)); }
 void Agent::Shutdown(absl::Duration grace) {
   if (store_) store_->CancelWaits();
   // The health listener refers to the server.
+  store_recovery_.reset();
   if (store_) store_->SetFailingListener(nullptr);
   if (server_) {
     MarkNotServing(*server_);  // health checkers first, then drain

@@ -105,6 +105,11 @@ absl::Status LocalStore::Load() {
   return outbox_.Load();
 }
 
+absl::Status LocalStore::Recover() {
+  absl::MutexLock l(&mu_);
+  return Usable();
+}
+
 absl::Status LocalStore::Usable() {
   OHFED_ASSIGN_OR_RETURN(bool reopened, db_->Recover());
   if (!reopened) return absl::OkStatus();

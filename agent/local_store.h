@@ -150,6 +150,9 @@ class LocalStore final : public OutboxSource {
   // Whether the last write failed and the database has not recovered yet
   // (common/store_db.h): health and metrics report it.
   bool failing() const { return db_->failing(); }
+  // If a write failed, reopens the database now, as the next write would
+  // (common/store_recovery.h calls it); kUnavailable while it cannot.
+  absl::Status Recover();
   // StoreDb::SetStateListener.
   void SetFailingListener(std::function<void(bool failing)> f) {
     db_->SetStateListener(std::move(f));

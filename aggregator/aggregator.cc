@@ -146,6 +146,10 @@ absl::Status Aggregator::StartServer() {
   store_->SetFailingListener([server = server_.get()](bool failing) {
     SetServiceServing(*server, v1::Ingest::service_full_name(), !failing);
   });
+  store_recovery_ = std::make_unique<StoreRecoveryLoop>(
+      [store = store_.get()] { return store->failing(); },
+      [store = store_.get()] { return store->Recover(); },
+      options_.store_retry_interval);
   LogLine(absl::StrCat("listening on ", address(), ", data in ",
                        options_.data_dir, ", ", store_->stats().units_held,
                        " unit summaries held, covering ",
@@ -171,6 +175,7 @@ void Aggregator::Shutdown(absl::Duration grace) {
   if (stopped_) return;
   stopped_ = true;
   // The health listener refers to the server.
+  store_recovery_.reset();
   if (store_ != nullptr) store_->SetFailingListener(nullptr);
   if (server_ != nullptr) {
     MarkNotServing(*server_);  // health checkers first, then drain

@@ -133,6 +133,11 @@ absl::Status SummaryStore::ReconcileRegistry() {
   return db_->SyncedWrite(&batch);
 }
 
+absl::Status SummaryStore::Recover() {
+  absl::MutexLock wl(&write_mu_);
+  return Usable();
+}
+
 absl::Status SummaryStore::Usable() {
   if (!db_->failing()) return absl::OkStatus();
   absl::MutexLock serial(&upstream_write_mu_);

@@ -135,6 +135,21 @@ TEST_F(StoreFaultsTest, FailedAppendChangesNothingAndRetractResumes) {
   ExpectMemoryMatchesDisk();
 }
 
+// Recover() (what the daemon's background retry calls) brings the store
+// back with no write.
+TEST_F(StoreFaultsTest, RecoverWithoutAWrite) {
+  faults_.fs->FailSyncs(true);
+  EXPECT_FALSE(store_->SetValue("2026-02", "staffing.wte.admin", "1").ok());
+  EXPECT_THAT(store_->Recover(),
+              StatusIs(absl::StatusCode::kUnavailable, "reopening it failed"));
+  EXPECT_TRUE(store_->failing());
+  faults_.fs->Clear();
+  OHFED_EXPECT_OK(store_->Recover());
+  EXPECT_FALSE(store_->failing());
+  EXPECT_EQ(State("2026-01").state(), "current");
+  ExpectMemoryMatchesDisk();
+}
+
 // `set` answers only once its change is durable: while the sync is held,
 // the call has not returned.
 TEST_F(StoreFaultsTest, DelayedSyncDelaysTheAnswer) {

@@ -71,6 +71,8 @@ class IngestFaultsTest : public ::testing::Test {
     AggregatorOptions options =
         ::ohfed::aggregator::testing::LoopbackOptions(dir_.File("db"));
     options.store.env = faults_.env.get();
+    // The background retry (common/store_recovery.h), quick for the tests.
+    options.store_retry_interval = absl::Milliseconds(10);
     auto a = Aggregator::Start(options);
     OHFED_ASSERT_OK(a);
     aggregator_ = std::move(*a);
@@ -180,6 +182,34 @@ TEST_F(IngestFaultsTest, DiskFullIsNeverAcknowledgedAndIngestResumes) {
   ExpectConsistent();
   EXPECT_EQ(Health(v1::Ingest::service_full_name()), Serving::SERVING);
   EXPECT_THAT(metrics::Global().Expose(), HasSubstr("ohfed_store_failing 0"));
+}
+
+// Nothing writes after the fault: the store comes back by itself, and Ingest
+// turns SERVING again. Before, a store that failed stayed failing (and, for
+// a regional aggregator whose forwarder could not read it, stuck) until
+// some write came.
+TEST_F(IngestFaultsTest, StoreRecoversInTheBackgroundWithoutWrites) {
+  faults_.fs->FailSyncs(true);
+  std::vector<v1::SubmitResponse> responses;
+  grpc::Status s =
+      Send(Batch({Summary("RJ1", "2026-03", 1, {{kImm, 4}})}), &responses);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  using Serving = grpc::health::v1::HealthCheckResponse;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(v1::Ingest::service_full_name());
+  auto watch = health_->Watch(&ctx, request);
+  Serving response;
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), Serving::NOT_SERVING);
+  faults_.fs->Clear();
+  ASSERT_TRUE(watch->Read(&response));  // the next change
+  EXPECT_EQ(response.status(), Serving::SERVING);
+  ctx.TryCancel();
+  EXPECT_FALSE(store().failing());
+  // Whatever the failed write left is held exactly once.
+  ExpectConsistent();
 }
 
 // While the sync is held, the stream has no ack and queries do not see the
