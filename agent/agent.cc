@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/certificate.h"
+#include "common/data_dir.h"
 #include "common/health.h"
 #include "common/identity.h"
 #include "common/log.h"
@@ -150,12 +151,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   if (options.aggregator.empty()) {
     return absl::InvalidArgumentError("--aggregator HOST:PORT is required");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir + "/db", ec);
-  if (ec) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot create data directory ", options.data_dir, ": ", ec.message()));
-  }
+  OHFED_RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
+  OHFED_RETURN_IF_ERROR(PrepareDataDir(options.data_dir + "/db"));
   TransportOptions transport{
       .insecure = options.insecure,
       .ca_file = options.tls_ca,
@@ -214,6 +211,15 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   }
   agent->owns_socket_ = true;
   MarkServing(*agent->server_, {v1::AgentControl::service_full_name()});
+  // Imports and `set` fail while the store cannot be written.
+  agent->store_->SetFailingListener([server =
+                                         agent->server_.get()](bool failing) {
+    SetServiceServing(*server, v1::AgentControl::service_full_name(), !failing);
+  });
+  agent->store_recovery_ = std::make_unique<StoreRecoveryLoop>(
+      [store = agent->store_.get()] { return store->failing(); },
+      [store = agent->store_.get()] { return store->Recover(); },
+      options.store_retry_interval);
   // Only the agent's user and group may drive it.
   chmod(agent->socket_.c_str(), 0660);
   agent->uploader_->Start();
@@ -226,6 +232,9 @@ Agent::~Agent() { Shutdown(absl::Seconds(5)); }
 
 void Agent::Shutdown(absl::Duration grace) {
   if (store_) store_->CancelWaits();
+  // The health listener refers to the server.
+  store_recovery_.reset();
+  if (store_) store_->SetFailingListener(nullptr);
   if (server_) {
     MarkNotServing(*server_);  // health checkers first, then drain
     ShutdownServer(*server_, calls_, grace);

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/registry.h"
 #include "common/server_shutdown.h"
+#include "common/store_recovery.h"
 #include "common/uploader.h"
 
 namespace ohfed::agent {
@@ -35,6 +36,9 @@ struct AgentOptions {
   std::shared_ptr<const RegistryHistory> registry;
   UploaderOptions uploader;
   Clock* clock = Clock::Real();  // must outlive the agent
+  // How often a store that cannot be written retries reopening by itself
+  // (common/store_recovery.h); any write retries too.
+  absl::Duration store_retry_interval = absl::Seconds(5);
 };
 
 class Agent {
@@ -66,6 +70,7 @@ class Agent {
   int lock_fd_ = -1;          // flock on DATA/agent.lock
   bool owns_socket_ = false;  // bound by this agent: removed at shutdown
   std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<StoreRecoveryLoop> store_recovery_;  // goes before store_
   std::unique_ptr<Uploader> uploader_;
   std::unique_ptr<ControlService> service_;
   ServerCalls calls_;  // the server's, for ShutdownServer; outlives it

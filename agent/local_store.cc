@@ -80,8 +80,7 @@ absl::Status CheckPeriodFor(const Target& target, const std::string& period,
 
 }  // namespace
 
-LocalStore::LocalStore(LocalStoreOptions options,
-                       std::unique_ptr<rocksdb::DB> db)
+LocalStore::LocalStore(LocalStoreOptions options, std::unique_ptr<StoreDb> db)
     : options_(std::move(options)),
       db_(std::move(db)),
       raw_(db_.get()),
@@ -90,20 +89,39 @@ LocalStore::LocalStore(LocalStoreOptions options,
 
 absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(
     LocalStoreOptions options) {
-  auto db = OpenDb(options.dir, DbFootprint::kSmall);
+  auto db = StoreDb::Open(options.dir, DbFootprint::kSmall, options.env);
   if (!db.ok()) return db.status();
   OHFED_RETURN_IF_ERROR(PrepareStoreFormat(db->get(), options.dir));
   std::unique_ptr<LocalStore> store(
       new LocalStore(std::move(options), std::move(*db)));
+  absl::MutexLock l(&store->mu_);
   OHFED_RETURN_IF_ERROR(store->Load());
   return store;
 }
 
 absl::Status LocalStore::Load() {
-  absl::MutexLock l(&mu_);
   OHFED_ASSIGN_OR_RETURN(auto manual, raw_.ManualCodes());
   OHFED_RETURN_IF_ERROR(summaries_.Load(std::move(manual)));
   return outbox_.Load();
+}
+
+absl::Status LocalStore::Recover() {
+  absl::MutexLock l(&mu_);
+  return Usable();
+}
+
+absl::Status LocalStore::Usable() {
+  OHFED_ASSIGN_OR_RETURN(bool reopened, db_->Recover());
+  if (!reopened) return absl::OkStatus();
+  // What the disk says now, the failed write included if it got there.
+  absl::Status loaded = Load();
+  if (!loaded.ok()) {
+    return absl::Status(loaded.code(),
+                        absl::StrCat("reloading the store after it was "
+                                     "reopened: ",
+                                     loaded.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status LocalStore::Recompute(const std::string& period, Change& c) {
@@ -113,7 +131,7 @@ absl::Status LocalStore::Recompute(const std::string& period, Change& c) {
 
 absl::Status LocalStore::Commit(Change& c) {
   if (c.batch.Count() == 0) return absl::OkStatus();
-  OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &c.batch));
+  OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&c.batch));
   summaries_.Apply(c.summaries);
   return absl::OkStatus();
 }
@@ -149,6 +167,7 @@ absl::Status LocalStore::StageImportRows(const ImportedRecords& records,
 absl::StatusOr<ImportOutcome> LocalStore::ApplyImport(
     const ImportedRecords& records, bool accept_outliers) {
   absl::MutexLock l(&mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   Change c;
   ImportOutcome out;
   OHFED_RETURN_IF_ERROR(StageImportRows(records, c, out));
@@ -198,6 +217,7 @@ absl::StatusOr<v1::SetValueResponse> LocalStore::SetValue(
         absl::StrCat(code, ": ", cells.status().message()));
   }
   absl::MutexLock l(&mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   Change c;
   OHFED_RETURN_IF_ERROR(
       raw_.MergeAnswers(period, Source::kManual, {{target.code, value}}, c.raw)
@@ -216,6 +236,7 @@ absl::StatusOr<PeriodChange> LocalStore::UnsetValue(const std::string& period,
                                                     const std::string& code) {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period).status());
   absl::MutexLock l(&mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   OHFED_ASSIGN_OR_RETURN(const PeriodSummary* entry,
                          FindPeriod(summaries_, period));
   PeriodChange change{.revision = entry->summary.revision()};
@@ -240,6 +261,7 @@ absl::StatusOr<PeriodChange> LocalStore::UnsetValue(const std::string& period,
 absl::StatusOr<PeriodChange> LocalStore::Retract(const std::string& period) {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period).status());
   absl::MutexLock l(&mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   OHFED_ASSIGN_OR_RETURN(const PeriodSummary* entry,
                          FindPeriod(summaries_, period));
   if (entry->summary.retracted()) {
@@ -256,6 +278,7 @@ absl::StatusOr<PeriodChange> LocalStore::Retract(const std::string& period) {
 absl::StatusOr<PeriodChange> LocalStore::Confirm(const std::string& period) {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period).status());
   absl::MutexLock l(&mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   OHFED_ASSIGN_OR_RETURN(const PeriodSummary* entry,
                          FindPeriod(summaries_, period));
   PeriodChange change{.revision = entry->summary.revision()};
@@ -286,6 +309,11 @@ absl::StatusOr<PeriodRecords> LocalStore::Records(
     const std::string& period) const {
   OHFED_RETURN_IF_ERROR(CheckLocalPeriod(period).status());
   absl::MutexLock l(&mu_);
+  // Reading needs an open database, not a recovered one.
+  if (!db_->open()) {
+    return absl::UnavailableError(
+        absl::StrCat("store ", db_->dir(), " is failing: ", db_->failure()));
+  }
   return raw_.Load(period);
 }
 
@@ -302,8 +330,9 @@ std::vector<v1::PeriodState> LocalStore::States() const {
 }
 
 uint64_t LocalStore::DbIntProperty(const std::string& name) const {
+  absl::MutexLock l(&mu_);
   uint64_t value = 0;
-  if (!db_->GetIntProperty(name, &value)) return 0;
+  if (!db_->open() || !db_->GetIntProperty(name, &value)) return 0;
   return value;
 }
 
@@ -341,6 +370,7 @@ absl::StatusOr<std::vector<v1::UnitSummary>> LocalStore::Pending(size_t max) {
 
 absl::Status LocalStore::OnAcks(const std::vector<v1::Ack>& acks) {
   absl::MutexLock l(&mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   Change c;
   Outbox::Staged marks = outbox_.StageAcks(acks, summaries_, &c.batch);
   for (const auto& [period, revision] : marks.reassert) {

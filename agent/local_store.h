@@ -18,14 +18,23 @@
 // records, so a later import makes the period live again at a higher
 // revision.
 //
+// A failed write (disk full, I/O error) changes nothing in memory and is
+// reported; the change may or may not have reached the disk, and is never
+// acknowledged. The next call that needs the database reopens it and
+// reloads the rooms from it (common/store_db.h), so work resumes once the
+// disk is back, without a restart; until then such calls fail with
+// kUnavailable naming the directory, while the outbox goes on sending what
+// it holds.
+//
 // Thread-safe: one mutex serialises writers and guards the rooms' in-memory
-// indexes (loaded at Open).
+// indexes (loaded at Open) and the database's recovery.
 #ifndef OHFED_AGENT_LOCAL_STORE_H_
 #define OHFED_AGENT_LOCAL_STORE_H_
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -41,6 +50,7 @@
 #include "common/catalogue.h"
 #include "common/clock.h"
 #include "common/period.h"
+#include "common/store_db.h"
 #include "common/uploader.h"
 #include "ohfed/v1/ohfed.pb.h"
 
@@ -51,6 +61,9 @@ struct LocalStoreOptions {
   std::string trust;  // stamped on every summary sent
   std::shared_ptr<const Catalogue> catalogue = Catalogue::Default();
   Clock* clock = Clock::Real();  // must outlive the store
+  // The RocksDB environment; nullptr: the default. A test seam for I/O
+  // faults (tests/testing/fault_fs.h).
+  rocksdb::Env* env = nullptr;
 };
 
 struct ImportOutcome {
@@ -134,6 +147,16 @@ class LocalStore final : public OutboxSource {
   // A RocksDB integer property of the database (common/rocksdb_metrics.h);
   // 0 if unknown.
   uint64_t DbIntProperty(const std::string& name) const;
+  // Whether the last write failed and the database has not recovered yet
+  // (common/store_db.h): health and metrics report it.
+  bool failing() const { return db_->failing(); }
+  // If a write failed, reopens the database now, as the next write would
+  // (common/store_recovery.h calls it); kUnavailable while it cannot.
+  absl::Status Recover();
+  // StoreDb::SetStateListener.
+  void SetFailingListener(std::function<void(bool failing)> f) {
+    db_->SetStateListener(std::move(f));
+  }
 
   // OutboxSource.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;
@@ -155,8 +178,11 @@ class LocalStore final : public OutboxSource {
     std::set<std::string> touched;  // periods whose records changed
   };
 
-  LocalStore(LocalStoreOptions options, std::unique_ptr<rocksdb::DB> db);
-  absl::Status Load();
+  LocalStore(LocalStoreOptions options, std::unique_ptr<StoreDb> db);
+  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reopens the database if a write failed, and reloads the rooms from it;
+  // kUnavailable if it still cannot be used.
+  absl::Status Usable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Status Recompute(const std::string& period, Change& c)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -171,7 +197,9 @@ class LocalStore final : public OutboxSource {
 
   const LocalStoreOptions options_;
   mutable absl::Mutex mu_;
-  std::unique_ptr<rocksdb::DB> db_;  // written only under mu_
+  // Used, written and recovered only under mu_; the rooms keep its address,
+  // which a reopen does not change.
+  const std::unique_ptr<StoreDb> db_;
   RawRecords raw_ ABSL_GUARDED_BY(mu_);
   Summaries summaries_ ABSL_GUARDED_BY(mu_);
   Outbox outbox_ ABSL_GUARDED_BY(mu_);

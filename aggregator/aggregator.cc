@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/data_dir.h"
 #include "common/disclosure.h"
 #include "common/health.h"
 #include "common/log.h"
@@ -37,12 +38,7 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
     return absl::InvalidArgumentError("--data is required");
   OHFED_RETURN_IF_ERROR(CheckListenAddress(options.listen));
   OHFED_RETURN_IF_ERROR(CheckDisclosureOptions(options.store.disclosure));
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot create data directory ", options.data_dir, ": ", ec.message()));
-  }
+  OHFED_RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
   OHFED_RETURN_IF_ERROR(ParseCoverage(options));
   std::unique_ptr<Aggregator> a(new Aggregator(std::move(options)));
   OHFED_ASSIGN_OR_RETURN(
@@ -145,6 +141,15 @@ absl::Status Aggregator::StartServer() {
   }
   MarkServing(*server_, {v1::Ingest::service_full_name(),
                          v1::Query::service_full_name()});
+  // Ingest cannot acknowledge anything while the store cannot be written;
+  // queries go on from memory.
+  store_->SetFailingListener([server = server_.get()](bool failing) {
+    SetServiceServing(*server, v1::Ingest::service_full_name(), !failing);
+  });
+  store_recovery_ = std::make_unique<StoreRecoveryLoop>(
+      [store = store_.get()] { return store->failing(); },
+      [store = store_.get()] { return store->Recover(); },
+      options_.store_retry_interval);
   LogLine(absl::StrCat("listening on ", address(), ", data in ",
                        options_.data_dir, ", ", store_->stats().units_held,
                        " unit summaries held, covering ",
@@ -169,6 +174,9 @@ std::string Aggregator::address() const {
 void Aggregator::Shutdown(absl::Duration grace) {
   if (stopped_) return;
   stopped_ = true;
+  // The health listener refers to the server.
+  store_recovery_.reset();
+  if (store_ != nullptr) store_->SetFailingListener(nullptr);
   if (server_ != nullptr) {
     MarkNotServing(*server_);  // health checkers first, then drain
     ShutdownServer(*server_, calls_, grace);

@@ -22,6 +22,7 @@
 #include "aggregator/query_service.h"
 #include "aggregator/summary_store.h"
 #include "common/server_shutdown.h"
+#include "common/store_recovery.h"
 #include "common/token_store.h"
 #include "common/transport.h"
 #include "common/uploader.h"
@@ -51,6 +52,9 @@ struct AggregatorOptions {
   SummaryStoreOptions store;     // catalogue, registry, clock, commit delay
   IngestOptions ingest;  // stream limits, rejection logs (clock: store's)
   UploaderOptions uploader;
+  // How often a store that cannot be written retries reopening by itself
+  // (common/store_recovery.h); any write retries too.
+  absl::Duration store_retry_interval = absl::Seconds(5);
 };
 
 // `--registry` and `--catalogue` (several files or folders each, see
@@ -112,6 +116,7 @@ class Aggregator {
 
   AggregatorOptions options_;
   std::unique_ptr<SummaryStore> store_;
+  std::unique_ptr<StoreRecoveryLoop> store_recovery_;  // goes before store_
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<Uploader> uploader_;
   std::unique_ptr<ReloadableTokens> tokens_;  // nullptr: no --tokens

@@ -58,8 +58,8 @@ struct SummaryStore::Writer {
 
 absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(
     const std::string& dir, SummaryStoreOptions options) {
-  OHFED_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
-                         OpenDb(dir, DbFootprint::kServer, options.env));
+  OHFED_ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> db,
+                         StoreDb::Open(dir, DbFootprint::kServer, options.env));
   std::unique_ptr<SummaryStore> store(
       new SummaryStore(std::move(db), WithDefaults(std::move(options))));
   OHFED_RETURN_IF_ERROR(store->Load());
@@ -68,7 +68,7 @@ absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(
   return store;
 }
 
-SummaryStore::SummaryStore(std::unique_ptr<rocksdb::DB> db,
+SummaryStore::SummaryStore(std::unique_ptr<StoreDb> db,
                            SummaryStoreOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
@@ -77,9 +77,7 @@ SummaryStore::SummaryStore(std::unique_ptr<rocksdb::DB> db,
   index_.set_upstream(&upstream_);
 }
 
-SummaryStore::~SummaryStore() {
-  if (db_ != nullptr) db_->Close().PermitUncheckedError();
-}
+SummaryStore::~SummaryStore() = default;  // StoreDb closes the database
 
 absl::Status SummaryStore::Load() {
   absl::WriterMutexLock l(&index_mu_);
@@ -105,9 +103,13 @@ absl::Status SummaryStore::Load() {
 }
 
 absl::Status SummaryStore::CheckRegistry() {
-  const std::string current = RegistryFingerprint(*options_.registry);
   absl::MutexLock wl(&write_mu_);
-  registry_fingerprint_ = current;
+  registry_fingerprint_ = RegistryFingerprint(*options_.registry);
+  return ReconcileRegistry();
+}
+
+absl::Status SummaryStore::ReconcileRegistry() {
+  const std::string current = registry_fingerprint_;
   absl::StatusOr<std::string> stored = GetValue(db_.get(), kRegistryKey);
   if (stored.ok() && *stored == current) return absl::OkStatus();
   if (!stored.ok() && !absl::IsNotFound(stored.status()))
@@ -128,7 +130,51 @@ absl::Status SummaryStore::CheckRegistry() {
   }
   rocksdb::WriteBatch batch;
   batch.Put(ToSlice(kRegistryKey), current);
-  return WriteSynced(db_.get(), &batch);
+  return db_->SyncedWrite(&batch);
+}
+
+absl::Status SummaryStore::Recover() {
+  absl::MutexLock wl(&write_mu_);
+  return Usable();
+}
+
+absl::Status SummaryStore::Usable() {
+  if (!db_->failing()) return absl::OkStatus();
+  absl::MutexLock serial(&upstream_write_mu_);
+  bool reopened = false;
+  {
+    absl::WriterMutexLock l(&db_mu_);
+    OHFED_ASSIGN_OR_RETURN(reopened, db_->Recover());
+  }
+  if (!reopened) return absl::OkStatus();
+  absl::Status s = Reload();
+  if (s.ok()) return s;
+  return absl::Status(
+      s.code(),
+      absl::StrCat("reloading the store after it was reopened: ", s.message()));
+}
+
+absl::Status SummaryStore::Reload() {
+  {
+    // What the disk holds now, the failed write included if it got there.
+    absl::WriterMutexLock l(&index_mu_);
+    ReferenceData reference;
+    {
+      absl::MutexLock r(&reference_mu_);
+      reference = reference_;
+    }
+    index_ = Index(reference.catalogues->current_ptr(), reference.registry);
+    index_.set_upstream(&upstream_);
+    PatternsChanged();
+  }
+  {
+    absl::MutexLock h(&held_mu_);
+    held_.clear();
+  }
+  OHFED_RETURN_IF_ERROR(Load());
+  OHFED_RETURN_IF_ERROR(LoadUpstream());
+  // A failed rebuild of the rollups (Reconfigure) may have reached the disk.
+  return ReconcileRegistry();
 }
 
 void SummaryStore::SetCommitListener(std::function<void()> f) {
@@ -277,6 +323,7 @@ void SummaryStore::PrepareWrites(GroupResult* r,
 absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
                                        std::vector<HeldRevision>* changed) {
   absl::MutexLock wl(&write_mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   GroupResult result;
   rocksdb::WriteBatch batch;
   {
@@ -287,7 +334,7 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
     PrepareWrites(&result, &batch);
   }
   // Nothing new (all stale): what is held is already durable.
-  if (batch.Count() > 0) OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
+  if (batch.Count() > 0) OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
   size_t units_held = 0;
   {
     absl::WriterMutexLock l(&index_mu_);
@@ -321,6 +368,7 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
 
 absl::Status SummaryStore::Rebuild() {
   absl::MutexLock wl(&write_mu_);
+  OHFED_RETURN_IF_ERROR(Usable());
   RollupMap fresh;
   {
     absl::ReaderMutexLock rl(&index_mu_);
@@ -342,7 +390,7 @@ absl::Status SummaryStore::PersistRollups(const RollupMap& rollups,
     batch.Put(absl::StrCat(kRollupPrefix, key), EncodeRollup(cell));
   }
   batch.Put(ToSlice(kRegistryKey), fingerprint);
-  return WriteSynced(db_.get(), &batch);
+  return db_->SyncedWrite(&batch);
 }
 
 absl::StatusOr<bool> SummaryStore::Reconfigure(ReferenceData next) {
@@ -351,6 +399,7 @@ absl::StatusOr<bool> SummaryStore::Reconfigure(ReferenceData next) {
   const std::string fingerprint = RegistryFingerprint(*next.registry);
   const bool moved = fingerprint != registry_fingerprint_;
   if (moved) {
+    OHFED_RETURN_IF_ERROR(Usable());
     // The rollups as the new history places the held units; readers go on
     // with the old ones, and commits wait, until they are durable.
     RollupMap fresh;
@@ -398,8 +447,9 @@ DisclosureOptions SummaryStore::disclosure() const {
 }
 
 uint64_t SummaryStore::DbIntProperty(const std::string& name) const {
+  absl::ReaderMutexLock l(&db_mu_);
   uint64_t value = 0;
-  if (!db_->GetIntProperty(name, &value)) return 0;
+  if (!db_->open() || !db_->GetIntProperty(name, &value)) return 0;
   return value;
 }
 

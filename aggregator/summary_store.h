@@ -24,6 +24,11 @@
 // UpstreamLedger kept current by every commit. Its Views report upstream's
 // refusals of held revisions (View::UpstreamReason). All keys are its own.
 //
+// A failed write (disk full, I/O error) publishes nothing and acknowledges
+// nothing; the next write reopens the database and reloads what is held
+// from it (common/store_db.h), so work resumes once the disk is back,
+// without a restart. Queries go on answering from memory meanwhile.
+//
 // Thread-safe. Readers use Read().
 #ifndef OHFED_AGGREGATOR_SUMMARY_STORE_H_
 #define OHFED_AGGREGATOR_SUMMARY_STORE_H_
@@ -51,6 +56,7 @@
 #include "common/clock.h"
 #include "common/disclosure.h"
 #include "common/registry.h"
+#include "common/store_db.h"
 #include "ohfed/v1/ohfed.pb.h"
 
 namespace ohfed::aggregator {
@@ -181,6 +187,16 @@ class SummaryStore : public UpstreamQueue {
   // A RocksDB integer property of the database (common/rocksdb_metrics.h);
   // 0 if unknown.
   uint64_t DbIntProperty(const std::string& name) const;
+  // Whether a write failed and the database has not recovered yet
+  // (common/store_db.h): health and metrics report it.
+  bool failing() const { return db_->failing(); }
+  // If a write failed, reopens the database now, as the next write would
+  // (common/store_recovery.h calls it); kUnavailable while it cannot.
+  absl::Status Recover();
+  // StoreDb::SetStateListener.
+  void SetFailingListener(std::function<void(bool failing)> f) {
+    db_->SetStateListener(std::move(f));
+  }
 
   // Ingest's share of the counters: one batch of `bytes`, `rejected` of
   // whose summaries failed validation.
@@ -213,8 +229,17 @@ class SummaryStore : public UpstreamQueue {
   struct Writer;
   struct GroupResult;
 
-  SummaryStore(std::unique_ptr<rocksdb::DB> db, SummaryStoreOptions options);
+  SummaryStore(std::unique_ptr<StoreDb> db, SummaryStoreOptions options);
   absl::Status Load();
+  // Reopens the database if a write failed, and reloads everything held
+  // from it; kUnavailable if it still cannot be written. The caller holds
+  // write_mu_; this takes upstream_write_mu_ (no other writer then) and
+  // db_mu_ (no reader of the database).
+  absl::Status Usable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Makes the stored rollups follow registry_fingerprint_, rebuilding them
+  // if they follow another placement (or none is stored).
+  absl::Status ReconcileRegistry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The upstream records, and the pending set from them and what is held.
   absl::Status LoadUpstream();
   absl::Status CheckRegistry();
@@ -233,7 +258,11 @@ class SummaryStore : public UpstreamQueue {
                       GroupResult* result) const;
   void PrepareWrites(GroupResult* result, rocksdb::WriteBatch* batch) const;
 
-  std::unique_ptr<rocksdb::DB> db_;
+  // Written by the holder of write_mu_ or upstream_write_mu_, reopened only
+  // with both and db_mu_ (Usable); readers outside those locks
+  // (PendingUpstream, DbIntProperty) hold db_mu_ shared.
+  const std::unique_ptr<StoreDb> db_;
+  mutable absl::Mutex db_mu_;
   const SummaryStoreOptions options_;
   bool registry_changed_ = false;  // set once, in Open
 

@@ -27,6 +27,11 @@ absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
     size_t max, size_t max_bytes) const {
   std::vector<v1::UnitSummary> out;
   size_t bytes = 0;
+  absl::ReaderMutexLock l(&db_mu_);
+  if (!db_->open()) {
+    return absl::UnavailableError(
+        absl::StrCat("store ", db_->dir(), " is failing: ", db_->failure()));
+  }
   for (const std::string& id : upstream_.PendingIds(max)) {
     // The stored record, so upstream receives exactly what arrived here.
     std::string key = absl::StrCat(kUnitPrefix, id);
@@ -51,6 +56,10 @@ absl::Status SummaryStore::RecordUpstream(
   // One batch of replies at a time; the ledger's lock only while reading and
   // installing, so readers (completeness, Feedback) never wait for the
   // synced write.
+  if (db_->failing()) {
+    absl::MutexLock wl(&write_mu_);
+    OHFED_RETURN_IF_ERROR(Usable());
+  }
   absl::MutexLock serial(&upstream_write_mu_);
   // The records after these replies, installed only once durable.
   UpstreamRecords next;
@@ -65,7 +74,7 @@ absl::Status SummaryStore::RecordUpstream(
   for (const auto& [id, record] : next) {
     batch.Put(absl::StrCat(kForwardPrefix, id), EncodeForward(record));
   }
-  OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
+  OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
   upstream_.Install(next);
   return absl::OkStatus();
 }

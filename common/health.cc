@@ -197,6 +197,12 @@ void MarkServing(grpc::Server& server,
   for (const std::string& name : services) health->SetServingStatus(name, true);
 }
 
+void SetServiceServing(grpc::Server& server, const std::string& service,
+                       bool serving) {
+  grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService();
+  if (health != nullptr) health->SetServingStatus(service, serving);
+}
+
 void MarkNotServing(grpc::Server& server) {
   grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService();
   if (health != nullptr) health->Shutdown();

@@ -31,6 +31,11 @@ void AddHealthService(grpc::ServerBuilder& builder);
 void MarkServing(grpc::Server& server,
                  const std::vector<std::string>& services);
 
+// SERVING or NOT_SERVING for one service (e.g. Ingest while its store
+// cannot be written); watchers are told. Ignored once MarkNotServing ran.
+void SetServiceServing(grpc::Server& server, const std::string& service,
+                       bool serving);
+
 // NOT_SERVING for every service, now and until the server is gone; open
 // Watch streams are told and then ended.
 void MarkNotServing(grpc::Server& server);

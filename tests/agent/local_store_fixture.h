@@ -26,7 +26,7 @@ class LocalStoreTest : public ::testing::Test {
   void Reopen() {
     store_.reset();
     auto s = LocalStore::Open(
-        {.dir = dir_.path(), .trust = "RJ1", .clock = &clock_});
+        {.dir = dir_.path(), .trust = "RJ1", .clock = &clock_, .env = env_});
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
   }
@@ -78,6 +78,7 @@ class LocalStoreTest : public ::testing::Test {
 
   testing::TempDir dir_;
   FakeClock clock_{kNow};
+  rocksdb::Env* env_ = nullptr;  // the default; a fault seam for some tests
   std::unique_ptr<LocalStore> store_;
 };
 

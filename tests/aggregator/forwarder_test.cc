@@ -8,17 +8,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/transport.h"
-#include "tests/aggregator/faulty_fs.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/fake_ingest.h"
+#include "tests/testing/fault_fs.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::aggregator {
 namespace {
 
 using ::ohfed::aggregator::testing::AddDistribution;
-using ::ohfed::aggregator::testing::FaultyEnv;
 using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::FaultEnv;
 using ::ohfed::testing::StatusIs;
 using ::ohfed::testing::TempDir;
 using ::testing::HasSubstr;
@@ -140,7 +140,7 @@ class ForwarderTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  FaultyEnv faulty_;
+  FaultEnv faulty_;
   FakeClock clock_{absl::FromUnixSeconds(1774000000)};
   std::unique_ptr<SummaryStore> store_;
   std::unique_ptr<Forwarder> forwarder_;
