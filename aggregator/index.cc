@@ -22,14 +22,14 @@ bool Unshared(const std::shared_ptr<T>& p) {
 }
 
 // Adds (sign +1) or subtracts (sign -1) one unit's cell to a rollup cell.
-void ApplyCell(const v1::Cell& cell, int sign, RollupCell& r) {
+void ApplyCell(const UnitCell& cell, int sign, RollupCell& r) {
   r.sum += sign * cell.value();
   if (sign > 0) {
     ++r.n_units;
   } else if (r.n_units > 0) {
     --r.n_units;
   }
-  for (const v1::Bucket& b : cell.buckets()) {
+  for (const UnitCell::Bucket& b : cell.buckets()) {
     uint64_t& count = r.buckets[b.value()];
     count = sign > 0 ? count + b.count() : count - std::min(count, b.count());
     if (count == 0) r.buckets.erase(b.value());
@@ -131,8 +131,8 @@ void Index::ApplyToRollups(const HeldUnit& unit, int sign) {
     } else if (!Unshared(block)) {
       block = std::make_shared<NodeRollups>(*block);
     }
-    for (const auto& [measure, cell] : unit.cells) {
-      auto [it, inserted] = block->try_emplace(measure);
+    for (const UnitCell& cell : unit.cells) {
+      auto [it, inserted] = block->try_emplace(cell.measure());
       ApplyCell(cell, sign, it->second);
       if (it->second.n_units == 0) block->erase(it);
     }

@@ -103,7 +103,7 @@ TEST_F(StoreTest, AcknowledgedSummariesSurviveReopen) {
     EXPECT_NE(u, nullptr);
     if (u == nullptr) return 0;
     EXPECT_EQ(u->revision, 2u);
-    EXPECT_EQ(u->cells.at(kImm).value(), 12);
+    EXPECT_EQ(u->cells.Find(kImm)->value(), 12);
     // First received is the first revision's arrival; last the held one's.
     EXPECT_EQ(u->last_received_unix_ms - u->first_received_unix_ms,
               3600 * 1000);
@@ -132,7 +132,7 @@ TEST_F(StoreTest, ReplacementSubtractsOldAndAddsNewAtEveryLevel) {
   EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 10);
   EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 5);
   EXPECT_EQ(Rollup("region:Y56", "2026-03", kWait).buckets,
-            (std::map<double, uint64_t>{{2, 3}, {5, 3}}));
+            (RollupBuckets{{2, 3}, {5, 3}}));
 
   // RJ1 corrects March: fewer immunisations, no wait times at all.
   Commit({Summary("RJ1", "2026-03", 2, {{kImm, 3}})});
@@ -142,7 +142,7 @@ TEST_F(StoreTest, ReplacementSubtractsOldAndAddsNewAtEveryLevel) {
   EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 3);
   EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 5);
   EXPECT_EQ(Rollup("national", "2026-03", kWait).buckets,
-            (std::map<double, uint64_t>{{5, 2}}));
+            (RollupBuckets{{5, 2}}));
   EXPECT_EQ(Rollup("national", "2026-03", kWait).n_units, 1u);
   store_->Read([](const View& v) {
     EXPECT_EQ(v.Rollup("ics:QKK", "2026-03", kWait), nullptr);
@@ -508,8 +508,8 @@ TEST_F(StoreTest, ReadersSeeWholeCommitsWhileCommitsProceed) {
   std::thread reader([&] {
     while (!stop.load() || reads.load() < 10) {
       std::shared_ptr<const View> v = store_->Snapshot();
-      const double a = v->Unit("RJ1", "2026-03")->cells.at(kImm).value();
-      const double b = v->Unit("RJZ", "2026-03")->cells.at(kImm).value();
+      const double a = v->Unit("RJ1", "2026-03")->cells.Find(kImm)->value();
+      const double b = v->Unit("RJZ", "2026-03")->cells.Find(kImm)->value();
       ASSERT_EQ(a + b, 100);
       ASSERT_EQ(v->Rollup("national", "2026-03", kImm)->sum, 100);
       ASSERT_EQ(v->Rollup("region:Y56", "2026-03", kImm)->sum, a + b);
@@ -586,6 +586,38 @@ TEST_F(StoreTest, RollupsEqualRebuildAfterReopenAndIgnoreStoredRecords) {
       GetValue(db->get(), absl::StrCat(kRollupPrefix,
                                        RollupId("national", "2026-03", kImm)))
           .status()));
+}
+
+// A held unit's compact cells answer as the summary's cells did: by
+// measure, values and buckets as sent, the later of two cells for one
+// measure kept.
+TEST(UnitCellsTest, FindsEveryCellAsSentAndKeepsTheLaterDuplicate) {
+  v1::UnitSummary s = Summary("RJ1", "2026-03", 1,
+                              {{"staffing.wte.admin", 2.5},
+                               {kImm, 4},
+                               {"activity.count.tb_screening", 7},
+                               {kImm, 9}});
+  AddDistribution(&s, kWait, {{1, 2}, {5, 3}});
+  UnitCells cells(s.cells());
+  ASSERT_EQ(cells.size(), 4u);
+  EXPECT_EQ(cells.Find(kImm)->value(), 9);
+  EXPECT_EQ(cells.Find("staffing.wte.admin")->value(), 2.5);
+  EXPECT_EQ(cells.Find("activity.count.tb_screening")->measure(),
+            "activity.count.tb_screening");
+  EXPECT_EQ(cells.Find("activity.count"), nullptr);
+  EXPECT_EQ(cells.Find("zzz"), nullptr);
+  const UnitCell* wait = cells.Find(kWait);
+  ASSERT_NE(wait, nullptr);
+  EXPECT_EQ(wait->value(), 5);
+  ASSERT_EQ(wait->buckets().size(), 2u);
+  EXPECT_EQ(wait->buckets()[1].value(), 5);
+  EXPECT_EQ(wait->buckets()[1].count(), 3u);
+  v1::Cell replacement;
+  replacement.set_measure(kImm);
+  replacement.set_value(1);
+  cells.Set(replacement);
+  EXPECT_EQ(cells.Find(kImm)->value(), 1);
+  EXPECT_EQ(cells.size(), 4u);
 }
 
 // Index::RemoveUnit (for retractions) forgets the unit in the live index
