@@ -131,7 +131,7 @@ HeldUnit ToHeldUnit(const UnitRecord& record) {
   u.revision = record.summary.revision();
   u.first_received_unix_ms = record.first_received_unix_ms;
   u.last_received_unix_ms = record.last_received_unix_ms;
-  for (const v1::Cell& c : record.summary.cells()) u.cells[c.measure()] = c;
+  u.cells = UnitCells(record.summary.cells());
   return u;
 }
 

@@ -108,8 +108,7 @@ class TableBuilder {
     for (Month mo : p.Months()) {
       const HeldUnit* u = view_.Unit(trust, mo.ToString());
       if (u == nullptr) continue;
-      auto it = u->cells.find(m_.code);
-      if (it != u->cells.end()) total += it->second.value();
+      if (const UnitCell* c = u->cells.Find(m_.code)) total += c->value();
     }
     return total;
   }

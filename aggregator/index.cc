@@ -8,50 +8,32 @@
 
 namespace ohfed::aggregator {
 
-void ApplyToRollups(
-    const HeldUnit& unit, int sign, const std::vector<std::string>& nodes,
-    absl::FunctionRef<RollupCell&(const std::string&)> cell_at) {
-  for (const std::string& node : nodes) {
-    for (const auto& [measure, cell] : unit.cells) {
-      RollupCell& r = cell_at(RollupId(node, unit.period, measure));
-      r.sum += sign * cell.value();
-      if (sign > 0) {
-        ++r.n_units;
-      } else if (r.n_units > 0) {
-        --r.n_units;
-      }
-      for (const v1::Bucket& b : cell.buckets()) {
-        uint64_t& count = r.buckets[b.value()];
-        count =
-            sign > 0 ? count + b.count() : count - std::min(count, b.count());
-        if (count == 0) r.buckets.erase(b.value());
-      }
-      if (r.n_units == 0) r = RollupCell();
-    }
-  }
-}
-
 namespace {
 
-// The period of a RollupId "node|period|measure".
-absl::string_view PeriodOfRollupId(absl::string_view id) {
-  size_t first = id.find('|');
-  if (first == absl::string_view::npos) return {};
-  size_t second = id.find('|', first + 1);
-  if (second == absl::string_view::npos) return {};
-  return id.substr(first + 1, second - first - 1);
-}
-
 // Whether `p` may be changed in place: no snapshot shares it. Snapshots are
-// only made under the SummaryStore's lock, which the changer holds
-// exclusively, so a count of 1 cannot grow meanwhile; the fence orders the
-// changes after a snapshot's last reads, which its release of the count
-// published.
+// only made by the index's single writer, so a count of 1 cannot grow
+// meanwhile; the fence orders the changes after a snapshot's last reads,
+// which its release of the count published.
 template <class T>
 bool Unshared(const std::shared_ptr<T>& p) {
   if (p.use_count() != 1) return false;
   std::atomic_thread_fence(std::memory_order_acquire);
   return true;
+}
+
+// Adds (sign +1) or subtracts (sign -1) one unit's cell to a rollup cell.
+void ApplyCell(const UnitCell& cell, int sign, RollupCell& r) {
+  r.sum += sign * cell.value();
+  if (sign > 0) {
+    ++r.n_units;
+  } else if (r.n_units > 0) {
+    --r.n_units;
+  }
+  for (const UnitCell::Bucket& b : cell.buckets()) {
+    uint64_t& count = r.buckets[b.value()];
+    count = sign > 0 ? count + b.count() : count - std::min(count, b.count());
+    if (count == 0) r.buckets.erase(b.value());
+  }
 }
 
 }  // namespace
@@ -90,15 +72,10 @@ const RollupCell* Index::Rollup(absl::string_view node,
                                 absl::string_view measure) const {
   const Shard* shard = FindShard(period);
   if (shard == nullptr) return nullptr;
-  auto it = shard->rollups.find(RollupId(node, period, measure));
-  return it == shard->rollups.end() ? nullptr : &it->second;
-}
-
-const RollupCell* Index::RollupById(absl::string_view rollup_id) const {
-  const Shard* shard = FindShard(PeriodOfRollupId(rollup_id));
-  if (shard == nullptr) return nullptr;
-  auto it = shard->rollups.find(rollup_id);
-  return it == shard->rollups.end() ? nullptr : &it->second;
+  auto n = shard->rollups.find(node);
+  if (n == shard->rollups.end()) return nullptr;
+  auto it = n->second->find(measure);
+  return it == n->second->end() ? nullptr : &it->second;
 }
 
 int64_t Index::LastReceived(absl::string_view trust) const {
@@ -144,28 +121,66 @@ void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
   --unit_count_;
 }
 
-void Index::SetRollup(const std::string& rollup_id, const RollupCell& cell) {
-  absl::string_view period = PeriodOfRollupId(rollup_id);
-  if (cell.n_units == 0) {
-    const Shard* shard = FindShard(period);
-    if (shard == nullptr || !shard->rollups.contains(rollup_id)) return;
-    MutableShard(period).rollups.erase(rollup_id);
-  } else {
-    MutableShard(period).rollups[rollup_id] = cell;
+void Index::ApplyToRollups(const HeldUnit& unit, int sign) {
+  if (unit.cells.empty()) return;
+  Shard& shard = MutableShard(unit.period);
+  for (const std::string& node : NodesOf(unit.trust, unit.period)) {
+    std::shared_ptr<NodeRollups>& block = shard.rollups[node];
+    if (block == nullptr) {
+      block = std::make_shared<NodeRollups>();
+    } else if (!Unshared(block)) {
+      block = std::make_shared<NodeRollups>(*block);
+    }
+    for (const UnitCell& cell : unit.cells) {
+      auto [it, inserted] = block->try_emplace(cell.measure());
+      ApplyCell(cell, sign, it->second);
+      if (it->second.n_units == 0) block->erase(it);
+    }
+    if (block->empty()) shard.rollups.erase(node);
   }
 }
 
-void Index::ReplaceRollups(const RollupMap& rollups) {
+void Index::ReplaceUnit(HeldUnit unit) {
+  // Kept alive until its cells are subtracted, whatever PutUnit frees.
+  std::shared_ptr<const HeldUnit> old;
+  if (const Shard* shard = FindShard(unit.period)) {
+    auto it = shard->units.find(unit.trust);
+    if (it != shard->units.end()) old = it->second;
+  }
+  if (old != nullptr) ApplyToRollups(*old, -1);
+  ApplyToRollups(unit, +1);
+  PutUnit(std::move(unit));
+}
+
+void Index::RetractUnit(absl::string_view trust, absl::string_view period) {
+  const HeldUnit* held = Unit(trust, period);
+  if (held == nullptr) return;
+  std::shared_ptr<const HeldUnit> old =
+      FindShard(period)->units.find(trust)->second;
+  ApplyToRollups(*old, -1);
+  RemoveUnit(trust, period);
+}
+
+void Index::RecomputeRollups() {
   for (auto& [period, shard] : shards_) {
     if (!shard->rollups.empty()) MutableShard(period).rollups.clear();
   }
-  for (const auto& [id, cell] : rollups) SetRollup(id, cell);
+  std::vector<std::shared_ptr<const HeldUnit>> units;
+  units.reserve(unit_count_);
+  for (const auto& [period, shard] : shards_) {
+    for (const auto& [trust, unit] : shard->units) units.push_back(unit);
+  }
+  for (const auto& unit : units) ApplyToRollups(*unit, +1);
 }
 
 RollupMap Index::AllRollups() const {
   RollupMap out;
   for (const auto& [period, shard] : shards_) {
-    out.insert(shard->rollups.begin(), shard->rollups.end());
+    for (const auto& [node, block] : shard->rollups) {
+      for (const auto& [measure, cell] : *block) {
+        out.emplace(RollupId(node, period, measure), cell);
+      }
+    }
   }
   return out;
 }
@@ -177,13 +192,9 @@ void Index::ForEachUnit(absl::FunctionRef<void(const HeldUnit&)> f) const {
 }
 
 RollupMap Index::ComputeRollups() const {
-  RollupMap out;
-  ForEachUnit([&](const HeldUnit& unit) {
-    ApplyToRollups(
-        unit, +1, NodesOf(unit.trust, unit.period),
-        [&](const std::string& key) -> RollupCell& { return out[key]; });
-  });
-  return out;
+  Index fresh = *this;
+  fresh.RecomputeRollups();
+  return fresh.AllRollups();
 }
 
 }  // namespace ohfed::aggregator

@@ -2,20 +2,23 @@
 // of every measure per node ("national", "region:X", "ics:X") and period.
 // It is the View the query engine reads.
 //
-// Rollups are maintained incrementally: replacing a unit subtracts the old
-// revision's cells from the nodes above the trust and adds the new ones.
-// The nodes come from the registry version in effect for the period's month,
-// so a later registry version (a merger) does not move history.
+// Rollups live only here (they are derived data, SPEC §5): they are
+// maintained incrementally, replacing a unit subtracting the old revision's
+// cells from the nodes above the trust and adding the new ones, and
+// recomputed from the units when the store opens. The nodes come from the
+// registry version in effect for the period's month, so a later registry
+// version (a merger) does not move history.
 //
 // Copying an Index is cheap and gives an immutable snapshot: the data is
-// held in one shard per period (its units and rollups) behind shared
-// pointers, and a change copies a shard only while a snapshot still shares
-// it (copy-on-write). The SummaryStore hands queries such snapshots, so a long
-// query never holds a lock that a commit needs.
+// held in one shard per period (its units, and its rollups in one block per
+// node) behind shared pointers, and a change copies a shard's maps, and a
+// node's block, only while a snapshot still shares them (copy-on-write). A
+// commit changing one unit copies the maps of its period and the blocks of
+// its three nodes, never the rest. The SummaryStore publishes such copies,
+// so a query never holds a lock that a commit needs, nor the reverse.
 //
-// Not thread-safe: the SummaryStore guards the copy it changes with a
-// reader/writer lock. A snapshot copied under that lock may then be read, and
-// dropped, on any thread without it.
+// Not thread-safe: one writer changes an Index; a copy made by that writer
+// may then be read, and dropped, on any thread.
 #ifndef OHFED_AGGREGATOR_INDEX_H_
 #define OHFED_AGGREGATOR_INDEX_H_
 
@@ -33,14 +36,6 @@ namespace ohfed::aggregator {
 
 using RollupMap = absl::flat_hash_map<std::string, RollupCell>;  // by RollupId
 
-// Adds (sign +1) or subtracts (sign -1) a unit's cells to the rollups of
-// `nodes`; `cell_at` returns the cell to change for a RollupId. A cell whose
-// n_units falls to 0 is reset to empty (sum exactly 0) so that float residue
-// never outlives the last unit.
-void ApplyToRollups(const HeldUnit& unit, int sign,
-                    const std::vector<std::string>& nodes,
-                    absl::FunctionRef<RollupCell&(const std::string&)> cell_at);
-
 class Index : public View {
  public:
   Index(std::shared_ptr<const Catalogue> catalogue,
@@ -49,6 +44,8 @@ class Index : public View {
   // other as it was.
   Index(const Index&) = default;
   Index& operator=(const Index&) = default;
+  Index(Index&&) = default;
+  Index& operator=(Index&&) = default;
 
   // View.
   const Catalogue& catalogue() const override { return *catalogue_; }
@@ -71,7 +68,7 @@ class Index : public View {
                                    absl::string_view period) const;
 
   // The catalogue and registry history views of it report from now on, and
-  // that NodesOf and ComputeRollups follow (the caller replaces the rollups
+  // that NodesOf and the rollups follow (the caller recomputes the rollups
   // if the placement changed). Snapshots already taken keep theirs.
   void SetReference(std::shared_ptr<const Catalogue> catalogue,
                     std::shared_ptr<const RegistryHistory> registry) {
@@ -79,8 +76,15 @@ class Index : public View {
     registry_ = std::move(registry);
   }
 
+  // Holds `unit` in place of any earlier revision of (trust, period), and
+  // moves the rollups from the earlier revision's cells to its own.
+  void ReplaceUnit(HeldUnit unit);
+  // Forgets the unit, if held, and takes its cells out of the rollups (a
+  // retraction). The trust's LastReceived is kept.
+  void RetractUnit(absl::string_view trust, absl::string_view period);
+
   // Holds `unit` in place of any earlier revision; rollups are untouched
-  // (the caller applies a precomputed delta with SetRollup).
+  // (loading: RecomputeRollups follows).
   void PutUnit(HeldUnit unit);
   // Forgets the unit, if held; rollups are untouched, as for PutUnit. The
   // trust's LastReceived is kept.
@@ -88,33 +92,33 @@ class Index : public View {
   // Where UpstreamReason looks; nullptr for none. Must outlive the index and
   // every snapshot of it.
   void set_upstream(const UpstreamRefusals* upstream) { upstream_ = upstream; }
-  // Replaces one rollup cell (by RollupId); an empty cell (n_units 0) is
-  // removed.
-  void SetRollup(const std::string& rollup_id, const RollupCell& cell);
-  void ReplaceRollups(const RollupMap& rollups);
 
-  // Rollups recomputed from the held units alone.
+  // Replaces every rollup with those computed from the held units alone.
+  void RecomputeRollups();
+  // The rollups RecomputeRollups would hold, by RollupId.
   RollupMap ComputeRollups() const;
-
-  // The rollup cell with this RollupId, nullptr if none.
-  const RollupCell* RollupById(absl::string_view rollup_id) const;
-  // Every rollup cell, copied (for consistency checks).
+  // Every rollup cell held, by RollupId (for consistency checks).
   RollupMap AllRollups() const;
   // Every held unit, in no particular order.
   void ForEachUnit(absl::FunctionRef<void(const HeldUnit&)> f) const;
   size_t unit_count() const { return unit_count_; }
 
  private:
-  // One period's units (by trust) and rollup cells (by RollupId).
+  using NodeRollups = absl::flat_hash_map<std::string, RollupCell>;  // measure
+  // One period's units (by trust) and rollup cells (by node, then measure).
   struct Shard {
     absl::flat_hash_map<std::string, std::shared_ptr<const HeldUnit>> units;
-    RollupMap rollups;
+    absl::flat_hash_map<std::string, std::shared_ptr<NodeRollups>> rollups;
   };
   using LastReceivedMap = absl::flat_hash_map<std::string, int64_t>;
 
   const Shard* FindShard(absl::string_view period) const;
   // The shard to change, copied first if a snapshot shares it.
   Shard& MutableShard(absl::string_view period);
+  // Adds (sign +1) or subtracts (sign -1) the unit's cells to the rollups of
+  // its nodes. A cell whose n_units falls to 0 is removed, so that float
+  // residue never outlives the last unit.
+  void ApplyToRollups(const HeldUnit& unit, int sign);
 
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<const RegistryHistory> registry_;

@@ -128,7 +128,8 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->check(CLI::NonNegativeNumber);
   ohfed::AddLogFormatOption(app);
   app.add_flag("--rebuild-rollups", f.options.rebuild_rollups,
-               "recompute every rollup from the unit summaries at start-up");
+               "recompute every rollup from the unit summaries at start-up "
+               "(every start does; kept for scripts that pass it)");
 }
 
 // The keys SIGHUP puts in force (Aggregator::Reload); any other that

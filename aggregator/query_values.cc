@@ -6,16 +6,14 @@ namespace ohfed::aggregator {
 namespace {
 
 // The cell of `code` the trust holds for period key `key`, or nullptr.
-const v1::Cell* CellOf(const View& view, const std::string& trust,
+const UnitCell* CellOf(const View& view, const std::string& trust,
                        const std::string& key, const std::string& code) {
   const HeldUnit* unit = view.Unit(trust, key);
-  if (unit == nullptr) return nullptr;
-  auto it = unit->cells.find(code);
-  return it == unit->cells.end() ? nullptr : &it->second;
+  return unit == nullptr ? nullptr : unit->cells.Find(code);
 }
 
-void AddBuckets(const v1::Cell& cell, Buckets& into) {
-  for (const v1::Bucket& b : cell.buckets()) into[b.value()] += b.count();
+void AddBuckets(const UnitCell& cell, Buckets& into) {
+  for (const UnitCell::Bucket& b : cell.buckets()) into[b.value()] += b.count();
 }
 
 }  // namespace
@@ -27,7 +25,7 @@ std::optional<double> TrustScalar(const View& view, const std::string& trust,
   if (m.frequency == Frequency::kYear) {
     std::vector<int> years = period.Years();
     for (auto y = years.rbegin(); y != years.rend(); ++y) {
-      if (const v1::Cell* c = CellOf(view, trust, YearKey(*y), m.code)) {
+      if (const UnitCell* c = CellOf(view, trust, YearKey(*y), m.code)) {
         return c->value();
       }
     }
@@ -35,7 +33,7 @@ std::optional<double> TrustScalar(const View& view, const std::string& trust,
   }
   if (m.across_time == TimeAggregation::kLatest) {
     for (Month mo = period.last(); mo >= period.first(); mo = mo - 1) {
-      if (const v1::Cell* c = CellOf(view, trust, mo.ToString(), m.code)) {
+      if (const UnitCell* c = CellOf(view, trust, mo.ToString(), m.code)) {
         return c->value();
       }
     }
@@ -43,7 +41,7 @@ std::optional<double> TrustScalar(const View& view, const std::string& trust,
   }
   std::optional<double> total;
   for (Month mo : period.Months()) {
-    if (const v1::Cell* c = CellOf(view, trust, mo.ToString(), m.code)) {
+    if (const UnitCell* c = CellOf(view, trust, mo.ToString(), m.code)) {
       total = total.value_or(0) + c->value();
     }
   }
@@ -54,7 +52,7 @@ std::optional<Buckets> TrustPool(const View& view, const std::string& trust,
                                  const Measure& m, const Period& period) {
   std::optional<Buckets> pooled;
   for (Month mo : period.Months()) {
-    if (const v1::Cell* c = CellOf(view, trust, mo.ToString(), m.code)) {
+    if (const UnitCell* c = CellOf(view, trust, mo.ToString(), m.code)) {
       if (!pooled) pooled.emplace();
       AddBuckets(*c, *pooled);
     }
@@ -66,7 +64,7 @@ std::optional<double> TrustAnnualUpTo(const View& view,
                                       const std::string& trust,
                                       const std::string& code, int end_year) {
   for (int y = end_year; y >= end_year - kProfileLookbackYears; --y) {
-    if (const v1::Cell* c = CellOf(view, trust, YearKey(y), code)) {
+    if (const UnitCell* c = CellOf(view, trust, YearKey(y), code)) {
       return c->value();
     }
   }

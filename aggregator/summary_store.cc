@@ -80,7 +80,11 @@ SummaryStore::SummaryStore(std::unique_ptr<StoreDb> db,
 SummaryStore::~SummaryStore() = default;  // StoreDb closes the database
 
 absl::Status SummaryStore::Load() {
-  absl::WriterMutexLock l(&index_mu_);
+  absl::MutexLock wl(&write_mu_);
+  return LoadUnits();
+}
+
+absl::Status SummaryStore::LoadUnits() {
   OHFED_RETURN_IF_ERROR(ScanPrefix(
       db_.get(), kUnitPrefix, [&](absl::string_view key, absl::string_view v) {
         OHFED_ASSIGN_OR_RETURN(UnitRecord r, DecodeUnit(key, v));
@@ -89,17 +93,19 @@ absl::Status SummaryStore::Load() {
         if (!r.summary.retracted()) index_.PutUnit(ToHeldUnit(r));
         return absl::OkStatus();
       }));
-  OHFED_RETURN_IF_ERROR(ScanPrefix(
-      db_.get(), kRollupPrefix,
-      [&](absl::string_view key, absl::string_view v) {
-        OHFED_ASSIGN_OR_RETURN(RollupCell cell, DecodeRollup(key, v));
-        index_.SetRollup(std::string(key.substr(kRollupPrefix.size())), cell);
-        return absl::OkStatus();
-      }));
+  index_.RecomputeRollups();
+  Publish(/*data_changed=*/true);
   size_t units_held = index_.unit_count();
   absl::MutexLock s(&stats_mu_);
   stats_.units_held = units_held;
   return absl::OkStatus();
+}
+
+bool SummaryStore::HasStoredRollups() const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(ToSlice(kRollupPrefix));
+  return it->Valid() && it->key().starts_with(ToSlice(kRollupPrefix));
 }
 
 absl::Status SummaryStore::CheckRegistry() {
@@ -111,26 +117,17 @@ absl::Status SummaryStore::CheckRegistry() {
 absl::Status SummaryStore::ReconcileRegistry() {
   const std::string current = registry_fingerprint_;
   absl::StatusOr<std::string> stored = GetValue(db_.get(), kRegistryKey);
-  if (stored.ok() && *stored == current) return absl::OkStatus();
-  if (!stored.ok() && !absl::IsNotFound(stored.status()))
-    return stored.status();
-  // Stored rollups follow the old placement of trusts; subtracting a unit
-  // from its new nodes would corrupt them, so start from the units again.
-  if (!HeldRevisions().empty()) {
-    RollupMap fresh;
-    {
-      absl::ReaderMutexLock rl(&index_mu_);
-      fresh = index_.ComputeRollups();
-    }
-    registry_changed_ = true;
-    OHFED_RETURN_IF_ERROR(PersistRollups(fresh, current));
-    absl::WriterMutexLock l(&index_mu_);
-    index_.ReplaceRollups(fresh);
+  if (stored.ok() && *stored == current && !HasStoredRollups()) {
     return absl::OkStatus();
   }
-  rocksdb::WriteBatch batch;
-  batch.Put(ToSlice(kRegistryKey), current);
-  return db_->SyncedWrite(&batch);
+  if (!stored.ok() && !absl::IsNotFound(stored.status()))
+    return stored.status();
+  // Load computed the rollups with the current placement; the flag only
+  // reports that the placement moved since the last run (a reload after a
+  // failed write keeps what Open found).
+  registry_changed_ = registry_changed_ ||
+      (!(stored.ok() && *stored == current) && !HeldRevisions().empty());
+  return PersistFingerprint(current);
 }
 
 absl::Status SummaryStore::Recover() {
@@ -155,25 +152,20 @@ absl::Status SummaryStore::Usable() {
 }
 
 absl::Status SummaryStore::Reload() {
+  // What the disk holds now, the failed write included if it got there.
+  ReferenceData reference;
   {
-    // What the disk holds now, the failed write included if it got there.
-    absl::WriterMutexLock l(&index_mu_);
-    ReferenceData reference;
-    {
-      absl::MutexLock r(&reference_mu_);
-      reference = reference_;
-    }
-    index_ = Index(reference.catalogues->current_ptr(), reference.registry);
-    index_.set_upstream(&upstream_);
-    PatternsChanged();
+    absl::MutexLock r(&reference_mu_);
+    reference = reference_;
   }
+  index_ = Index(reference.catalogues->current_ptr(), reference.registry);
+  index_.set_upstream(&upstream_);
   {
     absl::MutexLock h(&held_mu_);
     held_.clear();
   }
-  OHFED_RETURN_IF_ERROR(Load());
+  OHFED_RETURN_IF_ERROR(LoadUnits());
   OHFED_RETURN_IF_ERROR(LoadUpstream());
-  // A failed rebuild of the rollups (Reconfigure) may have reached the disk.
   return ReconcileRegistry();
 }
 
@@ -243,14 +235,11 @@ std::vector<SummaryStore::Writer*> SummaryStore::TakeGroup() {
   return group;
 }
 
-// What one group commit changes, prepared under the reader lock.
+// What one group commit changes.
 struct SummaryStore::GroupResult {
   absl::flat_hash_map<std::string, UnitRecord> finals;  // by UnitId
   std::vector<std::string> order;                       // first-seen order
   uint64_t accepted = 0, stale = 0;
-  std::vector<HeldUnit> units;      // the new held units, to publish
-  std::vector<HeldUnit> retracted;  // units to forget (trust, period set)
-  RollupMap touched;                // rollup cells after the delta
 };
 
 void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
@@ -284,40 +273,23 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
   }
 }
 
-void SummaryStore::PrepareWrites(GroupResult* r,
+void SummaryStore::PrepareWrites(const GroupResult& r,
                                  rocksdb::WriteBatch* batch) const {
-  auto cell_at = [&](const std::string& key) -> RollupCell& {
-    auto [it, inserted] = r->touched.try_emplace(key);
-    if (inserted) {
-      if (const RollupCell* held = index_.RollupById(key)) it->second = *held;
-    }
-    return it->second;
-  };
-  for (const std::string& id : r->order) {
-    const UnitRecord& record = r->finals[id];
-    HeldUnit unit = ToHeldUnit(record);
-    // The delta: subtract what is held, add what replaces it (nothing for a
-    // retraction).
-    std::vector<std::string> nodes = index_.NodesOf(unit.trust, unit.period);
-    if (const HeldUnit* held = index_.Unit(unit.trust, unit.period)) {
-      ApplyToRollups(*held, -1, nodes, cell_at);
-    }
-    batch->Put(ToSlice(absl::StrCat(kUnitPrefix, id)), EncodeUnit(record));
-    if (record.summary.retracted()) {
-      r->retracted.push_back(std::move(unit));
-      continue;
-    }
-    ApplyToRollups(unit, +1, nodes, cell_at);
-    r->units.push_back(std::move(unit));
+  for (const std::string& id : r.order) {
+    batch->Put(ToSlice(absl::StrCat(kUnitPrefix, id)),
+               EncodeUnit(r.finals.find(id)->second));
   }
-  for (const auto& [key, cell] : r->touched) {
-    std::string db_key = absl::StrCat(kRollupPrefix, key);
-    if (cell.n_units == 0) {
-      batch->Delete(db_key);
-    } else {
-      batch->Put(db_key, EncodeRollup(cell));
-    }
+}
+
+void SummaryStore::Publish(bool data_changed) {
+  std::shared_ptr<const Index> next = std::make_shared<const Index>(index_);
+  {
+    absl::MutexLock l(&index_mu_);
+    published_.swap(next);
+    if (data_changed) patterns_ = std::make_shared<PatternCache>();
   }
+  // `next` now holds the previous version: freed here, outside the lock,
+  // unless a reader still holds it.
 }
 
 absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
@@ -326,25 +298,21 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
   OHFED_RETURN_IF_ERROR(Usable());
   GroupResult result;
   rocksdb::WriteBatch batch;
-  {
-    // Only the holder of write_mu_ changes the index, so what is read here
-    // stays valid until the publish below.
-    absl::ReaderMutexLock rl(&index_mu_);
-    DecideOutcomes(group, absl::ToUnixMillis(options_.clock->Now()), &result);
-    PrepareWrites(&result, &batch);
-  }
+  DecideOutcomes(group, absl::ToUnixMillis(options_.clock->Now()), &result);
+  PrepareWrites(result, &batch);
   // Nothing new (all stale): what is held is already durable.
   if (batch.Count() > 0) OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
-  size_t units_held = 0;
-  {
-    absl::WriterMutexLock l(&index_mu_);
-    for (HeldUnit& u : result.units) index_.PutUnit(std::move(u));
-    for (const HeldUnit& u : result.retracted)
-      index_.RemoveUnit(u.trust, u.period);
-    for (const auto& [key, cell] : result.touched) index_.SetRollup(key, cell);
-    units_held = index_.unit_count();
-    if (batch.Count() > 0) PatternsChanged();
+  // Durable: now into the working index (rollups follow), then to readers.
+  for (const std::string& id : result.order) {
+    const UnitRecord& record = result.finals[id];
+    if (record.summary.retracted()) {
+      index_.RetractUnit(record.summary.trust(), record.summary.period());
+    } else {
+      index_.ReplaceUnit(ToHeldUnit(record));
+    }
   }
+  const size_t units_held = index_.unit_count();
+  if (batch.Count() > 0) Publish(/*data_changed=*/true);
   changed->clear();
   {
     absl::MutexLock h(&held_mu_);
@@ -368,27 +336,15 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
 
 absl::Status SummaryStore::Rebuild() {
   absl::MutexLock wl(&write_mu_);
-  OHFED_RETURN_IF_ERROR(Usable());
-  RollupMap fresh;
-  {
-    absl::ReaderMutexLock rl(&index_mu_);
-    fresh = index_.ComputeRollups();
-  }
-  OHFED_RETURN_IF_ERROR(PersistRollups(fresh, registry_fingerprint_));
-  absl::WriterMutexLock l(&index_mu_);
-  index_.ReplaceRollups(fresh);
-  PatternsChanged();
+  index_.RecomputeRollups();
+  Publish(/*data_changed=*/true);
   return absl::OkStatus();
 }
 
-absl::Status SummaryStore::PersistRollups(const RollupMap& rollups,
-                                          const std::string& fingerprint) {
+absl::Status SummaryStore::PersistFingerprint(const std::string& fingerprint) {
   rocksdb::WriteBatch batch;
   // '0' follows '/' in ASCII: the range covers every "r/" key.
   batch.DeleteRange(ToSlice(kRollupPrefix), "r0");
-  for (const auto& [key, cell] : rollups) {
-    batch.Put(absl::StrCat(kRollupPrefix, key), EncodeRollup(cell));
-  }
   batch.Put(ToSlice(kRegistryKey), fingerprint);
   return db_->SyncedWrite(&batch);
 }
@@ -398,26 +354,17 @@ absl::StatusOr<bool> SummaryStore::Reconfigure(ReferenceData next) {
   absl::MutexLock wl(&write_mu_);
   const std::string fingerprint = RegistryFingerprint(*next.registry);
   const bool moved = fingerprint != registry_fingerprint_;
+  if (moved) OHFED_RETURN_IF_ERROR(Usable());  // it writes the fingerprint
+  // The index as the new reference data places the held units; readers go
+  // on with the published one, and commits wait, until it is in force.
+  Index next_index = index_;
+  next_index.SetReference(next.catalogues->current_ptr(), next.registry);
   if (moved) {
-    OHFED_RETURN_IF_ERROR(Usable());
-    // The rollups as the new history places the held units; readers go on
-    // with the old ones, and commits wait, until they are durable.
-    RollupMap fresh;
-    {
-      absl::ReaderMutexLock rl(&index_mu_);
-      Index preview = index_;
-      preview.SetReference(next.catalogues->current_ptr(), next.registry);
-      fresh = preview.ComputeRollups();
-    }
-    OHFED_RETURN_IF_ERROR(PersistRollups(fresh, fingerprint));
+    next_index.RecomputeRollups();
+    OHFED_RETURN_IF_ERROR(PersistFingerprint(fingerprint));
     registry_fingerprint_ = fingerprint;
-    absl::WriterMutexLock l(&index_mu_);
-    index_.SetReference(next.catalogues->current_ptr(), next.registry);
-    index_.ReplaceRollups(fresh);
-  } else {
-    absl::WriterMutexLock l(&index_mu_);
-    index_.SetReference(next.catalogues->current_ptr(), next.registry);
   }
+  index_ = std::move(next_index);
   {
     absl::MutexLock r(&reference_mu_);
     retired_.push_back(reference_);
@@ -426,8 +373,7 @@ absl::StatusOr<bool> SummaryStore::Reconfigure(ReferenceData next) {
   // Patterns follow the registry and the thresholds: a new cache once both
   // are in force (a query reads the thresholds after its snapshot, so none
   // taking this cache computes with the old ones).
-  absl::WriterMutexLock l(&index_mu_);
-  PatternsChanged();
+  Publish(/*data_changed=*/true);
   return moved;
 }
 
@@ -461,13 +407,13 @@ void SummaryStore::CountReceived(uint64_t bytes, uint64_t rejected) {
 }
 
 std::shared_ptr<const View> SummaryStore::Snapshot() const {
-  absl::ReaderMutexLock l(&index_mu_);
-  return std::make_shared<const Index>(index_);
+  absl::MutexLock l(&index_mu_);
+  return published_;
 }
 
 SummaryStore::QuerySnapshot SummaryStore::SnapshotForQuery() const {
-  absl::ReaderMutexLock l(&index_mu_);
-  return {std::make_shared<const Index>(index_), patterns_};
+  absl::MutexLock l(&index_mu_);
+  return {published_, patterns_};
 }
 
 SummaryStoreStats SummaryStore::stats() const {
@@ -475,14 +421,15 @@ SummaryStoreStats SummaryStore::stats() const {
   return stats_;
 }
 
-RollupMap SummaryStore::Rollups() const {
-  absl::ReaderMutexLock l(&index_mu_);
-  return index_.AllRollups();
+std::shared_ptr<const Index> SummaryStore::Published() const {
+  absl::MutexLock l(&index_mu_);
+  return published_;
 }
 
+RollupMap SummaryStore::Rollups() const { return Published()->AllRollups(); }
+
 RollupMap SummaryStore::RecomputedRollups() const {
-  absl::ReaderMutexLock l(&index_mu_);
-  return index_.ComputeRollups();
+  return Published()->ComputeRollups();
 }
 
 std::vector<HeldRevision> SummaryStore::HeldRevisions() const {

@@ -1,18 +1,23 @@
 // The aggregator's durable store: per (trust, period) the highest revision of
-// the unit summary received, plus rollups per node, in RocksDB (layout in
-// aggregator/codec.h) and mirrored in an in-memory Index loaded at Open.
+// the unit summary received, in RocksDB (layout in aggregator/codec.h) and
+// mirrored in an in-memory Index loaded at Open, which also holds the rollups
+// per node. Rollups are derived data and are not stored: Open computes them
+// from the units, and each commit moves them incrementally, so after any
+// crash they equal a rebuild.
 //
 // Writes use group commit: concurrent Commit() callers queue up; the caller
 // at the head becomes the leader, takes every queued summary, decides
-// accepted/stale against what is held, writes units and rollup deltas in one
-// WriteBatch with the WAL synced, then publishes the result to the index and
-// wakes the others. A caller therefore returns only once its summaries are
-// durable, and readers never see anything that is not.
+// accepted/stale against what is held, writes the unit records in one
+// WriteBatch with the WAL synced, then applies them to its working copy of
+// the index, publishes a copy of that, and wakes the others. A caller
+// therefore returns only once its summaries are durable, and readers never
+// see anything that is not.
 //
-// Readers never wait for a commit, nor a commit for them: Read() runs on an
-// immutable snapshot of the index (aggregator/index.h), taken under the
-// index lock in time proportional to the number of periods held, not to the
-// data, and a commit copies only the period shards a snapshot still shares.
+// Readers never wait for a commit, nor a commit for them: Read() runs on the
+// published immutable version of the index (aggregator/index.h), which taking
+// costs one reference count under a lock held only for that; a commit
+// copies only the maps of the periods and the rollup blocks of the nodes it
+// changes.
 // A retraction (UnitSummary.retracted) is a revision like any other: it is
 // held as a tombstone (the "u/" record, without cells) so that older
 // revisions stay stale, but the unit leaves the index and every rollup, and
@@ -126,8 +131,8 @@ class SummaryStore : public UpstreamQueue {
   absl::StatusOr<std::vector<v1::Outcome>> Commit(
       const std::vector<v1::UnitSummary>& summaries);
 
-  // Recomputes every rollup from the held units and replaces the stored
-  // ones, atomically and durably.
+  // Recomputes every rollup from the held units and publishes them (Open
+  // already does; kept for --rebuild-rollups and consistency checks).
   absl::Status Rebuild();
 
   // Puts `next` in force while serving (SIGHUP). Waits for the commit in
@@ -150,8 +155,9 @@ class SummaryStore : public UpstreamQueue {
     std::shared_ptr<const View> snapshot = Snapshot();
     return f(*snapshot);
   }
-  // The snapshot Read() uses; it stays valid, and unchanged, for as long as
-  // it is held.
+  // The snapshot Read() uses: the version published by the last change; it
+  // stays valid, and unchanged, for as long as it is held. Two calls with no
+  // change between return the same object.
   std::shared_ptr<const View> Snapshot() const;
 
   // What a query reads: a snapshot (as Snapshot()) and the cache of the
@@ -231,32 +237,43 @@ class SummaryStore : public UpstreamQueue {
 
   SummaryStore(std::unique_ptr<StoreDb> db, SummaryStoreOptions options);
   absl::Status Load();
+  // Load's work: the held units into index_, rollups recomputed, published.
+  absl::Status LoadUnits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Reopens the database if a write failed, and reloads everything held
   // from it; kUnavailable if it still cannot be written. The caller holds
   // write_mu_; this takes upstream_write_mu_ (no other writer then) and
   // db_mu_ (no reader of the database).
   absl::Status Usable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Makes the stored rollups follow registry_fingerprint_, rebuilding them
-  // if they follow another placement (or none is stored).
+  // Stores registry_fingerprint_ (and drops rollup records an older
+  // version kept on disk); notes whether the placement of trusts moved.
   absl::Status ReconcileRegistry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The upstream records, and the pending set from them and what is held.
   absl::Status LoadUpstream();
   absl::Status CheckRegistry();
-  // Replaces the stored rollups with `rollups` and records `fingerprint` as
-  // the registry placement they follow, in one synced batch. The caller
-  // holds write_mu_ and then replaces the index's.
-  absl::Status PersistRollups(const RollupMap& rollups,
-                              const std::string& fingerprint);
+  // Whether rollup records of a store from before they were kept in memory
+  // only are on disk (PersistFingerprint deletes them).
+  bool HasStoredRollups() const;
+  // The version readers see now.
+  std::shared_ptr<const Index> Published() const;
+  // Records `fingerprint` as the registry placement the rollups follow, and
+  // deletes the rollup records stores before this version kept ("r/"), in
+  // one synced batch. The caller holds write_mu_.
+  absl::Status PersistFingerprint(const std::string& fingerprint);
+  // Publishes a copy of index_ to readers; with `data_changed`, a new
+  // pattern cache too.
+  void Publish(bool data_changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // The leader's work: decide, write synced, publish. Holds write_mu_.
   absl::Status CommitGroup(const std::vector<Writer*>& group,
                            std::vector<HeldRevision>* changed);
-  // Under the reader lock: ACCEPTED/STALE per summary, the highest revision
-  // per unit winning; then the unit records and rollup delta to write.
+  // Under write_mu_: ACCEPTED/STALE per summary, the highest revision per
+  // unit winning; then the unit records to write.
   void DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
-                      GroupResult* result) const;
-  void PrepareWrites(GroupResult* result, rocksdb::WriteBatch* batch) const;
+                      GroupResult* result) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void PrepareWrites(const GroupResult& result,
+                     rocksdb::WriteBatch* batch) const;
 
   // Written by the holder of write_mu_ or upstream_write_mu_, reopened only
   // with both and db_mu_ (Usable); readers outside those locks
@@ -271,15 +288,14 @@ class SummaryStore : public UpstreamQueue {
 
   // Held by the single writer of the moment (commit leader or Rebuild).
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(index_mu_);
+  // The writer's working copy; readers see only what Publish copies of it.
+  Index index_ ABSL_GUARDED_BY(write_mu_);
+  // Held only to swap or copy the two pointers below: a leaf lock.
   mutable absl::Mutex index_mu_;
-  Index index_;  // written under write_mu_ + index_mu_ (exclusive)
-  // The patterns of what index_ holds; replaced (PatternsChanged) by every
-  // change to it.
+  std::shared_ptr<const Index> published_ ABSL_GUARDED_BY(index_mu_);
+  // The patterns of what published_ holds; replaced by every change to it.
   std::shared_ptr<PatternCache> patterns_ ABSL_GUARDED_BY(index_mu_) =
       std::make_shared<PatternCache>();
-  void PatternsChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
-    patterns_ = std::make_shared<PatternCache>();
-  }
   // The registry placement the stored rollups follow (RegistryFingerprint).
   std::string registry_fingerprint_ ABSL_GUARDED_BY(write_mu_);
 

@@ -9,11 +9,12 @@
 #define OHFED_AGGREGATOR_VIEW_H_
 
 #include <cstdint>
-#include <map>
 #include <string>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "aggregator/unit_cells.h"
 #include "common/catalogue.h"
 #include "common/period.h"
 #include "common/registry.h"
@@ -31,15 +32,20 @@ struct HeldUnit {
   // when it received the held one (unix ms). Timeliness uses the first.
   int64_t first_received_unix_ms = 0;
   int64_t last_received_unix_ms = 0;
-  absl::flat_hash_map<std::string, v1::Cell> cells;  // by measure code
+  UnitCells cells;  // by measure code
 };
+
+// Merged distribution buckets: events by value. A B-tree, as the rollups
+// hold one per node, period and distribution measure (about 16 bytes an
+// entry where std::map takes 80).
+using RollupBuckets = absl::btree_map<double, uint64_t>;
 
 // The total of one measure over the trusts of one node for one period,
 // maintained incrementally as revisions replace earlier ones.
 struct RollupCell {
   double sum = 0;  // Σ value over reporting trusts (events for distributions)
-  uint32_t n_units = 0;                // trusts that reported the measure
-  std::map<double, uint64_t> buckets;  // merged distribution buckets
+  uint32_t n_units = 0;   // trusts that reported the measure
+  RollupBuckets buckets;  // merged distribution buckets
 };
 
 // What an upstream aggregator refused, as a regional one records it (the

@@ -231,8 +231,7 @@ double TrueValue(const View& view, const Seen& s, const std::string& measure) {
     for (Month m : s.period.Months()) {
       const HeldUnit* u = view.Unit(trust, m.ToString());
       if (u == nullptr) continue;
-      auto it = u->cells.find(measure);
-      if (it != u->cells.end()) total += it->second.value();
+      if (const UnitCell* c = u->cells.Find(measure)) total += c->value();
     }
   }
   return total;

@@ -45,12 +45,15 @@ Snapshot Take(SummaryStore& store) {
     std::string cells = store.Read([&](const View& v) -> std::string {
       const HeldUnit* unit = v.Unit(parts[0], parts[1]);
       if (unit == nullptr) return "retracted";
-      std::map<std::string, std::string> sorted;
-      for (const auto& [m, c] : unit->cells) {
-        sorted[m] = c.SerializeAsString();
-      }
+      // Cells come sorted by measure.
       std::string all;
-      for (const auto& [m, c] : sorted) absl::StrAppend(&all, m, "=", c, ";");
+      for (const UnitCell& c : unit->cells) {
+        absl::StrAppend(&all, c.measure(), "=", c.value());
+        for (const UnitCell::Bucket& b : c.buckets()) {
+          absl::StrAppend(&all, ",", b.value(), "x", b.count());
+        }
+        absl::StrAppend(&all, ";");
+      }
       return all;
     });
     out[id] = {revision, cells};
@@ -376,8 +379,8 @@ TEST_F(FederationTest, AgentReassertsAboveANewerHeldRevision) {
     EXPECT_NE(u, nullptr);
     if (u == nullptr) return 0;
     EXPECT_EQ(u->revision, held + 1);
-    EXPECT_EQ(u->cells.count(kImm), 0u);  // the agent's data, not the other
-    EXPECT_EQ(u->cells.count("staffing.wte.admin"), 1u);
+    EXPECT_EQ(u->cells.Find(kImm), nullptr);  // the agent's data, not the other
+    EXPECT_NE(u->cells.Find("staffing.wte.admin"), nullptr);
     return 0;
   });
   // The reasserted revision is durable at the agent.

@@ -76,18 +76,18 @@ class FakeView : public View {
   // A scalar cell of the trust's summary for `period` ("YYYY-MM"/"YYYY").
   void Set(const std::string& trust, const std::string& period,
            const std::string& measure, double value) {
-    v1::Cell& c = MutableUnit(trust, period).cells[measure];
+    v1::Cell c;
     c.set_measure(measure);
     c.set_value(value);
+    MutableUnit(trust, period).cells.Set(c);
     RebuildRollups();
   }
   // A distribution cell: (value, count) buckets; value = event count.
   void SetBuckets(const std::string& trust, const std::string& period,
                   const std::string& measure,
                   const std::vector<std::pair<double, uint64_t>>& buckets) {
-    v1::Cell& c = MutableUnit(trust, period).cells[measure];
+    v1::Cell c;
     c.set_measure(measure);
-    c.clear_buckets();
     uint64_t events = 0;
     for (const auto& [value, count] : buckets) {
       v1::Bucket* b = c.add_buckets();
@@ -96,6 +96,7 @@ class FakeView : public View {
       events += count;
     }
     c.set_value(static_cast<double>(events));
+    MutableUnit(trust, period).cells.Set(c);
     RebuildRollups();
   }
   // Receipt times and revision of a held unit.
@@ -132,11 +133,11 @@ class FakeView : public View {
       if (t == nullptr) continue;
       for (const std::string& node :
            {std::string("national"), "region:" + t->region, "ics:" + t->ics}) {
-        for (const auto& [code, cell] : unit.cells) {
-          RollupCell& r = rollups_[{node, unit.period, code}];
+        for (const UnitCell& cell : unit.cells) {
+          RollupCell& r = rollups_[{node, unit.period, cell.measure()}];
           r.sum += cell.value();
           ++r.n_units;
-          for (const v1::Bucket& b : cell.buckets())
+          for (const UnitCell::Bucket& b : cell.buckets())
             r.buckets[b.value()] += b.count();
         }
       }

@@ -3,13 +3,18 @@
 // rebuild from the unit summaries.
 #include "aggregator/summary_store.h"
 
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "aggregator/codec.h"
 #include "aggregator/query_engine.h"
+#include "common/rocksdb_util.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
@@ -98,7 +103,7 @@ TEST_F(StoreTest, AcknowledgedSummariesSurviveReopen) {
     EXPECT_NE(u, nullptr);
     if (u == nullptr) return 0;
     EXPECT_EQ(u->revision, 2u);
-    EXPECT_EQ(u->cells.at(kImm).value(), 12);
+    EXPECT_EQ(u->cells.Find(kImm)->value(), 12);
     // First received is the first revision's arrival; last the held one's.
     EXPECT_EQ(u->last_received_unix_ms - u->first_received_unix_ms,
               3600 * 1000);
@@ -127,7 +132,7 @@ TEST_F(StoreTest, ReplacementSubtractsOldAndAddsNewAtEveryLevel) {
   EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 10);
   EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 5);
   EXPECT_EQ(Rollup("region:Y56", "2026-03", kWait).buckets,
-            (std::map<double, uint64_t>{{2, 3}, {5, 3}}));
+            (RollupBuckets{{2, 3}, {5, 3}}));
 
   // RJ1 corrects March: fewer immunisations, no wait times at all.
   Commit({Summary("RJ1", "2026-03", 2, {{kImm, 3}})});
@@ -137,7 +142,7 @@ TEST_F(StoreTest, ReplacementSubtractsOldAndAddsNewAtEveryLevel) {
   EXPECT_EQ(Rollup("ics:QKK", "2026-03", kImm).sum, 3);
   EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 5);
   EXPECT_EQ(Rollup("national", "2026-03", kWait).buckets,
-            (std::map<double, uint64_t>{{5, 2}}));
+            (RollupBuckets{{5, 2}}));
   EXPECT_EQ(Rollup("national", "2026-03", kWait).n_units, 1u);
   store_->Read([](const View& v) {
     EXPECT_EQ(v.Rollup("ics:QKK", "2026-03", kWait), nullptr);
@@ -473,6 +478,146 @@ TEST_F(StoreTest, SnapshotsAreUnchangedByLaterCommits) {
   EXPECT_EQ(HeldRevision("RJZ", "2026-05"), 5u);
   EXPECT_EQ(store_->HeldRevisions().size(), 3u);
   ExpectSameRollupsForTest();
+}
+
+// Issue 14: every query copied the index's map of periods under the index
+// lock. Readers now take the version the last change published: taking one
+// costs a reference count, and two with no change between are one object.
+TEST_F(StoreTest, SnapshotIsThePublishedVersionUntilAChange) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 4}})});
+  std::shared_ptr<const View> a = store_->Snapshot();
+  SummaryStore::QuerySnapshot b = store_->SnapshotForQuery();
+  EXPECT_EQ(a.get(), b.view.get());
+  EXPECT_EQ(a.get(), store_->Snapshot().get());
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 5}})});  // stale: no change
+  EXPECT_EQ(a.get(), store_->Snapshot().get());
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 5}})});
+  EXPECT_NE(a.get(), store_->Snapshot().get());
+  EXPECT_EQ(a->Rollup("national", "2026-03", kImm)->sum, 4);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 5);
+}
+
+// Readers looping over snapshots while commits proceed always see whole
+// commits: every commit moves 1 from one trust to another, so the national
+// total of every snapshot is the same, and equals the sum of its units.
+TEST_F(StoreTest, ReadersSeeWholeCommitsWhileCommitsProceed) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 50}}),
+          Summary("RJZ", "2026-03", 1, {{kImm, 50}})});
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!stop.load() || reads.load() < 10) {
+      std::shared_ptr<const View> v = store_->Snapshot();
+      const double a = v->Unit("RJ1", "2026-03")->cells.Find(kImm)->value();
+      const double b = v->Unit("RJZ", "2026-03")->cells.Find(kImm)->value();
+      ASSERT_EQ(a + b, 100);
+      ASSERT_EQ(v->Rollup("national", "2026-03", kImm)->sum, 100);
+      ASSERT_EQ(v->Rollup("region:Y56", "2026-03", kImm)->sum, a + b);
+      reads.fetch_add(1);
+    }
+  });
+  for (uint64_t rev = 2; rev < 40; ++rev) {
+    const double a = static_cast<double>(rev);
+    Commit({Summary("RJ1", "2026-03", rev, {{kImm, a}}),
+            Summary("RJZ", "2026-03", rev, {{kImm, 100 - a}})});
+  }
+  stop.store(true);
+  reader.join();
+  EXPECT_GE(reads.load(), 10);
+  ExpectSameRollupsForTest();
+}
+
+// Issue 14: each commit rewrote every rollup cell it touched (three nodes x
+// every measure), several times the summary's own size. Rollups are now
+// derived in memory only: a commit writes the unit record and nothing else,
+// and no rollup record is on disk.
+TEST_F(StoreTest, CommitWritesOnlyTheUnitRecords) {
+  v1::UnitSummary s = Summary("RJ1", "2026-03", 1,
+                              {{kImm, 4},
+                               {"activity.count.tb_screening", 7},
+                               {"staffing.wte.admin", 2.5},
+                               {"staffing.wte.consultant_om", 1}});
+  AddDistribution(&s, kWait, {{1, 2}, {5, 3}, {9, 1}});
+  Commit({s});
+  const uint64_t record_bytes = EncodeUnit({0, 0, s}).size();
+  EXPECT_LT(store_->stats().bytes_written, record_bytes + 64);
+  store_.reset();
+  auto db = OpenDb(dir_.path(), DbFootprint::kServer);
+  OHFED_ASSERT_OK(db);
+  int rollup_records = 0;
+  OHFED_ASSERT_OK(ScanPrefix(db->get(), kRollupPrefix,
+                             [&](absl::string_view, absl::string_view) {
+                               ++rollup_records;
+                               return absl::OkStatus();
+                             }));
+  EXPECT_EQ(rollup_records, 0);
+}
+
+// Rollups after a reopen are exactly a rebuild from the units held, and the
+// same as before it; rollup records a store of an earlier version kept are
+// ignored and deleted at open.
+TEST_F(StoreTest, RollupsEqualRebuildAfterReopenAndIgnoreStoredRecords) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 4}}),
+          Summary("RJZ", "2026-03", 1, {{kImm, 6}})});
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 7}})});
+  const RollupMap before = store_->Rollups();
+  store_.reset();
+  {
+    // A stale record as an earlier version might have left it.
+    auto db = OpenDb(dir_.path(), DbFootprint::kServer);
+    OHFED_ASSERT_OK(db);
+    rocksdb::WriteBatch batch;
+    batch.Put(
+        absl::StrCat(kRollupPrefix, RollupId("national", "2026-03", kImm)),
+        EncodeRollup(RollupCell{.sum = 99, .n_units = 9}));
+    OHFED_ASSERT_OK(WriteSynced(db->get(), &batch));
+  }
+  Reopen();
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 13);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).n_units, 2u);
+  ExpectSameRollups(store_->Rollups(), before);
+  ExpectSameRollupsForTest();
+  Reopen();
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 13);
+  store_.reset();
+  auto db = OpenDb(dir_.path(), DbFootprint::kServer);
+  OHFED_ASSERT_OK(db);
+  EXPECT_TRUE(absl::IsNotFound(
+      GetValue(db->get(), absl::StrCat(kRollupPrefix,
+                                       RollupId("national", "2026-03", kImm)))
+          .status()));
+}
+
+// A held unit's compact cells answer as the summary's cells did: by
+// measure, values and buckets as sent, the later of two cells for one
+// measure kept.
+TEST(UnitCellsTest, FindsEveryCellAsSentAndKeepsTheLaterDuplicate) {
+  v1::UnitSummary s = Summary("RJ1", "2026-03", 1,
+                              {{"staffing.wte.admin", 2.5},
+                               {kImm, 4},
+                               {"activity.count.tb_screening", 7},
+                               {kImm, 9}});
+  AddDistribution(&s, kWait, {{1, 2}, {5, 3}});
+  UnitCells cells(s.cells());
+  ASSERT_EQ(cells.size(), 4u);
+  EXPECT_EQ(cells.Find(kImm)->value(), 9);
+  EXPECT_EQ(cells.Find("staffing.wte.admin")->value(), 2.5);
+  EXPECT_EQ(cells.Find("activity.count.tb_screening")->measure(),
+            "activity.count.tb_screening");
+  EXPECT_EQ(cells.Find("activity.count"), nullptr);
+  EXPECT_EQ(cells.Find("zzz"), nullptr);
+  const UnitCell* wait = cells.Find(kWait);
+  ASSERT_NE(wait, nullptr);
+  EXPECT_EQ(wait->value(), 5);
+  ASSERT_EQ(wait->buckets().size(), 2u);
+  EXPECT_EQ(wait->buckets()[1].value(), 5);
+  EXPECT_EQ(wait->buckets()[1].count(), 3u);
+  v1::Cell replacement;
+  replacement.set_measure(kImm);
+  replacement.set_value(1);
+  cells.Set(replacement);
+  EXPECT_EQ(cells.Find(kImm)->value(), 1);
+  EXPECT_EQ(cells.size(), 4u);
 }
 
 // Index::RemoveUnit (for retractions) forgets the unit in the live index
