@@ -435,4 +435,16 @@ absl::Status LocalStore::OnUpstreamFeedback(
   return absl::OkStatus();
 }
 
+absl::StatusOr<size_t> LocalStore::OnReceiverHolds(
+    const std::vector<v1::Ack>& held) {
+  absl::MutexLock l(&mu_);
+  rocksdb::WriteBatch batch;
+  Outbox::Staged lost = outbox_.StageLost(held, summaries_, &batch);
+  if (lost.marks.empty()) return 0;
+  OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
+  const size_t n = lost.marks.size();
+  outbox_.Apply(lost);
+  return n;
+}
+
 }  // namespace ohfed::agent

@@ -157,6 +157,10 @@ class LocalStore final : public OutboxSource {
   // only: it is asked again after every sync); shown in States() as
   // upstream_reason for the period's current revision.
   absl::Status OnUpstreamFeedback(const std::vector<v1::Ack>& refused) override;
+  // Periods acknowledged above what the aggregator now holds become pending
+  // again (Outbox::StageLost), durably; returns how many.
+  absl::StatusOr<size_t> OnReceiverHolds(
+      const std::vector<v1::Ack>& held) override;
 
  private:
   // One change being assembled across the rooms, in one batch.

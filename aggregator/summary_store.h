@@ -45,10 +45,12 @@
 #include "aggregator/coverage.h"
 #include "aggregator/disclosure_pattern.h"
 #include "aggregator/index.h"
+#include "aggregator/store_recovery.h"
 #include "aggregator/upstream_ledger.h"
 #include "aggregator/upstream_queue.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
+#include "common/db_recovery.h"
 #include "common/disclosure.h"
 #include "common/registry.h"
 #include "ohfed/v1/ohfed.pb.h"
@@ -101,7 +103,15 @@ class SummaryStore : public UpstreamQueue {
   // registry history places trusts differently, in any of its versions, from
   // the one the stored rollups were built with (a version added, removed or
   // changed), rebuilds them (see registry_changed_at_open()). Errors
-  // from OpenDb, or kDataLoss for an unreadable record.
+  // from OpenDb, or kDataLoss for an unreadable record or a database that
+  // cannot be recovered.
+  //
+  // A damaged database is recovered (common/db_recovery.h); then the
+  // rollups are rebuilt from the units that survived, and the recovery is
+  // recorded (aggregator/store_recovery.h): until each trust's agent has
+  // compared its acknowledged revisions with HeldOf() and resent what was
+  // lost, views flag the trust as unconfirmed. What was found and done is
+  // logged in one warning line, also kept in recovery_report().
   static absl::StatusOr<std::unique_ptr<SummaryStore>> Open(
       const std::string& dir, SummaryStoreOptions options);
   ~SummaryStore() override;
@@ -196,6 +206,16 @@ class SummaryStore : public UpstreamQueue {
   // The revision held for (trust, period), retraction included; 0 if none.
   uint64_t HeldRevisionOf(absl::string_view trust,
                           absl::string_view period) const;
+  // (period, revision) of every unit held for `trust`, retractions
+  // included, by period.
+  std::vector<std::pair<std::string, uint64_t>> HeldOf(
+      absl::string_view trust) const;
+  // The trust's agent asked Feedback (StoreRecovery::OnFeedback).
+  absl::Status OnFeedback(absl::string_view trust) {
+    return recovery_.OnFeedback(trust);
+  }
+  // The line Open logged about a damaged database; empty if it was sound.
+  const std::string& recovery_report() const { return recovery_report_; }
 
   // The reference data in force. The references stay valid for the life of
   // the store, across Reconfigure: replaced versions are kept, not freed
@@ -218,6 +238,10 @@ class SummaryStore : public UpstreamQueue {
   // The upstream records, and the pending set from them and what is held.
   absl::Status LoadUpstream();
   absl::Status CheckRegistry();
+  // After OpenDbRecovering found damage: rebuilds the rollups, records the
+  // recovery, logs the line.
+  absl::Status RecoverFromDamage(const std::string& dir,
+                                 const DbRecovery& found);
   // Replaces the stored rollups with `rollups` and records `fingerprint` as
   // the registry placement they follow, in one synced batch. The caller
   // holds write_mu_ and then replaces the index's.
@@ -236,6 +260,10 @@ class SummaryStore : public UpstreamQueue {
   std::unique_ptr<rocksdb::DB> db_;
   const SummaryStoreOptions options_;
   bool registry_changed_ = false;  // set once, in Open
+  std::string recovery_report_;    // likewise
+  // The last recovery from damage and the confirmations since; the index's
+  // snapshots ask it. A leaf lock.
+  StoreRecovery recovery_;
 
   absl::Mutex queue_mu_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
