@@ -21,6 +21,7 @@
 #include "cli/config.h"
 #include "cli/config_reload.h"
 #include "common/clock.h"
+#include "common/db_recovery.h"
 #include "common/log.h"
 #include "common/reference_files.h"
 #include "common/signals.h"
@@ -144,7 +145,7 @@ int main(int argc, char** argv) {
   auto agent = ohfed::agent::Agent::Start(options);
   if (!agent.ok()) {
     ohfed::LogError(agent.status().message());
-    return 1;
+    return ohfed::StartFailureExitCode(agent.status());
   }
   auto metrics = ohfed::agent::ServeAgentMetrics(flags.metrics_address,
                                                  agent->get(), *clock);

@@ -16,6 +16,7 @@
 #include "cli/config_reload.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
+#include "common/db_recovery.h"
 #include "common/disclosure.h"
 #include "common/log.h"
 #include "common/reference_files.h"
@@ -205,7 +206,7 @@ int main(int argc, char** argv) {
   auto aggregator = Aggregator::Start(flags.options);
   if (!aggregator.ok()) {
     ohfed::LogError(aggregator.status().message());
-    return 1;
+    return ohfed::StartFailureExitCode(aggregator.status());
   }
   auto metrics = ohfed::aggregator::ServeAggregatorMetrics(
       flags.metrics, aggregator->get(), *clock);

@@ -40,6 +40,18 @@
 
 namespace ohfed {
 
+// The exit code of a daemon whose store is damaged beyond what it can
+// recover (sysexits.h EX_DATAERR). The systemd units do not restart on it
+// (RestartPreventExitStatus): restarting cannot help, and a crash loop
+// would bury the one line that says what is wrong.
+inline constexpr int kExitDamagedStore = 65;
+
+// The exit code for a daemon that could not start because of `status`:
+// kExitDamagedStore for kDataLoss, else 1.
+inline int StartFailureExitCode(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kDataLoss ? kExitDamagedStore : 1;
+}
+
 // What opening found and did. Empty when the database was sound.
 struct DbRecovery {
   // One short finding per damaged file, e.g. "WAL 000004.log: 26 bytes
