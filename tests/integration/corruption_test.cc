@@ -183,6 +183,13 @@ TEST_F(CorruptionProcessTest, FlippedByteAtTheAggregatorIsResentByAgents) {
   EXPECT_THAT(found[0], HasSubstr("rollups rebuilt"));
   // England's other trusts have no agent: the national view stays flagged.
   EXPECT_THAT(View().warning, HasSubstr("damaged and recovered"));
+  auto cli = RunCommand({OHFED_CLI_BIN, "query", "--aggregator", Addr(),
+                         "--insecure", "--scope", "national", "--period",
+                         kLast.ToString(), "--measures", "completeness"});
+  ASSERT_TRUE(cli.ok());
+  EXPECT_EQ(cli->exit_code, 0) << cli->err;
+  EXPECT_THAT(cli->err, HasSubstr("ohfed query: warning: this aggregator's "
+                                  "store was damaged and recovered"));
 
   // The agents compare at their next sync and resend what was lost.
   SyncAll();
