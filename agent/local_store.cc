@@ -7,6 +7,8 @@
 #include "agent/overrides.h"
 #include "agent/store_format.h"
 #include "agent/values.h"
+#include "common/db_recovery.h"
+#include "common/log.h"
 #include "common/rocksdb_util.h"
 #include "common/status.h"
 
@@ -89,14 +91,92 @@ LocalStore::LocalStore(LocalStoreOptions options, std::unique_ptr<StoreDb> db)
 
 absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(
     LocalStoreOptions options) {
-  auto db = StoreDb::Open(options.dir, DbFootprint::kSmall, options.env);
+  DbRecovery found;
+  auto db =
+      StoreDb::Open(options.dir, DbFootprint::kSmall, options.env, &found);
   if (!db.ok()) return db.status();
   OHFED_RETURN_IF_ERROR(PrepareStoreFormat(db->get(), options.dir));
+  const std::string dir = options.dir;
   std::unique_ptr<LocalStore> store(
       new LocalStore(std::move(options), std::move(*db)));
-  absl::MutexLock l(&store->mu_);
-  OHFED_RETURN_IF_ERROR(store->Load());
+  {
+    absl::MutexLock l(&store->mu_);
+    OHFED_RETURN_IF_ERROR(store->Load());
+  }
+  if (!found.damaged()) return store;
+  std::string done =
+      "; the change being written when it was damaged is lost: check "
+      "`ohfed status` and import it again if missing";
+  if (found.repaired) {
+    OHFED_ASSIGN_OR_RETURN(done, store->RebuildSummaries());
+  }
+  store->recovery_ =
+      absl::StrCat("agent store ", dir,
+                   " was damaged and recovered: ", found.Describe(), done);
+  LogWarning(store->recovery_);
   return store;
+}
+
+namespace {
+
+// "2026-01, 2026-02 and 3 more".
+std::string FewPeriods(const std::vector<std::string>& periods) {
+  constexpr size_t kShown = 6;
+  std::string out;
+  for (size_t i = 0; i < periods.size() && i < kShown; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ", ", periods[i]);
+  }
+  if (periods.size() > kShown) {
+    absl::StrAppend(&out, " and ", periods.size() - kShown, " more");
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LocalStore::RebuildSummaries() {
+  absl::MutexLock l(&mu_);
+  OHFED_ASSIGN_OR_RETURN(std::set<std::string> with_records, raw_.Periods());
+  std::vector<std::string> kept, rebuilt, failed;
+  for (const auto& [period, entry] : summaries_.periods()) {
+    if (!with_records.contains(period) && !entry.summary.retracted()) {
+      kept.push_back(period);
+    }
+  }
+  Change c;
+  for (const std::string& period : with_records) {
+    const PeriodSummary* entry = summaries_.Find(period);
+    if (entry != nullptr && entry->summary.retracted()) continue;
+    const uint64_t before = entry == nullptr ? 0 : entry->summary.revision();
+    // A period whose records no longer add up (e.g. a hand-entered value
+    // lost) keeps its summary; the manager sees it in the log.
+    if (!Recompute(period, c).ok()) {
+      failed.push_back(period);
+      continue;
+    }
+    const PeriodSummary* after = summaries_.Find(period, &c.summaries);
+    if (after != nullptr && after->summary.revision() != before) {
+      rebuilt.push_back(period);
+    }
+  }
+  OHFED_RETURN_IF_ERROR(Commit(c));
+  std::string out =
+      rebuilt.empty()
+          ? std::string("; every summary agrees with its raw records")
+          : absl::StrCat("; ", rebuilt.size(),
+                         " period summaries rebuilt from raw records (",
+                         FewPeriods(rebuilt), "), to be sent again");
+  if (!kept.empty()) {
+    absl::StrAppend(&out, "; ", kept.size(),
+                    " periods kept as last computed, their raw records lost (",
+                    FewPeriods(kept), "): import them again");
+  }
+  if (!failed.empty()) {
+    absl::StrAppend(&out, "; ", failed.size(),
+                    " periods not rebuilt, their records inconsistent (",
+                    FewPeriods(failed), ")");
+  }
+  return out;
 }
 
 absl::Status LocalStore::Load() {
@@ -386,6 +466,18 @@ absl::Status LocalStore::OnUpstreamFeedback(
   absl::MutexLock l(&mu_);
   outbox_.SetUpstreamRefusals(refused);
   return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> LocalStore::OnReceiverHolds(
+    const std::vector<v1::Ack>& held) {
+  absl::MutexLock l(&mu_);
+  rocksdb::WriteBatch batch;
+  Outbox::Staged lost = outbox_.StageLost(held, summaries_, &batch);
+  if (lost.marks.empty()) return 0;
+  OHFED_RETURN_IF_ERROR(WriteSynced(db_.get(), &batch));
+  const size_t n = lost.marks.size();
+  outbox_.Apply(lost);
+  return n;
 }
 
 }  // namespace ohfed::agent

@@ -85,7 +85,17 @@ class LocalStore final : public OutboxSource {
  public:
   // Opens or creates the store, migrating an older on-disk format
   // (agent/store_format.h); errors as OpenDb's and PrepareStoreFormat's,
-  // kDataLoss for a corrupt value.
+  // kDataLoss for a corrupt value or a database that cannot be recovered.
+  //
+  // A damaged database is recovered (common/db_recovery.h). When tables
+  // were lost, every summary is checked against the raw records, the
+  // source of truth: a period whose summary was lost, or differs from what
+  // its records give, is recomputed at a new revision and so sent again; a
+  // summary whose records are all gone is kept as it was (recomputing it
+  // would retract the period), and a retracted period stays retracted.
+  // Lost acknowledgements only cause a resend, which the aggregator answers
+  // STALE. What was found and done is logged in one warning line, also
+  // kept in recovery().
   static absl::StatusOr<std::unique_ptr<LocalStore>> Open(
       LocalStoreOptions options);
 
@@ -124,6 +134,8 @@ class LocalStore final : public OutboxSource {
   absl::StatusOr<PeriodChange> Confirm(const std::string& period);
 
   const Catalogue& catalogue() const { return *options_.catalogue; }
+  // The line Open logged about a damaged database; empty if it was sound.
+  const std::string& recovery() const { return recovery_; }
 
   // The current summary of `period`, as it would be sent; kInvalidArgument
   // for anything but a canonical "YYYY-MM" or "YYYY", kNotFound if the
@@ -168,6 +180,10 @@ class LocalStore final : public OutboxSource {
   // only: it is asked again after every sync); shown in States() as
   // upstream_reason for the period's current revision.
   absl::Status OnUpstreamFeedback(const std::vector<v1::Ack>& refused) override;
+  // Periods acknowledged above what the aggregator now holds become pending
+  // again (Outbox::StageLost), durably; returns how many.
+  absl::StatusOr<size_t> OnReceiverHolds(
+      const std::vector<v1::Ack>& held) override;
 
  private:
   // One change being assembled across the rooms, in one batch.
@@ -183,6 +199,9 @@ class LocalStore final : public OutboxSource {
   // Reopens the database if a write failed, and reloads the rooms from it;
   // kUnavailable if it still cannot be used.
   absl::Status Usable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After tables were lost (Open): recomputes the periods whose summary
+  // disagrees with their raw records; says what it did, for the log line.
+  absl::StatusOr<std::string> RebuildSummaries();
 
   absl::Status Recompute(const std::string& period, Change& c)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -204,6 +223,7 @@ class LocalStore final : public OutboxSource {
   Summaries summaries_ ABSL_GUARDED_BY(mu_);
   Outbox outbox_ ABSL_GUARDED_BY(mu_);
   bool waits_cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::string recovery_;  // set once, in Open
 };
 
 }  // namespace ohfed::agent

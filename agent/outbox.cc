@@ -183,6 +183,27 @@ Outbox::Staged Outbox::StageAcks(const std::vector<v1::Ack>& acks,
   return st;
 }
 
+Outbox::Staged Outbox::StageLost(const std::vector<v1::Ack>& held,
+                                 const Summaries& summaries,
+                                 rocksdb::WriteBatch* batch) const {
+  std::map<std::string, uint64_t> at;
+  for (const v1::Ack& h : held) {
+    if (h.trust() == trust_) at[h.period()] = h.held_revision();
+  }
+  Staged st;
+  for (const auto& [period, m] : marks_) {
+    if (m.acked == 0 || summaries.Find(period) == nullptr) continue;
+    auto it = at.find(period);
+    const uint64_t holds = it == at.end() ? 0 : it->second;
+    if (holds >= m.acked) continue;
+    Marks next = m;
+    next.acked = holds;
+    batch->Put(AckKey(period), EncodeMarks(next));
+    st.marks[period] = std::move(next);
+  }
+  return st;
+}
+
 void Outbox::Apply(Staged& st) {
   if (st.now_ms != 0) last_ack_ms_ = st.now_ms;
   for (auto& [period, m] : st.marks) marks_[period] = std::move(m);

@@ -77,6 +77,12 @@ class Outbox {
   // nothing.
   Staged StageAcks(const std::vector<v1::Ack>& acks, const Summaries& summaries,
                    rocksdb::WriteBatch* batch) const;
+  // Stages, for every period acknowledged above the revision the receiver
+  // now holds by `held` (Feedback.held; absent: 0), its acknowledged
+  // revision lowered to that, so the period is pending again. Periods
+  // without a summary are left alone.
+  Staged StageLost(const std::vector<v1::Ack>& held, const Summaries& summaries,
+                   rocksdb::WriteBatch* batch) const;
   void Apply(Staged& st);
 
   // Replaces the refusals reported from further up (in memory only: asked

@@ -228,4 +228,15 @@ RawRecords::ManualCodes() const {
   return out;
 }
 
+absl::StatusOr<std::set<std::string>> RawRecords::Periods() const {
+  std::set<std::string> out;
+  OHFED_RETURN_IF_ERROR(ScanPrefix(
+      db_, kRawPrefix, [&](absl::string_view key, absl::string_view) {
+        key.remove_prefix(kRawPrefix.size());
+        out.insert(std::string(key.substr(0, key.find('/'))));
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
 }  // namespace ohfed::agent

@@ -18,6 +18,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ class RawRecords {
   // The codes entered by hand, by period (for the index built at open).
   absl::StatusOr<std::map<std::string, std::vector<std::string>>> ManualCodes()
       const;
+  // Every period with any raw record (for a rebuild after damage).
+  absl::StatusOr<std::set<std::string>> Periods() const;
 
   // The key and canonical encodings, shared with the format migration
   // (agent/store_format.h).

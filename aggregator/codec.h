@@ -8,6 +8,12 @@
 //   "f/" trust "/" period            -> forward record: what upstream replied
 //                                      (aggregator/upstream_queue.h)
 //   "m/registry"                     -> RegistryFingerprint the rollups use
+//   "m/damaged"                      -> when the store was last recovered
+//                                      from damage (aggregator/
+//                                      store_recovery.h): decimal unix ms,
+//                                      a space, what was found
+//   "m/confirmed/" trust             -> "" : the trust's agent confirmed its
+//                                      data since then
 //
 // Values start with fixed-width big-endian integers followed by a serialized
 // protobuf, so no private schema is needed:
@@ -35,6 +41,8 @@ inline constexpr absl::string_view kUnitPrefix = "u/";
 inline constexpr absl::string_view kRollupPrefix = "r/";
 inline constexpr absl::string_view kForwardPrefix = "f/";
 inline constexpr absl::string_view kRegistryKey = "m/registry";
+inline constexpr absl::string_view kDamagedKey = "m/damaged";
+inline constexpr absl::string_view kConfirmedPrefix = "m/confirmed/";
 
 // "trust/period": identifies a unit in memory and, with a prefix, on disk.
 std::string UnitId(absl::string_view trust, absl::string_view period);

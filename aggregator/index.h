@@ -60,6 +60,12 @@ class Index : public View {
   int64_t LastReceived(absl::string_view trust) const override;
   std::string UpstreamReason(absl::string_view trust,
                              absl::string_view period) const override;
+  bool Unconfirmed(absl::string_view trust) const override {
+    return recovery_ != nullptr && recovery_->Unconfirmed(trust);
+  }
+  std::string RecoveryNote() const override {
+    return recovery_ == nullptr ? std::string() : recovery_->Note();
+  }
 
   // The rollup nodes above `trust` for `period`: national, its region and its
   // ICS in the registry version in effect then. Only national if the trust
@@ -92,6 +98,11 @@ class Index : public View {
   // Where UpstreamReason looks; nullptr for none. Must outlive the index and
   // every snapshot of it.
   void set_upstream(const UpstreamRefusals* upstream) { upstream_ = upstream; }
+  // Where Unconfirmed looks; nullptr for none. Must outlive the index and
+  // every snapshot of it.
+  void set_recovery(const RecoveryConfirmations* recovery) {
+    recovery_ = recovery;
+  }
 
   // Replaces every rollup with those computed from the held units alone.
   void RecomputeRollups();
@@ -126,7 +137,8 @@ class Index : public View {
       shards_;                                      // by period
   std::shared_ptr<LastReceivedMap> last_received_;  // by trust, shared likewise
   size_t unit_count_ = 0;
-  const UpstreamRefusals* upstream_ = nullptr;  // not owned
+  const UpstreamRefusals* upstream_ = nullptr;       // not owned
+  const RecoveryConfirmations* recovery_ = nullptr;  // not owned
 };
 
 }  // namespace ohfed::aggregator

@@ -71,6 +71,29 @@ absl::StatusOr<std::optional<PeerIdentity>> CallerOf(
   return id.status();
 }
 
+// Feedback's list of what is held for `trust`, so that its sender resends
+// what this store lost (aggregator/store_recovery.h); and the request
+// counts towards confirming the trust. Unknown trusts get an empty, complete
+// list and confirm nothing.
+void ListHeld(SummaryStore& store, const std::string& trust,
+              v1::FeedbackResponse* response) {
+  response->set_held_complete(true);
+  if (store.registry().Latest().FindTrust(trust) == nullptr) return;
+  for (const auto& [period, revision] : store.HeldOf(trust)) {
+    v1::Ack* held = response->add_held();
+    held->set_trust(trust);
+    held->set_period(period);
+    held->set_held_revision(revision);
+  }
+  // Best effort: a failed write leaves the trust unconfirmed, which only
+  // keeps a warning up; the next Feedback tries again.
+  absl::Status confirmed = store.OnFeedback(trust);
+  if (!confirmed.ok()) {
+    LogWarning(absl::StrCat("cannot record that ", trust,
+                            " confirmed its data: ", confirmed.message()));
+  }
+}
+
 }  // namespace
 
 absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
@@ -297,10 +320,12 @@ grpc::Status IngestService::Feedback(grpc::ServerContext* context,
         CheckSubmitter(**caller, trust, /*period=*/"", store_->registry());
     if (!may.ok()) return ToGrpc(may);
   }
-  if (forwarder_ == nullptr) return grpc::Status::OK;
-  for (v1::Ack& ack : forwarder_->Refused(trust)) {
-    *response->add_upstream() = std::move(ack);
+  if (forwarder_ != nullptr) {
+    for (v1::Ack& ack : forwarder_->Refused(trust)) {
+      *response->add_upstream() = std::move(ack);
+    }
   }
+  ListHeld(*store_, trust, response);
   return grpc::Status::OK;
 }
 

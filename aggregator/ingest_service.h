@@ -95,9 +95,12 @@ class IngestService final : public v1::Ingest::Service {
   explicit IngestService(SummaryStore* store, IngestOptions options = {});
 
   // Units of the trust whose held revision the upstream aggregator refused
-  // (empty without an upstream). kInvalidArgument for a malformed trust;
-  // with a caller identity, kPermissionDenied for a trust it may not submit
-  // for (CheckSubmitter).
+  // (empty without an upstream), and every unit held for it with its
+  // revision (held, held_complete), so that the sender resends what this
+  // store lost in a recovery from damage; the call also counts towards
+  // confirming the trust (aggregator/store_recovery.h). kInvalidArgument for a
+  // malformed trust; with a caller identity, kPermissionDenied for a trust it
+  // may not submit for (CheckSubmitter).
   grpc::Status Feedback(grpc::ServerContext* context,
                         const v1::FeedbackRequest* request,
                         v1::FeedbackResponse* response) override;

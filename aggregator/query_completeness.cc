@@ -41,6 +41,7 @@ v1::TrustCompleteness TrustRow(const View& view, const Trust& trust,
   t.set_region(trust.region);
   t.set_sync_state(sync_state);
   t.set_upstream_reason(view.UpstreamReason(trust.code, month.ToString()));
+  t.set_unconfirmed(view.Unconfirmed(trust.code));
   if (const HeldUnit* unit = view.Unit(trust.code, month.ToString())) {
     t.set_reported(true);
     t.set_on_time(unit->first_received_unix_ms <
@@ -95,6 +96,7 @@ void ByTrust(const View& view, const Registry& registry, const Scope& scope,
     *t = TrustRow(view, *registry.FindTrust(code), month, it->second);
     p->set_reported(p->reported() + (t->reported() ? 1 : 0));
     p->set_on_time(p->on_time() + (t->on_time() ? 1 : 0));
+    p->set_unconfirmed(p->unconfirmed() + (t->unconfirmed() ? 1 : 0));
   }
 }
 
@@ -109,6 +111,7 @@ void ByUnit(const View& view, const Registry& registry, const Scope& scope,
     std::vector<std::string> trusts = registry.TrustsIn(child);
     for (const std::string& code : trusts) {
       Count(view, code, month, &reported, &on_time);
+      if (view.Unconfirmed(code)) p->set_unconfirmed(p->unconfirmed() + 1);
     }
     u->set_expected(static_cast<uint32_t>(trusts.size()));
     u->set_reported(reported);
@@ -162,7 +165,25 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
       ByUnit(view, registry, *scope, by, month, p);
     }
   }
+  response.set_warning(UnconfirmedWarning(view, scope->ToString()));
   return response;
+}
+
+std::string UnconfirmedWarning(const View& view, absl::string_view scope) {
+  const std::string note = view.RecoveryNote();
+  if (note.empty()) return {};
+  const Registry& registry = view.registry();
+  absl::StatusOr<Scope> s = Scope::Parse(scope);
+  std::vector<std::string> trusts =
+      registry.TrustsIn(s.ok() && registry.Check(*s).ok() ? *s : Scope());
+  size_t unconfirmed = 0;
+  for (const std::string& trust : trusts) {
+    unconfirmed += view.Unconfirmed(trust) ? 1 : 0;
+  }
+  if (unconfirmed == 0) return {};
+  return absl::StrCat(note, ": ", unconfirmed, " of the ", trusts.size(),
+                      " trusts here have not yet resent what was lost, so "
+                      "figures may be missing or out of date");
 }
 
 }  // namespace ohfed::aggregator

@@ -28,9 +28,19 @@ namespace ohfed::aggregator {
 // (above). `by` "", "self" or "trust" lists the trusts of the scope;
 // "region" or "ics" gives one summary row per unit instead. Errors as for
 // RunQuery (aggregator/query_engine.h).
+//
+// After the store was damaged and recovered, each trust whose agent has not
+// yet confirmed its data is marked unconfirmed (TrustCompleteness, counted
+// in PeriodCompleteness.unconfirmed) and the response carries a warning
+// (UnconfirmedWarning): what it reports as reported may be partial.
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     const View& view, const v1::CompletenessRequest& request, absl::Time now,
     const QueryOptions& options = {});
+
+// The warning for an answer about `scope` (a Scope string; "" or malformed:
+// national) while some of its trusts are unconfirmed (View::Unconfirmed):
+// what happened and how many; empty if none is.
+std::string UnconfirmedWarning(const View& view, absl::string_view scope);
 
 }  // namespace ohfed::aggregator
 

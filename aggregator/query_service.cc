@@ -56,6 +56,8 @@ grpc::Status QueryService::Query(grpc::ServerContext* context,
       RunQuery(*snapshot.view, *authorized, options);
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);
+  response->set_warning(
+      UnconfirmedWarning(*snapshot.view, authorized->scope()));
   return grpc::Status::OK;
 }
 

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/codec.h"
 #include "aggregator/ingest_metrics.h"
+#include "common/db_recovery.h"
+#include "common/log.h"
 #include "common/rocksdb_util.h"
 #include "common/status.h"
 
@@ -58,23 +60,47 @@ struct SummaryStore::Writer {
 
 absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(
     const std::string& dir, SummaryStoreOptions options) {
-  OHFED_ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> db,
-                         StoreDb::Open(dir, DbFootprint::kServer, options.env));
+  DbRecovery found;
+  OHFED_ASSIGN_OR_RETURN(
+      std::unique_ptr<StoreDb> db,
+      StoreDb::Open(dir, DbFootprint::kServer, options.env, &found));
   std::unique_ptr<SummaryStore> store(
       new SummaryStore(std::move(db), WithDefaults(std::move(options))));
   OHFED_RETURN_IF_ERROR(store->Load());
   OHFED_RETURN_IF_ERROR(store->LoadUpstream());
   OHFED_RETURN_IF_ERROR(store->CheckRegistry());
+  OHFED_RETURN_IF_ERROR(store->recovery_.Load());
+  if (found.damaged()) {
+    OHFED_RETURN_IF_ERROR(store->RecoverFromDamage(dir, found));
+  }
   return store;
+}
+
+absl::Status SummaryStore::RecoverFromDamage(const std::string& dir,
+                                             const DbRecovery& found) {
+  // Rollups are derived, and Load recomputed them from the surviving units.
+  OHFED_RETURN_IF_ERROR(recovery_.MarkDamaged(found.Describe()));
+  recovery_report_ = absl::StrCat(
+      "aggregator store ", dir,
+      " was damaged and recovered: ", found.Describe(),
+      "; rollups rebuilt from the ", stats().units_held,
+      " units held; agents resend what was lost when they next sync (they "
+      "compare their acknowledged revisions with those held here), and "
+      "until each has, its trust is flagged unconfirmed in completeness and "
+      "queries");
+  LogWarning(recovery_report_);
+  return absl::OkStatus();
 }
 
 SummaryStore::SummaryStore(std::unique_ptr<StoreDb> db,
                            SummaryStoreOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
+      recovery_(db_.get(), options_.clock),
       index_(options_.catalogues->current_ptr(), options_.registry),
       reference_{options_.catalogues, options_.registry, options_.disclosure} {
   index_.set_upstream(&upstream_);
+  index_.set_recovery(&recovery_);
 }
 
 SummaryStore::~SummaryStore() = default;  // StoreDb closes the database
@@ -160,6 +186,7 @@ absl::Status SummaryStore::Reload() {
   }
   index_ = Index(reference.catalogues->current_ptr(), reference.registry);
   index_.set_upstream(&upstream_);
+  index_.set_recovery(&recovery_);
   {
     absl::MutexLock h(&held_mu_);
     held_.clear();
@@ -442,6 +469,22 @@ uint64_t SummaryStore::HeldRevisionOf(absl::string_view trust,
   absl::ReaderMutexLock l(&held_mu_);
   auto it = held_.find(UnitId(trust, period));
   return it == held_.end() ? 0 : it->second;
+}
+
+std::vector<std::pair<std::string, uint64_t>> SummaryStore::HeldOf(
+    absl::string_view trust) const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  {
+    absl::ReaderMutexLock l(&held_mu_);
+    for (const auto& [id, revision] : held_) {
+      std::string t, period;
+      if (SplitUnitId(id, &t, &period) && t == trust) {
+        out.emplace_back(std::move(period), revision);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace ohfed::aggregator

@@ -55,10 +55,12 @@
 #include "aggregator/coverage.h"
 #include "aggregator/disclosure_pattern.h"
 #include "aggregator/index.h"
+#include "aggregator/store_recovery.h"
 #include "aggregator/upstream_ledger.h"
 #include "aggregator/upstream_queue.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
+#include "common/db_recovery.h"
 #include "common/disclosure.h"
 #include "common/registry.h"
 #include "common/store_db.h"
@@ -112,7 +114,15 @@ class SummaryStore : public UpstreamQueue {
   // registry history places trusts differently, in any of its versions, from
   // the one the stored rollups were built with (a version added, removed or
   // changed), rebuilds them (see registry_changed_at_open()). Errors
-  // from OpenDb, or kDataLoss for an unreadable record.
+  // from OpenDb, or kDataLoss for an unreadable record or a database that
+  // cannot be recovered.
+  //
+  // A damaged database is recovered (common/db_recovery.h); then the
+  // rollups are rebuilt from the units that survived, and the recovery is
+  // recorded (aggregator/store_recovery.h): until each trust's agent has
+  // compared its acknowledged revisions with HeldOf() and resent what was
+  // lost, views flag the trust as unconfirmed. What was found and done is
+  // logged in one warning line, also kept in recovery_report().
   static absl::StatusOr<std::unique_ptr<SummaryStore>> Open(
       const std::string& dir, SummaryStoreOptions options);
   ~SummaryStore() override;
@@ -197,7 +207,7 @@ class SummaryStore : public UpstreamQueue {
   // (common/store_db.h): health and metrics report it.
   bool failing() const { return db_->failing(); }
   // If a write failed, reopens the database now, as the next write would
-  // (common/store_recovery.h calls it); kUnavailable while it cannot.
+  // (the store watch in aggregator.cc calls it); kUnavailable while it cannot.
   absl::Status Recover();
   // StoreDb::SetStateListener.
   void SetFailingListener(std::function<void(bool failing)> f) {
@@ -218,6 +228,16 @@ class SummaryStore : public UpstreamQueue {
   // The revision held for (trust, period), retraction included; 0 if none.
   uint64_t HeldRevisionOf(absl::string_view trust,
                           absl::string_view period) const;
+  // (period, revision) of every unit held for `trust`, retractions
+  // included, by period.
+  std::vector<std::pair<std::string, uint64_t>> HeldOf(
+      absl::string_view trust) const;
+  // The trust's agent asked Feedback (StoreRecovery::OnFeedback).
+  absl::Status OnFeedback(absl::string_view trust) {
+    return recovery_.OnFeedback(trust);
+  }
+  // The line Open logged about a damaged database; empty if it was sound.
+  const std::string& recovery_report() const { return recovery_report_; }
 
   // The reference data in force. The references stay valid for the life of
   // the store, across Reconfigure: replaced versions are kept, not freed
@@ -263,6 +283,10 @@ class SummaryStore : public UpstreamQueue {
   // Publishes a copy of index_ to readers; with `data_changed`, a new
   // pattern cache too.
   void Publish(bool data_changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // After OpenDbRecovering found damage: records the recovery, logs the
+  // line (the rollups were recomputed from the surviving units by Load).
+  absl::Status RecoverFromDamage(const std::string& dir,
+                                 const DbRecovery& found);
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // The leader's work: decide, write synced, publish. Holds write_mu_.
   absl::Status CommitGroup(const std::vector<Writer*>& group,
@@ -282,6 +306,10 @@ class SummaryStore : public UpstreamQueue {
   mutable absl::Mutex db_mu_;
   const SummaryStoreOptions options_;
   bool registry_changed_ = false;  // set once, in Open
+  std::string recovery_report_;    // likewise
+  // The last recovery from damage and the confirmations since; the index's
+  // snapshots ask it. A leaf lock.
+  StoreRecovery recovery_;
 
   absl::Mutex queue_mu_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);

@@ -59,6 +59,18 @@ class UpstreamRefusals {
                                     absl::string_view period) const = 0;
 };
 
+// After the store was damaged and recovered (aggregator/store_recovery.h):
+// whose data may be missing or old until their agent resends. Thread-safe.
+class RecoveryConfirmations {
+ public:
+  virtual ~RecoveryConfirmations() = default;
+  // True while the trust's agent has not confirmed its data since the
+  // recovery.
+  virtual bool Unconfirmed(absl::string_view trust) const = 0;
+  // What happened and when, for a warning; empty if nothing did.
+  virtual std::string Note() const = 0;
+};
+
 class View {
  public:
   virtual ~View() = default;
@@ -85,6 +97,12 @@ class View {
                                      absl::string_view period) const {
     return {};
   }
+  // After the store was damaged and recovered, until the trust's agent has
+  // confirmed its data (RecoveryConfirmations): its figures may be partial.
+  virtual bool Unconfirmed(absl::string_view trust) const { return false; }
+  // What happened to the store, for a warning on answers that include an
+  // unconfirmed trust; empty if nothing did.
+  virtual std::string RecoveryNote() const { return {}; }
 };
 
 }  // namespace ohfed::aggregator

@@ -61,6 +61,14 @@ absl::Status RpcStatus(const grpc::Status& s, const std::string& aggregator) {
                                                   ": ", status.message()));
 }
 
+// The aggregator flags an answer that may be partial (its store was
+// damaged and recovered, and some agents have not resent yet): said on
+// stderr, so the table or CSV on stdout stays as it is.
+void WarnIfPartial(const std::string& warning) {
+  if (!warning.empty())
+    std::cerr << "ohfed query: warning: " << warning << "\n";
+}
+
 // Runs the RPC the flags ask for and returns the rendered answer.
 absl::StatusOr<std::string> Run(const QueryFlags& f) {
   OHFED_ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(f.format));
@@ -88,6 +96,7 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
     v1::CompletenessResponse resp;
     OHFED_RETURN_IF_ERROR(
         RpcStatus(stub->Completeness(&ctx, req, &resp), f.aggregator));
+    WarnIfPartial(resp.warning());
     return RenderCompleteness(resp, format);
   }
   v1::QueryRequest req;
@@ -98,6 +107,7 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
   for (const std::string& s : f.stats) req.add_stats(s);
   v1::QueryResponse resp;
   OHFED_RETURN_IF_ERROR(RpcStatus(stub->Query(&ctx, req, &resp), f.aggregator));
+  WarnIfPartial(resp.warning());
   return RenderQuery(resp, format);
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/db_recovery.h"
 
 namespace ohfed {
 namespace {
@@ -73,6 +74,7 @@ int ExitCodeFor(const absl::Status& status) {
   if (status.GetPayload(kUnwritablePayload).has_value()) {
     return kExitDataDirUnwritable;
   }
+  if (status.code() == absl::StatusCode::kDataLoss) return kExitDamagedStore;
   return status.ok() ? 0 : 1;
 }
 

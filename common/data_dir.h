@@ -24,7 +24,9 @@ inline constexpr int kExitDataDirUnwritable = 73;
 absl::Status PrepareDataDir(const std::string& dir);
 
 // The process exit code for a start-up error: kExitDataDirUnwritable for
-// PrepareDataDir's unwritable directory, else 1.
+// PrepareDataDir's unwritable directory, kExitDamagedStore
+// (common/db_recovery.h) for a store damaged beyond recovery (kDataLoss),
+// else 1.
 int ExitCodeFor(const absl::Status& status);
 
 }  // namespace ohfed

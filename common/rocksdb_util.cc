@@ -13,9 +13,7 @@
 
 namespace ohfed {
 
-absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
-                                                    DbFootprint footprint,
-                                                    rocksdb::Env* env) {
+rocksdb::Options DbOptions(DbFootprint footprint, rocksdb::Env* env) {
   const bool small = footprint == DbFootprint::kSmall;
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -32,7 +30,16 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
   table.block_cache = rocksdb::NewLRUCache((small ? 8 : 64) << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Both are RocksDB's defaults; stated because recovery relies on them.
+  options.paranoid_checks = true;
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  return options;
+}
 
+absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
+                                                    DbFootprint footprint,
+                                                    rocksdb::Env* env) {
+  rocksdb::Options options = DbOptions(footprint, env);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("open database ", dir));

@@ -20,6 +20,11 @@ enum class DbFootprint {
   kServer,  // aggregator: 32 MiB write buffers, 64 MiB block cache
 };
 
+// The options every ohfed database is opened with: the footprint, LZ4 then
+// ZSTD at the bottom, bloom filters, paranoid checks and point-in-time WAL
+// recovery (common/db_recovery.h says why). `env` as for OpenDb.
+rocksdb::Options DbOptions(DbFootprint footprint, rocksdb::Env* env = nullptr);
+
 // Opens (creating if missing) the database in `dir`. Errors name the
 // directory: kUnavailable for I/O or a lock held by another process,
 // kDataLoss for corruption. `env` (nullptr: the default) is a seam for

@@ -1,6 +1,7 @@
 #include "common/store_db.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/db_recovery.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -33,8 +34,11 @@ metrics::Counter& Recoveries() {
 
 absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& dir,
                                                        DbFootprint footprint,
-                                                       rocksdb::Env* env) {
-  absl::StatusOr<std::unique_ptr<rocksdb::DB>> db = OpenDb(dir, footprint, env);
+                                                       rocksdb::Env* env,
+                                                       DbRecovery* recovery) {
+  DbRecovery ignored;
+  absl::StatusOr<std::unique_ptr<rocksdb::DB>> db = OpenDbRecovering(
+      dir, footprint, env, recovery != nullptr ? recovery : &ignored);
   if (!db.ok()) return db.status();
   FailingGauge().Set(0);
   return std::unique_ptr<StoreDb>(

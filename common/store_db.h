@@ -37,12 +37,16 @@
 
 namespace ohfed {
 
+struct DbRecovery;
+
 class StoreDb : public rocksdb::StackableDB {
  public:
-  // OpenDb(dir, footprint, env), kept for reopening.
+  // OpenDbRecovering(dir, footprint, env, recovery) (common/db_recovery.h:
+  // a damaged store is repaired, and `recovery`, if given, says how); the
+  // arguments are kept for reopening after a failed write.
   static absl::StatusOr<std::unique_ptr<StoreDb>> Open(
       const std::string& dir, DbFootprint footprint,
-      rocksdb::Env* env = nullptr);
+      rocksdb::Env* env = nullptr, DbRecovery* recovery = nullptr);
   ~StoreDb() override;
 
   // WriteSynced (common/rocksdb_util.h). On failure the store is failing

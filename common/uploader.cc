@@ -51,6 +51,11 @@ absl::Status OutboxSource::OnUpstreamFeedback(const std::vector<v1::Ack>&) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<size_t> OutboxSource::OnReceiverHolds(
+    const std::vector<v1::Ack>&) {
+  return 0;
+}
+
 Uploader::Uploader(OutboxSource* source,
                    std::unique_ptr<v1::Ingest::StubInterface> stub,
                    UploaderOptions options, Clock* clock)
@@ -359,6 +364,25 @@ void Uploader::FetchFeedback() {
                      " not recorded: ", applied.message()),
         LogLevel::kError);
   }
+  if (response.held_complete()) ResendLost(response);
+}
+
+void Uploader::ResendLost(const v1::FeedbackResponse& response) {
+  std::vector<v1::Ack> held(response.held().begin(), response.held().end());
+  absl::StatusOr<size_t> lost = source_->OnReceiverHolds(held);
+  if (!lost.ok()) {
+    Log(absl::StrCat("cannot compare with what ", options_.peer,
+                     " holds: ", lost.status().message()),
+        LogLevel::kError);
+    return;
+  }
+  if (*lost == 0) return;
+  Log(absl::StrCat(options_.peer, " no longer holds ", *lost,
+                   " acknowledged unit summaries (its store was damaged "
+                   "and recovered?): sending them again"),
+      LogLevel::kWarning);
+  absl::MutexLock l(&mu_);
+  kicked_ = true;
 }
 
 }  // namespace ohfed

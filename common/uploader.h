@@ -67,6 +67,14 @@ class OutboxSource {
   // Called after each successful pass when feedback_trust is set. The
   // default ignores it.
   virtual absl::Status OnUpstreamFeedback(const std::vector<v1::Ack>& refused);
+  // The receiver's Feedback.held for feedback_trust: every unit it holds
+  // with its revision (held_revision). A source that had a revision
+  // acknowledged above what the receiver now holds (the receiver lost data
+  // and recovered) makes that unit pending again, durably, and returns how
+  // many it did; the uploader then sends at once. The default does
+  // nothing.
+  virtual absl::StatusOr<size_t> OnReceiverHolds(
+      const std::vector<v1::Ack>& held);
 };
 
 struct UploaderOptions {
@@ -85,7 +93,8 @@ struct UploaderOptions {
   // Where log lines go; empty: LogLine (common/log.h).
   std::function<void(absl::string_view)> log;
   // When set, each successful pass asks the receiver's Ingest.Feedback for
-  // this trust and hands the answer to OutboxSource::OnUpstreamFeedback.
+  // this trust and hands the answer to OutboxSource::OnUpstreamFeedback and
+  // OnReceiverHolds.
   std::string feedback_trust;
 };
 
@@ -156,6 +165,8 @@ class Uploader {
   void RecordAcks(const v1::SubmitResponse& response);
   void RecordOutcome(const absl::Status& status);
   void FetchFeedback();
+  // Hands Feedback.held to the source; kicks the loop if it lost anything.
+  void ResendLost(const v1::FeedbackResponse& response);
   // To options_.log if set, else to common/log.h at `level`.
   void Log(absl::string_view line, LogLevel level = LogLevel::kInfo) const;
   absl::Duration NextBackoff();
