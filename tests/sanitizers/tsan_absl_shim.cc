@@ -92,27 +92,41 @@ bool Enabled() {
   return v == 1;
 }
 
+// The library's members call each other through the same interposed
+// symbols (CondVar::WaitWithTimeout calls WaitWithDeadline, Notification
+// locks its Mutex): only the outermost wrapper on a thread annotates, so
+// one call is one lock or unlock to TSan. Every wrapper holds a Nest.
+thread_local int depth = 0;
+struct Nest {
+  Nest() { ++depth; }
+  ~Nest() { --depth; }
+  Nest(const Nest&) = delete;
+  Nest& operator=(const Nest&) = delete;
+};
+
+bool Annotate() { return depth == 1 && Enabled(); }
+
 void PreLock(const void* mu, unsigned flags) {
-  if (Enabled()) __tsan_mutex_pre_lock(const_cast<void*>(mu), flags);
+  if (Annotate()) __tsan_mutex_pre_lock(const_cast<void*>(mu), flags);
 }
 void PostLock(const void* mu, unsigned flags, int recursion) {
-  if (Enabled())
+  if (Annotate())
     __tsan_mutex_post_lock(const_cast<void*>(mu), flags, recursion);
 }
 void PreUnlock(const void* mu, unsigned flags) {
-  if (Enabled()) __tsan_mutex_pre_unlock(const_cast<void*>(mu), flags);
+  if (Annotate()) __tsan_mutex_pre_unlock(const_cast<void*>(mu), flags);
 }
 void PostUnlock(const void* mu, unsigned flags) {
-  if (Enabled()) __tsan_mutex_post_unlock(const_cast<void*>(mu), flags);
+  if (Annotate()) __tsan_mutex_post_unlock(const_cast<void*>(mu), flags);
 }
 void Destroy(const void* mu, unsigned flags) {
-  if (Enabled()) __tsan_mutex_destroy(const_cast<void*>(mu), flags);
+  if (Annotate()) __tsan_mutex_destroy(const_cast<void*>(mu), flags);
 }
 void Release(const void* addr) {
-  if (Enabled()) __tsan_release(const_cast<void*>(addr));
+  if (Annotate()) __tsan_release(const_cast<void*>(addr));
 }
 void Acquire(const void* addr) {
-  if (Enabled()) __tsan_acquire(const_cast<void*>(addr));
+  if (Annotate()) __tsan_acquire(const_cast<void*>(addr));
 }
 
 // Whether `mu` is held exclusively (Abseil's kMuWriter bit in the lock
@@ -158,6 +172,7 @@ using MuCondTimeoutFn = bool (*)(Mutex*, const Condition&, Duration);
 using MuCondDeadlineFn = bool (*)(Mutex*, const Condition&, Time);
 
 Mutex::~Mutex() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuFn>(slot, "5MutexD1Ev");
   Destroy(this, 0);
@@ -165,18 +180,21 @@ Mutex::~Mutex() {
 }
 
 void Mutex::Lock() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuFn>(slot, "5Mutex4LockEv");
   AnnotatedLock(this, 0, [&] { return real(this), 0; });
 }
 
 void Mutex::ReaderLock() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuFn>(slot, "5Mutex10ReaderLockEv");
   AnnotatedLock(this, __tsan_mutex_read_lock, [&] { return real(this), 0; });
 }
 
 bool Mutex::TryLock() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuTryFn>(slot, "5Mutex7TryLockEv");
   PreLock(this, __tsan_mutex_try_lock);
@@ -187,6 +205,7 @@ bool Mutex::TryLock() {
 }
 
 bool Mutex::ReaderTryLock() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuTryFn>(slot, "5Mutex13ReaderTryLockEv");
   unsigned flags = __tsan_mutex_read_lock | __tsan_mutex_try_lock;
@@ -197,6 +216,7 @@ bool Mutex::ReaderTryLock() {
 }
 
 void Mutex::Unlock() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuFn>(slot, "5Mutex6UnlockEv");
   PreUnlock(this, 0);
@@ -205,6 +225,7 @@ void Mutex::Unlock() {
 }
 
 void Mutex::ReaderUnlock() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuFn>(slot, "5Mutex12ReaderUnlockEv");
   PreUnlock(this, __tsan_mutex_read_lock);
@@ -213,12 +234,14 @@ void Mutex::ReaderUnlock() {
 }
 
 void Mutex::LockWhen(const Condition& cond) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondFn>(slot, "5Mutex8LockWhenERKNS0_9ConditionE");
   AnnotatedLock(this, 0, [&] { return real(this, cond), 0; });
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondFn>(slot, "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
   AnnotatedLock(this, __tsan_mutex_read_lock,
@@ -226,6 +249,7 @@ void Mutex::ReaderLockWhen(const Condition& cond) {
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondTimeoutFn>(
       slot, "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
@@ -233,6 +257,7 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
 }
 
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondTimeoutFn>(
       slot,
@@ -242,6 +267,7 @@ bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondDeadlineFn>(
       slot, "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
@@ -249,6 +275,7 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
 }
 
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondDeadlineFn>(
       slot, "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
@@ -257,12 +284,14 @@ bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
 }
 
 void Mutex::Await(const Condition& cond) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondFn>(slot, "5Mutex5AwaitERKNS0_9ConditionE");
   AnnotatedWait(this, [&] { return real(this, cond), 0; });
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondTimeoutFn>(
       slot, "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
@@ -270,6 +299,7 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<MuCondDeadlineFn>(
       slot, "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
@@ -277,6 +307,7 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
 }
 
 void CondVar::Wait(Mutex* mu) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real =
       Real<void (*)(CondVar*, Mutex*)>(slot, "7CondVar4WaitEPNS0_5MutexE");
@@ -284,6 +315,7 @@ void CondVar::Wait(Mutex* mu) {
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<bool (*)(CondVar*, Mutex*, Duration)>(
       slot, "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
@@ -291,6 +323,7 @@ bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<bool (*)(CondVar*, Mutex*, Time)>(
       slot, "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
@@ -302,6 +335,7 @@ bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
 // so the Mutex annotations alone would miss that edge.) HasBeenNotified()
 // is inline in the header and not covered: ohfed does not call it.
 void Notification::Notify() {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<void (*)(Notification*)>(slot, "12Notification6NotifyEv");
   Release(this);
@@ -309,6 +343,7 @@ void Notification::Notify() {
 }
 
 void Notification::WaitForNotification() const {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<void (*)(const Notification*)>(
       slot, "12Notification19WaitForNotificationEv", true);
@@ -317,6 +352,7 @@ void Notification::WaitForNotification() const {
 }
 
 bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<bool (*)(const Notification*, Duration)>(
       slot, "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE",
@@ -327,6 +363,7 @@ bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
 }
 
 bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
+  Nest nest;
   static std::atomic<void*> slot;
   auto real = Real<bool (*)(const Notification*, Time)>(
       slot, "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", true);

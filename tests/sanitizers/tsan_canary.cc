@@ -4,8 +4,9 @@
 //   tsan_canary race          two threads increment a plain int with no
 //                             lock: TSan MUST report a data race.
 //   tsan_canary <primitive>   the same data ordered by mutex, reader,
-//                             trylock, condvar, await, lockwhen or
-//                             notification: TSan must NOT report. With
+//                             trylock, condvar, condvar_timeout, await,
+//                             await_timeout, lockwhen or notification: TSan
+//                             must NOT report anything. With
 //                             OHFED_TSAN_SHIM=off it does (the script checks
 //                             that for "mutex"), because the library's lock
 //                             word is invisible to TSan.
@@ -106,6 +107,18 @@ void WaitAwait() {
   mu.Await(absl::Condition(&ready));
 }
 
+// The timed waits: Abseil's own WaitWithTimeout calls WaitWithDeadline
+// through the interposed symbol, which the shim must count once.
+void WaitCondVarWithTimeout() {
+  absl::MutexLock lock(&mu);
+  while (!ready) cv.WaitWithTimeout(&mu, absl::Minutes(1));
+}
+
+void WaitAwaitWithTimeout() {
+  absl::MutexLock lock(&mu);
+  mu.AwaitWithTimeout(absl::Condition(&ready), absl::Minutes(1));
+}
+
 void WaitLockWhen() {
   mu.LockWhen(absl::Condition(&ready));
   mu.Unlock();
@@ -131,7 +144,9 @@ int main(int argc, char** argv) {
       {"reader", Reader},
       {"trylock", TryLock},
       {"condvar", [] { HandOff(WaitCondVar); }},
+      {"condvar_timeout", [] { HandOff(WaitCondVarWithTimeout); }},
       {"await", [] { HandOff(WaitAwait); }},
+      {"await_timeout", [] { HandOff(WaitAwaitWithTimeout); }},
       {"lockwhen", [] { HandOff(WaitLockWhen); }},
       {"notification", Notification},
   };
