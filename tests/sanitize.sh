@@ -122,8 +122,8 @@ case "$mode" in
     export ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1:strict_string_checks=1:abort_on_error=0:log_path=$logs/asan"
     export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp:log_path=$logs/ubsan"
-    # Excluded: dashboard_browser_* drive Debian's chromium, whose own
-    # sandbox and allocator do not run under our ASAN_OPTIONS environment
+    # Excluded: dashboard_browser_* drive headless Chromium for minutes;
+    # the dashboard server they load runs under ASan in dashboard_server_test
     # (see README "Sanitizers").
     exclude='^dashboard_browser_'
     # gtest_discover_tests runs each test binary at build time, under the
