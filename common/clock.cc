@@ -2,10 +2,14 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/base/const_init.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace ohfed {
 namespace {
@@ -46,8 +50,14 @@ absl::StatusOr<Clock*> ClockFromEnvironment() {
         absl::StrCat(kTestNowVariable, " is not a time like ",
                      "2026-11-26T00:00:00Z: '", text, "'"));
   }
-  // Leaked like Real(): components keep the pointer for the process's life.
-  return new OffsetClock(start - absl::Now());
+  // Kept for the process's life like Real(), since components keep the
+  // pointer; held from a static (not merely dropped) so that it stays
+  // reachable and LeakSanitizer does not report it at exit.
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* const kept = new std::vector<std::unique_ptr<Clock>>();
+  absl::MutexLock lock(&mu);
+  kept->push_back(std::make_unique<OffsetClock>(start - absl::Now()));
+  return kept->back().get();
 }
 
 std::string TestClockWarning(const Clock& clock) {
