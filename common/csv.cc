@@ -314,7 +314,8 @@ absl::Status CsvReader::Feed(absl::string_view piece, RecordFn fn) {
   if (pending_.size() > max_record_bytes_) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         source_, " line ", line_, ": a record longer than ",
-        max_record_bytes_ >> 10, " KiB (an unterminated quoted field?)")));
+        max_record_bytes_ >> 10,
+        " KiB (not a CSV file, or an unterminated quoted field?)")));
   }
   return absl::OkStatus();
 }

@@ -78,8 +78,8 @@ TEST(CsvTest, ReaderBoundsAnIncompleteRecord) {
   OHFED_ASSERT_OK(reader.Feed("a,b\n1,\"", ignore));
   EXPECT_THAT(reader.Feed(std::string(2048, 'x'), ignore),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "big.csv line 2: a record longer than 1 KiB (an "
-                       "unterminated quoted field?)"));
+                       "big.csv line 2: a record longer than 1 KiB (not a "
+                       "CSV file, or an unterminated quoted field?)"));
 }
 
 TEST(CsvTest, ShortRowsAreReturnedForTheCallerToReport) {
