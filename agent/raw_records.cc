@@ -32,6 +32,37 @@ std::string Serialize(const google::protobuf::MessageLite& m) {
   return m.SerializeAsString();
 }
 
+// Written by hand, byte for byte what ActivityRecords::SerializeAsString
+// gives (fields in number order, empty strings and an absent wait left
+// out; raw_records_test checks it), without a message per row.
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+size_t StringFieldSize(const std::string& s) {
+  return s.empty() ? 0 : 1 + VarintSize(s.size()) + s.size();
+}
+
+void PutStringField(std::string* out, int field, const std::string& s) {
+  if (s.empty()) return;
+  out->push_back(static_cast<char>(field << 3 | 2));
+  PutVarint(out, s.size());
+  out->append(s);
+}
+
 }  // namespace
 
 std::string RawRecords::Key(absl::string_view period, Source source) {
@@ -51,18 +82,33 @@ std::string RawRecords::EncodeStaffing(std::vector<StaffingRow> rows) {
   return Serialize(out);
 }
 
-std::string RawRecords::EncodeActivity(std::vector<ActivityRow> rows) {
-  std::sort(rows.begin(), rows.end());
-  pb::ActivityRecords out;
-  for (const ActivityRow& r : rows) {
-    pb::ActivityRow* row = out.add_rows();
-    row->set_date(r.date);
-    row->set_activity(r.activity);
-    row->set_client_org(r.client_org);
-    row->set_subject_ref(r.subject_ref);
-    if (r.wait_days >= 0) row->set_wait_days(r.wait_days);
+std::string RawRecords::EncodeActivity(const std::vector<ActivityRow>& rows) {
+  std::vector<const ActivityRow*> sorted;
+  sorted.reserve(rows.size());
+  for (const ActivityRow& r : rows) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ActivityRow* a, const ActivityRow* b) { return *a < *b; });
+  std::string out;
+  for (const ActivityRow* r : sorted) {
+    // wait_days is int32: a negative one would take ten bytes, but only
+    // recorded (non-negative) waits are written.
+    const bool wait = r->wait_days >= 0;
+    const size_t size =
+        StringFieldSize(r->date) + StringFieldSize(r->activity) +
+        StringFieldSize(r->client_org) + StringFieldSize(r->subject_ref) +
+        (wait ? 1 + VarintSize(static_cast<uint64_t>(r->wait_days)) : 0);
+    out.push_back(static_cast<char>(1 << 3 | 2));  // rows = 1
+    PutVarint(&out, size);
+    PutStringField(&out, 1, r->date);
+    PutStringField(&out, 2, r->activity);
+    PutStringField(&out, 3, r->client_org);
+    PutStringField(&out, 4, r->subject_ref);
+    if (wait) {
+      out.push_back(static_cast<char>(5 << 3 | 0));
+      PutVarint(&out, static_cast<uint64_t>(r->wait_days));
+    }
   }
-  return Serialize(out);
+  return out;
 }
 
 std::string RawRecords::EncodeAnswers(const Answers& answers) {
