@@ -28,7 +28,7 @@ namespace ohfed::agent {
 class ActivityStage final : public ActivitySink {
  public:
   // Encoded rows kept in memory before they are written to the file.
-  static constexpr size_t kDefaultMemoryBudget = size_t{4} << 20;
+  static constexpr size_t kDefaultMemoryBudget = size_t{2} << 20;
 
   // `dir` must exist; the file is made only when the budget is exceeded.
   ActivityStage(std::string dir, size_t memory_budget = kDefaultMemoryBudget);

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/importer.h"
 #include "common/log.h"
+#include "common/memory_trim.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -41,7 +42,7 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
   settings.set_skip_invalid(request->skip_invalid());
   settings.set_accept_outliers(request->accept_outliers());
   bool given = false;
-  return RunImport(
+  grpc::Status status = RunImport(
       settings,
       [&](std::string* piece) {
         if (given) return false;
@@ -50,6 +51,10 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
         return true;
       },
       response);
+  // An import's pages (parser, stage, RocksDB's file writer) are not used
+  // again until the next one: back to the idle footprint.
+  TrimMemory();
+  return status;
 }
 
 grpc::Status ControlService::ImportStream(
@@ -62,7 +67,7 @@ grpc::Status ControlService::ImportStream(
   v1::ImportChunk settings = chunk;
   settings.clear_content();
   bool first = true;
-  return RunImport(
+  grpc::Status status = RunImport(
       settings,
       [&](std::string* piece) {
         if (!first && !reader->Read(&chunk)) return false;
@@ -71,6 +76,10 @@ grpc::Status ControlService::ImportStream(
         return true;
       },
       response);
+  // An import's pages (parser, stage, RocksDB's file writer) are not used
+  // again until the next one: back to the idle footprint.
+  TrimMemory();
+  return status;
 }
 
 grpc::Status ControlService::RunImport(
