@@ -296,14 +296,20 @@ struct Columns {
   }
 };
 
-Columns ColumnsOf(v1::ImportKind kind) {
+const Columns& ColumnsOf(v1::ImportKind kind) {
+  static const Columns* const staffing =
+      new Columns{{"period", "staff_group", "wte"}, {"basis", "post_id"}};
+  static const Columns* const activity = new Columns{
+      {"date", "activity"}, {"client_org", "subject_ref", "wait_days"}};
+  static const Columns* const profile =
+      new Columns{{"year", "question", "answer"}, {}};
   switch (kind) {
     case v1::IMPORT_KIND_STAFFING:
-      return {{"period", "staff_group", "wte"}, {"basis", "post_id"}};
+      return *staffing;
     case v1::IMPORT_KIND_ACTIVITY:
-      return {{"date", "activity"}, {"client_org", "subject_ref", "wait_days"}};
+      return *activity;
     default:
-      return {{"year", "question", "answer"}, {}};
+      return *profile;
   }
 }
 
@@ -365,12 +371,14 @@ void CheckHeader(const CsvTable& table, const Columns& columns,
 }
 
 // Every field the import reads must be UTF-8 before any of it is used.
+// `known` marks the header's columns the import reads.
 bool CheckEncoding(RowReader& row, const CsvTable& table,
-                   const Columns& columns) {
-  for (const std::string& name : table.header) {
-    if (columns.Knows(name) &&
-        FindInvalidUtf8(row.Get(name)) != absl::string_view::npos) {
-      row.Fail(name, kNotUtf8);
+                   const CsvRecord& record, const std::vector<bool>& known) {
+  for (size_t i = 0; i < table.header.size(); ++i) {
+    if (known[i] && i < record.fields.size() &&
+        FindInvalidUtf8(TrimSpaces(record.fields[i])) !=
+            absl::string_view::npos) {
+      row.Fail(table.header[i], kNotUtf8);
     }
   }
   return row.ok();
@@ -459,10 +467,13 @@ absl::StatusOr<ParsedImport> ImportParser::Finish() {
 
 absl::Status ImportParser::OnRecord(const CsvRecord& record) {
   const CsvTable& table = reader_.table();
-  const Columns columns = ColumnsOf(kind_);
   if (!header_checked_) {
     header_checked_ = true;
+    const Columns& columns = ColumnsOf(kind_);
     CheckHeader(table, columns, &out_);
+    for (const std::string& name : table.header) {
+      known_columns_.push_back(columns.Knows(name));
+    }
   }
   ++out_.rows_read;
   if (out_.fatal) return absl::OkStatus();
@@ -471,7 +482,7 @@ absl::Status ImportParser::OnRecord(const CsvRecord& record) {
   if (record.fields.size() != table.header.size()) {
     row.Fail("", absl::StrCat("expected ", table.header.size(),
                               " fields, found ", record.fields.size()));
-  } else if (CheckEncoding(row, table, columns)) {
+  } else if (CheckEncoding(row, table, record, known_columns_)) {
     switch (kind_) {
       case v1::IMPORT_KIND_STAFFING:
         ReadStaffing(row, ctx_, &out_, *staffing_);

@@ -143,6 +143,7 @@ class ImportParser {
   std::unique_ptr<importer_internal::StaffingSeen> staffing_;
   absl::flat_hash_map<std::string, ActivityCode> activities_;
   absl::flat_hash_set<uint64_t> lines_noted_;  // (month, activity, measures)
+  std::vector<bool> known_columns_;  // by header column: read by the import
 };
 
 // kInvalidArgument for a file of more than kMaxImportBytes, saying how to

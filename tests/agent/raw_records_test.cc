@@ -116,6 +116,37 @@ TEST(RawRecordsEncodingTest, ActivityIsWhatProtobufWrites) {
   EXPECT_EQ(RawRecords::EncodeActivity({}), "");
 }
 
+// Rows are sorted by an integer key first: the order must be ActivityRow's
+// whatever ties the key leaves (shared 8-byte subject prefixes, a NUL) or
+// dates it cannot key.
+TEST(RawRecordsEncodingTest, ActivityOrderIsTheRowOrder) {
+  std::vector<ActivityRow> rows;
+  const std::vector<std::string> subjects = {
+      "", "a", "a\0", "abcdefgh", "abcdefghi", "abcdefgh0", "b"};
+  for (const std::string& date : {"2026-01-02", "2026-01-10", "2025-12-31"}) {
+    for (const std::string& activity : {"tb", "immunisation", "covid_test"}) {
+      for (const std::string& client : {"RJ1", "R1K", ""}) {
+        for (const std::string& subject : subjects) {
+          rows.push_back({date, activity, client, subject,
+                          static_cast<int>(subject.size()) - 1});
+        }
+      }
+    }
+  }
+  std::reverse(rows.begin(), rows.end());
+  std::vector<ActivityRow> sorted = rows;
+  std::sort(sorted.begin(), sorted.end());
+  auto back = RawRecords::DecodeActivity(RawRecords::EncodeActivity(rows));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, sorted);
+  rows.push_back({"2026-1-5", "tb", "RJ1", "x", 1});  // not keyable: all
+  sorted = rows;                                      // compared in full
+  std::sort(sorted.begin(), sorted.end());
+  back = RawRecords::DecodeActivity(RawRecords::EncodeActivity(rows));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, sorted);
+}
+
 TEST_F(RawRecordsTest, AnswersMergeByCodeAndCanBeRemoved) {
   RawRecords raw(db_.get());
   rocksdb::WriteBatch batch;
