@@ -23,7 +23,7 @@ class AgentClient {
   // (or on an error, which it keeps to report).
   using NextPiece = std::function<bool(std::string* piece)>;
   // The size of the pieces a file is sent in.
-  static constexpr size_t kPieceBytes = size_t{1} << 20;
+  static constexpr size_t kPieceBytes = size_t{256} << 10;
 
   // `kind` is "staffing", "activity" or "profile". Sends the content in
   // pieces (ImportStream), so its size is not limited by a message.
