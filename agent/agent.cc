@@ -201,6 +201,9 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, *creds);
   ApplyServerLimits(builder);
+  // An import streams in faster than it is parsed: without bandwidth
+  // probing the window stays small, and so does what waits in memory.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   AddRpcMetrics(builder, &agent->calls_);
   AddHealthService(builder);
   builder.RegisterService(agent->service_.get());

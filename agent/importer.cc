@@ -13,12 +13,16 @@
 #include "agent/summary.h"
 #include "agent/values.h"
 #include "common/csv.h"
+#include "common/status.h"
 #include "common/transport.h"
 
 namespace ohfed::agent {
 namespace {
 
 constexpr size_t kMaxIdLength = 64;
+// What is kept of a file's start: its encoding and separator are told from
+// it.
+constexpr size_t kHeadBytes = 64 << 10;
 constexpr char kNotUtf8[] =
     "not UTF-8 (is the file saved as Windows-1252? save it as CSV UTF-8)";
 constexpr char kSemicolons[] =
@@ -44,6 +48,10 @@ void AddError(ParsedImport* out, v1::RowProblem p) {
     out->errors.push_back(std::move(p));
 }
 
+}  // namespace
+
+namespace importer_internal {
+
 // The fields of one record by column name, and whether any was bad.
 class RowReader {
  public:
@@ -66,6 +74,23 @@ class RowReader {
   ParsedImport* out_;
   bool failed_ = false;
 };
+
+// What a staffing file has given so far, to keep one figure per group and
+// month: lines by (period, post_id), (period, group) and (period, group,
+// basis).
+struct StaffingSeen {
+  std::map<std::pair<std::string, std::string>, int> posts;
+  std::map<std::pair<std::string, std::string>, int> groups_with_posts;
+  std::map<std::pair<std::string, std::string>, int> groups_with_totals;
+  std::map<std::tuple<std::string, std::string, std::string>, int> totals;
+};
+
+}  // namespace importer_internal
+
+namespace {
+
+using importer_internal::RowReader;
+using importer_internal::StaffingSeen;
 
 // "YYYY-MM" not after the current month.
 bool CheckMonth(RowReader& row, absl::string_view column,
@@ -141,16 +166,6 @@ void NoteLines(const std::string& period,
   SourceLines& lines = out->lines[period];
   for (const std::string& m : measures) lines.emplace(m, line);
 }
-
-// What a staffing file has given so far, to keep one figure per group and
-// month: lines by (period, post_id), (period, group) and (period, group,
-// basis).
-struct StaffingSeen {
-  std::map<std::pair<std::string, std::string>, int> posts;
-  std::map<std::pair<std::string, std::string>, int> groups_with_posts;
-  std::map<std::pair<std::string, std::string>, int> groups_with_totals;
-  std::map<std::tuple<std::string, std::string, std::string>, int> totals;
-};
 
 // Refuses a second figure for the row's group and month, naming the line of
 // the first. Records the row when it is accepted.
@@ -237,40 +252,6 @@ void ReadStaffing(RowReader& row, const ImportContext& ctx, ParsedImport* out,
   out->staffing[period].push_back(std::move(r));
 }
 
-void ReadActivity(RowReader& row, const ImportContext& ctx, ParsedImport* out) {
-  ActivityRow r;
-  r.date = row.Get("date");
-  Month month;
-  CheckDate(row, r.date, ctx, &month);
-  const std::string activity = row.Get("activity");
-  r.activity = CatalogueName(*ctx.catalogue, "activity.count.", activity);
-  if (r.activity.empty()) {
-    row.Fail("activity",
-             absl::StrCat("unknown activity '", Excerpt(activity), "'"));
-  }
-  const Measure* wait = ctx.catalogue->Find("activity.wait_days." + r.activity);
-  r.client_org = absl::AsciiStrToUpper(row.Get("client_org"));
-  if (r.client_org.empty()) r.client_org = ctx.trust;
-  CheckId(row, "client_org", r.client_org);
-  r.subject_ref = row.Get("subject_ref");
-  CheckId(row, "subject_ref", r.subject_ref);
-  std::string days = row.Get("wait_days");
-  if (!days.empty()) {
-    double max = wait ? wait->max : 365;
-    if (!ParseWholeNumber(days, &r.wait_days)) {
-      row.Fail("wait_days", absl::StrCat("expected a whole number of days, "
-                                         "got '",
-                                         Excerpt(days), "'"));
-    } else if (r.wait_days < 0 || r.wait_days > max) {
-      row.Fail("wait_days",
-               absl::StrCat("wait_days must be 0 to ", max, ", got ", days));
-    }
-  }
-  if (!row.ok()) return;
-  NoteLines(month.ToString(), MeasuresOf(r), row.line(), out);
-  out->activity[month.ToString()].push_back(std::move(r));
-}
-
 void ReadProfile(RowReader& row, const ImportContext& ctx, ParsedImport* out,
                  std::map<std::pair<std::string, std::string>, int>* seen) {
   std::string year_text = row.Get("year");
@@ -315,14 +296,20 @@ struct Columns {
   }
 };
 
-Columns ColumnsOf(v1::ImportKind kind) {
+const Columns& ColumnsOf(v1::ImportKind kind) {
+  static const Columns* const staffing =
+      new Columns{{"period", "staff_group", "wte"}, {"basis", "post_id"}};
+  static const Columns* const activity = new Columns{
+      {"date", "activity"}, {"client_org", "subject_ref", "wait_days"}};
+  static const Columns* const profile =
+      new Columns{{"year", "question", "answer"}, {}};
   switch (kind) {
     case v1::IMPORT_KIND_STAFFING:
-      return {{"period", "staff_group", "wte"}, {"basis", "post_id"}};
+      return *staffing;
     case v1::IMPORT_KIND_ACTIVITY:
-      return {{"date", "activity"}, {"client_org", "subject_ref", "wait_days"}};
+      return *activity;
     default:
-      return {{"year", "question", "answer"}, {}};
+      return *profile;
   }
 }
 
@@ -384,12 +371,14 @@ void CheckHeader(const CsvTable& table, const Columns& columns,
 }
 
 // Every field the import reads must be UTF-8 before any of it is used.
+// `known` marks the header's columns the import reads.
 bool CheckEncoding(RowReader& row, const CsvTable& table,
-                   const Columns& columns) {
-  for (const std::string& name : table.header) {
-    if (columns.Knows(name) &&
-        FindInvalidUtf8(row.Get(name)) != absl::string_view::npos) {
-      row.Fail(name, kNotUtf8);
+                   const CsvRecord& record, const std::vector<bool>& known) {
+  for (size_t i = 0; i < table.header.size(); ++i) {
+    if (known[i] && i < record.fields.size() &&
+        FindInvalidUtf8(TrimSpaces(record.fields[i])) !=
+            absl::string_view::npos) {
+      row.Fail(table.header[i], kNotUtf8);
     }
   }
   return row.ok();
@@ -400,52 +389,169 @@ bool CheckEncoding(RowReader& row, const CsvTable& table,
 absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
                                          absl::string_view content,
                                          const ImportContext& ctx) {
+  ImportParser parser(kind, ctx);
+  OHFED_RETURN_IF_ERROR(parser.Feed(content));
+  return parser.Finish();
+}
+
+ImportParser::ImportParser(v1::ImportKind kind, ImportContext context,
+                           ActivitySink* activity)
+    : kind_(kind),
+      ctx_(std::move(context)),
+      sink_(activity),
+      reader_(ctx_.file_name),
+      staffing_(std::make_unique<StaffingSeen>()) {
   if (kind == v1::IMPORT_KIND_UNSPECIFIED || !v1::ImportKind_IsValid(kind)) {
-    return absl::InvalidArgumentError(
+    status_ = absl::InvalidArgumentError(
         "import kind must be staffing, activity or profile");
   }
-  if (absl::StartsWith(content, "\xFF\xFE") ||
-      absl::StartsWith(content, "\xFE\xFF")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        ctx.file_name,
+  out_.kind = kind;
+}
+
+ImportParser::~ImportParser() = default;
+
+absl::Status ImportParser::CsvError(absl::Status s) const {
+  if (s.code() != absl::StatusCode::kInvalidArgument ||
+      !LooksSemicolonSeparated(head_)) {
+    return s;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(s.message(), "; ", kSemicolons));
+}
+
+absl::Status ImportParser::FeedReader(absl::string_view text) {
+  absl::Status s =
+      reader_.Feed(text, [this](const CsvRecord& r) { return OnRecord(r); });
+  if (!s.ok()) status_ = CsvError(s);
+  return status_;
+}
+
+absl::Status ImportParser::Feed(absl::string_view piece) {
+  if (!status_.ok()) return status_;
+  const size_t take = std::min(piece.size(), kHeadBytes - head_.size());
+  head_.append(piece.data(), take);
+  if (encoding_checked_) return FeedReader(piece);
+  // The first two bytes tell UTF-16; until then nothing is parsed.
+  if (head_.size() < 2) return absl::OkStatus();
+  encoding_checked_ = true;
+  if (absl::StartsWith(head_, "\xFF\xFE") ||
+      absl::StartsWith(head_, "\xFE\xFF")) {
+    status_ = absl::InvalidArgumentError(absl::StrCat(
+        ctx_.file_name,
         " is saved as UTF-16 (Unicode text); save it as CSV UTF-8"));
+    return status_;
   }
-  absl::StatusOr<CsvTable> table = ParseCsv(content, ctx.file_name);
-  if (!table.ok()) {
-    return LooksSemicolonSeparated(content)
-               ? absl::InvalidArgumentError(
-                     absl::StrCat(table.status().message(), "; ", kSemicolons))
-               : table.status();
+  OHFED_RETURN_IF_ERROR(FeedReader(head_));
+  return FeedReader(piece.substr(take));
+}
+
+absl::StatusOr<ParsedImport> ImportParser::Finish() {
+  if (!status_.ok()) return status_;
+  if (!encoding_checked_) {
+    encoding_checked_ = true;
+    OHFED_RETURN_IF_ERROR(FeedReader(head_));
   }
-  ParsedImport out;
-  out.kind = kind;
-  out.rows_read = table->records.size();
-  const Columns columns = ColumnsOf(kind);
-  CheckHeader(*table, columns, &out);
-  if (out.fatal) return out;
-  StaffingSeen staffing;
-  std::map<std::pair<std::string, std::string>, int> answered;
-  for (const CsvRecord& record : table->records) {
-    RowReader row(*table, record, &out);
-    if (record.fields.size() != table->header.size()) {
-      row.Fail("", absl::StrCat("expected ", table->header.size(),
-                                " fields, found ", record.fields.size()));
-    } else if (CheckEncoding(row, *table, columns)) {
-      switch (kind) {
-        case v1::IMPORT_KIND_STAFFING:
-          ReadStaffing(row, ctx, &out, staffing);
-          break;
-        case v1::IMPORT_KIND_ACTIVITY:
-          ReadActivity(row, ctx, &out);
-          break;
-        default:
-          ReadProfile(row, ctx, &out, &answered);
-          break;
-      }
+  absl::Status s =
+      reader_.Finish([this](const CsvRecord& r) { return OnRecord(r); });
+  if (!s.ok()) {
+    status_ = CsvError(s);
+    return status_;
+  }
+  if (!header_checked_) {
+    header_checked_ = true;
+    CheckHeader(reader_.table(), ColumnsOf(kind_), &out_);
+  }
+  status_ = absl::FailedPreconditionError("import already finished");
+  return std::move(out_);
+}
+
+absl::Status ImportParser::OnRecord(const CsvRecord& record) {
+  const CsvTable& table = reader_.table();
+  if (!header_checked_) {
+    header_checked_ = true;
+    const Columns& columns = ColumnsOf(kind_);
+    CheckHeader(table, columns, &out_);
+    for (const std::string& name : table.header) {
+      known_columns_.push_back(columns.Knows(name));
     }
-    if (!row.ok()) ++out.rows_invalid;
   }
-  return out;
+  ++out_.rows_read;
+  if (out_.fatal) return absl::OkStatus();
+  RowReader row(table, record, &out_);
+  absl::Status s;
+  if (record.fields.size() != table.header.size()) {
+    row.Fail("", absl::StrCat("expected ", table.header.size(),
+                              " fields, found ", record.fields.size()));
+  } else if (CheckEncoding(row, table, record, known_columns_)) {
+    switch (kind_) {
+      case v1::IMPORT_KIND_STAFFING:
+        ReadStaffing(row, ctx_, &out_, *staffing_);
+        break;
+      case v1::IMPORT_KIND_ACTIVITY:
+        s = ReadActivityRow(row);
+        break;
+      default:
+        ReadProfile(row, ctx_, &out_, &answered_);
+        break;
+    }
+  }
+  if (!row.ok()) ++out_.rows_invalid;
+  return s;
+}
+
+const ImportParser::ActivityCode& ImportParser::Activity(
+    const std::string& typed) {
+  auto it = activities_.find(typed);
+  if (it != activities_.end()) return it->second;
+  ActivityCode code;
+  code.name = CatalogueName(*ctx_.catalogue, "activity.count.", typed);
+  code.id = static_cast<int>(activities_.size());
+  code.wait = ctx_.catalogue->Find("activity.wait_days." + code.name);
+  return activities_.emplace(typed, std::move(code)).first->second;
+}
+
+absl::Status ImportParser::ReadActivityRow(RowReader& row) {
+  ActivityRow r;
+  r.date = row.Get("date");
+  Month month;
+  CheckDate(row, r.date, ctx_, &month);
+  const std::string activity = row.Get("activity");
+  const ActivityCode& code = Activity(activity);
+  r.activity = code.name;
+  if (r.activity.empty()) {
+    row.Fail("activity",
+             absl::StrCat("unknown activity '", Excerpt(activity), "'"));
+  }
+  r.client_org = absl::AsciiStrToUpper(row.Get("client_org"));
+  if (r.client_org.empty()) r.client_org = ctx_.trust;
+  CheckId(row, "client_org", r.client_org);
+  r.subject_ref = row.Get("subject_ref");
+  CheckId(row, "subject_ref", r.subject_ref);
+  std::string days = row.Get("wait_days");
+  if (!days.empty()) {
+    double max = code.wait ? code.wait->max : 365;
+    if (!ParseWholeNumber(days, &r.wait_days)) {
+      row.Fail("wait_days", absl::StrCat("expected a whole number of days, "
+                                         "got '",
+                                         Excerpt(days), "'"));
+    } else if (r.wait_days < 0 || r.wait_days > max) {
+      row.Fail("wait_days",
+               absl::StrCat("wait_days must be 0 to ", max, ", got ", days));
+    }
+  }
+  if (!row.ok()) return absl::OkStatus();
+  // The measures a row counts towards depend only on these: note the lines
+  // once per combination, not per row.
+  const uint64_t key = (static_cast<uint64_t>(month.index()) << 32) |
+                       (static_cast<uint64_t>(code.id) << 2) |
+                       (r.subject_ref.empty() ? 0 : 1) |
+                       (r.wait_days >= 0 ? 2 : 0);
+  if (lines_noted_.insert(key).second) {
+    NoteLines(month.ToString(), MeasuresOf(r), row.line(), &out_);
+  }
+  if (sink_ != nullptr) return sink_->Add(month, r);
+  out_.activity[month.ToString()].push_back(std::move(r));
+  return absl::OkStatus();
 }
 
 absl::Status CheckImportSize(absl::string_view file_name, size_t bytes) {

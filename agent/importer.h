@@ -25,15 +25,20 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "agent/records.h"
 #include "common/catalogue.h"
+#include "common/csv.h"
 #include "common/period.h"
 #include "ohfed/v1/ohfed.pb.h"
 
@@ -81,6 +86,65 @@ struct ParsedImport {
 absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
                                          absl::string_view content,
                                          const ImportContext& context);
+
+// Takes the valid activity rows of a streamed import in place of
+// ParsedImport::activity, so that they need not be held in memory
+// (agent/import_stage.h). A failure fails the import.
+class ActivitySink {
+ public:
+  virtual ~ActivitySink() = default;
+  virtual absl::Status Add(Month month, const ActivityRow& row) = 0;
+};
+
+namespace importer_internal {
+class RowReader;
+struct StaffingSeen;
+}  // namespace importer_internal
+
+// ParseImport for a file that arrives in pieces cut anywhere (a streamed
+// import): the same problems, line numbers and result. Its memory is
+// bounded by the longest record, the problems listed and what a file gives
+// per period (SourceLines; staffing and profile rows), not by the activity
+// rows when they go to a sink.
+class ImportParser {
+ public:
+  // `activity` (optional) must outlive the parser.
+  ImportParser(v1::ImportKind kind, ImportContext context,
+               ActivitySink* activity = nullptr);
+  ~ImportParser();
+
+  // Errors as ParseImport's, or the sink's; the first one sticks.
+  absl::Status Feed(absl::string_view piece);
+  absl::StatusOr<ParsedImport> Finish();
+
+ private:
+  // The catalogue names of an activity as typed, and the line keys noted.
+  struct ActivityCode {
+    std::string name;  // empty: unknown
+    int id = 0;
+    const Measure* wait = nullptr;
+  };
+  absl::Status FeedReader(absl::string_view text);
+  absl::Status OnRecord(const CsvRecord& record);
+  absl::Status ReadActivityRow(importer_internal::RowReader& row);
+  const ActivityCode& Activity(const std::string& typed);
+  absl::Status CsvError(absl::Status s) const;
+
+  const v1::ImportKind kind_;
+  const ImportContext ctx_;
+  ActivitySink* const sink_;
+  absl::Status status_;
+  CsvReader reader_;
+  std::string head_;  // the first bytes, for the encoding and ';' checks
+  bool encoding_checked_ = false;
+  bool header_checked_ = false;
+  ParsedImport out_;
+  std::map<std::pair<std::string, std::string>, int> answered_;
+  std::unique_ptr<importer_internal::StaffingSeen> staffing_;
+  absl::flat_hash_map<std::string, ActivityCode> activities_;
+  absl::flat_hash_set<uint64_t> lines_noted_;  // (month, activity, measures)
+  std::vector<bool> known_columns_;  // by header column: read by the import
+};
 
 // kInvalidArgument for a file of more than kMaxImportBytes, saying how to
 // split it; OK otherwise.

@@ -1,6 +1,7 @@
 #include "agent/local_store.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "agent/values.h"
 #include "common/db_recovery.h"
 #include "common/log.h"
+#include "common/rocksdb_bulk.h"
 #include "common/rocksdb_util.h"
 #include "common/status.h"
 
@@ -84,6 +86,7 @@ absl::Status CheckPeriodFor(const Target& target, const std::string& period,
 
 LocalStore::LocalStore(LocalStoreOptions options, std::unique_ptr<StoreDb> db)
     : options_(std::move(options)),
+      staging_dir_(options_.dir + "/import-staging"),
       db_(std::move(db)),
       raw_(db_.get()),
       summaries_(db_.get(), options_.catalogue.get(), options_.clock),
@@ -97,6 +100,16 @@ absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(
   if (!db.ok()) return db.status();
   OHFED_RETURN_IF_ERROR(PrepareStoreFormat(db->get(), options.dir));
   const std::string dir = options.dir;
+  // What an interrupted import left is of no use.
+  const std::string staging = options.dir + "/import-staging";
+  std::error_code ec;
+  std::filesystem::remove_all(staging, ec);
+  std::filesystem::create_directories(staging, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create import staging directory ", staging, ": ",
+                     ec.message()));
+  }
   std::unique_ptr<LocalStore> store(
       new LocalStore(std::move(options), std::move(*db)));
   {
@@ -254,6 +267,23 @@ absl::StatusOr<ImportOutcome> LocalStore::ApplyImport(
   for (const std::string& period : c.touched) {
     OHFED_RETURN_IF_ERROR(Recompute(period, c));
   }
+  std::vector<v1::RowProblem> hidden;
+  for (const std::string& period : c.touched) {
+    OHFED_ASSIGN_OR_RETURN(PeriodRecords records, raw_.Load(period, &c.raw));
+    for (v1::RowProblem& w :
+         HiddenImports(*options_.catalogue, period, records)) {
+      hidden.push_back(std::move(w));
+    }
+  }
+  OHFED_RETURN_IF_ERROR(
+      FinishImport(c, accept_outliers, std::move(hidden), out));
+  OHFED_RETURN_IF_ERROR(Commit(c));
+  return out;
+}
+
+absl::Status LocalStore::FinishImport(Change& c, bool accept_outliers,
+                                      std::vector<v1::RowProblem> hidden,
+                                      ImportOutcome& out) {
   for (const auto& [period, entry] : c.summaries.periods) {
     const PeriodSummary* old = summaries_.Find(period);
     if (old == nullptr || old->summary.revision() != entry.summary.revision()) {
@@ -262,13 +292,7 @@ absl::StatusOr<ImportOutcome> LocalStore::ApplyImport(
   }
   Summaries::PeriodWarnings flagged;
   out.warnings = summaries_.Outliers(c.summaries, &flagged);
-  for (const std::string& period : c.touched) {
-    OHFED_ASSIGN_OR_RETURN(PeriodRecords records, raw_.Load(period, &c.raw));
-    for (v1::RowProblem& w :
-         HiddenImports(*options_.catalogue, period, records)) {
-      out.warnings.push_back(std::move(w));
-    }
-  }
+  for (v1::RowProblem& w : hidden) out.warnings.push_back(std::move(w));
   for (const std::string& period : out.periods_changed) {
     const PeriodSummary& entry = *summaries_.Find(period, &c.summaries);
     auto warnings = flagged.find(period);
@@ -280,7 +304,46 @@ absl::StatusOr<ImportOutcome> LocalStore::ApplyImport(
       summaries_.StageHold(period, "", c.summaries);
     }
   }
-  OHFED_RETURN_IF_ERROR(Commit(c));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ImportOutcome> LocalStore::ApplyActivityImport(
+    ActivityStage& stage, bool accept_outliers) {
+  absl::MutexLock l(&mu_);
+  Change c;
+  ImportOutcome out;
+  BulkWrite bulk(db_.get(), staging_dir_);
+  std::vector<v1::RowProblem> hidden;
+  for (Month month : stage.Months()) {  // in order: bulk keys increase
+    const std::string period = month.ToString();
+    OHFED_ASSIGN_OR_RETURN(std::vector<ActivityRow> rows, stage.Take(month));
+    const std::string key = RawRecords::Key(period, Source::kActivity);
+    const std::string bytes = RawRecords::EncodeActivity(rows);
+    absl::StatusOr<std::string> old = GetValue(db_.get(), key);
+    if (!old.ok() && !absl::IsNotFound(old.status())) return old.status();
+    if (old.ok() && *old == bytes) {
+      out.rows_unchanged += rows.size();
+      continue;
+    }
+    out.rows_imported += rows.size();
+    // The period's other records as stored, with the new activity.
+    RawRecords::Staged without_activity(nullptr);
+    without_activity.values[key] = "";
+    OHFED_ASSIGN_OR_RETURN(PeriodRecords records,
+                           raw_.Load(period, &without_activity));
+    records.activity = std::move(rows);
+    OHFED_RETURN_IF_ERROR(summaries_.Recompute(period, records, c.summaries));
+    for (v1::RowProblem& w :
+         HiddenImports(*options_.catalogue, period, records)) {
+      hidden.push_back(std::move(w));
+    }
+    OHFED_RETURN_IF_ERROR(bulk.Put(key, bytes));
+  }
+  OHFED_RETURN_IF_ERROR(
+      FinishImport(c, accept_outliers, std::move(hidden), out));
+  if (c.batch.Count() == 0 && bulk.empty()) return out;
+  OHFED_RETURN_IF_ERROR(bulk.Commit(&c.batch));
+  summaries_.Apply(c.summaries);
   return out;
 }
 

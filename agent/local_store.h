@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agent/import_stage.h"
 #include "agent/outbox.h"
 #include "agent/raw_records.h"
 #include "agent/records.h"
@@ -109,6 +110,17 @@ class LocalStore final : public OutboxSource {
   // (nothing stored).
   absl::StatusOr<ImportOutcome> ApplyImport(const ImportedRecords& records,
                                             bool accept_outliers = false);
+  // ApplyImport for the activity rows of a streamed import, taken from
+  // `stage` month by month: the same outcome, warnings and holds, in memory
+  // bounded by the largest month rather than the file. The raw records are
+  // not put in one WriteBatch: they are committed with the summaries by
+  // ingesting files written in staging_dir() (common/rocksdb_bulk.h), as
+  // atomically and durably.
+  absl::StatusOr<ImportOutcome> ApplyActivityImport(
+      ActivityStage& stage, bool accept_outliers = false);
+  // Where an import keeps its temporary files (agent/import_stage.h): on
+  // the database's filesystem, emptied at Open.
+  const std::string& staging_dir() const { return staging_dir_; }
 
   // Enters one value by hand for `period` ("YYYY-MM", or "YYYY" for annual
   // measures); it overrides the computed cell. kInvalidArgument / kNotFound
@@ -209,12 +221,19 @@ class LocalStore final : public OutboxSource {
                                ImportOutcome& out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Commit(Change& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The tail of both imports: which periods changed, outlier and hidden
+  // value warnings (`hidden` for the periods already recomputed), holds.
+  absl::Status FinishImport(Change& c, bool accept_outliers,
+                            std::vector<v1::RowProblem> hidden,
+                            ImportOutcome& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Month CurrentMonth() const {
     return Month::Containing(options_.clock->Now());
   }
   v1::UnitSummary Stamped(const v1::UnitSummary& s) const;
 
   const LocalStoreOptions options_;
+  const std::string staging_dir_;
   mutable absl::Mutex mu_;
   // Used, written and recovered only under mu_; the rooms keep its address,
   // which a reopen does not change.

@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/data_dir.h"
 #include "common/log.h"
+#include "common/memory_trim.h"
 #include "common/reference_files.h"
 #include "common/signals.h"
 #include "common/transport.h"
@@ -105,8 +106,10 @@ absl::Status Reload(ohfed::ConfigReloader& config, int argc, char** argv,
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before any thread exists, so that none of them takes the signals.
+  // Before any thread exists, so that none of them takes the signals, nor
+  // keeps a malloc arena of its own (common/memory_trim.h).
   const sigset_t signals = ohfed::BlockStopSignals();
+  ohfed::LimitMallocArenas(2);
 
   CLI::App app{
       "ohfed-agent: records a trust's OH staffing and activity and "
@@ -160,6 +163,8 @@ int main(int argc, char** argv) {
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
     ohfed::LogWarning(w);
   }
+  // Start-up touched far more than idling will use.
+  ohfed::TrimMemory();
   // Certificates rotate by themselves (their file watcher); SIGHUP re-reads
   // the configuration.
   ohfed::ConfigReloader config(app, kLiveKeys);

@@ -79,7 +79,7 @@ class RawRecords {
   // (agent/store_format.h).
   static std::string Key(absl::string_view period, Source source);
   static std::string EncodeStaffing(std::vector<StaffingRow> rows);
-  static std::string EncodeActivity(std::vector<ActivityRow> rows);
+  static std::string EncodeActivity(const std::vector<ActivityRow>& rows);
   static std::string EncodeAnswers(const Answers& answers);
   static absl::StatusOr<std::vector<StaffingRow>> DecodeStaffing(
       absl::string_view v);

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/importer.h"
 #include "common/log.h"
+#include "common/memory_trim.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -35,25 +36,87 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
   absl::Status size =
       CheckImportSize(request->file_name(), request->content().size());
   if (!size.ok()) return ToGrpc(size);
+  v1::ImportChunk settings;
+  settings.set_kind(request->kind());
+  settings.set_file_name(request->file_name());
+  settings.set_skip_invalid(request->skip_invalid());
+  settings.set_accept_outliers(request->accept_outliers());
+  bool given = false;
+  grpc::Status status = RunImport(
+      settings,
+      [&](std::string* piece) {
+        if (given) return false;
+        given = true;
+        *piece = request->content();
+        return true;
+      },
+      response);
+  // An import's pages (parser, stage, RocksDB's file writer) are not used
+  // again until the next one: back to the idle footprint.
+  TrimMemory();
+  return status;
+}
+
+grpc::Status ControlService::ImportStream(
+    grpc::ServerContext*, grpc::ServerReader<v1::ImportChunk>* reader,
+    v1::ImportResponse* response) {
+  v1::ImportChunk chunk;
+  if (!reader->Read(&chunk)) {
+    return ToGrpc(absl::InvalidArgumentError("empty import stream"));
+  }
+  v1::ImportChunk settings = chunk;
+  settings.clear_content();
+  bool first = true;
+  grpc::Status status = RunImport(
+      settings,
+      [&](std::string* piece) {
+        if (!first && !reader->Read(&chunk)) return false;
+        first = false;
+        piece->swap(*chunk.mutable_content());
+        return true;
+      },
+      response);
+  // An import's pages (parser, stage, RocksDB's file writer) are not used
+  // again until the next one: back to the idle footprint.
+  TrimMemory();
+  return status;
+}
+
+grpc::Status ControlService::RunImport(
+    const v1::ImportChunk& request,
+    const std::function<bool(std::string*)>& next,
+    v1::ImportResponse* response) {
   // Today is a UTC day, as the current month is (Month::Containing).
   const absl::Time now = clock_->Now();
   ImportContext ctx{&store_->catalogue(), info_.trust, Month::Containing(now),
-                    request->file_name(),
+                    request.file_name(),
                     absl::ToCivilDay(now, absl::UTCTimeZone())};
-  absl::StatusOr<ParsedImport> parsed =
-      ParseImport(request->kind(), request->content(), ctx);
+  // Activity rows wait in a stage, not in memory, until the file is read.
+  std::unique_ptr<ActivityStage> stage;
+  if (request.kind() == v1::IMPORT_KIND_ACTIVITY) {
+    stage = std::make_unique<ActivityStage>(store_->staging_dir());
+  }
+  ImportParser parser(request.kind(), ctx, stage.get());
+  std::string piece;
+  while (next(&piece)) {
+    absl::Status fed = parser.Feed(piece);
+    if (!fed.ok()) return ToGrpc(fed);
+  }
+  absl::StatusOr<ParsedImport> parsed = parser.Finish();
   if (!parsed.ok()) return ToGrpc(parsed.status());
   ReportParse(*parsed, response);
   const std::string what = absl::StrCat(
-      KindName(request->kind()), " import of '", request->file_name(), "'");
+      KindName(request.kind()), " import of '", request.file_name(), "'");
   // Atomic unless asked otherwise; a missing column is never skippable.
-  if (parsed->fatal || (!parsed->errors.empty() && !request->skip_invalid())) {
+  if (parsed->fatal || (!parsed->errors.empty() && !request.skip_invalid())) {
     LogWarning(absl::StrCat(what, " rejected: ", parsed->errors_total,
                             " problems, nothing stored"));
     return grpc::Status::OK;
   }
   absl::StatusOr<ImportOutcome> outcome =
-      store_->ApplyImport(RecordsOf(*parsed), request->accept_outliers());
+      stage != nullptr
+          ? store_->ApplyActivityImport(*stage, request.accept_outliers())
+          : store_->ApplyImport(RecordsOf(*parsed), request.accept_outliers());
   if (!outcome.ok()) {
     LogError(absl::StrCat(what, " failed: ", outcome.status().message()));
     return ToGrpc(outcome.status());

@@ -11,6 +11,7 @@
 #ifndef OHFED_AGENT_SERVICE_H_
 #define OHFED_AGENT_SERVICE_H_
 
+#include <functional>
 #include <string>
 
 #include "agent/local_store.h"
@@ -35,6 +36,9 @@ class ControlService final : public v1::AgentControl::Service {
 
   grpc::Status Import(grpc::ServerContext*, const v1::ImportRequest* request,
                       v1::ImportResponse* response) override;
+  grpc::Status ImportStream(grpc::ServerContext*,
+                            grpc::ServerReader<v1::ImportChunk>* reader,
+                            v1::ImportResponse* response) override;
   grpc::Status SetValue(grpc::ServerContext*,
                         const v1::SetValueRequest* request,
                         v1::SetValueResponse* response) override;
@@ -53,6 +57,11 @@ class ControlService final : public v1::AgentControl::Service {
                        v1::PeriodChangeResponse* response) override;
 
  private:
+  // Both imports: the file's pieces come from `next` (false at the end).
+  grpc::Status RunImport(const v1::ImportChunk& settings,
+                         const std::function<bool(std::string*)>& next,
+                         v1::ImportResponse* response);
+
   const ServiceInfo info_;
   LocalStore* const store_;
   Uploader* const uploader_;

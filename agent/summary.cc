@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "agent/values.h"
 
@@ -42,14 +44,21 @@ void AddStaffing(const std::vector<StaffingRow>& rows, CellMap& cells) {
   }
 }
 
+// Counts by activity first (few), then makes the cells: no string is built
+// or copied per row.
 void AddActivity(const std::vector<ActivityRow>& rows, CellMap& cells) {
   if (rows.empty()) return;
-  std::set<std::string> seen;
-  std::map<std::string, std::map<int, uint64_t>> waits;
+  absl::flat_hash_set<absl::string_view> seen;
+  absl::flat_hash_map<absl::string_view, uint64_t> counts;
+  absl::flat_hash_map<absl::string_view, std::map<int, uint64_t>> waits;
   for (const ActivityRow& r : rows) {
-    Add(cells, "activity.count." + r.activity, 1);
+    ++counts[r.activity];
     if (!r.subject_ref.empty()) seen.insert(r.subject_ref);
     if (r.wait_days >= 0) ++waits[r.activity][r.wait_days];
+  }
+  for (const auto& [activity, n] : counts) {
+    Add(cells, absl::StrCat("activity.count.", activity),
+        static_cast<double>(n));
   }
   // Staff seen is known only from subject references: without any, the
   // count is unknown rather than zero, so the cell is left out.
@@ -57,8 +66,9 @@ void AddActivity(const std::vector<ActivityRow>& rows, CellMap& cells) {
     Add(cells, "activity.staff_seen", static_cast<double>(seen.size()));
   }
   for (const auto& [activity, buckets] : waits) {
-    v1::Cell& c = cells["activity.wait_days." + activity];
-    c.set_measure("activity.wait_days." + activity);
+    const std::string measure = absl::StrCat("activity.wait_days.", activity);
+    v1::Cell& c = cells[measure];
+    c.set_measure(measure);
     uint64_t events = 0;
     for (const auto& [days, count] : buckets) {
       v1::Bucket* b = c.add_buckets();

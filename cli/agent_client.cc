@@ -1,5 +1,9 @@
 #include "cli/agent_client.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "agent/importer.h"
 #include "common/status.h"
@@ -11,6 +15,14 @@ namespace {
 constexpr absl::Duration kCallDeadline = absl::Seconds(30);
 // An import of a large file parses and syncs to disk in the agent.
 constexpr absl::Duration kImportDeadline = absl::Minutes(5);
+
+absl::StatusOr<v1::ImportKind> KindOf(const std::string& kind) {
+  if (kind == "staffing") return v1::IMPORT_KIND_STAFFING;
+  if (kind == "activity") return v1::IMPORT_KIND_ACTIVITY;
+  if (kind == "profile") return v1::IMPORT_KIND_PROFILE;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown import kind '", kind, "': use staffing, activity or profile"));
+}
 
 }  // namespace
 
@@ -27,31 +39,104 @@ absl::StatusOr<Resp> AgentClient::Call(Method method, const Req& request,
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   Resp response;
   grpc::Status s = (stub_.get()->*method)(&ctx, request, &response);
+  if (!s.ok()) return Unreachable(s);
+  return response;
+}
+
+absl::Status AgentClient::Unreachable(const grpc::Status& s) const {
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
     return absl::UnavailableError(absl::StrCat(
         "cannot reach the agent at ", socket_,
         " (is ohfed-agent running? use --agent or OHFED_AGENT_SOCKET): ",
         s.error_message()));
   }
-  if (!s.ok()) return FromGrpc(s);
+  return FromGrpc(s);
+}
+
+absl::StatusOr<v1::ImportResponse> AgentClient::ImportPieces(
+    const std::string& kind, const std::string& file_name,
+    const NextPiece& next, bool skip_invalid, bool accept_outliers) {
+  absl::StatusOr<v1::ImportKind> k = KindOf(kind);
+  if (!k.ok()) return k.status();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kImportDeadline));
+  v1::ImportResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::ImportChunk>> writer =
+      stub_->ImportStream(&ctx, &response);
+  v1::ImportChunk chunk;
+  chunk.set_kind(*k);
+  chunk.set_file_name(file_name);
+  chunk.set_skip_invalid(skip_invalid);
+  chunk.set_accept_outliers(accept_outliers);
+  bool sent = false;
+  std::string piece;
+  while (next(&piece)) {
+    chunk.mutable_content()->swap(piece);
+    // A failed write means the agent has answered already (a CSV error,
+    // say): Finish says what.
+    if (!writer->Write(chunk)) break;
+    sent = true;
+    chunk.Clear();
+  }
+  if (!sent) writer->Write(chunk);  // an empty file still says what it is
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return Unreachable(s);
   return response;
 }
 
 absl::StatusOr<v1::ImportResponse> AgentClient::Import(
     const std::string& kind, const std::string& file_name,
     const std::string& content, bool skip_invalid, bool accept_outliers) {
-  v1::ImportRequest req;
-  v1::ImportKind k = v1::IMPORT_KIND_UNSPECIFIED;
-  if (kind == "staffing") k = v1::IMPORT_KIND_STAFFING;
-  if (kind == "activity") k = v1::IMPORT_KIND_ACTIVITY;
-  if (kind == "profile") k = v1::IMPORT_KIND_PROFILE;
-  if (k == v1::IMPORT_KIND_UNSPECIFIED) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown import kind '", kind, "': use staffing, activity or profile"));
+  size_t offset = 0;
+  return ImportPieces(
+      kind, file_name,
+      [&](std::string* piece) {
+        if (offset >= content.size()) return false;
+        piece->assign(content, offset, kPieceBytes);
+        offset += piece->size();
+        return true;
+      },
+      skip_invalid, accept_outliers);
+}
+
+absl::StatusOr<v1::ImportResponse> AgentClient::ImportFile(
+    const std::string& kind, const std::string& path,
+    const std::string& file_name, bool skip_invalid, bool accept_outliers) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    std::string msg = absl::StrCat("cannot open ", path, ": ", strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(msg);
+    return absl::UnavailableError(msg);
   }
+  bool read_failed = false;
+  absl::StatusOr<v1::ImportResponse> r = ImportPieces(
+      kind, file_name,
+      [&](std::string* piece) {
+        piece->resize(kPieceBytes);
+        in.read(piece->data(), static_cast<std::streamsize>(piece->size()));
+        piece->resize(static_cast<size_t>(in.gcount()));
+        read_failed = in.bad();
+        return !read_failed && !piece->empty();
+      },
+      skip_invalid, accept_outliers);
+  if (read_failed) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read ", path, ": ", strerror(errno)));
+  }
+  return r;
+}
+
+absl::StatusOr<v1::ImportResponse> AgentClient::ImportOneMessage(
+    const std::string& kind, const std::string& file_name,
+    const std::string& content, bool skip_invalid, bool accept_outliers) {
+  absl::StatusOr<v1::ImportKind> k = KindOf(kind);
+  if (!k.ok()) return k.status();
   absl::Status size = CheckImportSize(file_name, content.size());
   if (!size.ok()) return size;
-  req.set_kind(k);
+  v1::ImportRequest req;
+  req.set_kind(*k);
   req.set_file_name(file_name);
   req.set_content(content);
   req.set_skip_invalid(skip_invalid);

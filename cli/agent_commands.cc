@@ -136,18 +136,10 @@ void AddImport(CLI::App& app, std::shared_ptr<std::string> socket) {
   cmd->footer(kFilesHelp);
   cmd->callback([=] {
     const std::string name = Utf8FileName(*file);
-    // Refuse a huge file before reading it (when its size is known).
-    std::error_code no_size;
-    const uintmax_t bytes = std::filesystem::file_size(*file, no_size);
-    absl::Status size = CheckImportSize(name, no_size ? 0 : bytes);
-    if (!size.ok()) Fail("import", size.message());
-    absl::StatusOr<std::string> content = ReadFile(*file);
-    if (!content.ok()) Fail("import", content.status().message());
-    size = CheckImportSize(name, content->size());
-    if (!size.ok()) Fail("import", size.message());
+    // Sent a piece at a time: any size, never all in memory.
     absl::StatusOr<v1::ImportResponse> r =
         Connect("import", *socket)
-            .Import(*kind, name, *content, *skip, *accept);
+            .ImportFile(*kind, *file, name, *skip, *accept);
     if (!r.ok()) Fail("import", r.status().message());
     ImportReport report = ReportImport(*r, name, *skip);
     std::cout << report.out;

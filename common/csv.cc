@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -16,86 +17,98 @@
 namespace ohfed {
 namespace {
 
-// Splits the text into records; tracks physical line numbers.
-class Tokenizer {
- public:
-  Tokenizer(absl::string_view text, absl::string_view source)
-      : text_(text), source_(source) {}
+constexpr absl::string_view kBom = "\xEF\xBB\xBF";
 
-  bool Done() const { return pos_ >= text_.size(); }
-  int line() const { return line_; }
+enum class Scan { kRecord, kIncomplete };
 
-  // Reads the rest of the current physical line (for comment lines).
-  absl::string_view RestOfLine() {
-    size_t end = text_.find('\n', pos_);
-    if (end == absl::string_view::npos) end = text_.size();
-    absl::string_view out = text_.substr(pos_, end - pos_);
-    pos_ = end < text_.size() ? end + 1 : end;
-    ++line_;
-    return absl::StripSuffix(out, "\r");
-  }
-
-  char Peek() const { return text_[pos_]; }
-
-  absl::StatusOr<std::vector<std::string>> Record() {
-    std::vector<std::string> fields;
-    std::string field;
-    bool quoted = false, was_quoted = false;
-    const int start_line = line_;
-    while (pos_ < text_.size()) {
-      char c = text_[pos_++];
+// Reads one record of `text` from `*pos` into `fields` (reusing its
+// strings). On kRecord, `*pos` and `*line` move past it; on kIncomplete
+// (only when !final: the text ends before the record does) nothing moves.
+absl::StatusOr<Scan> ScanRecord(absl::string_view text, bool final,
+                                absl::string_view source, size_t* pos,
+                                int* line, std::vector<std::string>* fields) {
+  size_t p = *pos;
+  int ln = *line;
+  size_t n = 0;
+  auto next_field = [&]() -> std::string* {
+    if (n == fields->size()) fields->emplace_back();
+    std::string* f = &(*fields)[n++];
+    f->clear();
+    return f;
+  };
+  auto done = [&]() {
+    fields->resize(n);
+    *pos = p;
+    *line = ln;
+    return Scan::kRecord;
+  };
+  std::string* field = next_field();
+  bool quoted = false, was_quoted = false;
+  while (true) {
+    if (p >= text.size()) {
+      if (!final) return Scan::kIncomplete;
       if (quoted) {
-        if (c == '"') {
-          if (pos_ < text_.size() && text_[pos_] == '"') {
-            field += '"';
-            ++pos_;
-          } else {
-            quoted = false;
-          }
-        } else {
-          if (c == '\n') ++line_;
-          field += c;
-        }
-        continue;
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, " line ", *line,
+                         ": unterminated quoted field (file truncated?)"));
       }
-      if (c == ',') {
-        fields.push_back(std::move(field));
-        field.clear();
-        was_quoted = false;
-      } else if (c == '\n' || c == '\r') {
-        if (c == '\r' && pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
-        ++line_;
-        fields.push_back(std::move(field));
-        return fields;
-      } else if (c == '"') {
-        if (!field.empty() || was_quoted) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              source_, " line ", line_, ": stray quote inside a field"));
-        }
-        quoted = was_quoted = true;
-      } else {
-        if (was_quoted) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              source_, " line ", line_, ": text after a closing quote"));
-        }
-        field += c;
-      }
+      return done();
     }
     if (quoted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_, " line ", start_line,
-                       ": unterminated quoted field (file truncated?)"));
+      size_t q = text.find('"', p);
+      if (q == absl::string_view::npos) {
+        if (!final) return Scan::kIncomplete;
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, " line ", *line,
+                         ": unterminated quoted field (file truncated?)"));
+      }
+      absl::string_view part = text.substr(p, q - p);
+      ln += static_cast<int>(std::count(part.begin(), part.end(), '\n'));
+      field->append(part.data(), part.size());
+      p = q + 1;
+      if (p >= text.size()) {
+        if (!final) return Scan::kIncomplete;  // "" may follow
+        quoted = false;
+      } else if (text[p] == '"') {
+        field->push_back('"');
+        ++p;
+      } else {
+        quoted = false;
+      }
+      continue;
     }
-    fields.push_back(std::move(field));
-    return fields;
+    const char c = text[p];
+    if (c == ',') {
+      ++p;
+      field = next_field();
+      was_quoted = false;
+    } else if (c == '\n' || c == '\r') {
+      ++p;
+      if (c == '\r') {
+        if (p >= text.size() && !final) return Scan::kIncomplete;  // CR|LF
+        if (p < text.size() && text[p] == '\n') ++p;
+      }
+      ++ln;
+      return done();
+    } else if (c == '"') {
+      if (!field->empty() || was_quoted) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, " line ", ln, ": stray quote inside a field"));
+      }
+      quoted = was_quoted = true;
+      ++p;
+    } else {
+      if (was_quoted) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, " line ", ln, ": text after a closing quote"));
+      }
+      size_t end = text.find_first_of(",\r\n\"", p);
+      if (end == absl::string_view::npos) end = text.size();
+      field->append(text.data() + p, end - p);
+      p = end;
+    }
   }
-
- private:
-  absl::string_view text_;
-  absl::string_view source_;
-  size_t pos_ = 0;
-  int line_ = 1;
-};
+}
 
 bool AllBlank(std::vector<std::string>::const_iterator begin,
               std::vector<std::string>::const_iterator end) {
@@ -164,6 +177,17 @@ size_t Utf8SequenceLength(absl::string_view text, size_t i) {
   return n;
 }
 
+// "# key: value" before the header; other comment lines are ignored.
+void AddMetadata(absl::string_view line, CsvTable* table) {
+  line = absl::StripPrefix(line, "#");
+  size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return;
+  std::string key(absl::StripAsciiWhitespace(line.substr(0, colon)));
+  if (key.empty() || key.find(' ') != std::string::npos) return;
+  table->metadata[key] =
+      std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+}
+
 }  // namespace
 
 int CsvTable::Column(absl::string_view name) const {
@@ -204,57 +228,126 @@ std::string Excerpt(absl::string_view text, size_t max_bytes) {
   return absl::StrCat(text.substr(0, end), "...");
 }
 
+CsvReader::CsvReader(absl::string_view source, size_t max_record_bytes)
+    : source_(source), max_record_bytes_(max_record_bytes) {}
+
+absl::Status CsvReader::Fail(absl::Status s) {
+  state_ = State::kFailed;
+  pending_.clear();
+  return s;
+}
+
+absl::StatusOr<size_t> CsvReader::Consume(absl::string_view text, bool final,
+                                          RecordFn fn) {
+  size_t pos = 0;
+  while (true) {
+    const absl::string_view rest = text.substr(pos);
+    if (state_ == State::kStart) {
+      // Wait for three bytes that might be a byte-order mark.
+      if (rest.size() < kBom.size() && !final && absl::StartsWith(kBom, rest)) {
+        return pos;
+      }
+      if (absl::StartsWith(rest, kBom)) pos += kBom.size();
+      state_ = State::kPreamble;
+      continue;
+    }
+    if (rest.empty()) return pos;
+    if (state_ == State::kPreamble) {
+      // Leading comment and empty lines, before the header.
+      if (rest[0] != '#' && rest[0] != '\n' && rest[0] != '\r') {
+        state_ = State::kHeader;
+        continue;
+      }
+      size_t end = rest.find('\n');
+      if (end == absl::string_view::npos) {
+        if (!final) return pos;
+        end = rest.size();
+      }
+      AddMetadata(absl::StripSuffix(rest.substr(0, end), "\r"), &table_);
+      pos += end < rest.size() ? end + 1 : end;
+      ++line_;
+      continue;
+    }
+    const int start_line = line_;
+    absl::StatusOr<Scan> scan =
+        ScanRecord(text, final, source_, &pos, &line_, &record_.fields);
+    if (!scan.ok()) return scan.status();
+    if (*scan == Scan::kIncomplete) return pos;
+    // Blank rows (",,,," included) are skipped above the header as below.
+    if (IsBlank(record_.fields)) continue;
+    if (state_ == State::kHeader) {
+      table_.header_line = start_line;
+      absl::StatusOr<std::vector<std::string>> names =
+          HeaderNames(record_.fields, source_, start_line);
+      if (!names.ok()) return names.status();
+      table_.header = std::move(*names);
+      state_ = State::kRecords;
+      continue;
+    }
+    // Excel writes an empty field for every column it once saw used.
+    std::vector<std::string>& fields = record_.fields;
+    if (fields.size() > table_.header.size() &&
+        AllBlank(fields.begin() + table_.header.size(), fields.end())) {
+      fields.resize(table_.header.size());
+    }
+    record_.line = start_line;
+    absl::Status s = fn(record_);
+    if (!s.ok()) return s;
+  }
+}
+
+absl::Status CsvReader::Feed(absl::string_view piece, RecordFn fn) {
+  if (state_ == State::kFailed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(source_, ": read after an error"));
+  }
+  absl::StatusOr<size_t> used;
+  if (pending_.empty()) {
+    used = Consume(piece, false, fn);
+    if (used.ok()) pending_.assign(piece.data() + *used, piece.size() - *used);
+  } else {
+    pending_.append(piece.data(), piece.size());
+    used = Consume(pending_, false, fn);
+    if (used.ok()) pending_.erase(0, *used);
+  }
+  if (!used.ok()) return Fail(used.status());
+  if (pending_.size() > max_record_bytes_) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        source_, " line ", line_, ": a record longer than ",
+        max_record_bytes_ >> 10,
+        " KiB (not a CSV file, or an unterminated quoted field?)")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CsvReader::Finish(RecordFn fn) {
+  if (state_ == State::kFailed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(source_, ": read after an error"));
+  }
+  absl::StatusOr<size_t> used = Consume(pending_, true, fn);
+  if (!used.ok()) return Fail(used.status());
+  pending_.clear();
+  if (state_ != State::kRecords) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat(source_, ": empty file, expected a header row")));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
                                   absl::string_view source) {
-  text = absl::StripPrefix(text, "\xEF\xBB\xBF");
-  Tokenizer tok(text, source);
-  CsvTable table;
-  while (!tok.Done() &&
-         (tok.Peek() == '#' || tok.Peek() == '\n' || tok.Peek() == '\r')) {
-    absl::string_view line = tok.RestOfLine();
-    line = absl::StripPrefix(line, "#");
-    size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    std::string key(absl::StripAsciiWhitespace(line.substr(0, colon)));
-    if (key.empty() || key.find(' ') != std::string::npos) continue;
-    table.metadata[key] =
-        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-  }
-  if (tok.Done()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": empty file, expected a header row"));
-  }
-  // Blank rows above the header (",,,," included) are skipped like those
-  // below it.
-  std::vector<std::string> header;
-  do {
-    table.header_line = tok.line();
-    absl::StatusOr<std::vector<std::string>> fields = tok.Record();
-    if (!fields.ok()) return fields.status();
-    header = std::move(*fields);
-  } while (IsBlank(header) && !tok.Done());
-  if (IsBlank(header)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": empty file, expected a header row"));
-  }
-  absl::StatusOr<std::vector<std::string>> names =
-      HeaderNames(std::move(header), source, table.header_line);
-  if (!names.ok()) return names.status();
-  table.header = std::move(*names);
-  while (!tok.Done()) {
-    CsvRecord rec;
-    rec.line = tok.line();
-    auto fields = tok.Record();
-    if (!fields.ok()) return fields.status();
-    if (IsBlank(*fields)) continue;
-    // Excel writes an empty field for every column it once saw used.
-    if (fields->size() > table.header.size() &&
-        AllBlank(fields->begin() + table.header.size(), fields->end())) {
-      fields->resize(table.header.size());
-    }
-    rec.fields = std::move(*fields);
-    table.records.push_back(std::move(rec));
-  }
+  CsvReader reader(source, std::numeric_limits<size_t>::max());
+  std::vector<CsvRecord> records;
+  auto keep = [&](const CsvRecord& r) {
+    records.push_back(r);
+    return absl::OkStatus();
+  };
+  absl::Status s = reader.Feed(text, keep);
+  if (s.ok()) s = reader.Finish(keep);
+  if (!s.ok()) return s;
+  CsvTable table = reader.table();
+  table.records = std::move(records);
   return table;
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -43,6 +44,49 @@ struct CsvTable {
   // non-breaking space stays part of the value); empty if col < 0 or the
   // record is short.
   static std::string Field(const CsvRecord& r, int col);
+};
+
+// Reads CSV given in pieces of any size, cut anywhere (inside a field, a
+// quoted line break, a CRLF or the byte-order mark): what ParseCsv does, in
+// memory bounded by the longest record rather than the file. Records are
+// handed to a callback as they complete, with their physical line numbers;
+// the metadata and header are in table() (whose records stay empty) once
+// the header is read.
+class CsvReader {
+ public:
+  // Called for each record after the header; an error stops the reading
+  // and is returned by Feed or Finish.
+  using RecordFn = absl::FunctionRef<absl::Status(const CsvRecord&)>;
+
+  // A record that is still incomplete after `max_record_bytes` (an
+  // unterminated quote, most likely) is an error.
+  explicit CsvReader(absl::string_view source,
+                     size_t max_record_bytes = size_t{4} << 20);
+
+  // The next piece of the text. Errors as ParseCsv's, plus an over-long
+  // record; after an error the reader takes nothing more.
+  absl::Status Feed(absl::string_view piece, RecordFn fn);
+  // The end of the text: the last record may lack its line break. Fails as
+  // ParseCsv does on an empty input or a missing header.
+  absl::Status Finish(RecordFn fn);
+
+  bool has_header() const { return state_ == State::kRecords; }
+  const CsvTable& table() const { return table_; }
+
+ private:
+  enum class State { kStart, kPreamble, kHeader, kRecords, kFailed };
+  // Consumes what complete units `text` holds; returns how many bytes.
+  absl::StatusOr<size_t> Consume(absl::string_view text, bool final,
+                                 RecordFn fn);
+  absl::Status Fail(absl::Status s);
+
+  std::string source_;
+  size_t max_record_bytes_;
+  State state_ = State::kStart;
+  std::string pending_;  // the start of an incomplete unit
+  int line_ = 1;
+  CsvTable table_;
+  CsvRecord record_;  // reused: its strings keep their capacity
 };
 
 // Parses `text`. `source` names the input in errors ("catalogue.csv").

@@ -17,6 +17,7 @@ PACKAGES=(
   libcpp-httplib-dev prometheus
   libmstch-dev libspdlog-dev
   chromium chromium-driver python3-selenium
+  sqlite3 time
 )
 
 missing=()

@@ -127,12 +127,78 @@ TEST_F(ImportServiceTest, FileFullOfErrorsGetsItsReport) {
   EXPECT_EQ(r->rows_imported(), 0u);
 }
 
+// The Import RPC, one message, keeps its limit for older clients.
 TEST_F(ImportServiceTest, OversizeFileIsToldHowToSplitIt) {
   std::string csv(kMaxImportBytes + 1, '\n');
-  EXPECT_THAT(client_->Import("staffing", "big.csv", csv, false),
+  EXPECT_THAT(client_->ImportOneMessage("staffing", "big.csv", csv, false),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                 "big.csv is 15.0 MiB, more than the 15 MiB one "
                                 "import can take: split it by month"));
+}
+
+// An activity file of `rows` events over three months (i % 3), with long
+// subject references so that it is large for few rows.
+std::string BigActivityFile(size_t rows) {
+  std::string csv = "date,activity,client_org,subject_ref,wait_days\n";
+  const std::string ref(56, 'r');
+  for (size_t i = 0; i < rows; ++i) {
+    absl::StrAppend(&csv, "2026-0", 1 + i % 3, "-1", i % 10,
+                    ",immunisation,RJ1,", ref, i, ",", i % 30, "\n");
+  }
+  return csv;
+}
+
+// Streamed in pieces, a file is not limited by one message: one larger
+// than the old limit imports, and its months count every row.
+TEST_F(ImportServiceTest, FileLargerThanOneMessageImportsInPieces) {
+  const size_t rows = 190002;
+  const std::string csv = BigActivityFile(rows);
+  ASSERT_GT(csv.size(), static_cast<size_t>(kMaxMessageBytes));
+  auto r = client_->Import("activity", "big.csv", csv, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->errors_total(), 0u);
+  EXPECT_EQ(r->rows_read(), rows);
+  EXPECT_EQ(r->rows_imported(), rows);
+  EXPECT_THAT(r->periods_changed(),
+              ::testing::ElementsAre("2026-01", "2026-02", "2026-03"));
+  EXPECT_EQ(Cells("2026-02")["activity.count.immunisation"].value(), rows / 3);
+  EXPECT_EQ(Cells("2026-02")["activity.staff_seen"].value(), rows / 3);
+  // The same file again changes nothing.
+  r = client_->Import("activity", "big.csv", csv, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows_unchanged(), rows);
+  EXPECT_EQ(r->periods_changed_size(), 0);
+}
+
+// A bad row far into the file (in a later piece) is named by its line, and
+// the import stays all or nothing: what was stored before is untouched.
+TEST_F(ImportServiceTest, BadRowInALaterPieceNamesItsLineAndStoresNothing) {
+  auto first = client_->Import(
+      "activity", "first.csv",
+      "date,activity\n2026-02-03,immunisation\n2026-02-04,immunisation\n",
+      false);
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::string csv = BigActivityFile(30000);  // about 3 MiB: 3 pieces
+  const size_t line = 30000 + 2;             // after the header and rows
+  csv += "2026-01-05,immunisation,RJ1,x,400\n";
+  csv += BigActivityFile(1000).substr(csv.find('\n') + 1);
+  ASSERT_GT(csv.size(), 2 * AgentClient::kPieceBytes);
+  auto r = client_->Import("activity", "late.csv", csv, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 1);
+  EXPECT_EQ(r->errors(0).line(), line);
+  EXPECT_EQ(r->errors(0).column(), "wait_days");
+  EXPECT_THAT(r->errors(0).reason(), HasSubstr("got 400"));
+  EXPECT_EQ(r->rows_imported(), 0u);
+  EXPECT_EQ(Cells("2026-02")["activity.count.immunisation"].value(), 2);
+  EXPECT_TRUE(absl::IsNotFound(client_->Summary("2026-01").status()));
+  // With --skip-invalid the rest goes in.
+  r = client_->Import("activity", "late.csv", csv, true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rows_skipped(), 1u);
+  EXPECT_EQ(r->rows_imported(), 31000u);
+  EXPECT_EQ(Cells("2026-02")["activity.count.immunisation"].value(),
+            10000 + 333);
 }
 
 TEST_F(ImportServiceTest, OutlierWarningNamesTheLineAndPeriod) {

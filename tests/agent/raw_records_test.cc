@@ -8,6 +8,7 @@
 
 #include "agent/store_format.h"
 #include "common/rocksdb_util.h"
+#include "ohfed/agent_store/v1/agent_store.pb.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::agent {
@@ -85,6 +86,65 @@ TEST_F(RawRecordsTest, ActivityKeepsAnUnrecordedWait) {
   EXPECT_EQ(r->activity[0].wait_days, 0);
   EXPECT_EQ(r->activity[1].wait_days, -1);
   EXPECT_EQ(r->activity[1].client_org, "RXY");
+}
+
+// The encoding is written by hand for speed: it must stay byte for byte
+// what protobuf writes, or every stored month would read as changed.
+TEST(RawRecordsEncodingTest, ActivityIsWhatProtobufWrites) {
+  std::vector<ActivityRow> rows = {
+      {"2026-01-02", "immunisation", "RJ1", "S1", 0},
+      {"2026-01-01", "counselling_session", "RJ1", "", -1},
+      {"2026-01-03", "tb_screening", "", std::string(64, 'x'), 365},
+      {"2026-01-03", "tb_screening", "R1K", "s", 200000},
+      {"2026-01-01", "counselling_session", "RJ1", "", -1}};
+  agent_store::v1::ActivityRecords expected;
+  std::vector<ActivityRow> sorted = rows;
+  std::sort(sorted.begin(), sorted.end());
+  for (const ActivityRow& r : sorted) {
+    agent_store::v1::ActivityRow* row = expected.add_rows();
+    row->set_date(r.date);
+    row->set_activity(r.activity);
+    row->set_client_org(r.client_org);
+    row->set_subject_ref(r.subject_ref);
+    if (r.wait_days >= 0) row->set_wait_days(r.wait_days);
+  }
+  const std::string bytes = RawRecords::EncodeActivity(rows);
+  EXPECT_EQ(bytes, expected.SerializeAsString());
+  auto back = RawRecords::DecodeActivity(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, sorted);
+  EXPECT_EQ(RawRecords::EncodeActivity({}), "");
+}
+
+// Rows are sorted by an integer key first: the order must be ActivityRow's
+// whatever ties the key leaves (shared 8-byte subject prefixes, a NUL) or
+// dates it cannot key.
+TEST(RawRecordsEncodingTest, ActivityOrderIsTheRowOrder) {
+  std::vector<ActivityRow> rows;
+  const std::vector<std::string> subjects = {
+      "", "a", "a\0", "abcdefgh", "abcdefghi", "abcdefgh0", "b"};
+  for (const std::string& date : {"2026-01-02", "2026-01-10", "2025-12-31"}) {
+    for (const std::string& activity : {"tb", "immunisation", "covid_test"}) {
+      for (const std::string& client : {"RJ1", "R1K", ""}) {
+        for (const std::string& subject : subjects) {
+          rows.push_back({date, activity, client, subject,
+                          static_cast<int>(subject.size()) - 1});
+        }
+      }
+    }
+  }
+  std::reverse(rows.begin(), rows.end());
+  std::vector<ActivityRow> sorted = rows;
+  std::sort(sorted.begin(), sorted.end());
+  auto back = RawRecords::DecodeActivity(RawRecords::EncodeActivity(rows));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, sorted);
+  rows.push_back({"2026-1-5", "tb", "RJ1", "x", 1});  // not keyable: all
+  sorted = rows;                                      // compared in full
+  std::sort(sorted.begin(), sorted.end());
+  back = RawRecords::DecodeActivity(RawRecords::EncodeActivity(rows));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, sorted);
 }
 
 TEST_F(RawRecordsTest, AnswersMergeByCodeAndCanBeRemoved) {

@@ -1,5 +1,7 @@
 #include "common/csv.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed {
@@ -23,6 +25,61 @@ TEST(CsvTest, ParsesQuotedFieldsCrlfBomAndMetadata) {
   EXPECT_EQ(t->records[1].line, 7);
   EXPECT_EQ(CsvTable::Field(t->records[1], t->Column("note")), "plain");
   EXPECT_EQ(CsvTable::Field(t->records[1], t->Column("absent")), "");
+}
+
+// Every record as "line:field|field|...", read by a CsvReader fed `text`
+// in pieces of `piece` bytes, or the error.
+std::string ReadInPieces(absl::string_view text, size_t piece) {
+  CsvReader reader("x.csv");
+  std::string out;
+  auto keep = [&](const CsvRecord& r) {
+    absl::StrAppend(&out, r.line, ":", absl::StrJoin(r.fields, "|"), "\n");
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < text.size(); i += piece) {
+    absl::Status s = reader.Feed(text.substr(i, piece), keep);
+    if (!s.ok()) return std::string(s.message());
+  }
+  absl::Status s = reader.Finish(keep);
+  if (!s.ok()) return std::string(s.message());
+  return absl::StrCat(absl::StrJoin(reader.table().header, ","), "@",
+                      reader.table().header_line, "\n", out);
+}
+
+// A record, a CRLF, a quote or the byte-order mark cut between pieces
+// anywhere reads as the whole text does, line numbers included.
+TEST(CsvTest, ReaderTakesTheTextInPiecesCutAnywhere) {
+  const std::string text =
+      "\xEF\xBB\xBF# version: 7\r\n\r\n,,\r\nName, Note\r\n"
+      "alpha,\"a, \"\"quoted\"\"\nnote\"\r\n\r\nbeta,plain\r\n"
+      "gamma,\"\"\"\"\rdelta,last";
+  const std::string whole = ReadInPieces(text, text.size());
+  EXPECT_EQ(whole,
+            "name,note@4\n5:alpha|a, \"quoted\"\nnote\n8:beta|plain\n"
+            "9:gamma|\"\n10:delta|last\n");
+  for (size_t piece = 1; piece < text.size(); ++piece) {
+    EXPECT_EQ(ReadInPieces(text, piece), whole) << "pieces of " << piece;
+  }
+  const std::string bad = "a,b\n1,2\n3,4\n5,x\"y\n";
+  for (size_t piece = 1; piece <= bad.size(); ++piece) {
+    EXPECT_EQ(ReadInPieces(bad, piece),
+              "x.csv line 4: stray quote inside a field");
+  }
+  EXPECT_EQ(ReadInPieces("a\n\"open\n\n", 2),
+            "x.csv line 2: unterminated quoted field (file truncated?)");
+  EXPECT_EQ(ReadInPieces("# only\n", 3),
+            "x.csv: empty file, expected a header row");
+}
+
+// A quote left open cannot make the reader hold the rest of a large file.
+TEST(CsvTest, ReaderBoundsAnIncompleteRecord) {
+  CsvReader reader("big.csv", 1024);
+  auto ignore = [](const CsvRecord&) { return absl::OkStatus(); };
+  OHFED_ASSERT_OK(reader.Feed("a,b\n1,\"", ignore));
+  EXPECT_THAT(reader.Feed(std::string(2048, 'x'), ignore),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "big.csv line 2: a record longer than 1 KiB (not a "
+                       "CSV file, or an unterminated quoted field?)"));
 }
 
 TEST(CsvTest, ShortRowsAreReturnedForTheCallerToReport) {
