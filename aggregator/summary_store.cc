@@ -151,7 +151,8 @@ absl::Status SummaryStore::ReconcileRegistry() {
   // Load computed the rollups with the current placement; the flag only
   // reports that the placement moved since the last run (a reload after a
   // failed write keeps what Open found).
-  registry_changed_ = registry_changed_ ||
+  registry_changed_ =
+      registry_changed_ ||
       (!(stored.ok() && *stored == current) && !HeldRevisions().empty());
   return PersistFingerprint(current);
 }

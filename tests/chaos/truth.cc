@@ -80,16 +80,27 @@ void CompareRollups(const std::string& what, const RollupMap& got,
   }
 }
 
-// Cells by measure, serialized, for an order-free comparison.
+// A cell as text: its value and buckets. v1::Cell and the store's compact
+// UnitCell have the same accessors.
+template <typename CellT>
+std::string CellText(const CellT& c) {
+  std::string out = absl::StrCat(c.value());
+  for (const auto& b : c.buckets()) {
+    absl::StrAppend(&out, ",", b.value(), "x", b.count());
+  }
+  return out;
+}
+
+// Cells by measure, as text, for an order-free comparison.
 std::map<std::string, std::string> CellsOf(const v1::UnitSummary& s) {
   std::map<std::string, std::string> out;
-  for (const v1::Cell& c : s.cells()) out[c.measure()] = c.SerializeAsString();
+  for (const v1::Cell& c : s.cells()) out[c.measure()] = CellText(c);
   return out;
 }
 
 std::map<std::string, std::string> CellsOf(const aggregator::HeldUnit& u) {
   std::map<std::string, std::string> out;
-  for (const auto& [m, c] : u.cells) out[m] = c.SerializeAsString();
+  for (const aggregator::UnitCell& c : u.cells) out[c.measure()] = CellText(c);
   return out;
 }
 
