@@ -19,6 +19,7 @@
 #include "aggregator/summary_store.h"
 #include "common/transport.h"
 #include "common/uploader.h"
+#include "tests/aggregator/rollup_check.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/db_damage.h"
 #include "tests/testing/testing.h"
@@ -26,6 +27,7 @@
 namespace ohfed::aggregator {
 namespace {
 
+using ::ohfed::aggregator::testing::ExpectSameRollups;
 using ::ohfed::aggregator::testing::Summary;
 using ::ohfed::testing::TempDir;
 using ::testing::HasSubstr;
@@ -49,19 +51,6 @@ std::vector<v1::UnitSummary> Truth() {
     }
   }
   return out;
-}
-
-void ExpectSameRollups(const RollupMap& got, const RollupMap& want) {
-  EXPECT_EQ(got.size(), want.size());
-  for (const auto& [key, cell] : want) {
-    auto it = got.find(key);
-    if (it == got.end()) {
-      ADD_FAILURE() << "missing rollup " << key;
-      continue;
-    }
-    EXPECT_EQ(it->second.n_units, cell.n_units) << key;
-    EXPECT_NEAR(it->second.sum, cell.sum, 1e-6) << key;
-  }
 }
 
 class AggregatorCorruptionTest : public ::testing::Test {

@@ -16,6 +16,7 @@
 #include "common/transport.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
+#include "tests/aggregator/rollup_check.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/fault_fs.h"
 #include "tests/testing/testing.h"
@@ -23,6 +24,7 @@
 namespace ohfed::aggregator {
 namespace {
 
+using ::ohfed::aggregator::testing::ExpectSameRollups;
 using ::ohfed::aggregator::testing::Summary;
 using ::ohfed::testing::FaultEnv;
 using ::ohfed::testing::StatusIs;
@@ -35,23 +37,6 @@ v1::SubmitRequest Batch(std::vector<v1::UnitSummary> summaries) {
   v1::SubmitRequest req;
   for (auto& s : summaries) *req.add_summaries() = std::move(s);
   return req;
-}
-
-// Maintained rollups equal rebuilt ones (sums up to rounding): every unit
-// counted exactly once.
-void ExpectSameRollups(const SummaryStore& store) {
-  const RollupMap got = store.Rollups(), want = store.RecomputedRollups();
-  EXPECT_EQ(got.size(), want.size());
-  for (const auto& [key, cell] : want) {
-    auto it = got.find(key);
-    if (it == got.end()) {
-      ADD_FAILURE() << "missing rollup " << key;
-      continue;
-    }
-    EXPECT_EQ(it->second.n_units, cell.n_units) << key;
-    EXPECT_NEAR(it->second.sum, cell.sum, 1e-6) << key;
-    EXPECT_EQ(it->second.buckets, cell.buckets) << key;
-  }
 }
 
 v1::Ack AckOf(const std::string& trust, const std::string& period,

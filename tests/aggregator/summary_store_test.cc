@@ -15,6 +15,7 @@
 #include "aggregator/codec.h"
 #include "aggregator/query_engine.h"
 #include "common/rocksdb_util.h"
+#include "tests/aggregator/rollup_check.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
@@ -22,6 +23,7 @@ namespace ohfed::aggregator {
 namespace {
 
 using ::ohfed::aggregator::testing::AddDistribution;
+using ::ohfed::aggregator::testing::ExpectSameRollups;
 using ::ohfed::aggregator::testing::Summary;
 using ::ohfed::testing::TempDir;
 
@@ -295,22 +297,6 @@ TEST_F(StoreTest, ReconfigureFollowsANewHistoryAndRebuildsRollups) {
   Reopen(v2);
   EXPECT_FALSE(store_->registry_changed_at_open());
   EXPECT_EQ(Rollup("ics:QMF", "2026-03", kImm).sum, 1);
-}
-
-// Compares maintained rollups with rebuilt ones: same cells, same counts and
-// buckets, sums equal up to float rounding of the subtraction order.
-void ExpectSameRollups(const RollupMap& got, const RollupMap& want) {
-  EXPECT_EQ(got.size(), want.size());
-  for (const auto& [key, cell] : want) {
-    auto it = got.find(key);
-    if (it == got.end()) {
-      ADD_FAILURE() << "missing rollup " << key;
-      continue;
-    }
-    EXPECT_EQ(it->second.n_units, cell.n_units) << key;
-    EXPECT_NEAR(it->second.sum, cell.sum, 1e-6) << key;
-    EXPECT_EQ(it->second.buckets, cell.buckets) << key;
-  }
 }
 
 void StoreTest::ExpectSameRollupsForTest() {
