@@ -19,9 +19,12 @@
 #include "dashboard/chart_svg.h"
 #include "dashboard/pages.h"
 #include "dashboard/store_source.h"
+#include "tests/bench/lcg.h"
 
 namespace ohfed {
 namespace {
+
+using ::ohfed::bench::Lcg;
 
 constexpr int kMonths = 60;
 const Month kLast = Month::Of(2026, 9);
@@ -35,19 +38,6 @@ struct Source {
         source(&store, &authz, {}, Clock::Real(), absl::InfiniteFuture()) {}
   aggregator::Authz authz;
   dashboard::StoreSource source;
-};
-
-// A small deterministic generator, so every run loads the same figures.
-class Lcg {
- public:
-  explicit Lcg(uint64_t seed) : state_(seed * 2654435761u + 1) {}
-  int Next(int n) {
-    state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<int>((state_ >> 33) % static_cast<uint64_t>(n));
-  }
-
- private:
-  uint64_t state_;
 };
 
 void AddCell(v1::UnitSummary& s, const std::string& measure, double value) {

@@ -3,22 +3,10 @@
 #include <cstdint>
 
 #include "absl/strings/match.h"
+#include "tests/bench/lcg.h"
 
 namespace ohfed::bench {
 namespace {
-
-// A small LCG seeded from the cell's coordinates.
-class Lcg {
- public:
-  explicit Lcg(uint64_t seed) : state_(seed * 2654435761u + 1) {}
-  int Next(int n) {
-    state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<int>((state_ >> 33) % static_cast<uint64_t>(n));
-  }
-
- private:
-  uint64_t state_;
-};
 
 uint64_t Seed(const std::string& trust, Month month, int variant) {
   uint64_t h = 1469598103934665603ull;
