@@ -70,14 +70,7 @@ v1::UnitSummary MonthSummary(const Catalogue& catalogue, const Trust& trust,
     if (rng.Next(2) == 0) continue;
     v1::Cell* c = s.add_cells();
     c->set_measure(m->code);
-    uint64_t events = 0;
-    for (int b = 0; b < 5; ++b) {
-      v1::Bucket* bucket = c->add_buckets();
-      bucket->set_value(1 + b * 7 + rng.Next(7));
-      bucket->set_count(1 + rng.Next(6));
-      events += bucket->count();
-    }
-    c->set_value(static_cast<double>(events));
+    bench::AddDistribution(c, rng);
   }
   return s;
 }

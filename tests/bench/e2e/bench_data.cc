@@ -16,17 +16,6 @@ uint64_t Seed(const std::string& trust, Month month, int variant) {
          static_cast<uint64_t>(variant);
 }
 
-void AddDistribution(v1::Cell* c, Lcg& rng) {
-  uint64_t events = 0;
-  for (int b = 0; b < 5; ++b) {
-    v1::Bucket* bucket = c->add_buckets();
-    bucket->set_value(1 + b * 7 + rng.Next(7));
-    bucket->set_count(1 + rng.Next(6));
-    events += bucket->count();
-  }
-  c->set_value(static_cast<double>(events));
-}
-
 }  // namespace
 
 v1::UnitSummary MonthSummary(const Catalogue& catalogue,
