@@ -189,8 +189,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
       agent->store_.get(), v1::Ingest::NewStub(*channel), std::move(uploader),
       options.clock);
   agent->service_ = std::make_unique<ControlService>(
-      ServiceInfo{*trust, options.aggregator}, agent->store_.get(),
-      agent->uploader_.get(), options.clock);
+      ServiceInfo{*trust, options.aggregator, options.trim_memory},
+      agent->store_.get(), agent->uploader_.get(), options.clock);
 
   const std::string address = "unix:" + agent->socket_;
   if (absl::Status s = CheckListenAddress(address); !s.ok()) return s;

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,8 @@ struct AgentOptions {
   // How often a store that cannot be written retries reopening by itself
   // (common/store_recovery.h); any write retries too.
   absl::Duration store_retry_interval = absl::Seconds(5);
+  // ServiceInfo::trim_memory (agent/service.h); nullptr: TrimMemory.
+  std::function<void()> trim_memory;
 };
 
 class Agent {

@@ -51,9 +51,7 @@ grpc::Status ControlService::Import(grpc::ServerContext*,
         return true;
       },
       response);
-  // An import's pages (parser, stage, RocksDB's file writer) are not used
-  // again until the next one: back to the idle footprint.
-  TrimMemory();
+  TrimAfterImport();
   return status;
 }
 
@@ -76,10 +74,20 @@ grpc::Status ControlService::ImportStream(
         return true;
       },
       response);
-  // An import's pages (parser, stage, RocksDB's file writer) are not used
-  // again until the next one: back to the idle footprint.
-  TrimMemory();
+  TrimAfterImport();
   return status;
+}
+
+void ControlService::TrimAfterImport() {
+  // An import's pages (parser, stage, RocksDB's file writer) are not used
+  // again until the next one: back to the idle footprint, now and once
+  // the answer, a following `ohfed show` and RocksDB are done.
+  if (info_.trim_memory) {
+    info_.trim_memory();
+  } else {
+    TrimMemory();
+  }
+  quiet_trim_.Poke();
 }
 
 grpc::Status ControlService::RunImport(

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "agent/local_store.h"
+#include "agent/quiet_trim.h"
 #include "common/uploader.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -23,6 +24,10 @@ namespace ohfed::agent {
 struct ServiceInfo {
   std::string trust;
   std::string aggregator;  // shown by `ohfed status`
+  // Gives memory back: at the end of each import and again once the agent
+  // has been quiet for a second after it (agent/quiet_trim.h). nullptr:
+  // TrimMemory (common/memory_trim.h); tests count the calls.
+  std::function<void()> trim_memory;
 };
 
 class ControlService final : public v1::AgentControl::Service {
@@ -32,7 +37,8 @@ class ControlService final : public v1::AgentControl::Service {
       : info_(std::move(info)),
         store_(store),
         uploader_(uploader),
-        clock_(clock) {}
+        clock_(clock),
+        quiet_trim_(QuietTrim::kDefaultDelay, info_.trim_memory) {}
 
   grpc::Status Import(grpc::ServerContext*, const v1::ImportRequest* request,
                       v1::ImportResponse* response) override;
@@ -57,6 +63,8 @@ class ControlService final : public v1::AgentControl::Service {
                        v1::PeriodChangeResponse* response) override;
 
  private:
+  // What ends both imports: a trim now and one once quiet.
+  void TrimAfterImport();
   // Both imports: the file's pieces come from `next` (false at the end).
   grpc::Status RunImport(const v1::ImportChunk& settings,
                          const std::function<bool(std::string*)>& next,
@@ -66,6 +74,7 @@ class ControlService final : public v1::AgentControl::Service {
   LocalStore* const store_;
   Uploader* const uploader_;
   Clock* const clock_;
+  QuietTrim quiet_trim_;
 };
 
 }  // namespace ohfed::agent

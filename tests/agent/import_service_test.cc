@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/agent.h"
 #include "cli/agent_client.h"
 #include "common/transport.h"
@@ -31,6 +32,10 @@ class ImportServiceTest : public ::testing::Test {
     o.aggregator = sink_.address();
     o.insecure = true;
     o.clock = &clock_;
+    o.trim_memory = [this] {
+      absl::MutexLock l(&trim_mu_);
+      ++trims_;
+    };
     auto a = Agent::Start(o);
     ASSERT_TRUE(a.ok()) << a.status();
     agent_ = std::move(*a);
@@ -49,6 +54,8 @@ class ImportServiceTest : public ::testing::Test {
     return out;
   }
 
+  absl::Mutex trim_mu_;
+  int trims_ ABSL_GUARDED_BY(trim_mu_) = 0;
   testing::TempDir dir_;
   FakeClock clock_{kNow};
   testing::IngestServer sink_;
@@ -168,6 +175,73 @@ TEST_F(ImportServiceTest, FileLargerThanOneMessageImportsInPieces) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rows_unchanged(), rows);
   EXPECT_EQ(r->periods_changed_size(), 0);
+}
+
+// An import gives memory back when it ends and again once the agent has
+// been quiet a second (agent/quiet_trim.h), so that what the answer and a
+// following `ohfed show` touch is not kept: RSS goes back to idle.
+TEST_F(ImportServiceTest, ImportTrimsMemoryAtItsEndAndOnceQuiet) {
+  auto r = client_->Import("activity", "a.csv",
+                           "date,activity\n2026-06-01,immunisation\n", false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rows_imported(), 1u);
+  OHFED_ASSERT_OK(client_->Summary("2026-06"));
+  absl::MutexLock l(&trim_mu_);
+  EXPECT_TRUE(
+      trim_mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](int* n) { return *n >= 2; }, &trims_),
+                                absl::Seconds(60)));
+  EXPECT_EQ(trims_, 2);
+}
+
+// Every kind streams through the same path as activity (the CLI sends every
+// file with ImportFile): a staffing file larger than one message imports,
+// as posts of 200 months.
+TEST_F(ImportServiceTest, StaffingFileLargerThanOneMessageImportsInPieces) {
+  std::string csv = "period,staff_group,wte,basis,post_id\n";
+  const std::string id(56, 'p');
+  size_t rows = 0;
+  for (int m = 0; m < 200; ++m) {
+    const std::string month = absl::StrCat(
+        2009 + m / 12, "-", absl::Dec(1 + m % 12, absl::kZeroPad2));
+    for (int post = 0; post < 1000; ++post, ++rows) {
+      absl::StrAppend(&csv, month, ",nurse_general,0.5,employed,", id, post,
+                      "\n");
+    }
+  }
+  ASSERT_GT(csv.size(), static_cast<size_t>(kMaxMessageBytes));
+  testing::TempDir files;
+  auto r = client_->ImportFile("staffing", files.Write("s.csv", csv), "s.csv",
+                               false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->errors_total(), 0u);
+  EXPECT_EQ(r->rows_read(), rows);
+  EXPECT_EQ(r->rows_imported(), rows);
+  EXPECT_EQ(r->periods_changed_size(), 200);
+  EXPECT_EQ(Cells("2009-01")["staffing.wte.nurse_general"].value(), 500);
+  EXPECT_EQ(Cells("2025-08")["staffing.wte.nurse_general"].value(), 500);
+}
+
+// The same for a profile file: few answers, made large by a long note in a
+// column the import ignores.
+TEST_F(ImportServiceTest, ProfileFileLargerThanOneMessageImportsInPieces) {
+  std::string csv = "year,question,answer,note\n";
+  const std::string note(150 << 10, 'n');
+  size_t rows = 0;
+  for (int year = 1900; year <= 2026; ++year, ++rows) {
+    absl::StrAppend(&csv, year, ",host_type,acute,", note, "\n");
+  }
+  ASSERT_GT(csv.size(), static_cast<size_t>(kMaxMessageBytes));
+  testing::TempDir files;
+  auto r =
+      client_->ImportFile("profile", files.Write("p.csv", csv), "p.csv", false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->errors_total(), 0u);
+  EXPECT_EQ(r->rows_read(), rows);
+  EXPECT_EQ(r->rows_imported(), rows);
+  EXPECT_EQ(r->periods_changed_size(), static_cast<int>(rows));
+  EXPECT_EQ(Cells("1900")["profile.host_type.acute"].value(), 1);
+  EXPECT_EQ(Cells("2026")["profile.host_type.acute"].value(), 1);
 }
 
 // A bad row far into the file (in a later piece) is named by its line, and
