@@ -1,11 +1,11 @@
 // Gives memory back once the agent has been quiet for a while after an
 // import (issue 14: RSS after an import back to idle).
 //
-// The import itself trims (common/memory_trim.h) before it answers, but the
-// answer, the `ohfed show` that usually follows and RocksDB's own work after
-// the ingestion touch library pages and heap again; measured on a 100,000
-// event import, RSS 2 s after was 1.37x of idle, and 0.97x with one more
-// trim a second after the last import. Poke() arms that trim.
+// An import that trimmed (common/memory_trim.h) before it answered still
+// left RSS at 1.37x of idle 2 s after a 100,000 event import: the answer,
+// the `ohfed show` that usually follows and RocksDB's own work after the
+// ingestion touch library pages and heap again. One trim a second after
+// the last import brought it to 0.97x. Poke() arms that trim.
 //
 // The thread exists only while a trim is due (no idle thread); it is joined
 // by the next Poke() that starts one, or by the destructor, which skips a

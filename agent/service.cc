@@ -4,7 +4,6 @@
 #include "absl/strings/str_join.h"
 #include "agent/importer.h"
 #include "common/log.h"
-#include "common/memory_trim.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -80,13 +79,9 @@ grpc::Status ControlService::ImportStream(
 
 void ControlService::TrimAfterImport() {
   // An import's pages (parser, stage, RocksDB's file writer) are not used
-  // again until the next one: back to the idle footprint, now and once
-  // the answer, a following `ohfed show` and RocksDB are done.
-  if (info_.trim_memory) {
-    info_.trim_memory();
-  } else {
-    TrimMemory();
-  }
+  // again until the next one: back to the idle footprint once the answer,
+  // a following `ohfed show` and RocksDB are done. Not before answering:
+  // that made every import wait for the trim and fault its pages back in.
   quiet_trim_.Poke();
 }
 

@@ -24,9 +24,9 @@ namespace ohfed::agent {
 struct ServiceInfo {
   std::string trust;
   std::string aggregator;  // shown by `ohfed status`
-  // Gives memory back: at the end of each import and again once the agent
-  // has been quiet for a second after it (agent/quiet_trim.h). nullptr:
-  // TrimMemory (common/memory_trim.h); tests count the calls.
+  // Gives memory back once the agent has been quiet for a second after an
+  // import (agent/quiet_trim.h). nullptr: TrimMemory
+  // (common/memory_trim.h); tests count the calls.
   std::function<void()> trim_memory;
 };
 
@@ -63,7 +63,7 @@ class ControlService final : public v1::AgentControl::Service {
                        v1::PeriodChangeResponse* response) override;
 
  private:
-  // What ends both imports: a trim now and one once quiet.
+  // What ends both imports: a trim once quiet.
   void TrimAfterImport();
   // Both imports: the file's pieces come from `next` (false at the end).
   grpc::Status RunImport(const v1::ImportChunk& settings,

@@ -1,6 +1,9 @@
 // The local store's facade (agent/local_store.h): what it refuses before
 // any room is asked, and everything persisting across reopen (real
 // RocksDB).
+#include <rocksdb/table_properties.h>
+
+#include "absl/strings/str_cat.h"
 #include "tests/agent/local_store_fixture.h"
 
 namespace ohfed::agent {
@@ -9,6 +12,31 @@ namespace {
 using ::testing::HasSubstr;
 
 class LocalStoreFacadeTest : public LocalStoreTest {};
+
+// An activity import's files are written with LZ4, not the bottommost
+// level's ZSTD (common/rocksdb_bulk.h): ZSTD took most of the writer's time
+// on the import's critical path.
+TEST_F(LocalStoreFacadeTest, ActivityImportFilesAreWrittenWithLz4) {
+  ActivityStage stage(store_->staging_dir());
+  for (int day = 1; day <= 28; ++day) {
+    OHFED_ASSERT_OK(
+        stage.Add(Month::Of(2026, 1),
+                  {absl::StrCat("2026-01-", absl::Dec(day, absl::kZeroPad2)),
+                   "immunisation", "RJ1", absl::StrCat("S", day), day}));
+  }
+  ASSERT_TRUE(store_->ApplyActivityImport(stage).ok());
+  store_.reset();
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_.path(), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::TablePropertiesCollection tables;
+  ASSERT_TRUE(db->GetPropertiesOfAllTables(&tables).ok());
+  ASSERT_FALSE(tables.empty());
+  for (const auto& [file, props] : tables) {
+    EXPECT_EQ(props->compression_name, "LZ4") << file;
+  }
+}
 
 TEST_F(LocalStoreFacadeTest, SetValueRejectsBadInput) {
   using absl::StatusCode;
