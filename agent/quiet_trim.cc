@@ -22,6 +22,7 @@ QuietTrim::~QuietTrim() {
 void QuietTrim::Poke() {
   absl::MutexLock l(&mu_);
   due_ = absl::Now() + delay_;
+  ++pokes_;
   if (running_ || stopping_) return;  // the running thread sees the new due
   // A finished thread has released mu_ for good: joining it cannot wait
   // on us.
@@ -35,10 +36,11 @@ void QuietTrim::Run() {
   while (!stopping_) {
     const absl::Time due = due_;
     if (absl::Now() >= due) {
+      const uint64_t pokes = pokes_;
       mu_.Unlock();
       trim_();
       mu_.Lock();
-      if (due_ == due) break;  // no Poke() meanwhile
+      if (pokes_ == pokes) break;  // no Poke() meanwhile
       continue;
     }
     mu_.AwaitWithDeadline(absl::Condition(&stopping_), due);

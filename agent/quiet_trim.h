@@ -13,6 +13,7 @@
 #ifndef OHFED_AGENT_QUIET_TRIM_H_
 #define OHFED_AGENT_QUIET_TRIM_H_
 
+#include <cstdint>
 #include <functional>
 #include <thread>
 
@@ -43,6 +44,7 @@ class QuietTrim {
   const std::function<void()> trim_;
   absl::Mutex mu_;
   absl::Time due_ ABSL_GUARDED_BY(mu_);
+  uint64_t pokes_ ABSL_GUARDED_BY(mu_) = 0;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_ ABSL_GUARDED_BY(mu_);
