@@ -35,10 +35,23 @@ std::string RollupId(absl::string_view node, absl::string_view period,
 }
 
 std::string EncodeUnit(const UnitRecord& record) {
+  return EncodeUnit(record.first_received_unix_ms, record.last_received_unix_ms,
+                    record.summary);
+}
+
+std::string EncodeUnit(int64_t first_received_unix_ms,
+                       int64_t last_received_unix_ms,
+                       const v1::UnitSummary& summary,
+                       absl::string_view received) {
   std::string out;
-  PutBigEndian64(&out, static_cast<uint64_t>(record.first_received_unix_ms));
-  PutBigEndian64(&out, static_cast<uint64_t>(record.last_received_unix_ms));
-  record.summary.AppendToString(&out);
+  out.reserve(16 + received.size());
+  PutBigEndian64(&out, static_cast<uint64_t>(first_received_unix_ms));
+  PutBigEndian64(&out, static_cast<uint64_t>(last_received_unix_ms));
+  if (received.empty()) {
+    summary.AppendToString(&out);
+  } else {
+    out.append(received.data(), received.size());
+  }
   return out;
 }
 
@@ -125,13 +138,20 @@ std::string RegistryFingerprint(const RegistryHistory& history) {
 }
 
 HeldUnit ToHeldUnit(const UnitRecord& record) {
+  return ToHeldUnit(record.summary, record.first_received_unix_ms,
+                    record.last_received_unix_ms);
+}
+
+HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms) {
   HeldUnit u;
-  u.trust = record.summary.trust();
-  u.period = record.summary.period();
-  u.revision = record.summary.revision();
-  u.first_received_unix_ms = record.first_received_unix_ms;
-  u.last_received_unix_ms = record.last_received_unix_ms;
-  u.cells = UnitCells(record.summary.cells());
+  u.trust = summary.trust();
+  u.period = summary.period();
+  u.revision = summary.revision();
+  u.first_received_unix_ms = first_received_unix_ms;
+  u.last_received_unix_ms = last_received_unix_ms;
+  u.cells = UnitCells(summary.cells());
   return u;
 }
 

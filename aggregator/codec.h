@@ -58,6 +58,15 @@ struct UnitRecord {
   v1::UnitSummary summary;
 };
 std::string EncodeUnit(const UnitRecord& record);
+// The same record for `summary` held elsewhere, without copying it. If
+// `received` is not empty it must be `summary` serialized as it arrived (bytes
+// that parse to `summary`, with no unknown fields): it is stored as it is,
+// saving a serialization. The bytes may differ from a re-serialization
+// (field order, say), but DecodeUnit returns the same record.
+std::string EncodeUnit(int64_t first_received_unix_ms,
+                       int64_t last_received_unix_ms,
+                       const v1::UnitSummary& summary,
+                       absl::string_view received = {});
 // kDataLoss naming `key` when the value is truncated or unparsable.
 absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
                                       absl::string_view value);
@@ -80,6 +89,9 @@ std::string RegistryFingerprint(const RegistryHistory& history);
 
 // The in-memory form of a held summary.
 HeldUnit ToHeldUnit(const UnitRecord& record);
+HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms);
 
 }  // namespace ohfed::aggregator
 

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -39,9 +40,9 @@ SummaryStoreOptions WithDefaults(SummaryStoreOptions o) {
 // receipt, and the receipt time a regional aggregator carried with it
 // (clamped to now, so a claim from the future counts as now).
 int64_t FirstReceived(const HeldUnit* held, const v1::UnitSummary& s,
-                      int64_t now) {
+                      bool forwarded, int64_t now) {
   int64_t first = now;
-  if (s.first_received_unix_ms() > 0) {
+  if (forwarded && s.first_received_unix_ms() > 0) {
     first = std::min(first, s.first_received_unix_ms());
   }
   if (held != nullptr) first = std::min(first, held->first_received_unix_ms);
@@ -51,7 +52,7 @@ int64_t FirstReceived(const HeldUnit* held, const v1::UnitSummary& s,
 }  // namespace
 
 struct SummaryStore::Writer {
-  const std::vector<v1::UnitSummary>* summaries;
+  absl::Span<const Incoming> summaries;
   std::vector<v1::Outcome> outcomes;
   absl::Status status;
   bool done = false;
@@ -204,9 +205,19 @@ void SummaryStore::SetCommitListener(std::function<void()> f) {
 
 absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
     const std::vector<v1::UnitSummary>& summaries) {
+  std::vector<Incoming> incoming;
+  incoming.reserve(summaries.size());
+  for (const v1::UnitSummary& s : summaries) {
+    incoming.push_back({&s, /*forwarded=*/true, /*received=*/{}});
+  }
+  return CommitReceived(incoming);
+}
+
+absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::CommitReceived(
+    absl::Span<const Incoming> summaries) {
   if (summaries.empty()) return std::vector<v1::Outcome>();
   Writer w;
-  w.summaries = &summaries;
+  w.summaries = summaries;
   queue_mu_.Lock();
   queue_.push_back(&w);
   while (!w.done && queue_.front() != &w) w.cv.Wait(&queue_mu_);
@@ -224,7 +235,7 @@ absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
   std::vector<Writer*> group = TakeGroup();
   queue_mu_.Unlock();
   size_t group_summaries = 0;
-  for (const Writer* g : group) group_summaries += g->summaries->size();
+  for (const Writer* g : group) group_summaries += g->summaries.size();
   ObserveCommitGroup(group.size(), group_summaries);
 
   std::vector<HeldRevision> changed;
@@ -256,17 +267,35 @@ std::vector<SummaryStore::Writer*> SummaryStore::TakeGroup() {
   std::vector<Writer*> group;
   size_t n = 0;
   for (Writer* w : queue_) {
-    if (!group.empty() && n + w->summaries->size() > kMaxGroupSummaries) break;
+    if (!group.empty() && n + w->summaries.size() > kMaxGroupSummaries) break;
     group.push_back(w);
-    n += w->summaries->size();
+    n += w->summaries.size();
   }
   return group;
 }
 
 // What one group commit changes.
 struct SummaryStore::GroupResult {
-  absl::flat_hash_map<std::string, UnitRecord> finals;  // by UnitId
-  std::vector<std::string> order;                       // first-seen order
+  // The revision of a unit to hold, referring to the committer's summary
+  // rather than copying it (a summary is ~6 KB of cells).
+  struct Final {
+    const Incoming* in = nullptr;
+    int64_t first_received_unix_ms = 0;
+    int64_t last_received_unix_ms = 0;
+    // Set only when what is held differs from *in->summary: a retraction
+    // sent with cells (a tombstone keeps the revision and nothing else), or
+    // a first_received_unix_ms not to be honoured. Rare.
+    std::optional<v1::UnitSummary> edited;
+    const v1::UnitSummary& summary() const {
+      return edited.has_value() ? *edited : *in->summary;
+    }
+    // The received bytes, when they are what is held.
+    absl::string_view received() const {
+      return edited.has_value() ? absl::string_view() : in->received;
+    }
+  };
+  absl::flat_hash_map<std::string, Final> finals;  // by UnitId
+  std::vector<std::string> order;                  // first-seen order
   uint64_t accepted = 0, stale = 0;
 };
 
@@ -275,11 +304,13 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
   absl::ReaderMutexLock h(&held_mu_);
   for (Writer* w : group) {
     w->outcomes.clear();
-    for (const v1::UnitSummary& s : *w->summaries) {
+    w->outcomes.reserve(w->summaries.size());
+    for (const Incoming& in : w->summaries) {
+      const v1::UnitSummary& s = *in.summary;
       std::string id = UnitId(s.trust(), s.period());
       auto it = r->finals.find(id);
       auto held_it = held_.find(id);
-      uint64_t current = it != r->finals.end() ? it->second.summary.revision()
+      uint64_t current = it != r->finals.end() ? it->second.summary().revision()
                          : held_it != held_.end() ? held_it->second
                                                   : 0;
       if (s.revision() <= current) {
@@ -288,13 +319,19 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
         continue;
       }
       if (it == r->finals.end()) r->order.push_back(id);
-      UnitRecord& record = r->finals[id];
-      record.first_received_unix_ms =
-          FirstReceived(index_.Unit(s.trust(), s.period()), s, now);
-      record.last_received_unix_ms = now;
-      record.summary = s;
-      // A tombstone keeps the revision and nothing else.
-      if (s.retracted()) record.summary.clear_cells();
+      GroupResult::Final& f = r->finals[id];
+      f.in = &in;
+      f.first_received_unix_ms = FirstReceived(
+          index_.Unit(s.trust(), s.period()), s, in.forwarded, now);
+      f.last_received_unix_ms = now;
+      f.edited.reset();
+      const bool drop_cells = s.retracted() && s.cells_size() > 0;
+      const bool drop_first = !in.forwarded && s.first_received_unix_ms() != 0;
+      if (drop_cells || drop_first) {
+        f.edited = s;
+        if (drop_cells) f.edited->clear_cells();
+        if (drop_first) f.edited->clear_first_received_unix_ms();
+      }
       w->outcomes.push_back(v1::OUTCOME_ACCEPTED);
       ++r->accepted;
     }
@@ -304,8 +341,10 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
 void SummaryStore::PrepareWrites(const GroupResult& r,
                                  rocksdb::WriteBatch* batch) const {
   for (const std::string& id : r.order) {
+    const GroupResult::Final& f = r.finals.find(id)->second;
     batch->Put(ToSlice(absl::StrCat(kUnitPrefix, id)),
-               EncodeUnit(r.finals.find(id)->second));
+               EncodeUnit(f.first_received_unix_ms, f.last_received_unix_ms,
+                          f.summary(), f.received()));
   }
 }
 
@@ -332,11 +371,13 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
   if (batch.Count() > 0) OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
   // Durable: now into the working index (rollups follow), then to readers.
   for (const std::string& id : result.order) {
-    const UnitRecord& record = result.finals[id];
-    if (record.summary.retracted()) {
-      index_.RetractUnit(record.summary.trust(), record.summary.period());
+    const GroupResult::Final& f = result.finals[id];
+    const v1::UnitSummary& s = f.summary();
+    if (s.retracted()) {
+      index_.RetractUnit(s.trust(), s.period());
     } else {
-      index_.ReplaceUnit(ToHeldUnit(record));
+      index_.ReplaceUnit(
+          ToHeldUnit(s, f.first_received_unix_ms, f.last_received_unix_ms));
     }
   }
   const size_t units_held = index_.unit_count();
@@ -345,7 +386,7 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
   {
     absl::MutexLock h(&held_mu_);
     for (const std::string& id : result.order) {
-      uint64_t revision = result.finals[id].summary.revision();
+      uint64_t revision = result.finals[id].summary().revision();
       held_[id] = revision;
       changed->emplace_back(id, revision);
     }

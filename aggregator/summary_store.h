@@ -52,6 +52,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "aggregator/coverage.h"
 #include "aggregator/disclosure_pattern.h"
 #include "aggregator/index.h"
@@ -129,15 +130,31 @@ class SummaryStore : public UpstreamQueue {
   SummaryStore(const SummaryStore&) = delete;
   SummaryStore& operator=(const SummaryStore&) = delete;
 
+  // A summary to commit as ingest received it, without copying it: the
+  // caller keeps *summary (and `received`) until CommitReceived returns.
+  struct Incoming {
+    const v1::UnitSummary* summary = nullptr;
+    // Whether summary->first_received_unix_ms is a forwarding (regional)
+    // aggregator's receipt time; if not, it is ignored and not stored.
+    bool forwarded = true;
+    // *summary serialized as it arrived, if known: bytes that parse to it,
+    // with no unknown fields. Stored as they are when nothing of the
+    // summary is dropped (codec.h EncodeUnit), saving a serialization.
+    absl::string_view received;
+  };
+
   // Makes `summaries` (already validated) durable, with group commit.
   // Returns one outcome per summary, in order: ACCEPTED if it is now held
   // (or was superseded within the same commit), STALE if an equal or newer
   // revision was held. On a write error nothing is published and the error
   // (kUnavailable for I/O) is returned.
   //
-  // A summary's first_received_unix_ms (set by a regional aggregator that
-  // forwarded it) stands for the unit's first receipt when it is earlier
-  // than this store's own, clamped to not after now.
+  // A forwarded summary's first_received_unix_ms (set by a regional
+  // aggregator) stands for the unit's first receipt when it is earlier than
+  // this store's own, clamped to not after now.
+  absl::StatusOr<std::vector<v1::Outcome>> CommitReceived(
+      absl::Span<const Incoming> summaries);
+  // CommitReceived of `summaries`, each forwarded, serialized here.
   absl::StatusOr<std::vector<v1::Outcome>> Commit(
       const std::vector<v1::UnitSummary>& summaries);
 
