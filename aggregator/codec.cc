@@ -34,24 +34,18 @@ std::string RollupId(absl::string_view node, absl::string_view period,
   return absl::StrCat(node, "|", period, "|", measure);
 }
 
-std::string EncodeUnit(const UnitRecord& record) {
-  return EncodeUnit(record.first_received_unix_ms, record.last_received_unix_ms,
-                    record.summary);
-}
-
-std::string EncodeUnit(int64_t first_received_unix_ms,
-                       int64_t last_received_unix_ms,
-                       const v1::UnitSummary& summary,
-                       absl::string_view received) {
+std::string EncodeUnitHeader(int64_t first_received_unix_ms,
+                             int64_t last_received_unix_ms) {
   std::string out;
-  out.reserve(16 + received.size());
   PutBigEndian64(&out, static_cast<uint64_t>(first_received_unix_ms));
   PutBigEndian64(&out, static_cast<uint64_t>(last_received_unix_ms));
-  if (received.empty()) {
-    summary.AppendToString(&out);
-  } else {
-    out.append(received.data(), received.size());
-  }
+  return out;
+}
+
+std::string EncodeUnit(const UnitRecord& record) {
+  std::string out = EncodeUnitHeader(record.first_received_unix_ms,
+                                     record.last_received_unix_ms);
+  record.summary.AppendToString(&out);
   return out;
 }
 

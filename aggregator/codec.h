@@ -58,15 +58,13 @@ struct UnitRecord {
   v1::UnitSummary summary;
 };
 std::string EncodeUnit(const UnitRecord& record);
-// The same record for `summary` held elsewhere, without copying it. If
-// `received` is not empty it must be `summary` serialized as it arrived (bytes
-// that parse to `summary`, with no unknown fields): it is stored as it is,
-// saving a serialization. The bytes may differ from a re-serialization
-// (field order, say), but DecodeUnit returns the same record.
-std::string EncodeUnit(int64_t first_received_unix_ms,
-                       int64_t last_received_unix_ms,
-                       const v1::UnitSummary& summary,
-                       absl::string_view received = {});
+// The 16 bytes a unit record starts with; a serialized UnitSummary follows.
+// The commit path puts the two parts in place, without joining them, and
+// the UnitSummary as it was received when nothing of it is dropped: bytes
+// that may differ from a re-serialization (field order, say) but that
+// DecodeUnit decodes to the same record.
+std::string EncodeUnitHeader(int64_t first_received_unix_ms,
+                             int64_t last_received_unix_ms);
 // kDataLoss naming `key` when the value is truncated or unparsable.
 absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
                                       absl::string_view value);

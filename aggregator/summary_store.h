@@ -271,6 +271,9 @@ class SummaryStore : public UpstreamQueue {
  private:
   struct Writer;
   struct GroupResult;
+  struct Prepared;
+  // A committer's work on one of its summaries before it queues.
+  static void Prepare(const Incoming& in, Prepared* p);
 
   SummaryStore(std::unique_ptr<StoreDb> db, SummaryStoreOptions options);
   absl::Status Load();
@@ -298,16 +301,21 @@ class SummaryStore : public UpstreamQueue {
   // one synced batch. The caller holds write_mu_.
   absl::Status PersistFingerprint(const std::string& fingerprint);
   // Publishes a copy of index_ to readers; with `data_changed`, a new
-  // pattern cache too.
-  void Publish(bool data_changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // pattern cache too. Returns the version it replaced, for the caller to
+  // drop outside its locks.
+  std::shared_ptr<const Index> Publish(bool data_changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // After OpenDbRecovering found damage: records the recovery, logs the
   // line (the rollups were recomputed from the surviving units by Load).
   absl::Status RecoverFromDamage(const std::string& dir,
                                  const DbRecovery& found);
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // The leader's work: decide, write synced, publish. Holds write_mu_.
+  // `retired`: the version readers saw before, for the caller to drop once
+  // the group is woken.
   absl::Status CommitGroup(const std::vector<Writer*>& group,
-                           std::vector<HeldRevision>* changed);
+                           std::vector<HeldRevision>* changed,
+                           std::shared_ptr<const Index>* retired);
   // Under write_mu_: ACCEPTED/STALE per summary, the highest revision per
   // unit winning; then the unit records to write.
   void DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
@@ -335,6 +343,8 @@ class SummaryStore : public UpstreamQueue {
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(index_mu_);
   // The writer's working copy; readers see only what Publish copies of it.
   Index index_ ABSL_GUARDED_BY(write_mu_);
+  // The commit leader's batch, kept between commits (CommitGroup).
+  rocksdb::WriteBatch batch_ ABSL_GUARDED_BY(write_mu_);
   // Held only to swap or copy the two pointers below: a leaf lock.
   mutable absl::Mutex index_mu_;
   std::shared_ptr<const Index> published_ ABSL_GUARDED_BY(index_mu_);
