@@ -34,10 +34,17 @@ std::string RollupId(absl::string_view node, absl::string_view period,
   return absl::StrCat(node, "|", period, "|", measure);
 }
 
-std::string EncodeUnit(const UnitRecord& record) {
+std::string EncodeUnitHeader(int64_t first_received_unix_ms,
+                             int64_t last_received_unix_ms) {
   std::string out;
-  PutBigEndian64(&out, static_cast<uint64_t>(record.first_received_unix_ms));
-  PutBigEndian64(&out, static_cast<uint64_t>(record.last_received_unix_ms));
+  PutBigEndian64(&out, static_cast<uint64_t>(first_received_unix_ms));
+  PutBigEndian64(&out, static_cast<uint64_t>(last_received_unix_ms));
+  return out;
+}
+
+std::string EncodeUnit(const UnitRecord& record) {
+  std::string out = EncodeUnitHeader(record.first_received_unix_ms,
+                                     record.last_received_unix_ms);
   record.summary.AppendToString(&out);
   return out;
 }
@@ -125,13 +132,20 @@ std::string RegistryFingerprint(const RegistryHistory& history) {
 }
 
 HeldUnit ToHeldUnit(const UnitRecord& record) {
+  return ToHeldUnit(record.summary, record.first_received_unix_ms,
+                    record.last_received_unix_ms);
+}
+
+HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms) {
   HeldUnit u;
-  u.trust = record.summary.trust();
-  u.period = record.summary.period();
-  u.revision = record.summary.revision();
-  u.first_received_unix_ms = record.first_received_unix_ms;
-  u.last_received_unix_ms = record.last_received_unix_ms;
-  u.cells = UnitCells(record.summary.cells());
+  u.trust = summary.trust();
+  u.period = summary.period();
+  u.revision = summary.revision();
+  u.first_received_unix_ms = first_received_unix_ms;
+  u.last_received_unix_ms = last_received_unix_ms;
+  u.cells = UnitCells(summary.cells());
   return u;
 }
 

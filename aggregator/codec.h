@@ -58,6 +58,13 @@ struct UnitRecord {
   v1::UnitSummary summary;
 };
 std::string EncodeUnit(const UnitRecord& record);
+// The 16 bytes a unit record starts with; a serialized UnitSummary follows.
+// The commit path puts the two parts in place, without joining them, and
+// the UnitSummary as it was received when nothing of it is dropped: bytes
+// that may differ from a re-serialization (field order, say) but that
+// DecodeUnit decodes to the same record.
+std::string EncodeUnitHeader(int64_t first_received_unix_ms,
+                             int64_t last_received_unix_ms);
 // kDataLoss naming `key` when the value is truncated or unparsable.
 absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
                                       absl::string_view value);
@@ -80,6 +87,9 @@ std::string RegistryFingerprint(const RegistryHistory& history);
 
 // The in-memory form of a held summary.
 HeldUnit ToHeldUnit(const UnitRecord& record);
+HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms);
 
 }  // namespace ohfed::aggregator
 

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -19,6 +20,9 @@ namespace {
 
 // A leader takes at most this many summaries, so one commit stays bounded.
 constexpr size_t kMaxGroupSummaries = 4096;
+// The commit leader's WriteBatch is kept for the next commit unless it grew
+// past this (a group of thousands of summaries), so its memory is bounded.
+constexpr size_t kMaxKeptBatchBytes = 16 << 20;
 
 rocksdb::Slice ToSlice(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
@@ -39,9 +43,9 @@ SummaryStoreOptions WithDefaults(SummaryStoreOptions o) {
 // receipt, and the receipt time a regional aggregator carried with it
 // (clamped to now, so a claim from the future counts as now).
 int64_t FirstReceived(const HeldUnit* held, const v1::UnitSummary& s,
-                      int64_t now) {
+                      bool forwarded, int64_t now) {
   int64_t first = now;
-  if (s.first_received_unix_ms() > 0) {
+  if (forwarded && s.first_received_unix_ms() > 0) {
     first = std::min(first, s.first_received_unix_ms());
   }
   if (held != nullptr) first = std::min(first, held->first_received_unix_ms);
@@ -50,8 +54,44 @@ int64_t FirstReceived(const HeldUnit* held, const v1::UnitSummary& s,
 
 }  // namespace
 
+// What a committer prepares from one of its summaries in its own thread
+// before it queues, so the leader's serial section does less: the record's
+// body and the unit as the index will hold it. Only the receipt times and
+// the decision (stale or not) wait for the leader.
+struct SummaryStore::Prepared {
+  // Set only when what is held differs from the summary received: a
+  // retraction sent with cells (a tombstone keeps the revision and nothing
+  // else), or a first_received_unix_ms not to be honoured. Rare.
+  std::optional<v1::UnitSummary> edited;
+  std::string serialized;  // the body, unless the received bytes are
+  bool use_received = false;
+  HeldUnit unit;  // receipt times still 0; empty for a retraction
+
+  const v1::UnitSummary& summary(const Incoming& in) const {
+    return edited.has_value() ? *edited : *in.summary;
+  }
+  absl::string_view body(const Incoming& in) const {
+    return use_received ? in.received : absl::string_view(serialized);
+  }
+};
+
+void SummaryStore::Prepare(const Incoming& in, Prepared* p) {
+  const v1::UnitSummary& s = *in.summary;
+  const bool drop_cells = s.retracted() && s.cells_size() > 0;
+  const bool drop_first = !in.forwarded && s.first_received_unix_ms() != 0;
+  if (drop_cells || drop_first) {
+    p->edited = s;
+    if (drop_cells) p->edited->clear_cells();
+    if (drop_first) p->edited->clear_first_received_unix_ms();
+  }
+  p->use_received = !p->edited.has_value() && !in.received.empty();
+  if (!p->use_received) p->summary(in).SerializeToString(&p->serialized);
+  if (!s.retracted()) p->unit = ToHeldUnit(s, 0, 0);
+}
+
 struct SummaryStore::Writer {
-  const std::vector<v1::UnitSummary>* summaries;
+  absl::Span<const Incoming> summaries;
+  std::vector<Prepared> prepared;  // one per summary
   std::vector<v1::Outcome> outcomes;
   absl::Status status;
   bool done = false;
@@ -204,9 +244,23 @@ void SummaryStore::SetCommitListener(std::function<void()> f) {
 
 absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
     const std::vector<v1::UnitSummary>& summaries) {
+  std::vector<Incoming> incoming;
+  incoming.reserve(summaries.size());
+  for (const v1::UnitSummary& s : summaries) {
+    incoming.push_back({&s, /*forwarded=*/true, /*received=*/{}});
+  }
+  return CommitReceived(incoming);
+}
+
+absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::CommitReceived(
+    absl::Span<const Incoming> summaries) {
   if (summaries.empty()) return std::vector<v1::Outcome>();
   Writer w;
-  w.summaries = &summaries;
+  w.summaries = summaries;
+  w.prepared.resize(summaries.size());
+  for (size_t i = 0; i < summaries.size(); ++i) {
+    Prepare(summaries[i], &w.prepared[i]);
+  }
   queue_mu_.Lock();
   queue_.push_back(&w);
   while (!w.done && queue_.front() != &w) w.cv.Wait(&queue_mu_);
@@ -224,11 +278,12 @@ absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
   std::vector<Writer*> group = TakeGroup();
   queue_mu_.Unlock();
   size_t group_summaries = 0;
-  for (const Writer* g : group) group_summaries += g->summaries->size();
+  for (const Writer* g : group) group_summaries += g->summaries.size();
   ObserveCommitGroup(group.size(), group_summaries);
 
   std::vector<HeldRevision> changed;
-  absl::Status s = CommitGroup(group, &changed);
+  std::shared_ptr<const Index> retired;
+  absl::Status s = CommitGroup(group, &changed, &retired);
 
   queue_mu_.Lock();
   for (Writer* g : group) {
@@ -239,6 +294,9 @@ absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
   }
   if (!queue_.empty()) queue_.front()->cv.Signal();  // the next leader
   queue_mu_.Unlock();
+  // The version readers saw before, freed (unless one still holds it) once
+  // everyone is on their way: copies of the shards this commit changed.
+  retired.reset();
 
   if (s.ok() && !changed.empty()) {
     std::function<void()> listener;
@@ -256,17 +314,26 @@ std::vector<SummaryStore::Writer*> SummaryStore::TakeGroup() {
   std::vector<Writer*> group;
   size_t n = 0;
   for (Writer* w : queue_) {
-    if (!group.empty() && n + w->summaries->size() > kMaxGroupSummaries) break;
+    if (!group.empty() && n + w->summaries.size() > kMaxGroupSummaries) break;
     group.push_back(w);
-    n += w->summaries->size();
+    n += w->summaries.size();
   }
   return group;
 }
 
 // What one group commit changes.
 struct SummaryStore::GroupResult {
-  absl::flat_hash_map<std::string, UnitRecord> finals;  // by UnitId
-  std::vector<std::string> order;                       // first-seen order
+  // The revision of a unit to hold: the committer's summary, referred to
+  // rather than copied (a summary is ~6 KB of cells), and what it prepared.
+  struct Final {
+    const Incoming* in = nullptr;
+    Prepared* prepared = nullptr;
+    int64_t first_received_unix_ms = 0;
+    int64_t last_received_unix_ms = 0;
+    const v1::UnitSummary& summary() const { return prepared->summary(*in); }
+  };
+  absl::flat_hash_map<std::string, Final> finals;  // by UnitId
+  std::vector<std::string> order;                  // first-seen order
   uint64_t accepted = 0, stale = 0;
 };
 
@@ -275,11 +342,14 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
   absl::ReaderMutexLock h(&held_mu_);
   for (Writer* w : group) {
     w->outcomes.clear();
-    for (const v1::UnitSummary& s : *w->summaries) {
+    w->outcomes.reserve(w->summaries.size());
+    for (size_t i = 0; i < w->summaries.size(); ++i) {
+      const Incoming& in = w->summaries[i];
+      const v1::UnitSummary& s = *in.summary;
       std::string id = UnitId(s.trust(), s.period());
       auto it = r->finals.find(id);
       auto held_it = held_.find(id);
-      uint64_t current = it != r->finals.end() ? it->second.summary.revision()
+      uint64_t current = it != r->finals.end() ? it->second.summary().revision()
                          : held_it != held_.end() ? held_it->second
                                                   : 0;
       if (s.revision() <= current) {
@@ -288,13 +358,12 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
         continue;
       }
       if (it == r->finals.end()) r->order.push_back(id);
-      UnitRecord& record = r->finals[id];
-      record.first_received_unix_ms =
-          FirstReceived(index_.Unit(s.trust(), s.period()), s, now);
-      record.last_received_unix_ms = now;
-      record.summary = s;
-      // A tombstone keeps the revision and nothing else.
-      if (s.retracted()) record.summary.clear_cells();
+      GroupResult::Final& f = r->finals[id];
+      f.in = &in;
+      f.prepared = &w->prepared[i];
+      f.first_received_unix_ms = FirstReceived(
+          index_.Unit(s.trust(), s.period()), s, in.forwarded, now);
+      f.last_received_unix_ms = now;
       w->outcomes.push_back(v1::OUTCOME_ACCEPTED);
       ++r->accepted;
     }
@@ -304,48 +373,66 @@ void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
 void SummaryStore::PrepareWrites(const GroupResult& r,
                                  rocksdb::WriteBatch* batch) const {
   for (const std::string& id : r.order) {
-    batch->Put(ToSlice(absl::StrCat(kUnitPrefix, id)),
-               EncodeUnit(r.finals.find(id)->second));
+    const GroupResult::Final& f = r.finals.find(id)->second;
+    const std::string key = absl::StrCat(kUnitPrefix, id);
+    const std::string header =
+        EncodeUnitHeader(f.first_received_unix_ms, f.last_received_unix_ms);
+    // The record is the header, then the body: put in place, not joined.
+    const rocksdb::Slice key_slice = ToSlice(key);
+    const rocksdb::Slice value[2] = {ToSlice(header),
+                                     ToSlice(f.prepared->body(*f.in))};
+    batch->Put(rocksdb::SliceParts(&key_slice, 1),
+               rocksdb::SliceParts(value, 2));
   }
 }
 
-void SummaryStore::Publish(bool data_changed) {
+std::shared_ptr<const Index> SummaryStore::Publish(bool data_changed) {
   std::shared_ptr<const Index> next = std::make_shared<const Index>(index_);
   {
     absl::MutexLock l(&index_mu_);
     published_.swap(next);
     if (data_changed) patterns_ = std::make_shared<PatternCache>();
   }
-  // `next` now holds the previous version: freed here, outside the lock,
-  // unless a reader still holds it.
+  // `next` now holds the previous version: freed by the caller, outside the
+  // lock, unless a reader still holds it.
+  return next;
 }
 
 absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
-                                       std::vector<HeldRevision>* changed) {
+                                       std::vector<HeldRevision>* changed,
+                                       std::shared_ptr<const Index>* retired) {
   absl::MutexLock wl(&write_mu_);
   OHFED_RETURN_IF_ERROR(Usable());
   GroupResult result;
-  rocksdb::WriteBatch batch;
+  // Reused: its buffer keeps its size from one commit to the next, rather
+  // than growing (and faulting in) ~75 KB a batch afresh each time.
+  if (batch_.GetDataSize() > kMaxKeptBatchBytes) batch_ = rocksdb::WriteBatch();
+  batch_.Clear();
   DecideOutcomes(group, absl::ToUnixMillis(options_.clock->Now()), &result);
-  PrepareWrites(result, &batch);
+  PrepareWrites(result, &batch_);
+  const bool wrote = batch_.Count() > 0;
   // Nothing new (all stale): what is held is already durable.
-  if (batch.Count() > 0) OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
+  if (wrote) OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch_));
   // Durable: now into the working index (rollups follow), then to readers.
   for (const std::string& id : result.order) {
-    const UnitRecord& record = result.finals[id];
-    if (record.summary.retracted()) {
-      index_.RetractUnit(record.summary.trust(), record.summary.period());
+    GroupResult::Final& f = result.finals[id];
+    const v1::UnitSummary& s = f.summary();
+    if (s.retracted()) {
+      index_.RetractUnit(s.trust(), s.period());
     } else {
-      index_.ReplaceUnit(ToHeldUnit(record));
+      HeldUnit& unit = f.prepared->unit;  // each Final's own
+      unit.first_received_unix_ms = f.first_received_unix_ms;
+      unit.last_received_unix_ms = f.last_received_unix_ms;
+      index_.ReplaceUnit(std::move(unit));
     }
   }
   const size_t units_held = index_.unit_count();
-  if (batch.Count() > 0) Publish(/*data_changed=*/true);
+  if (wrote) *retired = Publish(/*data_changed=*/true);
   changed->clear();
   {
     absl::MutexLock h(&held_mu_);
     for (const std::string& id : result.order) {
-      uint64_t revision = result.finals[id].summary.revision();
+      uint64_t revision = result.finals[id].summary().revision();
       held_[id] = revision;
       changed->emplace_back(id, revision);
     }
@@ -355,9 +442,9 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
   stats_.summaries_accepted += result.accepted;
   stats_.summaries_stale += result.stale;
   stats_.units_held = units_held;
-  if (batch.Count() > 0) {
+  if (wrote) {
     ++stats_.commits;
-    stats_.bytes_written += batch.GetDataSize();
+    stats_.bytes_written += batch_.GetDataSize();
   }
   return absl::OkStatus();
 }

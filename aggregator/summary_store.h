@@ -52,6 +52,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "aggregator/coverage.h"
 #include "aggregator/disclosure_pattern.h"
 #include "aggregator/index.h"
@@ -129,15 +130,31 @@ class SummaryStore : public UpstreamQueue {
   SummaryStore(const SummaryStore&) = delete;
   SummaryStore& operator=(const SummaryStore&) = delete;
 
+  // A summary to commit as ingest received it, without copying it: the
+  // caller keeps *summary (and `received`) until CommitReceived returns.
+  struct Incoming {
+    const v1::UnitSummary* summary = nullptr;
+    // Whether summary->first_received_unix_ms is a forwarding (regional)
+    // aggregator's receipt time; if not, it is ignored and not stored.
+    bool forwarded = true;
+    // *summary serialized as it arrived, if known: bytes that parse to it,
+    // with no unknown fields. Stored as they are when nothing of the
+    // summary is dropped (codec.h EncodeUnit), saving a serialization.
+    absl::string_view received;
+  };
+
   // Makes `summaries` (already validated) durable, with group commit.
   // Returns one outcome per summary, in order: ACCEPTED if it is now held
   // (or was superseded within the same commit), STALE if an equal or newer
   // revision was held. On a write error nothing is published and the error
   // (kUnavailable for I/O) is returned.
   //
-  // A summary's first_received_unix_ms (set by a regional aggregator that
-  // forwarded it) stands for the unit's first receipt when it is earlier
-  // than this store's own, clamped to not after now.
+  // A forwarded summary's first_received_unix_ms (set by a regional
+  // aggregator) stands for the unit's first receipt when it is earlier than
+  // this store's own, clamped to not after now.
+  absl::StatusOr<std::vector<v1::Outcome>> CommitReceived(
+      absl::Span<const Incoming> summaries);
+  // CommitReceived of `summaries`, each forwarded, serialized here.
   absl::StatusOr<std::vector<v1::Outcome>> Commit(
       const std::vector<v1::UnitSummary>& summaries);
 
@@ -254,6 +271,9 @@ class SummaryStore : public UpstreamQueue {
  private:
   struct Writer;
   struct GroupResult;
+  struct Prepared;
+  // A committer's work on one of its summaries before it queues.
+  static void Prepare(const Incoming& in, Prepared* p);
 
   SummaryStore(std::unique_ptr<StoreDb> db, SummaryStoreOptions options);
   absl::Status Load();
@@ -281,16 +301,21 @@ class SummaryStore : public UpstreamQueue {
   // one synced batch. The caller holds write_mu_.
   absl::Status PersistFingerprint(const std::string& fingerprint);
   // Publishes a copy of index_ to readers; with `data_changed`, a new
-  // pattern cache too.
-  void Publish(bool data_changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // pattern cache too. Returns the version it replaced, for the caller to
+  // drop outside its locks.
+  std::shared_ptr<const Index> Publish(bool data_changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // After OpenDbRecovering found damage: records the recovery, logs the
   // line (the rollups were recomputed from the surviving units by Load).
   absl::Status RecoverFromDamage(const std::string& dir,
                                  const DbRecovery& found);
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   // The leader's work: decide, write synced, publish. Holds write_mu_.
+  // `retired`: the version readers saw before, for the caller to drop once
+  // the group is woken.
   absl::Status CommitGroup(const std::vector<Writer*>& group,
-                           std::vector<HeldRevision>* changed);
+                           std::vector<HeldRevision>* changed,
+                           std::shared_ptr<const Index>* retired);
   // Under write_mu_: ACCEPTED/STALE per summary, the highest revision per
   // unit winning; then the unit records to write.
   void DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
@@ -318,6 +343,8 @@ class SummaryStore : public UpstreamQueue {
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(index_mu_);
   // The writer's working copy; readers see only what Publish copies of it.
   Index index_ ABSL_GUARDED_BY(write_mu_);
+  // The commit leader's batch, kept between commits (CommitGroup).
+  rocksdb::WriteBatch batch_ ABSL_GUARDED_BY(write_mu_);
   // Held only to swap or copy the two pointers below: a leaf lock.
   mutable absl::Mutex index_mu_;
   std::shared_ptr<const Index> published_ ABSL_GUARDED_BY(index_mu_);

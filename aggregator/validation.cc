@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -67,11 +68,23 @@ absl::Status CheckDistribution(const Measure& m, const v1::Cell& cell) {
         " for measure '", m.code, "' (one per whole number of ", m.unit,
         " from ", m.min, " to ", m.max, ")"));
   }
+  // Senders list buckets by value (agent/summary.cc), and then no value
+  // can repeat: the set of values seen is needed only from the first
+  // bucket out of order, when the checks start again with it, so that a
+  // refusal names the same first fault either way.
   absl::flat_hash_set<double> values;
+  bool ascending = true;
   uint64_t events = 0;
-  for (const v1::Bucket& b : cell.buckets()) {
+  for (int i = 0; i < cell.buckets_size(); ++i) {
+    const v1::Bucket& b = cell.buckets(i);
     if (auto s = CheckBucketValue(m, b.value()); !s.ok()) return s;
-    if (!values.insert(b.value()).second) {
+    if (ascending && i > 0 && !(b.value() > cell.buckets(i - 1).value())) {
+      ascending = false;
+      i = -1;  // again from the first, with the set
+      events = 0;
+      continue;
+    }
+    if (!ascending && !values.insert(b.value()).second) {
       return Bad(absl::StrCat("bucket value ", b.value(), " of measure '",
                               m.code, "' appears more than once"));
     }
@@ -110,10 +123,13 @@ absl::Status CheckScalar(const Measure& m, const v1::Cell& cell) {
   return absl::OkStatus();
 }
 
+// On success, *found is the cell's measure in `catalogue`.
 absl::Status CheckCell(const v1::Cell& cell, const Catalogue& catalogue,
-                       bool annual, absl::string_view period) {
+                       bool annual, absl::string_view period,
+                       const Measure** found) {
   if (auto s = CheckLength("measure code", cell.measure()); !s.ok()) return s;
   const Measure* m = catalogue.Find(cell.measure());
+  *found = m;
   if (m == nullptr) {
     return Bad(absl::StrCat("unknown measure '", Echo(cell.measure()), "'"));
   }
@@ -154,21 +170,43 @@ absl::Status CheckRevision(uint64_t revision, absl::Time now) {
 // The catalogue of the version a summary names.
 absl::StatusOr<const Catalogue*> CatalogueOf(
     absl::string_view version, const CatalogueVersions& catalogues) {
+  const Catalogue* catalogue =
+      version.empty() ? nullptr : catalogues.Find(version);
+  if (catalogue != nullptr) return catalogue;
+  // Only a refusal spells out the versions known.
   const std::string known =
       absl::StrCat("'", absl::StrJoin(catalogues.versions(), "', '"), "'");
   if (version.empty()) {
     return Bad(absl::StrCat("missing catalogue version: this aggregator knows ",
                             known));
   }
-  const Catalogue* catalogue = catalogues.Find(version);
-  if (catalogue == nullptr) {
-    return Bad(absl::StrCat("unknown catalogue version '", Echo(version),
-                            "': this aggregator knows ", known));
+  return Bad(absl::StrCat("unknown catalogue version '", Echo(version),
+                          "': this aggregator knows ", known));
+}
+
+// One message's own unknown fields (proto3 generates no accessor; these
+// reflection calls read the message's metadata, no field is visited).
+void DiscardUnknown(google::protobuf::Message* message) {
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  if (!reflection->GetUnknownFields(*message).empty()) {
+    reflection->MutableUnknownFields(message)->Clear();
   }
-  return catalogue;
 }
 
 }  // namespace
+
+void DiscardUnknownFields(v1::SubmitRequest* request) {
+  DiscardUnknown(request);
+  for (v1::UnitSummary& summary : *request->mutable_summaries()) {
+    DiscardUnknown(&summary);
+    for (v1::Cell& cell : *summary.mutable_cells()) {
+      DiscardUnknown(&cell);
+      for (v1::Bucket& bucket : *cell.mutable_buckets()) {
+        DiscardUnknown(&bucket);
+      }
+    }
+  }
+}
 
 std::string Echo(absl::string_view text) {
   std::string out;
@@ -262,15 +300,21 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
                             kMaxCellsPerSummary, " per summary"));
   }
   const bool annual = period->kind() == Period::Kind::kYear;
-  absl::flat_hash_set<absl::string_view> seen;
+  // Measures seen, by their place in the catalogue: no hashing or
+  // allocation per cell (a summary carries the whole catalogue).
+  const Measure* const first = (*catalogue)->measures().data();
+  absl::InlinedVector<bool, 512> seen((*catalogue)->measures().size(), false);
   for (const v1::Cell& cell : summary.cells()) {
-    if (auto s = CheckCell(cell, **catalogue, annual, summary.period());
+    const Measure* m = nullptr;
+    if (auto s = CheckCell(cell, **catalogue, annual, summary.period(), &m);
         !s.ok()) {
       return s;
     }
-    if (!seen.insert(cell.measure()).second) {
+    bool& was_seen = seen[static_cast<size_t>(m - first)];
+    if (was_seen) {
       return Bad(absl::StrCat("duplicate measure '", cell.measure(), "'"));
     }
+    was_seen = true;
   }
   return absl::OkStatus();
 }

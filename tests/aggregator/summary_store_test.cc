@@ -539,6 +539,79 @@ TEST_F(StoreTest, CommitWritesOnlyTheUnitRecords) {
   EXPECT_EQ(rollup_records, 0);
 }
 
+// A summary committed with the bytes it arrived in is stored as those bytes
+// (no re-serialization), and they decode to the record a re-serialization
+// gives, even when their fields come in another order.
+TEST_F(StoreTest, ReceivedBytesAreStoredAsTheyCameAndDecodeAsReserialized) {
+  v1::UnitSummary s = Summary("RJ1", "2026-03", 4, {{kImm, 4}});
+  AddDistribution(&s, kWait, {{1, 2}, {5, 3}});
+  // Cells first, then the rest: parses to `s`, but is not its serialization.
+  v1::UnitSummary cells_only, rest = s;
+  *cells_only.mutable_cells() = s.cells();
+  rest.clear_cells();
+  const std::string received =
+      cells_only.SerializeAsString() + rest.SerializeAsString();
+  v1::UnitSummary parsed;
+  ASSERT_TRUE(parsed.ParseFromString(received));
+  ASSERT_EQ(parsed.SerializeAsString(), s.SerializeAsString());
+  ASSERT_NE(received, s.SerializeAsString());
+  SummaryStore::Incoming in{&parsed, /*forwarded=*/false, received};
+  auto outcomes = store_->CommitReceived({&in, 1});
+  OHFED_ASSERT_OK(outcomes);
+  EXPECT_EQ(*outcomes, std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED});
+  const int64_t now = absl::ToUnixMillis(clock_.Now());
+  store_.reset();
+  auto db = OpenDb(dir_.path(), DbFootprint::kServer);
+  OHFED_ASSERT_OK(db);
+  auto stored = GetValue(db->get(), "u/RJ1/2026-03");
+  OHFED_ASSERT_OK(stored);
+  EXPECT_EQ(*stored, EncodeUnitHeader(now, now) + received);
+  auto decoded = DecodeUnit("u/RJ1/2026-03", *stored);
+  OHFED_ASSERT_OK(decoded);
+  const std::string reserialized = EncodeUnit({now, now, s});
+  EXPECT_EQ(EncodeUnit(*decoded), reserialized);
+}
+
+// Received bytes are not stored when the store drops part of the summary:
+// a first_received_unix_ms from a sender that does not forward (ignored and
+// not kept), and a retraction's cells.
+TEST_F(StoreTest, ReceivedBytesAreReserializedWhenPartIsDropped) {
+  const int64_t now = absl::ToUnixMillis(clock_.Now());
+  v1::UnitSummary early = Summary("RJ1", "2026-03", 1, {{kImm, 4}});
+  early.set_first_received_unix_ms(now - 3600 * 1000);
+  v1::UnitSummary retraction = Summary("R1H", "2026-03", 1, {{kImm, 2}});
+  retraction.set_retracted(true);
+  v1::UnitSummary forwarded = Summary("RAJ", "2026-03", 1, {{kImm, 3}});
+  forwarded.set_first_received_unix_ms(now - 60 * 1000);
+  const std::string early_bytes = early.SerializeAsString();
+  const std::string retraction_bytes = retraction.SerializeAsString();
+  const SummaryStore::Incoming in[] = {
+      {&early, /*forwarded=*/false, early_bytes},
+      {&retraction, /*forwarded=*/false, retraction_bytes},
+      {&forwarded, /*forwarded=*/true, {}}};
+  OHFED_ASSERT_OK(store_->CommitReceived(in));
+  store_->Read([&](const View& v) {
+    EXPECT_EQ(v.Unit("RJ1", "2026-03")->first_received_unix_ms, now);
+    EXPECT_EQ(v.Unit("RAJ", "2026-03")->first_received_unix_ms,
+              now - 60 * 1000);
+    return 0;
+  });
+  store_.reset();
+  auto db = OpenDb(dir_.path(), DbFootprint::kServer);
+  OHFED_ASSERT_OK(db);
+  auto stored = GetValue(db->get(), "u/RJ1/2026-03");
+  OHFED_ASSERT_OK(stored);
+  v1::UnitSummary expected = early;
+  expected.clear_first_received_unix_ms();
+  EXPECT_EQ(*stored, EncodeUnit({now, now, expected}));
+  stored = GetValue(db->get(), "u/R1H/2026-03");
+  OHFED_ASSERT_OK(stored);
+  auto tombstone = DecodeUnit("u/R1H/2026-03", *stored);
+  OHFED_ASSERT_OK(tombstone);
+  EXPECT_TRUE(tombstone->summary.retracted());
+  EXPECT_EQ(tombstone->summary.cells_size(), 0);
+}
+
 // Rollups after a reopen are exactly a rebuild from the units held, and the
 // same as before it; rollup records a store of an earlier version kept are
 // ignored and deleted at open.

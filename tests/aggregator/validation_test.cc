@@ -2,6 +2,10 @@
 // sender shows to its user.
 #include "aggregator/validation.h"
 
+#include <set>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/csv.h"
 #include "tests/aggregator/test_summaries.h"
@@ -162,6 +166,75 @@ TEST_F(ValidationTest, Distributions) {
   EXPECT_THAT(
       Check(scalar_with_buckets),
       StatusIs(absl::StatusCode::kInvalidArgument, "not a distribution"));
+}
+
+// Buckets need not be sorted; a repeated value is refused wherever it is,
+// and a refusal names the first fault in the order sent.
+TEST_F(ValidationTest, DistributionBucketsInAnyOrder) {
+  v1::UnitSummary unsorted = Summary("RJ1", "2026-03", 1, {});
+  AddDistribution(&unsorted, "activity.wait_days.immunisation",
+                  {{7, 1}, {3, 2}, {9, 1}});
+  OHFED_EXPECT_OK(Check(unsorted));
+  v1::UnitSummary repeat = Summary("RJ1", "2026-03", 1, {});
+  AddDistribution(&repeat, "activity.wait_days.immunisation",
+                  {{5, 1}, {2, 1}, {5, 1}});
+  EXPECT_THAT(Check(repeat),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "bucket value 5 of measure "
+                       "'activity.wait_days.immunisation' appears more than "
+                       "once"));
+  v1::UnitSummary repeat_then_range = Summary("RJ1", "2026-03", 1, {});
+  AddDistribution(&repeat_then_range, "activity.wait_days.immunisation",
+                  {{4, 1}, {4, 1}, {400, 1}});
+  EXPECT_THAT(Check(repeat_then_range),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "bucket value 4 of measure "
+                       "'activity.wait_days.immunisation' appears more than "
+                       "once"));
+  v1::UnitSummary range_then_repeat = Summary("RJ1", "2026-03", 1, {});
+  AddDistribution(&range_then_repeat, "activity.wait_days.immunisation",
+                  {{400, 1}, {4, 1}, {4, 1}});
+  EXPECT_THAT(
+      Check(range_then_repeat),
+      StatusIs(absl::StatusCode::kInvalidArgument, "value 400 out of range"));
+}
+
+// Unknown fields go at every level, as protobuf's reflective
+// DiscardUnknownFields drops them; and the levels walked are every message
+// type a SubmitRequest holds (a new nested message needs adding there).
+TEST(DiscardUnknownFieldsTest, DropsThemAtEveryLevelAsProtobufDoes) {
+  v1::SubmitRequest request;
+  v1::UnitSummary* s = request.add_summaries();
+  *s = Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 1}});
+  AddDistribution(s, "activity.wait_days.immunisation", {{3, 2}});
+  std::vector<google::protobuf::Message*> levels = {
+      &request, s, s->mutable_cells(1),
+      s->mutable_cells(1)->mutable_buckets(0)};
+  for (google::protobuf::Message* m : levels) {
+    m->GetReflection()->MutableUnknownFields(m)->AddVarint(99, 7);
+  }
+  v1::SubmitRequest expected = request;
+  expected.DiscardUnknownFields();
+  ASSERT_NE(request.SerializeAsString(), expected.SerializeAsString());
+  DiscardUnknownFields(&request);
+  EXPECT_EQ(request.SerializeAsString(), expected.SerializeAsString());
+
+  std::set<std::string> reachable;
+  std::vector<const google::protobuf::Descriptor*> todo = {
+      v1::SubmitRequest::descriptor()};
+  while (!todo.empty()) {
+    const google::protobuf::Descriptor* d = todo.back();
+    todo.pop_back();
+    if (!reachable.insert(d->full_name()).second) continue;
+    for (int i = 0; i < d->field_count(); ++i) {
+      if (d->field(i)->message_type() != nullptr) {
+        todo.push_back(d->field(i)->message_type());
+      }
+    }
+  }
+  EXPECT_EQ(reachable, (std::set<std::string>{
+                           "ohfed.v1.SubmitRequest", "ohfed.v1.UnitSummary",
+                           "ohfed.v1.Cell", "ohfed.v1.Bucket"}));
 }
 
 TEST_F(ValidationTest, Limits) {

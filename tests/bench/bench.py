@@ -292,6 +292,13 @@ class Bench:
                 self.record(f"ingest.{n}.ohfed", r["summaries_per_s"])
                 self.record(f"ingest.{n}.ohfed_cells", r["cells_per_s"])
                 self.record(f"ingest.{n}.ohfed_p99", r["ack_p99_ms"])
+                # The floor: the same streams over the same TLS to a server
+                # that only parses and acks (tests/bench/e2e/sinks.h).
+                r = self.drive("write", system="echo", streams=n,
+                               seconds=f["seconds"], revision=rev,
+                               certs=certs)
+                self.record(f"ingest.{n}.echo", r["summaries_per_s"])
+                self.record(f"ingest.{n}.echo_p99", r["ack_p99_ms"])
                 rocks = self.tmp / f"rocks-{n}"
                 r = self.drive("write", system="rocksdb", streams=n,
                                seconds=f["seconds"], revision=rev, dir=rocks)
@@ -702,6 +709,15 @@ class Table:
                 self.add(f"1 ingest {n} streams, summaries/s vs PostgreSQL",
                          "", self.spread(f"ingest.{n}.pg"), self.ratio(o, p),
                          ">= 20x")
+            e = self.m(f"ingest.{n}.echo")
+            if e is not None:
+                self.add(f"1 ingest {n} streams, floor: TLS gRPC parse+ack "
+                         "only, summaries/s; ack p99 ms",
+                         self.spread(f"ingest.{n}.ohfed"),
+                         self.spread(f"ingest.{n}.echo") + "; p99 " +
+                         self.spread(f"ingest.{n}.echo_p99"),
+                         self.ratio(o, e) + " of floor; floor " +
+                         self.ratio(e, r) + " of RocksDB", "")
             self.add(f"1 ingest {n} streams, cells/s",
                      self.spread(f"ingest.{n}.ohfed_cells"), "", "", "")
             self.add(f"1 ingest {n} streams, ack p99 ms (RocksDB / PG)",

@@ -2,7 +2,7 @@
 // benchmarks (issue 14), run by tests/bench/run.sh, which starts the
 // servers. Each command prints "key=value" lines for the runner to tabulate.
 //
-//   write    --system ohfed|rocksdb|pg --plan ingest|census ...
+//   write    --system ohfed|echo|rocksdb|pg --plan ingest|census ...
 //            summaries/s to durable acknowledgement (figures 1, 2, 7)
 //   wait     --national ADDR --from YYYY-MM --months M: polls completeness
 //            until every trust has reported every month (figure 2)
@@ -105,7 +105,16 @@ int Write(const Flags& f) {
   const int per_connection = GetInt(f, "streams-per-connection", 50);
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   const std::string info = Get(f, "pg");
-  if (system == "ohfed") {
+  std::unique_ptr<grpc::Server> echo;
+  if (system == "echo") {  // the floor: figure 1's path with no store
+    int port = 0;
+    auto started = StartEchoServer(certs, &port);
+    if (!started.ok()) return Fail(started.status());
+    echo = *std::move(started);
+    const std::string target = absl::StrCat("127.0.0.1:", port);
+    route = [target](const std::string&) { return target; };
+  }
+  if (system == "ohfed" || system == "echo") {
     open = [&](int i) -> absl::StatusOr<std::unique_ptr<Sink>> {
       const std::string region = region_of[plan[i].trust];
       const int shard = i / per_connection;
@@ -128,7 +137,8 @@ int Write(const Flags& f) {
     options.threads = GetInt(f, "connections", 100);
     open = [&](int) { return PgSink(info); };
   } else {
-    return Fail(absl::InvalidArgumentError("--system: ohfed, rocksdb or pg"));
+    return Fail(
+        absl::InvalidArgumentError("--system: ohfed, echo, rocksdb or pg"));
   }
   auto result = RunWriters(plan, options, open);
   if (!result.ok()) return Fail(result.status());

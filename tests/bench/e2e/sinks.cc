@@ -87,6 +87,30 @@ class RocksBatchSink : public Sink {
   rocksdb::DB* db_;
 };
 
+// Parses and acks, nothing more: what TLS, HTTP/2, gRPC and protobuf cost
+// a batch on both sides.
+class EchoIngest final : public v1::Ingest::Service {
+  grpc::Status Submit(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream)
+      override {
+    v1::SubmitRequest request;
+    while (stream->Read(&request)) {
+      v1::SubmitResponse response;
+      for (const v1::UnitSummary& s : request.summaries()) {
+        v1::Ack* ack = response.add_acks();
+        ack->set_trust(s.trust());
+        ack->set_period(s.period());
+        ack->set_revision(s.revision());
+        ack->set_held_revision(s.revision());
+        ack->set_outcome(v1::OUTCOME_ACCEPTED);
+      }
+      if (!stream->Write(response)) break;
+    }
+    return grpc::Status::OK;
+  }
+};
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> TlsChannel(
@@ -137,6 +161,36 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenRocks(const std::string& dir) {
   rocksdb::Status st = rocksdb::DB::Open(options, dir, &db);
   if (!st.ok()) return absl::InternalError(st.ToString());
   return std::unique_ptr<rocksdb::DB>(db);
+}
+
+}  // namespace ohfed::bench
+
+namespace ohfed::bench {
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartEchoServer(
+    const std::string& certs, int* port) {
+  auto ca = ReadFile(certs + "/ca.pem");
+  auto cert = ReadFile(certs + "/server.pem");
+  auto key = ReadFile(certs + "/server.key");
+  if (!ca.ok()) return ca.status();
+  if (!cert.ok()) return cert.status();
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = *ca;
+  tls.pem_key_cert_pairs.push_back({*key, *cert});
+  static EchoIngest* service = new EchoIngest();  // outlives every server
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls),
+                           port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    return absl::UnavailableError("cannot start the echo server");
+  }
+  return server;
 }
 
 }  // namespace ohfed::bench

@@ -38,6 +38,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> TlsChannel(
     const std::string& name, int shard);
 
 // One Ingest.Submit stream on `channel`.
+// The floor under figure 1: an in-process Ingest server over the same TLS
+// (`certs`/server.pem, client certificates required) that parses each
+// SubmitRequest and acks every summary ACCEPTED, storing nothing. Listens
+// on 127.0.0.1; *port is where.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartEchoServer(
+    const std::string& certs, int* port);
+
 absl::StatusOr<std::unique_ptr<Sink>> OpenIngestSink(
     std::shared_ptr<grpc::Channel> channel);
 
