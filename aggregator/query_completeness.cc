@@ -152,8 +152,9 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
   v1::CompletenessResponse response;
   response.set_scope(scope->ToString());
   response.set_scope_name(latest.NameOf(*scope));
+  CancellationPoll cancellation(options);
   for (Month month : period->Months()) {
-    OHFED_RETURN_IF_ERROR(CheckCancelled(options));
+    OHFED_RETURN_IF_ERROR(cancellation.Check());
     v1::PeriodCompleteness* p = response.add_periods();
     p->set_period(month.ToString());
     // Expected: the trusts of the scope in the registry in effect that month
