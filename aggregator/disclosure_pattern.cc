@@ -343,6 +343,9 @@ std::shared_ptr<PatternCache> PatternCache::CarryOver(
   for (const auto& [measure, pattern] : previous.patterns_) {
     if (!changed.contains(measure)) next->patterns_.emplace(measure, pattern);
   }
+  for (const auto& [measure, sums] : previous.sums_) {
+    if (!changed.contains(measure)) next->sums_.emplace(measure, sums);
+  }
   return next;
 }
 
@@ -416,6 +419,27 @@ std::shared_ptr<const SuppressionPattern> PatternCache::Find(
   absl::MutexLock lock(&mu_);
   auto it = patterns_.find(measure);
   return it == patterns_.end() ? nullptr : it->second;
+}
+
+PatternCache::YearSums PatternCache::Sums(
+    const std::string& measure, const std::string& node, int year,
+    absl::FunctionRef<YearSums()> compute) {
+  std::shared_ptr<MeasureSums> sums;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<MeasureSums>& slot = sums_[measure];
+    if (slot == nullptr) slot = std::make_shared<MeasureSums>();
+    sums = slot;
+  }
+  const std::pair<std::string, int> key(node, year);
+  {
+    absl::MutexLock lock(&sums->mu);
+    auto it = sums->by_node_year.find(key);
+    if (it != sums->by_node_year.end()) return it->second;
+  }
+  YearSums computed = compute();
+  absl::MutexLock lock(&sums->mu);
+  return sums->by_node_year.try_emplace(key, computed).first->second;
 }
 
 size_t PatternCache::size() const {

@@ -35,6 +35,7 @@
 #ifndef OHFED_AGGREGATOR_DISCLOSURE_PATTERN_H_
 #define OHFED_AGGREGATOR_DISCLOSURE_PATTERN_H_
 
+#include <array>
 #include <memory>
 #include <string>
 #include <utility>
@@ -110,10 +111,34 @@ class PatternCache {
       const std::string& measure) const;
   size_t size() const;  // measures cached
 
+  // A node's monthly rollup sums of one measure over one calendar year, as
+  // View::Rollup gives them (`held` false where it gives none). Like a
+  // pattern they read only the measure's cells and the registry, so they
+  // are carried over with it; a query summing a node over several months
+  // (aggregator/query_grid.h) reads them here instead of 12 Rollup
+  // lookups per node, measure and year.
+  struct YearSums {
+    std::array<double, 12> sum{};
+    std::array<bool, 12> held{};
+  };
+  // The cached sums, or `compute()`'s, which are then cached.
+  YearSums Sums(const std::string& measure, const std::string& node, int year,
+                absl::FunctionRef<YearSums()> compute);
+
  private:
+  // One measure's sums, shared by the caches of successive snapshots while
+  // the measure's cells do not change.
+  struct MeasureSums {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::pair<std::string, int>, YearSums> by_node_year
+        ABSL_GUARDED_BY(mu);
+  };
+
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const SuppressionPattern>>
       patterns_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<MeasureSums>> sums_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // The measures whose cells differ, in presence or value, between `before`

@@ -258,7 +258,7 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
   response.set_registry_version(registry.version());
   // A unit's trusts, names and held units are looked up once, not once per
   // measure.
-  UnitGrid grid(view, plan.period);
+  UnitGrid grid(view, plan.period, options.patterns.get());
   std::vector<std::vector<std::string>> trusts;
   trusts.reserve(units.size());
   std::vector<UnitRef> refs;

@@ -2,8 +2,8 @@
 
 namespace ohfed::aggregator {
 
-UnitGrid::UnitGrid(const View& view, const Period& period)
-    : view_(view), period_(period), months_(period.months()) {
+UnitGrid::UnitGrid(const View& view, const Period& period, PatternCache* sums)
+    : view_(view), period_(period), sums_(sums), months_(period.months()) {
   month_keys_.reserve(static_cast<size_t>(months_));
   for (Month mo : period.Months()) month_keys_.push_back(mo.ToString());
 }
@@ -75,12 +75,17 @@ NodeTotal UnitGrid::RollupTotal(const std::string& node,
                                 const std::vector<int>& rows,
                                 const Measure& m) const {
   NodeTotal total;
-  for (int mo = 0; mo < months_; ++mo) {
-    const RollupCell* r = view_.Rollup(node, month_keys_[mo], m.code);
-    if (r == nullptr) continue;
-    total.sum += r->sum;
-    for (const auto& [value, count] : r->buckets) total.buckets[value] += count;
-    if (months_ == 1) total.n_units = r->n_units;
+  if (months_ > 1 && sums_ != nullptr && m.type != ValueType::kDistribution) {
+    total.sum = SumOverMonths(node, m);
+  } else {
+    for (int mo = 0; mo < months_; ++mo) {
+      const RollupCell* r = view_.Rollup(node, month_keys_[mo], m.code);
+      if (r == nullptr) continue;
+      total.sum += r->sum;
+      for (const auto& [value, count] : r->buckets)
+        total.buckets[value] += count;
+      if (months_ == 1) total.n_units = r->n_units;
+    }
   }
   if (months_ == 1) return total;
   for (int row : rows) {
@@ -92,6 +97,32 @@ NodeTotal UnitGrid::RollupTotal(const std::string& node,
     }
   }
   return total;
+}
+
+double UnitGrid::SumOverMonths(const std::string& node,
+                               const Measure& m) const {
+  double sum = 0;
+  int year = 0;
+  PatternCache::YearSums sums;
+  for (Month mo : period_.Months()) {
+    if (mo.year() != year) {
+      year = mo.year();
+      sums = sums_->Sums(m.code, node, year, [&] {
+        PatternCache::YearSums computed;
+        for (int i = 0; i < 12; ++i) {
+          const RollupCell* r =
+              view_.Rollup(node, Month::Of(year, i + 1).ToString(), m.code);
+          if (r == nullptr) continue;
+          computed.held[i] = true;
+          computed.sum[i] = r->sum;
+        }
+        return computed;
+      });
+    }
+    const int i = mo.month() - 1;
+    if (sums.held[i]) sum += sums.sum[i];
+  }
+  return sum;
 }
 
 }  // namespace ohfed::aggregator

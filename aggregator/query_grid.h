@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "aggregator/disclosure_pattern.h"
 #include "aggregator/query_stats.h"
 #include "aggregator/query_values.h"
 #include "aggregator/view.h"
@@ -25,8 +26,11 @@ namespace ohfed::aggregator {
 
 class UnitGrid {
  public:
-  // `view` must outlive the grid.
-  UnitGrid(const View& view, const Period& period);
+  // `view` must outlive the grid, and so must `sums` if given: the cache
+  // of the snapshot `view` is (PatternCache::Sums), from which RollupTotal
+  // reads a node's monthly sums over several months.
+  UnitGrid(const View& view, const Period& period,
+           PatternCache* sums = nullptr);
 
   // The row of `trust`, added on first use.
   int Row(const std::string& trust);
@@ -51,8 +55,13 @@ class UnitGrid {
  private:
   const HeldUnit* Unit(int row, int month) const;
 
+  // The period's months' sums of one node and measure: from `sums_` if
+  // given, else from View::Rollup. Adds them month by month, in order.
+  double SumOverMonths(const std::string& node, const Measure& m) const;
+
   const View& view_;
   const Period period_;
+  PatternCache* const sums_;
   const int months_;
   std::vector<std::string> month_keys_;
   std::vector<std::string> trusts_;  // by row

@@ -2,7 +2,8 @@
 // 3) equals the straightforward computation: the secondary-suppression
 // patterns a commit carries over (PatternCache::CarryOver) equal freshly
 // computed ones after commits, retractions and registry changes, and the
-// per-query unit grid (aggregator/query_grid.h) answers what
+// per-query unit grid (aggregator/query_grid.h), with the node sums it
+// caches and a commit carries over (PatternCache::Sums), answers what
 // aggregator/query_values.h answers.
 #include <map>
 #include <memory>
@@ -78,6 +79,26 @@ class PrecomputedTest : public ::testing::Test {
           << code;
     }
     return checked;
+  }
+
+  // A node's sums over months read through the snapshot's cache (filled,
+  // or carried over from earlier snapshots) equal RollupTotal's from the
+  // View; then the cache holds them for the next commit to carry over.
+  void ExpectSumsFresh() {
+    SummaryStore::QuerySnapshot snap = store_->SnapshotForQuery();
+    auto period = Period::Parse("2025-12:2026-03");
+    ASSERT_TRUE(period.ok());
+    UnitGrid grid(*snap.view, *period, snap.patterns.get());
+    std::vector<int> rows = grid.Rows(kTrusts);
+    for (const char* code : {kImm, kTb}) {
+      const Measure& m = *store_->catalogue().Find(code);
+      for (const char* node : {"national", "region:Y56", "ics:QMF"}) {
+        NodeTotal want = RollupTotal(*snap.view, node, kTrusts, m, *period);
+        NodeTotal got = grid.RollupTotal(node, rows, m);
+        EXPECT_DOUBLE_EQ(got.sum, want.sum) << node << " " << code;
+        EXPECT_EQ(got.n_units, want.n_units) << node << " " << code;
+      }
+    }
   }
 
   TempDir dir_;
@@ -164,6 +185,7 @@ TEST_F(PrecomputedTest, CarriedOverPatternsEqualFreshAfterRandomCommits) {
     }
     Commit({s});
     checked += ExpectCachedPatternsFresh();
+    ExpectSumsFresh();
     for (const char* m : {kImm, kTb, kWait}) {
       Ask(m, periods[rng() % periods.size()]);
     }
@@ -200,7 +222,8 @@ TEST_F(PrecomputedTest, UnitGridAnswersWhatQueryValuesAnswers) {
   for (const char* text : {"2026-02", "2026-Q1", "2025-11:2026-03"}) {
     auto period = Period::Parse(text);
     OHFED_ASSERT_OK(period);
-    UnitGrid grid(*view, *period);
+    PatternCache sums;  // node sums cached: the same answers
+    UnitGrid grid(*view, *period, &sums);
     std::vector<int> rows = grid.Rows(kTrusts);
     for (const char* code : {kImm, kAdmin, kWait}) {
       const Measure& m = *catalogue.Find(code);
