@@ -335,6 +335,113 @@ std::shared_ptr<const SuppressionPattern> PatternCache::Get(
   return patterns_.try_emplace(measure, std::move(computed)).first->second;
 }
 
+std::shared_ptr<PatternCache> PatternCache::CarryOver(
+    const PatternCache& previous,
+    const absl::flat_hash_set<std::string>& changed) {
+  auto next = std::make_shared<PatternCache>();
+  absl::MutexLock lock(&previous.mu_);
+  for (const auto& [measure, pattern] : previous.patterns_) {
+    if (!changed.contains(measure)) next->patterns_.emplace(measure, pattern);
+  }
+  for (const auto& [measure, sums] : previous.sums_) {
+    if (!changed.contains(measure)) next->sums_.emplace(measure, sums);
+  }
+  return next;
+}
+
+namespace {
+
+// Adds the measures of `a` missing from `b` or valued differently there.
+void AddDiffering(const UnitCells& a, const UnitCells* b,
+                  absl::flat_hash_set<std::string>& changed) {
+  for (const UnitCell& cell : a) {
+    const UnitCell* other = b == nullptr ? nullptr : b->Find(cell.measure());
+    if (other == nullptr || other->value() != cell.value()) {
+      changed.insert(cell.measure());
+    }
+  }
+}
+
+// Both cells in measure order (as UnitCells keeps them): one merge pass,
+// on the commit path. False, having added nothing, if they are not.
+bool MergeDiffering(const UnitCells& a, const UnitCells& b,
+                    absl::flat_hash_set<std::string>& changed) {
+  std::vector<const std::string*> out;
+  auto i = a.begin(), j = b.begin();
+  const std::string* last = nullptr;
+  while (i != a.end() || j != b.end()) {
+    const std::string* m;
+    if (j == b.end() || (i != a.end() && i->measure() < j->measure())) {
+      m = &i->measure();
+      out.push_back(m);
+      ++i;
+    } else if (i == a.end() || j->measure() < i->measure()) {
+      m = &j->measure();
+      out.push_back(m);
+      ++j;
+    } else {
+      m = &i->measure();
+      if (i->value() != j->value()) out.push_back(m);
+      ++i;
+      ++j;
+    }
+    if (last != nullptr && !(*last < *m)) return false;
+    last = m;
+  }
+  for (const std::string* m : out) changed.insert(*m);
+  return true;
+}
+
+}  // namespace
+
+absl::flat_hash_set<std::string> ChangedMeasures(
+    const View& before, const View& after,
+    const std::vector<std::pair<std::string, std::string>>& units) {
+  absl::flat_hash_set<std::string> changed;
+  for (const auto& [trust, period] : units) {
+    const HeldUnit* a = before.Unit(trust, period);
+    const HeldUnit* b = after.Unit(trust, period);
+    if (a == b) continue;
+    if (a != nullptr && b != nullptr &&
+        MergeDiffering(a->cells, b->cells, changed)) {
+      continue;
+    }
+    if (a != nullptr)
+      AddDiffering(a->cells, b == nullptr ? nullptr : &b->cells, changed);
+    if (b != nullptr)
+      AddDiffering(b->cells, a == nullptr ? nullptr : &a->cells, changed);
+  }
+  return changed;
+}
+
+std::shared_ptr<const SuppressionPattern> PatternCache::Find(
+    const std::string& measure) const {
+  absl::MutexLock lock(&mu_);
+  auto it = patterns_.find(measure);
+  return it == patterns_.end() ? nullptr : it->second;
+}
+
+PatternCache::YearSums PatternCache::Sums(
+    const std::string& measure, const std::string& node, int year,
+    absl::FunctionRef<YearSums()> compute) {
+  std::shared_ptr<MeasureSums> sums;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<MeasureSums>& slot = sums_[measure];
+    if (slot == nullptr) slot = std::make_shared<MeasureSums>();
+    sums = slot;
+  }
+  const std::pair<std::string, int> key(node, year);
+  {
+    absl::MutexLock lock(&sums->mu);
+    auto it = sums->by_node_year.find(key);
+    if (it != sums->by_node_year.end()) return it->second;
+  }
+  YearSums computed = compute();
+  absl::MutexLock lock(&sums->mu);
+  return sums->by_node_year.try_emplace(key, computed).first->second;
+}
+
 size_t PatternCache::size() const {
   absl::MutexLock lock(&mu_);
   return patterns_.size();

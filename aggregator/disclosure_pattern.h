@@ -35,8 +35,11 @@
 #ifndef OHFED_AGGREGATOR_DISCLOSURE_PATTERN_H_
 #define OHFED_AGGREGATOR_DISCLOSURE_PATTERN_H_
 
+#include <array>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -67,6 +70,12 @@ class SuppressionPattern {
   // periods, no data), which the caller handles.
   bool Suppressed(const Scope& unit, const Period& period) const;
 
+  // The same cells suppressed (tests compare a carried-over pattern with a
+  // fresh one).
+  bool operator==(const SuppressionPattern& other) const {
+    return suppressed_ == other.suppressed_;
+  }
+
  private:
   absl::flat_hash_set<std::string> suppressed_;  // by CellKey
 };
@@ -77,22 +86,67 @@ class SuppressionPattern {
 // those and the measure, and below national one costs time proportional to
 // everything held for the measure. The holder of a cache guarantees that
 // every query given it reads that one snapshot; a new snapshot needs a new
-// cache. Thread-safe.
+// cache, which may carry over the patterns of measures whose cells did not
+// change (CarryOver). Thread-safe.
 class PatternCache {
  public:
+  // A cache for the snapshot that follows `previous`'s, holding its patterns
+  // of every measure not in `changed`: a pattern reads only the measure's
+  // cells (their presence and values), the registry and the disclosure
+  // options, so when a commit changed no cell of a measure, its pattern is
+  // the one computed before. The holder guarantees the registry and the
+  // options did not change between the two snapshots.
+  static std::shared_ptr<PatternCache> CarryOver(
+      const PatternCache& previous,
+      const absl::flat_hash_set<std::string>& changed);
+
   // The measure's pattern: the cached one, or `compute()`'s, which is then
   // cached. Two callers racing on a new measure may both compute it; the
   // first to finish is kept.
   std::shared_ptr<const SuppressionPattern> Get(
       const std::string& measure,
       absl::FunctionRef<SuppressionPattern()> compute);
+  // The measure's cached pattern, nullptr if none.
+  std::shared_ptr<const SuppressionPattern> Find(
+      const std::string& measure) const;
   size_t size() const;  // measures cached
 
+  // A node's monthly rollup sums of one measure over one calendar year, as
+  // View::Rollup gives them (`held` false where it gives none). Like a
+  // pattern they read only the measure's cells and the registry, so they
+  // are carried over with it; a query summing a node over several months
+  // (aggregator/query_grid.h) reads them here instead of 12 Rollup
+  // lookups per node, measure and year.
+  struct YearSums {
+    std::array<double, 12> sum{};
+    std::array<bool, 12> held{};
+  };
+  // The cached sums, or `compute()`'s, which are then cached.
+  YearSums Sums(const std::string& measure, const std::string& node, int year,
+                absl::FunctionRef<YearSums()> compute);
+
  private:
+  // One measure's sums, shared by the caches of successive snapshots while
+  // the measure's cells do not change.
+  struct MeasureSums {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::pair<std::string, int>, YearSums> by_node_year
+        ABSL_GUARDED_BY(mu);
+  };
+
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const SuppressionPattern>>
       patterns_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<MeasureSums>> sums_
+      ABSL_GUARDED_BY(mu_);
 };
+
+// The measures whose cells differ, in presence or value, between `before`
+// and `after` for any of `units` ((trust, period) pairs): what a commit of
+// those units changed for the patterns (PatternCache::CarryOver).
+absl::flat_hash_set<std::string> ChangedMeasures(
+    const View& before, const View& after,
+    const std::vector<std::pair<std::string, std::string>>& units);
 
 }  // namespace ohfed::aggregator
 

@@ -29,33 +29,41 @@ std::string SyncState(const View& view, const std::string& trust,
   return "silent";
 }
 
+// What a trust's rows share over the months of one request, looked up
+// once per trust rather than once per trust and month.
+struct TrustFacts {
+  std::string sync_state;
+  bool unconfirmed = false;
+  int64_t last_received_unix_ms = 0;
+};
+
 // `last_received` is set only for a trust that reported the month: on the
 // row of a month it has not sent, a receipt time (of another month) would
 // read as if it had.
-v1::TrustCompleteness TrustRow(const View& view, const Trust& trust,
-                               Month month, const std::string& sync_state) {
-  v1::TrustCompleteness t;
+void TrustRow(const View& view, const Trust& trust, Month month,
+              const std::string& month_key, const TrustFacts& facts,
+              v1::TrustCompleteness& t) {
   t.set_trust(trust.code);
   t.set_trust_name(trust.name);
   t.set_ics(trust.ics);
   t.set_region(trust.region);
-  t.set_sync_state(sync_state);
-  t.set_upstream_reason(view.UpstreamReason(trust.code, month.ToString()));
-  t.set_unconfirmed(view.Unconfirmed(trust.code));
-  if (const HeldUnit* unit = view.Unit(trust.code, month.ToString())) {
+  t.set_sync_state(facts.sync_state);
+  t.set_upstream_reason(view.UpstreamReason(trust.code, month_key));
+  t.set_unconfirmed(facts.unconfirmed);
+  if (const HeldUnit* unit = view.Unit(trust.code, month_key)) {
     t.set_reported(true);
     t.set_on_time(unit->first_received_unix_ms <
                   absl::ToUnixMillis(OnTimeDeadline(month)));
     t.set_revision(unit->revision);
-    t.set_last_received_unix_ms(view.LastReceived(trust.code));
+    t.set_last_received_unix_ms(facts.last_received_unix_ms);
   }
-  return t;
 }
 
 // Whether `trust` reported `month`, and on time.
 void Count(const View& view, const std::string& trust, Month month,
-           uint32_t* reported, uint32_t* on_time) {
-  const HeldUnit* unit = view.Unit(trust, month.ToString());
+           const std::string& month_key, uint32_t* reported,
+           uint32_t* on_time) {
+  const HeldUnit* unit = view.Unit(trust, month_key);
   if (unit == nullptr) return;
   ++*reported;
   if (unit->first_received_unix_ms <
@@ -85,24 +93,34 @@ absl::StatusOr<Scope::Level> ParseCompletenessBy(const std::string& by,
 // One month by trust: a row per trust of the scope, with the totals.
 void ByTrust(const View& view, const Registry& registry, const Scope& scope,
              Month month, absl::Time now,
-             absl::flat_hash_map<std::string, std::string>& states,
+             absl::flat_hash_map<std::string, TrustFacts>& facts,
              v1::PeriodCompleteness* p) {
   std::vector<std::string> trusts = registry.TrustsIn(scope);
   p->set_expected(static_cast<uint32_t>(trusts.size()));
+  p->mutable_trusts()->Reserve(static_cast<int>(trusts.size()));
+  const std::string month_key = month.ToString();
+  uint32_t reported = 0, on_time = 0, unconfirmed = 0;
   for (const std::string& code : trusts) {
-    auto [it, fresh] = states.try_emplace(code);
-    if (fresh) it->second = SyncState(view, code, now);
+    auto [it, fresh] = facts.try_emplace(code);
+    if (fresh) {
+      it->second = {SyncState(view, code, now), view.Unconfirmed(code),
+                    view.LastReceived(code)};
+    }
     v1::TrustCompleteness* t = p->add_trusts();
-    *t = TrustRow(view, *registry.FindTrust(code), month, it->second);
-    p->set_reported(p->reported() + (t->reported() ? 1 : 0));
-    p->set_on_time(p->on_time() + (t->on_time() ? 1 : 0));
-    p->set_unconfirmed(p->unconfirmed() + (t->unconfirmed() ? 1 : 0));
+    TrustRow(view, *registry.FindTrust(code), month, month_key, it->second, *t);
+    reported += t->reported() ? 1 : 0;
+    on_time += t->on_time() ? 1 : 0;
+    unconfirmed += t->unconfirmed() ? 1 : 0;
   }
+  p->set_reported(reported);
+  p->set_on_time(on_time);
+  p->set_unconfirmed(unconfirmed);
 }
 
 // One month by region or ICS: a summary row per unit, with the totals.
 void ByUnit(const View& view, const Registry& registry, const Scope& scope,
             Scope::Level level, Month month, v1::PeriodCompleteness* p) {
+  const std::string month_key = month.ToString();
   for (const Scope& child : registry.Children(scope, level)) {
     v1::UnitCompleteness* u = p->add_units();
     u->set_unit(child.code);
@@ -110,7 +128,7 @@ void ByUnit(const View& view, const Registry& registry, const Scope& scope,
     uint32_t reported = 0, on_time = 0;
     std::vector<std::string> trusts = registry.TrustsIn(child);
     for (const std::string& code : trusts) {
-      Count(view, code, month, &reported, &on_time);
+      Count(view, code, month, month_key, &reported, &on_time);
       if (view.Unconfirmed(code)) p->set_unconfirmed(p->unconfirmed() + 1);
     }
     u->set_expected(static_cast<uint32_t>(trusts.size()));
@@ -147,20 +165,21 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
   OHFED_RETURN_IF_ERROR(options.coverage.CheckScope(*scope, latest));
   OHFED_ASSIGN_OR_RETURN(Scope::Level by,
                          ParseCompletenessBy(request.by(), *scope));
-  absl::flat_hash_map<std::string, std::string> states;  // by trust, lazily
+  absl::flat_hash_map<std::string, TrustFacts> facts;  // by trust, lazily
 
   v1::CompletenessResponse response;
   response.set_scope(scope->ToString());
   response.set_scope_name(latest.NameOf(*scope));
+  CancellationPoll cancellation(options);
   for (Month month : period->Months()) {
-    OHFED_RETURN_IF_ERROR(CheckCancelled(options));
+    OHFED_RETURN_IF_ERROR(cancellation.Check());
     v1::PeriodCompleteness* p = response.add_periods();
     p->set_period(month.ToString());
     // Expected: the trusts of the scope in the registry in effect that month
     // (none if the scope did not exist yet).
     const Registry& registry = view.RegistryAt(month);
     if (by == Scope::Level::kTrust) {
-      ByTrust(view, registry, *scope, month, now, states, p);
+      ByTrust(view, registry, *scope, month, now, facts, p);
     } else {
       ByUnit(view, registry, *scope, by, month, p);
     }

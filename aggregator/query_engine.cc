@@ -11,12 +11,14 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/disclosure_pattern.h"
 #include "aggregator/query_derived.h"
 #include "aggregator/query_disclosure.h"
+#include "aggregator/query_grid.h"
 #include "aggregator/query_stats.h"
 #include "aggregator/query_values.h"
 #include "common/status.h"
@@ -133,29 +135,37 @@ bool UsesRollup(const Scope& unit, const Measure& m) {
           m.across_time == TimeAggregation::kPool);
 }
 
-std::vector<double> TrustValues(const View& view,
-                                const std::vector<std::string>& trusts,
-                                const Measure& m, const Period& period) {
+std::vector<double> TrustValues(const UnitGrid& grid,
+                                const std::vector<int>& rows,
+                                const Measure& m) {
   std::vector<double> values;
-  for (const std::string& trust : trusts) {
-    if (auto v = TrustScalar(view, trust, m, period)) values.push_back(*v);
+  for (int row : rows) {
+    if (auto v = grid.Scalar(row, m)) values.push_back(*v);
   }
   return values;
 }
 
+// One unit of the breakdown as the query reads it: its trusts' rows in the
+// grid, and its Scope string for the rollups.
+struct UnitRef {
+  const Scope* scope;
+  const std::vector<std::string>* trusts;
+  std::vector<int> rows;
+  std::string node;  // scope->ToString()
+};
+
 std::vector<StatResult> EvaluateDistribution(
-    const View& view, const Scope& unit, const std::vector<std::string>& trusts,
-    const Measure& m, const Period& period,
+    const UnitGrid& grid, const UnitRef& unit, const Measure& m,
     const std::vector<std::string>& stats) {
   Buckets pool;
   uint32_t n = 0;
-  if (UsesRollup(unit, m)) {
-    NodeTotal total = RollupTotal(view, unit.ToString(), trusts, m, period);
+  if (UsesRollup(*unit.scope, m)) {
+    NodeTotal total = grid.RollupTotal(unit.node, unit.rows, m);
     pool = std::move(total.buckets);
     n = total.n_units;
   } else {
-    for (const std::string& trust : trusts) {
-      auto buckets = TrustPool(view, trust, m, period);
+    for (int row : unit.rows) {
+      auto buckets = grid.Pool(row, m);
       if (!buckets) continue;
       for (const auto& [value, count] : *buckets) pool[value] += count;
       ++n;
@@ -171,19 +181,18 @@ std::vector<StatResult> EvaluateDistribution(
   return out;
 }
 
-std::vector<StatResult> EvaluateScalar(const View& view, const Scope& unit,
-                                       const std::vector<std::string>& trusts,
-                                       const Measure& m, const Period& period,
+std::vector<StatResult> EvaluateScalar(const UnitGrid& grid,
+                                       const UnitRef& unit, const Measure& m,
                                        const std::vector<std::string>& stats) {
   std::optional<std::vector<double>> values;  // per trust, computed on demand
   std::vector<StatResult> out;
   for (const std::string& s : stats) {
-    if (s == "sum" && UsesRollup(unit, m)) {
-      NodeTotal total = RollupTotal(view, unit.ToString(), trusts, m, period);
+    if (s == "sum" && UsesRollup(*unit.scope, m)) {
+      NodeTotal total = grid.RollupTotal(unit.node, unit.rows, m);
       if (total.n_units > 0) out.push_back({s, total.sum, total.n_units});
       continue;
     }
-    if (!values) values = TrustValues(view, trusts, m, period);
+    if (!values) values = TrustValues(grid, unit.rows, m);
     auto n = static_cast<uint32_t>(values->size());
     std::optional<double> v =
         m.is_yes_no() ? YesNoStat(s, *values) : ScalarStat(s, *values);
@@ -192,36 +201,41 @@ std::vector<StatResult> EvaluateScalar(const View& view, const Scope& unit,
   return out;
 }
 
-std::vector<StatResult> Evaluate(const View& view, const Plan& plan,
-                                 const Scope& unit,
-                                 const std::vector<std::string>& trusts,
-                                 const Measure& m) {
+std::vector<StatResult> Evaluate(const UnitGrid& grid, const Plan& plan,
+                                 const UnitRef& unit, const Measure& m) {
   std::vector<std::string> stats = StatsFor(plan, m);
   if (stats.empty()) return {};
   switch (m.type) {
     case ValueType::kDerived: {
-      auto d = ComputeDerived(view, m.code, trusts, plan.period);
+      auto d = ComputeDerived(grid.view(), m.code, *unit.trusts, plan.period);
       if (!d) return {};
       return {{"value", d->value, d->n_units}};
     }
     case ValueType::kDistribution:
-      return EvaluateDistribution(view, unit, trusts, m, plan.period, stats);
+      return EvaluateDistribution(grid, unit, m, stats);
     default:
-      return EvaluateScalar(view, unit, trusts, m, plan.period, stats);
+      return EvaluateScalar(grid, unit, m, stats);
   }
 }
 
+// What every row of one unit shares, made once per query.
+struct RowText {
+  std::string scope;                                       // the plan's
+  std::string period;                                      // the plan's
+  std::vector<std::pair<std::string, std::string>> units;  // (unit, name)
+};
+
 // The one place a Row is made (see the file comment). Rows built on no
 // reporting trust are never added.
-void AddRow(const Registry& registry, const Plan& plan, const Scope& unit,
+void AddRow(const RowText& text, size_t u, const Plan& plan, const Scope& unit,
             const Measure& m, const StatResult& r, RowProtector& protector,
             v1::QueryResponse& out) {
   if (r.n_units == 0) return;
   v1::Row* row = out.add_rows();
-  row->set_scope(plan.scope.ToString());
-  row->set_unit(unit.level == Scope::Level::kNational ? "national" : unit.code);
-  row->set_unit_name(registry.NameOf(unit));
-  row->set_period(plan.period.ToString());
+  row->set_scope(text.scope);
+  row->set_unit(text.units[u].first);
+  row->set_unit_name(text.units[u].second);
+  row->set_period(text.period);
   row->set_measure(m.code);
   row->set_stat(r.stat);
   protector.Protect(m, unit, plan.period, {r.stat, r.value, r.events}, *row);
@@ -242,19 +256,32 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
   v1::QueryResponse response;
   response.set_catalogue_version(view.catalogue().version());
   response.set_registry_version(registry.version());
-  // A unit's trusts are looked up once, not once per measure.
+  // A unit's trusts, names and held units are looked up once, not once per
+  // measure.
+  UnitGrid grid(view, plan.period, options.patterns.get());
   std::vector<std::vector<std::string>> trusts;
-  for (const Scope& unit : units) trusts.push_back(registry.TrustsIn(unit));
+  trusts.reserve(units.size());
+  std::vector<UnitRef> refs;
+  refs.reserve(units.size());
+  RowText text{plan.scope.ToString(), plan.period.ToString(), {}};
+  for (const Scope& unit : units) {
+    trusts.push_back(registry.TrustsIn(unit));
+    refs.push_back(
+        {&unit, &trusts.back(), grid.Rows(trusts.back()), unit.ToString()});
+    text.units.emplace_back(
+        unit.level == Scope::Level::kNational ? "national" : unit.code,
+        registry.NameOf(unit));
+  }
   RowProtector protector(view, options.disclosure, options.coverage.scope(),
                          options.patterns);
+  CancellationPoll cancellation(options);
   for (const Measure* m : plan.measures) {
     for (size_t u = 0; u < units.size(); ++u) {
       // One (measure, unit) pair is a bounded piece of work: between two,
       // stop for a caller that has gone and for an answer grown too large.
-      OHFED_RETURN_IF_ERROR(CheckCancelled(options));
-      const Scope& unit = units[u];
-      for (const StatResult& r : Evaluate(view, plan, unit, trusts[u], *m)) {
-        AddRow(registry, plan, unit, *m, r, protector, response);
+      OHFED_RETURN_IF_ERROR(cancellation.Check());
+      for (const StatResult& r : Evaluate(grid, plan, refs[u], *m)) {
+        AddRow(text, u, plan, units[u], *m, r, protector, response);
       }
       if (response.rows_size() > options.max_rows) {
         return TooManyRows(options.max_rows);

@@ -16,6 +16,16 @@ absl::Status CheckCancelled(const QueryOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status CancellationPoll::Check() {
+  if (!options_.cancelled) return absl::OkStatus();
+  if (options_.cancelled_poll_interval > absl::ZeroDuration()) {
+    const absl::Time now = absl::Now();
+    if (now < next_) return absl::OkStatus();
+    next_ = now + options_.cancelled_poll_interval;
+  }
+  return CheckCancelled(options_);
+}
+
 absl::Status CheckPeriodSpan(const Period& period) {
   if (period.months() <= kMaxPeriodMonths) return absl::OkStatus();
   return absl::InvalidArgumentError(

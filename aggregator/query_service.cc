@@ -25,6 +25,8 @@ QueryOptions OptionsFor(const SummaryStore::QuerySnapshot& snapshot,
   options.cancelled = [context, clock, deadline] {
     return context->IsCancelled() || clock->Now() > deadline;
   };
+  // IsCancelled passes through gRPC's completion queue: at most every ms.
+  options.cancelled_poll_interval = absl::Milliseconds(1);
   return options;
 }
 

@@ -386,12 +386,31 @@ void SummaryStore::PrepareWrites(const GroupResult& r,
   }
 }
 
-std::shared_ptr<const Index> SummaryStore::Publish(bool data_changed) {
+std::shared_ptr<const Index> SummaryStore::Publish(
+    bool data_changed,
+    const std::vector<std::pair<std::string, std::string>>* committed_units) {
   std::shared_ptr<const Index> next = std::make_shared<const Index>(index_);
+  std::shared_ptr<PatternCache> patterns;
+  if (data_changed) {
+    // Only this writer replaces published_ and patterns_: read outside the
+    // lock, what they hold stays valid while the pointers are held.
+    std::shared_ptr<const Index> previous;
+    std::shared_ptr<PatternCache> previous_patterns;
+    {
+      absl::MutexLock l(&index_mu_);
+      previous = published_;
+      previous_patterns = patterns_;
+    }
+    patterns = committed_units == nullptr || previous == nullptr
+                   ? std::make_shared<PatternCache>()
+                   : PatternCache::CarryOver(
+                         *previous_patterns,
+                         ChangedMeasures(*previous, *next, *committed_units));
+  }
   {
     absl::MutexLock l(&index_mu_);
     published_.swap(next);
-    if (data_changed) patterns_ = std::make_shared<PatternCache>();
+    if (data_changed) patterns_ = std::move(patterns);
   }
   // `next` now holds the previous version: freed by the caller, outside the
   // lock, unless a reader still holds it.
@@ -427,7 +446,15 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
     }
   }
   const size_t units_held = index_.unit_count();
-  if (wrote) *retired = Publish(/*data_changed=*/true);
+  if (wrote) {
+    std::vector<std::pair<std::string, std::string>> units;
+    units.reserve(result.order.size());
+    for (const std::string& id : result.order) {
+      const v1::UnitSummary& s = result.finals[id].summary();
+      units.emplace_back(s.trust(), s.period());
+    }
+    *retired = Publish(/*data_changed=*/true, &units);
+  }
   changed->clear();
   {
     absl::MutexLock h(&held_mu_);

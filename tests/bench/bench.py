@@ -453,6 +453,8 @@ class Bench:
                 for k in ("ohfed_p50_ms", "ohfed_p99_ms", "pg_p50_ms",
                           "pg_p99_ms", "ohfed_n", "pg_n", "max_rel_diff", "missing", "rows"):
                     self.record(f"query.{i}.{k}", r[q + k])
+            self.record("query.floor_p50_ms", r["floor_p50_ms"])
+            self.record("query.floor_p99_ms", r["floor_p99_ms"])
             self.record("query.after_ingest_ms", r["after_ingest_ms"])
             self.record("query.repeat_ms", r["repeat_ms"])
         s = proc_status(agg.pid)
@@ -756,6 +758,11 @@ class Table:
                      fmt(self.m(f"query.{i}.rows")),
                      f"missing {fmt(self.m(f'query.{i}.missing'))}",
                      fmt(max(b.results[f"query.{i}.max_rel_diff"])), "0")
+        if "query.floor_p99_ms" in b.results:
+            self.add("3 query floor: a Query refused at once over the same "
+                     "TLS channel, p50 / p99 ms",
+                     self.spread("query.floor_p50_ms") + " / " +
+                     self.spread("query.floor_p99_ms"), "", "", "")
         if "query.after_ingest_ms" in b.results:
             self.add("3 first query below national after a commit, ms "
                      "(one trust's activity counts, a month); then repeated",

@@ -251,6 +251,24 @@ int Queries(const Flags& f) {
     s = Time(p + "pg_", iters, budget, [&] { return AskPg(**pg, q).status(); });
     if (!s.ok()) return Fail(s);
   }
+  // The floor: one Query round trip over the same TLS channel that does no
+  // work (a measure prefix that matches nothing is refused at once).
+  {
+    v1::QueryRequest nothing;
+    nothing.set_scope("national");
+    nothing.set_period(LastMonth().ToString());
+    nothing.set_measure_prefix("no.such.measure");
+    auto s = Time("floor_", iters, budget, [&]() -> absl::Status {
+      grpc::ClientContext context;
+      v1::QueryResponse r;
+      grpc::Status st = stub->Query(&context, nothing, &r);
+      if (st.error_code() != grpc::StatusCode::NOT_FOUND) {
+        return absl::InternalError("floor query: " + st.error_message());
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return Fail(s);
+  }
   // The first query below national after a commit (one summary ingested).
   const Trust trust = EnglandOrgs().trusts[3];
   auto ch = TlsChannel(Get(f, "target"), Get(f, "certs"),
