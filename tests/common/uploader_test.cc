@@ -221,7 +221,7 @@ class ForwardingOutbox : public MemoryOutbox {
     std::map<std::string, uint64_t> holds;
     for (const Ack& a : held) holds[a.period()] = a.held_revision();
     size_t lost = 0;
-    for (const std::string& period : {"2026-01", "2026-02"}) {
+    for (const char* period : {"2026-01", "2026-02"}) {
       auto it = holds.find(period);
       lost += Lower(Key(std::string(trust), period),
                     it == holds.end() ? 0 : it->second);
