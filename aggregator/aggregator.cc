@@ -85,6 +85,8 @@ absl::Status Aggregator::StartForwarding() {
   forwarder_ = std::make_unique<Forwarder>(store_.get());
   UploaderOptions uploader = options_.uploader;
   uploader.peer = absl::StrCat("upstream aggregator ", options_.upstream);
+  // Resend what a damaged upstream store lost (aggregator/forwarder.h).
+  uploader.check_receiver_holds = true;
   uploader_ = std::make_unique<Uploader>(
       forwarder_.get(), v1::Ingest::NewStub(channel), std::move(uploader),
       options_.store.clock ? options_.store.clock : Clock::Real());

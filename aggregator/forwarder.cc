@@ -1,5 +1,8 @@
 #include "aggregator/forwarder.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/transport.h"
@@ -31,6 +34,17 @@ absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {
   }
   if (replies.empty()) return absl::OkStatus();
   return queue_->RecordUpstream(replies);
+}
+
+absl::StatusOr<size_t> Forwarder::OnReceiverHoldsFor(
+    absl::string_view trust, const std::vector<v1::Ack>& held) {
+  absl::flat_hash_map<std::string, uint64_t> holds;
+  for (const v1::Ack& h : held) {
+    if (h.trust() != trust) continue;
+    uint64_t& revision = holds[h.period()];
+    revision = std::max<uint64_t>(revision, h.held_revision());
+  }
+  return queue_->RequeueLostUpstream(trust, holds);
 }
 
 std::string Forwarder::RefusalReason(absl::string_view trust,

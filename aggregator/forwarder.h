@@ -14,6 +14,13 @@
 // Refusals stay visible: RefusalReason (as the View's UpstreamReason, for
 // completeness) and Refused (Ingest.Feedback, for the trust's agent).
 //
+// Upstream's losses are made good as an agent makes good its aggregator's
+// (aggregator/store_recovery.h): the uploader asks upstream's Feedback for
+// every trust held here (FeedbackTrusts) and hands each answer to
+// OnReceiverHoldsFor, which makes pending again every unit upstream had
+// acknowledged above what it now holds. The uploader asks again once they
+// are resent, which confirms the trust upstream.
+//
 // Thread-safe: it holds no state of its own. The queue must outlive it.
 #ifndef OHFED_AGGREGATOR_FORWARDER_H_
 #define OHFED_AGGREGATOR_FORWARDER_H_
@@ -39,6 +46,13 @@ class Forwarder : public OutboxSource {
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;
   absl::Status OnAcks(const std::vector<v1::Ack>& acks) override;
   size_t PendingCount() override { return outbox_size(); }
+  std::vector<std::string> FeedbackTrusts() override {
+    return queue_->UpstreamTrusts();
+  }
+  // `held` is upstream's Feedback.held for `trust`; entries of other trusts
+  // are ignored. Returns how many units became pending again.
+  absl::StatusOr<size_t> OnReceiverHoldsFor(
+      absl::string_view trust, const std::vector<v1::Ack>& held) override;
 
   // Upstream's reason for refusing the held revision of (trust, period);
   // empty if it did not.

@@ -39,6 +39,7 @@ struct Flags {
   std::vector<std::string> registry, catalogue;  // files or folders
   int stream_idle_seconds = 60;
   int upstream_initial_backoff_ms = 200, upstream_max_backoff_seconds = 30;
+  int upstream_holds_check_seconds = 300;
   int group_commit_delay_ms = 0;
 };
 
@@ -110,6 +111,13 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "longest wait between retries of --upstream")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--upstream-holds-check-seconds",
+                 f.upstream_holds_check_seconds,
+                 "how often to ask --upstream what it holds of each trust, "
+                 "to resend what a damaged upstream store lost (also after "
+                 "every reconnection)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   // Disclosure control (SPEC §7); config keys are the flag names.
   ohfed::DisclosureOptions& d = f.options.store.disclosure;
   app.add_option("--suppress-max", d.suppress_max,
@@ -156,6 +164,8 @@ absl::Status FinishOptions(Flags& f) {
       absl::Milliseconds(f.upstream_initial_backoff_ms);
   f.options.uploader.max_backoff =
       absl::Seconds(f.upstream_max_backoff_seconds);
+  f.options.uploader.holds_check_every =
+      absl::Seconds(f.upstream_holds_check_seconds);
   return absl::OkStatus();
 }
 

@@ -216,6 +216,11 @@ class SummaryStore : public UpstreamQueue {
   size_t RefusedUpstreamCount() const override;
   UpstreamRecord UpstreamRecordOf(absl::string_view trust,
                                   absl::string_view period) const override;
+  std::vector<std::string> UpstreamTrusts() const override;
+  absl::StatusOr<size_t> RequeueLostUpstream(
+      absl::string_view trust,
+      const absl::flat_hash_map<std::string, uint64_t>& upstream_holds)
+      override;
 
   // A RocksDB integer property of the database (common/rocksdb_metrics.h);
   // 0 if unknown.

@@ -98,4 +98,28 @@ UpstreamRecord SummaryStore::UpstreamRecordOf(absl::string_view trust,
   return upstream_.RecordOf(UnitId(trust, period));
 }
 
+std::vector<std::string> SummaryStore::UpstreamTrusts() const {
+  return upstream_.Trusts();
+}
+
+absl::StatusOr<size_t> SummaryStore::RequeueLostUpstream(
+    absl::string_view trust,
+    const absl::flat_hash_map<std::string, uint64_t>& upstream_holds) {
+  if (db_->failing()) {
+    absl::MutexLock wl(&write_mu_);
+    OHFED_RETURN_IF_ERROR(Usable());
+  }
+  // As RecordUpstream: records change only under this lock.
+  absl::MutexLock serial(&upstream_write_mu_);
+  UpstreamRecords lowered = upstream_.LostUpstream(trust, upstream_holds);
+  if (lowered.empty()) return 0;
+  rocksdb::WriteBatch batch;
+  for (const auto& [id, record] : lowered) {
+    batch.Put(absl::StrCat(kForwardPrefix, id), EncodeForward(record));
+  }
+  OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
+  upstream_.Install(lowered);
+  return lowered.size();
+}
+
 }  // namespace ohfed::aggregator

@@ -103,6 +103,35 @@ size_t UpstreamLedger::refused_count() const {
   return n;
 }
 
+std::vector<std::string> UpstreamLedger::Trusts() const {
+  std::set<std::string> trusts;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, revision] : held_) {
+      if (revision > 0) trusts.insert(id.substr(0, id.find('/')));
+    }
+  }
+  return std::vector<std::string>(trusts.begin(), trusts.end());
+}
+
+UpstreamRecords UpstreamLedger::LostUpstream(
+    absl::string_view trust,
+    const absl::flat_hash_map<std::string, uint64_t>& upstream_holds) const {
+  const std::string prefix = absl::StrCat(trust, "/");
+  UpstreamRecords lost;
+  absl::MutexLock l(&mu_);
+  for (const auto& [id, record] : records_) {
+    if (!absl::StartsWith(id, prefix) || Held(id) == 0) continue;
+    auto there = upstream_holds.find(id.substr(prefix.size()));
+    const uint64_t holds = there == upstream_holds.end() ? 0 : there->second;
+    if (record.acked_revision <= holds) continue;
+    UpstreamRecord lowered = record;
+    lowered.acked_revision = holds;
+    lost.emplace(id, std::move(lowered));
+  }
+  return lost;
+}
+
 uint64_t UpstreamLedger::Held(const std::string& id) const {
   auto it = held_.find(id);
   return it == held_.end() ? 0 : it->second;

@@ -59,6 +59,15 @@ class UpstreamLedger : public UpstreamRefusals {
   std::vector<UpstreamReply> Refused(absl::string_view trust) const;
   size_t refused_count() const;
 
+  // The trusts with units held, in order.
+  std::vector<std::string> Trusts() const;
+  // The records of `trust`'s held units that upstream acknowledged above
+  // what it holds now (`upstream_holds`, by period; absent: 0), lowered to
+  // that; to be made durable, then Installed.
+  UpstreamRecords LostUpstream(
+      absl::string_view trust,
+      const absl::flat_hash_map<std::string, uint64_t>& upstream_holds) const;
+
  private:
   uint64_t Held(const std::string& id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether upstream still needs the held revision of `id`.

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -77,6 +78,19 @@ class UpstreamQueue {
   // The record for one unit; all zero if upstream never replied about it.
   virtual UpstreamRecord UpstreamRecordOf(absl::string_view trust,
                                           absl::string_view period) const = 0;
+
+  // The trusts with units held here, in order: whose units upstream is
+  // asked about after it may have lost some (Ingest.Feedback).
+  virtual std::vector<std::string> UpstreamTrusts() const = 0;
+  // What upstream now holds of `trust`: every unit's revision by period
+  // (absent: none). Each held unit that upstream had acknowledged above what
+  // it now holds (its store was damaged and recovered) gets its record
+  // lowered to that, durably, and so is pending again unless upstream
+  // refused the held revision. Returns how many. On error (kUnavailable for
+  // I/O) nothing changes.
+  virtual absl::StatusOr<size_t> RequeueLostUpstream(
+      absl::string_view trust,
+      const absl::flat_hash_map<std::string, uint64_t>& upstream_holds) = 0;
 };
 
 }  // namespace ohfed::aggregator

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/db_info_log.h"
 #include "common/status.h"
 
 namespace ohfed {
@@ -200,11 +201,8 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDbRecovering(
     DbRecovery* recovery) {
   *recovery = DbRecovery();
   rocksdb::Options options = DbOptions(footprint, env);
-  std::shared_ptr<rocksdb::Logger> info_log;
-  rocksdb::Status logged =
-      rocksdb::CreateLoggerFromOptions(dir, options, &info_log);
-  if (!logged.ok())
-    return FromRocks(logged, absl::StrCat("open database ", dir));
+  OHFED_ASSIGN_OR_RETURN(std::shared_ptr<rocksdb::Logger> info_log,
+                         OpenInfoLog(dir, options));
   auto drops = std::make_shared<WalDropLogger>(info_log);
   options.info_log = drops;
 

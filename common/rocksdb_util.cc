@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/db_info_log.h"
 #include "common/metrics.h"
 #include "common/status.h"
 
@@ -40,6 +41,8 @@ absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir,
                                                     DbFootprint footprint,
                                                     rocksdb::Env* env) {
   rocksdb::Options options = DbOptions(footprint, env);
+  // Not RocksDB's own: it aborts the process on a full disk.
+  OHFED_ASSIGN_OR_RETURN(options.info_log, OpenInfoLog(dir, options));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("open database ", dir));

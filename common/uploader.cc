@@ -56,6 +56,13 @@ absl::StatusOr<size_t> OutboxSource::OnReceiverHolds(
   return 0;
 }
 
+std::vector<std::string> OutboxSource::FeedbackTrusts() { return {}; }
+
+absl::StatusOr<size_t> OutboxSource::OnReceiverHoldsFor(
+    absl::string_view, const std::vector<v1::Ack>& held) {
+  return OnReceiverHolds(held);
+}
+
 Uploader::Uploader(OutboxSource* source,
                    std::unique_ptr<v1::Ingest::StubInterface> stub,
                    UploaderOptions options, Clock* clock)
@@ -119,7 +126,11 @@ void Uploader::Loop() {
       absl::MutexLock l(&mu_);
       if (stop_) return;
     }
-    absl::Duration wait = s.ok() ? options_.idle_poll : NextBackoff();
+    absl::Duration idle = options_.idle_poll;
+    if (options_.check_receiver_holds) {
+      idle = std::min(idle, options_.holds_check_every);
+    }
+    absl::Duration wait = s.ok() ? idle : NextBackoff();
     absl::MutexLock l(&mu_);
     auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return stop_ || kicked_;
@@ -148,6 +159,7 @@ absl::Status Uploader::RunOnce() {
   absl::Status s = Pass();
   RecordOutcome(s);
   if (s.ok() && !options_.feedback_trust.empty()) FetchFeedback();
+  if (options_.check_receiver_holds) CheckReceiverHolds(s.ok());
   return s;
 }
 
@@ -336,23 +348,27 @@ void Uploader::RecordOutcome(const absl::Status& status) {
   }
 }
 
-void Uploader::FetchFeedback() {
+grpc::Status Uploader::AskFeedback(const std::string& trust,
+                                   v1::FeedbackResponse* response) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(
       absl::Now() + std::min(kFeedbackDeadline, options_.stream_deadline)));
   {
     absl::MutexLock l(&mu_);
-    if (stop_) return;
+    if (stop_) return grpc::Status::CANCELLED;
     active_ = &ctx;
   }
   v1::FeedbackRequest request;
-  request.set_trust(options_.feedback_trust);
+  request.set_trust(trust);
+  grpc::Status s = stub_->Feedback(&ctx, request, response);
+  absl::MutexLock l(&mu_);
+  active_ = nullptr;
+  return s;
+}
+
+void Uploader::FetchFeedback() {
   v1::FeedbackResponse response;
-  grpc::Status s = stub_->Feedback(&ctx, request, &response);
-  {
-    absl::MutexLock l(&mu_);
-    active_ = nullptr;
-  }
+  grpc::Status s = AskFeedback(options_.feedback_trust, &response);
   // Best effort: an older receiver without Feedback, or a blip, leaves the
   // last feedback in place until the next pass.
   if (!s.ok()) return;
@@ -383,6 +399,64 @@ void Uploader::ResendLost(const v1::FeedbackResponse& response) {
       LogLevel::kWarning);
   absl::MutexLock l(&mu_);
   kicked_ = true;
+}
+
+void Uploader::CheckReceiverHolds(bool pass_ok) {
+  const absl::Time now = clock_->Now();
+  {
+    absl::MutexLock l(&mu_);
+    if (!pass_ok) {
+      // Reconnecting: whoever answers next may have lost data.
+      holds_rounds_due_ = 2;
+      return;
+    }
+    if (holds_rounds_due_ == 0 &&
+        now - holds_checked_ < options_.holds_check_every) {
+      return;
+    }
+  }
+  size_t lost = 0;
+  bool complete = true;  // every trust answered and compared
+  for (const std::string& trust : source_->FeedbackTrusts()) {
+    v1::FeedbackResponse response;
+    grpc::Status s = AskFeedback(trust, &response);
+    if (!s.ok()) {
+      // Not reachable: the round is tried again. Refused (a trust moved
+      // elsewhere) or not implemented: nothing to compare.
+      const grpc::StatusCode c = s.error_code();
+      if (c == grpc::StatusCode::UNAVAILABLE ||
+          c == grpc::StatusCode::DEADLINE_EXCEEDED ||
+          c == grpc::StatusCode::CANCELLED) {
+        complete = false;
+        break;
+      }
+      continue;
+    }
+    if (!response.held_complete()) continue;
+    std::vector<v1::Ack> held(response.held().begin(), response.held().end());
+    absl::StatusOr<size_t> n = source_->OnReceiverHoldsFor(trust, held);
+    if (!n.ok()) {
+      Log(absl::StrCat("cannot compare ", trust, " with what ", options_.peer,
+                       " holds: ", n.status().message()),
+          LogLevel::kError);
+      complete = false;
+      continue;
+    }
+    lost += *n;
+  }
+  if (lost > 0) {
+    Log(absl::StrCat(options_.peer, " no longer holds ", lost,
+                     " acknowledged unit summaries (its store was damaged "
+                     "and recovered?): sending them again"),
+        LogLevel::kWarning);
+  }
+  absl::MutexLock l(&mu_);
+  if (!complete) return;  // tried again after the next pass
+  holds_checked_ = now;
+  holds_rounds_due_ = std::max(holds_rounds_due_ - 1, 0);
+  // Once what was lost is resent, ask again: that confirms the trusts.
+  if (lost > 0) holds_rounds_due_ = std::max(holds_rounds_due_, 1);
+  if (holds_rounds_due_ > 0) kicked_ = true;
 }
 
 }  // namespace ohfed

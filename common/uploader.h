@@ -75,6 +75,13 @@ class OutboxSource {
   // nothing.
   virtual absl::StatusOr<size_t> OnReceiverHolds(
       const std::vector<v1::Ack>& held);
+  // With UploaderOptions::check_receiver_holds (a regional aggregator's
+  // forwarder, which sends for many trusts): the trusts to ask the
+  // receiver's Feedback about, and its answer for one of them, as
+  // OnReceiverHolds. The defaults: none, and OnReceiverHolds(held).
+  virtual std::vector<std::string> FeedbackTrusts();
+  virtual absl::StatusOr<size_t> OnReceiverHoldsFor(
+      absl::string_view trust, const std::vector<v1::Ack>& held);
 };
 
 struct UploaderOptions {
@@ -96,6 +103,16 @@ struct UploaderOptions {
   // this trust and hands the answer to OutboxSource::OnUpstreamFeedback and
   // OnReceiverHolds.
   std::string feedback_trust;
+  // When set, asks the receiver's Feedback for every trust in
+  // OutboxSource::FeedbackTrusts() and hands each held list to
+  // OnReceiverHoldsFor: after the first successful pass, and after the first
+  // one following a failure (the receiver may have restarted with a
+  // damaged store); once more right away, so that the receiver sees a
+  // second Feedback once anything lost has been resent, which confirms the
+  // trust there (aggregator/store_recovery.h); and otherwise every
+  // `holds_check_every`, for a receiver that restarted unnoticed.
+  bool check_receiver_holds = false;
+  absl::Duration holds_check_every = absl::Minutes(5);
 };
 
 // Counters and state for status displays and metrics. A snapshot.
@@ -165,6 +182,12 @@ class Uploader {
   void RecordAcks(const v1::SubmitResponse& response);
   void RecordOutcome(const absl::Status& status);
   void FetchFeedback();
+  // One unary Feedback call for `trust`, cancellable by Stop().
+  grpc::Status AskFeedback(const std::string& trust,
+                           v1::FeedbackResponse* response);
+  // check_receiver_holds: a round of Feedback over the source's trusts when
+  // one is due (see UploaderOptions).
+  void CheckReceiverHolds(bool pass_ok);
   // Hands Feedback.held to the source; kicks the loop if it lost anything.
   void ResendLost(const v1::FeedbackResponse& response);
   // To options_.log if set, else to common/log.h at `level`.
@@ -193,6 +216,9 @@ class Uploader {
   bool outage_reported_ ABSL_GUARDED_BY(mu_) = false;  // this outage logged
   absl::Time outage_since_ ABSL_GUARDED_BY(mu_);
   absl::Time outage_logged_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // check_receiver_holds: rounds still due now, and when the last ended.
+  int holds_rounds_due_ ABSL_GUARDED_BY(mu_) = 2;
+  absl::Time holds_checked_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::thread thread_;
 };
 

@@ -84,6 +84,12 @@ struct ReportingStatus {
   int reported = 0;  // trusts that reported every month of the period
   int partial = 0;   // reported some months of it
   std::string text;  // e.g. "118 of 207 trusts have reported 2026-09"
+  // Set while this aggregator's store was damaged and recovered and some
+  // trusts in scope have not yet resent what was lost
+  // (CompletenessResponse.warning): shown prominently, the figures may be
+  // missing or out of date, and never called complete.
+  std::string warning;
+  int unconfirmed = 0;  // trusts in scope not yet confirmed since then
 };
 
 struct Crumb {

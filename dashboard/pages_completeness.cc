@@ -71,6 +71,9 @@ Table Grid(const PageContext& ctx, const v1::CompletenessResponse& answer) {
       if (it != month.end()) {
         cell.mark = MarkOf(*it->second);
         cell.text = MarkText(cell.mark);
+        // After a damaged store was recovered: what is shown may be an
+        // older revision, or missing, until the trust resends.
+        if (it->second->unconfirmed()) cell.text += ", unconfirmed";
       }
       row.push_back(std::move(cell));
     }
@@ -79,6 +82,12 @@ Table Grid(const PageContext& ctx, const v1::CompletenessResponse& answer) {
   table.note =
       "On time: received by the 15th of the following month. Silent: "
       "missing, and nothing received from the trust for over 62 days.";
+  if (!answer.warning().empty()) {
+    table.note +=
+        " Unconfirmed: this aggregator's store was damaged and recovered, "
+        "and the trust has not yet resent its data, so its figures may be "
+        "missing or out of date.";
+  }
   return table;
 }
 
@@ -162,6 +171,13 @@ absl::StatusOr<ReportingStatus> StatusOf(const PageContext& ctx) {
       on_time += t.on_time() ? 1 : 0;
     }
   }
+  status.warning = answer->warning();
+  if (!answer->periods().empty()) {
+    for (const v1::TrustCompleteness& t :
+         answer->periods().rbegin()->trusts()) {
+      status.unconfirmed += t.unconfirmed() ? 1 : 0;
+    }
+  }
   const int months = answer->periods_size();
   for (const auto& [trust, n] : months_reported) {
     if (n == months && n > 0) ++status.reported;
@@ -177,7 +193,14 @@ absl::StatusOr<ReportingStatus> StatusOf(const PageContext& ctx) {
                                " trusts have reported every month of ", period,
                                " and ", status.partial, " some of it");
   }
-  if (status.reported < status.expected) {
+  if (!status.warning.empty()) {
+    // Never "complete": a unit lost with the damaged store looks reported.
+    absl::StrAppend(
+        &status.text, "; the figures may be incomplete until ",
+        status.unconfirmed,
+        status.unconfirmed == 1 ? " trust resends" : " trusts resend",
+        " what this aggregator lost.");
+  } else if (status.reported < status.expected) {
     absl::StrAppend(&status.text,
                     "; the figures are partial until the rest report.");
   } else {

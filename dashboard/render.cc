@@ -258,7 +258,12 @@ std::string RenderPageHtml(const Page& page, const Chrome& chrome) {
       {"path", PathOnly(page.scope, page.period)},
       {"crumbs", crumbs},
       {"status_text", page.status.text},
-      {"status_partial", page.status.reported < page.status.expected},
+      {"status_partial", page.status.reported < page.status.expected ||
+                             !page.status.warning.empty()},
+      {"has_warning", !page.status.warning.empty()},
+      {"warning", page.status.warning},
+      {"warning_unconfirmed", std::to_string(page.status.unconfirmed)},
+      {"warning_expected", std::to_string(page.status.expected)},
       {"period_groups", PeriodGroups(page.period, chrome.latest)},
       {"previous", previous.ToString()},
       {"previous_href", PagePath(page.scope, previous)},

@@ -6,6 +6,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
@@ -79,8 +81,19 @@ class FakeQueue : public UpstreamQueue {
                                   absl::string_view period) const override {
     return {};
   }
+  std::vector<std::string> UpstreamTrusts() const override {
+    return {"RAL", "RJ1"};
+  }
+  absl::StatusOr<size_t> RequeueLostUpstream(
+      absl::string_view trust,
+      const absl::flat_hash_map<std::string, uint64_t>& upstream_holds)
+      override {
+    requeued[std::string(trust)] = upstream_holds;
+    return upstream_holds.size();
+  }
 
   mutable size_t asked_max = 0, asked_bytes = 0;
+  std::map<std::string, absl::flat_hash_map<std::string, uint64_t>> requeued;
   std::vector<std::vector<UpstreamReply>> recorded;
 };
 
@@ -194,6 +207,72 @@ TEST_F(ForwarderTest, RefusalIsReportedForTheHeldRevisionOnly) {
   EXPECT_EQ(forwarder_->RefusalReason("RAX", "2026-03"), "");
   EXPECT_TRUE(forwarder_->Refused("RAX").empty());
   EXPECT_EQ(forwarder_->refused_count(), 0u);
+}
+
+v1::Ack HeldAck(const std::string& trust, const std::string& period,
+                uint64_t held) {
+  v1::Ack a;
+  a.set_trust(trust);
+  a.set_period(period);
+  a.set_held_revision(held);
+  return a;
+}
+
+// Upstream's store was damaged and recovered (aggregator/store_recovery.h):
+// its Feedback lists less than it had acknowledged. What it lost is pending
+// again, durably, except what it had refused; a failed write changes nothing.
+TEST_F(ForwarderTest, UnitsUpstreamLostArePendingAgainDurably) {
+  Commit({Summary("RJ1", "2026-03", 3, {{kImm, 1}}),
+          Summary("RJ1", "2026-04", 2, {{kImm, 1}}),
+          Summary("RAL", "2026-03", 1, {{kImm, 1}}),
+          Summary("RAX", "2026-05", 4, {{kImm, 1}})});
+  OHFED_ASSERT_OK(forwarder_->OnAcks(
+      {AckOf("RJ1", "2026-03", 3, v1::OUTCOME_ACCEPTED),
+       AckOf("RJ1", "2026-04", 2, v1::OUTCOME_ACCEPTED),
+       AckOf("RAL", "2026-03", 1, v1::OUTCOME_STALE),
+       AckOf("RAX", "2026-05", 4, v1::OUTCOME_REJECTED, "unknown trust")}));
+  ASSERT_EQ(forwarder_->outbox_size(), 0u);
+  EXPECT_EQ(forwarder_->FeedbackTrusts(),
+            (std::vector<std::string>{"RAL", "RAX", "RJ1"}));
+
+  faulty_.fs->FailWrites(true);
+  EXPECT_THAT(forwarder_->OnReceiverHoldsFor("RJ1", {}),
+              StatusIs(absl::StatusCode::kUnavailable, "injected"));
+  EXPECT_EQ(forwarder_->outbox_size(), 0u);
+  EXPECT_EQ(forwarder_->RecordOf("RJ1", "2026-03").acked_revision, 3u);
+  faulty_.fs->FailWrites(false);
+
+  // Upstream holds RJ1 2026-03 at an older revision and lacks 2026-04; an
+  // entry for another trust is not about RJ1.
+  auto lost = forwarder_->OnReceiverHoldsFor(
+      "RJ1", {HeldAck("RJ1", "2026-03", 1), HeldAck("RAL", "2026-04", 9)});
+  OHFED_ASSERT_OK(lost);
+  EXPECT_EQ(*lost, 2u);
+  auto same =
+      forwarder_->OnReceiverHoldsFor("RAL", {HeldAck("RAL", "2026-03", 1)});
+  OHFED_ASSERT_OK(same);
+  EXPECT_EQ(*same, 0u);
+  auto refused = forwarder_->OnReceiverHoldsFor("RAX", {});
+  OHFED_ASSERT_OK(refused);
+  EXPECT_EQ(*refused, 0u);
+  EXPECT_EQ(forwarder_->outbox_size(), 2u);
+
+  store_.reset();
+  SetUp();  // the same directory, reopened
+  EXPECT_EQ(forwarder_->outbox_size(), 2u);
+  auto pending = forwarder_->Pending(10);
+  OHFED_ASSERT_OK(pending);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].period(), "2026-03");
+  EXPECT_EQ((*pending)[0].revision(), 3u);
+  EXPECT_EQ((*pending)[1].period(), "2026-04");
+  EXPECT_EQ((*pending)[1].revision(), 2u);
+  EXPECT_EQ(forwarder_->refused_count(), 1u);
+  // Acknowledged again: nothing pending.
+  OHFED_ASSERT_OK(
+      forwarder_->OnAcks({AckOf("RJ1", "2026-03", 3, v1::OUTCOME_ACCEPTED),
+                          AckOf("RJ1", "2026-04", 2, v1::OUTCOME_ACCEPTED)}));
+  EXPECT_EQ(forwarder_->outbox_size(), 0u);
 }
 
 TEST_F(ForwarderTest, ForwardsTheFirstReceiptTime) {

@@ -64,6 +64,14 @@ class MemoryOutbox : public OutboxSource {
   size_t PendingCount() override {
     return MemoryOutbox::Pending(1 << 20)->size();
   }
+  // Lowers the acknowledged revision of `key` to `held`; whether it did.
+  bool Lower(const std::string& key, uint64_t held) {
+    absl::MutexLock l(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.acked <= held) return false;
+    it->second.acked = held;
+    return true;
+  }
   std::string Reason(const std::string& key) {
     absl::MutexLock l(&mu_);
     return entries_[key].reason;
@@ -201,6 +209,70 @@ TEST_F(UploaderTest, BackgroundThreadRidesOutAnOutage) {
   u->Stop();
   EXPECT_EQ(outbox_.PendingCount(), 0u);
   EXPECT_EQ(ingest_.applied(), 6);
+}
+
+// A forwarder's outbox: sends for several trusts, and makes pending again
+// what the receiver no longer holds (as aggregator/forwarder.h).
+class ForwardingOutbox : public MemoryOutbox {
+ public:
+  std::vector<std::string> FeedbackTrusts() override { return {"RAL", "RJ1"}; }
+  absl::StatusOr<size_t> OnReceiverHoldsFor(
+      absl::string_view trust, const std::vector<Ack>& held) override {
+    std::map<std::string, uint64_t> holds;
+    for (const Ack& a : held) holds[a.period()] = a.held_revision();
+    size_t lost = 0;
+    for (const char* period : {"2026-01", "2026-02"}) {
+      auto it = holds.find(period);
+      lost += Lower(Key(std::string(trust), period),
+                    it == holds.end() ? 0 : it->second);
+    }
+    return lost;
+  }
+};
+
+// The forwarder's check (UploaderOptions::check_receiver_holds): a round of
+// Feedback over every trust after the first successful pass and after
+// reconnecting, again right away (the receiver confirms a trust at its
+// second ask), again once what was lost is resent, and otherwise only every
+// holds_check_every.
+TEST_F(UploaderTest, AfterReconnectingAsksWhatTheReceiverHoldsAndResends) {
+  StartServer();
+  FakeClock clock(absl::FromUnixSeconds(1774000000));
+  ForwardingOutbox outbox;
+  outbox.Put("RJ1", "2026-01", 3);
+  outbox.Put("RAL", "2026-01", 2);
+  UploaderOptions o;
+  o.check_receiver_holds = true;
+  o.holds_check_every = absl::Hours(1);
+  auto u = MakeUploader(o, &outbox, &clock);
+  for (int i = 0; i < 3; ++i) OHFED_ASSERT_OK(u->RunOnce());
+  EXPECT_EQ(ingest_.feedback_asks("RJ1"), 2);  // asked, then confirmed
+  EXPECT_EQ(ingest_.feedback_asks("RAL"), 2);
+
+  // The receiver restarts having lost RJ1 2026-01; meanwhile a send fails.
+  ingest_.Forget("RJ1/2026-01");
+  const int port = port_;
+  StopServer();
+  outbox.Put("RAL", "2026-02", 1);
+  EXPECT_FALSE(u->RunOnce().ok());
+  StartServer(port);
+  // Passes until the channel has reconnected and RJ1 2026-01 is back: only
+  // a resend after the round that found it lost can bring it back.
+  for (int i = 0; i < 250 && !ingest_.held().count("RJ1/2026-01"); ++i) {
+    if (!u->RunOnce().ok()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(ingest_.held()["RJ1/2026-01"].revision(), 3u);
+  EXPECT_EQ(ingest_.held()["RAL/2026-02"].revision(), 1u);
+  OHFED_ASSERT_OK(u->RunOnce());  // a round still due, if any
+  const int asked = ingest_.feedback_asks("RJ1");
+  EXPECT_GE(asked, 4);  // twice before; the loss found; after the resend
+  OHFED_ASSERT_OK(u->RunOnce());  // nothing due any more
+  EXPECT_EQ(ingest_.feedback_asks("RJ1"), asked);
+  EXPECT_EQ(outbox.PendingCount(), 0u);
+
+  clock.Advance(absl::Hours(1));
+  OHFED_ASSERT_OK(u->RunOnce());
+  EXPECT_EQ(ingest_.feedback_asks("RJ1"), asked + 1);
 }
 
 // An outbox whose Pending (beyond the first probe) or OnAcks fails.

@@ -11,6 +11,11 @@ through the login form with a national token and checks, in a real browser:
     each page shows that unit's figures, with a breadcrumb back up;
   - a suppressed figure is `*` on the trust page and in its CSV download;
   - an ICS lead's token cannot open another ICS's page or CSV;
+  - no recovery warning on a sound store; then, with the data set loaded,
+    the store is damaged (dashboard_seed --damage) and the aggregator
+    restarted: it recovers, and the CMO's and the ICS lead's pages show a
+    visible warning that the figures may be incomplete, never call them
+    complete, and mark the unconfirmed trusts in the completeness grid;
 and writes a screenshot of each page into --screenshots.
 
 It needs Debian's chromium, chromium-driver and python3-selenium
@@ -149,22 +154,39 @@ class Federation:
         else:
             cmd += ["--insecure"]
             self.ca = None
-        self.log_path = os.path.join(work, "aggregator.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=env)
-        grpc, self.url = self.wait_for_addresses()
+        self.cmd, self.env = cmd, env
+        self.start("aggregator.log")
         if args.tls:
             # Seeding uses plaintext; with TLS the test's agent-side
             # certificates would be needed, so a TLS run seeds nothing and
             # checks access only.
             self.seeded = False
         else:
-            out = subprocess.run([args.seed, grpc, os.path.join(
+            out = subprocess.run([args.seed, self.grpc, os.path.join(
                 args.source, "tests/dashboard/browser_data.csv")],
                 capture_output=True, text=True, env=env)
             check(out.returncode == 0, "seeding failed: " + out.stderr)
             self.seeded = True
+
+    def start(self, log_name):
+        self.log_path = os.path.join(self.work, log_name)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=self.env)
+        self.grpc, self.url = self.wait_for_addresses()
+
+    def restart_damaged(self, seed):
+        """Stops the aggregator, damages its store, starts it again."""
+        self.stop()
+        out = subprocess.run([seed, "--damage", os.path.join(self.work,
+                                                             "data")],
+                             capture_output=True, text=True)
+        check(out.returncode == 0, "damaging the store failed: " + out.stderr)
+        self.start("aggregator-recovered.log")
+        with open(self.log_path) as f:
+            log = f.read()
+        check("damaged and recovered" in log,
+              "the aggregator did not report a recovery:\n" + log)
 
     @staticmethod
     def token(ohfed, scope, name):
@@ -384,6 +406,36 @@ def check_table2(browser, expected, labels):
               (measure, got, text))
 
 
+def check_recovery_warning(browser, fed, seed):
+    """After a damaged store was recovered, the CMO and an ICS lead see it."""
+    browser.sign_out()
+    fed.restart_damaged(seed)
+    for token, landing, shot in ((fed.national[0], "/scope/national",
+                                  "england-recovered"),
+                                 (fed.humber[0], "/scope/ics/QOQ",
+                                  "ics-recovered")):
+        browser.sign_in(token)
+        check(browser.path().startswith(landing),
+              "landed on %s, expected %s" % (browser.path(), landing))
+        browser.console_errors()
+        found = browser.find("#recovery-warning")
+        check(found and found[0].is_displayed(),
+              "no visible recovery warning on " + browser.path())
+        text = found[0].text
+        for words in ("figures may be incomplete", "damaged and recovered",
+                      "trusts here have not yet resent what was lost"):
+            check(words in text, "the warning lacks %r: %r" % (words, text))
+        status = browser.text("#reporting-status")
+        check("figures are complete" not in status and
+              "may be incomplete" in status,
+              "the reporting status after a recovery: %r" % status)
+        grid = browser.table("completeness_grid")
+        check(any("unconfirmed" in c for row in grid.values() for c in row),
+              "no unconfirmed trust in the completeness grid")
+        browser.screenshot(shot)
+        browser.sign_out()
+
+
 def run(args):
     rows, places, labels = load_data(args.source)
     os.makedirs(args.screenshots, exist_ok=True)
@@ -414,6 +466,9 @@ def run(args):
         check(browser.text("h1").startswith("England"), "not the England page")
         check("trusts" in browser.text("#reporting-status"),
               "no reporting status")
+        check(not browser.find("#recovery-warning") and
+              "damaged" not in browser.text("main"),
+              "a recovery warning on a sound store")
         browser.console_errors()
         cookie = browser.driver.get_cookie("ohfed_session")
         check(cookie and cookie.get("httpOnly") and
@@ -507,6 +562,9 @@ def run(args):
         status, _, _ = fetch(fed, "/scope/ics/QOQ/workforce.csv?period=" +
                              PERIOD, token=fed.humber[0])
         check(status == 200, "own ICS's CSV with a Bearer token: %d" % status)
+
+        if fed.seeded:
+            check_recovery_warning(browser, fed, args.seed)
     finally:
         if browser is not None:
             browser.quit()

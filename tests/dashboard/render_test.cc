@@ -148,6 +148,26 @@ TEST(RenderTest, PageCarriesStatusBreadcrumbPickerAndSignOut) {
   EXPECT_THAT(html, Not(HasSubstr("{{")));
 }
 
+// After the store was damaged and recovered (CompletenessResponse.warning),
+// the page says so in an alert above everything else; otherwise nothing.
+TEST(RenderTest, RecoveryWarningIsShownOnlyWhenSet) {
+  Page page = SamplePage();
+  EXPECT_THAT(RenderPageHtml(page, SampleChrome()),
+              Not(HasSubstr("recovery-warning")));
+  page.status.warning = "the store was damaged & recovered at 2026-11-20";
+  page.status.unconfirmed = 2;
+  const std::string html = RenderPageHtml(page, SampleChrome());
+  EXPECT_THAT(html, HasSubstr("<div class=\"warning\" role=\"alert\" "
+                              "id=\"recovery-warning\">"));
+  EXPECT_THAT(html, HasSubstr("<strong>Warning: these figures may be "
+                              "incomplete.</strong> This aggregator"));
+  EXPECT_THAT(html, HasSubstr("2 of the 5 trusts here have not yet resent "
+                              "what was lost"));
+  EXPECT_THAT(html, HasSubstr("the store was damaged &amp; recovered at "
+                              "2026-11-20"));
+  EXPECT_LT(html.find("recovery-warning"), html.find("reporting-status"));
+}
+
 TEST(RenderTest, StepsToThePreviousAndNextPeriodStopAtTheLatest) {
   Page page = SamplePage();
   EXPECT_THAT(RenderPageHtml(page, SampleChrome()),

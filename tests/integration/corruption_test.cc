@@ -74,9 +74,10 @@ class CorruptionProcessTest : public ::testing::Test {
     std::filesystem::create_directories(dir);
     OHFED_ASSERT_OK(agent::WriteSampleData(
         agent::MakeSampleData(trust, kFirst, kLast), dir));
-    auto p = Subprocess::Start({OHFED_AGENT_BIN, "--trust", trust, "--data",
-                                dir, "--aggregator", Addr(), "--insecure"},
-                               dir + ".log");
+    auto p = Subprocess::Start(
+        {OHFED_AGENT_BIN, "--trust", trust, "--data", dir, "--aggregator",
+         agents_to_.empty() ? Addr() : agents_to_, "--insecure"},
+        dir + ".log");
     ASSERT_TRUE(p.ok());
     agents_[trust] = std::move(*p);
     for (int i = 0; i < 1500 && !std::filesystem::exists(dir + "/agent.sock");
@@ -116,13 +117,16 @@ class CorruptionProcessTest : public ::testing::Test {
     std::string sums;  // the query's rows, serialized
   };
 
-  ViewOf View() {
+  // At `addr` (default: this aggregator) for `scope`; the sums are always
+  // national, so ask an aggregator that covers England.
+  ViewOf View(std::string addr = "", const std::string& scope = "national") {
+    if (addr.empty()) addr = Addr();
     auto channel =
-        grpc::CreateChannel(Addr(), grpc::InsecureChannelCredentials());
+        grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
     auto stub = v1::Query::NewStub(channel);
     ViewOf out;
     v1::CompletenessRequest c;
-    c.set_scope("national");
+    c.set_scope(scope);
     c.set_period(absl::StrCat(kFirst.ToString(), ":", kLast.ToString()));
     v1::CompletenessResponse cr;
     grpc::ClientContext cctx;
@@ -140,6 +144,7 @@ class CorruptionProcessTest : public ::testing::Test {
         out.unconfirmed[t.trust()] = t.unconfirmed();
       }
     }
+    if (scope != "national") return out;
     v1::QueryRequest q;
     q.set_scope("national");
     q.set_period(c.period());
@@ -155,8 +160,25 @@ class CorruptionProcessTest : public ::testing::Test {
     return out;
   }
 
+  // The warning of a national query for one trust's figures.
+  std::string TrustWarning(const std::string& trust) {
+    auto stub = v1::Query::NewStub(
+        grpc::CreateChannel(Addr(), grpc::InsecureChannelCredentials()));
+    v1::QueryRequest q;
+    q.set_scope("trust:" + trust);
+    q.set_period(kLast.ToString());
+    q.set_measure_prefix("activity.count");
+    v1::QueryResponse r;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    grpc::Status s = stub->Query(&ctx, q, &r);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return r.warning();
+  }
+
   testing::TempDir root_;
   int port_ = 0;
+  std::string agents_to_;  // where agents send; empty: this aggregator
   std::map<std::string, std::unique_ptr<Subprocess>> agents_;
 };
 
@@ -213,6 +235,92 @@ TEST_F(CorruptionProcessTest, FlippedByteAtTheAggregatorIsResentByAgents) {
     agent_logs += ReadAll(root_.File("agent_" + t) + ".log");
   }
   EXPECT_THAT(agent_logs, HasSubstr("no longer holds"));
+}
+
+// The national store is damaged; the agents send to a regional aggregator,
+// whose forwarder asks the national one what it still holds once it can
+// reach it again (Ingest.Feedback per trust), resends what was lost and asks
+// again, which confirms the trusts. Before, only agents asked their own
+// aggregator: the national view stayed partial and flagged for good.
+TEST_F(CorruptionProcessTest, DamagedNationalStoreIsRefilledByTheRegional) {
+  const int regional_port = testing::PickUnusedPort();
+  const std::string regional_addr = absl::StrCat("127.0.0.1:", regional_port);
+  const std::string regional_log = root_.File("regional.log");
+  std::unique_ptr<Subprocess> national = StartAggregator();
+  auto regional = Subprocess::Start(
+      {OHFED_AGGREGATOR_BIN, "--listen", regional_addr, "--data",
+       root_.File("regional"), "--insecure", "--upstream", Addr(), "--covers",
+       "region:Y56", "--upstream-initial-backoff-ms", "50",
+       "--upstream-max-backoff-seconds", "1"},
+      regional_log);
+  ASSERT_TRUE(regional.ok());
+  ASSERT_THAT(testing::WaitForPort(regional_port, absl::Seconds(30)),
+              testing::IsOk());
+  agents_to_ = regional_addr;
+  for (const std::string& t : kTrusts) StartAgent(t);
+  SyncAll();
+  // The regional view is the agents' (they synced to it); wait until the
+  // national one has it all.
+  auto at_regional = [&] { return View(regional_addr, "region:Y56"); };
+  auto at_national = [&] { return View(Addr(), "region:Y56"); };
+  const ViewOf regional_before = at_regional();
+  ASSERT_EQ(regional_before.revisions.size(), 12 * kTrusts.size());
+  for (int i = 0; i < 300; ++i) {
+    if (at_national().revisions == regional_before.revisions) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(at_national().revisions, regional_before.revisions);
+  const std::string truth_sums = View().sums;
+
+  national->Signal(SIGTERM);
+  ASSERT_THAT(national->Wait(absl::Seconds(30)), testing::IsOk());
+  testing::FlushDb(AggregatorData());
+  const std::string sst = testing::NewestDbFile(AggregatorData(), ".sst");
+  testing::FlipByte(sst, testing::DataBlockBytes(sst) - 40);  // u/RJ1/..
+  // Work goes on while the national aggregator is down: a staffing figure
+  // (not in the sums compared) changes, and the forwarder cannot send it.
+  CommandResult set =
+      Cli("RAL", {"set", kLast.ToString(), "staffing.wte.manager", "7"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  SyncAll();
+  for (int i = 0; i < 300 && LinesWith(ReadAll(regional_log),
+                                       "cannot send to upstream aggregator")
+                                 .empty();
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_FALSE(
+      LinesWith(ReadAll(regional_log), "cannot send to upstream aggregator")
+          .empty())
+      << ReadAll(regional_log);
+
+  national = StartAggregator();
+  ASSERT_EQ(
+      LinesWith(ReadAll(AggregatorLog()), "was damaged and recovered").size(),
+      1u)
+      << ReadAll(AggregatorLog());
+
+  const ViewOf truth = at_regional();
+  ViewOf now;
+  for (int i = 0; i < 300; ++i) {
+    now = at_national();
+    if (now.revisions == truth.revisions && !now.unconfirmed["RJ1"] &&
+        !now.unconfirmed["RAL"]) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(now.revisions, truth.revisions);
+  EXPECT_FALSE(now.unconfirmed["RJ1"]);
+  EXPECT_FALSE(now.unconfirmed["RAL"]);
+  EXPECT_EQ(View().sums, truth_sums);
+  // The warning is gone wherever only these trusts count; England's other
+  // trusts have no agent, so the national one stays.
+  EXPECT_EQ(TrustWarning("RJ1"), "");
+  EXPECT_EQ(TrustWarning("RAL"), "");
+  EXPECT_THAT(View().warning, HasSubstr("damaged and recovered"));
+  EXPECT_THAT(ReadAll(regional_log),
+              HasSubstr("no longer holds"));  // the regional resent
 }
 
 TEST_F(CorruptionProcessTest, StoreBeyondRecoveryExitsWithOneLineAndCode65) {

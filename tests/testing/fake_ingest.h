@@ -2,7 +2,9 @@
 // revision per (trust, period) like an aggregator, counts how often a
 // revision was applied, records every byte it
 // received, and injects faults (failed streams, lost acks, delays, a
-// rejected trust). Header-only; shared by the uploader and agent tests.
+// rejected trust). Answers Feedback with what it holds for the trust (no
+// upstream refusals) and counts the asks; Forget stands in for a store that
+// lost a unit. Header-only; shared by the uploader and agent tests.
 #ifndef OHFED_TESTS_TESTING_FAKE_INGEST_H_
 #define OHFED_TESTS_TESTING_FAKE_INGEST_H_
 
@@ -61,6 +63,33 @@ class FakeIngest final : public v1::Ingest::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Feedback(grpc::ServerContext*,
+                        const v1::FeedbackRequest* request,
+                        v1::FeedbackResponse* response) override {
+    absl::MutexLock l(&mu_);
+    ++feedback_asks_[request->trust()];
+    const std::string prefix = request->trust() + "/";
+    for (const auto& [key, s] : held_) {
+      if (key.compare(0, prefix.size(), prefix) != 0) continue;
+      v1::Ack* held = response->add_held();
+      held->set_trust(s.trust());
+      held->set_period(s.period());
+      held->set_held_revision(s.revision());
+    }
+    response->set_held_complete(true);
+    return grpc::Status::OK;
+  }
+  // Drops the held summary of "trust/period", as a damaged store would.
+  void Forget(const std::string& key) {
+    absl::MutexLock l(&mu_);
+    held_.erase(key);
+  }
+  // How often Feedback was asked for `trust`.
+  int feedback_asks(const std::string& trust) {
+    absl::MutexLock l(&mu_);
+    return feedback_asks_[trust];
+  }
+
   void set_faults(Faults f) {
     absl::MutexLock l(&mu_);
     faults_ = std::move(f);
@@ -113,6 +142,7 @@ class FakeIngest final : public v1::Ingest::Service {
   int applied_ ABSL_GUARDED_BY(mu_) = 0;
   std::string wire_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::UnitSummary> held_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> feedback_asks_ ABSL_GUARDED_BY(mu_);
 };
 
 // Runs a FakeIngest on 127.0.0.1:<free port>.
