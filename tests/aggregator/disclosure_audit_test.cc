@@ -32,6 +32,7 @@
 #include "aggregator/coverage.h"
 #include "aggregator/query_engine.h"
 #include "tests/aggregator/query_fake_view.h"
+#include "tests/testing/sanitizer_run.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed::aggregator {
@@ -292,6 +293,15 @@ class DisclosureAuditTest : public ::testing::TestWithParam<uint32_t> {
   DisclosureAuditTest() : view_(AuditRegistry()) {
     Populate(view_, GetParam());
   }
+  // Each seed takes minutes under a sanitizer: one seed covers the code.
+  void SetUp() override {
+    const std::string run = ::ohfed::testing::SanitizerRun();
+    if (!run.empty() && GetParam() != kSanitizerSeed) {
+      GTEST_SKIP() << "OHFED_SANITIZE=" << run << ": only seed "
+                   << kSanitizerSeed << " runs under a sanitizer";
+    }
+  }
+  static constexpr uint32_t kSanitizerSeed = 1;
   FakeView view_;
 };
 
