@@ -108,7 +108,11 @@ void CheckUnits(const aggregator::SummaryStore& store, const Truth& truth,
                 const std::set<std::string>& trusts, CheckResult& r) {
   std::map<std::string, uint64_t> held;
   for (const auto& [id, revision] : store.HeldRevisions()) held[id] = revision;
-  for (const auto& [key, s] : truth.units) {
+  // Not a structured binding: the lambda below captures key and s, which
+  // clang-14 (the sanitizer builds' compiler) does not allow.
+  for (const auto& unit : truth.units) {
+    const std::string& key = unit.first;
+    const auto& s = unit.second;
     if (!trusts.count(s.trust())) continue;
     ++r.revisions_checked;
     auto it = held.find(key);
