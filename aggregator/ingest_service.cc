@@ -2,7 +2,8 @@
 
 #include <google/protobuf/stubs/logging.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
-#include <grpcpp/support/method_handler.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/support/server_callback.h>
 
 #include <utility>
 
@@ -55,7 +56,7 @@ IngestOptions WithDefaults(IngestOptions options) {
 // The caller's identity, nullopt without one (plaintext); an error for a
 // certificate that names no ohfed identity.
 absl::StatusOr<std::optional<PeerIdentity>> CallerOf(
-    const grpc::ServerContext& context) {
+    const grpc::ServerContextBase& context) {
   absl::StatusOr<PeerIdentity> id = PeerIdentityOf(context);
   if (id.ok()) return std::optional<PeerIdentity>(*id);
   if (id.status().code() == absl::StatusCode::kUnauthenticated) {
@@ -125,7 +126,7 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
                    ": only a trust's agent or a regional aggregator submits"));
 }
 
-absl::StatusOr<v1::SubmitResponse> IngestBatch(
+absl::StatusOr<PreparedBatch> PrepareBatch(
     SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
     RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
   if (request.summaries_size() > kMaxSummariesPerBatch) {
@@ -133,8 +134,9 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
         "batch of ", request.summaries_size(),
         " summaries exceeds the limit of ", kMaxSummariesPerBatch));
   }
-  v1::SubmitResponse response;
-  std::vector<v1::UnitSummary> valid;
+  PreparedBatch batch;
+  v1::SubmitResponse& response = batch.response;
+  std::vector<v1::UnitSummary>& valid = batch.valid;
   for (const v1::UnitSummary& s : request.summaries()) {
     RejectionClass failed = RejectionClass::kNotPermitted;
     absl::Status check =
@@ -169,18 +171,176 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
   }
   store.CountReceived(request.ByteSizeLong(),
                       request.summaries_size() - valid.size());
-  OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes,
-                         store.Commit(valid));
+  return batch;
+}
+
+void FinishBatch(const SummaryStore& store,
+                 const std::vector<v1::UnitSummary>& valid,
+                 const std::vector<v1::Outcome>& outcomes,
+                 v1::SubmitResponse* response) {
   for (size_t i = 0; i < valid.size(); ++i) {
-    v1::Ack* ack = response.add_acks();
+    v1::Ack* ack = response->add_acks();
     *ack = MakeAck(valid[i], outcomes[i]);
     // With STALE, tells a sender whose data is older than what is held
     // (restored backup, clock gone back) which revision to go above.
     ack->set_held_revision(
         store.HeldRevisionOf(valid[i].trust(), valid[i].period()));
   }
-  return response;
 }
+
+absl::StatusOr<v1::SubmitResponse> IngestBatch(
+    SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
+    RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
+  OHFED_ASSIGN_OR_RETURN(PreparedBatch batch,
+                         PrepareBatch(store, request, now, rejections, caller));
+  OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes,
+                         store.Commit(batch.valid));
+  FinishBatch(store, batch.valid, outcomes, &batch.response);
+  return std::move(batch.response);
+}
+
+// One Submit stream, driven by gRPC's callbacks: read a batch, check it on
+// the ingest pool, commit it through the BatchCommitter, write its acks,
+// read the next. At most one of those steps is under way at a time, each
+// started by the end of the one before, so the state needs no lock; no
+// thread waits for the peer or for the commit meanwhile.
+class IngestService::SubmitCall final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, v1::SubmitResponse> {
+ public:
+  SubmitCall(IngestService* service, grpc::CallbackServerContext* context)
+      : service_(service),
+        context_(context),
+        peer_(PeerAddress(context->peer())) {
+    Start();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // A half-close after the last batch, or a peer that went away.
+      if (context_->IsCancelled()) end_ = StreamEnd::kPeerGone;
+      return Conclude();
+    }
+    watch_->Busy();
+    ++message_;
+    service_->work_.Post([this] { Process(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // the sender went away
+      end_ = StreamEnd::kPeerGone;
+      return Conclude();
+    }
+    ReadNext();
+  }
+
+  void OnDone() override {
+    CountStreamEnd(end_);
+    delete this;  // unregisters the stream from the watch
+  }
+
+ private:
+  void Start() {
+    if (service_->authz_ != nullptr) {
+      absl::Status allowed =
+          service_->authz_->AuthorizeSubmit(CredentialsOf(*context_));
+      if (!allowed.ok()) return End(StreamEnd::kUnauthorized, allowed);
+    }
+    absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
+        service_->watch_.Open(context_, peer_);
+    if (!watched.ok()) {
+      Reject("stream limit", watched.status().message());
+      return End(StreamEnd::kStreamLimit, watched.status());
+    }
+    watch_ = std::move(*watched);
+    absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context_);
+    if (!caller.ok()) {
+      Reject("identity", caller.status().message());
+      return End(StreamEnd::kUnauthorized, caller.status());
+    }
+    caller_ = *caller;
+    ReadNext();
+  }
+
+  void ReadNext() {
+    watch_->Waiting();
+    StartRead(&raw_);
+  }
+
+  // On the ingest pool: parse and check the batch, then hand it to the
+  // committer.
+  void Process() {
+    const size_t bytes = raw_.Length();
+    v1::SubmitRequest request;
+    if (!Parse(raw_, &request)) {
+      absl::Status bad = absl::InvalidArgumentError(
+          absl::StrCat("message ", message_, " of this stream (", bytes,
+                       " bytes) is not a valid ohfed.v1.SubmitRequest"));
+      Reject("unparsable", bad.message());
+      return End(StreamEnd::kUnparsable, bad);
+    }
+    raw_.Clear();
+    absl::StatusOr<PreparedBatch> batch = PrepareBatch(
+        *service_->store_, request, service_->options_.clock->Now(),
+        service_->rejections_, caller_);
+    if (!batch.ok()) return Refuse(batch.status());
+    response_ = std::move(batch->response);
+    service_->committer_.Commit(
+        std::move(batch->valid),
+        [this](std::vector<v1::UnitSummary> valid,
+               absl::StatusOr<std::vector<v1::Outcome>> outcomes) {
+          Committed(valid, outcomes);
+        });
+  }
+
+  // On a committing thread: the acks go out.
+  void Committed(const std::vector<v1::UnitSummary>& valid,
+                 const absl::StatusOr<std::vector<v1::Outcome>>& outcomes) {
+    if (!outcomes.ok()) return Refuse(outcomes.status());
+    FinishBatch(*service_->store_, valid, *outcomes, &response_);
+    // While the peer's flow-control window is full, i.e. while it is not
+    // taking its acks, nothing more is read and the idle clock runs.
+    watch_->Waiting();
+    StartWrite(&response_);
+  }
+
+  // The batch was refused whole (oversized, or the commit failed).
+  void Refuse(const absl::Status& status) {
+    Reject(status.message(), status.message());
+    End(StreamEnd::kBatchRefused, status);
+  }
+
+  // The stream ended by the peer (or the watch): OK, or the idle timeout.
+  void Conclude() {
+    if (watch_->timed_out()) {
+      absl::Status idle = absl::DeadlineExceededError(absl::StrCat(
+          "Submit stream idle for ",
+          absl::FormatDuration(service_->watch_.idle_timeout()), ": ended"));
+      Reject("idle", idle.message());
+      return End(StreamEnd::kIdleTimeout, idle);
+    }
+    End(end_, absl::OkStatus());
+  }
+
+  void Reject(absl::string_view reason, absl::string_view message) {
+    service_->rejections_.Record(
+        peer_, reason, absl::StrCat("ingest from ", peer_, ": ", message));
+  }
+
+  void End(StreamEnd end, const absl::Status& status) {
+    end_ = end;
+    Finish(ToGrpc(status));
+  }
+
+  IngestService* const service_;
+  grpc::CallbackServerContext* const context_;
+  const std::string peer_;
+  std::unique_ptr<StreamWatch::Stream> watch_;
+  std::optional<PeerIdentity> caller_;
+  StreamEnd end_ = StreamEnd::kOk;
+  int message_ = 0;  // of the stream, from 1
+  grpc::ByteBuffer raw_;
+  v1::SubmitResponse response_;
+};
 
 IngestService::IngestService(SummaryStore* store, IngestOptions options)
     : store_(store),
@@ -188,16 +348,28 @@ IngestService::IngestService(SummaryStore* store, IngestOptions options)
       rejections_(options_.clock, options_.rejection_log_interval,
                   options_.rejection_log_keys, options_.log),
       watch_(options_.max_streams_per_peer, options_.idle_timeout,
-             [this] { rejections_.Flush(); }) {
-  // gRPC's sync API reports a message it cannot parse as the end of the
-  // stream, so Submit would answer garbage with OK: take the bytes instead.
-  MarkMethodStreamed(
+             [this] { rejections_.Flush(); }),
+      committer_(store, options_.commit_threads),
+      work_("ohfed-ingest", options_.work_threads) {
+  // gRPC would report a message it cannot parse as the end of the stream,
+  // so Submit would answer garbage with OK: take the bytes instead. The
+  // callback API holds no thread for an open stream.
+  MarkMethodCallback(
       kSubmitMethod,
-      new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer,
-                                               v1::SubmitResponse>(
-          [](IngestService* service, grpc::ServerContext* context,
-             RawStream* stream) { return service->SubmitRaw(context, stream); },
-          this));
+      new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer,
+                                              v1::SubmitResponse>(
+          [this](grpc::CallbackServerContext* context) {
+            return new SubmitCall(this, context);
+          }));
+}
+
+IngestService::~IngestService() { Drain(); }
+
+void IngestService::Drain() {
+  // A batch being checked may still hand its summaries to the committer.
+  work_.WaitIdle();
+  committer_.WaitIdle();
+  work_.WaitIdle();
 }
 
 bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
@@ -212,92 +384,6 @@ bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
   // Nothing that is not a catalogue value is stored or forwarded.
   request->DiscardUnknownFields();
   return true;
-}
-
-grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
-                                      RawStream* stream) {
-  StreamEnd end = StreamEnd::kOk;
-  grpc::Status status = Submit(context, stream, &end);
-  CountStreamEnd(end);
-  return status;
-}
-
-grpc::Status IngestService::Submit(grpc::ServerContext* context,
-                                   RawStream* stream, StreamEnd* end) {
-  if (authz_ != nullptr) {
-    absl::Status allowed = authz_->AuthorizeSubmit(CredentialsOf(*context));
-    if (!allowed.ok()) {
-      *end = StreamEnd::kUnauthorized;
-      return ToGrpc(allowed);
-    }
-  }
-  const std::string peer = PeerAddress(context->peer());
-  absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
-      watch_.Open(context, peer);
-  if (!watched.ok()) {
-    rejections_.Record(
-        peer, "stream limit",
-        absl::StrCat("ingest from ", peer, ": ", watched.status().message()));
-    *end = StreamEnd::kStreamLimit;
-    return ToGrpc(watched.status());
-  }
-  absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context);
-  if (!caller.ok()) {
-    rejections_.Record(
-        peer, "identity",
-        absl::StrCat("ingest from ", peer, ": ", caller.status().message()));
-    *end = StreamEnd::kUnauthorized;
-    return ToGrpc(caller.status());
-  }
-  StreamWatch::Stream& watch = **watched;
-  grpc::ByteBuffer raw;
-  for (int message = 1;; ++message) {
-    watch.Waiting();
-    if (!stream->Read(&raw)) {
-      // A half-close after the last batch, or a peer that went away.
-      if (context->IsCancelled()) *end = StreamEnd::kPeerGone;
-      break;
-    }
-    watch.Busy();
-    const size_t bytes = raw.Length();
-    v1::SubmitRequest request;
-    if (!Parse(raw, &request)) {
-      absl::Status bad = absl::InvalidArgumentError(
-          absl::StrCat("message ", message, " of this stream (", bytes,
-                       " bytes) is not a valid ohfed.v1.SubmitRequest"));
-      rejections_.Record(
-          peer, "unparsable",
-          absl::StrCat("ingest from ", peer, ": ", bad.message()));
-      *end = StreamEnd::kUnparsable;
-      return ToGrpc(bad);
-    }
-    absl::StatusOr<v1::SubmitResponse> response = IngestBatch(
-        *store_, request, options_.clock->Now(), rejections_, *caller);
-    if (!response.ok()) {
-      rejections_.Record(peer, response.status().message(),
-                         absl::StrCat("ingest from ", peer, ": ",
-                                      response.status().message()));
-      *end = StreamEnd::kBatchRefused;
-      return ToGrpc(response.status());
-    }
-    // Blocks while the peer's flow-control window is full, i.e. while it is
-    // not taking its acks; nothing more is read meanwhile.
-    watch.Waiting();
-    if (!stream->Write(*response)) {  // the sender went away
-      *end = StreamEnd::kPeerGone;
-      break;
-    }
-  }
-  if (watch.timed_out()) {
-    absl::Status idle = absl::DeadlineExceededError(
-        absl::StrCat("Submit stream idle for ",
-                     absl::FormatDuration(watch_.idle_timeout()), ": ended"));
-    rejections_.Record(
-        peer, "idle", absl::StrCat("ingest from ", peer, ": ", idle.message()));
-    *end = StreamEnd::kIdleTimeout;
-    return ToGrpc(idle);
-  }
-  return grpc::Status::OK;
 }
 
 grpc::Status IngestService::Feedback(grpc::ServerContext* context,
