@@ -126,7 +126,8 @@ absl::Status Aggregator::StartServer() {
   ingest_ = std::make_unique<IngestService>(store_.get(), std::move(ingest));
   ingest_->set_forwarder(forwarder_.get());
   ingest_->set_authz(authz_.get());
-  query_ = std::make_unique<QueryService>(store_.get(), clock, authz_.get());
+  query_ = std::make_unique<QueryService>(store_.get(), clock, authz_.get(),
+                                          options_.query_lanes);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
   ApplyServerLimits(builder);
