@@ -182,9 +182,10 @@ void Aggregator::Shutdown(absl::Duration grace) {
     MarkNotServing(*server_);  // health checkers first, then drain
     ShutdownServer(*server_, calls_, grace);
   }
-  // Batches received before the server stopped are answered before the
-  // store closes.
+  // Batches and queries received before the server stopped are answered
+  // before the store closes.
   if (ingest_ != nullptr) ingest_->Drain();
+  if (query_ != nullptr) query_->Drain();
   // No commit kicks the uploader once it is gone.
   if (store_ != nullptr) store_->SetCommitListener(nullptr);
   if (uploader_ != nullptr) uploader_->Stop();

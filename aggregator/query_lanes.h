@@ -60,6 +60,11 @@ class QueryLanes {
   }
   // Runs `query` in `lane` once the lane has a free thread.
   void Run(QueryLane lane, std::function<void()> query);
+  // Blocks until both lanes are idle.
+  void WaitIdle() {
+    light_.WaitIdle();
+    heavy_.WaitIdle();
+  }
 
  private:
   const QueryLaneOptions options_;

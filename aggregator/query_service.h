@@ -35,6 +35,11 @@ class QueryService final : public v1::Query::CallbackService {
                QueryLaneOptions lanes = {})
       : store_(store), clock_(clock), authz_(authz), lanes_(std::move(lanes)) {}
 
+  // Waits until every call received has been answered. Called once the
+  // server has stopped (which cancels what still runs), before the store
+  // closes.
+  void Drain() { lanes_.WaitIdle(); }
+
   grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* context,
                                   const v1::QueryRequest* request,
                                   v1::QueryResponse* response) override;
