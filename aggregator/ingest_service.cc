@@ -235,7 +235,7 @@ class IngestService::SubmitCall final
 
   void OnDone() override {
     CountStreamEnd(end_);
-    delete this;  // unregisters the stream from the watch
+    delete this;
   }
 
  private:
@@ -328,6 +328,9 @@ class IngestService::SubmitCall final
 
   void End(StreamEnd end, const absl::Status& status) {
     end_ = end;
+    // The stream's place is free before its peer learns it has ended, so
+    // that the peer may open the next one at once (OnDone comes later).
+    watch_.reset();
     Finish(ToGrpc(status));
   }
 

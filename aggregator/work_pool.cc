@@ -42,7 +42,10 @@ void WorkPool::Run(int nice) {
   pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
   if (nice > 0) {
     // Best effort: without it the pool only loses its lower priority.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+    // Relative to the priority it started with, as nice(1) is.
+    const id_t tid = static_cast<id_t>(syscall(SYS_gettid));
+    setpriority(PRIO_PROCESS, tid,
+                std::min(getpriority(PRIO_PROCESS, tid) + nice, 19));
   }
   absl::MutexLock l(&mu_);
   auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {

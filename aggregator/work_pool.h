@@ -26,7 +26,8 @@ namespace ohfed::aggregator {
 class WorkPool {
  public:
   // `threads` >= 1 named `name` (at most 15 characters show in /proc);
-  // `nice` 0 keeps the process's priority, 1..19 lowers it.
+  // `nice` 0 keeps the process's priority, 1..19 lowers it by that much
+  // (to 19 at most).
   WorkPool(std::string name, int threads, int nice = 0);
   ~WorkPool();
   WorkPool(const WorkPool&) = delete;
