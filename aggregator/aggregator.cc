@@ -128,7 +128,8 @@ absl::Status Aggregator::StartServer() {
   ingest_ = std::make_unique<IngestService>(store_.get(), std::move(ingest));
   ingest_->set_forwarder(forwarder_.get());
   ingest_->set_authz(authz_.get());
-  query_ = std::make_unique<QueryService>(store_.get(), clock, authz_.get());
+  query_ = std::make_unique<QueryService>(store_.get(), clock, authz_.get(),
+                                          options_.query_lanes);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
   ApplyServerLimits(builder);
@@ -183,6 +184,10 @@ void Aggregator::Shutdown(absl::Duration grace) {
     MarkNotServing(*server_);  // health checkers first, then drain
     ShutdownServer(*server_, calls_, grace);
   }
+  // Batches and queries received before the server stopped are answered
+  // before the store closes.
+  if (ingest_ != nullptr) ingest_->Drain();
+  if (query_ != nullptr) query_->Drain();
   // No commit kicks the uploader once it is gone.
   if (store_ != nullptr) store_->SetCommitListener(nullptr);
   if (uploader_ != nullptr) uploader_->Stop();

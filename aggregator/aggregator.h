@@ -19,6 +19,7 @@
 #include "aggregator/authz.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/ingest_service.h"
+#include "aggregator/query_lanes.h"
 #include "aggregator/query_service.h"
 #include "aggregator/summary_store.h"
 #include "common/server_shutdown.h"
@@ -51,6 +52,7 @@ struct AggregatorOptions {
   bool rebuild_rollups = false;  // recompute every rollup before serving
   SummaryStoreOptions store;     // catalogue, registry, clock, commit delay
   IngestOptions ingest;  // stream limits, rejection logs (clock: store's)
+  QueryLaneOptions query_lanes;  // where queries run (query_lanes.h)
   UploaderOptions uploader;
   // How often a store that cannot be written retries reopening by itself
   // (common/store_recovery.h); any write retries too.

@@ -29,7 +29,7 @@ absl::Status NotCovered(const Caller& caller, absl::string_view what) {
 
 }  // namespace
 
-Credentials CredentialsOf(const grpc::ServerContext& context) {
+Credentials CredentialsOf(const grpc::ServerContextBase& context) {
   Credentials c;
   auto [begin, end] = context.client_metadata().equal_range("authorization");
   for (auto it = begin; it != end; ++it) {

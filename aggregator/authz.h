@@ -64,7 +64,7 @@ struct Credentials {
   // PeerIdentityOf: kUnauthenticated when there is no client certificate.
   absl::StatusOr<PeerIdentity> peer = absl::UnauthenticatedError("none");
 };
-Credentials CredentialsOf(const grpc::ServerContext& context);
+Credentials CredentialsOf(const grpc::ServerContextBase& context);
 
 struct AuthzOptions {
   // nullptr: no --tokens file. Reloadable (SIGHUP) while serving.

@@ -1,9 +1,9 @@
 #include "aggregator/ingest_service.h"
 
-#include <google/protobuf/arena.h>
 #include <google/protobuf/stubs/logging.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
-#include <grpcpp/support/method_handler.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/support/server_callback.h>
 
 #include <utility>
 
@@ -44,15 +44,6 @@ v1::Ack MakeAck(const v1::UnitSummary& s, v1::Outcome outcome,
   return ack;
 }
 
-// Blocks of 64 KiB to 1 MiB: a batch of 12 summaries of the full catalogue
-// parses into ~200 KiB.
-google::protobuf::ArenaOptions BatchArenaOptions() {
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = 64 << 10;
-  options.max_block_size = 1 << 20;
-  return options;
-}
-
 IngestOptions WithDefaults(IngestOptions options) {
   if (options.clock == nullptr) options.clock = Clock::Real();
   // Rejections: a peer or its data is wrong, and nothing of it was stored.
@@ -65,7 +56,7 @@ IngestOptions WithDefaults(IngestOptions options) {
 // The caller's identity, nullopt without one (plaintext); an error for a
 // certificate that names no ohfed identity.
 absl::StatusOr<std::optional<PeerIdentity>> CallerOf(
-    const grpc::ServerContext& context) {
+    const grpc::ServerContextBase& context) {
   absl::StatusOr<PeerIdentity> id = PeerIdentityOf(context);
   if (id.ok()) return std::optional<PeerIdentity>(*id);
   if (id.status().code() == absl::StatusCode::kUnauthenticated) {
@@ -135,22 +126,20 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
                    ": only a trust's agent or a regional aggregator submits"));
 }
 
-absl::StatusOr<v1::SubmitResponse> IngestBatch(
-    SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
+absl::StatusOr<PreparedBatch> PrepareBatch(
+    SummaryStore& store, v1::SubmitRequest* request, absl::Time now,
     RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
-  if (request.summaries_size() > kMaxSummariesPerBatch) {
+  if (request->summaries_size() > kMaxSummariesPerBatch) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "batch of ", request.summaries_size(),
+        "batch of ", request->summaries_size(),
         " summaries exceeds the limit of ", kMaxSummariesPerBatch));
   }
-  v1::SubmitResponse response;
-  // Only a forwarding (regional) aggregator's receipt time stands for the
-  // unit's first receipt; anyone else could backdate on-time.
-  const bool forwarded =
-      !caller.has_value() || caller->kind == PeerIdentity::Kind::kRegion;
-  std::vector<SummaryStore::Incoming> valid;  // pointing into `request`
-  valid.reserve(request.summaries_size());
-  for (const v1::UnitSummary& s : request.summaries()) {
+  PreparedBatch batch;
+  v1::SubmitResponse& response = batch.response;
+  std::vector<v1::UnitSummary>& valid = batch.valid;
+  valid.reserve(request->summaries_size());
+  const size_t bytes = request->ByteSizeLong();
+  for (v1::UnitSummary& s : *request->mutable_summaries()) {
     RejectionClass failed = RejectionClass::kNotPermitted;
     absl::Status check =
         caller.has_value()
@@ -177,20 +166,180 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
                      s.revision(), ": ", check.message()));
     *response.add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
   }
-  store.CountReceived(request.ByteSizeLong(),
-                      request.summaries_size() - valid.size());
-  OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes,
-                         store.CommitReceived(valid));
+  store.CountReceived(bytes, request->summaries_size() - valid.size());
+  return batch;
+}
+
+void FinishBatch(const SummaryStore& store,
+                 const std::vector<v1::UnitSummary>& valid,
+                 const std::vector<v1::Outcome>& outcomes,
+                 v1::SubmitResponse* response) {
   for (size_t i = 0; i < valid.size(); ++i) {
-    const v1::UnitSummary& s = *valid[i].summary;
-    v1::Ack* ack = response.add_acks();
-    *ack = MakeAck(s, outcomes[i]);
+    v1::Ack* ack = response->add_acks();
+    *ack = MakeAck(valid[i], outcomes[i]);
     // With STALE, tells a sender whose data is older than what is held
     // (restored backup, clock gone back) which revision to go above.
     ack->set_held_revision(store.HeldRevisionOf(s.trust(), s.period()));
   }
-  return response;
 }
+
+absl::StatusOr<v1::SubmitResponse> IngestBatch(
+    SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
+    RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
+  v1::SubmitRequest copy = request;
+  OHFED_ASSIGN_OR_RETURN(PreparedBatch batch,
+                         PrepareBatch(store, &copy, now, rejections, caller));
+  OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes,
+                         store.Commit(batch.valid));
+  FinishBatch(store, batch.valid, outcomes, &batch.response);
+  return std::move(batch.response);
+}
+
+// One Submit stream, driven by gRPC's callbacks: read a batch, check it on
+// the ingest pool, commit it through the BatchCommitter, write its acks,
+// read the next. At most one of those steps is under way at a time, each
+// started by the end of the one before, so the state needs no lock; no
+// thread waits for the peer or for the commit meanwhile.
+class IngestService::SubmitCall final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, v1::SubmitResponse> {
+ public:
+  SubmitCall(IngestService* service, grpc::CallbackServerContext* context)
+      : service_(service),
+        context_(context),
+        peer_(PeerAddress(context->peer())) {
+    Start();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // A half-close after the last batch, or a peer that went away.
+      if (context_->IsCancelled()) end_ = StreamEnd::kPeerGone;
+      return Conclude();
+    }
+    watch_->Busy();
+    ++message_;
+    service_->work_.Post([this] { Process(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // the sender went away
+      end_ = StreamEnd::kPeerGone;
+      return Conclude();
+    }
+    ReadNext();
+  }
+
+  void OnDone() override {
+    CountStreamEnd(end_);
+    delete this;
+  }
+
+ private:
+  void Start() {
+    if (service_->authz_ != nullptr) {
+      absl::Status allowed =
+          service_->authz_->AuthorizeSubmit(CredentialsOf(*context_));
+      if (!allowed.ok()) return End(StreamEnd::kUnauthorized, allowed);
+    }
+    absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
+        service_->watch_.Open(context_, peer_);
+    if (!watched.ok()) {
+      Reject("stream limit", watched.status().message());
+      return End(StreamEnd::kStreamLimit, watched.status());
+    }
+    watch_ = std::move(*watched);
+    absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context_);
+    if (!caller.ok()) {
+      Reject("identity", caller.status().message());
+      return End(StreamEnd::kUnauthorized, caller.status());
+    }
+    caller_ = *caller;
+    ReadNext();
+  }
+
+  void ReadNext() {
+    watch_->Waiting();
+    StartRead(&raw_);
+  }
+
+  // On the ingest pool: parse and check the batch, then hand it to the
+  // committer.
+  void Process() {
+    const size_t bytes = raw_.Length();
+    v1::SubmitRequest request;
+    if (!Parse(raw_, &request)) {
+      absl::Status bad = absl::InvalidArgumentError(
+          absl::StrCat("message ", message_, " of this stream (", bytes,
+                       " bytes) is not a valid ohfed.v1.SubmitRequest"));
+      Reject("unparsable", bad.message());
+      return End(StreamEnd::kUnparsable, bad);
+    }
+    raw_.Clear();
+    absl::StatusOr<PreparedBatch> batch = PrepareBatch(
+        *service_->store_, &request, service_->options_.clock->Now(),
+        service_->rejections_, caller_);
+    if (!batch.ok()) return Refuse(batch.status());
+    response_ = std::move(batch->response);
+    service_->committer_.Commit(
+        std::move(batch->valid),
+        [this](std::vector<v1::UnitSummary> valid,
+               absl::StatusOr<std::vector<v1::Outcome>> outcomes) {
+          Committed(valid, outcomes);
+        });
+  }
+
+  // On a committing thread: the acks go out.
+  void Committed(const std::vector<v1::UnitSummary>& valid,
+                 const absl::StatusOr<std::vector<v1::Outcome>>& outcomes) {
+    if (!outcomes.ok()) return Refuse(outcomes.status());
+    FinishBatch(*service_->store_, valid, *outcomes, &response_);
+    // While the peer's flow-control window is full, i.e. while it is not
+    // taking its acks, nothing more is read and the idle clock runs.
+    watch_->Waiting();
+    StartWrite(&response_);
+  }
+
+  // The batch was refused whole (oversized, or the commit failed).
+  void Refuse(const absl::Status& status) {
+    Reject(status.message(), status.message());
+    End(StreamEnd::kBatchRefused, status);
+  }
+
+  // The stream ended by the peer (or the watch): OK, or the idle timeout.
+  void Conclude() {
+    if (watch_->timed_out()) {
+      absl::Status idle = absl::DeadlineExceededError(absl::StrCat(
+          "Submit stream idle for ",
+          absl::FormatDuration(service_->watch_.idle_timeout()), ": ended"));
+      Reject("idle", idle.message());
+      return End(StreamEnd::kIdleTimeout, idle);
+    }
+    End(end_, absl::OkStatus());
+  }
+
+  void Reject(absl::string_view reason, absl::string_view message) {
+    service_->rejections_.Record(
+        peer_, reason, absl::StrCat("ingest from ", peer_, ": ", message));
+  }
+
+  void End(StreamEnd end, const absl::Status& status) {
+    end_ = end;
+    // The stream's place is free before its peer learns it has ended, so
+    // that the peer may open the next one at once (OnDone comes later).
+    watch_.reset();
+    Finish(ToGrpc(status));
+  }
+
+  IngestService* const service_;
+  grpc::CallbackServerContext* const context_;
+  const std::string peer_;
+  std::unique_ptr<StreamWatch::Stream> watch_;
+  std::optional<PeerIdentity> caller_;
+  StreamEnd end_ = StreamEnd::kOk;
+  int message_ = 0;  // of the stream, from 1
+  grpc::ByteBuffer raw_;
+  v1::SubmitResponse response_;
+};
 
 IngestService::IngestService(SummaryStore* store, IngestOptions options)
     : store_(store),
@@ -198,16 +347,28 @@ IngestService::IngestService(SummaryStore* store, IngestOptions options)
       rejections_(options_.clock, options_.rejection_log_interval,
                   options_.rejection_log_keys, options_.log),
       watch_(options_.max_streams_per_peer, options_.idle_timeout,
-             [this] { rejections_.Flush(); }) {
-  // gRPC's sync API reports a message it cannot parse as the end of the
-  // stream, so Submit would answer garbage with OK: take the bytes instead.
-  MarkMethodStreamed(
+             [this] { rejections_.Flush(); }),
+      committer_(store, options_.commit_threads),
+      work_("ohfed-ingest", options_.work_threads) {
+  // gRPC would report a message it cannot parse as the end of the stream,
+  // so Submit would answer garbage with OK: take the bytes instead. The
+  // callback API holds no thread for an open stream.
+  MarkMethodCallback(
       kSubmitMethod,
-      new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer,
-                                               v1::SubmitResponse>(
-          [](IngestService* service, grpc::ServerContext* context,
-             RawStream* stream) { return service->SubmitRaw(context, stream); },
-          this));
+      new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer,
+                                              v1::SubmitResponse>(
+          [this](grpc::CallbackServerContext* context) {
+            return new SubmitCall(this, context);
+          }));
+}
+
+IngestService::~IngestService() { Drain(); }
+
+void IngestService::Drain() {
+  // A batch being checked may still hand its summaries to the committer.
+  work_.WaitIdle();
+  committer_.WaitIdle();
+  work_.WaitIdle();
 }
 
 bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
@@ -222,96 +383,6 @@ bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
   // Nothing that is not a catalogue value is stored or forwarded.
   DiscardUnknownFields(request);
   return true;
-}
-
-grpc::Status IngestService::SubmitRaw(grpc::ServerContext* context,
-                                      RawStream* stream) {
-  StreamEnd end = StreamEnd::kOk;
-  grpc::Status status = Submit(context, stream, &end);
-  CountStreamEnd(end);
-  return status;
-}
-
-grpc::Status IngestService::Submit(grpc::ServerContext* context,
-                                   RawStream* stream, StreamEnd* end) {
-  if (authz_ != nullptr) {
-    absl::Status allowed = authz_->AuthorizeSubmit(CredentialsOf(*context));
-    if (!allowed.ok()) {
-      *end = StreamEnd::kUnauthorized;
-      return ToGrpc(allowed);
-    }
-  }
-  const std::string peer = PeerAddress(context->peer());
-  absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
-      watch_.Open(context, peer);
-  if (!watched.ok()) {
-    rejections_.Record(
-        peer, "stream limit",
-        absl::StrCat("ingest from ", peer, ": ", watched.status().message()));
-    *end = StreamEnd::kStreamLimit;
-    return ToGrpc(watched.status());
-  }
-  absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context);
-  if (!caller.ok()) {
-    rejections_.Record(
-        peer, "identity",
-        absl::StrCat("ingest from ", peer, ": ", caller.status().message()));
-    *end = StreamEnd::kUnauthorized;
-    return ToGrpc(caller.status());
-  }
-  StreamWatch::Stream& watch = **watched;
-  grpc::ByteBuffer raw;
-  for (int message = 1;; ++message) {
-    watch.Waiting();
-    if (!stream->Read(&raw)) {
-      // A half-close after the last batch, or a peer that went away.
-      if (context->IsCancelled()) *end = StreamEnd::kPeerGone;
-      break;
-    }
-    watch.Busy();
-    const size_t bytes = raw.Length();
-    // A batch is ~700 cells: on an arena they cost a bump of a pointer each,
-    // and one free for all.
-    google::protobuf::Arena arena(BatchArenaOptions());
-    v1::SubmitRequest& request =
-        *google::protobuf::Arena::CreateMessage<v1::SubmitRequest>(&arena);
-    if (!Parse(raw, &request)) {
-      absl::Status bad = absl::InvalidArgumentError(
-          absl::StrCat("message ", message, " of this stream (", bytes,
-                       " bytes) is not a valid ohfed.v1.SubmitRequest"));
-      rejections_.Record(
-          peer, "unparsable",
-          absl::StrCat("ingest from ", peer, ": ", bad.message()));
-      *end = StreamEnd::kUnparsable;
-      return ToGrpc(bad);
-    }
-    absl::StatusOr<v1::SubmitResponse> response = IngestBatch(
-        *store_, request, options_.clock->Now(), rejections_, *caller);
-    if (!response.ok()) {
-      rejections_.Record(peer, response.status().message(),
-                         absl::StrCat("ingest from ", peer, ": ",
-                                      response.status().message()));
-      *end = StreamEnd::kBatchRefused;
-      return ToGrpc(response.status());
-    }
-    // Blocks while the peer's flow-control window is full, i.e. while it is
-    // not taking its acks; nothing more is read meanwhile.
-    watch.Waiting();
-    if (!stream->Write(*response)) {  // the sender went away
-      *end = StreamEnd::kPeerGone;
-      break;
-    }
-  }
-  if (watch.timed_out()) {
-    absl::Status idle = absl::DeadlineExceededError(
-        absl::StrCat("Submit stream idle for ",
-                     absl::FormatDuration(watch_.idle_timeout()), ": ended"));
-    rejections_.Record(
-        peer, "idle", absl::StrCat("ingest from ", peer, ": ", idle.message()));
-    *end = StreamEnd::kIdleTimeout;
-    return ToGrpc(idle);
-  }
-  return grpc::Status::OK;
 }
 
 grpc::Status IngestService::Feedback(grpc::ServerContext* context,

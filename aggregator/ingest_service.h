@@ -29,8 +29,15 @@
 // is refused with UNAUTHENTICATED. Over --insecure loopback there is no
 // identity and none of this applies.
 //
-// Thread-safe (gRPC's sync server calls Submit on its own threads). The
-// store and the clock must outlive the service.
+// Threads: Submit uses gRPC's callback API, so an open stream holds no
+// thread while it waits for its peer. A received batch is parsed and checked
+// on a small pool (work_threads) and made durable by a BatchCommitter
+// (commit_threads), which groups the batches of every stream waiting at the
+// time into one SummaryStore::Commit; the acks are written when it returns.
+// However many streams are open, the service runs on those few threads
+// (plus gRPC's own). Feedback is short and stays on gRPC's sync threads.
+//
+// Thread-safe. The store and the clock must outlive the service.
 #ifndef OHFED_AGGREGATOR_INGEST_SERVICE_H_
 #define OHFED_AGGREGATOR_INGEST_SERVICE_H_
 
@@ -38,14 +45,17 @@
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "aggregator/authz.h"
+#include "aggregator/batch_committer.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/rejection_log.h"
 #include "aggregator/stream_watch.h"
 #include "aggregator/summary_store.h"
+#include "aggregator/work_pool.h"
 #include "common/clock.h"
 #include "common/identity.h"
 #include "common/registry.h"
@@ -70,6 +80,10 @@ struct IngestOptions {
   Clock* clock = nullptr;
   // Where log lines go; default LogLine.
   std::function<void(absl::string_view)> log;
+  // Threads that parse and check received batches, and threads that commit
+  // them (BatchCommitter); fixed, whatever the number of streams.
+  int work_threads = 2;
+  int commit_threads = 2;
 };
 
 // Whether `caller` may submit (or ask Feedback) for `trust`, as above;
@@ -79,6 +93,28 @@ struct IngestOptions {
 absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
                             absl::string_view period,
                             const RegistryHistory& registry);
+
+// A batch after its checks: the acks of the rejected summaries, and the
+// valid summaries to commit, in order.
+struct PreparedBatch {
+  v1::SubmitResponse response;
+  std::vector<v1::UnitSummary> valid;
+};
+
+// IngestBatch before its commit: the caller's right to each summary,
+// validation against `now`, rejections acknowledged and logged, the batch
+// counted as received. kInvalidArgument for an oversized batch. The valid
+// summaries are moved out of `request`, not copied.
+absl::StatusOr<PreparedBatch> PrepareBatch(
+    SummaryStore& store, v1::SubmitRequest* request, absl::Time now,
+    RejectionLog& rejections, const std::optional<PeerIdentity>& caller);
+
+// IngestBatch after its commit: one ack per valid summary with its outcome
+// and the revision now held, appended to `response`.
+void FinishBatch(const SummaryStore& store,
+                 const std::vector<v1::UnitSummary>& valid,
+                 const std::vector<v1::Outcome>& outcomes,
+                 v1::SubmitResponse* response);
 
 // Acks for one batch: the caller's right to each summary (nullopt: no
 // identity, plaintext), validation against `now`, then one commit for the
@@ -93,6 +129,11 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
 class IngestService final : public v1::Ingest::Service {
  public:
   explicit IngestService(SummaryStore* store, IngestOptions options = {});
+  ~IngestService() override;  // Drain()
+
+  // Waits until every batch received has been answered or refused. Called
+  // once the server has stopped, before the store closes.
+  void Drain();
 
   // Units of the trust whose held revision the upstream aggregator refused
   // (empty without an upstream), and every unit held for it with its
@@ -115,14 +156,9 @@ class IngestService final : public v1::Ingest::Service {
   void set_authz(const Authz* authz) { authz_ = authz; }
 
  private:
-  // Replaces the generated Submit handler (see the file comment): requests
-  // arrive as bytes.
-  using RawStream =
-      grpc::ServerReaderWriter<v1::SubmitResponse, grpc::ByteBuffer>;
-  // Counts how each stream ended (ohfed_ingest_streams_ended_total).
-  grpc::Status SubmitRaw(grpc::ServerContext* context, RawStream* stream);
-  grpc::Status Submit(grpc::ServerContext* context, RawStream* stream,
-                      StreamEnd* end);
+  // One Submit stream (ingest_service.cc): replaces the generated handler
+  // (see the file comment); requests arrive as bytes.
+  class SubmitCall;
   // Parses one received message, dropping unknown fields; false if it is
   // not a SubmitRequest.
   static bool Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request);
@@ -131,6 +167,8 @@ class IngestService final : public v1::Ingest::Service {
   const IngestOptions options_;
   RejectionLog rejections_;
   StreamWatch watch_;  // after rejections_: its watchdog flushes them
+  BatchCommitter committer_;
+  WorkPool work_;  // after committer_: its tasks hand batches to it
   const Forwarder* forwarder_ = nullptr;
   const Authz* authz_ = nullptr;
 };

@@ -1,40 +1,59 @@
 #include "aggregator/query_service.h"
 
+#include <functional>
+
 #include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
+#include "aggregator/query_limits.h"
 #include "common/status.h"
 
 namespace ohfed::aggregator {
 namespace {
 
+// Whether the caller has gone or its deadline has passed by `clock` (gRPC
+// cancels the call on either, but the deadline is checked too so that nothing
+// depends on when that is noticed; no deadline is the far future). The
+// deadline is on the system clock: it is moved onto `clock` (which
+// OHFED_TEST_NOW may shift).
+std::function<bool()> CancelledFor(Clock* clock,
+                                   const grpc::ServerContextBase* context) {
+  const absl::Time deadline =
+      clock->FromSystemTime(absl::FromChrono(context->deadline()));
+  return [context, clock, deadline] {
+    return context->IsCancelled() || clock->Now() > deadline;
+  };
+}
+
 // The aggregator's coverage, the patterns shared by queries on the same
-// data (SummaryStore::SnapshotForQuery), and a query that stops once its caller
-// has gone or its deadline has passed by `clock` (gRPC cancels the call on
-// either, but the deadline is checked too so that nothing depends on when that
-// is noticed; no deadline is the far future). The deadline is on the system
-// clock: it is moved onto `clock` (which OHFED_TEST_NOW may shift).
+// data (SummaryStore::SnapshotForQuery), and a query that stops once
+// CancelledFor says so.
 QueryOptions OptionsFor(const SummaryStore::QuerySnapshot& snapshot,
                         const SummaryStore& store, Clock* clock,
-                        grpc::ServerContext* context) {
+                        const grpc::ServerContextBase* context) {
   QueryOptions options;
   options.patterns = snapshot.patterns;
   options.coverage = store.coverage();
   options.disclosure = store.disclosure();
-  const absl::Time deadline =
-      clock->FromSystemTime(absl::FromChrono(context->deadline()));
-  options.cancelled = [context, clock, deadline] {
-    return context->IsCancelled() || clock->Now() > deadline;
-  };
+  options.cancelled = CancelledFor(clock, context);
   // IsCancelled passes through gRPC's completion queue: at most every ms.
   options.cancelled_poll_interval = absl::Milliseconds(1);
   return options;
+}
+
+// Refused before it is queued as the engine would refuse it (kCancelled,
+// "query abandoned"), if its caller has gone or its deadline has passed.
+absl::Status AbandonedOnArrival(Clock* clock,
+                                const grpc::ServerContextBase* context) {
+  QueryOptions options;
+  options.cancelled = CancelledFor(clock, context);
+  return CheckCancelled(options);
 }
 
 // `request` with the scope the caller may ask for (Authz::AuthorizeQuery),
 // or the refusal.
 template <typename Request>
 absl::StatusOr<Request> Authorized(const Authz& authz,
-                                   const grpc::ServerContext& context,
+                                   const grpc::ServerContextBase& context,
                                    const Request& request) {
   absl::StatusOr<std::string> scope = authz.AuthorizeQuery(
       CredentialsOf(context), request.scope(), request.by());
@@ -46,37 +65,86 @@ absl::StatusOr<Request> Authorized(const Authz& authz,
 
 }  // namespace
 
-grpc::Status QueryService::Query(grpc::ServerContext* context,
-                                 const v1::QueryRequest* request,
-                                 v1::QueryResponse* response) {
-  absl::StatusOr<v1::QueryRequest> authorized =
-      Authorized(*authz_, *context, *request);
-  if (!authorized.ok()) return ToGrpc(authorized.status());
-  const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
-  const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
-  absl::StatusOr<v1::QueryResponse> result =
-      RunQuery(*snapshot.view, *authorized, options);
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(*result);
-  response->set_warning(
-      UnconfirmedWarning(*snapshot.view, authorized->scope()));
-  return grpc::Status::OK;
+absl::Status QueryService::StillWanted(
+    const grpc::CallbackServerContext& context) const {
+  const absl::Time deadline =
+      clock_->FromSystemTime(absl::FromChrono(context.deadline()));
+  if (clock_->Now() > deadline) {
+    return absl::DeadlineExceededError(
+        "query not run: its deadline passed while it waited for a free "
+        "thread (heavy queries run a few at a time)");
+  }
+  if (context.IsCancelled()) {
+    return absl::CancelledError("query not run: the caller has gone");
+  }
+  return absl::OkStatus();
 }
 
-grpc::Status QueryService::Completeness(grpc::ServerContext* context,
-                                        const v1::CompletenessRequest* request,
-                                        v1::CompletenessResponse* response) {
+grpc::ServerUnaryReactor* QueryService::Query(
+    grpc::CallbackServerContext* context, const v1::QueryRequest* request,
+    v1::QueryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<v1::QueryRequest> authorized =
+      Authorized(*authz_, *context, *request);
+  if (!authorized.ok()) {
+    reactor->Finish(ToGrpc(authorized.status()));
+    return reactor;
+  }
+  if (absl::Status gone = AbandonedOnArrival(clock_, context); !gone.ok()) {
+    reactor->Finish(ToGrpc(gone));
+    return reactor;
+  }
+  const QueryLane lane = lanes_.LaneFor(
+      QueryCost(*authorized, store_->registry().Latest(), store_->catalogue()));
+  lanes_.Run(lane, [this, context, reactor, response,
+                    request = std::move(*authorized)] {
+    if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
+      return reactor->Finish(ToGrpc(wanted));
+    }
+    const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+    const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
+    absl::StatusOr<v1::QueryResponse> result =
+        RunQuery(*snapshot.view, request, options);
+    if (!result.ok()) return reactor->Finish(ToGrpc(result.status()));
+    *response = std::move(*result);
+    response->set_warning(UnconfirmedWarning(*snapshot.view, request.scope()));
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* QueryService::Completeness(
+    grpc::CallbackServerContext* context,
+    const v1::CompletenessRequest* request,
+    v1::CompletenessResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<v1::CompletenessRequest> authorized =
       Authorized(*authz_, *context, *request);
-  if (!authorized.ok()) return ToGrpc(authorized.status());
-  const absl::Time now = clock_->Now();
-  const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
-  const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
-  absl::StatusOr<v1::CompletenessResponse> result =
-      RunCompleteness(*snapshot.view, *authorized, now, options);
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
+  if (!authorized.ok()) {
+    reactor->Finish(ToGrpc(authorized.status()));
+    return reactor;
+  }
+  if (absl::Status gone = AbandonedOnArrival(clock_, context); !gone.ok()) {
+    reactor->Finish(ToGrpc(gone));
+    return reactor;
+  }
+  const QueryLane lane = lanes_.LaneFor(
+      CompletenessCost(*authorized, store_->registry().Latest()));
+  lanes_.Run(lane, [this, context, reactor, response,
+                    request = std::move(*authorized)] {
+    if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
+      return reactor->Finish(ToGrpc(wanted));
+    }
+    const absl::Time now = clock_->Now();
+    const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+    const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
+    absl::StatusOr<v1::CompletenessResponse> result =
+        RunCompleteness(*snapshot.view, request, now, options);
+    if (!result.ok()) return reactor->Finish(ToGrpc(result.status()));
+    *response = std::move(*result);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 }  // namespace ohfed::aggregator

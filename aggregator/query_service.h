@@ -5,35 +5,58 @@
 // authorised (aggregator/authz.h): the caller's scope must cover the
 // request's scope and breakdown, and an empty scope means the caller's own.
 //
+// Calls use gRPC's callback API: the gRPC thread authorises the call and
+// hands it to a lane (aggregator/query_lanes.h), light or heavy by its
+// estimated cost, where it runs when a thread of the lane is free. A call
+// whose deadline has passed (by the store's clock) or whose caller has gone
+// when it arrives is answered CANCELLED, as the engine would; one whose
+// deadline passes, or whose caller goes, while it waits is answered
+// DEADLINE_EXCEEDED (or CANCELLED) without being run.
+//
 // Thread-safe. The store, clock and authz must outlive the service.
 #ifndef OHFED_AGGREGATOR_QUERY_SERVICE_H_
 #define OHFED_AGGREGATOR_QUERY_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <utility>
+
 #include "aggregator/authz.h"
+#include "aggregator/query_lanes.h"
 #include "aggregator/summary_store.h"
 #include "common/clock.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
 namespace ohfed::aggregator {
 
-class QueryService final : public v1::Query::Service {
+class QueryService final : public v1::Query::CallbackService {
  public:
-  QueryService(const SummaryStore* store, Clock* clock, const Authz* authz)
-      : store_(store), clock_(clock), authz_(authz) {}
+  QueryService(const SummaryStore* store, Clock* clock, const Authz* authz,
+               QueryLaneOptions lanes = {})
+      : store_(store), clock_(clock), authz_(authz), lanes_(std::move(lanes)) {}
 
-  grpc::Status Query(grpc::ServerContext* context,
-                     const v1::QueryRequest* request,
-                     v1::QueryResponse* response) override;
-  grpc::Status Completeness(grpc::ServerContext* context,
-                            const v1::CompletenessRequest* request,
-                            v1::CompletenessResponse* response) override;
+  // Waits until every call received has been answered. Called once the
+  // server has stopped (which cancels what still runs), before the store
+  // closes.
+  void Drain() { lanes_.WaitIdle(); }
+
+  grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* context,
+                                  const v1::QueryRequest* request,
+                                  v1::QueryResponse* response) override;
+  grpc::ServerUnaryReactor* Completeness(
+      grpc::CallbackServerContext* context,
+      const v1::CompletenessRequest* request,
+      v1::CompletenessResponse* response) override;
 
  private:
+  // In the lane's thread, before running: DEADLINE_EXCEEDED if the call's
+  // deadline has passed by clock_, CANCELLED if its caller has gone.
+  absl::Status StillWanted(const grpc::CallbackServerContext& context) const;
+
   const SummaryStore* const store_;
   Clock* const clock_;
   const Authz* const authz_;
+  QueryLanes lanes_;  // last: its threads run calls that use the above
 };
 
 }  // namespace ohfed::aggregator

@@ -23,7 +23,7 @@ StreamWatch::~StreamWatch() {
 }
 
 absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> StreamWatch::Open(
-    grpc::ServerContext* context, const std::string& peer) {
+    grpc::ServerContextBase* context, const std::string& peer) {
   absl::MutexLock l(&mu_);
   int& open = per_peer_[peer];
   if (open >= max_per_peer_) {
@@ -65,8 +65,8 @@ void StreamWatch::CancelIdle(absl::Time now) {
   for (Stream* s : streams_) {
     if (s->waiting_ && !s->timed_out_ && now - s->since_ >= idle_timeout_) {
       s->timed_out_ = true;
-      // Unblocks the handler's Read or Write; the context lives until the
-      // handler returns, which needs mu_ to unregister the stream first.
+      // Ends the stream's pending Read or Write; the context lives until the
+      // stream is done, which needs mu_ to unregister it first.
       s->context_->TryCancel();
     }
   }

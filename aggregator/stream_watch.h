@@ -1,8 +1,8 @@
-// Bounds what Submit streams can hold on to. gRPC's sync server gives each
-// open stream a thread for as long as it lasts, so a peer that opens
-// streams and sends nothing, or sends batches but never takes its acks (the
-// handler then blocks in Write once the HTTP/2 flow-control window is full),
-// would hold threads forever. StreamWatch
+// Bounds what Submit streams can hold on to. An open stream holds its
+// buffers and its place in the per-peer limit (and, with gRPC's sync API, a
+// thread), so a peer that opens streams and sends nothing, or sends batches
+// but never takes its acks (its write then waits once the HTTP/2
+// flow-control window is full), would hold them forever. StreamWatch
 //  - refuses a stream beyond `max_per_peer` open at once from one peer
 //    address (mutual TLS identities come later), and
 //  - cancels a stream that has waited on its peer, for the next batch or for
@@ -32,8 +32,8 @@ namespace ohfed::aggregator {
 
 class StreamWatch {
  public:
-  // One open stream, registered until destroyed. Called only by the thread
-  // running the stream's handler.
+  // One open stream, registered until destroyed. Called by one thread at a
+  // time: the one handling the stream's current step.
   class Stream {
    public:
     ~Stream();
@@ -48,10 +48,11 @@ class StreamWatch {
 
    private:
     friend class StreamWatch;
-    Stream(StreamWatch* watch, grpc::ServerContext* context, std::string peer)
+    Stream(StreamWatch* watch, grpc::ServerContextBase* context,
+           std::string peer)
         : watch_(watch), context_(context), peer_(std::move(peer)) {}
     StreamWatch* const watch_;
-    grpc::ServerContext* const context_;
+    grpc::ServerContextBase* const context_;
     const std::string peer_;
     // Guarded by watch_->mu_.
     bool waiting_ = false;
@@ -68,7 +69,7 @@ class StreamWatch {
   // Registers a stream from `peer` (an address without its port).
   // kResourceExhausted naming the peer and the limit when it already has
   // max_per_peer streams open.
-  absl::StatusOr<std::unique_ptr<Stream>> Open(grpc::ServerContext* context,
+  absl::StatusOr<std::unique_ptr<Stream>> Open(grpc::ServerContextBase* context,
                                                const std::string& peer);
 
   absl::Duration idle_timeout() const { return idle_timeout_; }

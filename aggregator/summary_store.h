@@ -314,9 +314,8 @@ class SummaryStore : public UpstreamQueue {
   // locks.
   std::shared_ptr<const Index> Publish(
       bool data_changed,
-      const std::vector<std::pair<std::string, std::string>>*
-          committed_units = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+      const std::vector<std::pair<std::string, std::string>>* committed_units =
+          nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // After OpenDbRecovering found damage: records the recovery, logs the
   // line (the rollups were recomputed from the surviving units by Load).
   absl::Status RecoverFromDamage(const std::string& dir,

@@ -48,7 +48,7 @@ absl::StatusOr<PeerIdentity> ParsePeerIdentity(absl::string_view cn) {
 }
 
 absl::StatusOr<PeerIdentity> PeerIdentityOf(
-    const grpc::ServerContext& context) {
+    const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) {
     return absl::UnauthenticatedError("no client certificate");

@@ -36,7 +36,8 @@ absl::StatusOr<PeerIdentity> ParsePeerIdentity(absl::string_view common_name);
 // kUnauthenticated when the peer presented no certificate (plaintext or TLS
 // without a client certificate); kPermissionDenied when its common name is
 // not an ohfed identity.
-absl::StatusOr<PeerIdentity> PeerIdentityOf(const grpc::ServerContext& context);
+absl::StatusOr<PeerIdentity> PeerIdentityOf(
+    const grpc::ServerContextBase& context);
 
 }  // namespace ohfed
 

@@ -150,7 +150,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::experimental::TlsServerCredentials(tls);
 }
 
-bool PeerUsesTls(const grpc::ServerContext& context) {
+bool PeerUsesTls(const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr) return false;
   for (const grpc::string_ref& type :

@@ -94,7 +94,7 @@ absl::Status CheckListenAddress(const std::string& address);
 
 // Whether the call came over TLS (with or without a client certificate),
 // as opposed to plaintext (--insecure, unix sockets).
-bool PeerUsesTls(const grpc::ServerContext& context);
+bool PeerUsesTls(const grpc::ServerContextBase& context);
 
 // Sends gRPC's own log messages through LogLine as one bounded line each
 // ("grpc: ..."), errors only, instead of gRPC's multi-line dumps on stderr.
