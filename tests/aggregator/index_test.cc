@@ -3,11 +3,13 @@
 #include "aggregator/index.h"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/aggregator/rollup_check.h"
 
@@ -140,6 +142,111 @@ TEST(IndexTest, RollupLooksUpEachMeasureOfABlock) {
   EXPECT_EQ(index.Rollup("national", period, "b.scalaR"), nullptr);
   EXPECT_EQ(index.Rollup("national", period, ""), nullptr);
   EXPECT_EQ(index.Rollup("national", period, "zz"), nullptr);
+}
+
+// A full-catalogue month as the benchmarks send it: every monthly measure,
+// distributions with five buckets.
+v1::UnitSummary FullMonth(const Catalogue& catalogue, const std::string& trust,
+                          const std::string& period, std::mt19937& rng) {
+  v1::UnitSummary s;
+  s.set_trust(trust);
+  s.set_period(period);
+  s.set_revision(1);
+  for (const Measure& m : catalogue.measures()) {
+    if (m.frequency != Frequency::kMonth || m.is_yes_no()) continue;
+    v1::Cell* c = s.add_cells();
+    c->set_measure(m.code);
+    if (absl::StartsWith(m.code, "activity.wait_days")) {
+      uint64_t events = 0;
+      for (int b = 0; b < 5; ++b) {
+        v1::Bucket* bucket = c->add_buckets();
+        bucket->set_value(1 + b * 7 + rng() % 7);
+        bucket->set_count(1 + rng() % 6);
+        events += bucket->count();
+      }
+      c->set_value(static_cast<double>(events));
+    } else {
+      c->set_value(rng() % 200);
+    }
+  }
+  return s;
+}
+
+size_t HeapInUse() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+// Issue 14 figure 6: what the index holds for a trust-month (its cells and
+// its share of the rollups of national, its region and its ICS) stays within
+// twice the summary's serialized size.
+TEST(IndexTest, HoldsAtMostTwiceTheSerializedSize) {
+  auto registry = std::make_shared<RegistryHistory>(Registry::England());
+  std::shared_ptr<const Catalogue> catalogue = Catalogue::Default();
+  std::vector<std::string> trusts =
+      registry->Latest().TrustsIn(Scope::National());
+  std::mt19937 rng(14);
+  std::vector<v1::UnitSummary> summaries;
+  size_t serialized = 0;
+  for (int month = 1; month <= 6; ++month) {
+    for (const std::string& t : trusts) {
+      summaries.push_back(
+          FullMonth(*catalogue, t, absl::StrCat("2026-0", month), rng));
+      serialized += summaries.back().ByteSizeLong();
+    }
+  }
+  const size_t before = HeapInUse();
+  auto index = std::make_unique<Index>(catalogue, registry);
+  for (const v1::UnitSummary& s : summaries) {
+    HeldUnit u;
+    u.trust = s.trust();
+    u.period = s.period();
+    u.revision = s.revision();
+    u.cells = UnitCells(s.cells());
+    index->PutUnit(std::move(u));
+  }
+  index->RecomputeRollups();
+  const size_t held = HeapInUse() - before;
+  RecordProperty("held_over_serialized",
+                 std::to_string(static_cast<double>(held) / serialized));
+  EXPECT_LE(held, 2 * serialized)
+      << "held " << held << " bytes for " << summaries.size()
+      << " trust-months of " << serialized << " serialized bytes";
+  EXPECT_EQ(index->unit_count(), summaries.size());
+}
+
+TEST(UnitCellsTest, CopiesAndLooksUpCellsAndBuckets) {
+  v1::UnitSummary s;
+  for (const char* m : {"c", "a", "b", "a"}) {
+    v1::Cell* c = s.add_cells();
+    c->set_measure(m);
+    c->set_value(s.cells_size());
+    for (int b = 0; b < s.cells_size(); ++b) {
+      v1::Bucket* bucket = c->add_buckets();
+      bucket->set_value(b);
+      bucket->set_count(10 * s.cells_size() + b);
+    }
+  }
+  UnitCells original(s.cells());
+  const UnitCells copy = original;
+  original = UnitCells();  // the copy owns its own block
+  ASSERT_EQ(copy.size(), 3u);
+  // Three cells, the sentinel, and 4 + 3 + 1 buckets.
+  EXPECT_EQ(copy.bytes(), (3 + 1 + 4 + 3 + 1) * 16u);
+  const UnitCell* a = copy.Find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->value(), 4);  // the later of the two
+  ASSERT_EQ(a->buckets().size(), 4u);
+  EXPECT_EQ(a->buckets()[3].count(), 43u);
+  EXPECT_EQ(copy.Find("b")->buckets().size(), 3u);
+  EXPECT_EQ(copy.Find("c")->buckets().size(), 1u);
+  EXPECT_EQ(copy.Find("c")->buckets()[0].count(), 10u);
+  EXPECT_EQ(copy.Find("d"), nullptr);
+  std::string order;
+  for (const UnitCell& c : copy) order += c.measure();
+  EXPECT_EQ(order, "abc");
+  EXPECT_TRUE(UnitCells().empty());
+  EXPECT_EQ(UnitCells().Find("a"), nullptr);
 }
 
 }  // namespace
