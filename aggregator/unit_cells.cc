@@ -90,6 +90,7 @@ void UnitCells::Build(absl::Span<const v1::Cell* const> sorted) {
   size_ = static_cast<uint32_t>(sorted.size());
   slots_ = sorted.empty() ? 0 : static_cast<uint32_t>(size_ + 1 + buckets);
   block_.reset(slots_ == 0 ? nullptr : new Slot[slots_]);
+  if (slots_ == 0) return;  // no cells, no sentinel
   MeasureTable& table = MeasureTable::Get();
   uint32_t bucket = size_ + 1;  // slot of the next bucket
   for (uint32_t i = 0; i <= size_; ++i) {

@@ -246,6 +246,10 @@ TEST(UnitCellsTest, CopiesAndLooksUpCellsAndBuckets) {
   for (const UnitCell& c : copy) order += c.measure();
   EXPECT_EQ(order, "abc");
   EXPECT_TRUE(UnitCells().empty());
+  const UnitCells none{google::protobuf::RepeatedPtrField<v1::Cell>()};
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(none.begin(), none.end());
+  EXPECT_EQ(UnitCells(none).bytes(), 0u);
   EXPECT_EQ(UnitCells().Find("a"), nullptr);
 }
 
