@@ -36,6 +36,15 @@ void ApplyCell(const UnitCell& cell, int sign, RollupCell& r) {
   }
 }
 
+// The first cell of `block` at or after `from` whose measure is not below
+// `measure`.
+template <class It>
+It MeasureBound(It from, It end, absl::string_view measure) {
+  return std::lower_bound(
+      from, end, measure,
+      [](const auto& e, absl::string_view m) { return *e.first < m; });
+}
+
 }  // namespace
 
 Index::Index(std::shared_ptr<const Catalogue> catalogue,
@@ -74,8 +83,9 @@ const RollupCell* Index::Rollup(absl::string_view node,
   if (shard == nullptr) return nullptr;
   auto n = shard->rollups.find(node);
   if (n == shard->rollups.end()) return nullptr;
-  auto it = n->second->find(measure);
-  return it == n->second->end() ? nullptr : &it->second;
+  const NodeRollups& block = *n->second;
+  auto it = MeasureBound(block.begin(), block.end(), measure);
+  return it == block.end() || *it->first != measure ? nullptr : &it->second;
 }
 
 int64_t Index::LastReceived(absl::string_view trust) const {
@@ -131,10 +141,20 @@ void Index::ApplyToRollups(const HeldUnit& unit, int sign) {
     } else if (!Unshared(block)) {
       block = std::make_shared<NodeRollups>(*block);
     }
+    // Both are sorted by measure: each search starts where the last ended.
+    auto it = block->begin();
     for (const UnitCell& cell : unit.cells) {
-      auto [it, inserted] = block->try_emplace(cell.measure());
+      it = MeasureBound(it, block->end(), cell.measure());
+      if (it == block->end() || *it->first != cell.measure()) {
+        if (sign < 0) continue;  // nothing of it held
+        it = block->insert(it, {&cell.measure(), RollupCell()});
+      }
       ApplyCell(cell, sign, it->second);
-      if (it->second.n_units == 0) block->erase(it);
+      if (it->second.n_units == 0) {
+        it = block->erase(it);
+      } else {
+        ++it;
+      }
     }
     if (block->empty()) shard.rollups.erase(node);
   }
@@ -171,6 +191,14 @@ void Index::RecomputeRollups() {
     for (const auto& [trust, unit] : shard->units) units.push_back(unit);
   }
   for (const auto& unit : units) ApplyToRollups(*unit, +1);
+  // Built by insertion, so with up to twice the room they need; nothing
+  // shares them yet.
+  for (auto& [period, shard] : shards_) {
+    for (auto& [node, block] : shard->rollups) {
+      for (auto& [measure, cell] : *block) cell.buckets.shrink_to_fit();
+      block->shrink_to_fit();
+    }
+  }
 }
 
 RollupMap Index::AllRollups() const {
@@ -178,7 +206,7 @@ RollupMap Index::AllRollups() const {
   for (const auto& [period, shard] : shards_) {
     for (const auto& [node, block] : shard->rollups) {
       for (const auto& [measure, cell] : *block) {
-        out.emplace(RollupId(node, period, measure), cell);
+        out.emplace(RollupId(node, period, *measure), cell);
       }
     }
   }

@@ -115,7 +115,11 @@ class Index : public View {
   size_t unit_count() const { return unit_count_; }
 
  private:
-  using NodeRollups = absl::flat_hash_map<std::string, RollupCell>;  // measure
+  // One node's rollup cells for a period, sorted by measure code (interned,
+  // the UnitCell's own): ~60 cells, so a sorted array is smaller than a hash
+  // map (which had grown to 127 slots of 72 bytes) and copies in one piece
+  // when a commit copies the block a snapshot shares.
+  using NodeRollups = std::vector<std::pair<const std::string*, RollupCell>>;
   // One period's units (by trust) and rollup cells (by node, then measure).
   struct Shard {
     absl::flat_hash_map<std::string, std::shared_ptr<const HeldUnit>> units;

@@ -154,7 +154,12 @@ absl::StatusOr<PreparedBatch> PrepareBatch(
       check = store.coverage().CheckSummary(s, store.registry());
     }
     if (check.ok()) {
-      valid.push_back({&s, forwarded, /*received=*/{}});
+      valid.push_back(std::move(s));
+      // Only a forwarding (regional) aggregator's receipt time stands for
+      // the unit's first receipt; anyone else could backdate on-time.
+      if (caller.has_value() && caller->kind != PeerIdentity::Kind::kRegion) {
+        valid.back().clear_first_received_unix_ms();
+      }
       continue;
     }
     CountRejection(failed);
@@ -179,7 +184,8 @@ void FinishBatch(const SummaryStore& store,
     *ack = MakeAck(valid[i], outcomes[i]);
     // With STALE, tells a sender whose data is older than what is held
     // (restored backup, clock gone back) which revision to go above.
-    ack->set_held_revision(store.HeldRevisionOf(s.trust(), s.period()));
+    ack->set_held_revision(
+        store.HeldRevisionOf(valid[i].trust(), valid[i].period()));
   }
 }
 

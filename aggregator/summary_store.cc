@@ -152,13 +152,15 @@ absl::Status SummaryStore::Load() {
 
 absl::Status SummaryStore::LoadUnits() {
   OHFED_RETURN_IF_ERROR(ScanPrefix(
-      db_.get(), kUnitPrefix, [&](absl::string_view key, absl::string_view v) {
+      db_.get(), kUnitPrefix,
+      [&](absl::string_view key, absl::string_view v) {
         OHFED_ASSIGN_OR_RETURN(UnitRecord r, DecodeUnit(key, v));
         absl::MutexLock h(&held_mu_);
         held_[key.substr(kUnitPrefix.size())] = r.summary.revision();
         if (!r.summary.retracted()) index_.PutUnit(ToHeldUnit(r));
         return absl::OkStatus();
-      }));
+      },
+      /*fill_cache=*/false));
   index_.RecomputeRollups();
   Publish(/*data_changed=*/true);
   size_t units_held = index_.unit_count();

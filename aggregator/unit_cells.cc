@@ -1,68 +1,132 @@
 #include "aggregator/unit_cells.h"
 
 #include <algorithm>
+#include <cstring>
+#include <vector>
 
-#include "absl/container/node_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
 namespace ohfed::aggregator {
 namespace {
 
-// The one copy of `measure` for the process. Codes come from the catalogue
-// versions ingest validates against, so the set stays small.
-const std::string* Intern(absl::string_view measure) {
-  static auto* mu = new absl::Mutex;  // never freed: codes outlive every unit
-  static auto* codes = new absl::node_hash_set<std::string>;
-  absl::MutexLock l(mu);
-  return &*codes->emplace(measure).first;
-}
+// The process's measure codes, by id: chunks that never move once
+// allocated, so a reader looks a code up without a lock (a unit is
+// published to readers after its codes were interned, under the store's
+// own synchronisation). Codes come from the catalogue versions ingest
+// validates against, so the table stays small.
+class MeasureTable {
+ public:
+  static MeasureTable& Get() {
+    static auto* table = new MeasureTable;  // never freed: units outlive it
+    return *table;
+  }
+  uint32_t Intern(absl::string_view code) {
+    absl::MutexLock l(&mu_);
+    auto it = ids_.find(code);
+    if (it != ids_.end()) return it->second;
+    const uint32_t id = next_++;
+    std::unique_ptr<const std::string*[]>& chunk = chunks_[id / kChunk];
+    if (chunk == nullptr) chunk.reset(new const std::string*[kChunk]());
+    auto* stored = new std::string(code);  // never freed, as above
+    chunk[id % kChunk] = stored;
+    ids_.emplace(*stored, id);
+    return id;
+  }
+  const std::string& Code(uint32_t id) const {
+    return *chunks_[id / kChunk][id % kChunk];
+  }
 
-bool MeasureLess(const UnitCell& a, const UnitCell& b) {
-  return a.measure() < b.measure();
+ private:
+  static constexpr uint32_t kChunk = 4096;
+  static constexpr uint32_t kChunks = 1024;  // ~4 million codes
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<absl::string_view, uint32_t> ids_ ABSL_GUARDED_BY(mu_);
+  uint32_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<const std::string*[]> chunks_[kChunks];
+};
+
+bool MeasureLess(const v1::Cell* a, const v1::Cell* b) {
+  return a->measure() < b->measure();
 }
 
 }  // namespace
 
-UnitCell UnitCells::Compact(const v1::Cell& cell) {
-  UnitCell c;
-  c.measure_ = Intern(cell.measure());
-  c.value_ = cell.value();
-  c.buckets_.reserve(cell.buckets_size());
-  for (const v1::Bucket& b : cell.buckets()) {
-    c.buckets_.push_back({b.value(), b.count()});
-  }
-  return c;
+const std::string& UnitCell::measure() const {
+  return MeasureTable::Get().Code(measure_id_);
 }
 
 UnitCells::UnitCells(
     const google::protobuf::RepeatedPtrField<v1::Cell>& cells) {
-  cells_.reserve(cells.size());
-  for (const v1::Cell& c : cells) cells_.push_back(Compact(c));
-  std::stable_sort(cells_.begin(), cells_.end(), MeasureLess);
+  std::vector<const v1::Cell*> sorted;
+  sorted.reserve(cells.size());
+  for (const v1::Cell& c : cells) sorted.push_back(&c);
+  std::stable_sort(sorted.begin(), sorted.end(), MeasureLess);
   // Of equal measures the later one, as a map assignment would keep.
-  auto last = std::unique(cells_.rbegin(), cells_.rend(),
-                          [](const UnitCell& a, const UnitCell& b) {
-                            return a.measure_ == b.measure_;
+  auto last = std::unique(sorted.rbegin(), sorted.rend(),
+                          [](const v1::Cell* a, const v1::Cell* b) {
+                            return a->measure() == b->measure();
                           });
-  cells_.erase(cells_.begin(), last.base());
-  cells_.shrink_to_fit();
+  sorted.erase(sorted.begin(), last.base());
+  Build(sorted);
+}
+
+UnitCells::UnitCells(const UnitCells& other)
+    : size_(other.size_), slots_(other.slots_) {
+  if (slots_ == 0) return;
+  block_.reset(new Slot[slots_]);
+  std::memcpy(block_.get(), other.block_.get(), slots_ * sizeof(Slot));
+}
+
+UnitCells& UnitCells::operator=(const UnitCells& other) {
+  if (this != &other) *this = UnitCells(other);
+  return *this;
+}
+
+void UnitCells::Build(absl::Span<const v1::Cell* const> sorted) {
+  size_t buckets = 0;
+  for (const v1::Cell* c : sorted) buckets += c->buckets_size();
+  size_ = static_cast<uint32_t>(sorted.size());
+  slots_ = sorted.empty() ? 0 : static_cast<uint32_t>(size_ + 1 + buckets);
+  block_.reset(slots_ == 0 ? nullptr : new Slot[slots_]);
+  if (slots_ == 0) return;  // no cells, no sentinel
+  MeasureTable& table = MeasureTable::Get();
+  uint32_t bucket = size_ + 1;  // slot of the next bucket
+  for (uint32_t i = 0; i <= size_; ++i) {
+    const bool sentinel = i == size_;
+    const v1::Cell* c = sentinel ? nullptr : sorted[i];
+    new (&block_[i])
+        UnitCell(sentinel ? 0 : c->value(),
+                 sentinel ? 0 : table.Intern(c->measure()), bucket - i);
+    if (sentinel) break;
+    for (const v1::Bucket& b : c->buckets()) {
+      new (&block_[bucket++]) UnitCell::Bucket{b.value(), b.count()};
+    }
+  }
 }
 
 const UnitCell* UnitCells::Find(absl::string_view measure) const {
-  auto it = std::lower_bound(
-      cells_.begin(), cells_.end(), measure,
+  const UnitCell* it = std::lower_bound(
+      begin(), end(), measure,
       [](const UnitCell& c, absl::string_view m) { return c.measure() < m; });
-  return it != cells_.end() && it->measure() == measure ? &*it : nullptr;
+  return it != end() && it->measure() == measure ? it : nullptr;
 }
 
 void UnitCells::Set(const v1::Cell& cell) {
-  UnitCell c = Compact(cell);
-  auto it = std::lower_bound(cells_.begin(), cells_.end(), c, MeasureLess);
-  if (it != cells_.end() && it->measure_ == c.measure_) {
-    *it = std::move(c);
-  } else {
-    cells_.insert(it, std::move(c));
+  google::protobuf::RepeatedPtrField<v1::Cell> all;
+  for (const UnitCell& c : *this) {
+    v1::Cell* copy = all.Add();
+    copy->set_measure(c.measure());
+    copy->set_value(c.value());
+    for (const UnitCell::Bucket& b : c.buckets()) {
+      v1::Bucket* to = copy->add_buckets();
+      to->set_value(b.value());
+      to->set_count(b.count());
+    }
   }
+  *all.Add() = cell;  // the later wins
+  *this = UnitCells(all);
 }
 
 }  // namespace ohfed::aggregator

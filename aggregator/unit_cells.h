@@ -1,17 +1,25 @@
 // The cells of one held unit summary, kept compactly: the aggregator holds
 // every unit of every trust and month in memory (issue 14 measured ~58 KiB
 // per trust-month when they were protobuf Cells in a hash map by measure,
-// against ~3.5 KiB serialized), so a cell here is a value, its measure code
-// interned (one copy per code for the process) and, for distributions, a
-// flat array of buckets, sorted by measure for lookup.
+// against ~3.5 KiB serialized).
+//
+// A unit's cells and their buckets live in one allocation of 16-byte slots:
+// the cells sorted by measure, a sentinel, then every cell's buckets in the
+// same order. A cell is its value, its measure code's id (interned: one copy
+// of each code for the process) and the distance, in slots, from the cell to
+// its first bucket; its buckets end where the next cell's begin. The
+// distances are relative, so a copy of the block is a copy of the bytes.
+// About 2.1 KiB for a full-catalogue month where a cell with its own bucket
+// vector took 3.6 KiB (heaptrack, 207 trusts x 60 months).
 //
 // Immutable once built, so safe to read from any thread.
 #ifndef OHFED_AGGREGATOR_UNIT_CELLS_H_
 #define OHFED_AGGREGATOR_UNIT_CELLS_H_
 
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <string>
-#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -19,7 +27,9 @@
 
 namespace ohfed::aggregator {
 
-// One measure's cell: the accessors of v1::Cell that readers use.
+// One measure's cell: the accessors of v1::Cell that readers use. Lives only
+// inside its UnitCells (its buckets are found relative to it), so it is
+// handed out by reference and never copied.
 class UnitCell {
  public:
   struct Bucket {
@@ -28,38 +38,70 @@ class UnitCell {
     double value_ = 0;
     uint64_t count_ = 0;
   };
-  const std::string& measure() const { return *measure_; }
+  UnitCell(const UnitCell&) = delete;
+  UnitCell& operator=(const UnitCell&) = delete;
+
+  const std::string& measure() const;
   double value() const { return value_; }
-  absl::Span<const Bucket> buckets() const { return buckets_; }
+  absl::Span<const Bucket> buckets() const {
+    const UnitCell* next = this + 1;  // a cell or the sentinel
+    const Bucket* first =
+        std::launder(reinterpret_cast<const Bucket*>(this + first_));
+    const Bucket* end = reinterpret_cast<const Bucket*>(next + next->first_);
+    return absl::Span<const Bucket>(first, static_cast<size_t>(end - first));
+  }
 
  private:
   friend class UnitCells;
-  const std::string* measure_ = nullptr;  // interned, never freed
+  UnitCell(double value, uint32_t measure_id, uint32_t first)
+      : value_(value), measure_id_(measure_id), first_(first) {}
+
   double value_ = 0;
-  std::vector<Bucket> buckets_;
+  uint32_t measure_id_ = 0;  // interned code
+  uint32_t first_ = 0;       // slots from this cell to its first bucket
 };
+static_assert(sizeof(UnitCell) == sizeof(UnitCell::Bucket),
+              "cells and buckets share 16-byte slots");
 
 class UnitCells {
  public:
-  using const_iterator = std::vector<UnitCell>::const_iterator;
+  using const_iterator = const UnitCell*;
 
   UnitCells() = default;
   // The cells of a summary; of two cells for one measure, the later wins.
   explicit UnitCells(const google::protobuf::RepeatedPtrField<v1::Cell>& cells);
+  UnitCells(const UnitCells& other);
+  UnitCells& operator=(const UnitCells& other);
+  UnitCells(UnitCells&&) = default;
+  UnitCells& operator=(UnitCells&&) = default;
 
   // nullptr when the unit has no cell for `measure`.
   const UnitCell* Find(absl::string_view measure) const;
   // Holds `cell` in place of any cell of its measure (building test views).
   void Set(const v1::Cell& cell);
 
-  const_iterator begin() const { return cells_.begin(); }
-  const_iterator end() const { return cells_.end(); }
-  size_t size() const { return cells_.size(); }
-  bool empty() const { return cells_.empty(); }
+  const_iterator begin() const { return cells(); }
+  const_iterator end() const { return cells() + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // Bytes of the block (for footprint tests).
+  size_t bytes() const { return slots_ * sizeof(UnitCell); }
 
  private:
-  static UnitCell Compact(const v1::Cell& cell);
-  std::vector<UnitCell> cells_;  // sorted by measure, one per measure
+  // Lays out `sorted` (by measure, one per measure) and their buckets.
+  void Build(absl::Span<const v1::Cell* const> sorted);
+  struct Slot {
+    alignas(8) unsigned char bytes[16];
+  };
+  const UnitCell* cells() const {
+    return block_ == nullptr
+               ? nullptr
+               : std::launder(reinterpret_cast<const UnitCell*>(block_.get()));
+  }
+
+  std::unique_ptr<Slot[]> block_;  // slots_ slots: cells, sentinel, buckets
+  uint32_t size_ = 0;              // cells, without the sentinel
+  uint32_t slots_ = 0;
 };
 
 }  // namespace ohfed::aggregator

@@ -73,9 +73,11 @@ absl::StatusOr<std::string> GetValue(rocksdb::DB* db, absl::string_view key) {
 absl::Status ScanPrefix(
     rocksdb::DB* db, absl::string_view prefix,
     const std::function<absl::Status(absl::string_view key,
-                                     absl::string_view value)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db->NewIterator(rocksdb::ReadOptions()));
+                                     absl::string_view value)>& fn,
+    bool fill_cache) {
+  rocksdb::ReadOptions options;
+  options.fill_cache = fill_cache;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options));
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
        it->Next()) {
     absl::string_view key(it->key().data(), it->key().size());

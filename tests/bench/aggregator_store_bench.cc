@@ -11,6 +11,10 @@
 //    query (national by trust over five years, every measure).
 //  - BM_Footprint: resident memory per trust-month held against its
 //    serialized size.
+//  - BM_IndexReplaceUnit: the in-memory index's share of a commit (ingest
+//    path): a snapshot published, then one unit replaced, which moves its
+//    cells out of and into the rollups of its three nodes
+//    (Index::ApplyToRollups) on copies of what the snapshot shares.
 //
 // The store holds England's 207 trusts x kMonths months (OHFED_BENCH_MONTHS,
 // default 24) of every monthly measure of the catalogue.
@@ -32,6 +36,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/codec.h"
+#include "aggregator/index.h"
 #include "aggregator/query_engine.h"
 #include "aggregator/summary_store.h"
 #include "common/rocksdb_util.h"
@@ -329,7 +334,49 @@ void BM_Footprint(benchmark::State& state) {
       (static_cast<double>(l.rss_after) - l.rss_before) / l.serialized_bytes;
 }
 
+// An index of every trust x Months() months, without RocksDB: what a commit
+// does to it, as SummaryStore::Commit does (a snapshot published before).
+void BM_IndexReplaceUnit(benchmark::State& state) {
+  std::shared_ptr<const Catalogue> catalogue = Catalogue::Default();
+  auto registry = std::make_shared<const RegistryHistory>(Registry::England());
+  aggregator::Index index(catalogue, registry);
+  const std::vector<std::string> trusts =
+      registry->Latest().TrustsIn(Scope::National());
+  auto held = [&](const std::string& trust, Month month, uint64_t revision) {
+    v1::UnitSummary s = MonthSummary(*catalogue, trust, month, revision);
+    aggregator::HeldUnit u;
+    u.trust = s.trust();
+    u.period = s.period();
+    u.revision = revision;
+    u.cells = aggregator::UnitCells(s.cells());
+    return u;
+  };
+  for (int i = 0; i < Months(); ++i) {
+    for (const std::string& t : trusts) index.PutUnit(held(t, kLast - i, 1));
+  }
+  index.RecomputeRollups();
+  // Prepared outside the timing: the next revisions, spread over trusts and
+  // months.
+  std::vector<aggregator::HeldUnit> next;
+  for (uint64_t r = 2; r < 2 + 4096; ++r) {
+    next.push_back(
+        held(trusts[r % trusts.size()],
+             kLast - static_cast<int>((r / trusts.size()) % Months()), r));
+  }
+  size_t i = 0;
+  aggregator::Index published = index;
+  for (auto _ : state) {
+    state.PauseTiming();
+    aggregator::HeldUnit unit = next[i++ % next.size()];
+    published = index;  // the snapshot queries hold meanwhile
+    state.ResumeTiming();
+    index.ReplaceUnit(std::move(unit));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_Footprint)->Iterations(1);
+BENCHMARK(BM_IndexReplaceUnit);
 BENCHMARK(BM_Commit)->Threads(1)->Threads(10)->Threads(100)->UseRealTime();
 BENCHMARK(BM_RawWriteBatch)
     ->Threads(1)
