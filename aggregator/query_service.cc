@@ -80,12 +80,12 @@ absl::Status QueryService::StillWanted(
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* QueryService::Query(
-    grpc::CallbackServerContext* context, const v1::QueryRequest* request,
-    v1::QueryResponse* response) {
+template <typename Request, typename Response, typename Cost, typename Answer>
+grpc::ServerUnaryReactor* QueryService::Serve(
+    grpc::CallbackServerContext* context, const Request& request,
+    Response* response, Cost cost, Answer answer) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<v1::QueryRequest> authorized =
-      Authorized(*authz_, *context, *request);
+  absl::StatusOr<Request> authorized = Authorized(*authz_, *context, request);
   if (!authorized.ok()) {
     reactor->Finish(ToGrpc(authorized.status()));
     return reactor;
@@ -94,57 +94,58 @@ grpc::ServerUnaryReactor* QueryService::Query(
     reactor->Finish(ToGrpc(gone));
     return reactor;
   }
-  const QueryLane lane = lanes_.LaneFor(
-      QueryCost(*authorized, store_->registry().Latest(), store_->catalogue()));
+  // Before the lambda below takes the request: argument order is unspecified.
+  const QueryLane lane = lanes_.LaneFor(cost(*authorized));
   lanes_.Run(lane, [this, context, reactor, response,
+                    answer = std::move(answer),
                     request = std::move(*authorized)] {
     if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
       return reactor->Finish(ToGrpc(wanted));
     }
     const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
     const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
-    absl::StatusOr<v1::QueryResponse> result =
-        RunQuery(*snapshot.view, request, options);
+    absl::StatusOr<Response> result = answer(request, snapshot, options);
     if (!result.ok()) return reactor->Finish(ToGrpc(result.status()));
     *response = std::move(*result);
-    response->set_warning(UnconfirmedWarning(*snapshot.view, request.scope()));
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* QueryService::Query(
+    grpc::CallbackServerContext* context, const v1::QueryRequest* request,
+    v1::QueryResponse* response) {
+  return Serve(
+      context, *request, response,
+      [this](const v1::QueryRequest& req) {
+        return QueryCost(req, store_->registry().Latest(), store_->catalogue());
+      },
+      [](const v1::QueryRequest& req,
+         const SummaryStore::QuerySnapshot& snapshot,
+         const QueryOptions& options) -> absl::StatusOr<v1::QueryResponse> {
+        absl::StatusOr<v1::QueryResponse> result =
+            RunQuery(*snapshot.view, req, options);
+        if (result.ok()) {
+          result->set_warning(UnconfirmedWarning(*snapshot.view, req.scope()));
+        }
+        return result;
+      });
 }
 
 grpc::ServerUnaryReactor* QueryService::Completeness(
     grpc::CallbackServerContext* context,
     const v1::CompletenessRequest* request,
     v1::CompletenessResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<v1::CompletenessRequest> authorized =
-      Authorized(*authz_, *context, *request);
-  if (!authorized.ok()) {
-    reactor->Finish(ToGrpc(authorized.status()));
-    return reactor;
-  }
-  if (absl::Status gone = AbandonedOnArrival(clock_, context); !gone.ok()) {
-    reactor->Finish(ToGrpc(gone));
-    return reactor;
-  }
-  const QueryLane lane = lanes_.LaneFor(
-      CompletenessCost(*authorized, store_->registry().Latest()));
-  lanes_.Run(lane, [this, context, reactor, response,
-                    request = std::move(*authorized)] {
-    if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
-      return reactor->Finish(ToGrpc(wanted));
-    }
-    const absl::Time now = clock_->Now();
-    const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
-    const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
-    absl::StatusOr<v1::CompletenessResponse> result =
-        RunCompleteness(*snapshot.view, request, now, options);
-    if (!result.ok()) return reactor->Finish(ToGrpc(result.status()));
-    *response = std::move(*result);
-    reactor->Finish(grpc::Status::OK);
-  });
-  return reactor;
+  return Serve(
+      context, *request, response,
+      [this](const v1::CompletenessRequest& req) {
+        return CompletenessCost(req, store_->registry().Latest());
+      },
+      [this](const v1::CompletenessRequest& req,
+             const SummaryStore::QuerySnapshot& snapshot,
+             const QueryOptions& options) {
+        return RunCompleteness(*snapshot.view, req, clock_->Now(), options);
+      });
 }
 
 }  // namespace ohfed::aggregator

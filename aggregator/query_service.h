@@ -52,6 +52,14 @@ class QueryService final : public v1::Query::CallbackService {
   // In the lane's thread, before running: DEADLINE_EXCEEDED if the call's
   // deadline has passed by clock_, CANCELLED if its caller has gone.
   absl::Status StillWanted(const grpc::CallbackServerContext& context) const;
+  // One query-like call: authorized (scope narrowed to the caller's),
+  // refused at once if already abandoned, then run in the lane its
+  // `cost(authorized request)` picks, where `answer(request, snapshot,
+  // options)` gives the response.
+  template <typename Request, typename Response, typename Cost, typename Answer>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  const Request& request, Response* response,
+                                  Cost cost, Answer answer);
 
   const SummaryStore* const store_;
   Clock* const clock_;
