@@ -15,10 +15,13 @@ namespace {
 // depends on when that is noticed; no deadline is the far future). The
 // deadline is on the system clock: it is moved onto `clock` (which
 // OHFED_TEST_NOW may shift).
+absl::Time DeadlineOn(Clock* clock, const grpc::ServerContextBase& context) {
+  return clock->FromSystemTime(absl::FromChrono(context.deadline()));
+}
+
 std::function<bool()> CancelledFor(Clock* clock,
                                    const grpc::ServerContextBase* context) {
-  const absl::Time deadline =
-      clock->FromSystemTime(absl::FromChrono(context->deadline()));
+  const absl::Time deadline = DeadlineOn(clock, *context);
   return [context, clock, deadline] {
     return context->IsCancelled() || clock->Now() > deadline;
   };
@@ -67,9 +70,7 @@ absl::StatusOr<Request> Authorized(const Authz& authz,
 
 absl::Status QueryService::StillWanted(
     const grpc::CallbackServerContext& context) const {
-  const absl::Time deadline =
-      clock_->FromSystemTime(absl::FromChrono(context.deadline()));
-  if (clock_->Now() > deadline) {
+  if (clock_->Now() > DeadlineOn(clock_, context)) {
     return absl::DeadlineExceededError(
         "query not run: its deadline passed while it waited for a free "
         "thread (heavy queries run a few at a time)");
