@@ -10,8 +10,9 @@
 # they say so in a skip message). The normal build is unchanged.
 # Builds and tests one test folder at a time (tests/<folder>/all, then
 # ctest in it), most threaded first, so a partial run still says something.
-# Extra arguments go to each ctest (e.g. -R Forwarder). Builds with nice -n 10
-# and -j2 (OHFED_SANITIZE_JOBS; ctest -j OHFED_SANITIZE_TEST_JOBS, 2) because
+# Extra arguments go to each ctest (e.g. -R Forwarder);
+# OHFED_SANITIZE_FOLDERS="service wire" runs only those test folders.
+# Builds with nice -n 10 and -j2 (OHFED_SANITIZE_JOBS; ctest -j OHFED_SANITIZE_TEST_JOBS, 2) because
 # the build machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -136,6 +137,8 @@ run_folders() {
 }
 
 ctest_args=("$@")
+all_folders="aggregator agent integration chaos service wire cli common \
+dashboard fuzz bench"
 export OHFED_SANITIZE=$mode
 timeout_scale=5
 echo "sanitize: OHFED_SANITIZE=$mode: test timeouts x$timeout_scale;" \
@@ -157,8 +160,7 @@ case "$mode" in
     exclude='^$'
     # gtest_discover_tests runs each test binary at build time, under the
     # same options: a finding at static initialisation fails the build.
-    run_folders "$build" aggregator agent integration chaos service wire cli \
-      common dashboard fuzz bench
+    run_folders "$build" ${OHFED_SANITIZE_FOLDERS:-$all_folders}
     # Everything else (tools, packaging inputs) and the tree's own checks.
     nice -n 10 cmake --build "$build" -j "$jobs"
     ctest --test-dir "$build" --output-on-failure -R '^format_check$' \
@@ -182,8 +184,7 @@ case "$mode" in
     # Every folder; the tests that start the real daemons start the TSan
     # builds of them. prometheus_alert_rules runs promtool, none of our code.
     exclude='^prometheus_alert_rules$'
-    run_folders "$build" aggregator agent integration chaos service wire \
-      cli common dashboard fuzz bench
+    run_folders "$build" ${OHFED_SANITIZE_FOLDERS:-$all_folders}
     ;;
   *)
     echo "usage: bash tests/sanitize.sh asan|tsan [ctest args]" >&2
