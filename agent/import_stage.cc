@@ -139,10 +139,10 @@ ActivityStage::~ActivityStage() {
   if (!path_.empty()) unlink(path_.c_str());
 }
 
-absl::Status ActivityStage::Add(Month month, const ActivityRow& row) {
+absl::Status ActivityStage::Add(Month month, const ActivityView& row) {
   MonthRows& m = months_[month];
   const size_t before = m.buffer.size();
-  EncodeStaged(ViewOf(row), &m.buffer);
+  EncodeStaged(row, &m.buffer);
   buffered_ += m.buffer.size() - before;
   ++m.rows;
   ++rows_;

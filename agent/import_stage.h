@@ -46,7 +46,10 @@ class ActivityStage final : public ActivitySink {
   ActivityStage& operator=(const ActivityStage&) = delete;
 
   // kUnavailable if the file cannot be written (naming it).
-  absl::Status Add(Month month, const ActivityRow& row) override;
+  absl::Status Add(Month month, const ActivityView& row) override;
+  absl::Status Add(Month month, const ActivityRow& row) {
+    return Add(month, ViewOf(row));
+  }
 
   uint64_t rows() const { return rows_; }
   // The months that have rows, in order.
