@@ -139,7 +139,7 @@ ActivityStage::~ActivityStage() {
   if (!path_.empty()) unlink(path_.c_str());
 }
 
-absl::Status ActivityStage::Add(Month month, const ActivityView& row) {
+absl::Status ActivityStage::AddView(Month month, const ActivityView& row) {
   MonthRows& m = months_[month];
   const size_t before = m.buffer.size();
   EncodeStaged(row, &m.buffer);

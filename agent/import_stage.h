@@ -46,9 +46,9 @@ class ActivityStage final : public ActivitySink {
   ActivityStage& operator=(const ActivityStage&) = delete;
 
   // kUnavailable if the file cannot be written (naming it).
-  absl::Status Add(Month month, const ActivityView& row) override;
+  absl::Status AddView(Month month, const ActivityView& row) override;
   absl::Status Add(Month month, const ActivityRow& row) {
-    return Add(month, ViewOf(row));
+    return AddView(month, ViewOf(row));
   }
 
   uint64_t rows() const { return rows_; }

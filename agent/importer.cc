@@ -554,7 +554,7 @@ absl::Status ImportParser::ReadActivityRow(RowReader& row) {
   if (sink_ != nullptr) {
     ActivityView view = ViewOf(r);
     view.activity = code.name;
-    return sink_->Add(month, view);
+    return sink_->AddView(month, view);
   }
   r.activity = code.name;
   out_.activity[month.ToString()].push_back(std::move(r));

@@ -95,7 +95,7 @@ class ActivitySink {
  public:
   virtual ~ActivitySink() = default;
   // The row's strings live only during the call.
-  virtual absl::Status Add(Month month, const ActivityView& row) = 0;
+  virtual absl::Status AddView(Month month, const ActivityView& row) = 0;
 };
 
 namespace importer_internal {
