@@ -6,8 +6,11 @@
 // removed when the stage is destroyed; it need not survive a crash, which
 // abandons the import.
 //
-// Memory is bounded by the budget plus, while one month is taken, that
-// month's rows, whatever the size of the file. Not thread-safe.
+// Memory is bounded by the budget plus, while one month is sorted, the sort
+// budget (and about as much again for its sort keys), whatever the size of
+// the file or of a month: a month larger than the sort budget is sorted in
+// runs written to a second file (agent/sorted_runs.h) and merged. Not
+// thread-safe.
 #ifndef OHFED_AGENT_IMPORT_STAGE_H_
 #define OHFED_AGENT_IMPORT_STAGE_H_
 
@@ -18,7 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "agent/activity_rows.h"
 #include "agent/importer.h"
 #include "agent/records.h"
 #include "common/period.h"
@@ -30,14 +35,21 @@ class ActivityStage final : public ActivitySink {
   // Encoded rows kept in memory before they are written to the file.
   static constexpr size_t kDefaultMemoryBudget = size_t{2} << 20;
 
+  // Staged rows of one month sorted in memory at a time.
+  static constexpr size_t kDefaultSortBudget = size_t{2} << 20;
+
   // `dir` must exist; the file is made only when the budget is exceeded.
-  ActivityStage(std::string dir, size_t memory_budget = kDefaultMemoryBudget);
+  ActivityStage(std::string dir, size_t memory_budget = kDefaultMemoryBudget,
+                size_t sort_budget = kDefaultSortBudget);
   ~ActivityStage() override;
   ActivityStage(const ActivityStage&) = delete;
   ActivityStage& operator=(const ActivityStage&) = delete;
 
   // kUnavailable if the file cannot be written (naming it).
-  absl::Status Add(Month month, const ActivityRow& row) override;
+  absl::Status AddView(Month month, const ActivityView& row) override;
+  absl::Status Add(Month month, const ActivityRow& row) {
+    return AddView(month, ViewOf(row));
+  }
 
   uint64_t rows() const { return rows_; }
   // The months that have rows, in order.
@@ -45,6 +57,14 @@ class ActivityStage final : public ActivitySink {
   // The rows of `month` in the order they were added; they are no longer
   // kept afterwards. kUnavailable if the file cannot be read.
   absl::StatusOr<std::vector<ActivityRow>> Take(Month month);
+  // Calls `fn` for the rows of `month` in canonical order (ActivityRow's),
+  // in memory bounded by the sort budget; the rows are no longer kept
+  // afterwards. `fn`'s view is valid during the call. Stops at the first
+  // error of `fn`; kUnavailable / kDataLoss for the staging files.
+  absl::Status ForEachSorted(
+      Month month, absl::FunctionRef<absl::Status(const ActivityView&)> fn);
+  // How many sorted runs the last ForEachSorted wrote (0: it fit).
+  size_t last_sort_runs() const { return last_sort_runs_; }
 
  private:
   struct MonthRows {
@@ -53,9 +73,18 @@ class ActivityStage final : public ActivitySink {
     uint64_t rows = 0;
   };
   absl::Status Spill();
+  absl::Status ReadExtent(std::pair<uint64_t, uint64_t> extent,
+                          std::string* out) const;
+  // Calls `fn` for the rows of `month` in the order they were added.
+  absl::Status ForEachStaged(
+      Month month, absl::FunctionRef<absl::Status(const ActivityView&)> fn);
+  // Takes `month` off the stage.
+  MonthRows Remove(Month month);
 
   const std::string dir_;
   const size_t budget_;
+  const size_t sort_budget_;
+  size_t last_sort_runs_ = 0;
   std::map<Month, MonthRows> months_;
   size_t buffered_ = 0;
   uint64_t rows_ = 0;

@@ -517,8 +517,9 @@ absl::Status ImportParser::ReadActivityRow(RowReader& row) {
   CheckDate(row, r.date, ctx_, &month);
   const std::string activity = row.Get("activity");
   const ActivityCode& code = Activity(activity);
-  r.activity = code.name;
-  if (r.activity.empty()) {
+  // Named by the catalogue's string, copied into the row only when kept:
+  // most names are too long for a string's inline buffer.
+  if (code.name.empty()) {
     row.Fail("activity",
              absl::StrCat("unknown activity '", Excerpt(activity), "'"));
   }
@@ -547,9 +548,15 @@ absl::Status ImportParser::ReadActivityRow(RowReader& row) {
                        (r.subject_ref.empty() ? 0 : 1) |
                        (r.wait_days >= 0 ? 2 : 0);
   if (lines_noted_.insert(key).second) {
+    r.activity = code.name;
     NoteLines(month.ToString(), MeasuresOf(r), row.line(), &out_);
   }
-  if (sink_ != nullptr) return sink_->Add(month, r);
+  if (sink_ != nullptr) {
+    ActivityView view = ViewOf(r);
+    view.activity = code.name;
+    return sink_->AddView(month, view);
+  }
+  r.activity = code.name;
   out_.activity[month.ToString()].push_back(std::move(r));
   return absl::OkStatus();
 }

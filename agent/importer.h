@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "agent/activity_rows.h"
 #include "agent/records.h"
 #include "common/catalogue.h"
 #include "common/csv.h"
@@ -93,7 +94,8 @@ absl::StatusOr<ParsedImport> ParseImport(v1::ImportKind kind,
 class ActivitySink {
  public:
   virtual ~ActivitySink() = default;
-  virtual absl::Status Add(Month month, const ActivityRow& row) = 0;
+  // The row's strings live only during the call.
+  virtual absl::Status AddView(Month month, const ActivityView& row) = 0;
 };
 
 namespace importer_internal {

@@ -5,6 +5,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "agent/activity_chunks.h"
+#include "agent/activity_tally.h"
 #include "agent/overrides.h"
 #include "agent/store_format.h"
 #include "agent/values.h"
@@ -16,6 +18,21 @@
 
 namespace ohfed::agent {
 namespace {
+
+// A month's chunks, written to the import's bulk file.
+class BulkSink final : public ChunkSink {
+ public:
+  explicit BulkSink(BulkWrite* bulk) : bulk_(bulk) {}
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    return bulk_->Put(key, value);
+  }
+  absl::Status Delete(absl::string_view key) override {
+    return bulk_->Delete(key);
+  }
+
+ private:
+  BulkWrite* const bulk_;
+};
 
 // Bounds what a malformed period echoes back.
 constexpr size_t kMaxEchoedPeriod = 24;
@@ -218,7 +235,8 @@ absl::Status LocalStore::Usable() {
 }
 
 absl::Status LocalStore::Recompute(const std::string& period, Change& c) {
-  OHFED_ASSIGN_OR_RETURN(PeriodRecords records, raw_.Load(period, &c.raw));
+  OHFED_ASSIGN_OR_RETURN(PeriodRecords records,
+                         raw_.LoadCounted(period, &c.raw, Tally()));
   return summaries_.Recompute(period, records, c.summaries);
 }
 
@@ -269,7 +287,8 @@ absl::StatusOr<ImportOutcome> LocalStore::ApplyImport(
   }
   std::vector<v1::RowProblem> hidden;
   for (const std::string& period : c.touched) {
-    OHFED_ASSIGN_OR_RETURN(PeriodRecords records, raw_.Load(period, &c.raw));
+    OHFED_ASSIGN_OR_RETURN(PeriodRecords records,
+                           raw_.LoadCounted(period, &c.raw, Tally()));
     for (v1::RowProblem& w :
          HiddenImports(*options_.catalogue, period, records)) {
       hidden.push_back(std::move(w));
@@ -313,31 +332,33 @@ absl::StatusOr<ImportOutcome> LocalStore::ApplyActivityImport(
   Change c;
   ImportOutcome out;
   BulkWrite bulk(db_.get(), staging_dir_);
+  BulkSink sink(&bulk);
   std::vector<v1::RowProblem> hidden;
   for (Month month : stage.Months()) {  // in order: bulk keys increase
     const std::string period = month.ToString();
-    OHFED_ASSIGN_OR_RETURN(std::vector<ActivityRow> rows, stage.Take(month));
-    const std::string key = RawRecords::Key(period, Source::kActivity);
-    const std::string bytes = RawRecords::EncodeActivity(rows);
-    absl::StatusOr<std::string> old = GetValue(db_.get(), key);
-    if (!old.ok() && !absl::IsNotFound(old.status())) return old.status();
-    if (old.ok() && *old == bytes) {
-      out.rows_unchanged += rows.size();
+    OHFED_ASSIGN_OR_RETURN(
+        std::unique_ptr<ActivityMonthWriter> writer,
+        ActivityMonthWriter::Start(db_.get(), period, &sink));
+    ActivityTally tally(Tally());
+    OHFED_RETURN_IF_ERROR(
+        stage.ForEachSorted(month, [&](const ActivityView& row) {
+          OHFED_RETURN_IF_ERROR(writer->Add(row));
+          return tally.Add(row);
+        }));
+    OHFED_ASSIGN_OR_RETURN(bool changed, writer->Finish());
+    if (!changed) {
+      out.rows_unchanged += writer->rows();
       continue;
     }
-    out.rows_imported += rows.size();
+    out.rows_imported += writer->rows();
     // The period's other records as stored, with the new activity.
-    RawRecords::Staged without_activity(nullptr);
-    without_activity.values[key] = "";
-    OHFED_ASSIGN_OR_RETURN(PeriodRecords records,
-                           raw_.Load(period, &without_activity));
-    records.activity = std::move(rows);
+    OHFED_ASSIGN_OR_RETURN(PeriodRecords records, raw_.LoadOthers(period));
+    OHFED_ASSIGN_OR_RETURN(records.activity_counts, tally.Finish());
     OHFED_RETURN_IF_ERROR(summaries_.Recompute(period, records, c.summaries));
     for (v1::RowProblem& w :
          HiddenImports(*options_.catalogue, period, records)) {
       hidden.push_back(std::move(w));
     }
-    OHFED_RETURN_IF_ERROR(bulk.Put(key, bytes));
   }
   OHFED_RETURN_IF_ERROR(
       FinishImport(c, accept_outliers, std::move(hidden), out));
@@ -411,7 +432,7 @@ absl::StatusOr<PeriodChange> LocalStore::Retract(const std::string& period) {
     return PeriodChange{.revision = entry->summary.revision()};
   }
   Change c;
-  raw_.DeletePeriod(period, c.raw);
+  OHFED_RETURN_IF_ERROR(raw_.DeletePeriod(period, c.raw));
   summaries_.StageRetraction(period, c.summaries);
   OHFED_RETURN_IF_ERROR(Commit(c));
   return PeriodChange{.revision = summaries_.Find(period)->summary.revision(),

@@ -65,6 +65,9 @@ struct LocalStoreOptions {
   // The RocksDB environment; nullptr: the default. A test seam for I/O
   // faults (tests/testing/fault_fs.h).
   rocksdb::Env* env = nullptr;
+  // Memory for counting a month's distinct subject references before the
+  // count spills to the staging directory (agent/activity_tally.h).
+  size_t distinct_budget = TallyOptions().distinct_budget;
 };
 
 struct ImportOutcome {
@@ -112,7 +115,9 @@ class LocalStore final : public OutboxSource {
                                             bool accept_outliers = false);
   // ApplyImport for the activity rows of a streamed import, taken from
   // `stage` month by month: the same outcome, warnings and holds, in memory
-  // bounded by the largest month rather than the file. The raw records are
+  // bounded whatever the size of the file or of a month: each month is
+  // sorted by the stage, written as chunks and counted as it streams by
+  // (agent/activity_chunks.h, agent/activity_tally.h). The raw records are
   // not put in one WriteBatch: they are committed with the summaries by
   // ingesting files written in staging_dir() (common/rocksdb_bulk.h), as
   // atomically and durably.
@@ -231,6 +236,9 @@ class LocalStore final : public OutboxSource {
     return Month::Containing(options_.clock->Now());
   }
   v1::UnitSummary Stamped(const v1::UnitSummary& s) const;
+  TallyOptions Tally() const {
+    return {staging_dir_, options_.distinct_budget};
+  }
 
   const LocalStoreOptions options_;
   const std::string staging_dir_;

@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "agent/activity_chunks.h"
+#include "agent/activity_rows.h"
 #include "common/rocksdb_util.h"
 #include "common/status.h"
 #include "ohfed/agent_store/v1/agent_store.pb.h"
@@ -32,37 +34,6 @@ absl::StatusOr<Message> Parse(absl::string_view v) {
 // No map fields: serialization is deterministic, equal rows give equal bytes.
 std::string Serialize(const google::protobuf::MessageLite& m) {
   return m.SerializeAsString();
-}
-
-// Written by hand, byte for byte what ActivityRecords::SerializeAsString
-// gives (fields in number order, empty strings and an absent wait left
-// out; raw_records_test checks it), without a message per row.
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-size_t StringFieldSize(const std::string& s) {
-  return s.empty() ? 0 : 1 + VarintSize(s.size()) + s.size();
-}
-
-void PutStringField(std::string* out, int field, const std::string& s) {
-  if (s.empty()) return;
-  out->push_back(static_cast<char>(field << 3 | 2));
-  PutVarint(out, s.size());
-  out->append(s);
 }
 
 // The rows in ActivityRow order, sorted by pointer. Sorting a month's tens
@@ -160,25 +131,7 @@ std::string RawRecords::EncodeActivity(const std::vector<ActivityRow>& rows) {
              r.subject_ref.size();
   }
   out.reserve(total);
-  for (const ActivityRow* r : sorted) {
-    // wait_days is int32: a negative one would take ten bytes, but only
-    // recorded (non-negative) waits are written.
-    const bool wait = r->wait_days >= 0;
-    const size_t size =
-        StringFieldSize(r->date) + StringFieldSize(r->activity) +
-        StringFieldSize(r->client_org) + StringFieldSize(r->subject_ref) +
-        (wait ? 1 + VarintSize(static_cast<uint64_t>(r->wait_days)) : 0);
-    out.push_back(static_cast<char>(1 << 3 | 2));  // rows = 1
-    PutVarint(&out, size);
-    PutStringField(&out, 1, r->date);
-    PutStringField(&out, 2, r->activity);
-    PutStringField(&out, 3, r->client_org);
-    PutStringField(&out, 4, r->subject_ref);
-    if (wait) {
-      out.push_back(static_cast<char>(5 << 3 | 0));
-      PutVarint(&out, static_cast<uint64_t>(r->wait_days));
-    }
-  }
+  for (const ActivityRow* r : sorted) AppendStored(ViewOf(*r), &out);
   return out;
 }
 
@@ -204,12 +157,9 @@ absl::StatusOr<std::vector<StaffingRow>> RawRecords::DecodeStaffing(
 
 absl::StatusOr<std::vector<ActivityRow>> RawRecords::DecodeActivity(
     absl::string_view v) {
-  OHFED_ASSIGN_OR_RETURN(pb::ActivityRecords m, Parse<pb::ActivityRecords>(v));
   std::vector<ActivityRow> rows;
-  for (const pb::ActivityRow& r : m.rows()) {
-    rows.push_back({r.date(), r.activity(), r.client_org(), r.subject_ref(),
-                    r.has_wait_days() ? r.wait_days() : -1});
-  }
+  OHFED_RETURN_IF_ERROR(ForEachStored(
+      v, [&](const ActivityView& r) { rows.push_back(r.ToRow()); }));
   return rows;
 }
 
@@ -241,22 +191,57 @@ void RawRecords::Stage(const std::string& key, std::string value,
   st.values[key] = std::move(value);
 }
 
+absl::Status RawRecords::ForEachActivity(
+    const std::string& period, const Staged* st,
+    absl::FunctionRef<absl::Status(const ActivityView&)> fn) const {
+  if (st != nullptr) {
+    auto staged = st->values.find(Key(period, Source::kActivity));
+    if (staged != st->values.end()) {
+      absl::Status failed;
+      OHFED_RETURN_IF_ERROR(
+          ForEachStored(staged->second, [&](const ActivityView& r) {
+            if (failed.ok()) failed = fn(r);
+          }));
+      return failed;
+    }
+  }
+  return ForEachStoredActivity(db_, period, fn);
+}
+
+absl::StatusOr<PeriodRecords> RawRecords::LoadCounted(
+    const std::string& period, const Staged* st,
+    const TallyOptions& options) const {
+  OHFED_ASSIGN_OR_RETURN(PeriodRecords r, LoadOthers(period, st));
+  ActivityTally tally(options);
+  OHFED_RETURN_IF_ERROR(ForEachActivity(
+      period, st, [&](const ActivityView& a) { return tally.Add(a); }));
+  if (tally.rows() > 0) {
+    OHFED_ASSIGN_OR_RETURN(r.activity_counts, tally.Finish());
+  }
+  return r;
+}
+
 absl::StatusOr<PeriodRecords> RawRecords::Load(const std::string& period,
                                                const Staged* st) const {
+  OHFED_ASSIGN_OR_RETURN(PeriodRecords r, LoadOthers(period, st));
+  OHFED_RETURN_IF_ERROR(ForEachActivity(period, st, [&](const ActivityView& a) {
+    r.activity.push_back(a.ToRow());
+    return absl::OkStatus();
+  }));
+  return r;
+}
+
+absl::StatusOr<PeriodRecords> RawRecords::LoadOthers(const std::string& period,
+                                                     const Staged* st) const {
   PeriodRecords r;
   OHFED_ASSIGN_OR_RETURN(std::string staffing,
                          Read(Key(period, Source::kStaffing), st));
-  OHFED_ASSIGN_OR_RETURN(std::string activity,
-                         Read(Key(period, Source::kActivity), st));
   OHFED_ASSIGN_OR_RETURN(std::string profile,
                          Read(Key(period, Source::kProfile), st));
   OHFED_ASSIGN_OR_RETURN(std::string manual,
                          Read(Key(period, Source::kManual), st));
   if (!staffing.empty()) {
     OHFED_ASSIGN_OR_RETURN(r.staffing, DecodeStaffing(staffing));
-  }
-  if (!activity.empty()) {
-    OHFED_ASSIGN_OR_RETURN(r.activity, DecodeActivity(activity));
   }
   if (!profile.empty()) {
     OHFED_ASSIGN_OR_RETURN(r.profile, DecodeAnswers(profile));
@@ -283,10 +268,37 @@ absl::StatusOr<bool> RawRecords::ReplaceActivity(const std::string& month,
                                                  Staged& st) const {
   const std::string key = Key(month, Source::kActivity);
   std::string bytes = EncodeActivity(std::move(rows));
-  OHFED_ASSIGN_OR_RETURN(std::string old, Read(key, &st));
+  std::string old;
+  if (auto staged = st.values.find(key); staged != st.values.end()) {
+    old = staged->second;
+  } else {
+    OHFED_ASSIGN_OR_RETURN(old, StoredActivityBytes(db_, month));
+  }
   if (old == bytes) return false;
-  Stage(key, std::move(bytes), st);
+  // Everything stored goes, then the new chunks (later in the batch: a
+  // chunk key both deleted and put is put).
+  OHFED_RETURN_IF_ERROR(DeleteActivity(month, st));
+  std::string chunk;
+  uint64_t index = 0;
+  OHFED_RETURN_IF_ERROR(ForEachStored(bytes, [&](const ActivityView& r) {
+    AppendStored(r, &chunk);
+    if (chunk.size() >= kChunkBytes) {
+      st.batch->Put(ActivityChunkKey(month, index++), chunk);
+      chunk.clear();
+    }
+  }));
+  if (!chunk.empty()) st.batch->Put(ActivityChunkKey(month, index++), chunk);
+  st.values[key] = std::move(bytes);
   return true;
+}
+
+absl::Status RawRecords::DeleteActivity(const std::string& month,
+                                        Staged& st) const {
+  OHFED_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                         StoredActivityKeys(db_, month));
+  for (const std::string& k : keys) st.batch->Delete(k);
+  st.values[Key(month, Source::kActivity)] = "";
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RawRecords::MergeCount> RawRecords::MergeAnswers(
@@ -325,8 +337,16 @@ absl::StatusOr<bool> RawRecords::RemoveAnswer(const std::string& period,
   return true;
 }
 
-void RawRecords::DeletePeriod(const std::string& period, Staged& st) const {
-  for (Source source : kSources) Stage(Key(period, source), "", st);
+absl::Status RawRecords::DeletePeriod(const std::string& period,
+                                      Staged& st) const {
+  for (Source source : kSources) {
+    if (source == Source::kActivity) {
+      OHFED_RETURN_IF_ERROR(DeleteActivity(period, st));
+    } else {
+      Stage(Key(period, source), "", st);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::map<std::string, std::vector<std::string>>>

@@ -2,11 +2,13 @@
 // by period and source. They never leave the agent; summaries are computed
 // from them (agent/summaries.h).
 //
-// Keys: raw/<period>/<source>, source = staffing | activity | profile |
-// manual; the value is the source's records of that period as one
-// agent_store.v1 message (StaffingRecords, ActivityRecords, AnswerRecords)
-// in canonical order, so "the same content" is "the same bytes" and an
-// unchanged re-import is found by comparing values.
+// Keys: raw/<period>/<source>, source = staffing | profile | manual; the
+// value is the source's records of that period as one agent_store.v1
+// message (StaffingRecords, AnswerRecords) in canonical order, so "the same
+// content" is "the same bytes" and an unchanged re-import is found by
+// comparing values. Activity, which can be any size, is kept in chunks of
+// an ActivityRecords in canonical order (agent/activity_chunks.h), read
+// and summarised a chunk at a time.
 //
 // Writes are staged in a Staged (the caller's WriteBatch plus the values
 // staged so far, which reads through it see) and become durable when the
@@ -22,8 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "agent/activity_rows.h"
+#include "agent/activity_tally.h"
 #include "agent/records.h"
 
 namespace ohfed::agent {
@@ -49,6 +54,20 @@ class RawRecords {
   // kDataLoss for a value that does not decode.
   absl::StatusOr<PeriodRecords> Load(const std::string& period,
                                      const Staged* st = nullptr) const;
+  // Load, but the activity rows counted as they are read (activity_counts,
+  // set if there are any) rather than kept: memory bounded whatever the
+  // month's size (agent/activity_tally.h).
+  absl::StatusOr<PeriodRecords> LoadCounted(const std::string& period,
+                                            const Staged* st,
+                                            const TallyOptions& options) const;
+  // Every record of `period` but the activity rows.
+  absl::StatusOr<PeriodRecords> LoadOthers(const std::string& period,
+                                           const Staged* st = nullptr) const;
+  // Calls `fn` for the period's activity rows, staged or stored, in
+  // canonical order.
+  absl::Status ForEachActivity(
+      const std::string& period, const Staged* st,
+      absl::FunctionRef<absl::Status(const ActivityView&)> fn) const;
 
   // Replaces a month's staffing (activity) rows; false if the rows equal
   // the stored ones, in any order (nothing staged then).
@@ -67,7 +86,7 @@ class RawRecords {
   absl::StatusOr<bool> RemoveAnswer(const std::string& period, Source source,
                                     const std::string& code, Staged& st) const;
   // Deletes every record of `period`.
-  void DeletePeriod(const std::string& period, Staged& st) const;
+  absl::Status DeletePeriod(const std::string& period, Staged& st) const;
 
   // The codes entered by hand, by period (for the index built at open).
   absl::StatusOr<std::map<std::string, std::vector<std::string>>> ManualCodes()
@@ -92,6 +111,8 @@ class RawRecords {
   absl::StatusOr<std::string> Read(const std::string& key,
                                    const Staged* st) const;
   void Stage(const std::string& key, std::string value, Staged& st) const;
+  // Stages the deletion of the month's stored activity, either layout.
+  absl::Status DeleteActivity(const std::string& month, Staged& st) const;
 
   rocksdb::DB* const db_;
 };

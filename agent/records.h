@@ -9,7 +9,9 @@
 #ifndef OHFED_AGENT_RECORDS_H_
 #define OHFED_AGENT_RECORDS_H_
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,10 +48,23 @@ std::vector<std::string> AnswerCodes(const Answers& answers);
 enum class Source { kStaffing, kActivity, kProfile, kManual };
 absl::string_view SourceName(Source s);  // "staffing", ...
 
+// What a month's activity rows add up to (agent/summary.h), counted as
+// they stream by (agent/activity_tally.h) so that the rows need not be held.
+struct ActivityCounts {
+  std::map<std::string, uint64_t> events;                // by activity
+  std::map<std::string, std::map<int, uint64_t>> waits;  // days -> events
+  uint64_t staff_seen = 0;   // distinct subject references
+  bool any_subject = false;  // false: staff seen unknown
+  bool operator==(const ActivityCounts&) const = default;
+};
+
 // Every raw record of one period.
 struct PeriodRecords {
   std::vector<StaffingRow> staffing;
   std::vector<ActivityRow> activity;
+  // When set, stands for `activity` (then empty) in the summary: the rows
+  // were counted as they were read rather than kept.
+  std::optional<ActivityCounts> activity_counts;
   Answers profile;
   Answers manual;  // hand-entered with `ohfed set`; override computed cells
 };

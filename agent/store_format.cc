@@ -200,10 +200,16 @@ absl::Status PrepareStoreFormat(rocksdb::DB* db, const std::string& dir) {
         ", newer than this agent's format ", kStoreFormat,
         ": run the ohfed-agent release that wrote it (or a later one)"));
   }
-  if (IsEmpty(db)) {
+  if (format == 1 || IsEmpty(db)) {
     rocksdb::WriteBatch batch;
     batch.Put(std::string(kFormatKey), absl::StrCat(kStoreFormat));
-    return WriteSynced(db, &batch);
+    OHFED_RETURN_IF_ERROR(WriteSynced(db, &batch));
+    if (format == 1) {
+      LogLine(absl::StrCat("agent store ", dir, ": format 1 marked as ",
+                           kStoreFormat,
+                           " (its activity values are read as they are)"));
+    }
+    return absl::OkStatus();
   }
   return MigrateFromV0(db, dir);
 }

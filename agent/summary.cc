@@ -4,9 +4,8 @@
 #include <map>
 #include <set>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "agent/activity_tally.h"
 #include "agent/values.h"
 
 namespace ohfed::agent {
@@ -44,28 +43,18 @@ void AddStaffing(const std::vector<StaffingRow>& rows, CellMap& cells) {
   }
 }
 
-// Counts by activity first (few), then makes the cells: no string is built
-// or copied per row.
-void AddActivity(const std::vector<ActivityRow>& rows, CellMap& cells) {
-  if (rows.empty()) return;
-  absl::flat_hash_set<absl::string_view> seen;
-  absl::flat_hash_map<absl::string_view, uint64_t> counts;
-  absl::flat_hash_map<absl::string_view, std::map<int, uint64_t>> waits;
-  for (const ActivityRow& r : rows) {
-    ++counts[r.activity];
-    if (!r.subject_ref.empty()) seen.insert(r.subject_ref);
-    if (r.wait_days >= 0) ++waits[r.activity][r.wait_days];
-  }
-  for (const auto& [activity, n] : counts) {
+// Makes the activity cells from the month's counts (agent/activity_tally.h).
+void AddActivity(const ActivityCounts& counts, CellMap& cells) {
+  for (const auto& [activity, n] : counts.events) {
     Add(cells, absl::StrCat("activity.count.", activity),
         static_cast<double>(n));
   }
   // Staff seen is known only from subject references: without any, the
   // count is unknown rather than zero, so the cell is left out.
-  if (!seen.empty()) {
-    Add(cells, "activity.staff_seen", static_cast<double>(seen.size()));
+  if (counts.any_subject) {
+    Add(cells, "activity.staff_seen", static_cast<double>(counts.staff_seen));
   }
-  for (const auto& [activity, buckets] : waits) {
+  for (const auto& [activity, buckets] : counts.waits) {
     const std::string measure = absl::StrCat("activity.wait_days.", activity);
     v1::Cell& c = cells[measure];
     c.set_measure(measure);
@@ -131,7 +120,9 @@ absl::StatusOr<std::vector<v1::Cell>> ComputeCells(const Catalogue& catalogue,
                                                    const PeriodRecords& raw) {
   CellMap cells;
   AddStaffing(raw.staffing, cells);
-  AddActivity(raw.activity, cells);
+  AddActivity(raw.activity_counts.has_value() ? *raw.activity_counts
+                                              : CountActivity(raw.activity),
+              cells);
   absl::Status s = SetAnswers(catalogue, raw.profile, cells);
   if (s.ok()) s = SetAnswers(catalogue, raw.manual, cells);
   if (s.ok()) s = CheckRanges(catalogue, cells);

@@ -61,7 +61,7 @@ std::string BulkWrite::NewPath() {
   return paths_.back();
 }
 
-absl::Status BulkWrite::Put(absl::string_view key, absl::string_view value) {
+absl::Status BulkWrite::Next(absl::string_view key) {
   if (!last_key_.empty() && key <= last_key_) {
     return absl::InvalidArgumentError(
         absl::StrCat("bulk write keys out of order: '", key.substr(0, 64),
@@ -75,6 +75,17 @@ absl::Status BulkWrite::Put(absl::string_view key, absl::string_view value) {
     first_key_ = std::string(key);
   }
   last_key_ = std::string(key);
+  return absl::OkStatus();
+}
+
+absl::Status BulkWrite::Delete(absl::string_view key) {
+  OHFED_RETURN_IF_ERROR(Next(key));
+  return FromSst(writer_->Delete(rocksdb::Slice(key.data(), key.size())),
+                 "write", paths_.front());
+}
+
+absl::Status BulkWrite::Put(absl::string_view key, absl::string_view value) {
+  OHFED_RETURN_IF_ERROR(Next(key));
   return FromSst(writer_->Put(rocksdb::Slice(key.data(), key.size()),
                               rocksdb::Slice(value.data(), value.size())),
                  "write", paths_.front());

@@ -37,6 +37,8 @@ class BulkWrite {
   // Keys must increase from one call to the next (kInvalidArgument if
   // not). kUnavailable for an I/O error, naming the file.
   absl::Status Put(absl::string_view key, absl::string_view value);
+  // Deletes `key`, in the same order as Put.
+  absl::Status Delete(absl::string_view key);
   bool empty() const { return first_key_.empty(); }
 
   // Writes `small` with the bulk entries, atomically and durably (an empty
@@ -47,6 +49,8 @@ class BulkWrite {
 
  private:
   std::string NewPath();
+  // Checks the order and opens the file at the first entry.
+  absl::Status Next(absl::string_view key);
 
   rocksdb::DB* const db_;
   const std::string dir_;

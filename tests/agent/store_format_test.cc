@@ -128,7 +128,7 @@ TEST_F(StoreFormatTest, FormatZeroDirectoryMigratesWithNothingLost) {
   EXPECT_EQ(Facts(**store, clock_.Now()), expected_);
   store->reset();
   std::map<std::string, std::string> migrated = Contents(db_dir_);
-  EXPECT_EQ(migrated[std::string(kFormatKey)], "1");
+  EXPECT_EQ(migrated[std::string(kFormatKey)], absl::StrCat(kStoreFormat));
   EXPECT_EQ(migrated.count("meta/last_ack_ms"), 0u);
   for (const auto& [key, value] : migrated) {
     EXPECT_FALSE(absl::StrContains(value, "{\"")) << key << " is still JSON";
@@ -160,15 +160,39 @@ TEST_F(StoreFormatTest, NewerFormatIsRefusedAndLeftAlone) {
     auto db = OpenDb(db_dir_, DbFootprint::kSmall);
     ASSERT_TRUE(db.ok());
     rocksdb::WriteBatch batch;
-    batch.Put(std::string(kFormatKey), "2");
+    batch.Put(std::string(kFormatKey), "3");
     OHFED_ASSERT_OK(WriteSynced(db->get(), &batch));
   }
   std::map<std::string, std::string> before = Contents(db_dir_);
   EXPECT_THAT(Open(),
               testing::StatusIs(absl::StatusCode::kFailedPrecondition,
-                                "has on-disk format 2, newer than this agent's "
-                                "format 1"));
+                                "has on-disk format 3, newer than this agent's "
+                                "format 2"));
   EXPECT_EQ(Contents(db_dir_), before);
+}
+
+// Format 1 differs from 2 only in how activity may be kept (one value a
+// month, still read): opening it rewrites nothing but meta/format, and it
+// reads as it did.
+TEST_F(StoreFormatTest, FormatOneIsMarkedTwoAndReadsTheSame) {
+  { ASSERT_TRUE(Open().ok()); }
+  {
+    auto db = OpenDb(db_dir_, DbFootprint::kSmall);
+    ASSERT_TRUE(db.ok());
+    rocksdb::WriteBatch batch;
+    batch.Put(std::string(kFormatKey), "1");
+    OHFED_ASSERT_OK(WriteSynced(db->get(), &batch));
+  }
+  std::map<std::string, std::string> before = Contents(db_dir_);
+  ASSERT_GT(before.count("raw/2026-01/activity"), 0u);  // format 1's value
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(Facts(**store, clock_.Now()), expected_);
+  store->reset();
+  std::map<std::string, std::string> after = Contents(db_dir_);
+  EXPECT_EQ(after[std::string(kFormatKey)], "2");
+  after[std::string(kFormatKey)] = "1";
+  EXPECT_EQ(after, before);
 }
 
 TEST_F(StoreFormatTest, ABadFormatZeroValueMigratesNothing) {
