@@ -82,6 +82,9 @@ absl::Status Aggregator::StartForwarding() {
   TransportOptions transport = UpstreamTransport();
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                          MakeChannel(options_.upstream, transport));
+  // Connect (TCP and TLS) now rather than at the first commit: a channel
+  // connects lazily, which put the handshake in front of the first forward.
+  channel->GetState(/*try_to_connect=*/true);
   forwarder_ = std::make_unique<Forwarder>(store_.get());
   UploaderOptions uploader = options_.uploader;
   uploader.peer = absl::StrCat("upstream aggregator ", options_.upstream);
