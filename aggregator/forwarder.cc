@@ -11,7 +11,7 @@ namespace ohfed::aggregator {
 
 absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::Pending(size_t max) {
   // One message's worth is all the uploader can send at once.
-  return queue_->PendingUpstream(max, kMaxMessageBytes);
+  return queue_->PendingUpstream(max, kMaxMessageBytes, {});
 }
 
 absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {
