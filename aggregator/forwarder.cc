@@ -14,6 +14,13 @@ absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::Pending(size_t max) {
   return queue_->PendingUpstream(max, kMaxMessageBytes, {});
 }
 
+absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::PendingExcept(
+    size_t max, const UnitKeys& in_flight) {
+  // An OutboxKey is the store's UnitId: the units in flight are skipped
+  // without being read.
+  return queue_->PendingUpstream(max, kMaxMessageBytes, in_flight);
+}
+
 absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {
   std::vector<UpstreamReply> replies;
   for (const v1::Ack& ack : acks) {

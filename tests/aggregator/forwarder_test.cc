@@ -106,6 +106,11 @@ TEST(ForwarderProtocolTest, AcksBecomeRepliesAndRefusalsAcks) {
   OHFED_ASSERT_OK(forwarder.Pending(50));
   EXPECT_EQ(queue.asked_max, 50u);
   EXPECT_EQ(queue.asked_bytes, static_cast<size_t>(kMaxMessageBytes));
+  EXPECT_TRUE(queue.asked_skip.empty());
+  // The uploader's units in flight reach the store unread.
+  OHFED_ASSERT_OK(forwarder.PendingExcept(40, {"RJ1/2026-01"}));
+  EXPECT_EQ(queue.asked_max, 40u);
+  EXPECT_THAT(queue.asked_skip, ::testing::ElementsAre("RJ1/2026-01"));
   EXPECT_EQ(forwarder.PendingCount(), 7u);
 
   const std::string long_reason(3000, 'x');
