@@ -208,9 +208,11 @@ absl::Status Uploader::Pass() {
     reader.join();  // Finish() only once every response has been read
     {
       // The reader may fail after the writer is done (a last ack not
-      // recorded).
+      // recorded), or while it writes: then its cancel is what the writer
+      // saw, and its error is the cause.
       absl::MutexLock l(&mu_);
-      if (failure == Failure::kNone && flight.failure != Failure::kNone) {
+      if (flight.failure != Failure::kNone &&
+          (failure == Failure::kNone || flight.failure == Failure::kLocal)) {
         failure = flight.failure;
         sent = flight.error;
         drained = false;
