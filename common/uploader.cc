@@ -235,7 +235,7 @@ absl::Status Uploader::Pass() {
   }
 }
 
-bool Uploader::Pack(std::vector<v1::UnitSummary>& pending,
+void Uploader::Pack(std::vector<v1::UnitSummary>& pending,
                     v1::SubmitRequest* request,
                     std::vector<v1::Ack>* set_aside) const {
   const size_t limit = options_.max_message_bytes;
@@ -247,11 +247,10 @@ bool Uploader::Pack(std::vector<v1::UnitSummary>& pending,
       continue;
     }
     // The rest waits for the next message: it is still pending.
-    if (bytes + size > limit) return false;
+    if (bytes + size > limit) break;
     bytes += size;
     *request->add_summaries() = std::move(s);
   }
-  return true;
 }
 
 absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
@@ -314,7 +313,7 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
     }
     // A backlog goes in full batches: beyond two in flight, anything less
     // waits for the next ack and grows meanwhile.
-    if (in_flight >= 2 && pending->size() < options_.batch_size) continue;
+    if (in_flight >= 2 && !Full(*pending)) continue;
     absl::StatusOr<bool> wrote = WriteBatch(stream, *pending, flight);
     if (!wrote.ok()) {
       *failure = Failure::kLocal;
@@ -326,6 +325,13 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
     }
     look = true;
   }
+}
+
+bool Uploader::Full(const std::vector<v1::UnitSummary>& pending) const {
+  if (pending.size() >= options_.batch_size) return true;
+  size_t bytes = 0;
+  for (const v1::UnitSummary& s : pending) bytes += FramedSize(s);
+  return bytes >= options_.max_message_bytes / 2;
 }
 
 absl::StatusOr<bool> Uploader::WriteBatch(Stream* stream,

@@ -111,8 +111,8 @@ struct UploaderOptions {
   absl::Duration idle_poll = absl::Seconds(30);
   size_t batch_size = kMaxSummariesPerBatch;
   // Batches sent on a stream before the first of them is answered. Beyond
-  // two, only full batches (batch_size summaries, or as many as fit a
-  // message) go ahead: a backlog travels in few large batches, and what
+  // two, only full batches (batch_size summaries, or half a message's
+  // bytes) go ahead: a backlog travels in few large batches, and what
   // is less than a batch waits for an ack and grows meanwhile.
   size_t max_in_flight = 1;
   // A SubmitRequest never exceeds this many serialized bytes.
@@ -217,12 +217,13 @@ class Uploader {
   absl::StatusOr<bool> WriteBatch(Stream* stream,
                                   std::vector<v1::UnitSummary>& pending,
                                   InFlight* flight);
+  // Whether `pending` makes a full batch (see max_in_flight).
+  bool Full(const std::vector<v1::UnitSummary>& pending) const;
   // The reader: applies each response's acks to the source, in order.
   void ReadAcks(Stream* stream, grpc::ClientContext* ctx, InFlight* flight);
   // Fills `request` from `pending` up to the size limit; summaries too large
-  // to send alone go to `set_aside` as REJECTED acks. Whether every
-  // summary that fits went in (nothing left for the next message).
-  bool Pack(std::vector<v1::UnitSummary>& pending, v1::SubmitRequest* request,
+  // to send alone go to `set_aside` as REJECTED acks.
+  void Pack(std::vector<v1::UnitSummary>& pending, v1::SubmitRequest* request,
             std::vector<v1::Ack>* set_aside) const;
   void RecordAcks(const v1::SubmitResponse& response);
   void RecordOutcome(const absl::Status& status);
