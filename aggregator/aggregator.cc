@@ -16,6 +16,11 @@
 namespace ohfed::aggregator {
 namespace {
 
+// Forwarded batches on the upstream stream before the first is answered
+// (UploaderOptions::max_in_flight): one being committed upstream, one
+// waiting there, and full ones of a backlog behind them.
+constexpr size_t kForwardBatchesInFlight = 4;
+
 // options.covers into options.store.coverage, against the registry the
 // store will use.
 absl::Status ParseCoverage(AggregatorOptions& options) {
@@ -82,11 +87,17 @@ absl::Status Aggregator::StartForwarding() {
   TransportOptions transport = UpstreamTransport();
   OHFED_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                          MakeChannel(options_.upstream, transport));
+  // Connect (TCP and TLS) now rather than at the first commit: a channel
+  // connects lazily, which put the handshake in front of the first forward.
+  channel->GetState(/*try_to_connect=*/true);
   forwarder_ = std::make_unique<Forwarder>(store_.get());
   UploaderOptions uploader = options_.uploader;
   uploader.peer = absl::StrCat("upstream aggregator ", options_.upstream);
   // Resend what a damaged upstream store lost (aggregator/forwarder.h).
   uploader.check_receiver_holds = true;
+  // Pipelined: upstream answers a stream's batches in order, so the next
+  // ones wait there while this store records the acks of the one before.
+  uploader.max_in_flight = kForwardBatchesInFlight;
   uploader_ = std::make_unique<Uploader>(
       forwarder_.get(), v1::Ingest::NewStub(channel), std::move(uploader),
       options_.store.clock ? options_.store.clock : Clock::Real());

@@ -97,7 +97,8 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> ServeAggregatorMetrics(
       // The oldest among the first kOldestScan pending, in (trust, period)
       // order: a bounded scrape whatever the backlog.
       absl::StatusOr<std::vector<v1::UnitSummary>> pending =
-          aggregator->store().PendingUpstream(kOldestScan, kOldestScanBytes);
+          aggregator->store().PendingUpstream(kOldestScan, kOldestScanBytes,
+                                              {});
       metrics::CollectUploader(aggregator->uploader()->stats(), f.outbox_size(),
                                pending.ok() ? metrics::OldestProduced(*pending)
                                             : absl::InfiniteFuture(),

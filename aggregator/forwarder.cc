@@ -11,7 +11,14 @@ namespace ohfed::aggregator {
 
 absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::Pending(size_t max) {
   // One message's worth is all the uploader can send at once.
-  return queue_->PendingUpstream(max, kMaxMessageBytes);
+  return queue_->PendingUpstream(max, kMaxMessageBytes, {});
+}
+
+absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::PendingExcept(
+    size_t max, const UnitKeys& in_flight) {
+  // An OutboxKey is the store's UnitId: the units in flight are skipped
+  // without being read.
+  return queue_->PendingUpstream(max, kMaxMessageBytes, in_flight);
 }
 
 absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {

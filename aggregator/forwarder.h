@@ -44,6 +44,8 @@ class Forwarder : public OutboxSource {
   // at least one summary). OnAcks records them durably before returning; on
   // a write error nothing changes.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;
+  absl::StatusOr<std::vector<v1::UnitSummary>> PendingExcept(
+      size_t max, const UnitKeys& in_flight) override;
   absl::Status OnAcks(const std::vector<v1::Ack>& acks) override;
   size_t PendingCount() override { return outbox_size(); }
   std::vector<std::string> FeedbackTrusts() override {

@@ -205,7 +205,8 @@ class SummaryStore : public UpstreamQueue {
 
   // UpstreamQueue (aggregator/upstream_queue.h).
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
-      size_t max, size_t max_bytes) const override;
+      size_t max, size_t max_bytes,
+      const absl::flat_hash_set<std::string>& skip) const override;
   size_t PendingUpstreamCount() const override;
   absl::Status RecordUpstream(
       const std::vector<UpstreamReply>& replies) override;

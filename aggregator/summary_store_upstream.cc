@@ -24,7 +24,8 @@ absl::Status SummaryStore::LoadUpstream() {
 }
 
 absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
-    size_t max, size_t max_bytes) const {
+    size_t max, size_t max_bytes,
+    const absl::flat_hash_set<std::string>& skip) const {
   std::vector<v1::UnitSummary> out;
   size_t bytes = 0;
   absl::ReaderMutexLock l(&db_mu_);
@@ -32,7 +33,7 @@ absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
     return absl::UnavailableError(
         absl::StrCat("store ", db_->dir(), " is failing: ", db_->failure()));
   }
-  for (const std::string& id : upstream_.PendingIds(max)) {
+  for (const std::string& id : upstream_.PendingIds(max, skip)) {
     // The stored record, so upstream receives exactly what arrived here.
     std::string key = absl::StrCat(kUnitPrefix, id);
     OHFED_ASSIGN_OR_RETURN(std::string value, GetValue(db_.get(), key));

@@ -46,11 +46,13 @@ void UpstreamLedger::Install(const UpstreamRecords& records) {
   }
 }
 
-std::vector<std::string> UpstreamLedger::PendingIds(size_t max) const {
+std::vector<std::string> UpstreamLedger::PendingIds(
+    size_t max, const absl::flat_hash_set<std::string>& skip) const {
   absl::MutexLock l(&mu_);
   std::vector<std::string> out;
   for (const std::string& id : pending_) {
     if (out.size() >= max) break;
+    if (skip.contains(id)) continue;
     out.push_back(id);
   }
   return out;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/upstream_queue.h"
 #include "aggregator/view.h"
@@ -46,8 +47,9 @@ class UpstreamLedger : public UpstreamRefusals {
   // Replaces the records of the units in `records`, already durable.
   void Install(const UpstreamRecords& records);
 
-  // The first `max` pending UnitIds, in order.
-  std::vector<std::string> PendingIds(size_t max) const;
+  // The first `max` pending UnitIds not in `skip`, in order.
+  std::vector<std::string> PendingIds(
+      size_t max, const absl::flat_hash_set<std::string>& skip) const;
   size_t pending_count() const;
   // The record of one unit; all zero if none.
   UpstreamRecord RecordOf(const std::string& id) const;

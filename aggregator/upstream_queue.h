@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -52,10 +53,13 @@ class UpstreamQueue {
   // aggregator first received the unit (first_received_unix_ms), so that
   // timeliness upstream is measured at the first receipt. At most `max`,
   // and no more than fit in `max_bytes` serialized, except that the first
-  // is returned whatever its size. Empty if nothing is pending. kDataLoss
-  // for an unreadable record, kUnavailable for I/O.
+  // is returned whatever its size. Units whose UnitId ("trust/period") is
+  // in `skip` (in flight upstream) are left out without being read. Empty
+  // if nothing is pending. kDataLoss for an unreadable record, kUnavailable
+  // for I/O.
   virtual absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
-      size_t max, size_t max_bytes) const = 0;
+      size_t max, size_t max_bytes,
+      const absl::flat_hash_set<std::string>& skip) const = 0;
   // How many held units are pending upstream.
   virtual size_t PendingUpstreamCount() const = 0;
 

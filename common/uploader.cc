@@ -41,6 +41,22 @@ std::string Ago(absl::Duration d) {
 
 }  // namespace
 
+std::string OutboxKey(const v1::UnitSummary& s) {
+  return absl::StrCat(s.trust(), "/", s.period());
+}
+
+absl::StatusOr<std::vector<v1::UnitSummary>> OutboxSource::PendingExcept(
+    size_t max, const UnitKeys& in_flight) {
+  OHFED_ASSIGN_OR_RETURN(std::vector<v1::UnitSummary> all,
+                         Pending(max + in_flight.size()));
+  std::vector<v1::UnitSummary> out;
+  for (v1::UnitSummary& s : all) {
+    if (out.size() == max) break;
+    if (!in_flight.contains(OutboxKey(s))) out.push_back(std::move(s));
+  }
+  return out;
+}
+
 size_t OutboxSource::PendingCount() {
   absl::StatusOr<std::vector<v1::UnitSummary>> all =
       Pending(std::numeric_limits<size_t>::max());
@@ -177,15 +193,30 @@ absl::Status Uploader::Pass() {
       active_ = &ctx;
     }
     auto stream = stub_->Submit(&ctx);
+    InFlight flight;
+    std::thread reader([&] { ReadAcks(stream.get(), &ctx, &flight); });
     bool drained = false;
     Failure failure = Failure::kNone;
-    absl::Status sent = SendPending(stream.get(), &drained, &failure);
+    absl::Status sent = SendPending(stream.get(), &flight, &drained, &failure);
     if (failure == Failure::kNone) {
       stream->WritesDone();
     } else if (failure == Failure::kLocal) {
       // Nothing more will be written, and the receiver is waiting for the
       // next batch: without the cancel, Finish() would wait for the deadline.
       ctx.TryCancel();
+    }
+    reader.join();  // Finish() only once every response has been read
+    {
+      // The reader may fail after the writer is done (a last ack not
+      // recorded), or while it writes: then its cancel is what the writer
+      // saw, and its error is the cause.
+      absl::MutexLock l(&mu_);
+      if (flight.failure != Failure::kNone &&
+          (failure == Failure::kNone || flight.failure == Failure::kLocal)) {
+        failure = flight.failure;
+        sent = flight.error;
+        drained = false;
+      }
     }
     grpc::Status finished = stream->Finish();
     {
@@ -222,58 +253,154 @@ void Uploader::Pack(std::vector<v1::UnitSummary>& pending,
   }
 }
 
-absl::Status Uploader::SendPending(Stream* stream, bool* drained,
-                                   Failure* failure) {
-  // Stop using a stream after half its deadline, so it never expires mid-batch.
+absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
+                                   bool* drained, Failure* failure) {
+  // Stop writing after half the deadline, so a stream never expires
+  // mid-batch; what is in flight is still answered.
   const absl::Time soft_end = absl::Now() + options_.stream_deadline / 2;
-  *failure = Failure::kLocal;  // until the stream itself fails
-  while (absl::Now() < soft_end) {
-    OHFED_ASSIGN_OR_RETURN(std::vector<v1::UnitSummary> pending,
-                           source_->Pending(options_.batch_size));
-    if (pending.empty()) {
+  const size_t room = std::max<size_t>(options_.max_in_flight, 1);
+  bool look = true;  // whether the source may have something new
+  while (true) {
+    UnitKeys skip;
+    size_t in_flight = 0;
+    {
+      absl::MutexLock l(&mu_);
+      const bool writing = absl::Now() < soft_end;
+      // Wait for room and news (a kick, an ack); past the soft end, for the
+      // last acks. The reader ending early is a failure either way.
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        if (stop_ || flight->ended) return true;
+        if (!writing) return flight->batches.empty();
+        return flight->batches.size() < room &&
+               (look || kicked_ || flight->acked);
+      };
+      if (writing) {
+        mu_.AwaitWithDeadline(absl::Condition(&ready), soft_end);
+      } else {
+        mu_.Await(absl::Condition(&ready));
+      }
+      if (stop_) {
+        *failure = Failure::kLocal;
+        return absl::CancelledError("uploader stopping");
+      }
+      if (flight->ended) {
+        *failure = flight->failure == Failure::kNone ? Failure::kStream
+                                                     : flight->failure;
+        if (!flight->error.ok()) return flight->error;
+        return absl::UnavailableError("stream closed before acknowledgement");
+      }
+      if (!ready()) continue;  // the soft end passed while waiting
+      if (!writing) {
+        *failure = Failure::kNone;  // not drained: Pass opens another stream
+        return absl::OkStatus();
+      }
+      look = kicked_ = flight->acked = false;
+      skip = flight->units;
+      in_flight = flight->batches.size();
+    }
+    absl::StatusOr<std::vector<v1::UnitSummary>> pending =
+        skip.empty() ? source_->Pending(options_.batch_size)
+                     : source_->PendingExcept(options_.batch_size, skip);
+    if (!pending.ok()) {
+      *failure = Failure::kLocal;
+      return pending.status();
+    }
+    if (pending->empty()) {
+      if (in_flight > 0) continue;  // wait for the acks, or news
       *drained = true;
       *failure = Failure::kNone;
       return absl::OkStatus();
     }
-    v1::SubmitRequest request;
-    std::vector<v1::Ack> set_aside;
-    Pack(pending, &request, &set_aside);
-    if (!set_aside.empty()) {
-      for (const v1::Ack& a : set_aside) {
-        Log(absl::StrCat("cannot send ", a.trust(), " ", a.period(),
-                         " revision ", a.revision(), " to ", options_.peer,
-                         ": ", a.reason(), "; set aside until a new revision"),
-            LogLevel::kWarning);
-      }
-      OHFED_RETURN_IF_ERROR(source_->OnAcks(set_aside));
-      absl::MutexLock l(&mu_);
-      stats_.summaries_set_aside += set_aside.size();
+    // A backlog goes in full batches: beyond two in flight, anything less
+    // waits for the next ack and grows meanwhile.
+    if (in_flight >= 2 && !Full(*pending)) continue;
+    absl::StatusOr<bool> wrote = WriteBatch(stream, *pending, flight);
+    if (!wrote.ok()) {
+      *failure = Failure::kLocal;
+      return wrote.status();
     }
-    if (request.summaries_size() == 0) continue;
-    if (!stream->Write(request)) {
+    if (!*wrote) {
       *failure = Failure::kStream;
       return absl::UnavailableError("stream closed while sending");
     }
-    {
-      absl::MutexLock l(&mu_);
-      ++stats_.batches_sent;
-      stats_.summaries_sent += request.summaries_size();
+    look = true;
+  }
+}
+
+bool Uploader::Full(const std::vector<v1::UnitSummary>& pending) const {
+  if (pending.size() >= options_.batch_size) return true;
+  size_t bytes = 0;
+  for (const v1::UnitSummary& s : pending) bytes += FramedSize(s);
+  return bytes >= options_.max_message_bytes / 2;
+}
+
+absl::StatusOr<bool> Uploader::WriteBatch(Stream* stream,
+                                          std::vector<v1::UnitSummary>& pending,
+                                          InFlight* flight) {
+  v1::SubmitRequest request;
+  std::vector<v1::Ack> set_aside;
+  Pack(pending, &request, &set_aside);
+  if (!set_aside.empty()) {
+    for (const v1::Ack& a : set_aside) {
+      Log(absl::StrCat("cannot send ", a.trust(), " ", a.period(), " revision ",
+                       a.revision(), " to ", options_.peer, ": ", a.reason(),
+                       "; set aside until a new revision"),
+          LogLevel::kWarning);
     }
-    v1::SubmitResponse response;
-    if (!stream->Read(&response)) {
-      *failure = Failure::kStream;
-      return absl::UnavailableError("stream closed before acknowledgement");
-    }
+    OHFED_RETURN_IF_ERROR(source_->OnAcks(set_aside));
+    absl::MutexLock l(&mu_);
+    stats_.summaries_set_aside += set_aside.size();
+  }
+  if (request.summaries_size() == 0) return true;
+  std::vector<std::string> keys;
+  keys.reserve(request.summaries_size());
+  for (const v1::UnitSummary& s : request.summaries()) {
+    keys.push_back(OutboxKey(s));
+  }
+  {
+    // In flight before it is written: its answer may come at once.
+    absl::MutexLock l(&mu_);
+    flight->units.insert(keys.begin(), keys.end());
+    flight->batches.push_back(std::move(keys));
+    ++stats_.batches_sent;
+    stats_.summaries_sent += request.summaries_size();
+  }
+  return stream->Write(request);
+}
+
+void Uploader::ReadAcks(Stream* stream, grpc::ClientContext* ctx,
+                        InFlight* flight) {
+  Failure failure = Failure::kNone;
+  absl::Status error;
+  v1::SubmitResponse response;
+  while (stream->Read(&response)) {
     if (response.acks_size() == 0) {
-      *failure = Failure::kStream;
-      return absl::UnavailableError("receiver acknowledged nothing");
+      failure = Failure::kLocal;
+      error = absl::UnavailableError("receiver acknowledged nothing");
+      break;
     }
     std::vector<v1::Ack> acks(response.acks().begin(), response.acks().end());
-    OHFED_RETURN_IF_ERROR(source_->OnAcks(acks));
+    error = source_->OnAcks(acks);
+    if (!error.ok()) {
+      failure = Failure::kLocal;
+      break;
+    }
     RecordAcks(response);
+    absl::MutexLock l(&mu_);
+    if (!flight->batches.empty()) {
+      for (const std::string& key : flight->batches.front()) {
+        flight->units.erase(key);
+      }
+      flight->batches.pop_front();
+    }
+    flight->acked = true;
   }
-  *failure = Failure::kNone;
-  return absl::OkStatus();
+  // Ended by us: the writer is blocked in Write or waiting for this.
+  if (failure != Failure::kNone) ctx->TryCancel();
+  absl::MutexLock l(&mu_);
+  flight->failure = failure;
+  flight->error = std::move(error);
+  flight->ended = true;
 }
 
 void Uploader::RecordAcks(const v1::SubmitResponse& response) {

@@ -10,6 +10,14 @@
 // OUTCOME_STALE. The outbox is the source's set of unacknowledged periods:
 // bounded by the number of periods, whatever the outage.
 //
+// Several batches may be in flight on a stream (UploaderOptions::
+// max_in_flight): a receiver answers a stream's batches in order, so the
+// next batch travels and waits at the receiver while the source records the
+// acks of the one before. A batch never carries a unit that is in flight;
+// its newer revision goes once the older one is answered. Acks are read on
+// a second thread for the stream's lifetime, so that what is committed
+// meanwhile is sent at once (Kick) rather than after the next ack.
+//
 // Every stream has a deadline; failures back off exponentially with full
 // jitter up to a cap, and the uploader retries forever until stopped.
 //
@@ -27,12 +35,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -44,6 +54,10 @@
 
 namespace ohfed {
 
+// Units by "trust/period" (OutboxKey): the ones in flight on a stream.
+using UnitKeys = absl::flat_hash_set<std::string>;
+std::string OutboxKey(const v1::UnitSummary& s);
+
 // Where an uploader takes summaries from and reports acks to. Implementations
 // must be thread-safe: the uploader calls from its own thread while the
 // owner keeps writing.
@@ -54,6 +68,11 @@ class OutboxSource {
   // revision, excluding those rejected at that revision. Oldest change first
   // is preferred but not required.
   virtual absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) = 0;
+  // As Pending, leaving out the units in `in_flight` (sent, not yet
+  // answered). The default asks Pending for max + in_flight.size() and
+  // filters; a source that can skip them without reading them overrides it.
+  virtual absl::StatusOr<std::vector<v1::UnitSummary>> PendingExcept(
+      size_t max, const UnitKeys& in_flight);
   // Records the receiver's answers. ACCEPTED and STALE clear a period whose
   // current revision is <= ack.revision; REJECTED records the reason for that
   // revision. Called with every Ack of one response; must be durable before
@@ -91,6 +110,11 @@ struct UploaderOptions {
   // How often to look for work when nobody calls Kick().
   absl::Duration idle_poll = absl::Seconds(30);
   size_t batch_size = kMaxSummariesPerBatch;
+  // Batches sent on a stream before the first of them is answered. Beyond
+  // two, only full batches (batch_size summaries, or half a message's
+  // bytes) go ahead: a backlog travels in few large batches, and what
+  // is less than a batch waits for an ack and grows meanwhile.
+  size_t max_in_flight = 1;
   // A SubmitRequest never exceeds this many serialized bytes.
   size_t max_message_bytes = kMaxMessageBytes;
   // Who is on the other end, for log lines: "aggregator 10.0.0.1:7443".
@@ -171,10 +195,32 @@ class Uploader {
       grpc::ClientReaderWriterInterface<v1::SubmitRequest, v1::SubmitResponse>;
   // Whether Pass was interrupted by the transport or by the source.
   enum class Failure { kNone, kStream, kLocal };
+  // One stream's batches sent and not yet answered, oldest first, shared by
+  // the writer (the uploader's thread) and the ack reader; under mu_.
+  struct InFlight {
+    std::deque<std::vector<std::string>> batches;  // OutboxKeys per batch
+    UnitKeys units;                                // all of them
+    bool acked = false;  // a batch was answered since the writer looked
+    bool ended = false;  // the reader is done: the stream ended or failed
+    Failure failure = Failure::kNone;  // why the reader stopped, if early
+    absl::Status error;
+  };
 
   void Loop();
   absl::Status Pass();
-  absl::Status SendPending(Stream* stream, bool* drained, Failure* failure);
+  // Writes batches while any are pending, up to max_in_flight unanswered,
+  // until nothing is pending or in flight (drained) or half the stream's
+  // deadline has passed.
+  absl::Status SendPending(Stream* stream, InFlight* flight, bool* drained,
+                           Failure* failure);
+  // Packs and writes one batch from `pending`; false if the stream failed.
+  absl::StatusOr<bool> WriteBatch(Stream* stream,
+                                  std::vector<v1::UnitSummary>& pending,
+                                  InFlight* flight);
+  // Whether `pending` makes a full batch (see max_in_flight).
+  bool Full(const std::vector<v1::UnitSummary>& pending) const;
+  // The reader: applies each response's acks to the source, in order.
+  void ReadAcks(Stream* stream, grpc::ClientContext* ctx, InFlight* flight);
   // Fills `request` from `pending` up to the size limit; summaries too large
   // to send alone go to `set_aside` as REJECTED acks.
   void Pack(std::vector<v1::UnitSummary>& pending, v1::SubmitRequest* request,

@@ -6,7 +6,12 @@
 // and to the trust's agent (in-process, over its control socket).
 // Retractions travel and are forgotten at every level; timeliness nationally
 // is the regional receipt time.
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -147,6 +152,30 @@ TEST_F(FederationTest, NationalHoldsTheSameUnitsAndRevisions) {
     EXPECT_EQ(v.Rollup("region:Y60", "2026-01", kImm)->sum, 1);
     return 0;
   });
+}
+
+// The regional connects to its upstream when it starts, before anything is
+// there to forward: the first forward does not wait for a TCP and TLS
+// handshake. The upstream here is a bare listening socket.
+TEST_F(FederationTest, ConnectsUpstreamBeforeAnythingIsForwarded) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  auto regional =
+      Start("regional", 0, absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)));
+  ASSERT_NE(regional, nullptr);
+  EXPECT_EQ(regional->forwarder()->outbox_size(), 0u);
+  pollfd p{.fd = listener, .events = POLLIN, .revents = 0};
+  // Bounded: without the eager connect nothing ever arrives.
+  EXPECT_EQ(poll(&p, 1, 20000), 1) << "the regional never connected upstream";
+  regional.reset();
+  close(listener);
 }
 
 TEST_F(FederationTest, StoreAndForwardSurvivesUpstreamOutageAndRestart) {

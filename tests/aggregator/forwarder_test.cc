@@ -53,9 +53,11 @@ v1::UnitSummary Large(const std::string& trust, const std::string& period,
 class FakeQueue : public UpstreamQueue {
  public:
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
-      size_t max, size_t max_bytes) const override {
+      size_t max, size_t max_bytes,
+      const absl::flat_hash_set<std::string>& skip) const override {
     asked_max = max;
     asked_bytes = max_bytes;
+    asked_skip = skip;
     return std::vector<v1::UnitSummary>{Summary("RJ1", "2026-03", 1, {})};
   }
   size_t PendingUpstreamCount() const override { return 7; }
@@ -93,6 +95,7 @@ class FakeQueue : public UpstreamQueue {
   }
 
   mutable size_t asked_max = 0, asked_bytes = 0;
+  mutable absl::flat_hash_set<std::string> asked_skip;
   std::map<std::string, absl::flat_hash_map<std::string, uint64_t>> requeued;
   std::vector<std::vector<UpstreamReply>> recorded;
 };
@@ -103,6 +106,11 @@ TEST(ForwarderProtocolTest, AcksBecomeRepliesAndRefusalsAcks) {
   OHFED_ASSERT_OK(forwarder.Pending(50));
   EXPECT_EQ(queue.asked_max, 50u);
   EXPECT_EQ(queue.asked_bytes, static_cast<size_t>(kMaxMessageBytes));
+  EXPECT_TRUE(queue.asked_skip.empty());
+  // The uploader's units in flight reach the store unread.
+  OHFED_ASSERT_OK(forwarder.PendingExcept(40, {"RJ1/2026-01"}));
+  EXPECT_EQ(queue.asked_max, 40u);
+  EXPECT_THAT(queue.asked_skip, ::testing::ElementsAre("RJ1/2026-01"));
   EXPECT_EQ(forwarder.PendingCount(), 7u);
 
   const std::string long_reason(3000, 'x');

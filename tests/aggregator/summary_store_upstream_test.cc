@@ -55,7 +55,7 @@ class UpstreamQueueTest : public ::testing::Test {
   // "trust/period@revision" of everything pending, in order.
   std::vector<std::string> Pending() {
     std::vector<std::string> out;
-    auto pending = store_->PendingUpstream(100, 1 << 20);
+    auto pending = store_->PendingUpstream(100, 1 << 20, {});
     EXPECT_THAT(pending, ::ohfed::testing::IsOk());
     if (!pending.ok()) return out;
     for (const v1::UnitSummary& s : *pending) {
@@ -108,18 +108,34 @@ TEST_F(UpstreamQueueTest, PendingIsBoundedByCountAndBytes) {
   Commit({Summary("RJ1", "2026-01", 1, {{kImm, 1}}),
           Summary("RJ1", "2026-02", 1, {{kImm, 1}}),
           Summary("RJ1", "2026-03", 1, {{kImm, 1}})});
-  auto two = store_->PendingUpstream(2, 1 << 20);
+  auto two = store_->PendingUpstream(2, 1 << 20, {});
   OHFED_ASSERT_OK(two);
   EXPECT_EQ(two->size(), 2u);
   // The first is returned whatever its size; no more than fit after it.
-  auto one = store_->PendingUpstream(10, 1);
+  auto one = store_->PendingUpstream(10, 1, {});
   OHFED_ASSERT_OK(one);
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].period(), "2026-01");
   const size_t size = (*one)[0].ByteSizeLong();
-  auto fits = store_->PendingUpstream(10, 2 * size);
+  auto fits = store_->PendingUpstream(10, 2 * size, {});
   OHFED_ASSERT_OK(fits);
   EXPECT_EQ(fits->size(), 2u);
+}
+
+// What is in flight upstream is left out, and the next ones come instead:
+// the forwarder's next batch while earlier ones await their acks.
+TEST_F(UpstreamQueueTest, PendingSkipsTheUnitsInFlight) {
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 1}}),
+          Summary("RJ1", "2026-02", 1, {{kImm, 1}}),
+          Summary("RJ1", "2026-03", 1, {{kImm, 1}})});
+  auto rest =
+      store_->PendingUpstream(2, 1 << 20, {"RJ1/2026-01", "RAX/2026-01"});
+  OHFED_ASSERT_OK(rest);
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].period(), "2026-02");
+  EXPECT_EQ((*rest)[1].period(), "2026-03");
+  // Still pending: only an ack clears a unit.
+  EXPECT_EQ(store_->PendingUpstreamCount(), 3u);
 }
 
 TEST_F(UpstreamQueueTest, RepliesSurviveReopen) {

@@ -443,6 +443,139 @@ TEST_F(UploaderTest, OutageIsLoggedThenRemindedThenRecovered) {
               ::testing::HasSubstr("cannot send to aggregator test: "));
 }
 
+// Answers a stream's batches only once `group` of them have arrived (or the
+// sender half-closes): a sender that waits for each ack before writing the
+// next batch waits for ever (until its stream's deadline).
+class GroupAckingIngest final : public v1::Ingest::Service {
+ public:
+  explicit GroupAckingIngest(size_t group) : group_(group) {}
+
+  grpc::Status Submit(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream)
+      override {
+    std::vector<v1::SubmitRequest> waiting;
+    v1::SubmitRequest request;
+    for (bool open = true; open;) {
+      open = stream->Read(&request);
+      if (open) {
+        waiting.push_back(request);
+        absl::MutexLock l(&mu_);
+        ++batches_;
+      }
+      if (open && waiting.size() < group_) continue;
+      for (const v1::SubmitRequest& r : waiting) {
+        v1::SubmitResponse response;
+        absl::MutexLock l(&mu_);
+        largest_group_ = std::max(largest_group_, waiting.size());
+        for (const UnitSummary& s : r.summaries()) {
+          ++received_[Key(s.trust(), s.period())];
+          Ack* ack = response.add_acks();
+          ack->set_trust(s.trust());
+          ack->set_period(s.period());
+          ack->set_revision(s.revision());
+          ack->set_outcome(v1::OUTCOME_ACCEPTED);
+        }
+        stream->Write(response);
+      }
+      waiting.clear();
+    }
+    return grpc::Status::OK;
+  }
+
+  // Waits (bounded) until `n` batches have arrived; whether they did.
+  bool AwaitBatches(int n) {
+    absl::MutexLock l(&mu_);
+    auto arrived = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return batches_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&arrived), absl::Seconds(20));
+  }
+  size_t largest_group() {
+    absl::MutexLock l(&mu_);
+    return largest_group_;
+  }
+  std::map<std::string, int> received() {
+    absl::MutexLock l(&mu_);
+    return received_;
+  }
+
+ private:
+  const size_t group_;
+  absl::Mutex mu_;
+  int batches_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t largest_group_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> received_ ABSL_GUARDED_BY(mu_);
+};
+
+// An uploader against `service` on loopback.
+struct PipelineRig {
+  explicit PipelineRig(v1::Ingest::Service* service, UploaderOptions o,
+                       OutboxSource* source) {
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(service);
+    server = b.BuildAndStart();
+    auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port),
+                               TransportOptions{.insecure = true});
+    EXPECT_TRUE(channel.ok());
+    o.stream_deadline = absl::Seconds(10);
+    uploader =
+        std::make_unique<Uploader>(source, v1::Ingest::NewStub(*channel), o);
+  }
+  ~PipelineRig() {
+    uploader.reset();
+    server->Shutdown();
+  }
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<Uploader> uploader;
+};
+
+// A backlog travels as several full batches in flight at once, each unit in
+// exactly one of them (none resent while its batch awaits its ack).
+TEST(UploaderPipelineTest, SeveralBatchesAreInFlightBeforeTheFirstAck) {
+  GroupAckingIngest ingest(4);
+  MemoryOutbox outbox;
+  for (int m = 1; m <= 20; ++m) {
+    outbox.Put("RJ1", absl::StrCat("2024-", m < 10 ? "0" : "", m), 1);
+  }
+  UploaderOptions o;
+  o.batch_size = 5;
+  o.max_in_flight = 4;
+  PipelineRig rig(&ingest, o, &outbox);
+  OHFED_ASSERT_OK(rig.uploader->RunOnce());
+  EXPECT_EQ(ingest.largest_group(), 4u);
+  EXPECT_EQ(outbox.PendingCount(), 0u);
+  std::map<std::string, int> received = ingest.received();
+  EXPECT_EQ(received.size(), 20u);
+  for (const auto& [key, times] : received) EXPECT_EQ(times, 1) << key;
+  EXPECT_EQ(rig.uploader->stats().batches_sent, 4u);
+  EXPECT_EQ(rig.uploader->stats().acks_accepted, 20u);
+}
+
+// What is committed while a batch awaits its ack goes at once (Kick), not
+// after the ack: here the receiver answers the first batch only once the
+// second has arrived.
+TEST(UploaderPipelineTest, KickSendsWhileABatchAwaitsItsAck) {
+  GroupAckingIngest ingest(2);
+  MemoryOutbox outbox;
+  outbox.Put("RJ1", "2024-01", 1);
+  UploaderOptions o;
+  o.max_in_flight = 4;
+  PipelineRig rig(&ingest, o, &outbox);
+  auto pass =
+      std::async(std::launch::async, [&] { return rig.uploader->RunOnce(); });
+  ASSERT_TRUE(ingest.AwaitBatches(1));
+  outbox.Put("RJ1", "2024-02", 1);
+  rig.uploader->Kick();
+  ASSERT_EQ(pass.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  OHFED_ASSERT_OK(pass.get());
+  EXPECT_EQ(ingest.largest_group(), 2u);
+  EXPECT_EQ(outbox.PendingCount(), 0u);
+  EXPECT_EQ(ingest.received().size(), 2u);
+}
+
 TEST(TransportTest, InsecureOnlyOnLoopback) {
   EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:50051"));
   EXPECT_TRUE(IsLoopbackAddress("127.8.9.10:1"));
