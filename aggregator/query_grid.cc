@@ -74,6 +74,23 @@ std::optional<Buckets> UnitGrid::Pool(int row, const Measure& m) const {
 NodeTotal UnitGrid::RollupTotal(const std::string& node,
                                 const std::vector<int>& rows,
                                 const Measure& m) const {
+  if (months_ > 1 && sums_ != nullptr && m.type != ValueType::kDistribution &&
+      IsStandardPeriod(period_)) {
+    PatternCache::PeriodTotal cached = sums_->Total(m.code, node, period_, [&] {
+      NodeTotal t = ComputeRollupTotal(node, rows, m);
+      return PatternCache::PeriodTotal{t.sum, t.n_units};
+    });
+    NodeTotal total;
+    total.sum = cached.sum;
+    total.n_units = cached.n_units;
+    return total;
+  }
+  return ComputeRollupTotal(node, rows, m);
+}
+
+NodeTotal UnitGrid::ComputeRollupTotal(const std::string& node,
+                                       const std::vector<int>& rows,
+                                       const Measure& m) const {
   NodeTotal total;
   if (months_ > 1 && sums_ != nullptr && m.type != ValueType::kDistribution) {
     total.sum = SumOverMonths(node, m);

@@ -49,10 +49,17 @@ class UnitGrid {
   // the grid's period.
   std::optional<double> Scalar(int row, const Measure& m) const;
   std::optional<Buckets> Pool(int row, const Measure& m) const;
+  // `rows` must be the trusts of `node` in the registry in effect at the
+  // period's end: over a standard period of several months the total is
+  // read from, or kept in, `sums` (PatternCache::Total) by node.
   NodeTotal RollupTotal(const std::string& node, const std::vector<int>& rows,
                         const Measure& m) const;
 
  private:
+  NodeTotal ComputeRollupTotal(const std::string& node,
+                               const std::vector<int>& rows,
+                               const Measure& m) const;
+
   const HeldUnit* Unit(int row, int month) const;
 
   // The period's months' sums of one node and measure: from `sums_` if
