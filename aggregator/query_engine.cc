@@ -267,6 +267,7 @@ absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
   // A unit's trusts, names and held units are looked up once, not once per
   // measure.
   UnitGrid grid(view, plan.period, options.patterns.get());
+  grid.Expect(plan.measures);
   std::vector<std::vector<std::string>> trusts;
   trusts.reserve(units.size());
   std::vector<UnitRef> refs;

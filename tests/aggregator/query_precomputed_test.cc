@@ -262,7 +262,8 @@ TEST_F(PrecomputedTest, CarriedOverPatternsEqualFreshAfterRandomCommits) {
 
 // The grid's answers equal query_values.h's for every trust, measure and
 // period shape (a month, a quarter, a range crossing a year), including
-// units missing and retracted.
+// units missing and retracted, whether or not the grid was told the
+// measures to expect.
 TEST_F(PrecomputedTest, UnitGridAnswersWhatQueryValuesAnswers) {
   std::mt19937 rng(3);
   for (const std::string& t : kTrusts) {
@@ -287,27 +288,35 @@ TEST_F(PrecomputedTest, UnitGridAnswersWhatQueryValuesAnswers) {
   std::shared_ptr<const View> view = store_->Snapshot();
   const Catalogue& catalogue = store_->catalogue();
   for (const char* text : {"2026-02", "2026-Q1", "2025-11:2026-03"}) {
-    auto period = Period::Parse(text);
-    OHFED_ASSERT_OK(period);
-    PatternCache sums;  // node sums cached: the same answers
-    UnitGrid grid(*view, *period, &sums);
-    std::vector<int> rows = grid.Rows(kTrusts);
-    for (const char* code : {kImm, kAdmin, kWait}) {
-      const Measure& m = *catalogue.Find(code);
-      for (size_t i = 0; i < kTrusts.size(); ++i) {
-        EXPECT_EQ(grid.Scalar(rows[i], m),
-                  TrustScalar(*view, kTrusts[i], m, *period))
-            << kTrusts[i] << " " << code << " " << text;
-        EXPECT_EQ(grid.Pool(rows[i], m),
-                  TrustPool(*view, kTrusts[i], m, *period))
-            << kTrusts[i] << " " << code << " " << text;
+    // Without and with the measures expected (UnitGrid::Expect; kWait is
+    // then found by code).
+    for (bool expect : {false, true}) {
+      auto period = Period::Parse(text);
+      OHFED_ASSERT_OK(period);
+      PatternCache sums;  // node sums cached: the same answers
+      UnitGrid grid(*view, *period, &sums);
+      if (expect) {
+        grid.Expect({catalogue.Find(kAdmin), catalogue.Find(kImm),
+                     catalogue.Find(kTb)});
       }
-      for (const char* node : {"national", "region:Y56", "ics:QMF"}) {
-        NodeTotal want = RollupTotal(*view, node, kTrusts, m, *period);
-        NodeTotal got = grid.RollupTotal(node, rows, m);
-        EXPECT_EQ(got.sum, want.sum) << node << " " << code << " " << text;
-        EXPECT_EQ(got.n_units, want.n_units) << node << " " << code;
-        EXPECT_EQ(got.buckets, want.buckets) << node << " " << code;
+      std::vector<int> rows = grid.Rows(kTrusts);
+      for (const char* code : {kImm, kAdmin, kWait}) {
+        const Measure& m = *catalogue.Find(code);
+        for (size_t i = 0; i < kTrusts.size(); ++i) {
+          EXPECT_EQ(grid.Scalar(rows[i], m),
+                    TrustScalar(*view, kTrusts[i], m, *period))
+              << kTrusts[i] << " " << code << " " << text;
+          EXPECT_EQ(grid.Pool(rows[i], m),
+                    TrustPool(*view, kTrusts[i], m, *period))
+              << kTrusts[i] << " " << code << " " << text;
+        }
+        for (const char* node : {"national", "region:Y56", "ics:QMF"}) {
+          NodeTotal want = RollupTotal(*view, node, kTrusts, m, *period);
+          NodeTotal got = grid.RollupTotal(node, rows, m);
+          EXPECT_EQ(got.sum, want.sum) << node << " " << code << " " << text;
+          EXPECT_EQ(got.n_units, want.n_units) << node << " " << code;
+          EXPECT_EQ(got.buckets, want.buckets) << node << " " << code;
+        }
       }
     }
   }
