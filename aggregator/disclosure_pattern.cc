@@ -421,16 +421,35 @@ std::shared_ptr<const SuppressionPattern> PatternCache::Find(
   return it == patterns_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<PatternCache::MeasureSums> PatternCache::SumsOf(
+    const std::string& measure) {
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<MeasureSums>& slot = sums_[measure];
+  if (slot == nullptr) slot = std::make_shared<MeasureSums>();
+  return slot;
+}
+
+PatternCache::PeriodTotal PatternCache::Total(
+    const std::string& measure, const std::string& node, const Period& period,
+    absl::FunctionRef<PeriodTotal()> compute) {
+  std::shared_ptr<MeasureSums> sums = SumsOf(measure);
+  std::tuple<std::string, int, int> key(node, period.first().index(),
+                                        period.last().index());
+  {
+    absl::MutexLock lock(&sums->mu);
+    auto it = sums->by_node_period.find(key);
+    if (it != sums->by_node_period.end()) return it->second;
+  }
+  PeriodTotal computed = compute();
+  absl::MutexLock lock(&sums->mu);
+  return sums->by_node_period.try_emplace(std::move(key), computed)
+      .first->second;
+}
+
 PatternCache::YearSums PatternCache::Sums(
     const std::string& measure, const std::string& node, int year,
     absl::FunctionRef<YearSums()> compute) {
-  std::shared_ptr<MeasureSums> sums;
-  {
-    absl::MutexLock lock(&mu_);
-    std::shared_ptr<MeasureSums>& slot = sums_[measure];
-    if (slot == nullptr) slot = std::make_shared<MeasureSums>();
-    sums = slot;
-  }
+  std::shared_ptr<MeasureSums> sums = SumsOf(measure);
   const std::pair<std::string, int> key(node, year);
   {
     absl::MutexLock lock(&sums->mu);

@@ -38,6 +38,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -125,14 +126,36 @@ class PatternCache {
   YearSums Sums(const std::string& measure, const std::string& node, int year,
                 absl::FunctionRef<YearSums()> compute);
 
+  // A node's total of one measure over a period of several months: the sum
+  // of its monthly rollup sums (in month order) and the number of its
+  // trusts (registry in effect at the period's end) holding the measure in
+  // any of those months. It reads what YearSums reads plus the presence of
+  // the trusts' cells, so it is carried over with them; repeated queries
+  // of a year or quarter by ICS then read one entry per node and measure
+  // instead of a cell lookup per trust and month. Callers cache standard
+  // periods only (IsStandardPeriod), which bounds the entries by the data
+  // held, not by the ranges asked.
+  struct PeriodTotal {
+    double sum = 0;
+    uint32_t n_units = 0;
+  };
+  // The cached total, or `compute()`'s, which is then cached.
+  PeriodTotal Total(const std::string& measure, const std::string& node,
+                    const Period& period,
+                    absl::FunctionRef<PeriodTotal()> compute);
+
  private:
-  // One measure's sums, shared by the caches of successive snapshots while
-  // the measure's cells do not change.
+  // One measure's sums and totals, shared by the caches of successive
+  // snapshots while the measure's cells do not change.
   struct MeasureSums {
     absl::Mutex mu;
     absl::flat_hash_map<std::pair<std::string, int>, YearSums> by_node_year
         ABSL_GUARDED_BY(mu);
+    // By (node, first month index, last month index).
+    absl::flat_hash_map<std::tuple<std::string, int, int>, PeriodTotal>
+        by_node_period ABSL_GUARDED_BY(mu);
   };
+  std::shared_ptr<MeasureSums> SumsOf(const std::string& measure);
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const SuppressionPattern>>

@@ -145,6 +145,18 @@ void ByUnit(const View& view, const Registry& registry, const Scope& scope,
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     const View& view, const v1::CompletenessRequest& request, absl::Time now,
     const QueryOptions& options) {
+  v1::CompletenessResponse response;
+  OHFED_RETURN_IF_ERROR(
+      RunCompleteness(view, request, now, options, &response));
+  return response;
+}
+
+absl::Status RunCompleteness(const View& view,
+                             const v1::CompletenessRequest& request,
+                             absl::Time now, const QueryOptions& options,
+                             v1::CompletenessResponse* out) {
+  out->Clear();
+  v1::CompletenessResponse& response = *out;
   OHFED_RETURN_IF_ERROR(CheckFieldLength("scope", request.scope()));
   OHFED_RETURN_IF_ERROR(CheckFieldLength("period", request.period()));
   OHFED_RETURN_IF_ERROR(CheckFieldLength("by", request.by()));
@@ -167,7 +179,6 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
                          ParseCompletenessBy(request.by(), *scope));
   absl::flat_hash_map<std::string, TrustFacts> facts;  // by trust, lazily
 
-  v1::CompletenessResponse response;
   response.set_scope(scope->ToString());
   response.set_scope_name(latest.NameOf(*scope));
   CancellationPoll cancellation(options);
@@ -185,7 +196,7 @@ absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     }
   }
   response.set_warning(UnconfirmedWarning(view, scope->ToString()));
-  return response;
+  return absl::OkStatus();
 }
 
 std::string UnconfirmedWarning(const View& view, absl::string_view scope) {

@@ -36,6 +36,13 @@ namespace ohfed::aggregator {
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
     const View& view, const v1::CompletenessRequest& request, absl::Time now,
     const QueryOptions& options = {});
+// The same, written into `*out` (cleared first; on an error its contents
+// are unspecified), which may live on a protobuf Arena (RunQuery's
+// counterpart in aggregator/query_engine.h).
+absl::Status RunCompleteness(const View& view,
+                             const v1::CompletenessRequest& request,
+                             absl::Time now, const QueryOptions& options,
+                             v1::CompletenessResponse* out);
 
 // The warning for an answer about `scope` (a Scope string; "" or malformed:
 // national) while some of its trusts are unconfirmed (View::Unconfirmed):

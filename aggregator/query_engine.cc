@@ -247,18 +247,27 @@ void AddRow(const RowText& text, size_t u, const Plan& plan, const Scope& unit,
 absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
                                            const v1::QueryRequest& request,
                                            const QueryOptions& options) {
+  v1::QueryResponse response;
+  OHFED_RETURN_IF_ERROR(RunQuery(view, request, options, &response));
+  return response;
+}
+
+absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
+                      const QueryOptions& options, v1::QueryResponse* out) {
+  out->Clear();
+  v1::QueryResponse& response = *out;
   OHFED_ASSIGN_OR_RETURN(Plan plan, MakePlan(view, request, options));
   // Units are those of the registry in effect at the end of the period.
   const Registry& registry = view.RegistryAt(plan.period.last());
   std::vector<Scope> units = plan.by == plan.scope.level
                                  ? std::vector<Scope>{plan.scope}
                                  : registry.Children(plan.scope, plan.by);
-  v1::QueryResponse response;
   response.set_catalogue_version(view.catalogue().version());
   response.set_registry_version(registry.version());
   // A unit's trusts, names and held units are looked up once, not once per
   // measure.
   UnitGrid grid(view, plan.period, options.patterns.get());
+  grid.Expect(plan.measures);
   std::vector<std::vector<std::string>> trusts;
   trusts.reserve(units.size());
   std::vector<UnitRef> refs;
@@ -288,7 +297,7 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
       }
     }
   }
-  return response;
+  return absl::OkStatus();
 }
 
 }  // namespace ohfed::aggregator

@@ -1,5 +1,7 @@
 #include "aggregator/query_grid.h"
 
+#include <algorithm>
+
 namespace ohfed::aggregator {
 
 UnitGrid::UnitGrid(const View& view, const Period& period, PatternCache* sums)
@@ -8,12 +10,31 @@ UnitGrid::UnitGrid(const View& view, const Period& period, PatternCache* sums)
   for (Month mo : period.Months()) month_keys_.push_back(mo.ToString());
 }
 
+void UnitGrid::Expect(const std::vector<const Measure*>& measures) {
+  expected_ = measures;
+  std::sort(
+      expected_.begin(), expected_.end(),
+      [](const Measure* a, const Measure* b) { return a->code < b->code; });
+  expected_.erase(std::unique(expected_.begin(), expected_.end(),
+                              [](const Measure* a, const Measure* b) {
+                                return a->code == b->code;
+                              }),
+                  expected_.end());
+  slot_.clear();
+  for (size_t k = 0; k < expected_.size(); ++k) {
+    slot_.emplace(expected_[k], static_cast<int>(k));
+  }
+  cells_.assign(units_.size() * expected_.size(), nullptr);
+  looked_up_.assign(looked_up_.size(), false);  // read again, with the cells
+}
+
 int UnitGrid::Row(const std::string& trust) {
   auto [it, added] = rows_.try_emplace(trust, static_cast<int>(trusts_.size()));
   if (added) {
     trusts_.push_back(trust);
     units_.resize(units_.size() + static_cast<size_t>(months_), nullptr);
     looked_up_.resize(units_.size(), false);
+    cells_.resize(units_.size() * expected_.size(), nullptr);
   }
   return it->second;
 }
@@ -30,13 +51,34 @@ const HeldUnit* UnitGrid::Unit(int row, int month) const {
   if (!looked_up_[i]) {
     units_[i] = view_.Unit(trusts_[row], month_keys_[month]);
     looked_up_[i] = true;
+    if (units_[i] != nullptr && !expected_.empty()) {
+      // Both sorted by measure code: one pass.
+      const UnitCell** out = &cells_[i * expected_.size()];
+      auto cell = units_[i]->cells.begin();
+      const auto end = units_[i]->cells.end();
+      for (size_t k = 0; k < expected_.size() && cell != end;) {
+        const std::string& code = cell->measure();
+        if (code < expected_[k]->code) {
+          ++cell;
+        } else if (expected_[k]->code < code) {
+          ++k;
+        } else {
+          out[k++] = &*cell++;
+        }
+      }
+    }
   }
   return units_[i];
 }
 
 const UnitCell* UnitGrid::Cell(int row, int month, const Measure& m) const {
   const HeldUnit* unit = Unit(row, month);
-  return unit == nullptr ? nullptr : unit->cells.Find(m.code);
+  if (unit == nullptr) return nullptr;
+  if (auto it = slot_.find(&m); it != slot_.end()) {
+    const size_t i = static_cast<size_t>(row) * months_ + month;
+    return cells_[i * expected_.size() + it->second];
+  }
+  return unit->cells.Find(m.code);
 }
 
 std::optional<double> UnitGrid::Scalar(int row, const Measure& m) const {
@@ -74,6 +116,23 @@ std::optional<Buckets> UnitGrid::Pool(int row, const Measure& m) const {
 NodeTotal UnitGrid::RollupTotal(const std::string& node,
                                 const std::vector<int>& rows,
                                 const Measure& m) const {
+  if (months_ > 1 && sums_ != nullptr && m.type != ValueType::kDistribution &&
+      IsStandardPeriod(period_)) {
+    PatternCache::PeriodTotal cached = sums_->Total(m.code, node, period_, [&] {
+      NodeTotal t = ComputeRollupTotal(node, rows, m);
+      return PatternCache::PeriodTotal{t.sum, t.n_units};
+    });
+    NodeTotal total;
+    total.sum = cached.sum;
+    total.n_units = cached.n_units;
+    return total;
+  }
+  return ComputeRollupTotal(node, rows, m);
+}
+
+NodeTotal UnitGrid::ComputeRollupTotal(const std::string& node,
+                                       const std::vector<int>& rows,
+                                       const Measure& m) const {
   NodeTotal total;
   if (months_ > 1 && sums_ != nullptr && m.type != ValueType::kDistribution) {
     total.sum = SumOverMonths(node, m);

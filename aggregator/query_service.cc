@@ -105,10 +105,9 @@ grpc::ServerUnaryReactor* QueryService::Serve(
     }
     const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
     const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
-    absl::StatusOr<Response> result = answer(request, snapshot, options);
-    if (!result.ok()) return reactor->Finish(ToGrpc(result.status()));
-    *response = std::move(*result);
-    reactor->Finish(grpc::Status::OK);
+    absl::Status result = answer(request, snapshot, options, response);
+    if (!result.ok()) response->Clear();  // not sent; its memory goes sooner
+    reactor->Finish(ToGrpc(result));
   });
   return reactor;
 }
@@ -123,13 +122,10 @@ grpc::ServerUnaryReactor* QueryService::Query(
       },
       [](const v1::QueryRequest& req,
          const SummaryStore::QuerySnapshot& snapshot,
-         const QueryOptions& options) -> absl::StatusOr<v1::QueryResponse> {
-        absl::StatusOr<v1::QueryResponse> result =
-            RunQuery(*snapshot.view, req, options);
-        if (result.ok()) {
-          result->set_warning(UnconfirmedWarning(*snapshot.view, req.scope()));
-        }
-        return result;
+         const QueryOptions& options, v1::QueryResponse* response) {
+        OHFED_RETURN_IF_ERROR(RunQuery(*snapshot.view, req, options, response));
+        response->set_warning(UnconfirmedWarning(*snapshot.view, req.scope()));
+        return absl::OkStatus();
       });
 }
 
@@ -144,8 +140,9 @@ grpc::ServerUnaryReactor* QueryService::Completeness(
       },
       [this](const v1::CompletenessRequest& req,
              const SummaryStore::QuerySnapshot& snapshot,
-             const QueryOptions& options) {
-        return RunCompleteness(*snapshot.view, req, clock_->Now(), options);
+             const QueryOptions& options, v1::CompletenessResponse* response) {
+        return RunCompleteness(*snapshot.view, req, clock_->Now(), options,
+                               response);
       });
 }
 

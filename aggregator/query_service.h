@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "aggregator/authz.h"
+#include "aggregator/query_arena.h"
 #include "aggregator/query_lanes.h"
 #include "aggregator/summary_store.h"
 #include "common/clock.h"
@@ -33,7 +34,10 @@ class QueryService final : public v1::Query::CallbackService {
  public:
   QueryService(const SummaryStore* store, Clock* clock, const Authz* authz,
                QueryLaneOptions lanes = {})
-      : store_(store), clock_(clock), authz_(authz), lanes_(std::move(lanes)) {}
+      : store_(store), clock_(clock), authz_(authz), lanes_(std::move(lanes)) {
+    SetMessageAllocatorFor_Query(&query_messages_);
+    SetMessageAllocatorFor_Completeness(&completeness_messages_);
+  }
 
   // Waits until every call received has been answered. Called once the
   // server has stopped (which cancels what still runs), before the store
@@ -55,7 +59,7 @@ class QueryService final : public v1::Query::CallbackService {
   // One query-like call: authorized (scope narrowed to the caller's),
   // refused at once if already abandoned, then run in the lane its
   // `cost(authorized request)` picks, where `answer(request, snapshot,
-  // options)` gives the response.
+  // options, response)` writes the response (on the call's Arena).
   template <typename Request, typename Response, typename Cost, typename Answer>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
                                   const Request& request, Response* response,
@@ -64,6 +68,10 @@ class QueryService final : public v1::Query::CallbackService {
   const SummaryStore* const store_;
   Clock* const clock_;
   const Authz* const authz_;
+  // Each call's messages on an Arena of its own (aggregator/query_arena.h).
+  ArenaMessageAllocator<v1::QueryRequest, v1::QueryResponse> query_messages_;
+  ArenaMessageAllocator<v1::CompletenessRequest, v1::CompletenessResponse>
+      completeness_messages_;
   QueryLanes lanes_;  // last: its threads run calls that use the above
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -253,6 +254,22 @@ bool Registry::Contains(const Scope& scope, absl::string_view trust) const {
 }
 
 std::vector<std::string> Registry::TrustsIn(const Scope& scope) const {
+  // Without a lookup per trust where the answer is held already (queries
+  // ask this per unit and month): an ICS's trusts are kept in file order,
+  // and a trust is in one ICS only (Parse).
+  switch (scope.level) {
+    case Scope::Level::kNational:
+      return trust_order_;
+    case Scope::Level::kIcs: {
+      const Ics* ics = FindIcs(scope.code);
+      return ics == nullptr ? std::vector<std::string>{} : ics->trusts;
+    }
+    case Scope::Level::kTrust:
+      if (FindTrust(scope.code) == nullptr) return {};
+      return {scope.code};
+    case Scope::Level::kRegion:
+      break;
+  }
   std::vector<std::string> out;
   for (const std::string& code : trust_order_) {
     if (Contains(scope, code)) out.push_back(code);
@@ -276,11 +293,10 @@ std::vector<Scope> Registry::Children(const Scope& scope,
                                       Scope::Level level) const {
   std::vector<Scope> out;
   if (level == Scope::Level::kNational) return {Scope::National()};
+  absl::flat_hash_set<std::string> seen;  // codes: one level only
   for (const std::string& code : TrustsIn(scope)) {
     Scope child = Enclosing(code, level);
-    if (std::find(out.begin(), out.end(), child) == out.end()) {
-      out.push_back(child);
-    }
+    if (seen.insert(child.code).second) out.push_back(std::move(child));
   }
   return out;
 }

@@ -4,7 +4,8 @@
 // computed ones after commits, retractions and registry changes, and the
 // per-query unit grid (aggregator/query_grid.h), with the node sums it
 // caches and a commit carries over (PatternCache::Sums), answers what
-// aggregator/query_values.h answers.
+// aggregator/query_values.h answers, and so do the node totals over
+// standard periods it keeps (PatternCache::Total).
 #include <map>
 #include <memory>
 #include <random>
@@ -101,9 +102,74 @@ class PrecomputedTest : public ::testing::Test {
     }
   }
 
+  // A node's totals over standard periods of several months, as the engine
+  // asks for them (the node's own trusts), read through the snapshot's
+  // cache (filled, or carried over: PatternCache::Total) equal
+  // RollupTotal's from the View.
+  void ExpectTotalsFresh() {
+    SummaryStore::QuerySnapshot snap = store_->SnapshotForQuery();
+    for (const char* text : {"2026-Q1", "2025-Q4", "2026", "2025"}) {
+      auto period = Period::Parse(text);
+      ASSERT_TRUE(period.ok());
+      UnitGrid grid(*snap.view, *period, snap.patterns.get());
+      const Registry& registry = snap.view->RegistryAt(period->last());
+      for (const char* code : {kImm, kTb}) {
+        const Measure& m = *store_->catalogue().Find(code);
+        for (const char* node : {"national", "region:Y56", "ics:QMF"}) {
+          auto scope = Scope::Parse(node);
+          ASSERT_TRUE(scope.ok());
+          std::vector<std::string> trusts = registry.TrustsIn(*scope);
+          NodeTotal want = RollupTotal(*snap.view, node, trusts, m, *period);
+          NodeTotal got = grid.RollupTotal(node, grid.Rows(trusts), m);
+          EXPECT_EQ(got.sum, want.sum) << node << " " << code << " " << text;
+          EXPECT_EQ(got.n_units, want.n_units)
+              << node << " " << code << " " << text;
+        }
+      }
+    }
+  }
+
   TempDir dir_;
   std::unique_ptr<SummaryStore> store_;
 };
+
+// A node's total over a quarter, once computed, is read from the cache by
+// later queries, and carried over by a commit that changed another
+// measure only; a commit that changes the measure drops it.
+TEST_F(PrecomputedTest, NodeTotalsAreKeptWhileTheMeasureIsUnchanged) {
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 10}, {kTb, 2}}),
+          Summary("R1H", "2026-03", 1, {{kImm, 3}, {kTb, 40}})});
+  auto q1 = Period::Parse("2026-Q1");
+  ASSERT_TRUE(q1.ok());
+  auto region = Scope::Parse("region:Y56");
+  ASSERT_TRUE(region.ok());
+  const std::vector<std::string> trusts =
+      store_->registry().Latest().TrustsIn(*region);
+  {
+    SummaryStore::QuerySnapshot snap = store_->SnapshotForQuery();
+    UnitGrid grid(*snap.view, *q1, snap.patterns.get());
+    NodeTotal t = grid.RollupTotal("region:Y56", grid.Rows(trusts),
+                                   *store_->catalogue().Find(kImm));
+    EXPECT_EQ(t.sum, 13);
+    EXPECT_EQ(t.n_units, 2u);
+  }
+  Commit({Summary("RJ1", "2026-01", 2, {{kImm, 10}, {kTb, 5}})});
+  std::shared_ptr<PatternCache> cache = store_->SnapshotForQuery().patterns;
+  bool computed = false;
+  auto compute = [&] {
+    computed = true;
+    return PatternCache::PeriodTotal{};
+  };
+  PatternCache::PeriodTotal kept =
+      cache->Total(kImm, "region:Y56", *q1, compute);
+  EXPECT_FALSE(computed);
+  EXPECT_EQ(kept.sum, 13);
+  EXPECT_EQ(kept.n_units, 2u);
+  Commit({Summary("R1H", "2026-03", 2, {{kImm, 4}, {kTb, 40}})});
+  cache = store_->SnapshotForQuery().patterns;
+  cache->Total(kImm, "region:Y56", *q1, compute);
+  EXPECT_TRUE(computed);
+}
 
 TEST_F(PrecomputedTest, CommitCarriesOverThePatternsOfUnchangedMeasures) {
   Commit({Summary("RJ1", "2026-03", 1, {{kImm, 10}, {kTb, 2}}),
@@ -186,6 +252,7 @@ TEST_F(PrecomputedTest, CarriedOverPatternsEqualFreshAfterRandomCommits) {
     Commit({s});
     checked += ExpectCachedPatternsFresh();
     ExpectSumsFresh();
+    ExpectTotalsFresh();
     for (const char* m : {kImm, kTb, kWait}) {
       Ask(m, periods[rng() % periods.size()]);
     }
@@ -195,7 +262,8 @@ TEST_F(PrecomputedTest, CarriedOverPatternsEqualFreshAfterRandomCommits) {
 
 // The grid's answers equal query_values.h's for every trust, measure and
 // period shape (a month, a quarter, a range crossing a year), including
-// units missing and retracted.
+// units missing and retracted, whether or not the grid was told the
+// measures to expect.
 TEST_F(PrecomputedTest, UnitGridAnswersWhatQueryValuesAnswers) {
   std::mt19937 rng(3);
   for (const std::string& t : kTrusts) {
@@ -220,27 +288,35 @@ TEST_F(PrecomputedTest, UnitGridAnswersWhatQueryValuesAnswers) {
   std::shared_ptr<const View> view = store_->Snapshot();
   const Catalogue& catalogue = store_->catalogue();
   for (const char* text : {"2026-02", "2026-Q1", "2025-11:2026-03"}) {
-    auto period = Period::Parse(text);
-    OHFED_ASSERT_OK(period);
-    PatternCache sums;  // node sums cached: the same answers
-    UnitGrid grid(*view, *period, &sums);
-    std::vector<int> rows = grid.Rows(kTrusts);
-    for (const char* code : {kImm, kAdmin, kWait}) {
-      const Measure& m = *catalogue.Find(code);
-      for (size_t i = 0; i < kTrusts.size(); ++i) {
-        EXPECT_EQ(grid.Scalar(rows[i], m),
-                  TrustScalar(*view, kTrusts[i], m, *period))
-            << kTrusts[i] << " " << code << " " << text;
-        EXPECT_EQ(grid.Pool(rows[i], m),
-                  TrustPool(*view, kTrusts[i], m, *period))
-            << kTrusts[i] << " " << code << " " << text;
+    // Without and with the measures expected (UnitGrid::Expect; kWait is
+    // then found by code).
+    for (bool expect : {false, true}) {
+      auto period = Period::Parse(text);
+      OHFED_ASSERT_OK(period);
+      PatternCache sums;  // node sums cached: the same answers
+      UnitGrid grid(*view, *period, &sums);
+      if (expect) {
+        grid.Expect({catalogue.Find(kAdmin), catalogue.Find(kImm),
+                     catalogue.Find(kTb)});
       }
-      for (const char* node : {"national", "region:Y56", "ics:QMF"}) {
-        NodeTotal want = RollupTotal(*view, node, kTrusts, m, *period);
-        NodeTotal got = grid.RollupTotal(node, rows, m);
-        EXPECT_EQ(got.sum, want.sum) << node << " " << code << " " << text;
-        EXPECT_EQ(got.n_units, want.n_units) << node << " " << code;
-        EXPECT_EQ(got.buckets, want.buckets) << node << " " << code;
+      std::vector<int> rows = grid.Rows(kTrusts);
+      for (const char* code : {kImm, kAdmin, kWait}) {
+        const Measure& m = *catalogue.Find(code);
+        for (size_t i = 0; i < kTrusts.size(); ++i) {
+          EXPECT_EQ(grid.Scalar(rows[i], m),
+                    TrustScalar(*view, kTrusts[i], m, *period))
+              << kTrusts[i] << " " << code << " " << text;
+          EXPECT_EQ(grid.Pool(rows[i], m),
+                    TrustPool(*view, kTrusts[i], m, *period))
+              << kTrusts[i] << " " << code << " " << text;
+        }
+        for (const char* node : {"national", "region:Y56", "ics:QMF"}) {
+          NodeTotal want = RollupTotal(*view, node, kTrusts, m, *period);
+          NodeTotal got = grid.RollupTotal(node, rows, m);
+          EXPECT_EQ(got.sum, want.sum) << node << " " << code << " " << text;
+          EXPECT_EQ(got.n_units, want.n_units) << node << " " << code;
+          EXPECT_EQ(got.buckets, want.buckets) << node << " " << code;
+        }
       }
     }
   }
