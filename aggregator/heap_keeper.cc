@@ -2,10 +2,15 @@
 
 #include <malloc.h>
 
+#include <utility>
+
 namespace ohfed::aggregator {
 
 HeapKeeper::HeapKeeper(HeapKeeperOptions options)
-    : options_(options), thread_([this] { Run(); }) {}
+    : options_(std::move(options)) {
+  Check();  // the first reading of activity: quiet from now
+  thread_ = std::thread([this] { Run(); });
+}
 
 HeapKeeper::~HeapKeeper() {
   {
@@ -26,6 +31,29 @@ bool HeapKeeper::TrimIfAbove(size_t max_free_bytes) {
   return true;
 }
 
+bool HeapKeeper::Check() {
+  TrimIfAbove(options_.max_free_bytes);
+  if (!options_.activity || !options_.on_quiet) return false;
+  const Clock* clock =
+      options_.clock != nullptr ? options_.clock : Clock::Real();
+  // Under the lock: a test's Check() may run alongside the thread's.
+  absl::MutexLock l(&check_mu_);
+  const uint64_t activity = options_.activity();
+  const absl::Time now = clock->Now();
+  if (!seen_activity_ || activity != last_activity_) {
+    // The first reading only sets the mark: start-up has trimmed.
+    if (seen_activity_) quiet_done_ = false;
+    seen_activity_ = true;
+    last_activity_ = activity;
+    moved_at_ = now;
+    return false;
+  }
+  if (quiet_done_ || now - moved_at_ < options_.quiet_after) return false;
+  quiet_done_ = true;
+  options_.on_quiet();
+  return true;
+}
+
 void HeapKeeper::Run() {
   absl::MutexLock l(&mu_);
   while (!stop_) {
@@ -33,7 +61,7 @@ void HeapKeeper::Run() {
     mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.interval);
     if (stop_) break;
     mu_.Unlock();
-    TrimIfAbove(options_.max_free_bytes);
+    Check();
     mu_.Lock();
   }
 }

@@ -250,13 +250,24 @@ int main(int argc, char** argv) {
   // Loading the store touched far more than serving keeps; then free heap
   // goes back to the system as ingest and queries leave it.
   ohfed::TrimMemory();
-  ohfed::aggregator::HeapKeeper heap_keeper;
+  ohfed::aggregator::SummaryStore& store = (*aggregator)->store();
+  ohfed::aggregator::HeapKeeperOptions keeper;
+  keeper.activity = [&store] { return store.stats().commits; };
+  keeper.on_quiet = [&store] {
+    if (absl::Status s = store.ReleaseIdleMemory(); !s.ok()) {
+      ohfed::LogWarning(s.message());
+    }
+    ohfed::TrimMemory();
+  };
+  auto heap_keeper =
+      std::make_unique<ohfed::aggregator::HeapKeeper>(std::move(keeper));
   ohfed::ConfigReloader config(app, kLiveKeys);
   ohfed::WaitForStopSignal(stop, [&] {
     ohfed::ReloadAndNotify(
         [&] { return Reload(config, argc, argv, **aggregator); });
   });
   ohfed::NotifyStopping();
+  heap_keeper.reset();  // its on_quiet uses the store
   dashboard->reset();
   metrics->reset();
   (*aggregator)->Shutdown(absl::Seconds(5));

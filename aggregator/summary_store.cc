@@ -543,6 +543,22 @@ uint64_t SummaryStore::DbIntProperty(const std::string& name) const {
   return value;
 }
 
+absl::Status SummaryStore::ReleaseIdleMemory(size_t min_memtable_bytes) {
+  absl::MutexLock wl(&write_mu_);  // no commit, and no reopen, meanwhile
+  batch_ = rocksdb::WriteBatch();
+  if (db_->failing() || !db_->open()) return absl::OkStatus();
+  uint64_t memtables = 0;
+  if (!db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
+                           &memtables) ||
+      memtables < min_memtable_bytes) {
+    return absl::OkStatus();
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  return FromRocks(db_->Flush(flush),
+                   absl::StrCat("flush the memtables of ", db_->dir()));
+}
+
 void SummaryStore::CountReceived(uint64_t bytes, uint64_t rejected) {
   absl::MutexLock l(&stats_mu_);
   ++stats_.batches_received;

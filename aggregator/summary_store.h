@@ -223,6 +223,13 @@ class SummaryStore : public UpstreamQueue {
       const absl::flat_hash_map<std::string, uint64_t>& upstream_holds)
       override;
 
+  // Gives back what a burst of ingest leaves allocated and a quiet store
+  // does not need (aggregator/heap_keeper.h): the commit's kept WriteBatch
+  // buffer, and the memtables, flushed to disk if they hold at least
+  // `min_memtable_bytes` (below, a flush would only add a small file). A
+  // commit meanwhile waits for the flush. Does nothing to a failing store.
+  absl::Status ReleaseIdleMemory(size_t min_memtable_bytes = 1 << 20);
+
   // A RocksDB integer property of the database (common/rocksdb_metrics.h);
   // 0 if unknown.
   uint64_t DbIntProperty(const std::string& name) const;

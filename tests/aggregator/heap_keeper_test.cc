@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "common/clock.h"
 
 namespace ohfed::aggregator {
 namespace {
@@ -61,6 +64,47 @@ TEST(HeapKeeperTest, StopsItsThread) {
   // Destruction wakes the thread instead of waiting out the interval.
   { HeapKeeper keeper(options); }
   SUCCEED();
+}
+
+// The keeper's quiet watch on a fake clock: `on_quiet` runs once the
+// activity count has stood still for quiet_after since it last moved, once
+// per quiet spell, and never for the quiet before the first move (start-up
+// trims by itself).
+TEST(HeapKeeperTest, RunsOnQuietOnceWhenActivityHasStoodStill) {
+  FakeClock clock(absl::FromUnixSeconds(1774000000));
+  std::atomic<uint64_t> activity{7};
+  int quiet = 0;
+  HeapKeeperOptions options;
+  options.interval = absl::Hours(1);  // only the test calls Check()
+  options.clock = &clock;
+  options.quiet_after = absl::Seconds(5);
+  options.activity = [&] { return activity.load(); };
+  options.on_quiet = [&] { ++quiet; };
+  HeapKeeper keeper(options);
+
+  clock.Advance(absl::Minutes(1));
+  EXPECT_FALSE(keeper.Check()) << "quiet since start-up";
+
+  activity = 8;
+  EXPECT_FALSE(keeper.Check());  // moved: the spell starts now
+  clock.Advance(absl::Seconds(4));
+  EXPECT_FALSE(keeper.Check());
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(keeper.Check());
+  EXPECT_EQ(quiet, 1);
+  clock.Advance(absl::Minutes(1));
+  EXPECT_FALSE(keeper.Check()) << "once per quiet spell";
+
+  activity = 9;
+  EXPECT_FALSE(keeper.Check());
+  clock.Advance(absl::Seconds(3));
+  activity = 10;  // moved again within the spell: it starts over
+  EXPECT_FALSE(keeper.Check());
+  clock.Advance(absl::Seconds(3));
+  EXPECT_FALSE(keeper.Check());
+  clock.Advance(absl::Seconds(2));
+  EXPECT_TRUE(keeper.Check());
+  EXPECT_EQ(quiet, 2);
 }
 
 }  // namespace

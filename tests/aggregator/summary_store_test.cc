@@ -647,6 +647,41 @@ TEST_F(StoreTest, RollupsEqualRebuildAfterReopenAndIgnoreStoredRecords) {
           .status()));
 }
 
+// A quiet store gives its memtables back (aggregator/heap_keeper.h): they
+// are flushed to disk, and what was committed is still held and durable.
+TEST_F(StoreTest, ReleaseIdleMemoryFlushesTheMemtablesAndKeepsTheData) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 4}}),
+          Summary("RJ2", "2026-03", 1, {{kImm, 9}})});
+  const std::string kEntries = "rocksdb.num-entries-active-mem-table";
+  ASSERT_GT(store_->DbIntProperty(kEntries), 0u);
+  const std::string kSst = "rocksdb.live-sst-files-size";
+  const uint64_t sst = store_->DbIntProperty(kSst);
+
+  OHFED_ASSERT_OK(store_->ReleaseIdleMemory(/*min_memtable_bytes=*/0));
+
+  EXPECT_EQ(store_->DbIntProperty(kEntries), 0u);
+  EXPECT_EQ(store_->DbIntProperty("rocksdb.num-entries-imm-mem-tables"), 0u);
+  EXPECT_GT(store_->DbIntProperty(kSst), sst);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 13);
+  Commit({Summary("RJ1", "2026-03", 2, {{kImm, 5}})});  // still writable
+  Reopen();
+  EXPECT_EQ(HeldRevision("RJ1", "2026-03"), 2u);
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 14);
+}
+
+// A few small commits are not worth a file of their own: below the
+// threshold the memtable stays.
+TEST_F(StoreTest, ReleaseIdleMemoryLeavesASmallMemtable) {
+  Commit({Summary("RJ1", "2026-03", 1, {{kImm, 4}})});
+  const std::string kEntries = "rocksdb.num-entries-active-mem-table";
+  const uint64_t entries = store_->DbIntProperty(kEntries);
+  ASSERT_GT(entries, 0u);
+
+  OHFED_ASSERT_OK(store_->ReleaseIdleMemory(/*min_memtable_bytes=*/1 << 30));
+
+  EXPECT_EQ(store_->DbIntProperty(kEntries), entries);
+}
+
 // A held unit's compact cells answer as the summary's cells did: by
 // measure, values and buckets as sent, the later of two cells for one
 // measure kept.
