@@ -29,11 +29,7 @@ void ApplyCell(const UnitCell& cell, int sign, RollupCell& r) {
   } else if (r.n_units > 0) {
     --r.n_units;
   }
-  for (const UnitCell::Bucket& b : cell.buckets()) {
-    uint64_t& count = r.buckets[b.value()];
-    count = sign > 0 ? count + b.count() : count - std::min(count, b.count());
-    if (count == 0) r.buckets.erase(b.value());
-  }
+  r.buckets.Apply(cell.buckets(), sign);
 }
 
 // The first cell of `block` at or after `from` whose measure is not below
@@ -43,6 +39,16 @@ It MeasureBound(It from, It end, absl::string_view measure) {
   return std::lower_bound(
       from, end, measure,
       [](const auto& e, absl::string_view m) { return *e.first < m; });
+}
+
+// MeasureBound of an interned measure code (UnitCell::measure), whose
+// address is the block's key for it: a block and a unit of the same
+// catalogue list the same measures in the same order, so the cell at `from`
+// is nearly always the one, found without comparing a string.
+template <class It>
+It SeekMeasure(It from, It end, const std::string& measure) {
+  if (from != end && from->first == &measure) return from;
+  return MeasureBound(from, end, measure);
 }
 
 }  // namespace
@@ -131,32 +137,46 @@ void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
   --unit_count_;
 }
 
-void Index::ApplyToRollups(const HeldUnit& unit, int sign) {
-  if (unit.cells.empty()) return;
-  Shard& shard = MutableShard(unit.period);
-  for (const std::string& node : NodesOf(unit.trust, unit.period)) {
+void Index::MoveRollups(absl::string_view trust, absl::string_view period,
+                        const UnitCells* from, const UnitCells* to) {
+  if (from != nullptr && from->empty()) from = nullptr;
+  if (to != nullptr && to->empty()) to = nullptr;
+  if (from == nullptr && to == nullptr) return;
+  Shard& shard = MutableShard(period);
+  for (const std::string& node : NodesOf(trust, period)) {
     std::shared_ptr<NodeRollups>& block = shard.rollups[node];
     if (block == nullptr) {
       block = std::make_shared<NodeRollups>();
     } else if (!Unshared(block)) {
       block = std::make_shared<NodeRollups>(*block);
     }
-    // Both are sorted by measure: each search starts where the last ended.
-    auto it = block->begin();
-    for (const UnitCell& cell : unit.cells) {
-      it = MeasureBound(it, block->end(), cell.measure());
-      if (it == block->end() || *it->first != cell.measure()) {
-        if (sign < 0) continue;  // nothing of it held
-        it = block->insert(it, {&cell.measure(), RollupCell()});
-      }
-      ApplyCell(cell, sign, it->second);
-      if (it->second.n_units == 0) {
-        it = block->erase(it);
-      } else {
-        ++it;
-      }
-    }
+    if (from != nullptr) Subtract(*from, *block);
+    if (to != nullptr) Add(*to, *block);
     if (block->empty()) shard.rollups.erase(node);
+  }
+}
+
+void Index::Subtract(const UnitCells& cells, NodeRollups& block) {
+  // Both are sorted by measure: each search starts where the last ended.
+  auto it = block.begin();
+  for (const UnitCell& cell : cells) {
+    it = SeekMeasure(it, block.end(), cell.measure());
+    if (it == block.end() || *it->first != cell.measure()) continue;
+    ApplyCell(cell, -1, it->second);
+    // Removed with its last unit, so float residue never outlives it.
+    it = it->second.n_units == 0 ? block.erase(it) : it + 1;
+  }
+}
+
+void Index::Add(const UnitCells& cells, NodeRollups& block) {
+  auto it = block.begin();
+  for (const UnitCell& cell : cells) {
+    it = SeekMeasure(it, block.end(), cell.measure());
+    if (it == block.end() || *it->first != cell.measure()) {
+      it = block.insert(it, {&cell.measure(), RollupCell()});
+    }
+    ApplyCell(cell, +1, it->second);
+    ++it;
   }
 }
 
@@ -167,8 +187,8 @@ void Index::ReplaceUnit(HeldUnit unit) {
     auto it = shard->units.find(unit.trust);
     if (it != shard->units.end()) old = it->second;
   }
-  if (old != nullptr) ApplyToRollups(*old, -1);
-  ApplyToRollups(unit, +1);
+  MoveRollups(unit.trust, unit.period, old == nullptr ? nullptr : &old->cells,
+              &unit.cells);
   PutUnit(std::move(unit));
 }
 
@@ -177,7 +197,7 @@ void Index::RetractUnit(absl::string_view trust, absl::string_view period) {
   if (held == nullptr) return;
   std::shared_ptr<const HeldUnit> old =
       FindShard(period)->units.find(trust)->second;
-  ApplyToRollups(*old, -1);
+  MoveRollups(trust, period, &old->cells, nullptr);
   RemoveUnit(trust, period);
 }
 
@@ -190,7 +210,9 @@ void Index::RecomputeRollups() {
   for (const auto& [period, shard] : shards_) {
     for (const auto& [trust, unit] : shard->units) units.push_back(unit);
   }
-  for (const auto& unit : units) ApplyToRollups(*unit, +1);
+  for (const auto& unit : units) {
+    MoveRollups(unit->trust, unit->period, nullptr, &unit->cells);
+  }
   // Built by insertion, so with up to twice the room they need; nothing
   // shares them yet.
   for (auto& [period, shard] : shards_) {

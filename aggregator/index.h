@@ -130,10 +130,16 @@ class Index : public View {
   const Shard* FindShard(absl::string_view period) const;
   // The shard to change, copied first if a snapshot shares it.
   Shard& MutableShard(absl::string_view period);
-  // Adds (sign +1) or subtracts (sign -1) the unit's cells to the rollups of
-  // its nodes. A cell whose n_units falls to 0 is removed, so that float
-  // residue never outlives the last unit.
-  void ApplyToRollups(const HeldUnit& unit, int sign);
+  // Moves the rollups of the nodes above (trust, period) from the cells
+  // `from` (a revision held before; nullptr: none) to `to` (the new one;
+  // nullptr: a retraction), one node's block at a time.
+  void MoveRollups(absl::string_view trust, absl::string_view period,
+                   const UnitCells* from, const UnitCells* to);
+  // Subtracts the cells from one node's block; a cell whose n_units falls to
+  // 0 is removed, so that float residue never outlives the last unit.
+  static void Subtract(const UnitCells& cells, NodeRollups& block);
+  // Adds the cells to one node's block.
+  static void Add(const UnitCells& cells, NodeRollups& block);
 
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<const RegistryHistory> registry_;
