@@ -139,9 +139,12 @@ void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
 
 void Index::MoveRollups(absl::string_view trust, absl::string_view period,
                         const UnitCells* from, const UnitCells* to) {
-  if (from != nullptr && from->empty()) from = nullptr;
-  if (to != nullptr && to->empty()) to = nullptr;
-  if (from == nullptr && to == nullptr) return;
+  static const UnitCells kNone;
+  const std::vector<CellChange> changes =
+      Changes(from == nullptr ? kNone : *from, to == nullptr ? kNone : *to);
+  // A revision that changes nothing (a unit resent as it was) touches no
+  // block, so copies none.
+  if (changes.empty()) return;
   Shard& shard = MutableShard(period);
   for (const std::string& node : NodesOf(trust, period)) {
     std::shared_ptr<NodeRollups>& block = shard.rollups[node];
@@ -150,33 +153,58 @@ void Index::MoveRollups(absl::string_view trust, absl::string_view period,
     } else if (!Unshared(block)) {
       block = std::make_shared<NodeRollups>(*block);
     }
-    if (from != nullptr) Subtract(*from, *block);
-    if (to != nullptr) Add(*to, *block);
+    ApplyChanges(changes, *block);
     if (block->empty()) shard.rollups.erase(node);
   }
 }
 
-void Index::Subtract(const UnitCells& cells, NodeRollups& block) {
-  // Both are sorted by measure: each search starts where the last ended.
-  auto it = block.begin();
-  for (const UnitCell& cell : cells) {
-    it = SeekMeasure(it, block.end(), cell.measure());
-    if (it == block.end() || *it->first != cell.measure()) continue;
-    ApplyCell(cell, -1, it->second);
-    // Removed with its last unit, so float residue never outlives it.
-    it = it->second.n_units == 0 ? block.erase(it) : it + 1;
+std::vector<Index::CellChange> Index::Changes(const UnitCells& from,
+                                              const UnitCells& to) {
+  std::vector<CellChange> changes;
+  changes.reserve(std::max(from.size(), to.size()));
+  // Both sorted by measure, and nearly always the same measures: ids equal
+  // at each step, so codes are compared only where a measure is added or
+  // dropped.
+  auto a = from.begin(), b = to.begin();
+  while (a != from.end() || b != to.end()) {
+    const bool same =
+        a != from.end() && b != to.end() && a->measure_id() == b->measure_id();
+    if (same) {
+      if (!UnitCells::Same(*a, *b)) changes.push_back({a, b});
+      ++a, ++b;
+    } else if (b == to.end() ||
+               (a != from.end() && a->measure() < b->measure())) {
+      changes.push_back({a++, nullptr});
+    } else {
+      changes.push_back({nullptr, b++});
+    }
   }
+  return changes;
 }
 
-void Index::Add(const UnitCells& cells, NodeRollups& block) {
+void Index::ApplyChanges(absl::Span<const CellChange> changes,
+                         NodeRollups& block) {
+  // Both are sorted by measure: each search starts where the last ended.
   auto it = block.begin();
-  for (const UnitCell& cell : cells) {
-    it = SeekMeasure(it, block.end(), cell.measure());
-    if (it == block.end() || *it->first != cell.measure()) {
-      it = block.insert(it, {&cell.measure(), RollupCell()});
+  for (const CellChange& c : changes) {
+    const std::string& measure = (c.to != nullptr ? c.to : c.from)->measure();
+    it = SeekMeasure(it, block.end(), measure);
+    // Block keys are the interned codes: one address per code.
+    bool held = it != block.end() && it->first == &measure;
+    if (c.from != nullptr && held) {
+      ApplyCell(*c.from, -1, it->second);
+      // Removed with its last unit, so float residue never outlives it.
+      if (it->second.n_units == 0) {
+        it = block.erase(it);
+        held = false;
+      }
     }
-    ApplyCell(cell, +1, it->second);
-    ++it;
+    if (c.to != nullptr) {
+      if (!held) it = block.insert(it, {&measure, RollupCell()});
+      ApplyCell(*c.to, +1, it->second);
+      held = true;
+    }
+    if (held) ++it;
   }
 }
 

@@ -122,8 +122,23 @@ TEST(IndexTest, RollupsEqualARecomputeAfterRandomReplacesAndRetractions) {
   // Snapshots taken along the way, with the rollups they held then.
   std::vector<std::pair<Index, RollupMap>> snapshots;
   for (uint64_t step = 1; step <= 600; ++step) {
-    if (random.Pick(4) == 0) {
+    const size_t what = random.Pick(8);
+    if (what < 2) {
       index.RetractUnit(random.Trust(), random.Period());
+    } else if (what < 4) {
+      // A correction: the held cells again, one value changed or none
+      // (only the cells that differ move the rollups).
+      HeldUnit u = random.Unit(step);
+      if (const HeldUnit* held = index.Unit(u.trust, u.period)) {
+        u.cells = held->cells;
+        if (!u.cells.empty() && random.Pick(3) != 0) {
+          v1::Cell c;
+          c.set_measure(u.cells.begin()->measure());
+          c.set_value(static_cast<double>(random.Pick(50)) / 4);
+          if (!absl::EndsWith(c.measure(), ".wait")) u.cells.Set(c);
+        }
+      }
+      index.ReplaceUnit(std::move(u));
     } else {
       index.ReplaceUnit(random.Unit(step));
     }
