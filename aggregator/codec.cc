@@ -11,7 +11,51 @@ absl::Status Corrupt(absl::string_view key, absl::string_view what) {
       absl::StrCat("corrupt ", what, " record '", key, "'"));
 }
 
+// Reads a base-128 varint at `*at`, advancing it; false if truncated or
+// longer than 10 bytes.
+bool ReadVarint(absl::string_view bytes, size_t* at, uint64_t* value) {
+  *value = 0;
+  for (int shift = 0; shift < 64 && *at < bytes.size(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(bytes[(*at)++]);
+    *value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::vector<absl::string_view> SummaryBytes(absl::string_view request) {
+  constexpr uint64_t kSummariesTag = (1 << 3) | 2;  // field 1, length
+  std::vector<absl::string_view> out;
+  size_t at = 0;
+  while (at < request.size()) {
+    uint64_t tag = 0, value = 0;
+    if (!ReadVarint(request, &at, &tag)) return {};
+    switch (tag & 7) {
+      case 0:  // varint
+        if (!ReadVarint(request, &at, &value)) return {};
+        break;
+      case 1:  // 64-bit
+        if (request.size() - at < 8) return {};
+        at += 8;
+        break;
+      case 2:  // length-delimited
+        if (!ReadVarint(request, &at, &value)) return {};
+        if (value > request.size() - at) return {};
+        if (tag == kSummariesTag) out.push_back(request.substr(at, value));
+        at += value;
+        break;
+      case 5:  // 32-bit
+        if (request.size() - at < 4) return {};
+        at += 4;
+        break;
+      default:  // groups, or not a wire type
+        return {};
+    }
+  }
+  return out;
+}
 
 std::string UnitId(absl::string_view trust, absl::string_view period) {
   return absl::StrCat(trust, "/", period);

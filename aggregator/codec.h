@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -76,6 +77,14 @@ absl::StatusOr<RollupCell> DecodeRollup(absl::string_view key,
 std::string EncodeForward(const UpstreamRecord& record);
 absl::StatusOr<UpstreamRecord> DecodeForward(absl::string_view key,
                                              absl::string_view value);
+
+// The bytes of each summary in a serialized SubmitRequest, in order: what
+// each occurrence of field 1 (`summaries`) holds, so that a summary may be
+// stored as it arrived (SummaryStore::Incoming::received). Other fields are
+// skipped. Empty if the bytes are not a well-formed message of
+// length-delimited and scalar fields (the caller then re-serializes); the
+// views point into `request`.
+std::vector<absl::string_view> SummaryBytes(absl::string_view request);
 
 // The trust -> ICS -> region placement of a registry, one "trust ics region"
 // line per trust in file order: the rollups stored were built with it.

@@ -29,11 +29,7 @@ void ApplyCell(const UnitCell& cell, int sign, RollupCell& r) {
   } else if (r.n_units > 0) {
     --r.n_units;
   }
-  for (const UnitCell::Bucket& b : cell.buckets()) {
-    uint64_t& count = r.buckets[b.value()];
-    count = sign > 0 ? count + b.count() : count - std::min(count, b.count());
-    if (count == 0) r.buckets.erase(b.value());
-  }
+  r.buckets.Apply(cell.buckets(), sign);
 }
 
 // The first cell of `block` at or after `from` whose measure is not below
@@ -43,6 +39,16 @@ It MeasureBound(It from, It end, absl::string_view measure) {
   return std::lower_bound(
       from, end, measure,
       [](const auto& e, absl::string_view m) { return *e.first < m; });
+}
+
+// MeasureBound of an interned measure code (UnitCell::measure), whose
+// address is the block's key for it: a block and a unit of the same
+// catalogue list the same measures in the same order, so the cell at `from`
+// is nearly always the one, found without comparing a string.
+template <class It>
+It SeekMeasure(It from, It end, const std::string& measure) {
+  if (from != end && from->first == &measure) return from;
+  return MeasureBound(from, end, measure);
 }
 
 }  // namespace
@@ -131,32 +137,74 @@ void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
   --unit_count_;
 }
 
-void Index::ApplyToRollups(const HeldUnit& unit, int sign) {
-  if (unit.cells.empty()) return;
-  Shard& shard = MutableShard(unit.period);
-  for (const std::string& node : NodesOf(unit.trust, unit.period)) {
+void Index::MoveRollups(absl::string_view trust, absl::string_view period,
+                        const UnitCells* from, const UnitCells* to) {
+  static const UnitCells kNone;
+  const std::vector<CellChange> changes =
+      Changes(from == nullptr ? kNone : *from, to == nullptr ? kNone : *to);
+  // A revision that changes nothing (a unit resent as it was) touches no
+  // block, so copies none.
+  if (changes.empty()) return;
+  Shard& shard = MutableShard(period);
+  for (const std::string& node : NodesOf(trust, period)) {
     std::shared_ptr<NodeRollups>& block = shard.rollups[node];
     if (block == nullptr) {
       block = std::make_shared<NodeRollups>();
     } else if (!Unshared(block)) {
       block = std::make_shared<NodeRollups>(*block);
     }
-    // Both are sorted by measure: each search starts where the last ended.
-    auto it = block->begin();
-    for (const UnitCell& cell : unit.cells) {
-      it = MeasureBound(it, block->end(), cell.measure());
-      if (it == block->end() || *it->first != cell.measure()) {
-        if (sign < 0) continue;  // nothing of it held
-        it = block->insert(it, {&cell.measure(), RollupCell()});
-      }
-      ApplyCell(cell, sign, it->second);
+    ApplyChanges(changes, *block);
+    if (block->empty()) shard.rollups.erase(node);
+  }
+}
+
+std::vector<Index::CellChange> Index::Changes(const UnitCells& from,
+                                              const UnitCells& to) {
+  std::vector<CellChange> changes;
+  changes.reserve(std::max(from.size(), to.size()));
+  // Both sorted by measure, and nearly always the same measures: ids equal
+  // at each step, so codes are compared only where a measure is added or
+  // dropped.
+  auto a = from.begin(), b = to.begin();
+  while (a != from.end() || b != to.end()) {
+    const bool same =
+        a != from.end() && b != to.end() && a->measure_id() == b->measure_id();
+    if (same) {
+      if (!UnitCells::Same(*a, *b)) changes.push_back({a, b});
+      ++a, ++b;
+    } else if (b == to.end() ||
+               (a != from.end() && a->measure() < b->measure())) {
+      changes.push_back({a++, nullptr});
+    } else {
+      changes.push_back({nullptr, b++});
+    }
+  }
+  return changes;
+}
+
+void Index::ApplyChanges(absl::Span<const CellChange> changes,
+                         NodeRollups& block) {
+  // Both are sorted by measure: each search starts where the last ended.
+  auto it = block.begin();
+  for (const CellChange& c : changes) {
+    const std::string& measure = (c.to != nullptr ? c.to : c.from)->measure();
+    it = SeekMeasure(it, block.end(), measure);
+    // Block keys are the interned codes: one address per code.
+    bool held = it != block.end() && it->first == &measure;
+    if (c.from != nullptr && held) {
+      ApplyCell(*c.from, -1, it->second);
+      // Removed with its last unit, so float residue never outlives it.
       if (it->second.n_units == 0) {
-        it = block->erase(it);
-      } else {
-        ++it;
+        it = block.erase(it);
+        held = false;
       }
     }
-    if (block->empty()) shard.rollups.erase(node);
+    if (c.to != nullptr) {
+      if (!held) it = block.insert(it, {&measure, RollupCell()});
+      ApplyCell(*c.to, +1, it->second);
+      held = true;
+    }
+    if (held) ++it;
   }
 }
 
@@ -167,8 +215,8 @@ void Index::ReplaceUnit(HeldUnit unit) {
     auto it = shard->units.find(unit.trust);
     if (it != shard->units.end()) old = it->second;
   }
-  if (old != nullptr) ApplyToRollups(*old, -1);
-  ApplyToRollups(unit, +1);
+  MoveRollups(unit.trust, unit.period, old == nullptr ? nullptr : &old->cells,
+              &unit.cells);
   PutUnit(std::move(unit));
 }
 
@@ -177,7 +225,7 @@ void Index::RetractUnit(absl::string_view trust, absl::string_view period) {
   if (held == nullptr) return;
   std::shared_ptr<const HeldUnit> old =
       FindShard(period)->units.find(trust)->second;
-  ApplyToRollups(*old, -1);
+  MoveRollups(trust, period, &old->cells, nullptr);
   RemoveUnit(trust, period);
 }
 
@@ -190,7 +238,9 @@ void Index::RecomputeRollups() {
   for (const auto& [period, shard] : shards_) {
     for (const auto& [trust, unit] : shard->units) units.push_back(unit);
   }
-  for (const auto& unit : units) ApplyToRollups(*unit, +1);
+  for (const auto& unit : units) {
+    MoveRollups(unit->trust, unit->period, nullptr, &unit->cells);
+  }
   // Built by insertion, so with up to twice the room they need; nothing
   // shares them yet.
   for (auto& [period, shard] : shards_) {

@@ -28,6 +28,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "absl/types/span.h"
 #include "aggregator/view.h"
 #include "common/catalogue.h"
 #include "common/registry.h"
@@ -130,10 +131,26 @@ class Index : public View {
   const Shard* FindShard(absl::string_view period) const;
   // The shard to change, copied first if a snapshot shares it.
   Shard& MutableShard(absl::string_view period);
-  // Adds (sign +1) or subtracts (sign -1) the unit's cells to the rollups of
-  // its nodes. A cell whose n_units falls to 0 is removed, so that float
-  // residue never outlives the last unit.
-  void ApplyToRollups(const HeldUnit& unit, int sign);
+  // A cell of a unit whose contribution to the rollups changes: `from` (the
+  // held revision's, nullptr if it had none) is taken out, then `to` (the
+  // new one's, nullptr if it has none) is added.
+  struct CellChange {
+    const UnitCell* from = nullptr;
+    const UnitCell* to = nullptr;
+  };
+  // Moves the rollups of the nodes above (trust, period) from the cells
+  // `from` (a revision held before; nullptr: none) to `to` (the new one;
+  // nullptr: a retraction). Only cells that differ are moved: a correction
+  // of one value changes one cell of each block.
+  void MoveRollups(absl::string_view trust, absl::string_view period,
+                   const UnitCells* from, const UnitCells* to);
+  // The cells that differ between two revisions, by measure.
+  static std::vector<CellChange> Changes(const UnitCells& from,
+                                         const UnitCells& to);
+  // Applies `changes` to one node's block. A cell whose n_units falls to 0
+  // is removed, so that float residue never outlives the last unit.
+  static void ApplyChanges(absl::Span<const CellChange> changes,
+                           NodeRollups& block);
 
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<const RegistryHistory> registry_;

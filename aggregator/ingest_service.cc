@@ -5,9 +5,13 @@
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
 #include <grpcpp/support/server_callback.h>
 
+#include <algorithm>
+#include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/codec.h"
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/validation.h"
 #include "common/log.h"
@@ -20,6 +24,8 @@ namespace {
 
 // Index of Submit among the methods of ohfed.v1.Ingest (declaration order).
 constexpr int kSubmitMethod = 0;
+// A batch's arena starts with a block of twice its size, up to this.
+constexpr size_t kMaxArenaStartBlock = 1 << 20;
 
 // At most `max` bytes of valid UTF-8 `text`, never cutting a character, so
 // the ack stays valid proto3 (strings must be UTF-8).
@@ -126,20 +132,28 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
                    ": only a trust's agent or a regional aggregator submits"));
 }
 
-absl::StatusOr<PreparedBatch> PrepareBatch(
-    SummaryStore& store, v1::SubmitRequest* request, absl::Time now,
-    RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
-  if (request->summaries_size() > kMaxSummariesPerBatch) {
+absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
+                          absl::Span<const absl::string_view> received,
+                          size_t bytes, absl::Time now,
+                          RejectionLog& rejections,
+                          const std::optional<PeerIdentity>& caller,
+                          v1::SubmitResponse* response,
+                          std::vector<SummaryStore::Incoming>* valid) {
+  if (request.summaries_size() > kMaxSummariesPerBatch) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "batch of ", request->summaries_size(),
+        "batch of ", request.summaries_size(),
         " summaries exceeds the limit of ", kMaxSummariesPerBatch));
   }
-  PreparedBatch batch;
-  v1::SubmitResponse& response = batch.response;
-  std::vector<v1::UnitSummary>& valid = batch.valid;
-  valid.reserve(request->summaries_size());
-  const size_t bytes = request->ByteSizeLong();
-  for (v1::UnitSummary& s : *request->mutable_summaries()) {
+  const bool known_bytes =
+      received.size() == static_cast<size_t>(request.summaries_size());
+  // Only a forwarding (regional) aggregator's receipt time stands for the
+  // unit's first receipt; anyone else could backdate on-time.
+  const bool forwarded =
+      !caller.has_value() || caller->kind == PeerIdentity::Kind::kRegion;
+  valid->clear();
+  valid->reserve(static_cast<size_t>(request.summaries_size()));
+  for (int i = 0; i < request.summaries_size(); ++i) {
+    const v1::UnitSummary& s = request.summaries(i);
     RejectionClass failed = RejectionClass::kNotPermitted;
     absl::Status check =
         caller.has_value()
@@ -154,12 +168,9 @@ absl::StatusOr<PreparedBatch> PrepareBatch(
       check = store.coverage().CheckSummary(s, store.registry());
     }
     if (check.ok()) {
-      valid.push_back(std::move(s));
-      // Only a forwarding (regional) aggregator's receipt time stands for
-      // the unit's first receipt; anyone else could backdate on-time.
-      if (caller.has_value() && caller->kind != PeerIdentity::Kind::kRegion) {
-        valid.back().clear_first_received_unix_ms();
-      }
+      valid->push_back({&s, forwarded,
+                        known_bytes ? received[static_cast<size_t>(i)]
+                                    : absl::string_view()});
       continue;
     }
     CountRejection(failed);
@@ -169,40 +180,65 @@ absl::StatusOr<PreparedBatch> PrepareBatch(
         trust, check.message(),
         absl::StrCat("rejected ", trust, " ", Bound(s.period()), " revision ",
                      s.revision(), ": ", check.message()));
-    *response.add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
+    *response->add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
   }
-  store.CountReceived(bytes, request->summaries_size() - valid.size());
-  return batch;
+  store.CountReceived(bytes, request.summaries_size() - valid->size());
+  return absl::OkStatus();
 }
 
-void FinishBatch(const SummaryStore& store,
-                 const std::vector<v1::UnitSummary>& valid,
-                 const std::vector<v1::Outcome>& outcomes,
+void FinishBatch(const std::vector<SummaryStore::Incoming>& valid,
+                 const SummaryStore::Committed& committed,
                  v1::SubmitResponse* response) {
   for (size_t i = 0; i < valid.size(); ++i) {
     v1::Ack* ack = response->add_acks();
-    *ack = MakeAck(valid[i], outcomes[i]);
+    const v1::UnitSummary& s = *valid[i].summary;
+    // Validated: codes and periods are short and UTF-8.
+    ack->set_trust(s.trust());
+    ack->set_period(s.period());
+    ack->set_revision(s.revision());
+    ack->set_outcome(committed.outcomes[i]);
     // With STALE, tells a sender whose data is older than what is held
     // (restored backup, clock gone back) which revision to go above.
-    ack->set_held_revision(
-        store.HeldRevisionOf(valid[i].trust(), valid[i].period()));
+    ack->set_held_revision(committed.held_revisions[i]);
   }
 }
 
 absl::StatusOr<v1::SubmitResponse> IngestBatch(
     SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
     RejectionLog& rejections, const std::optional<PeerIdentity>& caller) {
-  v1::SubmitRequest copy = request;
-  OHFED_ASSIGN_OR_RETURN(PreparedBatch batch,
-                         PrepareBatch(store, &copy, now, rejections, caller));
-  OHFED_ASSIGN_OR_RETURN(std::vector<v1::Outcome> outcomes,
-                         store.Commit(batch.valid));
-  FinishBatch(store, batch.valid, outcomes, &batch.response);
-  return std::move(batch.response);
+  v1::SubmitResponse response;
+  std::vector<SummaryStore::Incoming> valid;
+  OHFED_RETURN_IF_ERROR(PrepareBatch(store, request, {}, request.ByteSizeLong(),
+                                     now, rejections, caller, &response,
+                                     &valid));
+  OHFED_ASSIGN_OR_RETURN(SummaryStore::Committed committed,
+                         store.CommitAndWait(valid));
+  FinishBatch(valid, committed, &response);
+  return response;
+}
+
+// Parses one received message on `arena`, dropping unknown fields; nullptr
+// if it is not a SubmitRequest. `changed`: per summary, whether anything of
+// it was dropped.
+v1::SubmitRequest* ParseRequest(absl::string_view bytes,
+                                google::protobuf::Arena* arena,
+                                std::vector<bool>* changed) {
+  // protobuf would log a line for every string that is not UTF-8, at the
+  // sender's pace; the rate-limited rejection log reports the failure.
+  google::protobuf::LogSilencer quiet;
+  auto* request =
+      google::protobuf::Arena::CreateMessage<v1::SubmitRequest>(arena);
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return nullptr;
+  }
+  // Nothing that is not a catalogue value is stored or forwarded.
+  *changed = DiscardUnknownFields(request);
+  return request;
 }
 
 // One Submit stream, driven by gRPC's callbacks: read a batch, check it on
-// the ingest pool, commit it through the BatchCommitter, write its acks,
+// the ingest pool, hand it to the store's group commit, write its acks,
 // read the next. At most one of those steps is under way at a time, each
 // started by the end of the one before, so the state needs no lock; no
 // thread waits for the peer or for the commit meanwhile.
@@ -228,6 +264,7 @@ class IngestService::SubmitCall final
   }
 
   void OnWriteDone(bool ok) override {
+    Release();
     if (!ok) {  // the sender went away
       end_ = StreamEnd::kPeerGone;
       return Conclude();
@@ -269,40 +306,76 @@ class IngestService::SubmitCall final
   }
 
   // On the ingest pool: parse and check the batch, then hand it to the
-  // committer.
+  // store's group commit.
   void Process() {
     const size_t bytes = raw_.Length();
-    v1::SubmitRequest request;
-    if (!Parse(raw_, &request)) {
+    // The batch lives on one arena, freed at once when its acks are sent:
+    // the ~2,000 protobuf objects of a batch cost no free each.
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.start_block_size =
+        std::clamp<size_t>(2 * bytes + 4096, 4096, kMaxArenaStartBlock);
+    arena_options.max_block_size = kMaxArenaStartBlock;
+    arena_.emplace(arena_options);
+    // One contiguous copy at most (none when gRPC holds it in one slice):
+    // the summaries' bytes are stored from it as they came.
+    v1::SubmitRequest* request = nullptr;
+    std::vector<bool> changed;
+    if (raw_.DumpToSingleSlice(&bytes_).ok()) {
+      request = ParseRequest(Bytes(), &*arena_, &changed);
+    }
+    raw_.Clear();
+    if (request == nullptr) {
       absl::Status bad = absl::InvalidArgumentError(
           absl::StrCat("message ", message_, " of this stream (", bytes,
                        " bytes) is not a valid ohfed.v1.SubmitRequest"));
       Reject("unparsable", bad.message());
       return End(StreamEnd::kUnparsable, bad);
     }
-    raw_.Clear();
-    absl::StatusOr<PreparedBatch> batch = PrepareBatch(
-        *service_->store_, &request, service_->options_.clock->Now(),
-        service_->rejections_, caller_);
-    if (!batch.ok()) return Refuse(batch.status());
-    response_ = std::move(batch->response);
-    service_->committer_.Commit(
-        std::move(batch->valid),
-        [this](std::vector<v1::UnitSummary> valid,
-               absl::StatusOr<std::vector<v1::Outcome>> outcomes) {
-          Committed(valid, outcomes);
+    std::vector<absl::string_view> received = SummaryBytes(Bytes());
+    if (received.size() == changed.size()) {
+      for (size_t i = 0; i < received.size(); ++i) {
+        if (changed[i]) received[i] = {};
+      }
+    } else {
+      received.clear();
+    }
+    response_ =
+        google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&*arena_);
+    absl::Status prepared =
+        PrepareBatch(*service_->store_, *request, received, bytes,
+                     service_->options_.clock->Now(), service_->rejections_,
+                     caller_, response_, &valid_);
+    if (!prepared.ok()) return Refuse(prepared);
+    IngestService* const service = service_;
+    service->Committing(+1);
+    service->store_->CommitAsync(
+        valid_, [this, service](absl::StatusOr<SummaryStore::Committed> c) {
+          Committed(c);  // may end the call: `this` is not used after
+          service->Committing(-1);
         });
   }
 
   // On a committing thread: the acks go out.
-  void Committed(const std::vector<v1::UnitSummary>& valid,
-                 const absl::StatusOr<std::vector<v1::Outcome>>& outcomes) {
-    if (!outcomes.ok()) return Refuse(outcomes.status());
-    FinishBatch(*service_->store_, valid, *outcomes, &response_);
+  void Committed(const absl::StatusOr<SummaryStore::Committed>& committed) {
+    if (!committed.ok()) return Refuse(committed.status());
+    FinishBatch(valid_, *committed, response_);
     // While the peer's flow-control window is full, i.e. while it is not
     // taking its acks, nothing more is read and the idle clock runs.
     watch_->Waiting();
-    StartWrite(&response_);
+    StartWrite(response_);
+  }
+
+  absl::string_view Bytes() const {
+    return absl::string_view(reinterpret_cast<const char*>(bytes_.begin()),
+                             bytes_.size());
+  }
+
+  // The batch is answered: its memory goes.
+  void Release() {
+    valid_.clear();
+    response_ = nullptr;
+    arena_.reset();
+    bytes_ = grpc::Slice();
   }
 
   // The batch was refused whole (oversized, or the commit failed).
@@ -344,7 +417,13 @@ class IngestService::SubmitCall final
   StreamEnd end_ = StreamEnd::kOk;
   int message_ = 0;  // of the stream, from 1
   grpc::ByteBuffer raw_;
-  v1::SubmitResponse response_;
+  // The batch in hand, from its parse until its acks are sent: its bytes,
+  // the arena its request and acks live on, the valid summaries (pointing
+  // into both).
+  grpc::Slice bytes_;
+  std::optional<google::protobuf::Arena> arena_;
+  std::vector<SummaryStore::Incoming> valid_;
+  v1::SubmitResponse* response_ = nullptr;  // on arena_
 };
 
 IngestService::IngestService(SummaryStore* store, IngestOptions options)
@@ -354,7 +433,6 @@ IngestService::IngestService(SummaryStore* store, IngestOptions options)
                   options_.rejection_log_keys, options_.log),
       watch_(options_.max_streams_per_peer, options_.idle_timeout,
              [this] { rejections_.Flush(); }),
-      committer_(store, options_.commit_threads),
       work_("ohfed-ingest", options_.work_threads) {
   // gRPC would report a message it cannot parse as the end of the stream,
   // so Submit would answer garbage with OK: take the bytes instead. The
@@ -371,24 +449,16 @@ IngestService::IngestService(SummaryStore* store, IngestOptions options)
 IngestService::~IngestService() { Drain(); }
 
 void IngestService::Drain() {
-  // A batch being checked may still hand its summaries to the committer.
+  // A batch being checked may still hand its summaries to the store.
   work_.WaitIdle();
-  committer_.WaitIdle();
-  work_.WaitIdle();
+  absl::MutexLock l(&committing_mu_);
+  committing_mu_.Await(absl::Condition(
+      +[](int* n) { return *n == 0; }, &committing_));
 }
 
-bool IngestService::Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request) {
-  // protobuf would log a line for every string that is not UTF-8, at the
-  // sender's pace; the rate-limited rejection log reports the failure.
-  google::protobuf::LogSilencer quiet;
-  if (!grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::SubmitRequest>(
-           &raw, request)
-           .ok()) {
-    return false;
-  }
-  // Nothing that is not a catalogue value is stored or forwarded.
-  DiscardUnknownFields(request);
-  return true;
+void IngestService::Committing(int delta) {
+  absl::MutexLock l(&committing_mu_);
+  committing_ += delta;
 }
 
 grpc::Status IngestService::Feedback(grpc::ServerContext* context,

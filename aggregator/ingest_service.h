@@ -30,12 +30,15 @@
 // identity and none of this applies.
 //
 // Threads: Submit uses gRPC's callback API, so an open stream holds no
-// thread while it waits for its peer. A received batch is parsed and checked
-// on a small pool (work_threads) and made durable by a BatchCommitter
-// (commit_threads), which groups the batches of every stream waiting at the
-// time into one SummaryStore::Commit; the acks are written when it returns.
-// However many streams are open, the service runs on those few threads
-// (plus gRPC's own). Feedback is short and stays on gRPC's sync threads.
+// thread while it waits for its peer. A received batch is parsed (on a
+// protobuf arena: one free per batch) and checked on a small pool
+// (work_threads) and handed to SummaryStore::CommitAsync, whose group commit
+// takes the batches of every stream waiting at the time into one synced
+// write; the acks are written from its answer. Each summary is stored in the
+// bytes it arrived in unless something of it is dropped. However many
+// streams are open, the service runs on those few threads, the store's
+// committing threads and gRPC's own. Feedback is short and stays on gRPC's
+// sync threads.
 //
 // Thread-safe. The store and the clock must outlive the service.
 #ifndef OHFED_AGGREGATOR_INGEST_SERVICE_H_
@@ -47,9 +50,10 @@
 #include <optional>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "aggregator/authz.h"
-#include "aggregator/batch_committer.h"
 #include "aggregator/forwarder.h"
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/rejection_log.h"
@@ -80,10 +84,9 @@ struct IngestOptions {
   Clock* clock = nullptr;
   // Where log lines go; default LogLine.
   std::function<void(absl::string_view)> log;
-  // Threads that parse and check received batches, and threads that commit
-  // them (BatchCommitter); fixed, whatever the number of streams.
+  // Threads that parse and check received batches; fixed, whatever the
+  // number of streams (the store has its own committing threads).
   int work_threads = 2;
-  int commit_threads = 2;
 };
 
 // Whether `caller` may submit (or ask Feedback) for `trust`, as above;
@@ -94,26 +97,26 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
                             absl::string_view period,
                             const RegistryHistory& registry);
 
-// A batch after its checks: the acks of the rejected summaries, and the
-// valid summaries to commit, in order.
-struct PreparedBatch {
-  v1::SubmitResponse response;
-  std::vector<v1::UnitSummary> valid;
-};
-
-// IngestBatch before its commit: the caller's right to each summary,
-// validation against `now`, rejections acknowledged and logged, the batch
-// counted as received. kInvalidArgument for an oversized batch. The valid
-// summaries are moved out of `request`, not copied.
-absl::StatusOr<PreparedBatch> PrepareBatch(
-    SummaryStore& store, v1::SubmitRequest* request, absl::Time now,
-    RejectionLog& rejections, const std::optional<PeerIdentity>& caller);
+// IngestBatch before its commit: the caller's right to each summary of
+// `request`, validation against `now`, rejections acknowledged in `response`
+// and logged, the batch (`bytes` received) counted. The valid summaries go
+// to `valid`, in order, pointing into `request` (which the caller keeps
+// until their commit is answered), each with its bytes from `received` (one
+// per summary of the request, or empty: none known) and whether its
+// first_received_unix_ms may stand (a regional certificate's, or no
+// identity). kInvalidArgument for an oversized batch.
+absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
+                          absl::Span<const absl::string_view> received,
+                          size_t bytes, absl::Time now,
+                          RejectionLog& rejections,
+                          const std::optional<PeerIdentity>& caller,
+                          v1::SubmitResponse* response,
+                          std::vector<SummaryStore::Incoming>* valid);
 
 // IngestBatch after its commit: one ack per valid summary with its outcome
-// and the revision now held, appended to `response`.
-void FinishBatch(const SummaryStore& store,
-                 const std::vector<v1::UnitSummary>& valid,
-                 const std::vector<v1::Outcome>& outcomes,
+// and the revision held after the commit, appended to `response`.
+void FinishBatch(const std::vector<SummaryStore::Incoming>& valid,
+                 const SummaryStore::Committed& committed,
                  v1::SubmitResponse* response);
 
 // Acks for one batch: the caller's right to each summary (nullopt: no
@@ -159,16 +162,17 @@ class IngestService final : public v1::Ingest::Service {
   // One Submit stream (ingest_service.cc): replaces the generated handler
   // (see the file comment); requests arrive as bytes.
   class SubmitCall;
-  // Parses one received message, dropping unknown fields; false if it is
-  // not a SubmitRequest.
-  static bool Parse(grpc::ByteBuffer& raw, v1::SubmitRequest* request);
+  // Counts a batch handed to the store (+1) or answered by it (-1).
+  void Committing(int delta);
 
   SummaryStore* const store_;
   const IngestOptions options_;
   RejectionLog rejections_;
   StreamWatch watch_;  // after rejections_: its watchdog flushes them
-  BatchCommitter committer_;
-  WorkPool work_;  // after committer_: its tasks hand batches to it
+  // Batches handed to the store and not answered yet (Drain waits for 0).
+  absl::Mutex committing_mu_;
+  int committing_ ABSL_GUARDED_BY(committing_mu_) = 0;
+  WorkPool work_;
   const Forwarder* forwarder_ = nullptr;
   const Authz* authz_ = nullptr;
 };

@@ -18,9 +18,9 @@
 namespace ohfed::aggregator {
 namespace {
 
-// A leader takes at most this many summaries, so one commit stays bounded.
+// A group takes at most this many summaries, so one commit stays bounded.
 constexpr size_t kMaxGroupSummaries = 4096;
-// The commit leader's WriteBatch is kept for the next commit unless it grew
+// The committing WriteBatch is kept for the next commit unless it grew
 // past this (a group of thousands of summaries), so its memory is bounded.
 constexpr size_t kMaxKeptBatchBytes = 16 << 20;
 
@@ -55,9 +55,9 @@ int64_t FirstReceived(const HeldUnit* held, const v1::UnitSummary& s,
 }  // namespace
 
 // What a committer prepares from one of its summaries in its own thread
-// before it queues, so the leader's serial section does less: the record's
+// before it queues, so the group's serial section does less: the record's
 // body and the unit as the index will hold it. Only the receipt times and
-// the decision (stale or not) wait for the leader.
+// the decision (stale or not) wait for the group.
 struct SummaryStore::Prepared {
   // Set only when what is held differs from the summary received: a
   // retraction sent with cells (a tombstone keeps the revision and nothing
@@ -89,13 +89,12 @@ void SummaryStore::Prepare(const Incoming& in, Prepared* p) {
   if (!s.retracted()) p->unit = ToHeldUnit(s, 0, 0);
 }
 
+// One caller's batch in the queue, prepared, and its answer.
 struct SummaryStore::Writer {
   absl::Span<const Incoming> summaries;
   std::vector<Prepared> prepared;  // one per summary
-  std::vector<v1::Outcome> outcomes;
-  absl::Status status;
-  bool done = false;
-  absl::CondVar cv;
+  Committed committed;             // filled by the group's commit
+  CommitDone done;
 };
 
 absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(
@@ -138,7 +137,9 @@ SummaryStore::SummaryStore(std::unique_ptr<StoreDb> db,
       options_(std::move(options)),
       recovery_(db_.get(), options_.clock),
       index_(options_.catalogues->current_ptr(), options_.registry),
-      reference_{options_.catalogues, options_.registry, options_.disclosure} {
+      reference_{options_.catalogues, options_.registry, options_.disclosure},
+      committers_(std::make_unique<WorkPool>(
+          "ohfed-commit", std::max(1, options_.commit_threads))) {
   index_.set_upstream(&upstream_);
   index_.set_recovery(&recovery_);
 }
@@ -256,50 +257,90 @@ absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::Commit(
 
 absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::CommitReceived(
     absl::Span<const Incoming> summaries) {
-  if (summaries.empty()) return std::vector<v1::Outcome>();
-  Writer w;
-  w.summaries = summaries;
-  w.prepared.resize(summaries.size());
-  for (size_t i = 0; i < summaries.size(); ++i) {
-    Prepare(summaries[i], &w.prepared[i]);
-  }
-  queue_mu_.Lock();
-  queue_.push_back(&w);
-  while (!w.done && queue_.front() != &w) w.cv.Wait(&queue_mu_);
-  if (w.done) {
-    queue_mu_.Unlock();
-    if (!w.status.ok()) return w.status;
-    return std::move(w.outcomes);
-  }
-  // Leader: let followers gather, then commit everyone queued so far.
-  if (options_.group_commit_delay > absl::ZeroDuration()) {
-    queue_mu_.Unlock();
-    absl::SleepFor(options_.group_commit_delay);
-    queue_mu_.Lock();
-  }
-  std::vector<Writer*> group = TakeGroup();
-  queue_mu_.Unlock();
-  size_t group_summaries = 0;
-  for (const Writer* g : group) group_summaries += g->summaries.size();
-  ObserveCommitGroup(group.size(), group_summaries);
+  OHFED_ASSIGN_OR_RETURN(Committed c, CommitAndWait(summaries));
+  return std::move(c.outcomes);
+}
 
+absl::StatusOr<SummaryStore::Committed> SummaryStore::CommitAndWait(
+    absl::Span<const Incoming> summaries) {
+  absl::Mutex mu;
+  bool answered = false;
+  absl::StatusOr<Committed> result;
+  CommitAsync(summaries, [&](absl::StatusOr<Committed> r) {
+    absl::MutexLock l(&mu);
+    result = std::move(r);
+    answered = true;
+  });
+  absl::MutexLock l(&mu);
+  mu.Await(absl::Condition(&answered));
+  return result;
+}
+
+void SummaryStore::CommitAsync(absl::Span<const Incoming> summaries,
+                               CommitDone done) {
+  if (summaries.empty()) {
+    done(Committed());
+    return;
+  }
+  auto w = std::make_unique<Writer>();
+  w->summaries = summaries;
+  w->done = std::move(done);
+  w->prepared.resize(summaries.size());
+  for (size_t i = 0; i < summaries.size(); ++i) {
+    Prepare(summaries[i], &w->prepared[i]);
+  }
+  Enqueue(std::move(w));
+}
+
+void SummaryStore::Enqueue(std::unique_ptr<Writer> w) {
+  {
+    absl::MutexLock l(&queue_mu_);
+    queue_.push_back(std::move(w));
+    if (turn_posted_) return;  // the turn posted will take it
+    turn_posted_ = true;
+  }
+  committers_->Post([this] { CommitQueued(); });
+}
+
+void SummaryStore::CommitQueued() {
+  // Lets more writers gather first (PostgreSQL's commit_delay).
+  if (options_.group_commit_delay > absl::ZeroDuration()) {
+    absl::SleepFor(options_.group_commit_delay);
+  }
+  std::vector<std::unique_ptr<Writer>> group;
   std::vector<HeldRevision> changed;
   std::shared_ptr<const Index> retired;
-  absl::Status s = CommitGroup(group, &changed, &retired);
-
-  queue_mu_.Lock();
-  for (Writer* g : group) {
-    queue_.pop_front();  // the group is the head of the queue, in order
-    g->status = s;
-    g->done = true;
-    if (g != &w) g->cv.Signal();
+  absl::Status s;
+  {
+    // Held once the commit before is done: what was queued meanwhile is
+    // this group.
+    absl::MutexLock wl(&write_mu_);
+    bool rest = false;
+    {
+      absl::MutexLock l(&queue_mu_);
+      group = TakeGroup();
+      // What is queued from now on posts a turn of its own; more than one
+      // group's worth already queued needs one now.
+      rest = !queue_.empty();
+      turn_posted_ = rest;
+    }
+    if (rest) committers_->Post([this] { CommitQueued(); });
+    if (group.empty()) return;
+    size_t group_summaries = 0;
+    for (const auto& w : group) group_summaries += w->summaries.size();
+    ObserveCommitGroup(group.size(), group_summaries);
+    s = CommitGroup(group, &changed, &retired);
   }
-  if (!queue_.empty()) queue_.front()->cv.Signal();  // the next leader
-  queue_mu_.Unlock();
+  for (const auto& w : group) {
+    if (s.ok()) {
+      w->done(std::move(w->committed));
+    } else {
+      w->done(s);
+    }
+  }
   // The version readers saw before, freed (unless one still holds it) once
-  // everyone is on their way: copies of the shards this commit changed.
+  // everyone is answered: copies of the shards this commit changed.
   retired.reset();
-
   if (s.ok() && !changed.empty()) {
     std::function<void()> listener;
     {
@@ -308,17 +349,17 @@ absl::StatusOr<std::vector<v1::Outcome>> SummaryStore::CommitReceived(
     }
     if (listener) listener();
   }
-  if (!s.ok()) return s;
-  return std::move(w.outcomes);
 }
 
-std::vector<SummaryStore::Writer*> SummaryStore::TakeGroup() {
-  std::vector<Writer*> group;
+std::vector<std::unique_ptr<SummaryStore::Writer>> SummaryStore::TakeGroup() {
+  std::vector<std::unique_ptr<Writer>> group;
   size_t n = 0;
-  for (Writer* w : queue_) {
-    if (!group.empty() && n + w->summaries.size() > kMaxGroupSummaries) break;
-    group.push_back(w);
-    n += w->summaries.size();
+  while (!queue_.empty()) {
+    const size_t next = queue_.front()->summaries.size();
+    if (!group.empty() && n + next > kMaxGroupSummaries) break;
+    n += next;
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
   }
   return group;
 }
@@ -328,55 +369,91 @@ struct SummaryStore::GroupResult {
   // The revision of a unit to hold: the committer's summary, referred to
   // rather than copied (a summary is ~6 KB of cells), and what it prepared.
   struct Final {
+    std::string id;  // UnitId
     const Incoming* in = nullptr;
     Prepared* prepared = nullptr;
     int64_t first_received_unix_ms = 0;
     int64_t last_received_unix_ms = 0;
     const v1::UnitSummary& summary() const { return prepared->summary(*in); }
   };
-  absl::flat_hash_map<std::string, Final> finals;  // by UnitId
-  std::vector<std::string> order;                  // first-seen order
+  std::vector<Final> finals;  // one per unit, first seen first
+  absl::flat_hash_map<std::string, size_t> at;  // UnitId -> place in finals
   uint64_t accepted = 0, stale = 0;
 };
 
-void SummaryStore::DecideOutcomes(const std::vector<Writer*>& group,
-                                  int64_t now, GroupResult* r) const {
-  absl::ReaderMutexLock h(&held_mu_);
-  for (Writer* w : group) {
-    w->outcomes.clear();
-    w->outcomes.reserve(w->summaries.size());
-    for (size_t i = 0; i < w->summaries.size(); ++i) {
-      const Incoming& in = w->summaries[i];
-      const v1::UnitSummary& s = *in.summary;
-      std::string id = UnitId(s.trust(), s.period());
-      auto it = r->finals.find(id);
-      auto held_it = held_.find(id);
-      uint64_t current = it != r->finals.end() ? it->second.summary().revision()
-                         : held_it != held_.end() ? held_it->second
-                                                  : 0;
-      if (s.revision() <= current) {
-        w->outcomes.push_back(v1::OUTCOME_STALE);
-        ++r->stale;
-        continue;
+void SummaryStore::DecideOutcomes(
+    const std::vector<std::unique_ptr<Writer>>& group, int64_t now,
+    GroupResult* r) const {
+  // Per summary, the final of its unit once decided (-1: none then).
+  std::vector<std::vector<int64_t>> final_of(group.size());
+  {
+    absl::ReaderMutexLock h(&held_mu_);
+    for (size_t g = 0; g < group.size(); ++g) {
+      Writer& w = *group[g];
+      std::vector<v1::Outcome>& outcomes = w.committed.outcomes;
+      std::vector<uint64_t>& held = w.committed.held_revisions;
+      outcomes.assign(w.summaries.size(), v1::OUTCOME_STALE);
+      held.assign(w.summaries.size(), 0);
+      final_of[g].assign(w.summaries.size(), -1);
+      for (size_t i = 0; i < w.summaries.size(); ++i) {
+        const Incoming& in = w.summaries[i];
+        const v1::UnitSummary& s = *in.summary;
+        std::string id = UnitId(s.trust(), s.period());
+        auto it = r->at.find(id);
+        uint64_t current = 0;
+        if (it != r->at.end()) {
+          current = r->finals[it->second].summary().revision();
+          final_of[g][i] = static_cast<int64_t>(it->second);
+        } else if (auto h = held_.find(id); h != held_.end()) {
+          current = h->second;
+        }
+        held[i] = current;
+        if (s.revision() <= current) {
+          ++r->stale;
+          continue;
+        }
+        if (it == r->at.end()) {
+          final_of[g][i] = static_cast<int64_t>(r->finals.size());
+          r->at.emplace(id, r->finals.size());
+          r->finals.emplace_back();
+          r->finals.back().id = std::move(id);
+        }
+        GroupResult::Final& f = r->finals[static_cast<size_t>(final_of[g][i])];
+        f.in = &in;
+        f.prepared = &w.prepared[i];
+        f.first_received_unix_ms = FirstReceived(
+            index_.Unit(s.trust(), s.period()), s, in.forwarded, now);
+        f.last_received_unix_ms = now;
+        outcomes[i] = v1::OUTCOME_ACCEPTED;
+        ++r->accepted;
       }
-      if (it == r->finals.end()) r->order.push_back(id);
-      GroupResult::Final& f = r->finals[id];
-      f.in = &in;
-      f.prepared = &w->prepared[i];
-      f.first_received_unix_ms = FirstReceived(
-          index_.Unit(s.trust(), s.period()), s, in.forwarded, now);
-      f.last_received_unix_ms = now;
-      w->outcomes.push_back(v1::OUTCOME_ACCEPTED);
-      ++r->accepted;
+    }
+  }
+  // The revision each summary's unit holds once the group is made: its
+  // final's (a later summary in the group may have replaced it), or what
+  // was held if the group has none for it.
+  for (size_t g = 0; g < group.size(); ++g) {
+    Writer& w = *group[g];
+    for (size_t i = 0; i < w.summaries.size(); ++i) {
+      int64_t f = final_of[g][i];
+      if (f < 0) {
+        // Stale against what was held: a later summary of the group may
+        // still have replaced it (rare; looked up again).
+        const v1::UnitSummary& s = *w.summaries[i].summary;
+        auto it = r->at.find(UnitId(s.trust(), s.period()));
+        if (it == r->at.end()) continue;
+        f = static_cast<int64_t>(it->second);
+      }
+      w.committed.held_revisions[i] =
+          r->finals[static_cast<size_t>(f)].summary().revision();
     }
   }
 }
 
 void SummaryStore::PrepareWrites(const GroupResult& r,
                                  rocksdb::WriteBatch* batch) const {
-  for (const std::string& id : r.order) {
-    const GroupResult::Final& f = r.finals.find(id)->second;
-    const std::string key = absl::StrCat(kUnitPrefix, id);
+  for (const GroupResult::Final& f : r.finals) {
+    const std::string key = absl::StrCat(kUnitPrefix, f.id);
     const std::string header =
         EncodeUnitHeader(f.first_received_unix_ms, f.last_received_unix_ms);
     // The record is the header, then the body: put in place, not joined.
@@ -419,10 +496,9 @@ std::shared_ptr<const Index> SummaryStore::Publish(
   return next;
 }
 
-absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
-                                       std::vector<HeldRevision>* changed,
-                                       std::shared_ptr<const Index>* retired) {
-  absl::MutexLock wl(&write_mu_);
+absl::Status SummaryStore::CommitGroup(
+    const std::vector<std::unique_ptr<Writer>>& group,
+    std::vector<HeldRevision>* changed, std::shared_ptr<const Index>* retired) {
   OHFED_RETURN_IF_ERROR(Usable());
   GroupResult result;
   // Reused: its buffer keeps its size from one commit to the next, rather
@@ -435,8 +511,7 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
   // Nothing new (all stale): what is held is already durable.
   if (wrote) OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch_));
   // Durable: now into the working index (rollups follow), then to readers.
-  for (const std::string& id : result.order) {
-    GroupResult::Final& f = result.finals[id];
+  for (GroupResult::Final& f : result.finals) {
     const v1::UnitSummary& s = f.summary();
     if (s.retracted()) {
       index_.RetractUnit(s.trust(), s.period());
@@ -450,20 +525,21 @@ absl::Status SummaryStore::CommitGroup(const std::vector<Writer*>& group,
   const size_t units_held = index_.unit_count();
   if (wrote) {
     std::vector<std::pair<std::string, std::string>> units;
-    units.reserve(result.order.size());
-    for (const std::string& id : result.order) {
-      const v1::UnitSummary& s = result.finals[id].summary();
+    units.reserve(result.finals.size());
+    for (const GroupResult::Final& f : result.finals) {
+      const v1::UnitSummary& s = f.summary();
       units.emplace_back(s.trust(), s.period());
     }
     *retired = Publish(/*data_changed=*/true, &units);
   }
   changed->clear();
+  changed->reserve(result.finals.size());
   {
     absl::MutexLock h(&held_mu_);
-    for (const std::string& id : result.order) {
-      uint64_t revision = result.finals[id].summary().revision();
-      held_[id] = revision;
-      changed->emplace_back(id, revision);
+    for (const GroupResult::Final& f : result.finals) {
+      const uint64_t revision = f.summary().revision();
+      held_[f.id] = revision;
+      changed->emplace_back(f.id, revision);
     }
   }
   upstream_.OnCommit(*changed);

@@ -5,13 +5,15 @@
 // from the units, and each commit moves them incrementally, so after any
 // crash they equal a rebuild.
 //
-// Writes use group commit: concurrent Commit() callers queue up; the caller
-// at the head becomes the leader, takes every queued summary, decides
-// accepted/stale against what is held, writes the unit records in one
-// WriteBatch with the WAL synced, then applies them to its working copy of
-// the index, publishes a copy of that, and wakes the others. A caller
-// therefore returns only once its summaries are durable, and readers never
-// see anything that is not.
+// Writes use group commit, the only grouping on the ingest path: every
+// commit (CommitAsync, or Commit/CommitReceived, which wait for it) queues
+// its summaries, prepared on the caller's thread; a committing thread (a
+// small pool of the store's own) takes everything queued once the commit
+// before has finished, decides accepted/stale against what is held, writes
+// the unit records in one WriteBatch with the WAL synced, then applies them
+// to its working copy of the index, publishes a copy of that, and answers
+// each caller. A caller is therefore answered only once its summaries are
+// durable, and readers never see anything that is not.
 //
 // Readers never wait for a commit, nor a commit for them: Read() runs on the
 // published immutable version of the index (aggregator/index.h), which taking
@@ -59,6 +61,7 @@
 #include "aggregator/store_recovery.h"
 #include "aggregator/upstream_ledger.h"
 #include "aggregator/upstream_queue.h"
+#include "aggregator/work_pool.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
 #include "common/db_recovery.h"
@@ -75,15 +78,20 @@ struct SummaryStoreOptions {
   std::shared_ptr<const CatalogueVersions> catalogues;
   std::shared_ptr<const RegistryHistory> registry;  // default: England
   Clock* clock = nullptr;                           // default: Real()
-  // How long a leader waits for more writers before syncing. 0 relies on
-  // the sync itself to let followers pile up (as LevelDB does); a few ms
-  // trades latency for fewer syncs (PostgreSQL's commit_delay).
+  // How long a committing turn waits for more writers before it takes its
+  // group. 0 relies on the commit before to let writers pile up (as LevelDB
+  // does); a few ms trades latency for fewer syncs (PostgreSQL's
+  // commit_delay).
   absl::Duration group_commit_delay = absl::ZeroDuration();
   // What the aggregator covers (`--covers`): ingest refuses summaries of
   // trusts outside it and queries refuse scopes outside it.
   Coverage coverage;  // default: everything
   // Disclosure control thresholds for every query answered from this store.
   DisclosureOptions disclosure;
+  // Threads that commit: two let one take the next group as soon as the
+  // commit before it is published while the other still answers its
+  // callers.
+  int commit_threads = 2;
   // The RocksDB environment; nullptr: the default. A test seam for I/O
   // faults.
   rocksdb::Env* env = nullptr;
@@ -157,6 +165,24 @@ class SummaryStore : public UpstreamQueue {
   // CommitReceived of `summaries`, each forwarded, serialized here.
   absl::StatusOr<std::vector<v1::Outcome>> Commit(
       const std::vector<v1::UnitSummary>& summaries);
+
+  // What a commit answers: per summary, in order, its outcome (as
+  // CommitReceived) and the revision of its unit held once the commit was
+  // made (a STALE summary's sender goes above it).
+  struct Committed {
+    std::vector<v1::Outcome> outcomes;
+    std::vector<uint64_t> held_revisions;
+  };
+  using CommitDone = std::function<void(absl::StatusOr<Committed>)>;
+  // CommitReceived without waiting: queues the summaries (prepared on this
+  // thread) for the next group commit and returns; `done` runs on a
+  // committing thread once they are durable, or with the commit's error.
+  // The caller keeps the summaries (and their received bytes) until then.
+  // `done` should be quick: it delays that thread's next group. An empty
+  // batch is answered at once, on this thread.
+  void CommitAsync(absl::Span<const Incoming> summaries, CommitDone done);
+  // CommitAsync, waiting for its answer.
+  absl::StatusOr<Committed> CommitAndWait(absl::Span<const Incoming> summaries);
 
   // Recomputes every rollup from the held units and publishes them (Open
   // already does; kept for --rebuild-rollups and consistency checks).
@@ -328,17 +354,24 @@ class SummaryStore : public UpstreamQueue {
   // line (the rollups were recomputed from the surviving units by Load).
   absl::Status RecoverFromDamage(const std::string& dir,
                                  const DbRecovery& found);
-  std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
-  // The leader's work: decide, write synced, publish. Holds write_mu_.
+  // Queues a prepared writer and sees that a committing thread will take it.
+  void Enqueue(std::unique_ptr<Writer> w);
+  // A committing thread's turn: once the commit before is done, everything
+  // queued (up to a bound) in one group; then each writer answered.
+  void CommitQueued();
+  std::vector<std::unique_ptr<Writer>> TakeGroup()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  // The group's work under write_mu_: decide, write synced, publish.
   // `retired`: the version readers saw before, for the caller to drop once
-  // the group is woken.
-  absl::Status CommitGroup(const std::vector<Writer*>& group,
+  // the group is answered.
+  absl::Status CommitGroup(const std::vector<std::unique_ptr<Writer>>& group,
                            std::vector<HeldRevision>* changed,
-                           std::shared_ptr<const Index>* retired);
+                           std::shared_ptr<const Index>* retired)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Under write_mu_: ACCEPTED/STALE per summary, the highest revision per
   // unit winning; then the unit records to write.
-  void DecideOutcomes(const std::vector<Writer*>& group, int64_t now,
-                      GroupResult* result) const
+  void DecideOutcomes(const std::vector<std::unique_ptr<Writer>>& group,
+                      int64_t now, GroupResult* result) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void PrepareWrites(const GroupResult& result,
                      rocksdb::WriteBatch* batch) const;
@@ -355,14 +388,18 @@ class SummaryStore : public UpstreamQueue {
   // snapshots ask it. A leaf lock.
   StoreRecovery recovery_;
 
+  // Writers waiting for a group; a leaf lock.
   absl::Mutex queue_mu_;
-  std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  std::deque<std::unique_ptr<Writer>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // Whether a committing turn is posted that has not taken its group yet:
+  // then what is queued meanwhile joins that group and posts nothing.
+  bool turn_posted_ ABSL_GUARDED_BY(queue_mu_) = false;
 
-  // Held by the single writer of the moment (commit leader or Rebuild).
+  // Held by the single writer of the moment (a committing turn, or Rebuild).
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(index_mu_);
   // The writer's working copy; readers see only what Publish copies of it.
   Index index_ ABSL_GUARDED_BY(write_mu_);
-  // The commit leader's batch, kept between commits (CommitGroup).
+  // The committing batch, kept between commits (CommitGroup).
   rocksdb::WriteBatch batch_ ABSL_GUARDED_BY(write_mu_);
   // Held only to swap or copy the two pointers below: a leaf lock.
   mutable absl::Mutex index_mu_;
@@ -379,14 +416,14 @@ class SummaryStore : public UpstreamQueue {
   ReferenceData reference_ ABSL_GUARDED_BY(reference_mu_);
   std::vector<ReferenceData> retired_ ABSL_GUARDED_BY(reference_mu_);
 
-  // Its own lock, so a returning leader never waits for the next commit.
+  // Its own lock, so an answered group never waits for the next commit.
   absl::Mutex listener_mu_;
   std::function<void()> listener_ ABSL_GUARDED_BY(listener_mu_);
 
   // Serialises RecordUpstream: records change only through it, so what it
   // read before its write is still current after.
   absl::Mutex upstream_write_mu_;
-  // Kept current by the commit leader (under write_mu_, so in revision
+  // Kept current by each group commit (under write_mu_, so in revision
   // order) and by RecordUpstream once its write is durable. Its lock is a
   // leaf; the index's snapshots ask it for refusals.
   UpstreamLedger upstream_;
@@ -398,6 +435,10 @@ class SummaryStore : public UpstreamQueue {
 
   mutable absl::Mutex stats_mu_;
   SummaryStoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
+
+  // The committing threads; last, so destroyed first: every commit queued
+  // is made and answered while the members above still exist.
+  std::unique_ptr<WorkPool> committers_;
 };
 
 }  // namespace ohfed::aggregator

@@ -113,6 +113,18 @@ const UnitCell* UnitCells::Find(absl::string_view measure) const {
   return it != end() && it->measure() == measure ? it : nullptr;
 }
 
+bool UnitCells::Same(const UnitCell& a, const UnitCell& b) {
+  if (a.measure_id() != b.measure_id() || a.value() != b.value()) return false;
+  const absl::Span<const UnitCell::Bucket> x = a.buckets(), y = b.buckets();
+  if (x.size() != y.size()) return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i].value() != y[i].value() || x[i].count() != y[i].count()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void UnitCells::Set(const v1::Cell& cell) {
   google::protobuf::RepeatedPtrField<v1::Cell> all;
   for (const UnitCell& c : *this) {

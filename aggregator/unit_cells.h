@@ -42,6 +42,8 @@ class UnitCell {
   UnitCell& operator=(const UnitCell&) = delete;
 
   const std::string& measure() const;
+  // The measure code's interned id: equal ids, equal codes.
+  uint32_t measure_id() const { return measure_id_; }
   double value() const { return value_; }
   absl::Span<const Bucket> buckets() const {
     const UnitCell* next = this + 1;  // a cell or the sentinel
@@ -77,6 +79,8 @@ class UnitCells {
 
   // nullptr when the unit has no cell for `measure`.
   const UnitCell* Find(absl::string_view measure) const;
+  // Whether two cells hold the same measure, value and buckets (in order).
+  static bool Same(const UnitCell& a, const UnitCell& b);
   // Holds `cell` in place of any cell of its measure (building test views).
   void Set(const v1::Cell& cell);
 

@@ -186,26 +186,31 @@ absl::StatusOr<const Catalogue*> CatalogueOf(
 
 // One message's own unknown fields (proto3 generates no accessor; these
 // reflection calls read the message's metadata, no field is visited).
-void DiscardUnknown(google::protobuf::Message* message) {
+// Whether it had any.
+bool DiscardUnknown(google::protobuf::Message* message) {
   const google::protobuf::Reflection* reflection = message->GetReflection();
-  if (!reflection->GetUnknownFields(*message).empty()) {
-    reflection->MutableUnknownFields(message)->Clear();
-  }
+  if (reflection->GetUnknownFields(*message).empty()) return false;
+  reflection->MutableUnknownFields(message)->Clear();
+  return true;
 }
 
 }  // namespace
 
-void DiscardUnknownFields(v1::SubmitRequest* request) {
+std::vector<bool> DiscardUnknownFields(v1::SubmitRequest* request) {
   DiscardUnknown(request);
+  std::vector<bool> had(static_cast<size_t>(request->summaries_size()), false);
+  size_t i = 0;
   for (v1::UnitSummary& summary : *request->mutable_summaries()) {
-    DiscardUnknown(&summary);
+    bool any = DiscardUnknown(&summary);
     for (v1::Cell& cell : *summary.mutable_cells()) {
-      DiscardUnknown(&cell);
+      any = DiscardUnknown(&cell) || any;
       for (v1::Bucket& bucket : *cell.mutable_buckets()) {
-        DiscardUnknown(&bucket);
+        any = DiscardUnknown(&bucket) || any;
       }
     }
+    had[i++] = any;
   }
+  return had;
 }
 
 std::string Echo(absl::string_view text) {

@@ -9,6 +9,7 @@
 #define OHFED_AGGREGATOR_VALIDATION_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -74,8 +75,9 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
 // level (request, summary, cell, bucket), so that nothing that is not a
 // catalogue value is stored or forwarded: Message::DiscardUnknownFields
 // without reflection, which costs little beside the parse for a batch of
-// ~700 cells.
-void DiscardUnknownFields(v1::SubmitRequest* request);
+// ~700 cells. Returns, per summary, whether it held any (its received bytes
+// then differ from what is kept).
+std::vector<bool> DiscardUnknownFields(v1::SubmitRequest* request);
 
 }  // namespace ohfed::aggregator
 

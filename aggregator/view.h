@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "aggregator/unit_cells.h"
 #include "common/catalogue.h"
 #include "common/period.h"
@@ -82,6 +83,32 @@ class RollupBuckets {
         entries_.begin(), entries_.end(), value,
         [](const value_type& e, double v) { return e.first < v; });
     return it != entries_.end() && it->first == value ? it : entries_.end();
+  }
+  // Adds (sign +1) or takes away (sign -1, never below 0) each bucket's
+  // count, as operator[] then erase of a value whose count reaches 0 would.
+  // Ascending buckets (as senders list them) take one pass over the
+  // entries; a bucket below the one before starts again from the first.
+  void Apply(absl::Span<const UnitCell::Bucket> buckets, int sign) {
+    size_t at = 0;
+    double previous = 0;
+    for (const UnitCell::Bucket& b : buckets) {
+      const double v = b.value();
+      if (&b != buckets.data() && !(v > previous)) at = 0;
+      previous = v;
+      // A short forward scan: predictable, where a binary search over a
+      // few dozen values mispredicts at every step.
+      while (at < entries_.size() && entries_[at].first < v) ++at;
+      auto it = entries_.begin() + static_cast<std::ptrdiff_t>(at);
+      if (it != entries_.end() && it->first == v) {
+        uint64_t& count = it->second;
+        count =
+            sign > 0 ? count + b.count() : count - std::min(count, b.count());
+        if (count == 0) it = entries_.erase(it);
+      } else if (sign > 0 && b.count() > 0) {
+        it = entries_.insert(it, {v, b.count()});
+      }
+      at = static_cast<size_t>(it - entries_.begin());
+    }
   }
   void clear() { entries_.clear(); }
   void shrink_to_fit() { entries_.shrink_to_fit(); }

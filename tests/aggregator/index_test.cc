@@ -34,6 +34,37 @@ TEST(RollupBucketsTest, KeepsValuesSortedAndMergesDuplicates) {
   EXPECT_EQ(b.size(), 3u);
 }
 
+// Apply, which a commit uses, gives what operator[] and erase would, for
+// buckets in any order: counts added, taken away (never below 0), and a
+// value dropped when its count reaches 0.
+TEST(RollupBucketsTest, ApplyMergesBucketsInAnyOrder) {
+  auto cells_of = [](std::vector<std::pair<double, uint64_t>> buckets) {
+    v1::Cell c;
+    c.set_measure("d.wait");
+    for (const auto& [value, count] : buckets) {
+      v1::Bucket* b = c.add_buckets();
+      b->set_value(value);
+      b->set_count(count);
+    }
+    google::protobuf::RepeatedPtrField<v1::Cell> all;
+    *all.Add() = c;
+    return UnitCells(all);
+  };
+  RollupBuckets b{{2, 3}, {5, 1}};
+  UnitCells ascending = cells_of({{1, 1}, {2, 1}, {4, 2}, {9, 1}});
+  b.Apply(ascending.begin()->buckets(), +1);
+  EXPECT_EQ(b, (RollupBuckets{{1, 1}, {2, 4}, {4, 2}, {5, 1}, {9, 1}}));
+  UnitCells descending = cells_of({{9, 1}, {5, 3}, {2, 1}, {0.5, 1}});
+  b.Apply(descending.begin()->buckets(), -1);
+  EXPECT_EQ(b, (RollupBuckets{{1, 1}, {2, 3}, {4, 2}}));
+  UnitCells mixed = cells_of({{4, 1}, {1, 2}, {7, 2}, {3, 1}});
+  b.Apply(mixed.begin()->buckets(), +1);
+  EXPECT_EQ(b, (RollupBuckets{{1, 3}, {2, 3}, {3, 1}, {4, 3}, {7, 2}}));
+  b.Apply(mixed.begin()->buckets(), -1);
+  b.Apply(ascending.begin()->buckets(), -1);
+  EXPECT_EQ(b, (RollupBuckets{{2, 2}}));
+}
+
 // Random units of a few trusts over three periods: scalar and distribution
 // cells, each present or not, buckets on a few shared days so that rollup
 // buckets merge and empty again.
@@ -62,7 +93,10 @@ class RandomUnits {
       v1::Cell c;
       c.set_measure(m);
       uint64_t events = 0;
-      for (int day = 0; day < 6; ++day) {
+      // Senders list buckets ascending, but any order is valid.
+      const bool descending = Pick(4) == 0;
+      for (int i = 0; i < 6; ++i) {
+        const int day = descending ? 5 - i : i;
         if (Pick(2) == 0) continue;
         v1::Bucket* b = c.add_buckets();
         b->set_value(day * 1.5);
@@ -88,8 +122,23 @@ TEST(IndexTest, RollupsEqualARecomputeAfterRandomReplacesAndRetractions) {
   // Snapshots taken along the way, with the rollups they held then.
   std::vector<std::pair<Index, RollupMap>> snapshots;
   for (uint64_t step = 1; step <= 600; ++step) {
-    if (random.Pick(4) == 0) {
+    const size_t what = random.Pick(8);
+    if (what < 2) {
       index.RetractUnit(random.Trust(), random.Period());
+    } else if (what < 4) {
+      // A correction: the held cells again, one value changed or none
+      // (only the cells that differ move the rollups).
+      HeldUnit u = random.Unit(step);
+      if (const HeldUnit* held = index.Unit(u.trust, u.period)) {
+        u.cells = held->cells;
+        if (!u.cells.empty() && random.Pick(3) != 0) {
+          v1::Cell c;
+          c.set_measure(u.cells.begin()->measure());
+          c.set_value(static_cast<double>(random.Pick(50)) / 4);
+          if (!absl::EndsWith(c.measure(), ".wait")) u.cells.Set(c);
+        }
+      }
+      index.ReplaceUnit(std::move(u));
     } else {
       index.ReplaceUnit(random.Unit(step));
     }

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_format.h"
 #include "aggregator/aggregator.h"
+#include "aggregator/codec.h"
+#include "common/rocksdb_util.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/test_summaries.h"
@@ -157,6 +159,97 @@ TEST_F(IngestTest, ConcurrentStreamsShareCommitsAndEverythingIsStoredOnce) {
     }
     return 0;
   });
+}
+
+// A length-delimited field (wire type 2) as protobuf encodes it.
+std::string Field(int number, const std::string& bytes) {
+  std::string out;
+  auto varint = [&out](uint64_t v) {
+    do {
+      out.push_back(static_cast<char>((v & 0x7F) | (v > 0x7F ? 0x80 : 0)));
+      v >>= 7;
+    } while (v != 0);
+  };
+  varint(static_cast<uint64_t>(number) << 3 | 2);
+  varint(bytes.size());
+  return out + bytes;
+}
+
+// The service stores each summary in the bytes it arrived in (no second
+// serialization), and re-serializes only one of which something was
+// dropped: here an unknown field, which is never stored.
+TEST_F(IngestTest, SummariesAreStoredInTheBytesTheyCameInUnlessPartIsDropped) {
+  v1::UnitSummary as_sent = Summary("RJ1", "2026-03", 2, {{kImm, 10}});
+  // Cells first, then the rest: it parses to `as_sent`, but is not its
+  // serialization.
+  v1::UnitSummary cells = as_sent, rest = as_sent;
+  cells.clear_trust();
+  cells.clear_period();
+  cells.clear_revision();
+  cells.clear_catalogue_version();
+  rest.clear_cells();
+  const std::string reordered =
+      cells.SerializeAsString() + rest.SerializeAsString();
+  ASSERT_NE(reordered, as_sent.SerializeAsString());
+  v1::UnitSummary extended = Summary("R1H", "2026-03", 3, {{kImm, 4}});
+  const std::string with_unknown =
+      extended.SerializeAsString() + Field(999, "not ohfed's");
+  // A field of the request unknown to this version, between the summaries.
+  const std::string request =
+      Field(1, reordered) + Field(77, "x") + Field(1, with_unknown);
+
+  static const grpc::internal::RpcMethod kSubmit(
+      "/ohfed.v1.Ingest/Submit", grpc::internal::RpcMethod::BIDI_STREAMING);
+  auto channel = MakeChannel(aggregator_->address(), {.insecure = true});
+  OHFED_ASSERT_OK(channel);
+  grpc::ClientContext ctx;
+  auto raw = std::unique_ptr<
+      grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>(
+      grpc::internal::ClientReaderWriterFactory<
+          grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel->get(), kSubmit,
+                                                      &ctx));
+  grpc::Slice slice(request);
+  ASSERT_TRUE(raw->Write(grpc::ByteBuffer(&slice, 1)));
+  grpc::ByteBuffer reply;
+  ASSERT_TRUE(raw->Read(&reply));
+  raw->WritesDone();
+  ASSERT_TRUE(raw->Finish().ok());
+  v1::SubmitResponse response;
+  ASSERT_TRUE(grpc::SerializationTraits<v1::SubmitResponse>::Deserialize(
+                  &reply, &response)
+                  .ok());
+  ASSERT_EQ(response.acks_size(), 2);
+  EXPECT_EQ(response.acks(0).outcome(), v1::OUTCOME_ACCEPTED);
+  EXPECT_EQ(response.acks(0).held_revision(), 2u);
+  EXPECT_EQ(response.acks(1).outcome(), v1::OUTCOME_ACCEPTED);
+
+  aggregator_.reset();
+  auto db = OpenDb(dir_.File("db"), DbFootprint::kServer);
+  OHFED_ASSERT_OK(db);
+  auto stored = GetValue(db->get(), "u/RJ1/2026-03");
+  OHFED_ASSERT_OK(stored);
+  EXPECT_EQ(stored->substr(16), reordered);
+  stored = GetValue(db->get(), "u/R1H/2026-03");
+  OHFED_ASSERT_OK(stored);
+  EXPECT_EQ(stored->substr(16), extended.SerializeAsString());
+  auto decoded = DecodeUnit("u/R1H/2026-03", *stored);
+  OHFED_ASSERT_OK(decoded);
+  EXPECT_EQ(decoded->summary.SerializeAsString(), extended.SerializeAsString());
+}
+
+// SummaryBytes finds each summary's bytes, skipping other fields of every
+// wire type, and gives up (the caller re-serializes) on malformed input.
+TEST(SummaryBytesTest, SplitsARequestIntoItsSummaries) {
+  const std::string a = "\x12\x03RJ1", b = "\x12\x03R1H";
+  const std::string request = Field(1, a) + std::string("\x10\x96\x01", 3) +
+                              std::string("\x19", 1) + std::string(8, 'x') +
+                              std::string("\x25", 1) + std::string(4, 'y') +
+                              Field(1, "") + Field(3, "zz") + Field(1, b);
+  EXPECT_EQ(SummaryBytes(request), (std::vector<absl::string_view>{a, "", b}));
+  EXPECT_TRUE(SummaryBytes("").empty());
+  EXPECT_TRUE(SummaryBytes(Field(1, a).substr(0, 4)).empty());  // truncated
+  EXPECT_TRUE(SummaryBytes("\x0b").empty());                    // a group
+  EXPECT_TRUE(SummaryBytes("\x0a\xff\xff").empty());  // unterminated length
 }
 
 TEST_F(IngestTest, QueryServiceAnswersFromTheStore) {

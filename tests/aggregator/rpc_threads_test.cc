@@ -18,8 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "aggregator/aggregator.h"
-#include "aggregator/batch_committer.h"
 #include "aggregator/query_lanes.h"
+#include "aggregator/summary_store.h"
 #include "aggregator/work_pool.h"
 #include "common/clock.h"
 #include "common/registry.h"
@@ -116,34 +116,47 @@ TEST(RpcThreadsTest, IdleSubmitStreamsHoldNoThreads) {
   }
 }
 
-// The committer groups the batches waiting at once into one commit and
-// gives each its own outcomes, in order.
-TEST(RpcThreadsTest, BatchCommitterAnswersEachBatchWithItsOutcomes) {
+// The store's group commit (the only grouping on the ingest path) answers
+// each batch handed to CommitAsync with its own outcomes and held
+// revisions, in order, on its committing thread.
+TEST(RpcThreadsTest, CommitAsyncAnswersEachBatchWithItsOutcomes) {
   TempDir dir;
-  auto store = SummaryStore::Open(dir.File("db"), {});
+  SummaryStoreOptions options;
+  options.commit_threads = 1;
+  auto store = SummaryStore::Open(dir.File("db"), options);
   OHFED_ASSERT_OK(store);
-  std::vector<std::vector<v1::Outcome>> got(3);
-  {
-    BatchCommitter committer(store->get(), 1);
-    auto commit = [&](int i, std::vector<v1::UnitSummary> batch) {
-      committer.Commit(std::move(batch),
-                       [&got, i](std::vector<v1::UnitSummary> summaries,
-                                 absl::StatusOr<std::vector<v1::Outcome>> r) {
-                         ASSERT_TRUE(r.ok()) << r.status();
-                         EXPECT_EQ(summaries.size(), r->size());
-                         got[i] = *r;
-                       });
-    };
-    commit(0, {Summary("RJ1", "2026-01", 2, {{kImm, 4}}),
-               Summary("RJ2", "2026-01", 1, {{kImm, 4}})});
-    commit(1, {Summary("RJ1", "2026-01", 1, {{kImm, 4}})});
-    commit(2, {});
-    committer.WaitIdle();
+  const std::vector<std::vector<v1::UnitSummary>> batches = {
+      {Summary("RJ1", "2026-01", 2, {{kImm, 4}}),
+       Summary("RJ2", "2026-01", 1, {{kImm, 4}})},
+      {Summary("RJ1", "2026-01", 1, {{kImm, 4}})},
+      {}};
+  std::vector<std::vector<SummaryStore::Incoming>> incoming(batches.size());
+  std::vector<SummaryStore::Committed> got(batches.size());
+  absl::Mutex mu;
+  int answered = 0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    for (const v1::UnitSummary& s : batches[i]) {
+      incoming[i].push_back({&s, /*forwarded=*/true, /*received=*/{}});
+    }
+    (*store)->CommitAsync(incoming[i],
+                          [&, i](absl::StatusOr<SummaryStore::Committed> r) {
+                            ASSERT_TRUE(r.ok()) << r.status();
+                            absl::MutexLock l(&mu);
+                            got[i] = *std::move(r);
+                            ++answered;
+                          });
   }
-  EXPECT_EQ(got[0], (std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED,
-                                              v1::OUTCOME_ACCEPTED}));
-  EXPECT_EQ(got[1], std::vector<v1::Outcome>{v1::OUTCOME_STALE});
-  EXPECT_TRUE(got[2].empty());
+  {
+    absl::MutexLock l(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == 3; }, &answered));
+  }
+  EXPECT_EQ(got[0].outcomes, (std::vector<v1::Outcome>{v1::OUTCOME_ACCEPTED,
+                                                       v1::OUTCOME_ACCEPTED}));
+  EXPECT_EQ(got[0].held_revisions, (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(got[1].outcomes, std::vector<v1::Outcome>{v1::OUTCOME_STALE});
+  EXPECT_EQ(got[1].held_revisions, std::vector<uint64_t>{2});
+  EXPECT_TRUE(got[2].outcomes.empty());
   EXPECT_EQ((*store)->HeldRevisionOf("RJ1", "2026-01"), 2u);
 }
 

@@ -572,6 +572,29 @@ TEST_F(StoreTest, ReceivedBytesAreStoredAsTheyCameAndDecodeAsReserialized) {
   EXPECT_EQ(EncodeUnit(*decoded), reserialized);
 }
 
+// A commit answers, per summary, the revision its unit holds once the whole
+// group is made: the ingest service's acks carry it (held_revision) without
+// asking the store again.
+TEST_F(StoreTest, CommitAnswersTheRevisionHeldAfterTheGroup) {
+  Commit({Summary("RJ1", "2026-03", 5, {{kImm, 1}})});
+  const std::vector<v1::UnitSummary> batch = {
+      Summary("RJ1", "2026-03", 3, {{kImm, 2}}),  // stale against 5...
+      Summary("RJ1", "2026-03", 7, {{kImm, 3}}),  // ...then replaced by 7
+      Summary("R1H", "2026-03", 2, {{kImm, 4}}),
+      Summary("R1H", "2026-03", 1, {{kImm, 5}}),  // stale within the group
+      Summary("RJ1", "2026-02", 1, {{kImm, 6}})};
+  std::vector<SummaryStore::Incoming> in;
+  for (const v1::UnitSummary& s : batch) in.push_back({&s, true, {}});
+  auto committed = store_->CommitAndWait(in);
+  OHFED_ASSERT_OK(committed);
+  EXPECT_EQ(committed->outcomes,
+            (std::vector<v1::Outcome>{v1::OUTCOME_STALE, v1::OUTCOME_ACCEPTED,
+                                      v1::OUTCOME_ACCEPTED, v1::OUTCOME_STALE,
+                                      v1::OUTCOME_ACCEPTED}));
+  EXPECT_EQ(committed->held_revisions, (std::vector<uint64_t>{7, 7, 2, 2, 1}));
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 7);
+}
+
 // Received bytes are not stored when the store drops part of the summary:
 // a first_received_unix_ms from a sender that does not forward (ignored and
 // not kept), and a retraction's cells.
