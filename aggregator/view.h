@@ -61,16 +61,7 @@ class RollupBuckets {
   uint64_t& operator[](double value) {
     auto it = LowerBound(value);
     if (it == entries_.end() || it->first != value) {
-      if (entries_.size() == entries_.capacity()) {
-        // By a quarter, not doubled: a commit copies an array at its size
-        // and often adds a value or two; doubling left the rollups' buckets
-        // at 21 MiB where 14.5 MiB held them (207 x 60 trust-months).
-        const size_t at = static_cast<size_t>(it - entries_.begin());
-        entries_.reserve(entries_.size() +
-                         std::max<size_t>(2, entries_.size() / 4));
-        it = entries_.begin() + static_cast<std::ptrdiff_t>(at);
-      }
-      it = entries_.insert(it, {value, 0});
+      it = InsertAt(static_cast<size_t>(it - entries_.begin()), {value, 0});
     }
     return it->second;
   }
@@ -105,7 +96,7 @@ class RollupBuckets {
             sign > 0 ? count + b.count() : count - std::min(count, b.count());
         if (count == 0) it = entries_.erase(it);
       } else if (sign > 0 && b.count() > 0) {
-        it = entries_.insert(it, {v, b.count()});
+        it = InsertAt(at, {v, b.count()});
       }
       at = static_cast<size_t>(it - entries_.begin());
     }
@@ -124,6 +115,18 @@ class RollupBuckets {
   }
 
  private:
+  // Inserts at index `at`, growing by a quarter, not doubled: a commit
+  // copies an array at its size and often adds a value or two; doubling
+  // left the rollups' buckets at 21 MiB where 14.5 MiB held them (207 x 60
+  // trust-months).
+  std::vector<value_type>::iterator InsertAt(size_t at, value_type entry) {
+    if (entries_.size() == entries_.capacity()) {
+      entries_.reserve(entries_.size() +
+                       std::max<size_t>(2, entries_.size() / 4));
+    }
+    return entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(at),
+                           entry);
+  }
   std::vector<value_type>::iterator LowerBound(double value) {
     return std::lower_bound(
         entries_.begin(), entries_.end(), value,
