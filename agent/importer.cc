@@ -55,11 +55,15 @@ namespace importer_internal {
 // The fields of one record by column name, and whether any was bad.
 class RowReader {
  public:
-  RowReader(const CsvTable& table, const CsvRecord& record, ParsedImport* out)
+  RowReader(const CsvTable& table, const CsvRow& record, ParsedImport* out)
       : table_(table), record_(record), out_(out) {}
 
   std::string Get(absl::string_view column) const {
-    return CsvTable::Field(record_, table_.Column(column));
+    return std::string(CsvTable::FieldView(record_, table_.Column(column)));
+  }
+  // The field of column `col` (see CsvTable::FieldView), without a copy.
+  absl::string_view View(int col) const {
+    return CsvTable::FieldView(record_, col);
   }
   void Fail(absl::string_view column, absl::string_view reason) {
     failed_ = true;
@@ -70,7 +74,7 @@ class RowReader {
 
  private:
   const CsvTable& table_;
-  const CsvRecord& record_;
+  const CsvRow& record_;
   ParsedImport* out_;
   bool failed_ = false;
 };
@@ -141,6 +145,13 @@ bool CheckDate(RowReader& row, const std::string& text,
     return false;
   }
   return CheckMonth(row, "date", text.substr(0, 7), ctx, month);
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
 bool CheckId(RowReader& row, absl::string_view column, const std::string& id) {
@@ -370,12 +381,19 @@ void CheckHeader(const CsvTable& table, const Columns& columns,
   }
 }
 
+// ASCII, so UTF-8: the usual case, told by a cheaper test.
+bool IsAscii(absl::string_view s) {
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
 // Every field the import reads must be UTF-8 before any of it is used.
 // `known` marks the header's columns the import reads.
-bool CheckEncoding(RowReader& row, const CsvTable& table,
-                   const CsvRecord& record, const std::vector<bool>& known) {
+bool CheckEncoding(RowReader& row, const CsvTable& table, const CsvRow& record,
+                   const std::vector<bool>& known) {
   for (size_t i = 0; i < table.header.size(); ++i) {
-    if (known[i] && i < record.fields.size() &&
+    if (known[i] && i < record.fields.size() && !IsAscii(record.fields[i]) &&
         FindInvalidUtf8(TrimSpaces(record.fields[i])) !=
             absl::string_view::npos) {
       row.Fail(table.header[i], kNotUtf8);
@@ -406,6 +424,9 @@ ImportParser::ImportParser(v1::ImportKind kind, ImportContext context,
         "import kind must be staffing, activity or profile");
   }
   out_.kind = kind;
+  const absl::CivilDay today = Today(ctx_);
+  today_ = static_cast<int>(today.year()) * 10000 + today.month() * 100 +
+           today.day();
 }
 
 ImportParser::~ImportParser() = default;
@@ -421,7 +442,7 @@ absl::Status ImportParser::CsvError(absl::Status s) const {
 
 absl::Status ImportParser::FeedReader(absl::string_view text) {
   absl::Status s =
-      reader_.Feed(text, [this](const CsvRecord& r) { return OnRecord(r); });
+      reader_.FeedRows(text, [this](const CsvRow& r) { return OnRecord(r); });
   if (!s.ok()) status_ = CsvError(s);
   return status_;
 }
@@ -452,7 +473,7 @@ absl::StatusOr<ParsedImport> ImportParser::Finish() {
     OHFED_RETURN_IF_ERROR(FeedReader(head_));
   }
   absl::Status s =
-      reader_.Finish([this](const CsvRecord& r) { return OnRecord(r); });
+      reader_.FinishRows([this](const CsvRow& r) { return OnRecord(r); });
   if (!s.ok()) {
     status_ = CsvError(s);
     return status_;
@@ -465,7 +486,7 @@ absl::StatusOr<ParsedImport> ImportParser::Finish() {
   return std::move(out_);
 }
 
-absl::Status ImportParser::OnRecord(const CsvRecord& record) {
+absl::Status ImportParser::OnRecord(const CsvRow& record) {
   const CsvTable& table = reader_.table();
   if (!header_checked_) {
     header_checked_ = true;
@@ -474,6 +495,10 @@ absl::Status ImportParser::OnRecord(const CsvRecord& record) {
     for (const std::string& name : table.header) {
       known_columns_.push_back(columns.Knows(name));
     }
+    activity_columns_ = {table.Column("date"), table.Column("activity"),
+                         table.Column("client_org"),
+                         table.Column("subject_ref"),
+                         table.Column("wait_days")};
   }
   ++out_.rows_read;
   if (out_.fatal) return absl::OkStatus();
@@ -500,17 +525,101 @@ absl::Status ImportParser::OnRecord(const CsvRecord& record) {
 }
 
 const ImportParser::ActivityCode& ImportParser::Activity(
-    const std::string& typed) {
+    absl::string_view typed) {
   auto it = activities_.find(typed);
   if (it != activities_.end()) return it->second;
   ActivityCode code;
   code.name = CatalogueName(*ctx_.catalogue, "activity.count.", typed);
   code.id = static_cast<int>(activities_.size());
   code.wait = ctx_.catalogue->Find("activity.wait_days." + code.name);
-  return activities_.emplace(typed, std::move(code)).first->second;
+  return activities_.emplace(std::string(typed), std::move(code)).first->second;
+}
+
+bool ImportParser::QuickDate(absl::string_view d, Month* month) const {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  int digits[8];
+  int n = 0;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!absl::ascii_isdigit(d[i])) return false;
+    digits[n++] = d[i] - '0';
+  }
+  const int year =
+      digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
+  const int mon = digits[4] * 10 + digits[5];
+  const int day = digits[6] * 10 + digits[7];
+  // Month::Parse's years; a day the month has.
+  if (year < 1900 || year > 2999 || mon < 1 || mon > 12 || day < 1 ||
+      day > DaysInMonth(year, mon)) {
+    return false;
+  }
+  if (year * 10000 + mon * 100 + day > today_) return false;
+  *month = Month::Of(year, mon);
+  return *month <= ctx_.current_month;
+}
+
+bool ImportParser::QuickActivityRow(const importer_internal::RowReader& row,
+                                    ActivityView* view, Month* month,
+                                    const ActivityCode** code) {
+  const ActivityColumns& cols = activity_columns_;
+  view->date = row.View(cols.date);
+  if (!QuickDate(view->date, month)) return false;
+  *code = &Activity(row.View(cols.activity));
+  if ((*code)->name.empty()) return false;
+  view->activity = (*code)->name;
+  view->client_org = row.View(cols.client_org);
+  if (std::any_of(view->client_org.begin(), view->client_org.end(),
+                  absl::ascii_islower)) {
+    upper_.assign(view->client_org.data(), view->client_org.size());
+    absl::AsciiStrToUpper(&upper_);
+    view->client_org = upper_;
+  }
+  if (view->client_org.empty()) view->client_org = ctx_.trust;
+  view->subject_ref = row.View(cols.subject_ref);
+  if (view->client_org.size() > kMaxIdLength ||
+      view->subject_ref.size() > kMaxIdLength) {
+    return false;
+  }
+  const absl::string_view days = row.View(cols.wait_days);
+  view->wait_days = -1;
+  if (days.empty()) return true;
+  if (days.size() > 9) return false;
+  int wait = 0;
+  for (char c : days) {
+    if (!absl::ascii_isdigit(c)) return false;
+    wait = wait * 10 + (c - '0');
+  }
+  view->wait_days = wait;
+  return wait <= ((*code)->wait ? (*code)->wait->max : 365);
+}
+
+absl::Status ImportParser::KeepActivity(int line, Month month,
+                                        const ActivityCode& code,
+                                        const ActivityView& view) {
+  // The measures a row counts towards depend only on these: note the lines
+  // once per combination, not per row.
+  const uint64_t key = (static_cast<uint64_t>(month.index()) << 32) |
+                       (static_cast<uint64_t>(code.id) << 2) |
+                       (view.subject_ref.empty() ? 0 : 1) |
+                       (view.wait_days >= 0 ? 2 : 0);
+  if (lines_noted_.insert(key).second) {
+    NoteLines(month.ToString(), MeasuresOf(view.ToRow()), line, &out_);
+  }
+  if (sink_ != nullptr) return sink_->AddView(month, view);
+  out_.activity[month.ToString()].push_back(view.ToRow());
+  return absl::OkStatus();
 }
 
 absl::Status ImportParser::ReadActivityRow(RowReader& row) {
+  {
+    ActivityView view;
+    Month month;
+    const ActivityCode* code = nullptr;
+    if (QuickActivityRow(row, &view, &month, &code)) {
+      return KeepActivity(row.line(), month, *code, view);
+    }
+  }
+  // Something is wrong or unusual: the checks in full, naming each
+  // problem.
   ActivityRow r;
   r.date = row.Get("date");
   Month month;
@@ -541,24 +650,9 @@ absl::Status ImportParser::ReadActivityRow(RowReader& row) {
     }
   }
   if (!row.ok()) return absl::OkStatus();
-  // The measures a row counts towards depend only on these: note the lines
-  // once per combination, not per row.
-  const uint64_t key = (static_cast<uint64_t>(month.index()) << 32) |
-                       (static_cast<uint64_t>(code.id) << 2) |
-                       (r.subject_ref.empty() ? 0 : 1) |
-                       (r.wait_days >= 0 ? 2 : 0);
-  if (lines_noted_.insert(key).second) {
-    r.activity = code.name;
-    NoteLines(month.ToString(), MeasuresOf(r), row.line(), &out_);
-  }
-  if (sink_ != nullptr) {
-    ActivityView view = ViewOf(r);
-    view.activity = code.name;
-    return sink_->AddView(month, view);
-  }
-  r.activity = code.name;
-  out_.activity[month.ToString()].push_back(std::move(r));
-  return absl::OkStatus();
+  ActivityView view = ViewOf(r);
+  view.activity = code.name;
+  return KeepActivity(row.line(), month, code, view);
 }
 
 absl::Status CheckImportSize(absl::string_view file_name, size_t bytes) {

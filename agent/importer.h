@@ -127,9 +127,24 @@ class ImportParser {
     const Measure* wait = nullptr;
   };
   absl::Status FeedReader(absl::string_view text);
-  absl::Status OnRecord(const CsvRecord& record);
+  // The header's columns of an activity file (-1: absent).
+  struct ActivityColumns {
+    int date = -1, activity = -1, client_org = -1, subject_ref = -1,
+        wait_days = -1;
+  };
+  absl::Status OnRecord(const CsvRow& record);
   absl::Status ReadActivityRow(importer_internal::RowReader& row);
-  const ActivityCode& Activity(const std::string& typed);
+  // The usual row, read without a copy: true if it passes every check
+  // (then `view` is the row to keep, valid until the next row); false
+  // sends it to the full checks, which name its problems.
+  bool QuickActivityRow(const importer_internal::RowReader& row,
+                        ActivityView* view, Month* month,
+                        const ActivityCode** code);
+  // A well-formed "YYYY-MM-DD" that CheckDate accepts.
+  bool QuickDate(absl::string_view date, Month* month) const;
+  absl::Status KeepActivity(int line, Month month, const ActivityCode& code,
+                            const ActivityView& row);
+  const ActivityCode& Activity(absl::string_view typed);
   absl::Status CsvError(absl::Status s) const;
 
   const v1::ImportKind kind_;
@@ -146,6 +161,9 @@ class ImportParser {
   absl::flat_hash_map<std::string, ActivityCode> activities_;
   absl::flat_hash_set<uint64_t> lines_noted_;  // (month, activity, measures)
   std::vector<bool> known_columns_;  // by header column: read by the import
+  ActivityColumns activity_columns_;
+  int today_ = 0;      // the last day not in the future, as YYYYMMDD
+  std::string upper_;  // a client_org upper-cased
 };
 
 // kInvalidArgument for a file of more than kMaxImportBytes, saying how to

@@ -1,7 +1,9 @@
 #include "common/csv.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -110,14 +112,54 @@ absl::StatusOr<Scan> ScanRecord(absl::string_view text, bool final,
   }
 }
 
-bool AllBlank(std::vector<std::string>::const_iterator begin,
-              std::vector<std::string>::const_iterator end) {
-  return std::all_of(
-      begin, end, [](const std::string& f) { return TrimSpaces(f).empty(); });
+bool IsBlank(const std::vector<absl::string_view>& f, size_t from = 0) {
+  return std::all_of(f.begin() + from, f.end(),
+                     [](absl::string_view v) { return TrimSpaces(v).empty(); });
 }
 
-bool IsBlank(const std::vector<std::string>& f) {
-  return AllBlank(f.begin(), f.end());
+// What a byte is to SplitPlain.
+enum : uint8_t { kText = 0, kComma, kLf, kCr, kQuote };
+
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  t[','] = kComma;
+  t['\n'] = kLf;
+  t['\r'] = kCr;
+  t['"'] = kQuote;
+  return t;
+}();
+
+// Splits the record at the start of `text` into `fields` when it is plain:
+// whole in `text` up to its LF, with no quote and no CR but one just before
+// the LF. Returns its length with the line end, or 0 when it is not plain
+// (ScanRecord reads it then, to the same fields: a plain record is one
+// where its rules reduce to splitting at commas).
+size_t SplitPlain(absl::string_view text,
+                  std::vector<absl::string_view>* fields) {
+  fields->clear();
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* field = begin;
+  for (const char* p = begin; p < end; ++p) {
+    switch (kByteClass[static_cast<unsigned char>(*p)]) {
+      case kText:
+        break;
+      case kComma:
+        fields->emplace_back(field, static_cast<size_t>(p - field));
+        field = p + 1;
+        break;
+      case kLf:
+        fields->emplace_back(field, static_cast<size_t>(p - field));
+        return static_cast<size_t>(p + 1 - begin);
+      case kCr:
+        if (p + 1 == end || p[1] != '\n') return 0;
+        fields->emplace_back(field, static_cast<size_t>(p - field));
+        return static_cast<size_t>(p + 2 - begin);
+      default:  // a quote
+        return 0;
+    }
+  }
+  return 0;  // no line end yet, or the last record of the text
 }
 
 // The header's names, lower-cased, without the empty names a spreadsheet
@@ -202,6 +244,11 @@ std::string CsvTable::Field(const CsvRecord& r, int col) {
   return std::string(TrimSpaces(r.fields[col]));
 }
 
+absl::string_view CsvTable::FieldView(const CsvRow& r, int col) {
+  if (col < 0 || static_cast<size_t>(col) >= r.fields.size()) return "";
+  return TrimSpaces(r.fields[col]);
+}
+
 absl::string_view TrimSpaces(absl::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
@@ -238,7 +285,7 @@ absl::Status CsvReader::Fail(absl::Status s) {
 }
 
 absl::StatusOr<size_t> CsvReader::Consume(absl::string_view text, bool final,
-                                          RecordFn fn) {
+                                          RowFn fn) {
   size_t pos = 0;
   while (true) {
     const absl::string_view rest = text.substr(pos);
@@ -269,46 +316,85 @@ absl::StatusOr<size_t> CsvReader::Consume(absl::string_view text, bool final,
       continue;
     }
     const int start_line = line_;
-    absl::StatusOr<Scan> scan =
-        ScanRecord(text, final, source_, &pos, &line_, &record_.fields);
-    if (!scan.ok()) return scan.status();
-    if (*scan == Scan::kIncomplete) return pos;
-    // Blank rows (",,,," included) are skipped above the header as below.
-    if (IsBlank(record_.fields)) continue;
-    if (state_ == State::kHeader) {
-      table_.header_line = start_line;
-      absl::StatusOr<std::vector<std::string>> names =
-          HeaderNames(record_.fields, source_, start_line);
-      if (!names.ok()) return names.status();
-      table_.header = std::move(*names);
-      state_ = State::kRecords;
-      continue;
+    const size_t plain = SplitPlain(rest, &views_);
+    if (plain > 0) {
+      pos += plain;
+      ++line_;
+    } else {
+      absl::StatusOr<Scan> scan =
+          ScanRecord(text, final, source_, &pos, &line_, &record_.fields);
+      if (!scan.ok()) return scan.status();
+      if (*scan == Scan::kIncomplete) return pos;
+      views_.assign(record_.fields.begin(), record_.fields.end());
     }
-    // Excel writes an empty field for every column it once saw used.
-    std::vector<std::string>& fields = record_.fields;
-    if (fields.size() > table_.header.size() &&
-        AllBlank(fields.begin() + table_.header.size(), fields.end())) {
-      fields.resize(table_.header.size());
-    }
-    record_.line = start_line;
-    absl::Status s = fn(record_);
+    absl::Status s = OnFields(start_line, fn);
     if (!s.ok()) return s;
   }
 }
 
+absl::Status CsvReader::OnFields(int line, RowFn fn) {
+  // Blank rows (",,,," included) are skipped above the header as below.
+  if (IsBlank(views_)) return absl::OkStatus();
+  if (state_ == State::kHeader) {
+    table_.header_line = line;
+    absl::StatusOr<std::vector<std::string>> names = HeaderNames(
+        std::vector<std::string>(views_.begin(), views_.end()), source_, line);
+    if (!names.ok()) return names.status();
+    table_.header = std::move(*names);
+    state_ = State::kRecords;
+    return absl::OkStatus();
+  }
+  // Excel writes an empty field for every column it once saw used.
+  const size_t columns = table_.header.size();
+  if (views_.size() > columns && IsBlank(views_, columns)) {
+    views_.resize(columns);
+  }
+  return fn(CsvRow{line, views_});
+}
+
+const CsvRecord& CsvReader::Copy(const CsvRow& row) {
+  copied_.line = row.line;
+  copied_.fields.resize(row.fields.size());
+  for (size_t i = 0; i < row.fields.size(); ++i) {
+    copied_.fields[i].assign(row.fields[i].data(), row.fields[i].size());
+  }
+  return copied_;
+}
+
 absl::Status CsvReader::Feed(absl::string_view piece, RecordFn fn) {
+  return FeedRows(piece, [&](const CsvRow& row) { return fn(Copy(row)); });
+}
+
+absl::Status CsvReader::Finish(RecordFn fn) {
+  return FinishRows([&](const CsvRow& row) { return fn(Copy(row)); });
+}
+
+absl::Status CsvReader::FeedRows(absl::string_view piece, RowFn fn) {
   if (state_ == State::kFailed) {
     return absl::FailedPreconditionError(
         absl::StrCat(source_, ": read after an error"));
   }
-  absl::StatusOr<size_t> used;
-  if (pending_.empty()) {
-    used = Consume(piece, false, fn);
-    if (used.ok()) pending_.assign(piece.data() + *used, piece.size() - *used);
-  } else {
-    pending_.append(piece.data(), piece.size());
+  absl::StatusOr<size_t> used = size_t{0};
+  if (!pending_.empty()) {
+    // Complete the pending record with the piece's first line only: when
+    // that completes it (the usual case), the rest of the piece is read
+    // where it lies rather than copied after it.
+    const size_t lf = piece.find('\n');
+    const size_t head = lf == absl::string_view::npos ? piece.size() : lf + 1;
+    pending_.append(piece.data(), head);
+    piece.remove_prefix(head);
     used = Consume(pending_, false, fn);
     if (used.ok()) pending_.erase(0, *used);
+    if (used.ok() && !pending_.empty() && !piece.empty()) {
+      pending_.append(piece.data(), piece.size());
+      piece = {};
+      used = Consume(pending_, false, fn);
+      if (used.ok()) pending_.erase(0, *used);
+    }
+  }
+  if (used.ok() && pending_.empty() && !piece.empty()) {
+    used = Consume(piece, false, fn);
+    if (used.ok()) pending_.assign(piece.data() + *used, piece.size() - *used);
   }
   if (!used.ok()) return Fail(used.status());
   if (pending_.size() > max_record_bytes_) {
@@ -320,7 +406,7 @@ absl::Status CsvReader::Feed(absl::string_view piece, RecordFn fn) {
   return absl::OkStatus();
 }
 
-absl::Status CsvReader::Finish(RecordFn fn) {
+absl::Status CsvReader::FinishRows(RowFn fn) {
   if (state_ == State::kFailed) {
     return absl::FailedPreconditionError(
         absl::StrCat(source_, ": read after an error"));

@@ -31,6 +31,14 @@ struct CsvRecord {
   std::vector<std::string> fields;
 };
 
+// A record whose fields are views, valid only during the callback that gets
+// it: into the text fed when the record is plain (no quote, no CR but the
+// one of a CRLF), into the reader's own buffers otherwise.
+struct CsvRow {
+  int line = 0;  // 1-based physical line where the record starts
+  const std::vector<absl::string_view>& fields;
+};
+
 struct CsvTable {
   std::map<std::string, std::string> metadata;
   std::vector<std::string> header;  // trimmed, lower-cased names
@@ -44,6 +52,8 @@ struct CsvTable {
   // non-breaking space stays part of the value); empty if col < 0 or the
   // record is short.
   static std::string Field(const CsvRecord& r, int col);
+  // The same for a row of views, without a copy.
+  static absl::string_view FieldView(const CsvRow& r, int col);
 };
 
 // Reads CSV given in pieces of any size, cut anywhere (inside a field, a
@@ -52,11 +62,17 @@ struct CsvTable {
 // handed to a callback as they complete, with their physical line numbers;
 // the metadata and header are in table() (whose records stay empty) once
 // the header is read.
+//
+// A plain record (no quote, no CR but a CRLF's, whole in the text at hand)
+// is split where it lies, its fields handed over as views (FeedRows); any
+// other goes through the full RFC 4180 scan. Both give the same fields.
 class CsvReader {
  public:
   // Called for each record after the header; an error stops the reading
   // and is returned by Feed or Finish.
   using RecordFn = absl::FunctionRef<absl::Status(const CsvRecord&)>;
+  // The same with the fields as views (no copy of a plain record).
+  using RowFn = absl::FunctionRef<absl::Status(const CsvRow&)>;
 
   // A record that is still incomplete after `max_record_bytes` (an
   // unterminated quote, most likely) is an error.
@@ -69,6 +85,9 @@ class CsvReader {
   // The end of the text: the last record may lack its line break. Fails as
   // ParseCsv does on an empty input or a missing header.
   absl::Status Finish(RecordFn fn);
+  // Feed and Finish handing records over as views.
+  absl::Status FeedRows(absl::string_view piece, RowFn fn);
+  absl::Status FinishRows(RowFn fn);
 
   bool has_header() const { return state_ == State::kRecords; }
   const CsvTable& table() const { return table_; }
@@ -76,9 +95,13 @@ class CsvReader {
  private:
   enum class State { kStart, kPreamble, kHeader, kRecords, kFailed };
   // Consumes what complete units `text` holds; returns how many bytes.
-  absl::StatusOr<size_t> Consume(absl::string_view text, bool final,
-                                 RecordFn fn);
+  absl::StatusOr<size_t> Consume(absl::string_view text, bool final, RowFn fn);
+  // Hands over the record in views_ (line `line`), or takes it as the
+  // header.
+  absl::Status OnFields(int line, RowFn fn);
   absl::Status Fail(absl::Status s);
+  // `row` as Feed and Finish hand it over, in copied_.
+  const CsvRecord& Copy(const CsvRow& row);
 
   std::string source_;
   size_t max_record_bytes_;
@@ -87,6 +110,8 @@ class CsvReader {
   int line_ = 1;
   CsvTable table_;
   CsvRecord record_;  // reused: its strings keep their capacity
+  CsvRecord copied_;  // what Feed and Finish hand over, reused
+  std::vector<absl::string_view> views_;  // the current record's fields
 };
 
 // Parses `text`. `source` names the input in errors ("catalogue.csv").

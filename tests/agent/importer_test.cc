@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/sample_data.h"
@@ -430,6 +431,94 @@ TEST(ActivityImport, UnknownActivityAndBadWait) {
   ExpectOneError(Parse(v1::IMPORT_KIND_ACTIVITY,
                        kActHeader + "2026-01-05,self_referral,,,400\n"),
                  2, "wait_days", "0 to 365");
+}
+
+// Rows the quick reading takes (trimmed fields, codes in any case, leading
+// zeros, a leap day) and rows it sends to the full checks, which name the
+// problem as before.
+TEST(ActivityImport, QuickAndFullChecksAgree) {
+  ParsedImport p = Parse(v1::IMPORT_KIND_ACTIVITY,
+                         kActHeader +
+                             "2024-02-29,immunisation,rxy,S1,007\n"      // 2 ok
+                             " 2026-01-05 ,Immunisation, rj1 ,S2, 5 \n"  // 3 ok
+                             "2025-02-29,immunisation,,S3,\n"            // 4
+                             "2026-01-05,immunisation,,S4,1234567890\n"  // 5
+                             "2026-01-05,immunisation,,S5,-1\n"          // 6
+                             "2026-01-05,immunisation," +
+                             std::string(65, 'X') +  // 7
+                             ",S6,\n"
+                             "1899-12-31,immunisation,,S7,\n"        // 8
+                             "2026-01-05,immunisation,,\"S,8\",3\n"  // 9 ok
+                             "2026-01-05,immunisation,,S9,366\n");   // 10
+  ASSERT_EQ(p.errors.size(), 6u);
+  const std::vector<std::tuple<int, std::string, std::string>> expected = {
+      {4, "date", "malformed date '2025-02-29'"},
+      {5, "wait_days", "expected a whole number of days, got '1234567890'"},
+      {6, "wait_days", "wait_days must be 0 to"},
+      {7, "client_org", "longer than 64 characters"},
+      {8, "date", "malformed date '1899-12-31'"},
+      {10, "wait_days", "wait_days must be 0 to"}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(p.errors[i].line(), std::get<0>(expected[i]));
+    EXPECT_EQ(p.errors[i].column(), std::get<1>(expected[i]));
+    EXPECT_THAT(p.errors[i].reason(), HasSubstr(std::get<2>(expected[i])));
+  }
+  ASSERT_EQ(p.activity["2024-02"].size(), 1u);
+  EXPECT_EQ(p.activity["2024-02"][0].client_org, "RXY");
+  EXPECT_EQ(p.activity["2024-02"][0].wait_days, 7);
+  ASSERT_EQ(p.activity["2026-01"].size(), 2u);
+  EXPECT_EQ(p.activity["2026-01"][0].activity, "immunisation");
+  EXPECT_EQ(p.activity["2026-01"][0].client_org, "RJ1");
+  EXPECT_EQ(p.activity["2026-01"][0].wait_days, 5);
+  EXPECT_EQ(p.activity["2026-01"][1].subject_ref, "S,8");
+}
+
+// A file streamed in pieces cut anywhere gives what it gives whole: the
+// same rows, problems and line numbers.
+TEST(ActivityImport, PiecesCutAnywhereReadAsTheWholeFile) {
+  const std::string csv = "\xEF\xBB\xBF" + kActHeader +
+                          "2026-01-05,immunisation,,S1,3\r\n"
+                          "2026-01-06,\"self_referral\",rxy,\"S\r\n2\",\r\n"
+                          "2026-01-07,massage,,S3,\n"
+                          "2026-01-08,immunisation,,S4,4\r"
+                          "2026-13-01,immunisation,,S5,\n"
+                          "2026-01-09,immunisation,,S6,9";
+  auto render = [](const ParsedImport& p) {
+    std::string out = absl::StrCat(p.rows_read, " read\n");
+    for (const auto& e : p.errors) {
+      absl::StrAppend(&out, e.line(), " ", e.column(), " ", e.reason(), "\n");
+    }
+    for (const auto& [month, rows] : p.activity) {
+      for (const auto& r : rows) {
+        absl::StrAppend(&out, month, " ", r.date, " ", r.activity, " ",
+                        r.client_org, " ", absl::CEscape(r.subject_ref), " ",
+                        r.wait_days, "\n");
+      }
+    }
+    return out;
+  };
+  absl::StatusOr<ParsedImport> whole =
+      ParseImport(v1::IMPORT_KIND_ACTIVITY, csv, Context());
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  const std::string expected = render(*whole);
+  EXPECT_EQ(expected,
+            "6 read\n"
+            "5 activity unknown activity 'massage'\n"
+            "7 date malformed date '2026-13-01': expected YYYY-MM-DD, e.g. "
+            "2026-03-14\n"
+            "2026-01 2026-01-05 immunisation RJ1 S1 3\n"
+            "2026-01 2026-01-06 self_referral RXY S\\r\\n2 -1\n"
+            "2026-01 2026-01-08 immunisation RJ1 S4 4\n"
+            "2026-01 2026-01-09 immunisation RJ1 S6 9\n");
+  for (size_t piece = 1; piece < csv.size(); ++piece) {
+    ImportParser parser(v1::IMPORT_KIND_ACTIVITY, Context());
+    for (size_t i = 0; i < csv.size(); i += piece) {
+      OHFED_ASSERT_OK(parser.Feed(absl::string_view(csv).substr(i, piece)));
+    }
+    absl::StatusOr<ParsedImport> p = parser.Finish();
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(render(*p), expected) << "pieces of " << piece;
+  }
 }
 
 TEST(ActivityImport, MissingRequiredColumn) {

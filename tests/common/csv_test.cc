@@ -1,5 +1,6 @@
 #include "common/csv.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tests/testing/testing.h"
@@ -69,6 +70,74 @@ TEST(CsvTest, ReaderTakesTheTextInPiecesCutAnywhere) {
             "x.csv line 2: unterminated quoted field (file truncated?)");
   EXPECT_EQ(ReadInPieces("# only\n", 3),
             "x.csv: empty file, expected a header row");
+}
+
+// Every record as "line:field|field|..." (fields C-escaped), read with
+// FeedRows in pieces of `piece` bytes, or the error.
+std::string RowsInPieces(absl::string_view text, size_t piece) {
+  CsvReader reader("x.csv");
+  std::string out;
+  auto keep = [&](const CsvRow& r) {
+    std::vector<std::string> fields;
+    for (absl::string_view f : r.fields) fields.push_back(absl::CEscape(f));
+    absl::StrAppend(&out, r.line, ":", absl::StrJoin(fields, "|"), "\n");
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < text.size(); i += piece) {
+    absl::Status s = reader.FeedRows(text.substr(i, piece), keep);
+    if (!s.ok()) return std::string(s.message());
+  }
+  absl::Status s = reader.FinishRows(keep);
+  if (!s.ok()) return std::string(s.message());
+  return out;
+}
+
+// Plain records (split where they lie) and the others (quoted fields, a
+// CRLF inside quotes, a lone CR as a line end, the last record without a
+// line end) read as the RFC 4180 rules say, whatever the cuts.
+TEST(CsvTest, PlainAndOtherRecordsReadTheSameInAnyPieces) {
+  const std::string text =
+      "h1,h2\r\n"
+      "a,b\r\n"
+      "c,\"d\r\ne\"\n"
+      "f,g\rh,i\n"
+      " j , k ,,\n"
+      ",\n"
+      "\"\",l\n"
+      "m,\"n\"\"\"\r\n"
+      "o,p";
+  const std::string expected =
+      "2:a|b\n3:c|d\\r\\ne\n5:f|g\n6:h|i\n7: j | k \n9:|l\n"
+      "10:m|n\\\"\n11:o|p\n";
+  EXPECT_EQ(RowsInPieces(text, text.size()), expected);
+  for (size_t piece = 1; piece < text.size(); ++piece) {
+    EXPECT_EQ(RowsInPieces(text, piece), expected) << "pieces of " << piece;
+  }
+  // Errors after plain records keep their line numbers.
+  const std::string bad = "a,b\r\n1,2\r\n3,4\n5,x\"y\n";
+  for (size_t piece = 1; piece <= bad.size(); ++piece) {
+    EXPECT_EQ(RowsInPieces(bad, piece),
+              "x.csv line 4: stray quote inside a field");
+  }
+}
+
+// A plain record's fields are views of the text fed (no copy); a quoted
+// one's are the reader's own, unescaped.
+TEST(CsvTest, PlainRecordsAreViewsOfTheTextFed) {
+  const std::string text = "a,b\nx,y\n\"q\"\"\",z\n";
+  CsvReader reader("x.csv");
+  std::vector<bool> inside;
+  std::vector<std::string> first;
+  OHFED_ASSERT_OK(reader.FeedRows(text, [&](const CsvRow& r) {
+    const char* p = r.fields[0].data();
+    inside.push_back(p >= text.data() && p < text.data() + text.size());
+    first.emplace_back(r.fields[0]);
+    return absl::OkStatus();
+  }));
+  OHFED_ASSERT_OK(
+      reader.FinishRows([](const CsvRow&) { return absl::OkStatus(); }));
+  EXPECT_THAT(inside, ElementsAre(true, false));
+  EXPECT_THAT(first, ElementsAre("x", "q\""));
 }
 
 // A quote left open cannot make the reader hold the rest of a large file.
