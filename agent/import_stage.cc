@@ -34,6 +34,57 @@ absl::Status DecodeAll(
   return absl::OkStatus();
 }
 
+// Numbers distinct strings as first seen: a few (a file's activities and
+// client organisations) by a linear search, cheaper than hashing each row's,
+// more in a hash map.
+class Numbering {
+ public:
+  uint32_t Of(absl::string_view s) {
+    if (map_.empty()) {
+      for (uint32_t i = 0; i < names_.size(); ++i) {
+        if (names_[i] == s) return i;
+      }
+      if (names_.size() < kLinear) {
+        names_.push_back(s);
+        return static_cast<uint32_t>(names_.size() - 1);
+      }
+      for (uint32_t i = 0; i < names_.size(); ++i) map_.emplace(names_[i], i);
+    }
+    auto [it, fresh] = map_.try_emplace(s, names_.size());
+    if (fresh) names_.push_back(s);
+    return it->second;
+  }
+  size_t size() const { return names_.size(); }
+  // The first-seen numbers' ranks in name order.
+  std::vector<uint64_t> Ranks() const {
+    std::vector<uint32_t> order(names_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return names_[a] < names_[b]; });
+    std::vector<uint64_t> rank(names_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
+    return rank;
+  }
+
+ private:
+  static constexpr size_t kLinear = 16;
+  std::vector<absl::string_view> names_;
+  absl::flat_hash_map<absl::string_view, uint32_t> map_;
+};
+
+}  // namespace
+
+// A staged row's integer sort key and where its record lies in the batch:
+// 24 bytes a row (the record is decoded again to break a tie).
+struct ActivityStage::Keyed {
+  uint64_t high = 0, low = 0;
+  uint32_t offset = 0, length = 0;
+};
+
+namespace {
+
+using Keyed = ActivityStage::Keyed;
+
 // The rows of `batch` (stage form) as views of their records, in canonical
 // order. Sorting by string comparisons dominated an import's profile: each
 // row gets an integer key that orders as the row does (date, ranks of
@@ -41,12 +92,8 @@ absl::Status DecodeAll(
 // first 8 bytes of subject_ref, zero-padded, which can tie but never
 // invert), and only rows with equal keys are compared in full.
 absl::Status SortStaged(absl::string_view batch, const std::string& path,
+                        std::vector<Keyed>& keyed,
                         std::vector<absl::string_view>* out) {
-  // 24 bytes a row: the record is decoded again to break a tie.
-  struct Keyed {
-    uint64_t high = 0, low = 0;
-    uint32_t offset = 0, length = 0;
-  };
   const auto record = [&](const Keyed& k) {
     return batch.substr(k.offset, k.length);
   };
@@ -58,10 +105,10 @@ absl::Status SortStaged(absl::string_view batch, const std::string& path,
   const auto by_row = [&](const Keyed& a, const Keyed& b) {
     return CompareRows(row_of(record(a)), row_of(record(b))) < 0;
   };
-  std::vector<Keyed> keyed;
+  keyed.clear();
   // Distinct activities and client organisations, numbered as first seen,
   // then ranked: one lookup each a row, one decoding a row.
-  absl::flat_hash_map<absl::string_view, uint32_t> activity, client;
+  Numbering activity, client;
   bool keyable = batch.size() <= UINT32_MAX;
   for (absl::string_view in = batch; !in.empty();) {
     const size_t offset = static_cast<size_t>(in.data() - batch.data());
@@ -82,10 +129,8 @@ absl::Status SortStaged(absl::string_view batch, const std::string& path,
     } else {
       keyable = false;
     }
-    const uint64_t a =
-        activity.try_emplace(row.activity, activity.size()).first->second;
-    const uint64_t c =
-        client.try_emplace(row.client_org, client.size()).first->second;
+    const uint64_t a = activity.Of(row.activity);
+    const uint64_t c = client.Of(row.client_org);
     uint64_t subject = 0;
     const absl::string_view s = row.subject_ref;
     for (size_t i = 0; i < 8; ++i) {
@@ -100,15 +145,8 @@ absl::Status SortStaged(absl::string_view batch, const std::string& path,
     std::sort(keyed.begin(), keyed.end(), by_row);
   } else {
     // First-seen numbers to ranks in name order.
-    std::vector<uint64_t> activity_rank(activity.size()),
-        client_rank(client.size());
-    for (auto [ranks, to] : {std::pair(&activity, &activity_rank),
-                             std::pair(&client, &client_rank)}) {
-      std::vector<std::pair<absl::string_view, uint32_t>> names(ranks->begin(),
-                                                                ranks->end());
-      std::sort(names.begin(), names.end());
-      for (uint32_t i = 0; i < names.size(); ++i) (*to)[names[i].second] = i;
-    }
+    const std::vector<uint64_t> activity_rank = activity.Ranks();
+    const std::vector<uint64_t> client_rank = client.Ranks();
     for (Keyed& k : keyed) {
       k.high = (k.high >> 32) << 32 |
                activity_rank[(k.high >> 16) & 0xFFFF] << 16 |
@@ -123,6 +161,23 @@ absl::Status SortStaged(absl::string_view batch, const std::string& path,
   out->clear();
   out->reserve(keyed.size());
   for (const Keyed& k : keyed) out->push_back(record(k));
+  return absl::OkStatus();
+}
+
+// Calls `fn` for the records `sorted` points at, in that order, each
+// fetched ahead: they lie all over the batch, so would miss the cache.
+absl::Status DecodeInOrder(
+    const std::vector<absl::string_view>& sorted, const std::string& path,
+    absl::FunctionRef<absl::Status(const ActivityView&)> fn) {
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i + kAhead < sorted.size())
+      __builtin_prefetch(sorted[i + kAhead].data());
+    absl::string_view record = sorted[i];
+    ActivityView row;
+    if (!DecodeStaged(&record, &row) || !record.empty()) return Corrupt(path);
+    OHFED_RETURN_IF_ERROR(fn(row));
+  }
   return absl::OkStatus();
 }
 
@@ -245,7 +300,9 @@ absl::Status ActivityStage::ForEachSorted(
   MonthRows m = Remove(month);
   size_t next = 0;  // the next spilled extent
   bool tail = false;
-  std::string batch;
+  // Kept from month to month (a month that fits in the sort budget): not
+  // given back and faulted in again each time.
+  std::string& batch = batch_;
   // The next batch of whole rows, of about the sort budget; false: none.
   auto fill = [&]() -> absl::StatusOr<bool> {
     batch.clear();
@@ -270,23 +327,23 @@ absl::Status ActivityStage::ForEachSorted(
     }
     return fn(row);
   };
-  std::vector<absl::string_view> sorted;
+  std::vector<absl::string_view>& sorted = sorted_;
   OHFED_ASSIGN_OR_RETURN(bool any, fill());
   if (!any) return absl::OkStatus();
-  OHFED_RETURN_IF_ERROR(SortStaged(batch, path_, &sorted));
+  OHFED_RETURN_IF_ERROR(SortStaged(batch, path_, keyed_, &sorted));
   if (!more()) {  // the month fits: no run written
-    for (absl::string_view r : sorted) OHFED_RETURN_IF_ERROR(decode(r));
-    return absl::OkStatus();
+    return DecodeInOrder(sorted, path_, fn);
   }
   SortedRuns runs(dir_, "sort");
   while (true) {
     OHFED_RETURN_IF_ERROR(runs.AddRun(sorted));
     OHFED_ASSIGN_OR_RETURN(any, fill());
     if (!any) break;
-    OHFED_RETURN_IF_ERROR(SortStaged(batch, path_, &sorted));
+    OHFED_RETURN_IF_ERROR(SortStaged(batch, path_, keyed_, &sorted));
   }
   std::string().swap(batch);
   std::vector<absl::string_view>().swap(sorted);
+  std::vector<Keyed>().swap(keyed_);
   last_sort_runs_ = runs.runs();
   return runs.Merge(
       [](absl::string_view a, absl::string_view b) {

@@ -66,6 +66,8 @@ class ActivityStage final : public ActivitySink {
   // How many sorted runs the last ForEachSorted wrote (0: it fit).
   size_t last_sort_runs() const { return last_sort_runs_; }
 
+  struct Keyed;  // a row's sort key
+
  private:
   struct MonthRows {
     std::string buffer;  // encoded rows not yet spilled
@@ -88,6 +90,11 @@ class ActivityStage final : public ActivitySink {
   std::map<Month, MonthRows> months_;
   size_t buffered_ = 0;
   uint64_t rows_ = 0;
+  // ForEachSorted's buffers, kept for the next month: the batch, its sort
+  // keys and the sorted records.
+  std::string batch_;
+  std::vector<Keyed> keyed_;
+  std::vector<absl::string_view> sorted_;
   std::string path_;  // empty until the first spill
   int fd_ = -1;
   uint64_t file_size_ = 0;
