@@ -22,7 +22,20 @@ size_t DistinctCounter::Footprint() const {
 }
 
 absl::Status DistinctCounter::Add(absl::string_view s) {
-  if (set_.contains(s)) return absl::OkStatus();
+  // One lookup: a new string is copied and inserted where it was not found.
+  bool fresh = false;
+  set_.lazy_emplace(s, [&](const auto& construct) {
+    fresh = true;
+    construct(Keep(s));
+  });
+  if (fresh && !options_.temp_dir.empty() &&
+      Footprint() > options_.distinct_budget) {
+    return Spill();
+  }
+  return absl::OkStatus();
+}
+
+absl::string_view DistinctCounter::Keep(absl::string_view s) {
   if (block_used_ + s.size() > block_size_) {
     block_size_ = std::max(kBlock, s.size());
     blocks_.push_back(std::make_unique<char[]>(block_size_));
@@ -32,11 +45,7 @@ absl::Status DistinctCounter::Add(absl::string_view s) {
   char* at = blocks_.back().get() + block_used_;
   std::copy(s.begin(), s.end(), at);
   block_used_ += s.size();
-  set_.insert(absl::string_view(at, s.size()));
-  if (!options_.temp_dir.empty() && Footprint() > options_.distinct_budget) {
-    return Spill();
-  }
-  return absl::OkStatus();
+  return absl::string_view(at, s.size());
 }
 
 absl::Status DistinctCounter::Spill() {

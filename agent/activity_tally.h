@@ -37,6 +37,8 @@ class DistinctCounter {
   size_t spilled_runs() const { return runs_ ? runs_->runs() : 0; }
 
  private:
+  // A copy of `s` in blocks_.
+  absl::string_view Keep(absl::string_view s);
   absl::Status Spill();
   size_t Footprint() const;
 

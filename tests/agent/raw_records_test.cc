@@ -96,7 +96,9 @@ TEST(RawRecordsEncodingTest, ActivityIsWhatProtobufWrites) {
       {"2026-01-01", "counselling_session", "RJ1", "", -1},
       {"2026-01-03", "tb_screening", "", std::string(64, 'x'), 365},
       {"2026-01-03", "tb_screening", "R1K", "s", 200000},
-      {"2026-01-01", "counselling_session", "RJ1", "", -1}};
+      {"2026-01-01", "counselling_session", "RJ1", "", -1},
+      // Lengths of two varint bytes, for the row and the field.
+      {"2026-01-04", "immunisation", "RJ1", std::string(200, 'y'), 130}};
   agent_store::v1::ActivityRecords expected;
   std::vector<ActivityRow> sorted = rows;
   std::sort(sorted.begin(), sorted.end());
