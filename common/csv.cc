@@ -275,8 +275,11 @@ std::string Excerpt(absl::string_view text, size_t max_bytes) {
   return absl::StrCat(text.substr(0, end), "...");
 }
 
-CsvReader::CsvReader(absl::string_view source, size_t max_record_bytes)
-    : source_(source), max_record_bytes_(max_record_bytes) {}
+CsvReader::CsvReader(absl::string_view source, size_t max_record_bytes,
+                     bool split_plain)
+    : source_(source),
+      max_record_bytes_(max_record_bytes),
+      split_plain_(split_plain) {}
 
 absl::Status CsvReader::Fail(absl::Status s) {
   state_ = State::kFailed;
@@ -316,7 +319,7 @@ absl::StatusOr<size_t> CsvReader::Consume(absl::string_view text, bool final,
       continue;
     }
     const int start_line = line_;
-    const size_t plain = SplitPlain(rest, &views_);
+    const size_t plain = split_plain_ ? SplitPlain(rest, &views_) : 0;
     if (plain > 0) {
       pos += plain;
       ++line_;

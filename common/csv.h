@@ -76,8 +76,11 @@ class CsvReader {
 
   // A record that is still incomplete after `max_record_bytes` (an
   // unterminated quote, most likely) is an error.
+  // `split_plain` false reads every record with the full scan (for tests
+  // that compare the two).
   explicit CsvReader(absl::string_view source,
-                     size_t max_record_bytes = size_t{4} << 20);
+                     size_t max_record_bytes = size_t{4} << 20,
+                     bool split_plain = true);
 
   // The next piece of the text. Errors as ParseCsv's, plus an over-long
   // record; after an error the reader takes nothing more.
@@ -105,6 +108,7 @@ class CsvReader {
 
   std::string source_;
   size_t max_record_bytes_;
+  bool split_plain_;
   State state_ = State::kStart;
   std::string pending_;  // the start of an incomplete unit
   int line_ = 1;
