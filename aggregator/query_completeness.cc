@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -223,7 +224,9 @@ std::string CompletenessLive(const View& view,
   absl::StatusOr<Parsed> parsed = Parse(view, request, options);
   if (!parsed.ok()) return std::string(parsed.status().message());
   std::string live;
-  absl::flat_hash_map<std::string, bool> seen;  // trusts whose facts are in
+  absl::flat_hash_set<std::string> seen;  // trusts whose facts are in
+  const Registry* last = nullptr;         // the registry `trusts` are of
+  std::vector<std::string> trusts;
   for (Month month : parsed->period.Months()) {
     const Registry& registry = view.RegistryAt(month);
     const std::string month_key = month.ToString();
@@ -235,8 +238,12 @@ std::string CompletenessLive(const View& view,
       }
       continue;
     }
-    for (const std::string& code : registry.TrustsIn(parsed->scope)) {
-      if (seen.try_emplace(code, true).second) {
+    // Months under the same registry have the same trusts, all seen.
+    const bool same = &registry == last;
+    if (!same) trusts = registry.TrustsIn(parsed->scope);
+    last = &registry;
+    for (const std::string& code : trusts) {
+      if (!same && seen.insert(code).second) {
         absl::StrAppend(&live, SyncState(view, code, now),
                         view.Unconfirmed(code) ? "u" : "-");
       }
