@@ -95,7 +95,7 @@ aggregator::QueryOptions OptionsFor(
 }
 
 // One query as the service answers it (on an Arena, as
-// aggregator/query_arena.h gives it), serialized; its byte size.
+// aggregator/query_service.cc builds it), serialized; its byte size.
 size_t Ask(const aggregator::SummaryStore& store, const bench::QuerySpec& q) {
   const auto snapshot = store.SnapshotForQuery();
   const auto options = OptionsFor(store, snapshot);
