@@ -317,6 +317,8 @@ SuppressionPattern SuppressionPattern::Compute(const View& view,
 
 bool SuppressionPattern::Suppressed(const Scope& unit,
                                     const Period& period) const {
+  // Most patterns are empty (exact thresholds, or no small counts): no key.
+  if (suppressed_.empty()) return false;
   return suppressed_.contains(CellKey(unit.ToString(), period));
 }
 

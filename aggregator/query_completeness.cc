@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -140,23 +141,16 @@ void ByUnit(const View& view, const Registry& registry, const Scope& scope,
   }
 }
 
-}  // namespace
+// A request's scope, period and breakdown, checked as SPEC §6 says.
+struct Parsed {
+  Scope scope;
+  Period period = Period::OfMonth(Month());
+  Scope::Level by = Scope::Level::kTrust;
+};
 
-absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
-    const View& view, const v1::CompletenessRequest& request, absl::Time now,
-    const QueryOptions& options) {
-  v1::CompletenessResponse response;
-  OHFED_RETURN_IF_ERROR(
-      RunCompleteness(view, request, now, options, &response));
-  return response;
-}
-
-absl::Status RunCompleteness(const View& view,
+absl::StatusOr<Parsed> Parse(const View& view,
                              const v1::CompletenessRequest& request,
-                             absl::Time now, const QueryOptions& options,
-                             v1::CompletenessResponse* out) {
-  out->Clear();
-  v1::CompletenessResponse& response = *out;
+                             const QueryOptions& options) {
   OHFED_RETURN_IF_ERROR(CheckFieldLength("scope", request.scope()));
   OHFED_RETURN_IF_ERROR(CheckFieldLength("period", request.period()));
   OHFED_RETURN_IF_ERROR(CheckFieldLength("by", request.by()));
@@ -177,26 +171,87 @@ absl::Status RunCompleteness(const View& view,
   OHFED_RETURN_IF_ERROR(options.coverage.CheckScope(*scope, latest));
   OHFED_ASSIGN_OR_RETURN(Scope::Level by,
                          ParseCompletenessBy(request.by(), *scope));
+  return Parsed{*scope, *period, by};
+}
+
+}  // namespace
+
+absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
+    const View& view, const v1::CompletenessRequest& request, absl::Time now,
+    const QueryOptions& options) {
+  v1::CompletenessResponse response;
+  OHFED_RETURN_IF_ERROR(
+      RunCompleteness(view, request, now, options, &response));
+  return response;
+}
+
+absl::Status RunCompleteness(const View& view,
+                             const v1::CompletenessRequest& request,
+                             absl::Time now, const QueryOptions& options,
+                             v1::CompletenessResponse* out) {
+  out->Clear();
+  v1::CompletenessResponse& response = *out;
+  OHFED_ASSIGN_OR_RETURN(Parsed parsed, Parse(view, request, options));
+  const Registry& latest = view.RegistryAt(parsed.period.last());
   absl::flat_hash_map<std::string, TrustFacts> facts;  // by trust, lazily
 
-  response.set_scope(scope->ToString());
-  response.set_scope_name(latest.NameOf(*scope));
+  response.set_scope(parsed.scope.ToString());
+  response.set_scope_name(latest.NameOf(parsed.scope));
   CancellationPoll cancellation(options);
-  for (Month month : period->Months()) {
+  for (Month month : parsed.period.Months()) {
     OHFED_RETURN_IF_ERROR(cancellation.Check());
     v1::PeriodCompleteness* p = response.add_periods();
     p->set_period(month.ToString());
     // Expected: the trusts of the scope in the registry in effect that month
     // (none if the scope did not exist yet).
     const Registry& registry = view.RegistryAt(month);
-    if (by == Scope::Level::kTrust) {
-      ByTrust(view, registry, *scope, month, now, facts, p);
+    if (parsed.by == Scope::Level::kTrust) {
+      ByTrust(view, registry, parsed.scope, month, now, facts, p);
     } else {
-      ByUnit(view, registry, *scope, by, month, p);
+      ByUnit(view, registry, parsed.scope, parsed.by, month, p);
     }
   }
-  response.set_warning(UnconfirmedWarning(view, scope->ToString()));
+  response.set_warning(UnconfirmedWarning(view, parsed.scope.ToString()));
   return absl::OkStatus();
+}
+
+// Walks what RunCompleteness walks, reading only what it reads outside the
+// View: keep the two in step (CompletenessLiveTest in
+// tests/aggregator/query_answer_cache_test.cc).
+std::string CompletenessLive(const View& view,
+                             const v1::CompletenessRequest& request,
+                             absl::Time now, const QueryOptions& options) {
+  absl::StatusOr<Parsed> parsed = Parse(view, request, options);
+  if (!parsed.ok()) return std::string(parsed.status().message());
+  std::string live;
+  absl::flat_hash_set<std::string> seen;  // trusts whose facts are in
+  const Registry* last = nullptr;         // the registry `trusts` are of
+  std::vector<std::string> trusts;
+  for (Month month : parsed->period.Months()) {
+    const Registry& registry = view.RegistryAt(month);
+    const std::string month_key = month.ToString();
+    if (parsed->by != Scope::Level::kTrust) {
+      for (const Scope& child : registry.Children(parsed->scope, parsed->by)) {
+        for (const std::string& code : registry.TrustsIn(child)) {
+          live.push_back(view.Unconfirmed(code) ? 'u' : '-');
+        }
+      }
+      continue;
+    }
+    // Months under the same registry have the same trusts, all seen.
+    const bool same = &registry == last;
+    if (!same) trusts = registry.TrustsIn(parsed->scope);
+    last = &registry;
+    for (const std::string& code : trusts) {
+      if (!same && seen.insert(code).second) {
+        absl::StrAppend(&live, SyncState(view, code, now),
+                        view.Unconfirmed(code) ? "u" : "-");
+      }
+      absl::StrAppend(&live, view.UpstreamReason(code, month_key),
+                      absl::string_view("\0", 1));
+    }
+  }
+  return live;
 }
 
 std::string UnconfirmedWarning(const View& view, absl::string_view scope) {

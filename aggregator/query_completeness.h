@@ -44,6 +44,16 @@ absl::Status RunCompleteness(const View& view,
                              absl::Time now, const QueryOptions& options,
                              v1::CompletenessResponse* out);
 
+// What RunCompleteness(view, request, now, options) reads outside the View
+// (aggregator/query_answer_cache.h), as a string equal for two calls on the
+// same View exactly when their answers are: the sync states `now` gives its
+// trusts, their recovery confirmations and their upstream refusals. The
+// answer's warning is not in it. A request RunCompleteness refuses gives
+// the refusal's message.
+std::string CompletenessLive(const View& view,
+                             const v1::CompletenessRequest& request,
+                             absl::Time now, const QueryOptions& options);
+
 // The warning for an answer about `scope` (a Scope string; "" or malformed:
 // national) while some of its trusts are unconfirmed (View::Unconfirmed):
 // what happened and how many; empty if none is.

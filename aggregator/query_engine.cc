@@ -201,9 +201,10 @@ std::vector<StatResult> EvaluateScalar(const UnitGrid& grid,
   return out;
 }
 
+// `stats`: StatsFor(plan, m), made once per measure.
 std::vector<StatResult> Evaluate(const UnitGrid& grid, const Plan& plan,
-                                 const UnitRef& unit, const Measure& m) {
-  std::vector<std::string> stats = StatsFor(plan, m);
+                                 const UnitRef& unit, const Measure& m,
+                                 const std::vector<std::string>& stats) {
   if (stats.empty()) return {};
   switch (m.type) {
     case ValueType::kDerived: {
@@ -273,10 +274,13 @@ absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
   std::vector<UnitRef> refs;
   refs.reserve(units.size());
   RowText text{plan.scope.ToString(), plan.period.ToString(), {}};
-  for (const Scope& unit : units) {
-    trusts.push_back(registry.TrustsIn(unit));
-    refs.push_back(
-        {&unit, &trusts.back(), grid.Rows(trusts.back()), unit.ToString()});
+  for (const Scope& unit : units) trusts.push_back(registry.TrustsIn(unit));
+  size_t rows = 0;
+  for (const auto& t : trusts) rows += t.size();
+  grid.Reserve(rows);
+  for (size_t u = 0; u < units.size(); ++u) {
+    const Scope& unit = units[u];
+    refs.push_back({&unit, &trusts[u], grid.Rows(trusts[u]), unit.ToString()});
     text.units.emplace_back(
         unit.level == Scope::Level::kNational ? "national" : unit.code,
         registry.NameOf(unit));
@@ -285,11 +289,12 @@ absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
                          options.patterns);
   CancellationPoll cancellation(options);
   for (const Measure* m : plan.measures) {
+    const std::vector<std::string> stats = StatsFor(plan, *m);
     for (size_t u = 0; u < units.size(); ++u) {
       // One (measure, unit) pair is a bounded piece of work: between two,
       // stop for a caller that has gone and for an answer grown too large.
       OHFED_RETURN_IF_ERROR(cancellation.Check());
-      for (const StatResult& r : Evaluate(grid, plan, refs[u], *m)) {
+      for (const StatResult& r : Evaluate(grid, plan, refs[u], *m, stats)) {
         AddRow(text, u, plan, units[u], *m, r, protector, response);
       }
       if (response.rows_size() > options.max_rows) {

@@ -39,8 +39,8 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
 
 // The same, written into `*out` (cleared first; on an error its contents
 // are unspecified): the service's responses live on a protobuf Arena
-// (aggregator/query_arena.h), where building thousands of rows costs
-// bump allocations instead of malloc and free per string.
+// of its own (aggregator/query_service.cc), where building thousands of rows
+// costs bump allocations instead of malloc and free per string.
 absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
                       const QueryOptions& options, v1::QueryResponse* out);
 

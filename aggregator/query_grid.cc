@@ -39,6 +39,15 @@ int UnitGrid::Row(const std::string& trust) {
   return it->second;
 }
 
+void UnitGrid::Reserve(size_t trusts) {
+  const size_t units = trusts * static_cast<size_t>(months_);
+  rows_.reserve(trusts);
+  trusts_.reserve(trusts);
+  units_.reserve(units);
+  looked_up_.reserve(units);
+  cells_.reserve(units * expected_.size());
+}
+
 std::vector<int> UnitGrid::Rows(const std::vector<std::string>& trusts) {
   std::vector<int> rows;
   rows.reserve(trusts.size());

@@ -41,6 +41,9 @@ class UnitGrid {
 
   // The row of `trust`, added on first use.
   int Row(const std::string& trust);
+  // Room for `trusts` rows, so that adding them one by one does not grow
+  // (and copy) the grid's arrays repeatedly. Optional.
+  void Reserve(size_t trusts);
   std::vector<int> Rows(const std::vector<std::string>& trusts);
 
   const View& view() const { return view_; }

@@ -1,11 +1,16 @@
 #include "aggregator/query_service.h"
 
 #include <functional>
+#include <memory>
+#include <string>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
 #include "aggregator/query_limits.h"
 #include "common/status.h"
+#include "google/protobuf/arena.h"
 
 namespace ohfed::aggregator {
 namespace {
@@ -66,6 +71,39 @@ absl::StatusOr<Request> Authorized(const Authz& authz,
   return authorized;
 }
 
+// The bytes of `answer` (whose buffer it shares: a cached answer is sent
+// without a copy) followed by `warning` as the response's field 4.
+grpc::ByteBuffer ToBytes(std::shared_ptr<const AnswerCache::Answer> answer,
+                         absl::string_view warning) {
+  auto* held =
+      new std::shared_ptr<const AnswerCache::Answer>(std::move(answer));
+  grpc::Slice slices[2] = {
+      grpc::Slice(
+          const_cast<char*>((*held)->bytes.data()), (*held)->bytes.size(),
+          [](void* p) {
+            delete static_cast<std::shared_ptr<const AnswerCache::Answer>*>(p);
+          },
+          held),
+      grpc::Slice()};
+  if (warning.empty()) return grpc::ByteBuffer(slices, 1);
+  std::string field;
+  AppendWarning(warning, &field);
+  slices[1] = grpc::Slice(field);
+  return grpc::ByteBuffer(slices, 2);
+}
+
+// What an answer is kept under: the method, the authorized request and the
+// disclosure thresholds (which a reload may change; it also publishes a new
+// View, but the two are read separately).
+template <typename Request>
+std::string CacheKey(char method, const Request& request,
+                     const DisclosureOptions& d) {
+  return absl::StrCat(std::string(1, method), d.suppress_max, ",",
+                      d.rounding_base, ",", d.min_events, ",",
+                      d.min_possible_values, ",", d.secondary ? 1 : 0, ";",
+                      request.SerializeAsString());
+}
+
 }  // namespace
 
 absl::Status QueryService::StillWanted(
@@ -81,11 +119,21 @@ absl::Status QueryService::StillWanted(
   return absl::OkStatus();
 }
 
-template <typename Request, typename Response, typename Cost, typename Answer>
+template <typename Request, typename Response, typename Cost, typename Answer,
+          typename Live, typename Warning>
 grpc::ServerUnaryReactor* QueryService::Serve(
-    grpc::CallbackServerContext* context, const Request& request,
-    Response* response, Cost cost, Answer answer) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer& raw,
+    grpc::ByteBuffer* response, Cost cost, Answer answer, Live live,
+    Warning warning) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Request request;
+  grpc::ByteBuffer copy(raw);  // Deserialize consumes; this shares the slices
+  if (!grpc::SerializationTraits<Request>::Deserialize(&copy, &request).ok()) {
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("request: not a valid ", Request::descriptor()->name())));
+    return reactor;
+  }
   absl::StatusOr<Request> authorized = Authorized(*authz_, *context, request);
   if (!authorized.ok()) {
     reactor->Finish(ToGrpc(authorized.status()));
@@ -97,52 +145,101 @@ grpc::ServerUnaryReactor* QueryService::Serve(
   }
   // Before the lambda below takes the request: argument order is unspecified.
   const QueryLane lane = lanes_.LaneFor(cost(*authorized));
-  lanes_.Run(lane, [this, context, reactor, response,
-                    answer = std::move(answer),
+  lanes_.Run(lane, [this, context, reactor, response, lane,
+                    answer = std::move(answer), live = std::move(live),
+                    warning = std::move(warning),
                     request = std::move(*authorized)] {
     if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
       return reactor->Finish(ToGrpc(wanted));
     }
     const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
     const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
-    absl::Status result = answer(request, snapshot, options, response);
-    if (!result.ok()) response->Clear();  // not sent; its memory goes sooner
-    reactor->Finish(ToGrpc(result));
+    const absl::Time now = clock_->Now();  // one instant for the whole call
+    bool cached = lane == QueryLane::kLight;
+    std::string key, live_now;
+    if (cached) {
+      key = CacheKey(Response::descriptor()->name()[0], request,
+                     options.disclosure);
+      live_now = live(request, snapshot, options, now);
+      if (auto kept = answers_.Lookup(snapshot.view, key, live_now)) {
+        *response = ToBytes(std::move(kept), warning(request, snapshot));
+        return reactor->Finish(grpc::Status::OK);
+      }
+    }
+    auto built = std::make_shared<AnswerCache::Answer>();
+    {
+      google::protobuf::ArenaOptions arena_options;
+      arena_options.start_block_size = 8 << 10;
+      arena_options.max_block_size = 1 << 20;
+      google::protobuf::Arena arena(arena_options);
+      auto* r = google::protobuf::Arena::CreateMessage<Response>(&arena);
+      if (absl::Status result = answer(request, snapshot, options, now, r);
+          !result.ok()) {
+        return reactor->Finish(ToGrpc(result));
+      }
+      r->SerializeToString(&built->bytes);
+    }
+    // Kept only if what it read outside the View did not change meanwhile.
+    if (cached && live(request, snapshot, options, now) == live_now) {
+      built->live = std::move(live_now);
+      answers_.Insert(snapshot.view, std::move(key), built);
+    }
+    *response = ToBytes(std::move(built), warning(request, snapshot));
+    reactor->Finish(grpc::Status::OK);
   });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* QueryService::Query(
-    grpc::CallbackServerContext* context, const v1::QueryRequest* request,
-    v1::QueryResponse* response) {
-  return Serve(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Serve<v1::QueryRequest, v1::QueryResponse>(
       context, *request, response,
       [this](const v1::QueryRequest& req) {
         return QueryCost(req, store_->registry().Latest(), store_->catalogue());
       },
       [](const v1::QueryRequest& req,
          const SummaryStore::QuerySnapshot& snapshot,
-         const QueryOptions& options, v1::QueryResponse* response) {
-        OHFED_RETURN_IF_ERROR(RunQuery(*snapshot.view, req, options, response));
-        response->set_warning(UnconfirmedWarning(*snapshot.view, req.scope()));
-        return absl::OkStatus();
+         const QueryOptions& options, absl::Time /*now*/,
+         v1::QueryResponse* response) {
+        return RunQuery(*snapshot.view, req, options, response);
+      },
+      // RunQuery reads nothing outside the View.
+      [](const v1::QueryRequest&, const SummaryStore::QuerySnapshot&,
+         const QueryOptions&, absl::Time) { return std::string(); },
+      [](const v1::QueryRequest& req,
+         const SummaryStore::QuerySnapshot& snapshot) {
+        return UnconfirmedWarning(*snapshot.view, req.scope());
       });
 }
 
 grpc::ServerUnaryReactor* QueryService::Completeness(
-    grpc::CallbackServerContext* context,
-    const v1::CompletenessRequest* request,
-    v1::CompletenessResponse* response) {
-  return Serve(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Serve<v1::CompletenessRequest, v1::CompletenessResponse>(
       context, *request, response,
       [this](const v1::CompletenessRequest& req) {
         return CompletenessCost(req, store_->registry().Latest());
       },
+      [](const v1::CompletenessRequest& req,
+         const SummaryStore::QuerySnapshot& snapshot,
+         const QueryOptions& options, absl::Time now,
+         v1::CompletenessResponse* response) {
+        OHFED_RETURN_IF_ERROR(
+            RunCompleteness(*snapshot.view, req, now, options, response));
+        response->clear_warning();  // sent as `warning` gives it
+        return absl::OkStatus();
+      },
+      [](const v1::CompletenessRequest& req,
+         const SummaryStore::QuerySnapshot& snapshot,
+         const QueryOptions& options, absl::Time now) {
+        return CompletenessLive(*snapshot.view, req, now, options);
+      },
       [this](const v1::CompletenessRequest& req,
-             const SummaryStore::QuerySnapshot& snapshot,
-             const QueryOptions& options, v1::CompletenessResponse* response) {
-        return RunCompleteness(*snapshot.view, req, clock_->Now(), options,
-                               response);
+             const SummaryStore::QuerySnapshot& snapshot) {
+        return UnconfirmedWarning(
+            *snapshot.view,
+            req.scope().empty() ? store_->coverage().ToString() : req.scope());
       });
 }
 

@@ -5,6 +5,13 @@
 // authorised (aggregator/authz.h): the caller's scope must cover the
 // request's scope and breakdown, and an empty scope means the caller's own.
 //
+// Answers are sent as bytes (raw callback methods): each is built on a
+// protobuf Arena of its own and serialized once. A light query's answer is
+// kept per data version (aggregator/query_answer_cache.h), so asking it
+// again before the next commit sends the same bytes without rebuilding
+// them; heavy ones are always computed (they are few, large, and figure 4
+// measures what they cost the others).
+//
 // Calls use gRPC's callback API: the gRPC thread authorises the call and
 // hands it to a lane (aggregator/query_lanes.h), light or heavy by its
 // estimated cost, where it runs when a thread of the lane is free. A call
@@ -22,7 +29,7 @@
 #include <utility>
 
 #include "aggregator/authz.h"
-#include "aggregator/query_arena.h"
+#include "aggregator/query_answer_cache.h"
 #include "aggregator/query_lanes.h"
 #include "aggregator/summary_store.h"
 #include "common/clock.h"
@@ -30,49 +37,55 @@
 
 namespace ohfed::aggregator {
 
-class QueryService final : public v1::Query::CallbackService {
+class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
+                               v1::Query::WithRawCallbackMethod_Completeness<
+                                   v1::Query::CallbackService>> {
  public:
   QueryService(const SummaryStore* store, Clock* clock, const Authz* authz,
                QueryLaneOptions lanes = {})
-      : store_(store), clock_(clock), authz_(authz), lanes_(std::move(lanes)) {
-    SetMessageAllocatorFor_Query(&query_messages_);
-    SetMessageAllocatorFor_Completeness(&completeness_messages_);
-  }
+      : store_(store), clock_(clock), authz_(authz), lanes_(std::move(lanes)) {}
 
   // Waits until every call received has been answered. Called once the
   // server has stopped (which cancels what still runs), before the store
   // closes.
   void Drain() { lanes_.WaitIdle(); }
 
+  // A v1::QueryRequest in, a v1::QueryResponse out.
   grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* context,
-                                  const v1::QueryRequest* request,
-                                  v1::QueryResponse* response) override;
-  grpc::ServerUnaryReactor* Completeness(
-      grpc::CallbackServerContext* context,
-      const v1::CompletenessRequest* request,
-      v1::CompletenessResponse* response) override;
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) override;
+  // A v1::CompletenessRequest in, a v1::CompletenessResponse out.
+  grpc::ServerUnaryReactor* Completeness(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+
+  // TEST ONLY: the answers kept (query_answer_cache.h).
+  const AnswerCache& answers() const { return answers_; }
 
  private:
   // In the lane's thread, before running: DEADLINE_EXCEEDED if the call's
   // deadline has passed by clock_, CANCELLED if its caller has gone.
   absl::Status StillWanted(const grpc::CallbackServerContext& context) const;
-  // One query-like call: authorized (scope narrowed to the caller's),
-  // refused at once if already abandoned, then run in the lane its
-  // `cost(authorized request)` picks, where `answer(request, snapshot,
-  // options, response)` writes the response (on the call's Arena).
-  template <typename Request, typename Response, typename Cost, typename Answer>
+  // One query-like call: parsed as a Request, authorized (scope narrowed to
+  // the caller's), refused at once if already abandoned, then run in the
+  // lane its `cost(authorized request)` picks, where `answer(request,
+  // snapshot, options, now, response)` writes the Response (on the call's
+  // Arena), `live(request, snapshot, options, now)` says what that answer
+  // reads outside
+  // the snapshot (AnswerCache) and `warning(request, snapshot)` gives its
+  // warning.
+  template <typename Request, typename Response, typename Cost, typename Answer,
+            typename Live, typename Warning>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
-                                  const Request& request, Response* response,
-                                  Cost cost, Answer answer);
+                                  const grpc::ByteBuffer& raw,
+                                  grpc::ByteBuffer* response, Cost cost,
+                                  Answer answer, Live live, Warning warning);
 
   const SummaryStore* const store_;
   Clock* const clock_;
   const Authz* const authz_;
-  // Each call's messages on an Arena of its own (aggregator/query_arena.h).
-  ArenaMessageAllocator<v1::QueryRequest, v1::QueryResponse> query_messages_;
-  ArenaMessageAllocator<v1::CompletenessRequest, v1::CompletenessResponse>
-      completeness_messages_;
-  QueryLanes lanes_;  // last: its threads run calls that use the above
+  AnswerCache answers_;  // light queries' and completeness answers
+  QueryLanes lanes_;     // last: its threads run calls that use the above
 };
 
 }  // namespace ohfed::aggregator

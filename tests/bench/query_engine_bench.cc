@@ -95,7 +95,7 @@ aggregator::QueryOptions OptionsFor(
 }
 
 // One query as the service answers it (on an Arena, as
-// aggregator/query_arena.h gives it), serialized; its byte size.
+// aggregator/query_service.cc builds it), serialized; its byte size.
 size_t Ask(const aggregator::SummaryStore& store, const bench::QuerySpec& q) {
   const auto snapshot = store.SnapshotForQuery();
   const auto options = OptionsFor(store, snapshot);
@@ -130,6 +130,23 @@ void BM_Query(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_Query)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+
+// What a repeated completeness query costs the service before it can send
+// the kept answer (aggregator/query_answer_cache.h): its live inputs.
+void BM_CompletenessLive(benchmark::State& state) {
+  aggregator::SummaryStore& store = Store();
+  const bench::QuerySpec q = bench::BenchQueries()[3];
+  const auto snapshot = store.SnapshotForQuery();
+  const auto options = OptionsFor(store, snapshot);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    bytes = aggregator::CompletenessLive(*snapshot.view, q.completeness_request,
+                                         absl::Now(), options)
+                .size();
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_CompletenessLive)->Unit(benchmark::kMillisecond);
 
 // Figure 4's heavy query (national by trust for a year, every measure and
 // default statistic), which loops while the light query and ingest are

@@ -226,6 +226,33 @@ absl::Status Time(const std::string& prefix, int iters, absl::Duration budget,
   return absl::OkStatus();
 }
 
+// For profiling (`perf record` of the aggregator or of this driver): asks
+// figure 3's query `--query N` (1-4; 0 the floor's refused query) for
+// `--seconds`, and prints how many and the mean. No PostgreSQL.
+int LoopQuery(const Flags& f) {
+  auto stub = QueryStub(f);
+  const int i = GetInt(f, "query", 1);
+  QuerySpec q;
+  if (i == 0) {
+    q.query.set_scope("national");
+    q.query.set_period(LastMonth().ToString());
+    q.query.set_measure_prefix("no.such.measure");
+  } else {
+    q = BenchQueries().at(i - 1);
+  }
+  const absl::Time t0 = absl::Now();
+  const absl::Time end = t0 + absl::Seconds(GetInt(f, "seconds", 5));
+  int n = 0;
+  while (absl::Now() < end) {
+    absl::Status s = AskOhfed(*stub, q).status();
+    if (!s.ok() && i != 0) return Fail(s);
+    ++n;
+  }
+  printf("queries=%d\nmean_ms=%.4f\n", n,
+         absl::ToDoubleMilliseconds(absl::Now() - t0) / n);
+  return 0;
+}
+
 int Queries(const Flags& f) {
   auto stub = QueryStub(f);
   auto pg = Pg::Connect(Get(f, "pg"));
@@ -416,6 +443,7 @@ int main(int argc, char** argv) {
   if (command == "wait") return Wait(flags);
   if (command == "pg-setup") return PgSetupCommand(flags);
   if (command == "queries") return Queries(flags);
+  if (command == "loop-query") return LoopQuery(flags);
   if (command == "isolation") return Isolation(flags);
   fprintf(stderr, "unknown command %s\n", command.c_str());
   return 2;

@@ -1,0 +1,313 @@
+// Answers kept per data version (aggregator/query_answer_cache.h, issue 14
+// figure 3): a kept answer is sent only on the View it was computed on and
+// only while what it read outside that View is unchanged; over real gRPC,
+// every answer equals one computed afresh, after commits, retractions and a
+// moving clock, with disclosure control on.
+#include "aggregator/query_answer_cache.h"
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aggregator/authz.h"
+#include "aggregator/query_completeness.h"
+#include "aggregator/query_engine.h"
+#include "aggregator/query_service.h"
+#include "aggregator/summary_store.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/transport.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "tests/aggregator/query_fake_view.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::ohfed::aggregator::testing::FakeView;
+using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::TempDir;
+
+constexpr char kImm[] = "activity.count.immunisation";
+
+std::shared_ptr<const AnswerCache::Answer> AnswerOf(std::string bytes,
+                                                    std::string live = "") {
+  return std::make_shared<const AnswerCache::Answer>(
+      AnswerCache::Answer{std::move(bytes), std::move(live)});
+}
+
+TEST(AnswerCacheTest, AnswersOnlyForItsViewAndItsLiveInputs) {
+  AnswerCache cache;
+  auto view = std::make_shared<const FakeView>();
+  cache.Insert(view, "q", AnswerOf("bytes", "current"));
+  auto kept = cache.Lookup(view, "q", "current");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->bytes, "bytes");
+  EXPECT_EQ(cache.Lookup(view, "q", "behind"), nullptr);
+  EXPECT_EQ(cache.Lookup(view, "other", "current"), nullptr);
+  // A newer View: nothing kept answers for it, and its first answer drops
+  // the older View's.
+  auto next = std::make_shared<const FakeView>();
+  EXPECT_EQ(cache.Lookup(next, "q", "current"), nullptr);
+  cache.Insert(next, "q2", AnswerOf("newer"));
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.Lookup(view, "q2", ""), nullptr);
+  EXPECT_NE(cache.Lookup(next, "q2", ""), nullptr);
+}
+
+// A View freed and another made at its address is not the same View.
+TEST(AnswerCacheTest, AFreedViewsAnswersAreNotReused) {
+  AnswerCache cache;
+  auto view = std::make_shared<const FakeView>();
+  cache.Insert(view, "q", AnswerOf("old"));
+  std::weak_ptr<const View> gone = view;
+  view.reset();
+  ASSERT_TRUE(gone.expired());
+  auto other = std::make_shared<const FakeView>();
+  EXPECT_EQ(cache.Lookup(other, "q", ""), nullptr);
+}
+
+TEST(AnswerCacheTest, KeepsNoMoreThanItsBounds) {
+  AnswerCache cache(/*max_entries=*/2, /*max_bytes=*/100);
+  auto view = std::make_shared<const FakeView>();
+  cache.Insert(view, "big", AnswerOf(std::string(200, 'x')));
+  EXPECT_EQ(cache.Lookup(view, "big", ""), nullptr);
+  cache.Insert(view, "a", AnswerOf("1"));
+  cache.Insert(view, "b", AnswerOf("2"));
+  cache.Insert(view, "c", AnswerOf("3"));
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.Lookup(view, "c", ""), nullptr);
+}
+
+TEST(AnswerCacheTest, AppendedWarningParsesAsTheResponsesWarning) {
+  v1::QueryResponse r;
+  r.set_catalogue_version("2026.1");
+  r.add_rows()->set_measure(kImm);
+  std::string bytes = r.SerializeAsString();
+  AppendWarning("", &bytes);
+  EXPECT_EQ(bytes, r.SerializeAsString());
+  AppendWarning("store recovered: 2 of the 3 trusts here", &bytes);
+  v1::QueryResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  r.set_warning("store recovered: 2 of the 3 trusts here");
+  EXPECT_TRUE(MessageDifferencer::Equals(parsed, r));
+  v1::CompletenessResponse c;
+  c.set_scope("national");
+  std::string c_bytes = c.SerializeAsString();
+  AppendWarning("recovered", &c_bytes);
+  ASSERT_TRUE(c.ParseFromString(c_bytes));
+  EXPECT_EQ(c.scope(), "national");
+  EXPECT_EQ(c.warning(), "recovered");
+}
+
+// FakeView with what a live aggregator reads outside its snapshot.
+class LiveView : public FakeView {
+ public:
+  std::string UpstreamReason(absl::string_view trust,
+                             absl::string_view period) const override {
+    auto it = reasons.find(absl::StrCat(trust, "|", period));
+    return it == reasons.end() ? std::string() : it->second;
+  }
+  bool Unconfirmed(absl::string_view trust) const override {
+    return unconfirmed.count(std::string(trust)) > 0;
+  }
+  std::map<std::string, std::string> reasons;
+  std::set<std::string> unconfirmed;
+};
+
+int64_t Ms(const char* rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  return absl::ToUnixMillis(t);
+}
+
+// CompletenessLive must change whenever the answer does on the same View:
+// over a year of days, with upstream refusals and confirmations changing,
+// two days with equal live inputs have equal answers (sync states move
+// current -> behind -> silent as the days pass).
+TEST(CompletenessLiveTest, EqualLiveInputsMeanEqualAnswers) {
+  LiveView view;
+  auto put = [&](const std::string& trust, const std::string& month,
+                 const char* at) {
+    view.Set(trust, month, kImm, 1);
+    view.SetReceived(trust, month, Ms(at), Ms(at), 1);
+    view.SetLastReceived(trust, std::max(view.LastReceived(trust), Ms(at)));
+  };
+  put("T1", "2026-02", "2026-03-15T23:00:00Z");
+  put("T1", "2026-03", "2026-04-10T09:00:00Z");
+  put("T2", "2026-03", "2026-04-16T00:00:01Z");
+  put("T3", "2026-01", "2026-02-10T00:00:00Z");
+  for (const std::string by : {"trust", "ics"}) {
+    v1::CompletenessRequest req;
+    req.set_scope("national");
+    req.set_period("2026-01:2026-04");
+    req.set_by(by);
+    std::map<std::string, std::string> answer_for_live;
+    absl::Time now = absl::FromUnixMillis(Ms("2026-03-01T00:00:00Z"));
+    for (int day = 0; day < 300; ++day, now += absl::Hours(24)) {
+      if (day == 40) view.reasons["T1|2026-03"] = "refused upstream";
+      if (day == 80) view.unconfirmed.insert("T2");
+      if (day == 120) view.reasons.clear();
+      if (day == 160) view.unconfirmed.clear();
+      auto answer = RunCompleteness(view, req, now);
+      OHFED_ASSERT_OK(answer);
+      const std::string live = CompletenessLive(view, req, now, {});
+      auto [it, fresh] =
+          answer_for_live.try_emplace(live, answer->SerializeAsString());
+      EXPECT_EQ(it->second, answer->SerializeAsString())
+          << by << " day " << day << ": same live inputs, another answer";
+    }
+    // The days above do give several different answers (by ICS, only
+    // confirmations show).
+    EXPECT_GE(answer_for_live.size(), by == "trust" ? 4u : 2u) << by;
+  }
+}
+
+// The Query service over gRPC with its default (non-exact) disclosure
+// thresholds, on a store whose clock the test moves.
+class AnswerCacheServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start({}); }
+  void Start(QueryLaneOptions lanes) {
+    SummaryStoreOptions options;
+    options.clock = &clock_;
+    auto store = SummaryStore::Open(dir_.File("db"), options);
+    OHFED_ASSERT_OK(store);
+    store_ = std::move(*store);
+    authz_ = std::make_unique<Authz>(AuthzOptions{.insecure = true},
+                                     &store_->registry().Latest());
+    service_ = std::make_unique<QueryService>(store_.get(), &clock_,
+                                              authz_.get(), std::move(lanes));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    auto channel =
+        MakeChannel(absl::StrCat("127.0.0.1:", port), {.insecure = true});
+    OHFED_ASSERT_OK(channel);
+    stub_ = v1::Query::NewStub(*channel);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+    if (service_ != nullptr) service_->Drain();
+  }
+
+  void Commit(std::vector<v1::UnitSummary> summaries) {
+    OHFED_ASSERT_OK(store_->Commit(summaries));
+  }
+  QueryOptions Options() const {
+    QueryOptions options;
+    options.patterns = store_->SnapshotForQuery().patterns;
+    options.coverage = store_->coverage();
+    options.disclosure = store_->disclosure();
+    return options;
+  }
+
+  // Asked over gRPC, and computed afresh on the store as it is now.
+  void ExpectQueryAsFresh(const v1::QueryRequest& req, const char* when) {
+    grpc::ClientContext ctx;
+    v1::QueryResponse got;
+    ASSERT_TRUE(stub_->Query(&ctx, req, &got).ok()) << when;
+    auto fresh = RunQuery(*store_->Snapshot(), req, Options());
+    OHFED_ASSERT_OK(fresh);
+    EXPECT_TRUE(MessageDifferencer::Equals(got, *fresh))
+        << when << "\ngot: " << got.ShortDebugString()
+        << "\nfresh: " << fresh->ShortDebugString();
+  }
+  void ExpectCompletenessAsFresh(const v1::CompletenessRequest& req,
+                                 const char* when) {
+    grpc::ClientContext ctx;
+    v1::CompletenessResponse got;
+    ASSERT_TRUE(stub_->Completeness(&ctx, req, &got).ok()) << when;
+    auto fresh =
+        RunCompleteness(*store_->Snapshot(), req, clock_.Now(), Options());
+    OHFED_ASSERT_OK(fresh);
+    EXPECT_TRUE(MessageDifferencer::Equals(got, *fresh))
+        << when << "\ngot: " << got.ShortDebugString()
+        << "\nfresh: " << fresh->ShortDebugString();
+  }
+
+  FakeClock clock_{absl::FromUnixMillis(Ms("2026-02-20T00:00:00Z"))};
+  TempDir dir_;
+  std::unique_ptr<SummaryStore> store_;
+  std::unique_ptr<Authz> authz_;
+  std::unique_ptr<QueryService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Query::Stub> stub_;
+};
+
+v1::QueryRequest ByTrust(const std::string& scope) {
+  v1::QueryRequest req;
+  req.set_scope(scope);
+  req.set_period("2026-01");
+  req.set_by("trust");
+  req.set_measure_prefix("activity.count");
+  return req;
+}
+
+TEST_F(AnswerCacheServiceTest, RepeatedQueryIsKeptUntilACommitOrRetraction) {
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}}),
+          Summary("RJ2", "2026-01", 1, {{kImm, 3}}),
+          Summary("RJZ", "2026-01", 1, {{kImm, 120}})});
+  const v1::QueryRequest req = ByTrust("national");
+  ExpectQueryAsFresh(req, "first");
+  EXPECT_EQ(service_->answers().size(), 1u);
+  ExpectQueryAsFresh(req, "repeated");
+  EXPECT_EQ(service_->answers().size(), 1u);
+
+  Commit({Summary("RJ1", "2026-01", 2, {{kImm, 41}})});
+  ExpectQueryAsFresh(req, "after a correction");
+
+  v1::UnitSummary retraction = Summary("RJ2", "2026-01", 3, {});
+  retraction.set_retracted(true);
+  Commit({retraction});
+  ExpectQueryAsFresh(req, "after a retraction");
+  ExpectQueryAsFresh(req, "after a retraction, repeated");
+}
+
+// Heavy queries are computed each time (figure 4 measures what they cost).
+TEST_F(AnswerCacheServiceTest, HeavyQueriesAreNotKept) {
+  server_->Shutdown();
+  service_->Drain();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+  Start({.heavy_cost = 1});
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}})});
+  ExpectQueryAsFresh(ByTrust("national"), "heavy");
+  EXPECT_EQ(service_->answers().size(), 0u);
+}
+
+TEST_F(AnswerCacheServiceTest, CompletenessFollowsTheClockAndTheData) {
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}})});
+  v1::CompletenessRequest req;
+  req.set_scope("national");
+  req.set_period("2025-12:2026-02");
+  ExpectCompletenessAsFresh(req, "first");
+  EXPECT_EQ(service_->answers().size(), 1u);
+  ExpectCompletenessAsFresh(req, "repeated");
+  // Sync states move with the clock on the same data: current, then behind
+  // once January is no longer the due month, then silent.
+  clock_.Advance(absl::Hours(24 * 30));
+  ExpectCompletenessAsFresh(req, "a month on");
+  clock_.Advance(absl::Hours(24 * 60));
+  ExpectCompletenessAsFresh(req, "three months on");
+  Commit({Summary("RJ2", "2026-02", 1, {{kImm, 3}})});
+  ExpectCompletenessAsFresh(req, "after a commit");
+  v1::UnitSummary retraction = Summary("RJ1", "2026-01", 2, {});
+  retraction.set_retracted(true);
+  Commit({retraction});
+  ExpectCompletenessAsFresh(req, "after a retraction");
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator
