@@ -293,12 +293,17 @@ void SummaryStore::CommitAsync(absl::Span<const Incoming> summaries,
 }
 
 void SummaryStore::Enqueue(std::unique_ptr<Writer> w) {
+  bool lead = false;
   {
     absl::MutexLock l(&queue_mu_);
     queue_.push_back(std::move(w));
     if (turn_posted_) return;  // the turn posted will take it
     turn_posted_ = true;
+    // Nothing under way: a hand-off to a committing thread would only add
+    // its wake-up to this batch's acknowledgement.
+    lead = !committing_;
   }
+  if (lead) return CommitQueued();
   committers_->Post([this] { CommitQueued(); });
 }
 
@@ -323,6 +328,7 @@ void SummaryStore::CommitQueued() {
       // group's worth already queued needs one now.
       rest = !queue_.empty();
       turn_posted_ = rest;
+      committing_ = !group.empty();
     }
     if (rest) committers_->Post([this] { CommitQueued(); });
     if (group.empty()) return;
@@ -330,6 +336,9 @@ void SummaryStore::CommitQueued() {
     for (const auto& w : group) group_summaries += w->summaries.size();
     ObserveCommitGroup(group.size(), group_summaries);
     s = CommitGroup(group, &changed, &retired);
+    // Whoever comes next may lead while this turn answers its callers.
+    absl::MutexLock l(&queue_mu_);
+    committing_ = false;
   }
   for (const auto& w : group) {
     if (s.ok()) {
