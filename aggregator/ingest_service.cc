@@ -6,7 +6,9 @@
 #include <grpcpp/support/server_callback.h>
 
 #include <algorithm>
+#include <deque>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -238,108 +240,222 @@ v1::SubmitRequest* ParseRequest(absl::string_view bytes,
   return request;
 }
 
-// One Submit stream, driven by gRPC's callbacks: read a batch, check it on
-// the ingest pool, hand it to the store's group commit, write its acks,
-// read the next. At most one of those steps is under way at a time, each
-// started by the end of the one before, so the state needs no lock; no
-// thread waits for the peer or for the commit meanwhile. gRPC orders each
-// step after the one that started it, out of ThreadSanitizer's sight (its
-// core is not instrumented): HandOver before each start, TakeOver first in
-// each callback (common/tsan_annotations.h).
+// One Submit stream, driven by gRPC's callbacks: read batches, check them on
+// the ingest pool, hand them to the store's group commit, write their acks
+// in the order the batches came. Up to batches_in_flight batches of the
+// stream are read before the first is acknowledged, so a sender that keeps
+// several in flight (a regional forwarder) has them checked and committed
+// together, in one group; a sender that waits for each ack sees no
+// difference. No thread waits for the peer or for a commit meanwhile.
+// State is under mu_, taken by gRPC's callbacks, the ingest pool and the
+// committing threads. gRPC orders each callback after the operation that
+// started it, out of ThreadSanitizer's sight (its core is not
+// instrumented): HandOver before each start, TakeOver first in each
+// callback (common/tsan_annotations.h).
 class IngestService::SubmitCall final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, v1::SubmitResponse> {
  public:
   SubmitCall(IngestService* service, grpc::CallbackServerContext* context)
       : service_(service),
         context_(context),
-        peer_(PeerAddress(context->peer())) {
+        peer_(PeerAddress(context->peer())),
+        window_(static_cast<size_t>(
+            std::max(1, service->options_.batches_in_flight))) {
+    absl::MutexLock l(&mu_);
     Start();
   }
 
   void OnReadDone(bool ok) override {
     TakeOver(this);
+    absl::MutexLock l(&mu_);
+    reading_ = false;
     if (!ok) {
       // A half-close after the last batch, or a peer that went away.
       if (context_->IsCancelled()) end_ = StreamEnd::kPeerGone;
-      return Conclude();
+      read_closed_ = true;
+      return Advance();
     }
-    watch_->Busy();
-    ++message_;
-    service_->work_.Post([this] { Process(); });
+    if (ending_ || failed_) return;  // nothing more is taken
+    auto batch = std::make_unique<Batch>();
+    batch->raw.Swap(&raw_);
+    batch->message = ++message_;
+    batches_.push_back(std::move(batch));
+    ++unstarted_;
+    ++working_;
+    Watch();
+    if (!processing_) {
+      processing_ = true;
+      service_->work_.Post([this] { ProcessQueued(); });
+    }
+    ReadMore();
   }
 
   void OnWriteDone(bool ok) override {
     TakeOver(this);
-    Release();
+    std::unique_ptr<Batch> sent;  // its memory goes outside the lock
+    absl::MutexLock l(&mu_);
+    writing_ = false;
+    sent = std::move(batches_.front());
+    batches_.pop_front();
     if (!ok) {  // the sender went away
       end_ = StreamEnd::kPeerGone;
-      return Conclude();
+      read_closed_ = true;
+      return EndLocked(StreamEnd::kPeerGone, absl::OkStatus());
     }
-    ReadNext();
+    Advance();
   }
 
   void OnDone() override {
     TakeOver(this);
-    CountStreamEnd(end_);
+    // Finish may have been called by a thread that still holds mu_: it
+    // uses nothing of the call once it lets go.
+    StreamEnd end;
+    {
+      absl::MutexLock l(&mu_);
+      end = end_;
+    }
+    CountStreamEnd(end);
     delete this;
   }
 
  private:
-  void Start() {
+  // One received batch, from its read until its acks are sent: its bytes,
+  // the arena its request and acks live on, the valid summaries (pointing
+  // into both), and how its commit went.
+  struct Batch {
+    int message = 0;  // of the stream, from 1
+    grpc::ByteBuffer raw;
+    grpc::Slice bytes;
+    std::optional<google::protobuf::Arena> arena;
+    std::vector<SummaryStore::Incoming> valid;
+    v1::SubmitResponse* response = nullptr;  // on arena
+    bool answered = false;  // acks ready in `response`, or `refused`
+    absl::Status refused;   // the batch ends the stream
+    std::string reason;     // of the refusal, for the rejection log
+    StreamEnd end = StreamEnd::kBatchRefused;  // how a refusal ends it
+
+    absl::string_view Bytes() const {
+      return absl::string_view(reinterpret_cast<const char*>(bytes.begin()),
+                               bytes.size());
+    }
+  };
+
+  void Start() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (service_->authz_ != nullptr) {
       absl::Status allowed =
           service_->authz_->AuthorizeSubmit(CredentialsOf(*context_));
-      if (!allowed.ok()) return End(StreamEnd::kUnauthorized, allowed);
+      if (!allowed.ok()) return EndLocked(StreamEnd::kUnauthorized, allowed);
     }
     absl::StatusOr<std::unique_ptr<StreamWatch::Stream>> watched =
         service_->watch_.Open(context_, peer_);
     if (!watched.ok()) {
       Reject("stream limit", watched.status().message());
-      return End(StreamEnd::kStreamLimit, watched.status());
+      return EndLocked(StreamEnd::kStreamLimit, watched.status());
     }
     watch_ = std::move(*watched);
     absl::StatusOr<std::optional<PeerIdentity>> caller = CallerOf(*context_);
     if (!caller.ok()) {
       Reject("identity", caller.status().message());
-      return End(StreamEnd::kUnauthorized, caller.status());
+      return EndLocked(StreamEnd::kUnauthorized, caller.status());
     }
     caller_ = *caller;
-    ReadNext();
+    ReadMore();
   }
 
-  void ReadNext() {
-    watch_->Waiting();
+  // Reads the next batch if the window has room and the stream goes on.
+  void ReadMore() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (reading_ || read_closed_ || ending_ || failed_ ||
+        batches_.size() >= window_) {
+      return;
+    }
+    reading_ = true;
+    Watch();
     HandOver(this);
     StartRead(&raw_);
   }
 
-  // On the ingest pool: parse and check the batch, then hand it to the
-  // store's group commit.
-  void Process() {
-    const size_t bytes = raw_.Length();
+  // While a batch is checked or committed the stream is busy, however long
+  // that takes; otherwise it waits on its peer (for a batch, or to take its
+  // acks: with the window full of unsent acks nothing more is read) and the
+  // idle clock runs.
+  void Watch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (watch_ == nullptr) return;
+    if (working_ > 0) {
+      watch_->Busy();
+    } else {
+      watch_->Waiting();
+    }
+  }
+
+  // On the ingest pool: checks every batch received and not yet checked, in
+  // order, and hands those that pass to the store's group commit together.
+  void ProcessQueued() {
+    std::vector<Batch*> ready;
+    while (true) {
+      ready.clear();
+      {
+        absl::MutexLock l(&mu_);
+        while (unstarted_ > 0 && !failed_) {
+          ready.push_back(batches_[batches_.size() - unstarted_].get());
+          --unstarted_;
+        }
+        if (failed_) {  // what came after a refused batch is not checked
+          working_ -= unstarted_;
+          unstarted_ = 0;
+        }
+        if (ready.empty()) {
+          processing_ = false;
+          return Advance();
+        }
+      }
+      std::vector<Batch*> checked;
+      for (Batch* b : ready) {
+        absl::Status s = Process(*b);
+        if (!s.ok()) {
+          Answer(*b, s);  // later batches of the stream are not committed
+          break;
+        }
+        checked.push_back(b);
+      }
+      {
+        absl::MutexLock l(&mu_);
+        // Never answered (a batch before failed): no longer worked on.
+        working_ -= ready.size() - checked.size() -
+                    (checked.size() < ready.size() ? 1 : 0);
+        Watch();
+      }
+      for (size_t i = 0; i < checked.size(); ++i) {
+        Commit(*checked[i], /*more_follow=*/i + 1 < checked.size());
+      }
+    }
+  }
+
+  // Parses and checks one batch; an error refuses it (and ends the stream).
+  absl::Status Process(Batch& b) {
+    const size_t bytes = b.raw.Length();
     // The batch lives on one arena, freed at once when its acks are sent:
     // the ~2,000 protobuf objects of a batch cost no free each.
     google::protobuf::ArenaOptions arena_options;
     arena_options.start_block_size =
         std::clamp<size_t>(2 * bytes + 4096, 4096, kMaxArenaStartBlock);
     arena_options.max_block_size = kMaxArenaStartBlock;
-    arena_.emplace(arena_options);
+    b.arena.emplace(arena_options);
     // One contiguous copy at most (none when gRPC holds it in one slice):
     // the summaries' bytes are stored from it as they came.
     v1::SubmitRequest* request = nullptr;
     std::vector<bool> changed;
-    if (raw_.DumpToSingleSlice(&bytes_).ok()) {
-      request = ParseRequest(Bytes(), &*arena_, &changed);
+    if (b.raw.DumpToSingleSlice(&b.bytes).ok()) {
+      request = ParseRequest(b.Bytes(), &*b.arena, &changed);
     }
-    raw_.Clear();
+    b.raw.Clear();
     if (request == nullptr) {
-      absl::Status bad = absl::InvalidArgumentError(
-          absl::StrCat("message ", message_, " of this stream (", bytes,
+      b.reason = "unparsable";
+      b.end = StreamEnd::kUnparsable;
+      return absl::InvalidArgumentError(
+          absl::StrCat("message ", b.message, " of this stream (", bytes,
                        " bytes) is not a valid ohfed.v1.SubmitRequest"));
-      Reject("unparsable", bad.message());
-      return End(StreamEnd::kUnparsable, bad);
     }
-    std::vector<absl::string_view> received = SummaryBytes(Bytes());
+    std::vector<absl::string_view> received = SummaryBytes(b.Bytes());
     if (received.size() == changed.size()) {
       for (size_t i = 0; i < received.size(); ++i) {
         if (changed[i]) received[i] = {};
@@ -347,62 +463,75 @@ class IngestService::SubmitCall final
     } else {
       received.clear();
     }
-    response_ =
-        google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&*arena_);
-    absl::Status prepared =
-        PrepareBatch(*service_->store_, *request, received, bytes,
-                     service_->options_.clock->Now(), service_->rejections_,
-                     caller_, response_, &valid_);
-    if (!prepared.ok()) return Refuse(prepared);
+    b.response =
+        google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&*b.arena);
+    return PrepareBatch(*service_->store_, *request, received, bytes,
+                        service_->options_.clock->Now(), service_->rejections_,
+                        caller_, b.response, &b.valid);
+  }
+
+  void Commit(Batch& b, bool more_follow) {
     IngestService* const service = service_;
     service->Committing(+1);
     service->store_->CommitAsync(
-        valid_, [this, service](absl::StatusOr<SummaryStore::Committed> c) {
-          Committed(c);  // may end the call: `this` is not used after
+        b.valid,
+        [this, &b, service](absl::StatusOr<SummaryStore::Committed> c) {
+          if (c.ok()) FinishBatch(b.valid, *c, b.response);
+          // May end the call: `this` is not used after.
+          Answer(b, c.status());
           service->Committing(-1);
-        });
+        },
+        more_follow);
   }
 
-  // On a committing thread: the acks go out.
-  void Committed(const absl::StatusOr<SummaryStore::Committed>& committed) {
-    if (!committed.ok()) return Refuse(committed.status());
-    FinishBatch(valid_, *committed, response_);
-    // While the peer's flow-control window is full, i.e. while it is not
-    // taking its acks, nothing more is read and the idle clock runs.
-    watch_->Waiting();
-    HandOver(this);
-    StartWrite(response_);
+  // The batch is answered: its acks go out in turn, or it ends the stream.
+  void Answer(Batch& b, const absl::Status& status) {
+    absl::MutexLock l(&mu_);
+    b.answered = true;
+    b.refused = status;
+    if (!status.ok()) failed_ = true;
+    --working_;
+    Advance();
   }
 
-  absl::string_view Bytes() const {
-    return absl::string_view(reinterpret_cast<const char*>(bytes_.begin()),
-                             bytes_.size());
-  }
-
-  // The batch is answered: its memory goes.
-  void Release() {
-    valid_.clear();
-    response_ = nullptr;
-    arena_.reset();
-    bytes_ = grpc::Slice();
-  }
-
-  // The batch was refused whole (oversized, or the commit failed).
-  void Refuse(const absl::Status& status) {
-    Reject(status.message(), status.message());
-    End(StreamEnd::kBatchRefused, status);
+  // After any change: writes the first batch's acks once it is answered,
+  // reads more while there is room, and ends the stream once what was
+  // received is answered (a refusal, or the peer's half-close).
+  void Advance() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (!ending_ && !writing_ && !batches_.empty() &&
+        batches_.front()->answered) {
+      Batch& first = *batches_.front();
+      if (!first.refused.ok()) {
+        Reject(first.reason.empty() ? first.refused.message()
+                                    : absl::string_view(first.reason),
+               first.refused.message());
+        return EndLocked(first.end, first.refused);
+      }
+      writing_ = true;
+      Watch();
+      HandOver(this);
+      StartWrite(first.response);
+      return;
+    }
+    if (!ending_ && read_closed_ && batches_.empty() && !writing_) {
+      return Conclude();
+    }
+    if (ending_) return FinishIfIdle();
+    ReadMore();
+    Watch();
   }
 
   // The stream ended by the peer (or the watch): OK, or the idle timeout.
-  void Conclude() {
-    if (watch_->timed_out()) {
+  void Conclude() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (watch_ != nullptr && watch_->timed_out()) {
       absl::Status idle = absl::DeadlineExceededError(absl::StrCat(
           "Submit stream idle for ",
           absl::FormatDuration(service_->watch_.idle_timeout()), ": ended"));
       Reject("idle", idle.message());
-      return End(StreamEnd::kIdleTimeout, idle);
+      return EndLocked(StreamEnd::kIdleTimeout, idle);
     }
-    End(end_, absl::OkStatus());
+    EndLocked(end_, absl::OkStatus());
   }
 
   void Reject(absl::string_view reason, absl::string_view message) {
@@ -410,30 +539,52 @@ class IngestService::SubmitCall final
         peer_, reason, absl::StrCat("ingest from ", peer_, ": ", message));
   }
 
-  void End(StreamEnd end, const absl::Status& status) {
+  // Ends the stream with `status` once no batch of it is still checked or
+  // committed (their answers refer to this call).
+  void EndLocked(StreamEnd end, const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (ending_) return;
+    ending_ = true;
     end_ = end;
+    end_status_ = status;
+    FinishIfIdle();
+  }
+
+  void FinishIfIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || working_ > 0 || processing_ || writing_) return;
+    finished_ = true;
     // The stream's place is free before its peer learns it has ended, so
     // that the peer may open the next one at once (OnDone comes later).
     watch_.reset();
     HandOver(this);
-    Finish(ToGrpc(status));
+    Finish(ToGrpc(end_status_));
   }
 
   IngestService* const service_;
   grpc::CallbackServerContext* const context_;
   const std::string peer_;
-  std::unique_ptr<StreamWatch::Stream> watch_;
-  std::optional<PeerIdentity> caller_;
-  StreamEnd end_ = StreamEnd::kOk;
-  int message_ = 0;  // of the stream, from 1
-  grpc::ByteBuffer raw_;
-  // The batch in hand, from its parse until its acks are sent: its bytes,
-  // the arena its request and acks live on, the valid summaries (pointing
-  // into both).
-  grpc::Slice bytes_;
-  std::optional<google::protobuf::Arena> arena_;
-  std::vector<SummaryStore::Incoming> valid_;
-  v1::SubmitResponse* response_ = nullptr;  // on arena_
+  const size_t window_;  // batches read and not yet acknowledged, at most
+  std::optional<PeerIdentity> caller_;  // set by Start, then read only
+
+  absl::Mutex mu_;
+  std::unique_ptr<StreamWatch::Stream> watch_ ABSL_GUARDED_BY(mu_);
+  StreamEnd end_ ABSL_GUARDED_BY(mu_) = StreamEnd::kOk;
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);
+  int message_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::ByteBuffer raw_;  // the read under way's; taken by OnReadDone
+  // Received and not yet acknowledged, in order; the last `unstarted_` of
+  // them not yet taken by the ingest pool.
+  std::deque<std::unique_ptr<Batch>> batches_ ABSL_GUARDED_BY(mu_);
+  size_t unstarted_ ABSL_GUARDED_BY(mu_) = 0;
+  // Batches received and not yet answered (checked, or committed).
+  size_t working_ ABSL_GUARDED_BY(mu_) = 0;
+  bool processing_ ABSL_GUARDED_BY(mu_) = false;  // a pool task runs
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;  // no more reads
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;       // a batch was refused
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;       // ends once nothing works
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;     // Finish called
 };
 
 IngestService::IngestService(SummaryStore* store, IngestOptions options)

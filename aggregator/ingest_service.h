@@ -34,7 +34,10 @@
 // protobuf arena: one free per batch) and checked on a small pool
 // (work_threads) and handed to SummaryStore::CommitAsync, whose group commit
 // takes the batches of every stream waiting at the time into one synced
-// write; the acks are written from its answer. Each summary is stored in the
+// write (led on the pool's thread when no commit is under way); the acks
+// are written from its answer, in the order the batches came. A stream is
+// read ahead up to batches_in_flight unacknowledged batches, so the batches
+// a sender pipelines share a group. Each summary is stored in the
 // bytes it arrived in unless something of it is dropped. However many
 // streams are open, the service runs on those few threads, the store's
 // committing threads and gRPC's own. Feedback is short and stays on gRPC's
@@ -87,6 +90,11 @@ struct IngestOptions {
   // Threads that parse and check received batches; fixed, whatever the
   // number of streams (the store has its own committing threads).
   int work_threads = 2;
+  // Batches of one Submit stream read before the first of them is
+  // acknowledged: a sender keeping several in flight (a regional
+  // aggregator's forwarder, an agent) has them checked and committed
+  // together. Acks go in the order the batches came.
+  int batches_in_flight = 4;
 };
 
 // Whether `caller` may submit (or ask Feedback) for `trust`, as above;

@@ -277,7 +277,7 @@ absl::StatusOr<SummaryStore::Committed> SummaryStore::CommitAndWait(
 }
 
 void SummaryStore::CommitAsync(absl::Span<const Incoming> summaries,
-                               CommitDone done) {
+                               CommitDone done, bool more_follow) {
   if (summaries.empty()) {
     done(Committed());
     return;
@@ -289,16 +289,24 @@ void SummaryStore::CommitAsync(absl::Span<const Incoming> summaries,
   for (size_t i = 0; i < summaries.size(); ++i) {
     Prepare(summaries[i], &w->prepared[i]);
   }
-  Enqueue(std::move(w));
+  Enqueue(std::move(w), more_follow);
 }
 
-void SummaryStore::Enqueue(std::unique_ptr<Writer> w) {
+void SummaryStore::Enqueue(std::unique_ptr<Writer> w, bool more_follow) {
+  bool lead = false;
   {
     absl::MutexLock l(&queue_mu_);
     queue_.push_back(std::move(w));
-    if (turn_posted_) return;  // the turn posted will take it
+    // The turn posted will take it; or the caller's next batch will see to
+    // a turn.
+    if (turn_posted_ || more_follow) return;
     turn_posted_ = true;
+    // Nothing under way: a hand-off to a committing thread would only add
+    // its wake-up to this batch's acknowledgement. With a group commit
+    // delay the caller would sleep through it: a committing thread does.
+    lead = !committing_ && options_.group_commit_delay <= absl::ZeroDuration();
   }
+  if (lead) return CommitQueued();
   committers_->Post([this] { CommitQueued(); });
 }
 
@@ -323,6 +331,7 @@ void SummaryStore::CommitQueued() {
       // group's worth already queued needs one now.
       rest = !queue_.empty();
       turn_posted_ = rest;
+      committing_ = !group.empty();
     }
     if (rest) committers_->Post([this] { CommitQueued(); });
     if (group.empty()) return;
@@ -330,6 +339,9 @@ void SummaryStore::CommitQueued() {
     for (const auto& w : group) group_summaries += w->summaries.size();
     ObserveCommitGroup(group.size(), group_summaries);
     s = CommitGroup(group, &changed, &retired);
+    // Whoever comes next may lead while this turn answers its callers.
+    absl::MutexLock l(&queue_mu_);
+    committing_ = false;
   }
   for (const auto& w : group) {
     if (s.ok()) {

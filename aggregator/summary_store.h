@@ -175,12 +175,20 @@ class SummaryStore : public UpstreamQueue {
   };
   using CommitDone = std::function<void(absl::StatusOr<Committed>)>;
   // CommitReceived without waiting: queues the summaries (prepared on this
-  // thread) for the next group commit and returns; `done` runs on a
-  // committing thread once they are durable, or with the commit's error.
-  // The caller keeps the summaries (and their received bytes) until then.
-  // `done` should be quick: it delays that thread's next group. An empty
-  // batch is answered at once, on this thread.
-  void CommitAsync(absl::Span<const Incoming> summaries, CommitDone done);
+  // thread) for the next group commit; `done` runs once they are durable,
+  // or with the commit's error. The caller keeps the summaries (and their
+  // received bytes) until then. When no commit is under way or waiting
+  // (and there is no group_commit_delay), this thread leads the group itself
+  // (no hand-off to another thread on the path of a lone batch): the commit,
+  // and `done` for every batch of the group, run here before CommitAsync
+  // returns. Otherwise it returns at once and `done` runs on a committing
+  // thread. `done` should be quick: it delays that thread's next group. An
+  // empty batch is answered at once, on this thread. `more_follow`: the caller
+  // is about to queue another batch (it must, with more_follow false): this one
+  // only joins the queue, so that the batches the caller has ready share one
+  // group rather than the first leading a group of its own.
+  void CommitAsync(absl::Span<const Incoming> summaries, CommitDone done,
+                   bool more_follow = false);
   // CommitAsync, waiting for its answer.
   absl::StatusOr<Committed> CommitAndWait(absl::Span<const Incoming> summaries);
 
@@ -355,7 +363,7 @@ class SummaryStore : public UpstreamQueue {
   absl::Status RecoverFromDamage(const std::string& dir,
                                  const DbRecovery& found);
   // Queues a prepared writer and sees that a committing thread will take it.
-  void Enqueue(std::unique_ptr<Writer> w);
+  void Enqueue(std::unique_ptr<Writer> w, bool more_follow);
   // A committing thread's turn: once the commit before is done, everything
   // queued (up to a bound) in one group; then each writer answered.
   void CommitQueued();
@@ -394,6 +402,10 @@ class SummaryStore : public UpstreamQueue {
   // Whether a committing turn is posted that has not taken its group yet:
   // then what is queued meanwhile joins that group and posts nothing.
   bool turn_posted_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // Whether a group is being committed (from the taking of its group until
+  // its callers are answered): a writer finding neither this nor a posted
+  // turn leads its own group on its thread.
+  bool committing_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // Held by the single writer of the moment (a committing turn, or Rebuild).
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(index_mu_);

@@ -160,6 +160,41 @@ TEST(RpcThreadsTest, CommitAsyncAnswersEachBatchWithItsOutcomes) {
   EXPECT_EQ((*store)->HeldRevisionOf("RJ1", "2026-01"), 2u);
 }
 
+// A sender that keeps several batches in flight on one stream (a regional
+// forwarder) has them read and committed together: the service reads ahead
+// of its acks. Before, a stream's next batch was read only once the acks of
+// the one before were sent, so each took a group commit of its own. The
+// first group waits (group commit delay) while the others arrive.
+TEST(RpcThreadsTest, BatchesInFlightOnAStreamShareAGroupCommit) {
+  TempDir dir;
+  AggregatorOptions options =
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db"));
+  options.store.group_commit_delay = absl::Milliseconds(500);
+  auto started = Aggregator::Start(options);
+  OHFED_ASSERT_OK(started);
+  std::unique_ptr<Aggregator> aggregator = std::move(*started);
+  auto stub = v1::Ingest::NewStub(OwnChannel(aggregator->address(), 0));
+  grpc::ClientContext context;
+  auto stream = stub->Submit(&context);
+  const std::vector<std::string> trusts = {"RJ1", "RJ2", "R1H"};
+  for (const std::string& trust : trusts) {
+    v1::SubmitRequest batch;
+    *batch.add_summaries() = Summary(trust, "2026-01", 1, {{kImm, 4}});
+    ASSERT_TRUE(stream->Write(batch));
+  }
+  // Acks come in the order the batches went.
+  for (const std::string& trust : trusts) {
+    v1::SubmitResponse acks;
+    ASSERT_TRUE(stream->Read(&acks));
+    ASSERT_EQ(acks.acks_size(), 1);
+    EXPECT_EQ(acks.acks(0).trust(), trust);
+    EXPECT_EQ(acks.acks(0).outcome(), v1::OUTCOME_ACCEPTED);
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(aggregator->store().stats().commits, 1u);
+}
+
 TEST(RpcThreadsTest, WorkPoolLowersThePriorityOfItsOwnThreadsOnly) {
   const int process = getpriority(PRIO_PROCESS, 0);
   int in_pool = -100;

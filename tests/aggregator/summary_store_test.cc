@@ -6,6 +6,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -593,6 +594,23 @@ TEST_F(StoreTest, CommitAnswersTheRevisionHeldAfterTheGroup) {
                                       v1::OUTCOME_ACCEPTED}));
   EXPECT_EQ(committed->held_revisions, (std::vector<uint64_t>{7, 7, 2, 2, 1}));
   EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 7);
+}
+
+// A batch arriving while no commit is under way is committed on its
+// caller's thread: no hand-off to a committing thread (and its wake-up) on
+// the path of a lone batch's acknowledgement.
+TEST_F(StoreTest, ALoneCommitIsLedOnItsCallersThread) {
+  const v1::UnitSummary s = Summary("RJ1", "2026-03", 1, {{kImm, 1}});
+  const SummaryStore::Incoming in[] = {{&s, true, {}}};
+  std::optional<std::thread::id> answered_on;
+  store_->CommitAsync(in, [&](absl::StatusOr<SummaryStore::Committed> c) {
+    OHFED_EXPECT_OK(c);
+    answered_on = std::this_thread::get_id();
+  });
+  // Answered before CommitAsync returned, on this thread.
+  ASSERT_TRUE(answered_on.has_value());
+  EXPECT_EQ(*answered_on, std::this_thread::get_id());
+  EXPECT_EQ(Rollup("national", "2026-03", kImm).sum, 1);
 }
 
 // Received bytes are not stored when the store drops part of the summary:
