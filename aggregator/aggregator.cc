@@ -140,7 +140,8 @@ absl::Status Aggregator::StartServer() {
   ingest_->set_forwarder(forwarder_.get());
   ingest_->set_authz(authz_.get());
   query_ = std::make_unique<QueryService>(store_.get(), clock, authz_.get(),
-                                          options_.query_lanes);
+                                          options_.query_lanes,
+                                          options_.query_answers_kept);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, creds, &port_);
   ApplyServerLimits(builder);

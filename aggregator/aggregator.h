@@ -53,6 +53,9 @@ struct AggregatorOptions {
   SummaryStoreOptions store;     // catalogue, registry, clock, commit delay
   IngestOptions ingest;  // stream limits, rejection logs (clock: store's)
   QueryLaneOptions query_lanes;  // where queries run (query_lanes.h)
+  // Light-query and completeness answers kept per data version
+  // (query_answer_cache.h); 0 computes every answer.
+  size_t query_answers_kept = 256;
   UploaderOptions uploader;
   // How often a store that cannot be written retries reopening by itself
   // (common/store_recovery.h); any write retries too.

@@ -103,6 +103,12 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "(0: none; a few ms helps under many concurrent streams)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  app.add_option("--query-answers-kept", f.options.query_answers_kept,
+                 "light-query and completeness answers kept until the data "
+                 "changes, to answer a repeated query without computing it "
+                 "(0: compute every answer)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   app.add_option("--upstream-initial-backoff-ms", f.upstream_initial_backoff_ms,
                  "first wait before retrying --upstream after a failure; "
                  "doubles on each failure")

@@ -41,9 +41,15 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
                                v1::Query::WithRawCallbackMethod_Completeness<
                                    v1::Query::CallbackService>> {
  public:
+  // `answers_kept`: how many answers AnswerCache keeps (0: none, every
+  // answer is computed).
   QueryService(const SummaryStore* store, Clock* clock, const Authz* authz,
-               QueryLaneOptions lanes = {})
-      : store_(store), clock_(clock), authz_(authz), lanes_(std::move(lanes)) {}
+               QueryLaneOptions lanes = {}, size_t answers_kept = 256)
+      : store_(store),
+        clock_(clock),
+        authz_(authz),
+        answers_(answers_kept),
+        lanes_(std::move(lanes)) {}
 
   // Waits until every call received has been answered. Called once the
   // server has stopped (which cancels what still runs), before the store

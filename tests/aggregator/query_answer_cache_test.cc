@@ -174,7 +174,7 @@ TEST(CompletenessLiveTest, EqualLiveInputsMeanEqualAnswers) {
 class AnswerCacheServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start({}); }
-  void Start(QueryLaneOptions lanes) {
+  void Start(QueryLaneOptions lanes, size_t answers_kept = 256) {
     SummaryStoreOptions options;
     options.clock = &clock_;
     auto store = SummaryStore::Open(dir_.File("db"), options);
@@ -182,8 +182,8 @@ class AnswerCacheServiceTest : public ::testing::Test {
     store_ = std::move(*store);
     authz_ = std::make_unique<Authz>(AuthzOptions{.insecure = true},
                                      &store_->registry().Latest());
-    service_ = std::make_unique<QueryService>(store_.get(), &clock_,
-                                              authz_.get(), std::move(lanes));
+    service_ = std::make_unique<QueryService>(
+        store_.get(), &clock_, authz_.get(), std::move(lanes), answers_kept);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -195,6 +195,14 @@ class AnswerCacheServiceTest : public ::testing::Test {
         MakeChannel(absl::StrCat("127.0.0.1:", port), {.insecure = true});
     OHFED_ASSERT_OK(channel);
     stub_ = v1::Query::NewStub(*channel);
+  }
+  void Restart(QueryLaneOptions lanes, size_t answers_kept = 256) {
+    server_->Shutdown();
+    service_->Drain();
+    server_.reset();
+    service_.reset();
+    store_.reset();
+    Start(std::move(lanes), answers_kept);
   }
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown();
@@ -276,14 +284,23 @@ TEST_F(AnswerCacheServiceTest, RepeatedQueryIsKeptUntilACommitOrRetraction) {
 
 // Heavy queries are computed each time (figure 4 measures what they cost).
 TEST_F(AnswerCacheServiceTest, HeavyQueriesAreNotKept) {
-  server_->Shutdown();
-  service_->Drain();
-  server_.reset();
-  service_.reset();
-  store_.reset();
-  Start({.heavy_cost = 1});
+  Restart({.heavy_cost = 1});
   Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}})});
   ExpectQueryAsFresh(ByTrust("national"), "heavy");
+  EXPECT_EQ(service_->answers().size(), 0u);
+}
+
+// --query-answers-kept 0: every answer is computed (the bench's figure 3
+// measures both ways).
+TEST_F(AnswerCacheServiceTest, NoAnswerIsKeptWhenNoneMayBe) {
+  Restart({}, 0);
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}})});
+  ExpectQueryAsFresh(ByTrust("national"), "first");
+  ExpectQueryAsFresh(ByTrust("national"), "repeated");
+  v1::CompletenessRequest req;
+  req.set_scope("national");
+  req.set_period("2026-01");
+  ExpectCompletenessAsFresh(req, "completeness");
   EXPECT_EQ(service_->answers().size(), 0u);
 }
 
