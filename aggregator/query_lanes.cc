@@ -45,13 +45,36 @@ QueryLanes::QueryLanes(QueryLaneOptions options)
       heavy_("ohfed-heavyq", options_.heavy_threads, options_.heavy_nice) {}
 
 void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
-  WorkPool& pool = lane == QueryLane::kHeavy ? heavy_ : light_;
   if (options_.on_queued) options_.on_queued(lane);
-  if (!options_.on_start) return pool.Post(std::move(query));
-  pool.Post([this, lane, query = std::move(query)] {
-    options_.on_start(lane);
+  if (lane == QueryLane::kHeavy) {
+    return heavy_.Post([this, query = std::move(query)] {
+      if (options_.on_start) options_.on_start(QueryLane::kHeavy);
+      query();
+    });
+  }
+  {
+    absl::MutexLock l(&light_mu_);
+    ++light_pending_;
+  }
+  light_.Post([this, query = std::move(query)] {
+    if (options_.on_start) options_.on_start(QueryLane::kLight);
     query();
+    absl::MutexLock l(&light_mu_);
+    --light_pending_;
   });
+}
+
+void QueryLanes::HeavyPoll(absl::Time until) {
+  if (options_.heavy_max_pause <= absl::ZeroDuration()) return;
+  absl::MutexLock l(&light_mu_);
+  if (light_pending_ == 0) return;
+  if (options_.on_pause) options_.on_pause();
+  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(light_mu_) {
+    return light_pending_ == 0;
+  };
+  light_mu_.AwaitWithDeadline(
+      absl::Condition(&idle),
+      std::min(until, absl::Now() + options_.heavy_max_pause));
 }
 
 }  // namespace ohfed::aggregator

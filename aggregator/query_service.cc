@@ -29,15 +29,25 @@ std::function<bool()> CancelledFor(Clock* clock,
 
 // The aggregator's coverage, the patterns shared by queries on the same
 // data (SummaryStore::SnapshotForQuery), and a query that stops once
-// CancelledFor says so.
+// CancelledFor says so. A heavy query pauses at those polls while light
+// queries wait or run (QueryLanes::HeavyPoll), never past its deadline.
 QueryOptions OptionsFor(const SummaryStore::QuerySnapshot& snapshot,
                         const SummaryStore& store, Clock* clock,
-                        const grpc::ServerContextBase* context) {
+                        const grpc::ServerContextBase* context,
+                        QueryLanes* heavy_lanes) {
   QueryOptions options;
   options.patterns = snapshot.patterns;
   options.coverage = store.coverage();
   options.disclosure = store.disclosure();
   options.cancelled = CancelledFor(clock, context);
+  if (heavy_lanes != nullptr) {
+    const absl::Time deadline = absl::FromChrono(context->deadline());
+    options.cancelled = [heavy_lanes, deadline,
+                         cancelled = std::move(options.cancelled)] {
+      heavy_lanes->HeavyPoll(deadline);
+      return cancelled();
+    };
+  }
   // IsCancelled passes through gRPC's completion queue: at most every ms.
   options.cancelled_poll_interval = absl::Milliseconds(1);
   return options;
@@ -97,18 +107,21 @@ grpc::ServerUnaryReactor* QueryService::Serve(
   }
   // Before the lambda below takes the request: argument order is unspecified.
   const QueryLane lane = lanes_.LaneFor(cost(*authorized));
-  lanes_.Run(lane, [this, context, reactor, response,
-                    answer = std::move(answer),
-                    request = std::move(*authorized)] {
-    if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
-      return reactor->Finish(ToGrpc(wanted));
-    }
-    const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
-    const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
-    absl::Status result = answer(request, snapshot, options, response);
-    if (!result.ok()) response->Clear();  // not sent; its memory goes sooner
-    reactor->Finish(ToGrpc(result));
-  });
+  lanes_.Run(
+      lane, [this, lane, context, reactor, response, answer = std::move(answer),
+             request = std::move(*authorized)] {
+        if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
+          return reactor->Finish(ToGrpc(wanted));
+        }
+        const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+        const QueryOptions options =
+            OptionsFor(snapshot, *store_, clock_, context,
+                       lane == QueryLane::kHeavy ? &lanes_ : nullptr);
+        absl::Status result = answer(request, snapshot, options, response);
+        if (!result.ok())
+          response->Clear();  // not sent; its memory goes sooner
+        reactor->Finish(ToGrpc(result));
+      });
   return reactor;
 }
 
