@@ -43,7 +43,7 @@ struct Flags {
   int upstream_initial_backoff_ms = 200, upstream_max_backoff_seconds = 30;
   int upstream_holds_check_seconds = 300;
   int group_commit_delay_ms = 0;
-  int heavy_query_pause_ms = 20;
+  int heavy_query_pause_ms = 0;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
@@ -106,8 +106,8 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->check(CLI::Range(0, 1000));
   app.add_option("--heavy-query-pause-ms", f.heavy_query_pause_ms,
                  "longest a heavy query pauses at once while light queries "
-                 "wait or run (0: it never pauses; it runs at lower priority "
-                 "either way)")
+                 "wait or run (0: it never pauses, the default; it runs at "
+                 "lower priority either way)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   app.add_option("--upstream-initial-backoff-ms", f.upstream_initial_backoff_ms,

@@ -9,10 +9,11 @@
 //    so while light queries or commits want the CPU they get it first.
 //  - The light lane has its own threads at the process's priority: a light
 //    query never waits behind a heavy one.
-//  - A heavy query also pauses at its polls (HeavyPoll, at most every ms)
-//    while light queries are queued or running, for at most
-//    `heavy_max_pause` at a time, so it takes neither a core nor the caches
-//    from them, yet still progresses under a steady stream of light ones.
+//  - Optionally (`heavy_max_pause`), a heavy query also pauses at its polls
+//    (HeavyPoll, at most every ms) while light queries are queued or
+//    running, for at most that long at a time, so it takes neither a core
+//    nor the caches from them, yet still progresses under a steady stream
+//    of light ones.
 // gRPC's threads only hand the work over, so the number of threads stays
 // fixed however many calls are waiting.
 //
@@ -43,8 +44,10 @@ struct QueryLaneOptions {
   // quarter of one ICS by trust is not.
   int64_t heavy_cost = 50000;
   // The longest a heavy query pauses at one poll for light queries (zero:
-  // it never pauses); it then runs until its next poll (about 1 ms).
-  absl::Duration heavy_max_pause = absl::Milliseconds(20);
+  // it never pauses); it then runs until its next poll (about 1 ms). Off by
+  // default: on 2 busy cores it made the light query's p99 worse, not
+  // better (README, "Threads and isolation").
+  absl::Duration heavy_max_pause = absl::ZeroDuration();
   // TEST ONLY: called as each query is queued (on gRPC's thread), and on
   // the lane's thread as it starts (before its deadline is checked);
   // on_pause as a heavy query starts to pause for light ones.
