@@ -1,5 +1,8 @@
 #include "aggregator/query_lanes.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -21,6 +24,16 @@ int64_t Units(const std::string& scope, const std::string& by,
   absl::StatusOr<Scope::Level> level = Scope::ParseLevel(by);
   if (!level.ok()) return 1;
   return std::max<int64_t>(registry.Children(*s, *level).size(), 1);
+}
+
+// Moves the calling thread into SCHED_IDLE, once per thread (the heavy
+// lane's threads never leave it). Best effort: on failure it keeps its nice.
+void EnterIdleClass() {
+  thread_local bool entered = false;
+  if (entered) return;
+  entered = true;
+  sched_param param{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
 }
 
 }  // namespace
@@ -48,6 +61,7 @@ void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
   if (options_.on_queued) options_.on_queued(lane);
   if (lane == QueryLane::kHeavy) {
     return heavy_.Post([this, query = std::move(query)] {
+      if (options_.heavy_sched_idle) EnterIdleClass();
       if (options_.on_start) options_.on_start(QueryLane::kHeavy);
       query();
     });

@@ -39,6 +39,11 @@ struct QueryLaneOptions {
   int light_threads = 4;
   int heavy_threads = 1;  // also the number of heavy queries run at once
   int heavy_nice = 10;    // 0: the process's priority
+  // The heavy lane's threads also in Linux's SCHED_IDLE class (best
+  // effort): the scheduler's lowest weight, far below nice 19's, so a
+  // heavy query runs on what light queries, commits and the rest of the
+  // machine leave, whatever nice the whole process was started with.
+  bool heavy_sched_idle = true;
   // The estimated cost (QueryCost) from which a query is heavy. A year of
   // the whole catalogue by ICS nationally (42 x ~300 x 12) is heavy; a
   // quarter of one ICS by trust is not.

@@ -4,6 +4,8 @@
 // idle. No timings are asserted: each step waits for the event it needs.
 #include "aggregator/query_lanes.h"
 
+#include <sched.h>
+
 #include <atomic>
 #include <memory>
 
@@ -83,6 +85,16 @@ TEST_F(HeavyPollTest, PauseEndsAtTheQueryDeadline) {
   });
   heavy_done_.WaitForNotification();
   EXPECT_FALSE(release_light_.HasBeenNotified());
+}
+
+TEST_F(HeavyPollTest, HeavyQueriesRunInTheIdleSchedulingClass) {
+  Start(absl::ZeroDuration());
+  std::atomic<int> heavy_policy{-1}, light_policy{-1};
+  lanes_->Run(QueryLane::kHeavy, [&] { heavy_policy = sched_getscheduler(0); });
+  lanes_->Run(QueryLane::kLight, [&] { light_policy = sched_getscheduler(0); });
+  lanes_->WaitIdle();
+  EXPECT_EQ(heavy_policy, SCHED_IDLE);
+  EXPECT_EQ(light_policy, SCHED_OTHER);
 }
 
 TEST_F(HeavyPollTest, NoPauseWithoutLightQueries) {
