@@ -797,8 +797,8 @@ class Table:
                      self.spread("isolation.ohfed_busy_heavy_cut") + ")",
                      self.spread("isolation.pg_busy_heavy_runs"), "", "")
         if "isolation.ohfed_heavy_alone_ms" in b.results:
-            self.add("4 isolation heavy query alone, ms: first after start "
-                     "(cold) / warm; answer MiB",
+            self.add("4 isolation heavy query alone, ms: first of the run "
+                     "(the first run's: cold after the load) / warm; answer MiB",
                      self.spread("isolation.ohfed_heavy_first_ms") + " / " +
                      self.spread("isolation.ohfed_heavy_alone_ms") + "; " +
                      fmt(self.m("isolation.ohfed_heavy_answer_bytes") / 2**20),
