@@ -333,14 +333,45 @@ std::shared_ptr<const SuppressionPattern> PatternCache::Get(
   // Computed outside the lock: it can take long, and other measures'
   // lookups should not wait for it.
   auto computed = std::make_shared<const SuppressionPattern>(compute());
-  absl::MutexLock lock(&mu_);
-  return patterns_.try_emplace(measure, std::move(computed)).first->second;
+  std::shared_ptr<const SuppressionPattern> kept;
+  {
+    absl::MutexLock lock(&mu_);
+    kept = patterns_.try_emplace(measure, std::move(computed)).first->second;
+  }
+  if (std::shared_ptr<PatternCache> newer = NewerToShare(measure)) {
+    absl::MutexLock lock(&newer->mu_);
+    newer->patterns_.try_emplace(measure, kept);
+  }
+  return kept;
+}
+
+std::shared_ptr<PatternCache> PatternCache::NewerToShare(
+    const std::string& measure) const {
+  absl::MutexLock lock(&lineage_->mu);
+  std::shared_ptr<PatternCache> newest = lineage_->newest.lock();
+  if (newest == nullptr || newest.get() == this) return nullptr;
+  auto it = lineage_->changed_at.find(measure);
+  if (it != lineage_->changed_at.end() && it->second > version_) return nullptr;
+  return newest;
 }
 
 std::shared_ptr<PatternCache> PatternCache::CarryOver(
     const PatternCache& previous,
     const absl::flat_hash_set<std::string>& changed) {
   auto next = std::make_shared<PatternCache>();
+  Lineage& lineage = *previous.lineage_;
+  // Held while copying, so that what an older cache passes on lands either
+  // in `previous` before the copy or in `next`.
+  absl::MutexLock lineage_lock(&lineage.mu);
+  if (previous.version_ == lineage.version) {  // the newest: next follows it
+    ++lineage.version;
+    for (const std::string& measure : changed) {
+      lineage.changed_at[measure] = lineage.version;
+    }
+    lineage.newest = next;
+    next->lineage_ = previous.lineage_;
+    next->version_ = lineage.version;
+  }  // else an older one: next starts a lineage of its own
   absl::MutexLock lock(&previous.mu_);
   for (const auto& [measure, pattern] : previous.patterns_) {
     if (!changed.contains(measure)) next->patterns_.emplace(measure, pattern);
@@ -425,10 +456,19 @@ std::shared_ptr<const SuppressionPattern> PatternCache::Find(
 
 std::shared_ptr<PatternCache::MeasureSums> PatternCache::SumsOf(
     const std::string& measure) {
-  absl::MutexLock lock(&mu_);
-  std::shared_ptr<MeasureSums>& slot = sums_[measure];
-  if (slot == nullptr) slot = std::make_shared<MeasureSums>();
-  return slot;
+  std::shared_ptr<MeasureSums> sums;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<MeasureSums>& slot = sums_[measure];
+    if (slot != nullptr) return slot;
+    slot = sums = std::make_shared<MeasureSums>();
+  }
+  // New here: shared with the newest cache, as CarryOver would have.
+  if (std::shared_ptr<PatternCache> newer = NewerToShare(measure)) {
+    absl::MutexLock lock(&newer->mu_);
+    newer->sums_.try_emplace(measure, sums);
+  }
+  return sums;
 }
 
 PatternCache::PeriodTotal PatternCache::Total(

@@ -88,7 +88,11 @@ class SuppressionPattern {
 // everything held for the measure. The holder of a cache guarantees that
 // every query given it reads that one snapshot; a new snapshot needs a new
 // cache, which may carry over the patterns of measures whose cells did not
-// change (CarryOver). Thread-safe.
+// change (CarryOver). What a query computes in an older cache after a newer
+// one was carried over from it is passed on to the newest one of the chain
+// if the measure has not changed since (so that a query that outlasts many
+// commits, say a heavy one under steady ingest, leaves its work to the next
+// query instead of to a cache nobody will read again). Thread-safe.
 class PatternCache {
  public:
   // A cache for the snapshot that follows `previous`'s, holding its patterns
@@ -145,6 +149,18 @@ class PatternCache {
                     absl::FunctionRef<PeriodTotal()> compute);
 
  private:
+  // The caches carried over one from another (CarryOver), newest last: the
+  // newest, and when each measure last changed, counted in carry-overs.
+  struct Lineage {
+    absl::Mutex mu;
+    uint64_t version ABSL_GUARDED_BY(mu) = 0;
+    std::weak_ptr<PatternCache> newest ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<std::string, uint64_t> changed_at ABSL_GUARDED_BY(mu);
+  };
+  // The lineage's newest cache if it is not this one and `measure` has not
+  // changed since this cache's version, else nullptr. Called outside mu_.
+  std::shared_ptr<PatternCache> NewerToShare(const std::string& measure) const;
+
   // One measure's sums and totals, shared by the caches of successive
   // snapshots while the measure's cells do not change.
   struct MeasureSums {
@@ -157,6 +173,8 @@ class PatternCache {
   };
   std::shared_ptr<MeasureSums> SumsOf(const std::string& measure);
 
+  std::shared_ptr<Lineage> lineage_ = std::make_shared<Lineage>();
+  uint64_t version_ = 0;  // in lineage_; set before the cache is shared
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const SuppressionPattern>>
       patterns_ ABSL_GUARDED_BY(mu_);

@@ -1,5 +1,8 @@
 #include "aggregator/query_lanes.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -21,6 +24,16 @@ int64_t Units(const std::string& scope, const std::string& by,
   absl::StatusOr<Scope::Level> level = Scope::ParseLevel(by);
   if (!level.ok()) return 1;
   return std::max<int64_t>(registry.Children(*s, *level).size(), 1);
+}
+
+// Moves the calling thread into SCHED_IDLE, once per thread (the heavy
+// lane's threads never leave it). Best effort: on failure it keeps its nice.
+void EnterIdleClass() {
+  thread_local bool entered = false;
+  if (entered) return;
+  entered = true;
+  sched_param param{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
 }
 
 }  // namespace
@@ -45,13 +58,37 @@ QueryLanes::QueryLanes(QueryLaneOptions options)
       heavy_("ohfed-heavyq", options_.heavy_threads, options_.heavy_nice) {}
 
 void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
-  WorkPool& pool = lane == QueryLane::kHeavy ? heavy_ : light_;
   if (options_.on_queued) options_.on_queued(lane);
-  if (!options_.on_start) return pool.Post(std::move(query));
-  pool.Post([this, lane, query = std::move(query)] {
-    options_.on_start(lane);
+  if (lane == QueryLane::kHeavy) {
+    return heavy_.Post([this, query = std::move(query)] {
+      if (options_.heavy_sched_idle) EnterIdleClass();
+      if (options_.on_start) options_.on_start(QueryLane::kHeavy);
+      query();
+    });
+  }
+  {
+    absl::MutexLock l(&light_mu_);
+    ++light_pending_;
+  }
+  light_.Post([this, query = std::move(query)] {
+    if (options_.on_start) options_.on_start(QueryLane::kLight);
     query();
+    absl::MutexLock l(&light_mu_);
+    --light_pending_;
   });
+}
+
+void QueryLanes::HeavyPoll(absl::Time until) {
+  if (options_.heavy_max_pause <= absl::ZeroDuration()) return;
+  absl::MutexLock l(&light_mu_);
+  if (light_pending_ == 0) return;
+  if (options_.on_pause) options_.on_pause();
+  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(light_mu_) {
+    return light_pending_ == 0;
+  };
+  light_mu_.AwaitWithDeadline(
+      absl::Condition(&idle),
+      std::min(until, absl::Now() + options_.heavy_max_pause));
 }
 
 }  // namespace ohfed::aggregator

@@ -326,5 +326,66 @@ TEST_F(QueryLanesTest, QueuedQueryPastItsDeadlineIsNotRun) {
                        "query not run: its deadline passed while it waited"));
 }
 
+// Through the service: a heavy query pauses at its first poll while a light
+// query runs (held at its start), and completes once the light one is
+// answered. Pauses here are unbounded so that the order is certain.
+class HeavyPauseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AggregatorOptions options =
+        ::ohfed::aggregator::testing::LoopbackOptions(dir_.File("db"));
+    options.query_lanes.heavy_max_pause = absl::InfiniteDuration();
+    options.query_lanes.on_start = [this](QueryLane lane) {
+      if (lane != QueryLane::kLight) return;
+      light_started_.Notify();
+      light_gate_.WaitForNotification();
+    };
+    options.query_lanes.on_pause = [this] {
+      if (!paused_.HasBeenNotified()) paused_.Notify();
+    };
+    auto started = Aggregator::Start(options);
+    OHFED_ASSERT_OK(started);
+    aggregator_ = std::move(*started);
+    auto channel = MakeChannel(aggregator_->address(), {.insecure = true});
+    OHFED_ASSERT_OK(channel);
+    stub_ = v1::Query::NewStub(*channel);
+  }
+  void TearDown() override {
+    if (!light_gate_.HasBeenNotified()) light_gate_.Notify();
+    for (std::thread& t : callers_) t.join();
+    aggregator_.reset();
+  }
+  void Send(v1::QueryRequest q, grpc::Status* status, std::atomic<bool>* done) {
+    callers_.emplace_back([this, q, status, done] {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+      v1::QueryResponse response;
+      *status = stub_->Query(&context, q, &response);
+      *done = true;
+    });
+  }
+
+  TempDir dir_;
+  absl::Notification light_started_, light_gate_, paused_;
+  std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<v1::Query::Stub> stub_;
+  std::vector<std::thread> callers_;
+};
+
+TEST_F(HeavyPauseTest, HeavyQueryPausesForALightOneThenCompletes) {
+  grpc::Status light, heavy;
+  std::atomic<bool> light_done{false}, heavy_done{false};
+  Send(LightQuery(), &light, &light_done);
+  light_started_.WaitForNotification();
+  Send(HeavyQuery(), &heavy, &heavy_done);
+  paused_.WaitForNotification();
+  EXPECT_FALSE(heavy_done);  // mid-way, waiting for the light query
+  light_gate_.Notify();
+  for (std::thread& t : callers_) t.join();
+  callers_.clear();
+  EXPECT_TRUE(light.ok()) << light.error_message();
+  EXPECT_TRUE(heavy.ok()) << heavy.error_message();
+}
+
 }  // namespace
 }  // namespace ohfed::aggregator

@@ -1,0 +1,117 @@
+// What a query computes in an older snapshot's PatternCache is passed on to
+// the newest cache while its measure is unchanged (issue 14 figure 4: a
+// heavy query that outlasts many commits left its patterns in a cache no
+// later query read, so under steady ingest every heavy query started cold).
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "aggregator/disclosure_pattern.h"
+#include "aggregator/query_engine.h"
+#include "aggregator/summary_store.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::Summary;
+using ::ohfed::testing::TempDir;
+
+const char kImm[] = "activity.count.immunisation";
+const char kTb[] = "activity.count.tb_screening";
+
+// Computes an empty pattern, counting its calls.
+struct Counting {
+  int calls = 0;
+  std::function<SuppressionPattern()> fn = [this] {
+    ++calls;
+    return SuppressionPattern();
+  };
+};
+
+TEST(PatternCacheTest, PatternComputedInAnOlderCacheReachesTheNewest) {
+  auto first = std::make_shared<PatternCache>();
+  std::shared_ptr<PatternCache> second = PatternCache::CarryOver(*first, {kTb});
+  std::shared_ptr<PatternCache> third = PatternCache::CarryOver(*second, {});
+  Counting count;
+  std::shared_ptr<const SuppressionPattern> imm = first->Get(kImm, count.fn);
+  EXPECT_EQ(third->Find(kImm), imm);
+  // kTb changed after `first`: its pattern there is not the newest's.
+  first->Get(kTb, count.fn);
+  EXPECT_EQ(third->Find(kTb), nullptr);
+  // Computed in `second`, after the change: passed on.
+  second->Get(kTb, count.fn);
+  EXPECT_NE(third->Find(kTb), nullptr);
+  third->Get(kImm, count.fn);
+  third->Get(kTb, count.fn);
+  EXPECT_EQ(count.calls, 3);
+}
+
+TEST(PatternCacheTest, SumsComputedInAnOlderCacheReachTheNewest) {
+  auto first = std::make_shared<PatternCache>();
+  std::shared_ptr<PatternCache> second = PatternCache::CarryOver(*first, {kTb});
+  int calls = 0;
+  auto compute = [&] {
+    ++calls;
+    PatternCache::YearSums sums;
+    sums.sum[0] = 7;
+    sums.held[0] = true;
+    return sums;
+  };
+  first->Sums(kImm, "national", 2025, compute);
+  first->Sums(kTb, "national", 2025, compute);
+  EXPECT_EQ(second->Sums(kImm, "national", 2025, compute).sum[0], 7);
+  EXPECT_EQ(calls, 2);
+  second->Sums(kTb, "national", 2025, compute);
+  EXPECT_EQ(calls, 3);
+}
+
+// A cache carried over from one that is no longer the newest starts a
+// lineage of its own: nothing is passed between the two branches.
+TEST(PatternCacheTest, CarryOverFromAnOlderCacheStartsAFreshLineage) {
+  auto first = std::make_shared<PatternCache>();
+  std::shared_ptr<PatternCache> second = PatternCache::CarryOver(*first, {});
+  std::shared_ptr<PatternCache> branch = PatternCache::CarryOver(*first, {});
+  Counting count;
+  first->Get(kImm, count.fn);
+  EXPECT_NE(second->Find(kImm), nullptr);
+  EXPECT_EQ(branch->Find(kImm), nullptr);
+}
+
+// Through the store, as the query service uses it: a query still reading
+// the snapshot of before a commit leaves the patterns of the measures the
+// commit did not change to the queries that follow it.
+TEST(PatternCacheTest, QueryOnAnOldSnapshotWarmsTheNewestForUnchanged) {
+  TempDir dir;
+  auto store = SummaryStore::Open(dir.path(), SummaryStoreOptions{});
+  OHFED_ASSERT_OK(store);
+  OHFED_ASSERT_OK(
+      (*store)->Commit({Summary("RJ1", "2026-03", 1, {{kImm, 10}, {kTb, 2}}),
+                        Summary("R1H", "2026-03", 1, {{kImm, 3}, {kTb, 40}})}));
+  SummaryStore::QuerySnapshot old = (*store)->SnapshotForQuery();
+  // kTb changes; kImm does not.
+  OHFED_ASSERT_OK(
+      (*store)->Commit({Summary("RJ1", "2026-03", 2, {{kImm, 10}, {kTb, 5}})}));
+  for (const char* measure : {kImm, kTb}) {
+    QueryOptions options;
+    options.patterns = old.patterns;
+    options.disclosure = (*store)->disclosure();
+    v1::QueryRequest request;
+    request.set_scope("national");
+    request.set_period("2026-03");
+    request.set_by("trust");
+    request.set_measure_prefix(measure);
+    OHFED_ASSERT_OK(RunQuery(*old.view, request, options));
+  }
+  SummaryStore::QuerySnapshot now = (*store)->SnapshotForQuery();
+  std::shared_ptr<const SuppressionPattern> imm = now.patterns->Find(kImm);
+  ASSERT_NE(imm, nullptr);
+  EXPECT_TRUE(*imm == SuppressionPattern::Compute(
+                          *now.view, *(*store)->catalogue().Find(kImm),
+                          (*store)->disclosure()));
+  EXPECT_EQ(now.patterns->Find(kTb), nullptr);
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator
