@@ -297,9 +297,10 @@ class IngestService::SubmitCall final
     writing_ = false;
     sent = std::move(batches_.front());
     batches_.pop_front();
-    if (!ok) {  // the sender went away
-      end_ = StreamEnd::kPeerGone;
+    if (!ok) {  // the sender went away, or stopped taking its acks
       read_closed_ = true;
+      if (TimedOut()) return EndIdle();
+      end_ = StreamEnd::kPeerGone;
       return EndLocked(StreamEnd::kPeerGone, absl::OkStatus());
     }
     Advance();
@@ -524,14 +525,20 @@ class IngestService::SubmitCall final
 
   // The stream ended by the peer (or the watch): OK, or the idle timeout.
   void Conclude() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (watch_ != nullptr && watch_->timed_out()) {
-      absl::Status idle = absl::DeadlineExceededError(absl::StrCat(
-          "Submit stream idle for ",
-          absl::FormatDuration(service_->watch_.idle_timeout()), ": ended"));
-      Reject("idle", idle.message());
-      return EndLocked(StreamEnd::kIdleTimeout, idle);
-    }
+    if (TimedOut()) return EndIdle();
     EndLocked(end_, absl::OkStatus());
+  }
+
+  // Whether the watch ended the stream for waiting on its peer too long.
+  bool TimedOut() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return watch_ != nullptr && watch_->timed_out();
+  }
+  void EndIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status idle = absl::DeadlineExceededError(absl::StrCat(
+        "Submit stream idle for ",
+        absl::FormatDuration(service_->watch_.idle_timeout()), ": ended"));
+    Reject("idle", idle.message());
+    EndLocked(StreamEnd::kIdleTimeout, idle);
   }
 
   void Reject(absl::string_view reason, absl::string_view message) {
