@@ -51,6 +51,8 @@ class AnswerCache {
               std::shared_ptr<const Answer> answer);
 
   size_t size() const;
+  // Whether any answer may be kept (false with max_entries 0).
+  bool enabled() const { return max_entries_ > 0; }
 
  private:
   const size_t max_entries_;

@@ -167,7 +167,7 @@ grpc::ServerUnaryReactor* QueryService::Serve(
             OptionsFor(snapshot, *store_, clock_, context,
                        lane == QueryLane::kHeavy ? &lanes_ : nullptr);
         const absl::Time now = clock_->Now();  // one instant for the whole call
-        bool cached = lane == QueryLane::kLight;
+        bool cached = lane == QueryLane::kLight && answers_.enabled();
         std::string key, live_now;
         if (cached) {
           key = CacheKey(Response::descriptor()->name()[0], request,
