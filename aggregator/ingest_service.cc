@@ -300,7 +300,6 @@ class IngestService::SubmitCall final
     if (!ok) {  // the sender went away, or stopped taking its acks
       read_closed_ = true;
       if (TimedOut()) return EndIdle();
-      end_ = StreamEnd::kPeerGone;
       return EndLocked(StreamEnd::kPeerGone, absl::OkStatus());
     }
     Advance();

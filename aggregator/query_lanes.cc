@@ -66,13 +66,17 @@ void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
       query();
     });
   }
-  {
+  // Counted only for HeavyPoll: with pauses off, a light query takes no
+  // lock of the lanes.
+  const bool counted = options_.heavy_max_pause > absl::ZeroDuration();
+  if (counted) {
     absl::MutexLock l(&light_mu_);
     ++light_pending_;
   }
-  light_.Post([this, query = std::move(query)] {
+  light_.Post([this, counted, query = std::move(query)] {
     if (options_.on_start) options_.on_start(QueryLane::kLight);
     query();
+    if (!counted) return;
     absl::MutexLock l(&light_mu_);
     --light_pending_;
   });

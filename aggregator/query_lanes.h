@@ -92,7 +92,8 @@ class QueryLanes {
  private:
   const QueryLaneOptions options_;
   absl::Mutex light_mu_;
-  int light_pending_ ABSL_GUARDED_BY(light_mu_) = 0;  // queued or running
+  // Light queries queued or running, counted only when heavy_max_pause > 0.
+  int light_pending_ ABSL_GUARDED_BY(light_mu_) = 0;
   WorkPool light_;
   WorkPool heavy_;
 };

@@ -77,9 +77,8 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
   // lane its `cost(authorized request)` picks, where `answer(request,
   // snapshot, options, now, response)` writes the Response (on the call's
   // Arena), `live(request, snapshot, options, now)` says what that answer
-  // reads outside
-  // the snapshot (AnswerCache) and `warning(request, snapshot)` gives its
-  // warning.
+  // reads outside the snapshot (AnswerCache) and `warning(request,
+  // snapshot)` gives its warning.
   template <typename Request, typename Response, typename Cost, typename Answer,
             typename Live, typename Warning>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
