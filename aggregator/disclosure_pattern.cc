@@ -404,7 +404,16 @@ bool MergeDiffering(const UnitCells& a, const UnitCells& b,
   const std::string* last = nullptr;
   while (i != a.end() || j != b.end()) {
     const std::string* m;
-    if (j == b.end() || (i != a.end() && i->measure() < j->measure())) {
+    // Equal ids are equal codes: the common case (a new revision of a unit
+    // has the measures of the one it replaces) compares no strings here.
+    const bool same =
+        i != a.end() && j != b.end() && i->measure_id() == j->measure_id();
+    if (same) {
+      m = &i->measure();
+      if (i->value() != j->value()) out.push_back(m);
+      ++i;
+      ++j;
+    } else if (j == b.end() || (i != a.end() && i->measure() < j->measure())) {
       m = &i->measure();
       out.push_back(m);
       ++i;

@@ -47,6 +47,7 @@
 #ifndef OHFED_AGGREGATOR_INGEST_SERVICE_H_
 #define OHFED_AGGREGATOR_INGEST_SERVICE_H_
 
+#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
@@ -120,6 +121,15 @@ absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
                           const std::optional<PeerIdentity>& caller,
                           v1::SubmitResponse* response,
                           std::vector<SummaryStore::Incoming>* valid);
+
+// The arena a received batch of `request_bytes` is parsed on (with its
+// acks): one first block that holds the parsed request of a typical batch
+// (measured: ~2.9x its bytes for 12 full-catalogue summaries, of which most
+// cells are distributions), and small blocks beyond it. With a first block
+// of twice the bytes, every batch took a second block of twice that: ~2.2x
+// more memory than used per batch in flight (at 1,000 streams, ~1,000
+// batches wait for the commit at once) and one more malloc each.
+google::protobuf::ArenaOptions BatchArenaOptions(size_t request_bytes);
 
 // IngestBatch after its commit: one ack per valid summary with its outcome
 // and the revision held after the commit, appended to `response`.

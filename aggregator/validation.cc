@@ -186,9 +186,14 @@ absl::StatusOr<const Catalogue*> CatalogueOf(
 
 // One message's own unknown fields (proto3 generates no accessor; these
 // reflection calls read the message's metadata, no field is visited).
-// Whether it had any.
-bool DiscardUnknown(google::protobuf::Message* message) {
-  const google::protobuf::Reflection* reflection = message->GetReflection();
+// Whether it had any. The type's Reflection is looked up once: asking each
+// message for it (GetReflection) went through protobuf's descriptor
+// assignment every time, ~5% of the aggregator's CPU under ingest for the
+// ~1,500 cells and buckets of a batch.
+template <typename M>
+bool DiscardUnknown(M* message) {
+  static const google::protobuf::Reflection* const reflection =
+      M::GetReflection();
   if (reflection->GetUnknownFields(*message).empty()) return false;
   reflection->MutableUnknownFields(message)->Clear();
   return true;

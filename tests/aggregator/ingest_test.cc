@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "aggregator/aggregator.h"
 #include "aggregator/codec.h"
+#include "common/catalogue.h"
 #include "common/rocksdb_util.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
@@ -282,6 +283,48 @@ TEST_F(IngestTest, QueryServiceAnswersFromTheStore) {
   req.set_scope("galaxy:far");
   EXPECT_EQ(query_->Query(&bad_ctx, req, &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A batch as agents send it (12 trust-months of every monthly measure, the
+// distributions with 5 buckets) is parsed into the first block of its arena:
+// with a first block of twice its bytes, every batch took a second block of
+// twice that (~2.2x the memory used, per batch in flight).
+TEST(BatchArenaTest, ATypicalBatchParsesIntoTheFirstBlock) {
+  const std::shared_ptr<const Catalogue> catalogue = Catalogue::Default();
+  v1::SubmitRequest request;
+  for (int month = 1; month <= 12; ++month) {
+    v1::UnitSummary* s = request.add_summaries();
+    s->set_trust("RJ1");
+    s->set_period(absl::StrFormat("2025-%02d", month));
+    s->set_revision(1);
+    s->set_catalogue_version(catalogue->version());
+    for (const Measure& m : catalogue->measures()) {
+      if (m.frequency != Frequency::kMonth || m.type == ValueType::kDerived) {
+        continue;
+      }
+      v1::Cell* c = s->add_cells();
+      c->set_measure(m.code);
+      c->set_value(month * 3.5);
+      if (m.type != ValueType::kDistribution) continue;
+      for (int b = 0; b < 5; ++b) {
+        v1::Bucket* bucket = c->add_buckets();
+        bucket->set_value(1 + b * 7);
+        bucket->set_count(1 + b);
+      }
+    }
+  }
+  const std::string bytes = request.SerializeAsString();
+  const google::protobuf::ArenaOptions options =
+      BatchArenaOptions(bytes.size());
+  google::protobuf::Arena arena(options);
+  auto* parsed =
+      google::protobuf::Arena::CreateMessage<v1::SubmitRequest>(&arena);
+  ASSERT_TRUE(parsed->ParseFromString(bytes));
+  google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&arena);
+  EXPECT_EQ(parsed->summaries_size(), 12);
+  EXPECT_EQ(arena.SpaceAllocated(), options.start_block_size)
+      << "used " << arena.SpaceUsed() << " of a batch of " << bytes.size()
+      << " bytes";
 }
 
 }  // namespace
