@@ -3,7 +3,11 @@
 // servers. Each command prints "key=value" lines for the runner to tabulate.
 //
 //   write    --system ohfed|echo|rocksdb|pg --plan ingest|census ...
-//            summaries/s to durable acknowledgement (figures 1, 2, 7)
+//            [--window N]: summaries/s to durable acknowledgement (figures
+//            1, 2, 7); --window N keeps N batches in flight per stream, as
+//            an agent uploads (RocksDB: one WriteBatch+sync per N batches;
+//            PostgreSQL: N batches per transaction), and gives each ingest
+//            stream 12 x N months of its own (at most 207 streams)
 //   wait     --national ADDR --from YYYY-MM --months M: polls completeness
 //            until every trust has reported every month (figure 2)
 //   pg-setup --pg CONNINFO
@@ -87,10 +91,25 @@ int Write(const Flags& f) {
     auto from = Month::Parse(Get(f, "from", "2025-10"));
     if (!from.ok()) return Fail(from.status());
     plan = CensusPlan(*from, GetInt(f, "months", 12));
-  } else {
-    plan = IngestPlan(GetInt(f, "streams", 1));
+  }
+  const int window = GetInt(f, "window", 1);
+  if (window < 1 || 12 * window > kMonths) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--window: 1 to ", kMonths / 12, ", not ", window)));
+  }
+  if (plan_name != "census") {
+    const int streams = GetInt(f, "streams", 1);
+    // A window needs that many batches per stream, none resent while in
+    // flight: 12 x window months of one trust per stream.
+    if (window > 1 && streams > static_cast<int>(EnglandOrgs().trusts.size())) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "--window ", window, ": at most ", EnglandOrgs().trusts.size(),
+          " streams (each writes 12 x window months of its own trust)")));
+    }
+    plan = IngestPlan(streams, 12 * window);
   }
   RunOptions options;
+  options.window = window;
   options.batch = GetInt(f, "batch", 12);
   options.revision = GetInt(f, "revision", 1);
   options.duration = absl::Seconds(GetInt(f, "seconds", 0));
@@ -143,7 +162,7 @@ int Write(const Flags& f) {
   auto result = RunWriters(plan, options, open);
   if (!result.ok()) return Fail(result.status());
   Print("", *result);
-  printf("streams=%zu\n", plan.size());
+  printf("streams=%zu\nwindow=%d\n", plan.size(), window);
   return 0;
 }
 
