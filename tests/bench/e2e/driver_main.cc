@@ -3,11 +3,12 @@
 // servers. Each command prints "key=value" lines for the runner to tabulate.
 //
 //   write    --system ohfed|echo|rocksdb|pg --plan ingest|census ...
-//            [--window N]: summaries/s to durable acknowledgement (figures
-//            1, 2, 7); --window N keeps N batches in flight per stream, as
-//            an agent uploads (RocksDB: one WriteBatch+sync per N batches;
-//            PostgreSQL: N batches per transaction), and gives each ingest
-//            stream 12 x N months of its own (at most 207 streams)
+//            [--window N] [--stream-batches B]: summaries/s to durable
+//            acknowledgement (figures 1, 2, 7); --window N keeps N batches
+//            in flight per stream, as an agent uploads (RocksDB: one
+//            WriteBatch+sync per N batches; PostgreSQL: N batches per
+//            transaction); each ingest stream writes B (default N) batches
+//            of 12 months of its own trust (B > 1: at most 207 streams)
 //   wait     --national ADDR --from YYYY-MM --months M: polls completeness
 //            until every trust has reported every month (figure 2)
 //   pg-setup --pg CONNINFO
@@ -93,20 +94,26 @@ int Write(const Flags& f) {
     plan = CensusPlan(*from, GetInt(f, "months", 12));
   }
   const int window = GetInt(f, "window", 1);
-  if (window < 1 || 12 * window > kMonths) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat("--window: 1 to ", kMonths / 12, ", not ", window)));
+  // Batches of 12 months per ingest stream: a window needs that many, none
+  // resent while in flight (--stream-batches, default the window, lets a
+  // window of 1 write the same plan).
+  const int stream_batches = GetInt(f, "stream-batches", window);
+  if (window < 1 || stream_batches < window || 12 * stream_batches > kMonths) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--window ", window, ", --stream-batches ", stream_batches,
+        ": need 1 <= window <= stream-batches <= ", kMonths / 12)));
   }
   if (plan_name != "census") {
     const int streams = GetInt(f, "streams", 1);
-    // A window needs that many batches per stream, none resent while in
-    // flight: 12 x window months of one trust per stream.
-    if (window > 1 && streams > static_cast<int>(EnglandOrgs().trusts.size())) {
+    if (stream_batches > 1 &&
+        streams > static_cast<int>(EnglandOrgs().trusts.size())) {
       return Fail(absl::InvalidArgumentError(absl::StrCat(
-          "--window ", window, ": at most ", EnglandOrgs().trusts.size(),
-          " streams (each writes 12 x window months of its own trust)")));
+          "--stream-batches ", stream_batches, ": at most ",
+          EnglandOrgs().trusts.size(),
+          " streams (each writes 12 x stream-batches months of its own "
+          "trust)")));
     }
-    plan = IngestPlan(streams, 12 * window);
+    plan = IngestPlan(streams, 12 * stream_batches);
   }
   RunOptions options;
   options.window = window;
