@@ -188,7 +188,6 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   // max_in_flight stays at its default (kUploadBatchesInFlight, 4): the
   // aggregator reads that many batches of a stream ahead and commits them
   // in one group, instead of one round trip and one synced write each.
-
   agent->uploader_ = std::make_unique<Uploader>(
       agent->store_.get(), v1::Ingest::NewStub(*channel), std::move(uploader),
       options.clock);
