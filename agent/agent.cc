@@ -185,6 +185,9 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
   uploader.peer = absl::StrCat("aggregator ", options.aggregator);
   // After each sync pass, learn what was refused further up.
   uploader.feedback_trust = *trust;
+  // max_in_flight stays at its default (kUploadBatchesInFlight, 4): the
+  // aggregator reads that many batches of a stream ahead and commits them
+  // in one group, instead of one round trip and one synced write each.
   agent->uploader_ = std::make_unique<Uploader>(
       agent->store_.get(), v1::Ingest::NewStub(*channel), std::move(uploader),
       options.clock);

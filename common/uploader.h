@@ -11,12 +11,17 @@
 // bounded by the number of periods, whatever the outage.
 //
 // Several batches may be in flight on a stream (UploaderOptions::
-// max_in_flight): a receiver answers a stream's batches in order, so the
-// next batch travels and waits at the receiver while the source records the
-// acks of the one before. A batch never carries a unit that is in flight;
-// its newer revision goes once the older one is answered. Acks are read on
-// a second thread for the stream's lifetime, so that what is committed
-// meanwhile is sent at once (Kick) rather than after the next ack.
+// max_in_flight, 4 by default): a receiver answers a stream's batches in
+// order, so the next batch travels and waits at the receiver while the
+// source records the acks of the one before. Acks are applied in the order
+// the batches went; when a stream breaks or the receiver refuses a batch,
+// every batch not yet answered is simply still pending at the source, so
+// the next stream starts again from the first unanswered one (a batch the
+// receiver committed but did not answer comes back OUTCOME_STALE). A batch
+// never carries a unit that is in flight; its newer revision goes once the
+// older one is answered. Acks are read on a second thread for the stream's
+// lifetime, so that what is committed meanwhile is sent at once (Kick) rather
+// than after the next ack.
 //
 // Every stream has a deadline; failures back off exponentially with full
 // jitter up to a cap, and the uploader retries forever until stopped.
@@ -103,6 +108,12 @@ class OutboxSource {
       absl::string_view trust, const std::vector<v1::Ack>& held);
 };
 
+// The default upload window: as many batches as an aggregator reads ahead
+// on a Submit stream and commits together (IngestOptions::
+// batches_in_flight), so an agent's batches share a group commit there
+// instead of paying a round trip and a synced write each.
+inline constexpr size_t kUploadBatchesInFlight = 4;
+
 struct UploaderOptions {
   absl::Duration stream_deadline = absl::Seconds(30);
   absl::Duration initial_backoff = absl::Milliseconds(200);
@@ -110,11 +121,12 @@ struct UploaderOptions {
   // How often to look for work when nobody calls Kick().
   absl::Duration idle_poll = absl::Seconds(30);
   size_t batch_size = kMaxSummariesPerBatch;
-  // Batches sent on a stream before the first of them is answered. Beyond
-  // two, only full batches (batch_size summaries, or half a message's
-  // bytes) go ahead: a backlog travels in few large batches, and what
-  // is less than a batch waits for an ack and grows meanwhile.
-  size_t max_in_flight = 1;
+  // Batches sent on a stream before the first of them is answered (the
+  // upload window). Beyond two, only full batches (batch_size summaries, or
+  // half a message's bytes) go ahead: a backlog travels in few large
+  // batches, and what is less than a batch waits for an ack and grows
+  // meanwhile. 1: each batch waits for the ack of the one before.
+  size_t max_in_flight = kUploadBatchesInFlight;
   // A SubmitRequest never exceeds this many serialized bytes.
   size_t max_message_bytes = kMaxMessageBytes;
   // Who is on the other end, for log lines: "aggregator 10.0.0.1:7443".

@@ -3,6 +3,7 @@
 // --skip-invalid imports, Sync's answers, Status, shutdown releasing waits.
 #include "agent/agent.h"
 
+#include <functional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +20,8 @@ class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override { StartAgent(sink_.address()); }
 
-  void StartAgent(const std::string& aggregator) {
+  void StartAgent(const std::string& aggregator,
+                  const std::function<void(AgentOptions&)>& tweak = nullptr) {
     AgentOptions o;
     o.trust = "rj1";  // normalised to upper case
     o.data_dir = dir_.path();
@@ -27,6 +29,7 @@ class AgentTest : public ::testing::Test {
     o.insecure = true;
     o.uploader.initial_backoff = absl::Milliseconds(5);
     o.uploader.max_backoff = absl::Milliseconds(50);
+    if (tweak) tweak(o);
     auto a = Agent::Start(o);
     ASSERT_TRUE(a.ok()) << a.status();
     agent_ = std::move(*a);
@@ -103,6 +106,29 @@ TEST_F(AgentTest, SyncCompletesAndStatusShowsCurrent) {
     EXPECT_EQ(p.state(), "current");
     EXPECT_EQ(p.acked_revision(), p.revision());
   }
+}
+
+// The agent uploads with a window: the aggregator answers the first three
+// batches only once all three have arrived, which a sender that waits for
+// each ack never completes (its sync times out).
+TEST_F(AgentTest, UploadsSeveralBatchesBeforeTheFirstAck) {
+  client_.reset();
+  agent_.reset();
+  sink_.ingest().set_faults({.hold_first = 3});
+  StartAgent(sink_.address(),
+             [](AgentOptions& o) { o.uploader.batch_size = 1; });
+  ASSERT_TRUE(client_
+                  ->Import("staffing", "s.csv",
+                           "period,staff_group,wte\n2026-01,admin,2\n"
+                           "2026-02,admin,2\n2026-03,admin,2\n"
+                           "2026-04,admin,2\n",
+                           false)
+                  .ok());
+  auto sync = client_->Sync(absl::Seconds(20));
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_TRUE(sync->complete());
+  EXPECT_EQ(sink_.ingest().held().size(), 4u);
+  EXPECT_EQ(sink_.ingest().most_unanswered(), 3u);
 }
 
 TEST_F(AgentTest, SyncReportsRejectionWithTheReason) {

@@ -244,6 +244,33 @@ TEST_F(OutboxTest, ConvergesThroughFailuresDelaysAndLostAcks) {
   EXPECT_TRUE(found);
 }
 
+// The agent's store behind the default upload window: the first stream has
+// 4 batches in flight when its 3rd is refused (the way an aggregator ends a
+// stream), later streams break or lose acks. The sink ends with exactly the
+// store's summaries, each revision applied once; the outbox is trimmed
+// only by acks, so nothing unanswered is lost.
+TEST_F(OutboxTest, WindowBrokenWithBatchesInFlightLosesAndRepeatsNothing) {
+  sink_.ingest().set_faults({.fail_every = 3,
+                             .fail_code = grpc::StatusCode::INVALID_ARGUMENT,
+                             .lose_ack_every = 4,
+                             .hold_first = 4});
+  Month last = Month::Containing(absl::Now()) - 1;
+  agent::SampleFiles f = agent::MakeSampleData("RJ1", last - 11, last);
+  Import(v1::IMPORT_KIND_STAFFING, f.staffing);
+  Import(v1::IMPORT_KIND_ACTIVITY, f.activity);
+  Import(v1::IMPORT_KIND_PROFILE, f.profile);
+  const size_t periods = store_->States().size();
+  ASSERT_GE(periods, 12u);
+  uploader_->Start();
+  ASSERT_TRUE(store_->AwaitDrained(absl::Seconds(60)))
+      << uploader_->stats().last_error;
+  ExpectSinkMatchesStore();
+  EXPECT_EQ(sink_.ingest().most_unanswered(), 4u);
+  EXPECT_EQ(sink_.ingest().applied(), static_cast<int>(periods));
+  EXPECT_GT(uploader_->stats().stream_failures, 0u);
+  EXPECT_GT(uploader_->stats().acks_stale, 0u);
+}
+
 TEST_F(OutboxTest, RejectionIsKeptWithItsReasonAndNotResent) {
   sink_.ingest().set_faults({.reject_trust = "RJ1"});
   uploader_->Start();

@@ -30,17 +30,26 @@ START_LOAD = " ".join(open("/proc/loadavg").read().split()[:3])
 
 # The sizes of each form. "full" is the issue's.
 FORMS = {
-    "smoke": dict(runs=1, streams=[1, 10], seconds=1, census_months=2,
+    "smoke": dict(runs=1, streams=[1, 10], window_streams=[1], seconds=1,
+                  census_months=2,
                   load_months=0, query_iters=3, query_budget=1, isolation_seconds=1,
                   events=20000, figures="ingest"),
-    "short": dict(runs=2, streams=[1, 10, 100], seconds=2, census_months=3,
+    "short": dict(runs=2, streams=[1, 10, 100], window_streams=[1, 10],
+                  seconds=2, census_months=3,
                   load_months=60, query_iters=10, query_budget=3,
                   isolation_seconds=2,
                   events=100000, figures="all"),
-    "full": dict(runs=3, streams=[1, 10, 100, 1000], seconds=8,
+    "full": dict(runs=3, streams=[1, 10, 100, 1000],
+                 window_streams=[1, 10, 100], seconds=8,
                  census_months=12, load_months=60, query_iters=200, query_budget=30,
                  isolation_seconds=8, events=1000000, figures="all"),
 }
+
+# Additional ingest rows (not the issue's): each stream keeps this many
+# batches in flight, as agents upload (UploaderOptions::max_in_flight), with
+# the baselines at the same cadence: RocksDB one WriteBatch+sync per WINDOW
+# batches per writer, PostgreSQL WINDOW batches per transaction. --window.
+WINDOW = 4
 
 # The agent takes a file in chunks (AgentControl.ImportStream, every kind):
 # the whole file is imported in one `ohfed import`. Set this to a size (15
@@ -261,7 +270,8 @@ class Bench:
         t0 = time.time()
         r = subprocess.run(argv, capture_output=True, text=True)
         log(f"  {command} {flags.get('system', '')} "
-            f"{flags.get('streams', flags.get('plan', ''))}: "
+            f"{flags.get('streams', flags.get('plan', ''))}"
+            f"{' window ' + str(flags['window']) if 'window' in flags else ''}: "
             f"{time.time() - t0:.1f} s")
         if r.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)}: {r.stderr.strip()}")
@@ -313,6 +323,9 @@ class Bench:
                                    seconds=f["seconds"], revision=rev, pg=pg)
                     self.record(f"ingest.{n}.pg", r["summaries_per_s"])
                     self.record(f"ingest.{n}.pg_p99", r["ack_p99_ms"])
+                if self.args.window > 1 and n in f["window_streams"]:
+                    # Revisions above the rows' above: nothing is stale.
+                    self.windowed(n, rev + 500000, agg, certs, pg)
             sampler.stop()
             self.record(f"scaling.{n}.rss", sampler.rss / 1024)
             self.record(f"scaling.{n}.threads", sampler.threads)
@@ -321,6 +334,22 @@ class Bench:
             self.stop(agg)
             shutil.rmtree(agg.data, ignore_errors=True)
             shutil.rmtree(self.tmp / f"rocks-{n}", ignore_errors=True)
+
+    def windowed(self, n, rev, agg, certs, pg):
+        """The additional rows: --window batches in flight per stream (each
+        stream then writes 12 x window months of its own trust)."""
+        w, secs = self.args.window, self.form["seconds"]
+        runs = [("ohfed", dict(target=agg.address, certs=certs)),
+                ("echo", dict(certs=certs)),
+                ("rocksdb", dict(dir=self.tmp / f"rocks-{n}-w"))]
+        if pg:
+            runs.append(("pg", dict(pg=pg)))
+        for system, extra in runs:
+            r = self.drive("write", system=system, streams=n, seconds=secs,
+                           revision=rev, window=w, **extra)
+            self.record(f"ingest.{n}.w.{system}", r["summaries_per_s"])
+            self.record(f"ingest.{n}.w.{system}_p99", r["ack_p99_ms"])
+        shutil.rmtree(self.tmp / f"rocks-{n}-w", ignore_errors=True)
 
     def profile(self, agg, n):
         """perf record on the aggregator under N-stream ingest."""
@@ -722,6 +751,40 @@ class Table:
     def add(self, figure, ohfed, baseline, ratio, goal):
         self.rows.append((figure, ohfed, baseline, ratio, goal))
 
+    def windowed_rows(self, n, rocks):
+        """Additional rows, after the issue's: see WINDOW."""
+        w = self.b.args.window
+        ow, rw, pw, ew = (self.m(f"ingest.{n}.w.{s}") for s in
+                          ("ohfed", "rocksdb", "pg", "echo"))
+        if ow is None:
+            return
+        head = (f"1 ingest {n} streams with {w} batches in flight per stream "
+                "(as agents upload), summaries/s")
+        self.add(f"{head} vs RocksDB, one WriteBatch+sync per batch "
+                 "(the issue's baseline above)",
+                 self.spread(f"ingest.{n}.w.ohfed"),
+                 self.spread(f"ingest.{n}.rocksdb"), self.ratio(ow, rocks),
+                 "(issue: >= 0.8x)")
+        self.add(f"{head} vs RocksDB at the same cadence, one WriteBatch+sync "
+                 f"per {w} batches per writer", "",
+                 self.spread(f"ingest.{n}.w.rocksdb"), self.ratio(ow, rw), "")
+        if pw is not None:
+            self.add(f"{head} vs PostgreSQL at the same cadence, {w} batches "
+                     "per transaction", "", self.spread(f"ingest.{n}.w.pg"),
+                     self.ratio(ow, pw), "")
+        if ew is not None:
+            self.add(f"1 ingest {n} streams with {w} batches in flight, floor: "
+                     "TLS gRPC parse+ack only, summaries/s; ack p99 ms",
+                     self.spread(f"ingest.{n}.w.ohfed"),
+                     self.spread(f"ingest.{n}.w.echo") + "; p99 " +
+                     self.spread(f"ingest.{n}.w.echo_p99"),
+                     self.ratio(ow, ew) + " of floor", "")
+        self.add(f"1 ingest {n} streams with {w} batches in flight, ack p99 ms "
+                 "from send (RocksDB / PG at the same cadence)",
+                 self.spread(f"ingest.{n}.w.ohfed_p99"),
+                 self.spread(f"ingest.{n}.w.rocksdb_p99") + " / " +
+                 self.spread(f"ingest.{n}.w.pg_p99"), "", "")
+
     def build(self):
         b, form = self.b, self.b.form
         for n in form["streams"]:
@@ -750,6 +813,7 @@ class Table:
                      self.spread(f"ingest.{n}.ohfed_p99"),
                      self.spread(f"ingest.{n}.rocksdb_p99") + " / " +
                      self.spread(f"ingest.{n}.pg_p99"), "", "")
+            self.windowed_rows(n, r)
         if "census.direct" in b.results:
             d, pr, r, p = (self.m(f"census.{s}") for s in
                            ("direct", "pair", "rocksdb", "pg"))
@@ -943,6 +1007,12 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma list of ingest,census,queries,agent")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--window", type=int, default=WINDOW,
+                    help="batches in flight per stream in the additional "
+                    "ingest rows (at 1, 10 streams; 100 in --full), with "
+                    "RocksDB one WriteBatch+sync and PostgreSQL one "
+                    "transaction per that many batches; 1 or 0: no such "
+                    f"rows (default {WINDOW})")
     args = ap.parse_args()
     args.form = args.form or "short"
     Bench(args).run()

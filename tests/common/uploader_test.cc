@@ -576,6 +576,85 @@ TEST(UploaderPipelineTest, KickSendsWhileABatchAwaitsItsAck) {
   EXPECT_EQ(ingest.received().size(), 2u);
 }
 
+// The default upload window: the receiver sees several batches of a stream
+// before it answers the first (with a window of 1 the sender waits for an
+// ack that never comes, and the pass fails at the stream's deadline).
+TEST_F(UploaderTest, DefaultWindowSendsSeveralBatchesBeforeTheFirstAck) {
+  EXPECT_EQ(UploaderOptions().max_in_flight, kUploadBatchesInFlight);
+  StartServer();
+  ingest_.set_faults({.hold_first = 4});
+  for (int m = 1; m <= 8; ++m) outbox_.Put("RJ1", absl::StrCat("2024-0", m), 1);
+  UploaderOptions o;
+  o.batch_size = 2;
+  auto u = MakeUploader(o);
+  OHFED_ASSERT_OK(u->RunOnce());
+  EXPECT_EQ(ingest_.most_unanswered(), 4u);
+  EXPECT_EQ(outbox_.PendingCount(), 0u);
+  EXPECT_EQ(ingest_.applied(), 8);
+  EXPECT_EQ(ingest_.batches(), 4);
+}
+
+// A stream that ends with several batches in flight: the batches before the
+// failure are answered in order; every later one (not applied, or applied
+// with its ack lost) is still pending, and the next stream starts again
+// from the first unanswered batch. Nothing is lost or applied twice.
+void ExpectWindowSurvives(testing::FakeIngest& ingest, MemoryOutbox& outbox,
+                          Uploader& u) {
+  EXPECT_EQ(outbox.PendingCount(), 0u);
+  std::map<std::string, UnitSummary> held = ingest.held();
+  EXPECT_EQ(held.size(), 24u);
+  EXPECT_EQ(held["RJ1/2023-05"].revision(), 2u);
+  EXPECT_EQ(ingest.applied(), 25);  // 24 first revisions + 1 correction
+  EXPECT_EQ(ingest.most_unanswered(), 4u);
+  std::vector<testing::FakeIngest::Batch> log = ingest.batch_log();
+  int breaks = 0;
+  for (size_t i = 0; i + 1 < log.size(); ++i) {
+    if (log[i].answered || log[i].stream == log[i + 1].stream) continue;
+    // Stream log[i].stream ended at an unanswered batch: find its first.
+    size_t first = i;
+    while (first > 0 && log[first - 1].stream == log[i].stream &&
+           !log[first - 1].answered) {
+      --first;
+    }
+    ++breaks;
+    EXPECT_EQ(log[i + 1].keys.front(), log[first].keys.front())
+        << "stream " << log[i + 1].stream;
+  }
+  EXPECT_GT(breaks, 0);
+  EXPECT_GT(u.stats().stream_failures, 0u);
+}
+
+class UploaderWindowTest
+    : public UploaderTest,
+      public ::testing::WithParamInterface<grpc::StatusCode> {};
+
+TEST_P(UploaderWindowTest, BrokenOrRefusedWithBatchesInFlightLosesNothing) {
+  StartServer();
+  // The first stream carries 4 batches before any answer; the 3rd fails
+  // (or is refused) with the 4th in flight. Later, every 5th ack is lost.
+  ingest_.set_faults({.fail_every = 3,
+                      .fail_code = GetParam(),
+                      .lose_ack_every = 5,
+                      .hold_first = 4});
+  for (int y : {2022, 2023}) {
+    for (int m = 1; m <= 12; ++m) {
+      outbox_.Put("RJ1", absl::StrCat(y, "-", m < 10 ? "0" : "", m), 1);
+    }
+  }
+  UploaderOptions o;
+  o.batch_size = 2;
+  auto u = MakeUploader(o);
+  DrainWithRetries(*u);
+  outbox_.Put("RJ1", "2023-05", 2);  // a correction, resent until answered
+  DrainWithRetries(*u);
+  ExpectWindowSurvives(ingest_, outbox_, *u);
+  EXPECT_GT(u->stats().acks_stale, 0u);  // lost acks: resent, not reapplied
+}
+
+INSTANTIATE_TEST_SUITE_P(BrokenAndRefused, UploaderWindowTest,
+                         ::testing::Values(grpc::StatusCode::UNAVAILABLE,
+                                           grpc::StatusCode::INVALID_ARGUMENT));
+
 TEST(TransportTest, InsecureOnlyOnLoopback) {
   EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:50051"));
   EXPECT_TRUE(IsLoopbackAddress("127.8.9.10:1"));

@@ -1,18 +1,23 @@
 // A real gRPC Ingest receiver for tests, on loopback: keeps the highest
 // revision per (trust, period) like an aggregator, counts how often a
-// revision was applied, records every byte it
-// received, and injects faults (failed streams, lost acks, delays, a
-// rejected trust). Answers Feedback with what it holds for the trust (no
-// upstream refusals) and counts the asks; Forget stands in for a store that
-// lost a unit. Header-only; shared by the uploader and agent tests.
+// revision was applied, records every byte it received and the units of
+// every batch with its stream and whether it was answered, and injects
+// faults (failed or refused streams, lost acks, delays, a rejected trust,
+// acks held back until several batches are in flight). Answers Feedback with
+// what it holds for the trust (no upstream refusals) and counts the asks;
+// Forget stands in for a store that lost a unit. Header-only; shared by the
+// uploader and agent tests.
 #ifndef OHFED_TESTS_TESTING_FAKE_INGEST_H_
 #define OHFED_TESTS_TESTING_FAKE_INGEST_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -24,41 +29,62 @@ namespace ohfed::testing {
 class FakeIngest final : public v1::Ingest::Service {
  public:
   struct Faults {
-    int fail_every = 0;      // every Nth batch: stream fails before applying
+    // Every Nth batch: the stream ends with `fail_code` before the batch is
+    // applied (UNAVAILABLE: a broken stream; INVALID_ARGUMENT: a refused
+    // batch, as an aggregator ends a stream after the acks before it).
+    int fail_every = 0;
+    grpc::StatusCode fail_code = grpc::StatusCode::UNAVAILABLE;
     int lose_ack_every = 0;  // every Nth batch: applied, ack never sent
     absl::Duration delay;    // before answering each batch
     std::string reject_trust;
+    // The first N batches received (counted over all streams) are answered
+    // only once the Nth has arrived, or when their stream's sender is done:
+    // a sender that waits for each ack stalls here until its deadline.
+    int hold_first = 0;
+  };
+  // One batch as received.
+  struct Batch {
+    int stream = 0;                 // 1 for the first Submit stream, ...
+    std::vector<std::string> keys;  // "trust/period" of its summaries
+    bool answered = false;
   };
 
   grpc::Status Submit(
       grpc::ServerContext*,
       grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream)
       override {
+    int stream_id = 0;
+    {
+      absl::MutexLock l(&mu_);
+      stream_id = ++streams_;
+    }
+    // Received and not yet answered: (batch number, request).
+    std::vector<std::pair<int, v1::SubmitRequest>> waiting;
     v1::SubmitRequest request;
-    while (stream->Read(&request)) {
-      Faults faults;
-      int batch = 0;
-      {
+    for (bool open = true; open;) {
+      open = stream->Read(&request);
+      if (open) {
         absl::MutexLock l(&mu_);
-        faults = faults_;
-        batch = ++batches_;
+        const int batch = ++batches_;
         wire_ += request.SerializeAsString();
+        Batch b{.stream = stream_id};
+        for (const auto& s : request.summaries()) {
+          b.keys.push_back(s.trust() + "/" + s.period());
+        }
+        log_.push_back(std::move(b));
+        waiting.emplace_back(batch, std::move(request));
+        if (batch < faults_.hold_first) continue;
       }
-      absl::SleepFor(faults.delay);
-      if (faults.fail_every && batch % faults.fail_every == 0) {
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
-      }
-      v1::SubmitResponse response;
+      if (waiting.empty()) continue;
       {
         absl::MutexLock l(&mu_);
-        for (const auto& s : request.summaries()) {
-          *response.add_acks() = Apply(s, faults);
-        }
+        most_unanswered_ = std::max(most_unanswered_, waiting.size());
       }
-      if (faults.lose_ack_every && batch % faults.lose_ack_every == 0) {
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "ack lost");
+      for (const auto& [batch, r] : waiting) {
+        grpc::Status s = Answer(batch, r, stream);
+        if (!s.ok()) return s;
       }
-      stream->Write(response);
+      waiting.clear();
     }
     return grpc::Status::OK;
   }
@@ -107,6 +133,17 @@ class FakeIngest final : public v1::Ingest::Service {
     absl::MutexLock l(&mu_);
     return batches_;
   }
+  // Every batch received, in order of arrival.
+  std::vector<Batch> batch_log() {
+    absl::MutexLock l(&mu_);
+    return log_;
+  }
+  // The most batches of one stream received at once before being answered
+  // (1 for a sender that waits for each ack, unless hold_first).
+  size_t most_unanswered() {
+    absl::MutexLock l(&mu_);
+    return most_unanswered_;
+  }
   // Revisions accepted (each counted once however often it was sent).
   int applied() {
     absl::MutexLock l(&mu_);
@@ -114,6 +151,37 @@ class FakeIngest final : public v1::Ingest::Service {
   }
 
  private:
+  // Applies and answers batch number `batch` (1-based over all streams),
+  // or fails the stream as faults_ say.
+  grpc::Status Answer(
+      int batch, const v1::SubmitRequest& request,
+      grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream) {
+    Faults faults;
+    {
+      absl::MutexLock l(&mu_);
+      faults = faults_;
+    }
+    absl::SleepFor(faults.delay);
+    if (faults.fail_every && batch % faults.fail_every == 0) {
+      return grpc::Status(faults.fail_code,
+                          absl::StrCat("injected failure at batch ", batch));
+    }
+    v1::SubmitResponse response;
+    {
+      absl::MutexLock l(&mu_);
+      for (const auto& s : request.summaries()) {
+        *response.add_acks() = Apply(s, faults);
+      }
+    }
+    if (faults.lose_ack_every && batch % faults.lose_ack_every == 0) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "ack lost");
+    }
+    if (!stream->Write(response)) return grpc::Status::OK;
+    absl::MutexLock l(&mu_);
+    log_[batch - 1].answered = true;
+    return grpc::Status::OK;
+  }
+
   v1::Ack Apply(const v1::UnitSummary& s, const Faults& faults)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     v1::Ack ack;
@@ -139,6 +207,9 @@ class FakeIngest final : public v1::Ingest::Service {
   absl::Mutex mu_;
   Faults faults_ ABSL_GUARDED_BY(mu_);
   int batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int streams_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Batch> log_ ABSL_GUARDED_BY(mu_);
+  size_t most_unanswered_ ABSL_GUARDED_BY(mu_) = 0;
   int applied_ ABSL_GUARDED_BY(mu_) = 0;
   std::string wire_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::UnitSummary> held_ ABSL_GUARDED_BY(mu_);

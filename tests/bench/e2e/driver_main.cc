@@ -3,7 +3,12 @@
 // servers. Each command prints "key=value" lines for the runner to tabulate.
 //
 //   write    --system ohfed|echo|rocksdb|pg --plan ingest|census ...
-//            summaries/s to durable acknowledgement (figures 1, 2, 7)
+//            [--window N] [--stream-batches B]: summaries/s to durable
+//            acknowledgement (figures 1, 2, 7); --window N keeps N batches
+//            in flight per stream, as an agent uploads (RocksDB: one
+//            WriteBatch+sync per N batches; PostgreSQL: N batches per
+//            transaction); each ingest stream writes B (default N) batches
+//            of 12 months of its own trust (B > 1: at most 207 streams)
 //   wait     --national ADDR --from YYYY-MM --months M: polls completeness
 //            until every trust has reported every month (figure 2)
 //   pg-setup --pg CONNINFO
@@ -87,10 +92,31 @@ int Write(const Flags& f) {
     auto from = Month::Parse(Get(f, "from", "2025-10"));
     if (!from.ok()) return Fail(from.status());
     plan = CensusPlan(*from, GetInt(f, "months", 12));
-  } else {
-    plan = IngestPlan(GetInt(f, "streams", 1));
+  }
+  const int window = GetInt(f, "window", 1);
+  // Batches of 12 months per ingest stream: a window needs that many, none
+  // resent while in flight (--stream-batches, default the window, lets a
+  // window of 1 write the same plan).
+  const int stream_batches = GetInt(f, "stream-batches", window);
+  if (window < 1 || stream_batches < window || 12 * stream_batches > kMonths) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--window ", window, ", --stream-batches ", stream_batches,
+        ": need 1 <= window <= stream-batches <= ", kMonths / 12)));
+  }
+  if (plan_name != "census") {
+    const int streams = GetInt(f, "streams", 1);
+    if (stream_batches > 1 &&
+        streams > static_cast<int>(EnglandOrgs().trusts.size())) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "--stream-batches ", stream_batches, ": at most ",
+          EnglandOrgs().trusts.size(),
+          " streams (each writes 12 x stream-batches months of its own "
+          "trust)")));
+    }
+    plan = IngestPlan(streams, 12 * stream_batches);
   }
   RunOptions options;
+  options.window = window;
   options.batch = GetInt(f, "batch", 12);
   options.revision = GetInt(f, "revision", 1);
   options.duration = absl::Seconds(GetInt(f, "seconds", 0));
@@ -143,7 +169,7 @@ int Write(const Flags& f) {
   auto result = RunWriters(plan, options, open);
   if (!result.ok()) return Fail(result.status());
   Print("", *result);
-  printf("streams=%zu\n", plan.size());
+  printf("streams=%zu\nwindow=%d\n", plan.size(), window);
   return 0;
 }
 

@@ -176,8 +176,27 @@ class PgBatchSink : public Sink {
     return pg_->Ingest(batch);
   }
 
+  absl::Status Send(const std::vector<v1::UnitSummary>& batch) override {
+    uncommitted_.insert(uncommitted_.end(), batch.begin(), batch.end());
+    ++sent_;
+    return absl::OkStatus();
+  }
+  absl::Status Collect() override {
+    if (collected_ == sent_) return absl::OkStatus();
+    if (collected_ == committed_) {  // the oldest is not committed yet
+      if (absl::Status s = pg_->Ingest(uncommitted_); !s.ok()) return s;
+      uncommitted_.clear();
+      committed_ = sent_;
+    }
+    ++collected_;
+    return absl::OkStatus();
+  }
+
  private:
   std::unique_ptr<Pg> pg_;
+  // Summaries of the batches sent since the last commit.
+  std::vector<v1::UnitSummary> uncommitted_;
+  uint64_t sent_ = 0, committed_ = 0, collected_ = 0;
 };
 }  // namespace
 

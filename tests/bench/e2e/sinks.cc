@@ -36,12 +36,24 @@ class IngestSink : public Sink {
   }
 
   absl::Status Write(const std::vector<v1::UnitSummary>& batch) override {
+    if (absl::Status s = Send(batch); !s.ok()) return s;
+    return Collect();
+  }
+
+  absl::Status Send(const std::vector<v1::UnitSummary>& batch) override {
     v1::SubmitRequest request;
     for (const auto& s : batch) *request.add_summaries() = s;
     if (!stream_->Write(request)) {
       return absl::UnavailableError(absl::StrCat(
           "stream write failed: ", stream_->Finish().error_message()));
     }
+    sizes_.push_back(request.summaries_size());
+    return absl::OkStatus();
+  }
+
+  // The receiver answers a stream's batches in order, one response each.
+  absl::Status Collect() override {
+    if (sizes_.empty()) return absl::OkStatus();
     v1::SubmitResponse response;
     if (!stream_->Read(&response)) {
       return absl::UnavailableError(
@@ -53,13 +65,16 @@ class IngestSink : public Sink {
             "rejected ", ack.trust(), " ", ack.period(), ": ", ack.reason()));
       }
     }
-    if (response.acks_size() != request.summaries_size()) {
+    const int expected = sizes_.front();
+    sizes_.pop_front();
+    if (response.acks_size() != expected) {
       return absl::InternalError("ack count differs from batch size");
     }
     return absl::OkStatus();
   }
 
  private:
+  std::deque<int> sizes_;  // summaries per batch sent, not yet answered
   std::unique_ptr<v1::Ingest::Stub> stub_;
   grpc::ClientContext context_;
   std::unique_ptr<
@@ -67,24 +82,51 @@ class IngestSink : public Sink {
       stream_;
 };
 
+void PutBatch(const std::vector<v1::UnitSummary>& batch,
+              rocksdb::WriteBatch* wb) {
+  for (const auto& s : batch) {
+    wb->Put(absl::StrCat("u/", s.trust(), "/", s.period()),
+            s.SerializeAsString());
+  }
+}
+
+absl::Status WriteSynced(rocksdb::DB* db, rocksdb::WriteBatch* wb) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  rocksdb::Status st = db->Write(options, wb);
+  if (!st.ok()) return absl::InternalError(st.ToString());
+  return absl::OkStatus();
+}
+
 class RocksBatchSink : public Sink {
  public:
   explicit RocksBatchSink(rocksdb::DB* db) : db_(db) {}
   absl::Status Write(const std::vector<v1::UnitSummary>& batch) override {
     rocksdb::WriteBatch wb;
-    for (const auto& s : batch) {
-      wb.Put(absl::StrCat("u/", s.trust(), "/", s.period()),
-             s.SerializeAsString());
+    PutBatch(batch, &wb);
+    return WriteSynced(db_, &wb);
+  }
+
+  absl::Status Send(const std::vector<v1::UnitSummary>& batch) override {
+    PutBatch(batch, &unsynced_);
+    ++sent_;
+    return absl::OkStatus();
+  }
+  absl::Status Collect() override {
+    if (collected_ == sent_) return absl::OkStatus();
+    if (collected_ == synced_) {  // the oldest is not durable yet
+      if (absl::Status s = WriteSynced(db_, &unsynced_); !s.ok()) return s;
+      unsynced_.Clear();
+      synced_ = sent_;
     }
-    rocksdb::WriteOptions options;
-    options.sync = true;
-    rocksdb::Status st = db_->Write(options, &wb);
-    if (!st.ok()) return absl::InternalError(st.ToString());
+    ++collected_;
     return absl::OkStatus();
   }
 
  private:
   rocksdb::DB* db_;
+  rocksdb::WriteBatch unsynced_;  // batches sent since the last sync
+  uint64_t sent_ = 0, synced_ = 0, collected_ = 0;
 };
 
 // Parses and acks, nothing more: what TLS, HTTP/2, gRPC and protobuf cost

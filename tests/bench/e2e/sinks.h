@@ -8,6 +8,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,14 @@ class Sink {
   virtual ~Sink() = default;
   // Durable on return (the aggregator's ack, a synced write, a commit).
   virtual absl::Status Write(const std::vector<v1::UnitSummary>& batch) = 0;
+  // A window of batches (the driver's --window): Send starts a batch
+  // (copied: the caller may change its own afterwards) without waiting for
+  // it; Collect returns once the oldest batch sent and not yet collected is
+  // durable. The defaults write synchronously in Send.
+  virtual absl::Status Send(const std::vector<v1::UnitSummary>& batch) {
+    return Write(batch);
+  }
+  virtual absl::Status Collect() { return absl::OkStatus(); }
 };
 
 // A TLS channel to `target` presenting CERTS/NAME.pem (CA CERTS/ca.pem).
@@ -49,12 +58,17 @@ absl::StatusOr<std::unique_ptr<Sink>> OpenIngestSink(
     std::shared_ptr<grpc::Channel> channel);
 
 // Puts each summary at "u/<trust>/<period>" in one WriteBatch, sync=true.
+// Windowed (Send/Collect), the batches sent since the last sync are kept in
+// one WriteBatch and written, synced, when the oldest of them is collected:
+// with a window of W, one WriteBatch+sync per W batches.
 std::unique_ptr<Sink> RocksSink(rocksdb::DB* db);
 absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenRocks(const std::string& dir);
 
 // One libpq connection; a batch is one transaction of ingest() calls (see
 // pg_schema.sql in pg.cc): upsert unless stale, replace the cells, apply
-// the deltas to the ICS, region and national rollups.
+// the deltas to the ICS, region and national rollups. Windowed, as
+// RocksSink: the batches sent since the last commit are one transaction,
+// committed when the oldest of them is collected.
 absl::StatusOr<std::unique_ptr<Sink>> PgSink(const std::string& conninfo);
 
 }  // namespace ohfed::bench

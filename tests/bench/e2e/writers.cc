@@ -1,6 +1,8 @@
 #include "tests/bench/e2e/writers.h"
 
+#include <algorithm>
 #include <atomic>
+#include <deque>
 #include <thread>
 
 #include "absl/synchronization/barrier.h"
@@ -38,13 +40,31 @@ struct Shared {
   absl::Status error ABSL_GUARDED_BY(mu);
 };
 
-// Thread body: sends its streams' batches round-robin.
+// A batch sent and not yet durable, with what it counts for.
+struct Outstanding {
+  absl::Time sent;
+  uint64_t summaries = 0, cells = 0, bytes = 0;
+};
+
+// Counts `o` as durable now.
+void Done(const Outstanding& o, RunResult& r) {
+  r.latency_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - o.sent));
+  ++r.batches;
+  r.summaries += o.summaries;
+  r.cells += o.cells;
+  r.bytes += o.bytes;
+}
+
+// Thread body: sends its streams' batches round-robin, up to
+// options.window of them not yet durable.
 void Write(std::vector<Stream*> streams, Sink& sink, const RunOptions& options,
            absl::Time start, Shared& shared) {
   RunResult local;
   absl::Status error;
   const absl::Time end = start + options.duration;
   const bool once = options.duration == absl::ZeroDuration();
+  const size_t window = std::max(options.window, 1);
+  std::deque<Outstanding> out;
   for (uint64_t pass = 0; error.ok(); ++pass) {
     bool sent = false;
     for (Stream* s : streams) {
@@ -58,21 +78,38 @@ void Write(std::vector<Stream*> streams, Sink& sink, const RunOptions& options,
             summary.mutable_cells(0)->set_value(static_cast<double>(pass % 8));
           }
         }
-        absl::Time t0 = absl::Now();
-        error = sink.Write(batch);
-        if (!error.ok()) break;
-        local.latency_ms.push_back(
-            absl::ToDoubleMilliseconds(absl::Now() - t0));
-        ++local.batches;
-        local.summaries += batch.size();
+        Outstanding o{.summaries = batch.size()};
         for (const auto& summary : batch) {
-          local.cells += summary.cells_size();
-          local.bytes += summary.ByteSizeLong();
+          o.cells += summary.cells_size();
+          o.bytes += summary.ByteSizeLong();
         }
+        o.sent = absl::Now();
+        if (window == 1) {  // as before windows: one call, durable on return
+          error = sink.Write(batch);
+          if (!error.ok()) break;
+          Done(o, local);
+          sent = true;
+          continue;
+        }
+        error = sink.Send(batch);
+        if (!error.ok()) break;
+        out.push_back(o);
         sent = true;
+        if (out.size() < window) continue;
+        error = sink.Collect();
+        if (!error.ok()) break;
+        Done(out.front(), local);
+        out.pop_front();
       }
+      if (!error.ok()) break;
     }
     if (!sent) break;
+  }
+  // What is still in flight at the end counts once it is durable.
+  while (error.ok() && !out.empty()) {
+    error = sink.Collect();
+    if (error.ok()) Done(out.front(), local);
+    out.pop_front();
   }
   absl::MutexLock l(&shared.mu);
   if (!error.ok() && shared.error.ok()) shared.error = error;
@@ -87,15 +124,15 @@ void Write(std::vector<Stream*> streams, Sink& sink, const RunOptions& options,
 
 }  // namespace
 
-std::vector<StreamPlan> IngestPlan(int streams) {
+std::vector<StreamPlan> IngestPlan(int streams, int months) {
   Orgs orgs = EnglandOrgs();
   const int n = static_cast<int>(orgs.trusts.size());
   std::vector<StreamPlan> plan;
   for (int i = 0; i < streams; ++i) {
     StreamPlan p{orgs.trusts[i % n].code, {}};
-    int block = (i / n) % (kMonths / 12);
-    for (int m = 0; m < 12; ++m)
-      p.months.push_back(FirstMonth() + block * 12 + m);
+    int block = (i / n) % (kMonths / months);
+    for (int m = 0; m < months; ++m)
+      p.months.push_back(FirstMonth() + block * months + m);
     plan.push_back(std::move(p));
   }
   return plan;

@@ -22,9 +22,10 @@ struct StreamPlan {
   std::vector<Month> months;
 };
 
-// Ingest: stream i writes trust i % 207, and a block of 12 months of its own
-// (the 60 months hold five blocks, so up to 1,035 streams never share a key).
-std::vector<StreamPlan> IngestPlan(int streams);
+// Ingest: stream i writes trust i % 207, and a block of `months` months of
+// its own (12: the 60 months hold five blocks, so up to 1,035 streams never
+// share a key; 48, a window of 4 batches of 12: up to 207 streams).
+std::vector<StreamPlan> IngestPlan(int streams, int months = 12);
 // Census: every trust, `months` months from `first`.
 std::vector<StreamPlan> CensusPlan(Month first, int months);
 
@@ -36,12 +37,17 @@ struct RunOptions {
   absl::Duration duration;
   // Streams per writing thread (PostgreSQL: a pool of connections).
   int threads = 0;  // 0: one per stream
+  // Batches a writer sends before the first of them is durable (Sink::Send
+  // and Collect), as an agent's upload window. 1: Sink::Write, each batch
+  // waits for the one before. Every stream needs at least `window` batches
+  // (a batch is never resent while it is in flight).
+  int window = 1;
 };
 
 struct RunResult {
   uint64_t summaries = 0, cells = 0, bytes = 0, batches = 0;
   double seconds = 0;
-  std::vector<double> latency_ms;  // per batch, write to durable
+  std::vector<double> latency_ms;  // per batch, sent to durable
 };
 
 // `open(i)` makes the sink of thread i. Every sink is open before the clock
