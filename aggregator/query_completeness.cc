@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "aggregator/query_wire.h"
 #include "common/status.h"
 
 namespace ohfed::aggregator {
@@ -174,6 +175,76 @@ absl::StatusOr<Parsed> Parse(const View& view,
   return Parsed{*scope, *period, by};
 }
 
+// What every row of one trust shares in SerializeCompleteness, encoded
+// once per request: TrustCompleteness fields 1-4 and 8.
+struct TrustBytes {
+  std::string head;  // trust, trust_name, ics, region
+  std::string sync;  // sync_state
+  bool unconfirmed = false;
+  int64_t last_received_unix_ms = 0;
+};
+
+// TrustRow's fields, in field-number order, appended to `row`.
+void AppendTrustRow(const View& view, const TrustBytes& trust,
+                    absl::string_view code, Month month,
+                    const std::string& month_key, std::string* row,
+                    uint32_t* reported, uint32_t* on_time) {
+  row->append(trust.head);
+  const HeldUnit* unit = view.Unit(code, month_key);
+  if (unit != nullptr) {
+    const bool in_time = unit->first_received_unix_ms <
+                         absl::ToUnixMillis(OnTimeDeadline(month));
+    ++*reported;
+    *on_time += in_time ? 1 : 0;
+    wire::Bool(5, true, row);
+    wire::Bool(6, in_time, row);
+    wire::Uint(7, static_cast<uint64_t>(trust.last_received_unix_ms), row);
+  }
+  row->append(trust.sync);
+  if (unit != nullptr) wire::Uint(9, unit->revision, row);
+  wire::String(10, view.UpstreamReason(code, month_key), row);
+  wire::Bool(11, trust.unconfirmed, row);
+}
+
+// ByTrust's PeriodCompleteness, encoded. `shared`: by trust code, filled
+// on first use.
+void AppendByTrust(const View& view, const Registry& registry,
+                   const Scope& scope, Month month, absl::Time now,
+                   absl::flat_hash_map<std::string, TrustBytes>& shared,
+                   std::string* out) {
+  const std::vector<std::string> trusts = registry.TrustsIn(scope);
+  const std::string month_key = month.ToString();
+  std::string rows, row;
+  uint32_t reported = 0, on_time = 0, unconfirmed = 0;
+  for (const std::string& code : trusts) {
+    auto [it, fresh] = shared.try_emplace(code);
+    TrustBytes& t = it->second;
+    if (fresh) {
+      const Trust& trust = *registry.FindTrust(code);
+      wire::String(1, trust.code, &t.head);
+      wire::String(2, trust.name, &t.head);
+      wire::String(3, trust.ics, &t.head);
+      wire::String(4, trust.region, &t.head);
+      wire::String(8, SyncState(view, code, now), &t.sync);
+      t.unconfirmed = view.Unconfirmed(code);
+      t.last_received_unix_ms = view.LastReceived(code);
+    }
+    row.clear();
+    AppendTrustRow(view, t, code, month, month_key, &row, &reported, &on_time);
+    unconfirmed += t.unconfirmed ? 1 : 0;
+    wire::Message(5, row, &rows);
+  }
+  std::string period;
+  period.reserve(rows.size() + 32);
+  wire::String(1, month_key, &period);
+  wire::Uint(2, trusts.size(), &period);
+  wire::Uint(3, reported, &period);
+  wire::Uint(4, on_time, &period);
+  period.append(rows);
+  wire::Uint(7, unconfirmed, &period);
+  wire::Message(2, period, out);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
@@ -212,6 +283,33 @@ absl::Status RunCompleteness(const View& view,
     }
   }
   response.set_warning(UnconfirmedWarning(view, parsed.scope.ToString()));
+  return absl::OkStatus();
+}
+
+absl::Status SerializeCompleteness(const View& view,
+                                   const v1::CompletenessRequest& request,
+                                   absl::Time now, const QueryOptions& options,
+                                   std::string* bytes) {
+  bytes->clear();
+  OHFED_ASSIGN_OR_RETURN(Parsed parsed, Parse(view, request, options));
+  if (parsed.by != Scope::Level::kTrust) {  // a row per unit: few rows
+    v1::CompletenessResponse response;
+    OHFED_RETURN_IF_ERROR(
+        RunCompleteness(view, request, now, options, &response));
+    response.clear_warning();
+    response.SerializeToString(bytes);
+    return absl::OkStatus();
+  }
+  const Registry& latest = view.RegistryAt(parsed.period.last());
+  absl::flat_hash_map<std::string, TrustBytes> shared;  // by trust, lazily
+  wire::String(1, parsed.scope.ToString(), bytes);
+  CancellationPoll cancellation(options);
+  for (Month month : parsed.period.Months()) {
+    OHFED_RETURN_IF_ERROR(cancellation.Check());
+    AppendByTrust(view, view.RegistryAt(month), parsed.scope, month, now,
+                  shared, bytes);
+  }
+  wire::String(3, latest.NameOf(parsed.scope), bytes);
   return absl::OkStatus();
 }
 
