@@ -16,19 +16,33 @@ namespace {
 
 constexpr absl::Duration kBehindWindow = absl::Hours(24 * 62);
 
-std::string SyncState(const View& view, const std::string& trust,
-                      absl::Time now) {
+// The months a trust must hold one of to be current at `now` (the due
+// month to now's month, as SummaryMonth keys), made once per request.
+std::vector<std::string> CurrentMonths(absl::Time now) {
   Month this_month = Month::Containing(now);
   Month due = this_month - 1;
   while (OnTimeDeadline(due) > now) due = due - 1;
-  for (Month m = due; m <= this_month; m = m + 1) {
-    if (view.Unit(trust, m.ToString()) != nullptr) return "current";
+  std::vector<std::string> keys;
+  for (Month m = due; m <= this_month; m = m + 1) keys.push_back(m.ToString());
+  return keys;
+}
+
+// `current`: CurrentMonths(now).
+const char* SyncState(const View& view, absl::string_view trust,
+                      const std::vector<std::string>& current, absl::Time now) {
+  for (const std::string& m : current) {
+    if (view.Unit(trust, m) != nullptr) return "current";
   }
   int64_t last = view.LastReceived(trust);
   if (last > 0 && now - absl::FromUnixMillis(last) <= kBehindWindow) {
     return "behind";
   }
   return "silent";
+}
+
+std::string SyncState(const View& view, const std::string& trust,
+                      absl::Time now) {
+  return SyncState(view, trust, CurrentMonths(now), now);
 }
 
 // What a trust's rows share over the months of one request, looked up
@@ -185,15 +199,15 @@ struct TrustBytes {
 };
 
 // TrustRow's fields, in field-number order, appended to `row`.
+// `deadline_ms`: OnTimeDeadline(month) in unix ms.
 void AppendTrustRow(const View& view, const TrustBytes& trust,
-                    absl::string_view code, Month month,
+                    absl::string_view code, int64_t deadline_ms,
                     const std::string& month_key, std::string* row,
                     uint32_t* reported, uint32_t* on_time) {
   row->append(trust.head);
   const HeldUnit* unit = view.Unit(code, month_key);
   if (unit != nullptr) {
-    const bool in_time = unit->first_received_unix_ms <
-                         absl::ToUnixMillis(OnTimeDeadline(month));
+    const bool in_time = unit->first_received_unix_ms < deadline_ms;
     ++*reported;
     *on_time += in_time ? 1 : 0;
     wire::Bool(5, true, row);
@@ -207,14 +221,17 @@ void AppendTrustRow(const View& view, const TrustBytes& trust,
 }
 
 // ByTrust's PeriodCompleteness, encoded. `shared`: by trust code, filled
-// on first use.
+// on first use; `current`: CurrentMonths(now).
 void AppendByTrust(const View& view, const Registry& registry,
                    const Scope& scope, Month month, absl::Time now,
+                   const std::vector<std::string>& current,
                    absl::flat_hash_map<std::string, TrustBytes>& shared,
                    std::string* out) {
   const std::vector<std::string> trusts = registry.TrustsIn(scope);
   const std::string month_key = month.ToString();
+  const int64_t deadline_ms = absl::ToUnixMillis(OnTimeDeadline(month));
   std::string rows, row;
+  rows.reserve(trusts.size() * 96);
   uint32_t reported = 0, on_time = 0, unconfirmed = 0;
   for (const std::string& code : trusts) {
     auto [it, fresh] = shared.try_emplace(code);
@@ -225,12 +242,13 @@ void AppendByTrust(const View& view, const Registry& registry,
       wire::String(2, trust.name, &t.head);
       wire::String(3, trust.ics, &t.head);
       wire::String(4, trust.region, &t.head);
-      wire::String(8, SyncState(view, code, now), &t.sync);
+      wire::String(8, SyncState(view, code, current, now), &t.sync);
       t.unconfirmed = view.Unconfirmed(code);
       t.last_received_unix_ms = view.LastReceived(code);
     }
     row.clear();
-    AppendTrustRow(view, t, code, month, month_key, &row, &reported, &on_time);
+    AppendTrustRow(view, t, code, deadline_ms, month_key, &row, &reported,
+                   &on_time);
     unconfirmed += t.unconfirmed ? 1 : 0;
     wire::Message(5, row, &rows);
   }
@@ -302,12 +320,16 @@ absl::Status SerializeCompleteness(const View& view,
   }
   const Registry& latest = view.RegistryAt(parsed.period.last());
   absl::flat_hash_map<std::string, TrustBytes> shared;  // by trust, lazily
+  const std::vector<std::string> current = CurrentMonths(now);
+  const std::vector<Month> months = parsed.period.Months();
+  bytes->reserve(months.size() *
+                 (latest.TrustsIn(parsed.scope).size() * 96 + 64));
   wire::String(1, parsed.scope.ToString(), bytes);
   CancellationPoll cancellation(options);
-  for (Month month : parsed.period.Months()) {
+  for (Month month : months) {
     OHFED_RETURN_IF_ERROR(cancellation.Check());
     AppendByTrust(view, view.RegistryAt(month), parsed.scope, month, now,
-                  shared, bytes);
+                  current, shared, bytes);
   }
   wire::String(3, latest.NameOf(parsed.scope), bytes);
   return absl::OkStatus();
@@ -322,6 +344,7 @@ std::string CompletenessLive(const View& view,
   absl::StatusOr<Parsed> parsed = Parse(view, request, options);
   if (!parsed.ok()) return std::string(parsed.status().message());
   std::string live;
+  const std::vector<std::string> current = CurrentMonths(now);
   absl::flat_hash_set<std::string> seen;  // trusts whose facts are in
   const Registry* last = nullptr;         // the registry `trusts` are of
   std::vector<std::string> trusts;
@@ -342,7 +365,7 @@ std::string CompletenessLive(const View& view,
     last = &registry;
     for (const std::string& code : trusts) {
       if (!same && seen.insert(code).second) {
-        absl::StrAppend(&live, SyncState(view, code, now),
+        absl::StrAppend(&live, SyncState(view, code, current, now),
                         view.Unconfirmed(code) ? "u" : "-");
       }
       absl::StrAppend(&live, view.UpstreamReason(code, month_key),
