@@ -272,8 +272,15 @@ class RowOut {
   }
   int rows() const { return rows_; }
   bool bytes() const { return bytes_ != nullptr; }
+  // Room for about `rows` rows of `row_size` bytes, so the answer is not
+  // copied as it grows.
+  void Reserve(size_t rows, size_t row_size) {
+    if (bytes_ != nullptr)
+      bytes_->reserve(std::min(rows, kMaxReserve) * row_size);
+  }
 
  private:
+  static constexpr size_t kMaxReserve = 20000;  // rows
   v1::QueryResponse* const message_ = nullptr;
   std::string* const bytes_ = nullptr;
   std::string row_;  // the row being encoded
@@ -281,12 +288,12 @@ class RowOut {
 };
 
 // The one place a row is made (see the file comment). Rows built on no
-// reporting trust are never added.
+// reporting trust are never added. `value`: scratch for what disclosure
+// control makes of the value (Protect sets both fields it reads).
 void AddRow(const RowText& text, size_t u, const Plan& plan, const Scope& unit,
             const Measure& m, const StatResult& r, RowProtector& protector,
-            RowOut& out) {
+            v1::Row& value, RowOut& out) {
   if (r.n_units == 0) return;
-  v1::Row value;  // what disclosure control makes of the value
   protector.Protect(m, unit, plan.period, {r.stat, r.value, r.events}, value);
   out.Add(text, u, m.code, r.stat, value, r.n_units);
 }
@@ -358,6 +365,10 @@ absl::Status Run(const View& view, const v1::QueryRequest& request,
   RowProtector protector(view, options.disclosure, options.coverage.scope(),
                          options.patterns);
   CancellationPoll cancellation(options);
+  v1::Row value;
+  out.Reserve(units.size() * plan.measures.size(),
+              text.scope.size() + text.period.size() + 64 +
+                  (text.heads.empty() ? 0 : text.heads[0].size()));
   for (const Measure* m : plan.measures) {
     const std::vector<std::string> stats = StatsFor(plan, *m);
     for (size_t u = 0; u < units.size(); ++u) {
@@ -365,7 +376,7 @@ absl::Status Run(const View& view, const v1::QueryRequest& request,
       // stop for a caller that has gone and for an answer grown too large.
       OHFED_RETURN_IF_ERROR(cancellation.Check());
       for (const StatResult& r : Evaluate(grid, plan, refs[u], *m, stats)) {
-        AddRow(text, u, plan, units[u], *m, r, protector, out);
+        AddRow(text, u, plan, units[u], *m, r, protector, value, out);
       }
       if (out.rows() > options.max_rows) return TooManyRows(options.max_rows);
     }
