@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "aggregator/query_wire.h"
 #include "common/status.h"
 
 namespace ohfed::aggregator {
@@ -15,19 +16,33 @@ namespace {
 
 constexpr absl::Duration kBehindWindow = absl::Hours(24 * 62);
 
-std::string SyncState(const View& view, const std::string& trust,
-                      absl::Time now) {
+// The months a trust must hold one of to be current at `now` (the due
+// month to now's month, as SummaryMonth keys), made once per request.
+std::vector<std::string> CurrentMonths(absl::Time now) {
   Month this_month = Month::Containing(now);
   Month due = this_month - 1;
   while (OnTimeDeadline(due) > now) due = due - 1;
-  for (Month m = due; m <= this_month; m = m + 1) {
-    if (view.Unit(trust, m.ToString()) != nullptr) return "current";
+  std::vector<std::string> keys;
+  for (Month m = due; m <= this_month; m = m + 1) keys.push_back(m.ToString());
+  return keys;
+}
+
+// `current`: CurrentMonths(now).
+const char* SyncState(const View& view, absl::string_view trust,
+                      const std::vector<std::string>& current, absl::Time now) {
+  for (const std::string& m : current) {
+    if (view.Unit(trust, m) != nullptr) return "current";
   }
   int64_t last = view.LastReceived(trust);
   if (last > 0 && now - absl::FromUnixMillis(last) <= kBehindWindow) {
     return "behind";
   }
   return "silent";
+}
+
+std::string SyncState(const View& view, const std::string& trust,
+                      absl::Time now) {
+  return SyncState(view, trust, CurrentMonths(now), now);
 }
 
 // What a trust's rows share over the months of one request, looked up
@@ -174,6 +189,80 @@ absl::StatusOr<Parsed> Parse(const View& view,
   return Parsed{*scope, *period, by};
 }
 
+// What every row of one trust shares in SerializeCompleteness, encoded
+// once per request: TrustCompleteness fields 1-4 and 8.
+struct TrustBytes {
+  std::string head;  // trust, trust_name, ics, region
+  std::string sync;  // sync_state
+  bool unconfirmed = false;
+  int64_t last_received_unix_ms = 0;
+};
+
+// TrustRow's fields, in field-number order, appended to `row`.
+// `deadline_ms`: OnTimeDeadline(month) in unix ms.
+void AppendTrustRow(const View& view, const TrustBytes& trust,
+                    absl::string_view code, int64_t deadline_ms,
+                    const std::string& month_key, std::string* row,
+                    uint32_t* reported, uint32_t* on_time) {
+  row->append(trust.head);
+  const HeldUnit* unit = view.Unit(code, month_key);
+  if (unit != nullptr) {
+    const bool in_time = unit->first_received_unix_ms < deadline_ms;
+    ++*reported;
+    *on_time += in_time ? 1 : 0;
+    wire::Bool(5, true, row);
+    wire::Bool(6, in_time, row);
+    wire::Uint(7, static_cast<uint64_t>(trust.last_received_unix_ms), row);
+  }
+  row->append(trust.sync);
+  if (unit != nullptr) wire::Uint(9, unit->revision, row);
+  wire::String(10, view.UpstreamReason(code, month_key), row);
+  wire::Bool(11, trust.unconfirmed, row);
+}
+
+// ByTrust's PeriodCompleteness, encoded. `shared`: by trust code, filled
+// on first use; `current`: CurrentMonths(now).
+void AppendByTrust(const View& view, const Registry& registry,
+                   const Scope& scope, Month month, absl::Time now,
+                   const std::vector<std::string>& current,
+                   absl::flat_hash_map<std::string, TrustBytes>& shared,
+                   std::string* out) {
+  const std::vector<std::string> trusts = registry.TrustsIn(scope);
+  const std::string month_key = month.ToString();
+  const int64_t deadline_ms = absl::ToUnixMillis(OnTimeDeadline(month));
+  std::string rows, row;
+  rows.reserve(trusts.size() * 96);
+  uint32_t reported = 0, on_time = 0, unconfirmed = 0;
+  for (const std::string& code : trusts) {
+    auto [it, fresh] = shared.try_emplace(code);
+    TrustBytes& t = it->second;
+    if (fresh) {
+      const Trust& trust = *registry.FindTrust(code);
+      wire::String(1, trust.code, &t.head);
+      wire::String(2, trust.name, &t.head);
+      wire::String(3, trust.ics, &t.head);
+      wire::String(4, trust.region, &t.head);
+      wire::String(8, SyncState(view, code, current, now), &t.sync);
+      t.unconfirmed = view.Unconfirmed(code);
+      t.last_received_unix_ms = view.LastReceived(code);
+    }
+    row.clear();
+    AppendTrustRow(view, t, code, deadline_ms, month_key, &row, &reported,
+                   &on_time);
+    unconfirmed += t.unconfirmed ? 1 : 0;
+    wire::Message(5, row, &rows);
+  }
+  std::string period;
+  period.reserve(rows.size() + 32);
+  wire::String(1, month_key, &period);
+  wire::Uint(2, trusts.size(), &period);
+  wire::Uint(3, reported, &period);
+  wire::Uint(4, on_time, &period);
+  period.append(rows);
+  wire::Uint(7, unconfirmed, &period);
+  wire::Message(2, period, out);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::CompletenessResponse> RunCompleteness(
@@ -215,6 +304,37 @@ absl::Status RunCompleteness(const View& view,
   return absl::OkStatus();
 }
 
+absl::Status SerializeCompleteness(const View& view,
+                                   const v1::CompletenessRequest& request,
+                                   absl::Time now, const QueryOptions& options,
+                                   std::string* bytes) {
+  bytes->clear();
+  OHFED_ASSIGN_OR_RETURN(Parsed parsed, Parse(view, request, options));
+  if (parsed.by != Scope::Level::kTrust) {  // a row per unit: few rows
+    v1::CompletenessResponse response;
+    OHFED_RETURN_IF_ERROR(
+        RunCompleteness(view, request, now, options, &response));
+    response.clear_warning();
+    response.SerializeToString(bytes);
+    return absl::OkStatus();
+  }
+  const Registry& latest = view.RegistryAt(parsed.period.last());
+  absl::flat_hash_map<std::string, TrustBytes> shared;  // by trust, lazily
+  const std::vector<std::string> current = CurrentMonths(now);
+  const std::vector<Month> months = parsed.period.Months();
+  bytes->reserve(months.size() *
+                 (latest.TrustsIn(parsed.scope).size() * 96 + 64));
+  wire::String(1, parsed.scope.ToString(), bytes);
+  CancellationPoll cancellation(options);
+  for (Month month : months) {
+    OHFED_RETURN_IF_ERROR(cancellation.Check());
+    AppendByTrust(view, view.RegistryAt(month), parsed.scope, month, now,
+                  current, shared, bytes);
+  }
+  wire::String(3, latest.NameOf(parsed.scope), bytes);
+  return absl::OkStatus();
+}
+
 // Walks what RunCompleteness walks, reading only what it reads outside the
 // View: keep the two in step (CompletenessLiveTest in
 // tests/aggregator/query_answer_cache_test.cc).
@@ -224,6 +344,7 @@ std::string CompletenessLive(const View& view,
   absl::StatusOr<Parsed> parsed = Parse(view, request, options);
   if (!parsed.ok()) return std::string(parsed.status().message());
   std::string live;
+  const std::vector<std::string> current = CurrentMonths(now);
   absl::flat_hash_set<std::string> seen;  // trusts whose facts are in
   const Registry* last = nullptr;         // the registry `trusts` are of
   std::vector<std::string> trusts;
@@ -244,7 +365,7 @@ std::string CompletenessLive(const View& view,
     last = &registry;
     for (const std::string& code : trusts) {
       if (!same && seen.insert(code).second) {
-        absl::StrAppend(&live, SyncState(view, code, now),
+        absl::StrAppend(&live, SyncState(view, code, current, now),
                         view.Unconfirmed(code) ? "u" : "-");
       }
       absl::StrAppend(&live, view.UpstreamReason(code, month_key),

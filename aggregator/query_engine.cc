@@ -21,6 +21,7 @@
 #include "aggregator/query_grid.h"
 #include "aggregator/query_stats.h"
 #include "aggregator/query_values.h"
+#include "aggregator/query_wire.h"
 #include "common/status.h"
 
 namespace ohfed::aggregator {
@@ -224,24 +225,81 @@ struct RowText {
   std::string scope;                                       // the plan's
   std::string period;                                      // the plan's
   std::vector<std::pair<std::string, std::string>> units;  // (unit, name)
+  std::vector<std::string> heads;  // per unit: Row fields 1-4, encoded
 };
 
-// The one place a Row is made (see the file comment). Rows built on no
-// reporting trust are never added.
+// Where the rows go: into a response message (RunQuery), or serialized as
+// that message's field 1 (SerializeQuery), in the same order.
+class RowOut {
+ public:
+  explicit RowOut(v1::QueryResponse* message) : message_(message) {}
+  explicit RowOut(std::string* bytes) : bytes_(bytes) {}
+
+  void Add(const RowText& text, size_t u, const std::string& measure,
+           const std::string& stat, const v1::Row& value, uint32_t n_units) {
+    ++rows_;
+    if (message_ != nullptr) {
+      v1::Row* row = message_->add_rows();
+      row->set_scope(text.scope);
+      row->set_unit(text.units[u].first);
+      row->set_unit_name(text.units[u].second);
+      row->set_period(text.period);
+      row->set_measure(measure);
+      row->set_stat(stat);
+      row->set_value(value.value());
+      row->set_suppressed(value.suppressed());
+      row->set_n_units(n_units);
+      return;
+    }
+    row_.assign(text.heads[u]);
+    wire::String(5, measure, &row_);
+    wire::String(6, stat, &row_);
+    wire::Double(7, value.value(), &row_);
+    wire::Bool(8, value.suppressed(), &row_);
+    wire::Uint(9, n_units, &row_);
+    wire::Message(1, row_, bytes_);
+  }
+  // Then the response's fields after its rows.
+  void Finish(const std::string& catalogue_version,
+              const std::string& registry_version) {
+    if (message_ != nullptr) {
+      message_->set_catalogue_version(catalogue_version);
+      message_->set_registry_version(registry_version);
+      return;
+    }
+    wire::String(2, catalogue_version, bytes_);
+    wire::String(3, registry_version, bytes_);
+  }
+  int rows() const { return rows_; }
+  bool bytes() const { return bytes_ != nullptr; }
+  // Room for about `rows` rows of `row_size` bytes, so the answer is not
+  // copied as it grows.
+  void Reserve(size_t rows, size_t row_size) {
+    if (bytes_ != nullptr)
+      bytes_->reserve(std::min(rows, kMaxReserve) * row_size);
+  }
+
+ private:
+  static constexpr size_t kMaxReserve = 20000;  // rows
+  v1::QueryResponse* const message_ = nullptr;
+  std::string* const bytes_ = nullptr;
+  std::string row_;  // the row being encoded
+  int rows_ = 0;
+};
+
+// The one place a row is made (see the file comment). Rows built on no
+// reporting trust are never added. `value`: scratch for what disclosure
+// control makes of the value (Protect sets both fields it reads).
 void AddRow(const RowText& text, size_t u, const Plan& plan, const Scope& unit,
             const Measure& m, const StatResult& r, RowProtector& protector,
-            v1::QueryResponse& out) {
+            v1::Row& value, RowOut& out) {
   if (r.n_units == 0) return;
-  v1::Row* row = out.add_rows();
-  row->set_scope(text.scope);
-  row->set_unit(text.units[u].first);
-  row->set_unit_name(text.units[u].second);
-  row->set_period(text.period);
-  row->set_measure(m.code);
-  row->set_stat(r.stat);
-  protector.Protect(m, unit, plan.period, {r.stat, r.value, r.events}, *row);
-  row->set_n_units(r.n_units);
+  protector.Protect(m, unit, plan.period, {r.stat, r.value, r.events}, value);
+  out.Add(text, u, m.code, r.stat, value, r.n_units);
 }
+
+absl::Status Run(const View& view, const v1::QueryRequest& request,
+                 const QueryOptions& options, RowOut& out);
 
 }  // namespace
 
@@ -256,15 +314,27 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
 absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
                       const QueryOptions& options, v1::QueryResponse* out) {
   out->Clear();
-  v1::QueryResponse& response = *out;
+  RowOut rows(out);
+  return Run(view, request, options, rows);
+}
+
+absl::Status SerializeQuery(const View& view, const v1::QueryRequest& request,
+                            const QueryOptions& options, std::string* bytes) {
+  bytes->clear();
+  RowOut rows(bytes);
+  return Run(view, request, options, rows);
+}
+
+namespace {
+
+absl::Status Run(const View& view, const v1::QueryRequest& request,
+                 const QueryOptions& options, RowOut& out) {
   OHFED_ASSIGN_OR_RETURN(Plan plan, MakePlan(view, request, options));
   // Units are those of the registry in effect at the end of the period.
   const Registry& registry = view.RegistryAt(plan.period.last());
   std::vector<Scope> units = plan.by == plan.scope.level
                                  ? std::vector<Scope>{plan.scope}
                                  : registry.Children(plan.scope, plan.by);
-  response.set_catalogue_version(view.catalogue().version());
-  response.set_registry_version(registry.version());
   // A unit's trusts, names and held units are looked up once, not once per
   // measure.
   UnitGrid grid(view, plan.period, options.patterns.get());
@@ -284,10 +354,21 @@ absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
     text.units.emplace_back(
         unit.level == Scope::Level::kNational ? "national" : unit.code,
         registry.NameOf(unit));
+    if (out.bytes()) {
+      std::string& head = text.heads.emplace_back();
+      wire::String(1, text.scope, &head);
+      wire::String(2, text.units.back().first, &head);
+      wire::String(3, text.units.back().second, &head);
+      wire::String(4, text.period, &head);
+    }
   }
   RowProtector protector(view, options.disclosure, options.coverage.scope(),
                          options.patterns);
   CancellationPoll cancellation(options);
+  v1::Row value;
+  out.Reserve(units.size() * plan.measures.size(),
+              text.scope.size() + text.period.size() + 64 +
+                  (text.heads.empty() ? 0 : text.heads[0].size()));
   for (const Measure* m : plan.measures) {
     const std::vector<std::string> stats = StatsFor(plan, *m);
     for (size_t u = 0; u < units.size(); ++u) {
@@ -295,14 +376,15 @@ absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
       // stop for a caller that has gone and for an answer grown too large.
       OHFED_RETURN_IF_ERROR(cancellation.Check());
       for (const StatResult& r : Evaluate(grid, plan, refs[u], *m, stats)) {
-        AddRow(text, u, plan, units[u], *m, r, protector, response);
+        AddRow(text, u, plan, units[u], *m, r, protector, value, out);
       }
-      if (response.rows_size() > options.max_rows) {
-        return TooManyRows(options.max_rows);
-      }
+      if (out.rows() > options.max_rows) return TooManyRows(options.max_rows);
     }
   }
+  out.Finish(view.catalogue().version(), registry.version());
   return absl::OkStatus();
 }
+
+}  // namespace
 
 }  // namespace ohfed::aggregator

@@ -34,7 +34,6 @@ int UnitGrid::Row(const std::string& trust) {
     trusts_.push_back(trust);
     units_.resize(units_.size() + static_cast<size_t>(months_), nullptr);
     looked_up_.resize(units_.size(), false);
-    cells_.resize(units_.size() * expected_.size(), nullptr);
   }
   return it->second;
 }
@@ -45,7 +44,6 @@ void UnitGrid::Reserve(size_t trusts) {
   trusts_.reserve(trusts);
   units_.reserve(units);
   looked_up_.reserve(units);
-  cells_.reserve(units * expected_.size());
 }
 
 std::vector<int> UnitGrid::Rows(const std::vector<std::string>& trusts) {
@@ -61,6 +59,11 @@ const HeldUnit* UnitGrid::Unit(int row, int month) const {
     units_[i] = view_.Unit(trusts_[row], month_keys_[month]);
     looked_up_[i] = true;
     if (units_[i] != nullptr && !expected_.empty()) {
+      // Sized on the first unit read, not per row: a query answered from
+      // cached node totals (a year by ICS) reads no unit at all.
+      if (cells_.size() < units_.size() * expected_.size()) {
+        cells_.resize(units_.size() * expected_.size(), nullptr);
+      }
       // Both sorted by measure code: one pass.
       const UnitCell** out = &cells_[i * expected_.size()];
       auto cell = units_[i]->cells.begin();

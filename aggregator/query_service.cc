@@ -10,7 +10,6 @@
 #include "aggregator/query_engine.h"
 #include "aggregator/query_limits.h"
 #include "common/status.h"
-#include "google/protobuf/arena.h"
 
 namespace ohfed::aggregator {
 namespace {
@@ -179,17 +178,10 @@ grpc::ServerUnaryReactor* QueryService::Serve(
           }
         }
         auto built = std::make_shared<AnswerCache::Answer>();
-        {
-          google::protobuf::ArenaOptions arena_options;
-          arena_options.start_block_size = 8 << 10;
-          arena_options.max_block_size = 1 << 20;
-          google::protobuf::Arena arena(arena_options);
-          auto* r = google::protobuf::Arena::CreateMessage<Response>(&arena);
-          if (absl::Status result = answer(request, snapshot, options, now, r);
-              !result.ok()) {
-            return reactor->Finish(ToGrpc(result));
-          }
-          r->SerializeToString(&built->bytes);
+        if (absl::Status result =
+                answer(request, snapshot, options, now, &built->bytes);
+            !result.ok()) {
+          return reactor->Finish(ToGrpc(result));
         }
         // Kept only if what it read outside the View did not change meanwhile.
         if (cached && live(request, snapshot, options, now) == live_now) {
@@ -212,9 +204,8 @@ grpc::ServerUnaryReactor* QueryService::Query(
       },
       [](const v1::QueryRequest& req,
          const SummaryStore::QuerySnapshot& snapshot,
-         const QueryOptions& options, absl::Time /*now*/,
-         v1::QueryResponse* response) {
-        return RunQuery(*snapshot.view, req, options, response);
+         const QueryOptions& options, absl::Time /*now*/, std::string* bytes) {
+        return SerializeQuery(*snapshot.view, req, options, bytes);
       },
       // RunQuery reads nothing outside the View.
       [](const v1::QueryRequest&, const SummaryStore::QuerySnapshot&,
@@ -233,14 +224,11 @@ grpc::ServerUnaryReactor* QueryService::Completeness(
       [this](const v1::CompletenessRequest& req) {
         return CompletenessCost(req, store_->registry().Latest());
       },
+      // Without the warning: sent as `warning` gives it.
       [](const v1::CompletenessRequest& req,
          const SummaryStore::QuerySnapshot& snapshot,
-         const QueryOptions& options, absl::Time now,
-         v1::CompletenessResponse* response) {
-        OHFED_RETURN_IF_ERROR(
-            RunCompleteness(*snapshot.view, req, now, options, response));
-        response->clear_warning();  // sent as `warning` gives it
-        return absl::OkStatus();
+         const QueryOptions& options, absl::Time now, std::string* bytes) {
+        return SerializeCompleteness(*snapshot.view, req, now, options, bytes);
       },
       [](const v1::CompletenessRequest& req,
          const SummaryStore::QuerySnapshot& snapshot,

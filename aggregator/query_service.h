@@ -5,8 +5,9 @@
 // authorised (aggregator/authz.h): the caller's scope must cover the
 // request's scope and breakdown, and an empty scope means the caller's own.
 //
-// Answers are sent as bytes (raw callback methods): each is built on a
-// protobuf Arena of its own and serialized once. A light query's answer is
+// Answers are sent as bytes (raw callback methods), written straight into
+// their serialized form (SerializeQuery, SerializeCompleteness) without
+// building the response message. A light query's answer is
 // kept per data version (aggregator/query_answer_cache.h), so asking it
 // again before the next commit sends the same bytes without rebuilding
 // them; heavy ones are always computed (they are few, large, and figure 4
@@ -75,8 +76,8 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
   // One query-like call: parsed as a Request, authorized (scope narrowed to
   // the caller's), refused at once if already abandoned, then run in the
   // lane its `cost(authorized request)` picks, where `answer(request,
-  // snapshot, options, now, response)` writes the Response (on the call's
-  // Arena), `live(request, snapshot, options, now)` says what that answer
+  // snapshot, options, now, bytes)` writes the serialized Response without
+  // its warning, `live(request, snapshot, options, now)` says what that answer
   // reads outside the snapshot (AnswerCache) and `warning(request,
   // snapshot)` gives its warning.
   template <typename Request, typename Response, typename Cost, typename Answer,

@@ -22,6 +22,9 @@ void UpstreamLedger::Load(const std::vector<HeldRevision>& held,
   absl::MutexLock l(&mu_);
   held_.clear();
   pending_.clear();
+  refused_.clear();
+  refused_by_trust_.clear();
+  refused_units_.store(0, std::memory_order_release);
   records_ = std::move(records);
   for (const auto& [id, revision] : held) {
     held_[id] = revision;
@@ -71,7 +74,9 @@ UpstreamRecord UpstreamLedger::RecordOf(const std::string& id) const {
 
 std::string UpstreamLedger::RefusalReason(absl::string_view trust,
                                           absl::string_view period) const {
+  if (refused_units_.load(std::memory_order_acquire) == 0) return {};
   absl::MutexLock l(&mu_);
+  if (!refused_by_trust_.contains(trust)) return {};
   const UpstreamRecord* r = RefusedRecord(UnitId(trust, period));
   return r == nullptr ? std::string() : r->reason;
 }
@@ -98,11 +103,14 @@ std::vector<UpstreamReply> UpstreamLedger::Refused(
   return out;
 }
 
-size_t UpstreamLedger::refused_count() const {
+bool UpstreamLedger::AnyRefused(absl::string_view trust) const {
+  if (refused_units_.load(std::memory_order_acquire) == 0) return false;
   absl::MutexLock l(&mu_);
-  size_t n = 0;
-  for (const auto& [id, record] : records_) n += RefusedRecord(id) ? 1 : 0;
-  return n;
+  return refused_by_trust_.contains(trust);
+}
+
+size_t UpstreamLedger::refused_count() const {
+  return refused_units_.load(std::memory_order_acquire);
 }
 
 std::vector<std::string> UpstreamLedger::Trusts() const {
@@ -160,6 +168,17 @@ void UpstreamLedger::UpdatePending(const std::string& id) {
   } else {
     pending_.erase(id);
   }
+  const bool refused = RefusedRecord(id) != nullptr;
+  if (refused == refused_.contains(id)) return;
+  const std::string trust = id.substr(0, id.find('/'));
+  if (refused) {
+    refused_.insert(id);
+    ++refused_by_trust_[trust];
+  } else {
+    refused_.erase(id);
+    if (--refused_by_trust_[trust] == 0) refused_by_trust_.erase(trust);
+  }
+  refused_units_.store(refused_.size(), std::memory_order_release);
 }
 
 }  // namespace ohfed::aggregator

@@ -14,6 +14,7 @@
 #ifndef OHFED_AGGREGATOR_UPSTREAM_LEDGER_H_
 #define OHFED_AGGREGATOR_UPSTREAM_LEDGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -55,8 +56,13 @@ class UpstreamLedger : public UpstreamRefusals {
   UpstreamRecord RecordOf(const std::string& id) const;
 
   // UpstreamRefusals: the reason for the held revision of (trust, period).
+  // Asked for every row of a completeness answer (issue 14 figure 3), so
+  // it answers without its lock while no held revision is refused, and
+  // with one lookup by trust for a trust with none.
   std::string RefusalReason(absl::string_view trust,
                             absl::string_view period) const override;
+  // Whether upstream refused the held revision of any unit of `trust`.
+  bool AnyRefused(absl::string_view trust) const;
   // Every unit of `trust` whose held revision upstream refused, by period.
   std::vector<UpstreamReply> Refused(absl::string_view trust) const;
   size_t refused_count() const;
@@ -78,12 +84,19 @@ class UpstreamLedger : public UpstreamRefusals {
   // The record of `id` if upstream refused its held revision, else nullptr.
   const UpstreamRecord* RefusedRecord(const std::string& id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Called whenever the held revision or the record of `id` changes: keeps
+  // pending_ and the refused units (below) current.
   void UpdatePending(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(mu_);
   UpstreamRecords records_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> pending_ ABSL_GUARDED_BY(mu_);  // UnitIds
+  // The units whose held revision upstream refused (RefusedRecord), and
+  // how many per trust; refused_units_ is their number, also read unlocked.
+  absl::flat_hash_set<std::string> refused_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> refused_by_trust_ ABSL_GUARDED_BY(mu_);
+  std::atomic<size_t> refused_units_{0};
 };
 
 }  // namespace ohfed::aggregator

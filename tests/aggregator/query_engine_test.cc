@@ -375,5 +375,48 @@ TEST_F(QueryEngineTest, ResponseCarriesVersions) {
   EXPECT_EQ(resp.catalogue_version(), view_.catalogue().version());
 }
 
+// SerializeQuery writes the bytes of RunQuery's answer without building it:
+// equal byte for byte for every scope, breakdown, period, prefix and
+// statistics below, with exact and with suppressing thresholds (suppressed
+// rows, rounded values), and refusals (bad input, too many rows) alike.
+TEST_F(QueryEngineTest, SerializedQueryIsTheResponseSerialized) {
+  QueryOptions suppressing;  // the default thresholds
+  QueryOptions few_rows = Exact();
+  few_rows.max_rows = 3;
+  int compared = 0, refused = 0;
+  for (const QueryOptions& options : {Exact(), suppressing, few_rows}) {
+    for (const std::string scope :
+         {"national", "region:R1", "ics:I1", "trust:T1", "", "ics:NOPE"}) {
+      for (const std::string by : {"", "region", "ics", "trust"}) {
+        for (const std::string period :
+             {"2026-01", "2026-Q1", "2026", "FY2025", "2025-04:2026-04"}) {
+          for (const std::string prefix :
+               {"", "activity", "staffing", "profile", "no.such"}) {
+            for (const std::vector<std::string>& stats :
+                 std::vector<std::vector<std::string>>{
+                     {}, {"sum", "median", "pct"}}) {
+              const v1::QueryRequest req =
+                  Request(scope, period, prefix, stats, by);
+              auto answer = RunQuery(view_, req, options);
+              std::string bytes = "stale";
+              absl::Status s = SerializeQuery(view_, req, options, &bytes);
+              ASSERT_EQ(s, answer.status()) << req.ShortDebugString();
+              if (!answer.ok()) {
+                ++refused;
+                continue;
+              }
+              ASSERT_EQ(bytes, answer->SerializeAsString())
+                  << req.ShortDebugString();
+              compared += answer->rows_size() > 0 ? 1 : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GE(compared, 300);
+  EXPECT_GE(refused, 100);
+}
+
 }  // namespace
 }  // namespace ohfed::aggregator

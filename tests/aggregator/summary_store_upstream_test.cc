@@ -9,6 +9,7 @@
 
 #include "aggregator/codec.h"
 #include "aggregator/summary_store.h"
+#include "aggregator/upstream_ledger.h"
 #include "common/rocksdb_util.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
@@ -194,6 +195,54 @@ TEST_F(UpstreamQueueTest, OpensForwardRecordsWrittenByTheForwarder) {
   // And what the store writes now reads back the same way.
   OHFED_ASSERT_OK(store_->RecordUpstream({Holds("RJ1", "2026-04", 2)}));
   EXPECT_THAT(Pending(), ::testing::ElementsAre("RRK/2026-03@1"));
+}
+
+// The ledger tracks which trusts have a refused held revision as replies,
+// commits and loads change it, so RefusalReason (asked for every row of a
+// completeness answer) skips its lock and lookups for the others, and
+// refused_count is that tally.
+TEST(UpstreamLedgerTest, TracksTheTrustsWithRefusedUnits) {
+  UpstreamLedger ledger;
+  UpstreamRecords records;
+  records[UnitId("T1", "2026-01")] = {.rejected_revision = 5, .reason = "bad"};
+  records[UnitId("T3", "2026-01")] = {.rejected_revision = 9, .reason = "old"};
+  ledger.Load({{UnitId("T1", "2026-01"), 5},
+               {UnitId("T2", "2026-01"), 3},
+               {UnitId("T3", "2026-01"), 4}},
+              records);
+  EXPECT_TRUE(ledger.AnyRefused("T1"));
+  EXPECT_FALSE(ledger.AnyRefused("T2"));
+  EXPECT_FALSE(ledger.AnyRefused("T3"));  // refused a revision not held
+  EXPECT_EQ(ledger.RefusalReason("T1", "2026-01"), "bad");
+  EXPECT_EQ(ledger.RefusalReason("T1", "2026-02"), "");
+  EXPECT_EQ(ledger.refused_count(), 1u);
+
+  // A newer revision of the refused unit is not refused (yet).
+  ledger.OnCommit({{UnitId("T1", "2026-01"), 6}});
+  EXPECT_FALSE(ledger.AnyRefused("T1"));
+  EXPECT_EQ(ledger.RefusalReason("T1", "2026-01"), "");
+  EXPECT_EQ(ledger.refused_count(), 0u);
+
+  UpstreamRecords refusal;
+  refusal[UnitId("T2", "2026-01")] = {.rejected_revision = 3, .reason = "no"};
+  refusal[UnitId("T1", "2026-01")] = {.rejected_revision = 6, .reason = "x"};
+  ledger.Install(refusal);
+  EXPECT_TRUE(ledger.AnyRefused("T1"));
+  EXPECT_TRUE(ledger.AnyRefused("T2"));
+  EXPECT_EQ(ledger.RefusalReason("T2", "2026-01"), "no");
+  EXPECT_EQ(ledger.refused_count(), 2u);
+
+  UpstreamRecords accepted;
+  accepted[UnitId("T2", "2026-01")] = {.acked_revision = 3};
+  ledger.Install(accepted);
+  EXPECT_FALSE(ledger.AnyRefused("T2"));
+  EXPECT_EQ(ledger.RefusalReason("T2", "2026-01"), "");
+  EXPECT_EQ(ledger.refused_count(), 1u);
+
+  ledger.Load({}, {});
+  EXPECT_FALSE(ledger.AnyRefused("T1"));
+  EXPECT_EQ(ledger.RefusalReason("T1", "2026-01"), "");
+  EXPECT_EQ(ledger.refused_count(), 0u);
 }
 
 }  // namespace
