@@ -24,6 +24,7 @@
 #include "common/data_dir.h"
 #include "common/log.h"
 #include "common/memory_trim.h"
+#include "common/mutex_mode.h"
 #include "common/reference_files.h"
 #include "common/signals.h"
 #include "common/transport.h"
@@ -106,6 +107,7 @@ absl::Status Reload(ohfed::ConfigReloader& config, int argc, char** argv,
 }  // namespace
 
 int main(int argc, char** argv) {
+  ohfed::UseReleaseMutexMode();  // common/mutex_mode.h
   // Before any thread exists, so that none of them takes the signals, nor
   // keeps a malloc arena of its own (common/memory_trim.h).
   const sigset_t signals = ohfed::BlockStopSignals();

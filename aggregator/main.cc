@@ -21,6 +21,7 @@
 #include "common/disclosure.h"
 #include "common/log.h"
 #include "common/memory_trim.h"
+#include "common/mutex_mode.h"
 #include "common/reference_files.h"
 #include "common/registry.h"
 #include "common/signals.h"
@@ -201,6 +202,7 @@ absl::Status Reload(ohfed::ConfigReloader& config, int argc, char** argv,
 }  // namespace
 
 int main(int argc, char** argv) {
+  ohfed::UseReleaseMutexMode();  // common/mutex_mode.h
   // Before any thread exists, so that none keeps a malloc arena of its own
   // that the next thread does not reuse (aggregator/heap_keeper.h measured
   // 16 arenas holding 425 MiB free after a load).

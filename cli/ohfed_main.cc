@@ -8,9 +8,11 @@
 #include "cli/agent_commands.h"
 #include "cli/query_client.h"
 #include "cli/token_command.h"
+#include "common/mutex_mode.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {
+  ohfed::UseReleaseMutexMode();  // common/mutex_mode.h
   CLI::App app{
       "ohfed: record your OH service's staffing and activity, send "
       "anonymised summaries to the ohfed aggregator, and query it."};
