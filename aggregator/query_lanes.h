@@ -9,11 +9,6 @@
 //    so while light queries or commits want the CPU they get it first.
 //  - The light lane has its own threads at the process's priority: a light
 //    query never waits behind a heavy one.
-//  - Optionally (`heavy_max_pause`), a heavy query also pauses at its polls
-//    (HeavyPoll, at most every ms) while light queries are queued or
-//    running, for at most that long at a time, so it takes neither a core
-//    nor the caches from them, yet still progresses under a steady stream
-//    of light ones.
 // gRPC's threads only hand the work over, so the number of threads stays
 // fixed however many calls are waiting.
 //
@@ -24,8 +19,6 @@
 #include <cstdint>
 #include <functional>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "aggregator/work_pool.h"
 #include "common/catalogue.h"
 #include "common/registry.h"
@@ -48,16 +41,9 @@ struct QueryLaneOptions {
   // the whole catalogue by ICS nationally (42 x ~300 x 12) is heavy; a
   // quarter of one ICS by trust is not.
   int64_t heavy_cost = 50000;
-  // The longest a heavy query pauses at one poll for light queries (zero:
-  // it never pauses); it then runs until its next poll (about 1 ms). Off by
-  // default: on 2 busy cores it made the light query's p99 worse, not
-  // better (README, "Threads and isolation").
-  absl::Duration heavy_max_pause = absl::ZeroDuration();
   // TEST ONLY: called as each query is queued (on gRPC's thread), and on
-  // the lane's thread as it starts (before its deadline is checked);
-  // on_pause as a heavy query starts to pause for light ones.
+  // the lane's thread as it starts (before its deadline is checked).
   std::function<void(QueryLane)> on_queued, on_start;
-  std::function<void()> on_pause;
 };
 
 // Units of the breakdown (1 for "self", or for a scope or breakdown that does
@@ -79,10 +65,6 @@ class QueryLanes {
   }
   // Runs `query` in `lane` once the lane has a free thread.
   void Run(QueryLane lane, std::function<void()> query);
-  // Called by a heavy query at its polls for cancellation: returns once no
-  // light query is queued or running, or after `heavy_max_pause`, or
-  // `until`, whichever comes first.
-  void HeavyPoll(absl::Time until = absl::InfiniteFuture());
   // Blocks until both lanes are idle.
   void WaitIdle() {
     light_.WaitIdle();
@@ -91,9 +73,6 @@ class QueryLanes {
 
  private:
   const QueryLaneOptions options_;
-  absl::Mutex light_mu_;
-  // Light queries queued or running, counted only when heavy_max_pause > 0.
-  int light_pending_ ABSL_GUARDED_BY(light_mu_) = 0;
   WorkPool light_;
   WorkPool heavy_;
 };
