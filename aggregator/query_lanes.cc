@@ -60,7 +60,9 @@ QueryLanes::QueryLanes(QueryLaneOptions options)
 void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
   if (options_.on_queued) options_.on_queued(lane);
   if (lane == QueryLane::kHeavy) {
+    ++heavy_waiting_;
     return heavy_.Post([this, query = std::move(query)] {
+      --heavy_waiting_;
       if (options_.heavy_sched_idle) EnterIdleClass();
       if (options_.on_start) options_.on_start(QueryLane::kHeavy);
       query();
@@ -69,6 +71,13 @@ void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
   light_.Post([this, query = std::move(query)] {
     if (options_.on_start) options_.on_start(QueryLane::kLight);
     query();
+  });
+}
+
+void QueryLanes::RunInBackground(std::function<void()> work) {
+  heavy_.Post([this, work = std::move(work)] {
+    if (options_.heavy_sched_idle) EnterIdleClass();
+    work();
   });
 }
 

@@ -16,6 +16,7 @@
 #ifndef OHFED_AGGREGATOR_QUERY_LANES_H_
 #define OHFED_AGGREGATOR_QUERY_LANES_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
@@ -41,6 +42,10 @@ struct QueryLaneOptions {
   // the whole catalogue by ICS nationally (42 x ~300 x 12) is heavy; a
   // quarter of one ICS by trust is not.
   int64_t heavy_cost = 50000;
+  // Compute the suppression patterns in the heavy lane as the query service
+  // starts (aggregator/query_service.h), so that the first heavy query
+  // finds them ready.
+  bool warm_patterns = true;
   // TEST ONLY: called as each query is queued (on gRPC's thread), and on
   // the lane's thread as it starts (before its deadline is checked).
   std::function<void(QueryLane)> on_queued, on_start;
@@ -65,6 +70,13 @@ class QueryLanes {
   }
   // Runs `query` in `lane` once the lane has a free thread.
   void Run(QueryLane lane, std::function<void()> query);
+  // Runs `work` in the heavy lane as a heavy query (in its turn, at its
+  // priority), but not counted as one (no on_queued, on_start,
+  // HeavyWaiting).
+  void RunInBackground(std::function<void()> work);
+  // Whether a heavy query is queued and not yet started: work run in the
+  // background checks it to let the query go first.
+  bool HeavyWaiting() const { return heavy_waiting_.load() > 0; }
   // Blocks until both lanes are idle.
   void WaitIdle() {
     light_.WaitIdle();
@@ -73,6 +85,7 @@ class QueryLanes {
 
  private:
   const QueryLaneOptions options_;
+  std::atomic<int> heavy_waiting_{0};
   WorkPool light_;
   WorkPool heavy_;
 };

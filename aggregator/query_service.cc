@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/disclosure_pattern.h"
 #include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
 #include "aggregator/query_limits.h"
@@ -117,6 +118,27 @@ absl::Status QueryService::StillWanted(
     return absl::CancelledError("query not run: the caller has gone");
   }
   return absl::OkStatus();
+}
+
+void QueryService::WarmPatterns() {
+  const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+  bool again = false;
+  if (snapshot.patterns != nullptr) {
+    aggregator::WarmPatterns(
+        *snapshot.view, store_->disclosure(), store_->coverage().scope(),
+        *snapshot.patterns,
+        [&] {
+          if (stopping_) return true;
+          again = lanes_.HeavyWaiting() ||
+                  store_->SnapshotForQuery().patterns != snapshot.patterns;
+          return again;
+        },
+        &warm_next_);
+  }
+  if (again && !stopping_) {
+    return lanes_.RunInBackground([this] { WarmPatterns(); });
+  }
+  warmed_.Notify();
 }
 
 template <typename Request, typename Response, typename Cost, typename Answer,
