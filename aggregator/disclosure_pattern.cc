@@ -325,6 +325,21 @@ bool SuppressionPattern::Suppressed(const Scope& unit,
 std::shared_ptr<const SuppressionPattern> PatternCache::Get(
     const std::string& measure,
     absl::FunctionRef<SuppressionPattern()> compute) {
+  return GetCounted(measure, compute, /*in_advance=*/false);
+}
+
+void PatternCache::Warm(const std::string& measure,
+                        absl::FunctionRef<SuppressionPattern()> compute) {
+  GetCounted(measure, compute, /*in_advance=*/true);
+}
+
+PatternCache::Counts PatternCache::counts() const {
+  return {lineage_->on_demand.load(), lineage_->in_advance.load()};
+}
+
+std::shared_ptr<const SuppressionPattern> PatternCache::GetCounted(
+    const std::string& measure, absl::FunctionRef<SuppressionPattern()> compute,
+    bool in_advance) {
   {
     absl::MutexLock lock(&mu_);
     auto it = patterns_.find(measure);
@@ -333,6 +348,7 @@ std::shared_ptr<const SuppressionPattern> PatternCache::Get(
   // Computed outside the lock: it can take long, and other measures'
   // lookups should not wait for it.
   auto computed = std::make_shared<const SuppressionPattern>(compute());
+  ++(in_advance ? lineage_->in_advance : lineage_->on_demand);
   std::shared_ptr<const SuppressionPattern> kept;
   {
     absl::MutexLock lock(&mu_);
@@ -380,6 +396,24 @@ std::shared_ptr<PatternCache> PatternCache::CarryOver(
     if (!changed.contains(measure)) next->sums_.emplace(measure, sums);
   }
   return next;
+}
+
+int WarmPatterns(const View& view, const DisclosureOptions& options,
+                 const Scope& coverage, PatternCache& cache,
+                 absl::FunctionRef<bool()> stop, size_t* next) {
+  const std::vector<const Measure*> measures = view.catalogue().WithPrefix("");
+  if (!options.secondary) *next = measures.size();
+  int computed = 0;
+  for (; *next < measures.size(); ++*next) {
+    const Measure& m = *measures[*next];
+    if (!m.disclosive || cache.Find(m.code) != nullptr) continue;
+    if (stop()) break;
+    cache.Warm(m.code, [&] {
+      return SuppressionPattern::Compute(view, m, options, coverage);
+    });
+    ++computed;
+  }
+  return computed;
 }
 
 namespace {

@@ -44,7 +44,6 @@ struct Flags {
   int upstream_initial_backoff_ms = 200, upstream_max_backoff_seconds = 30;
   int upstream_holds_check_seconds = 300;
   int group_commit_delay_ms = 0;
-  int heavy_query_pause_ms = 0;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
@@ -111,12 +110,6 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "(0: compute every answer)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
-  app.add_option("--heavy-query-pause-ms", f.heavy_query_pause_ms,
-                 "longest a heavy query pauses at once while light queries "
-                 "wait or run (0: it never pauses, the default; it runs at "
-                 "lower priority either way)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
   app.add_option("--upstream-initial-backoff-ms", f.upstream_initial_backoff_ms,
                  "first wait before retrying --upstream after a failure; "
                  "doubles on each failure")
@@ -176,8 +169,6 @@ absl::Status FinishOptions(Flags& f) {
   f.options.ingest.idle_timeout = absl::Seconds(f.stream_idle_seconds);
   f.options.store.group_commit_delay =
       absl::Milliseconds(f.group_commit_delay_ms);
-  f.options.query_lanes.heavy_max_pause =
-      absl::Milliseconds(f.heavy_query_pause_ms);
   f.options.uploader.initial_backoff =
       absl::Milliseconds(f.upstream_initial_backoff_ms);
   f.options.uploader.max_backoff =

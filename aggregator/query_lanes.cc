@@ -60,39 +60,25 @@ QueryLanes::QueryLanes(QueryLaneOptions options)
 void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
   if (options_.on_queued) options_.on_queued(lane);
   if (lane == QueryLane::kHeavy) {
+    ++heavy_waiting_;
     return heavy_.Post([this, query = std::move(query)] {
+      --heavy_waiting_;
       if (options_.heavy_sched_idle) EnterIdleClass();
       if (options_.on_start) options_.on_start(QueryLane::kHeavy);
       query();
     });
   }
-  // Counted only for HeavyPoll: with pauses off, a light query takes no
-  // lock of the lanes.
-  const bool counted = options_.heavy_max_pause > absl::ZeroDuration();
-  if (counted) {
-    absl::MutexLock l(&light_mu_);
-    ++light_pending_;
-  }
-  light_.Post([this, counted, query = std::move(query)] {
+  light_.Post([this, query = std::move(query)] {
     if (options_.on_start) options_.on_start(QueryLane::kLight);
     query();
-    if (!counted) return;
-    absl::MutexLock l(&light_mu_);
-    --light_pending_;
   });
 }
 
-void QueryLanes::HeavyPoll(absl::Time until) {
-  if (options_.heavy_max_pause <= absl::ZeroDuration()) return;
-  absl::MutexLock l(&light_mu_);
-  if (light_pending_ == 0) return;
-  if (options_.on_pause) options_.on_pause();
-  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(light_mu_) {
-    return light_pending_ == 0;
-  };
-  light_mu_.AwaitWithDeadline(
-      absl::Condition(&idle),
-      std::min(until, absl::Now() + options_.heavy_max_pause));
+void QueryLanes::RunInBackground(std::function<void()> work) {
+  heavy_.Post([this, work = std::move(work)] {
+    if (options_.heavy_sched_idle) EnterIdleClass();
+    work();
+  });
 }
 
 }  // namespace ohfed::aggregator

@@ -9,11 +9,6 @@
 //    so while light queries or commits want the CPU they get it first.
 //  - The light lane has its own threads at the process's priority: a light
 //    query never waits behind a heavy one.
-//  - Optionally (`heavy_max_pause`), a heavy query also pauses at its polls
-//    (HeavyPoll, at most every ms) while light queries are queued or
-//    running, for at most that long at a time, so it takes neither a core
-//    nor the caches from them, yet still progresses under a steady stream
-//    of light ones.
 // gRPC's threads only hand the work over, so the number of threads stays
 // fixed however many calls are waiting.
 //
@@ -21,11 +16,10 @@
 #ifndef OHFED_AGGREGATOR_QUERY_LANES_H_
 #define OHFED_AGGREGATOR_QUERY_LANES_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "aggregator/work_pool.h"
 #include "common/catalogue.h"
 #include "common/registry.h"
@@ -48,16 +42,13 @@ struct QueryLaneOptions {
   // the whole catalogue by ICS nationally (42 x ~300 x 12) is heavy; a
   // quarter of one ICS by trust is not.
   int64_t heavy_cost = 50000;
-  // The longest a heavy query pauses at one poll for light queries (zero:
-  // it never pauses); it then runs until its next poll (about 1 ms). Off by
-  // default: on 2 busy cores it made the light query's p99 worse, not
-  // better (README, "Threads and isolation").
-  absl::Duration heavy_max_pause = absl::ZeroDuration();
+  // Compute the suppression patterns in the heavy lane as the query service
+  // starts (aggregator/query_service.h), so that the first heavy query
+  // finds them ready.
+  bool warm_patterns = true;
   // TEST ONLY: called as each query is queued (on gRPC's thread), and on
-  // the lane's thread as it starts (before its deadline is checked);
-  // on_pause as a heavy query starts to pause for light ones.
+  // the lane's thread as it starts (before its deadline is checked).
   std::function<void(QueryLane)> on_queued, on_start;
-  std::function<void()> on_pause;
 };
 
 // Units of the breakdown (1 for "self", or for a scope or breakdown that does
@@ -79,10 +70,13 @@ class QueryLanes {
   }
   // Runs `query` in `lane` once the lane has a free thread.
   void Run(QueryLane lane, std::function<void()> query);
-  // Called by a heavy query at its polls for cancellation: returns once no
-  // light query is queued or running, or after `heavy_max_pause`, or
-  // `until`, whichever comes first.
-  void HeavyPoll(absl::Time until = absl::InfiniteFuture());
+  // Runs `work` in the heavy lane as a heavy query (in its turn, at its
+  // priority), but not counted as one (no on_queued, on_start,
+  // HeavyWaiting).
+  void RunInBackground(std::function<void()> work);
+  // Whether a heavy query is queued and not yet started: work run in the
+  // background checks it to let the query go first.
+  bool HeavyWaiting() const { return heavy_waiting_.load() > 0; }
   // Blocks until both lanes are idle.
   void WaitIdle() {
     light_.WaitIdle();
@@ -91,9 +85,7 @@ class QueryLanes {
 
  private:
   const QueryLaneOptions options_;
-  absl::Mutex light_mu_;
-  // Light queries queued or running, counted only when heavy_max_pause > 0.
-  int light_pending_ ABSL_GUARDED_BY(light_mu_) = 0;
+  std::atomic<int> heavy_waiting_{0};
   WorkPool light_;
   WorkPool heavy_;
 };

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/disclosure_pattern.h"
 #include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
 #include "aggregator/query_limits.h"
@@ -33,25 +34,15 @@ std::function<bool()> CancelledFor(Clock* clock,
 
 // The aggregator's coverage, the patterns shared by queries on the same
 // data (SummaryStore::SnapshotForQuery), and a query that stops once
-// CancelledFor says so. A heavy query pauses at those polls while light
-// queries wait or run (QueryLanes::HeavyPoll), never past its deadline.
+// CancelledFor says so.
 QueryOptions OptionsFor(const SummaryStore::QuerySnapshot& snapshot,
                         const SummaryStore& store, Clock* clock,
-                        const grpc::ServerContextBase* context,
-                        QueryLanes* heavy_lanes) {
+                        const grpc::ServerContextBase* context) {
   QueryOptions options;
   options.patterns = snapshot.patterns;
   options.coverage = store.coverage();
   options.disclosure = store.disclosure();
   options.cancelled = CancelledFor(clock, context);
-  if (heavy_lanes != nullptr) {
-    const absl::Time deadline = absl::FromChrono(context->deadline());
-    options.cancelled = [heavy_lanes, deadline,
-                         cancelled = std::move(options.cancelled)] {
-      heavy_lanes->HeavyPoll(deadline);
-      return cancelled();
-    };
-  }
   // IsCancelled passes through gRPC's completion queue: at most every ms.
   options.cancelled_poll_interval = absl::Milliseconds(1);
   return options;
@@ -128,6 +119,27 @@ absl::Status QueryService::StillWanted(
   return absl::OkStatus();
 }
 
+void QueryService::WarmPatterns() {
+  const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+  bool again = false;
+  if (snapshot.patterns != nullptr) {
+    aggregator::WarmPatterns(
+        *snapshot.view, store_->disclosure(), store_->coverage().scope(),
+        *snapshot.patterns,
+        [&] {
+          if (stopping_) return true;
+          again = lanes_.HeavyWaiting() ||
+                  store_->SnapshotForQuery().patterns != snapshot.patterns;
+          return again;
+        },
+        &warm_next_);
+  }
+  if (again && !stopping_) {
+    return lanes_.RunInBackground([this] { WarmPatterns(); });
+  }
+  warmed_.Notify();
+}
+
 template <typename Request, typename Response, typename Cost, typename Answer,
           typename Live, typename Warning>
 grpc::ServerUnaryReactor* QueryService::Serve(
@@ -154,43 +166,41 @@ grpc::ServerUnaryReactor* QueryService::Serve(
   }
   // Before the lambda below takes the request: argument order is unspecified.
   const QueryLane lane = lanes_.LaneFor(cost(*authorized));
-  lanes_.Run(
-      lane, [this, context, reactor, response, lane, answer = std::move(answer),
-             live = std::move(live), warning = std::move(warning),
-             request = std::move(*authorized)] {
-        if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
-          return reactor->Finish(ToGrpc(wanted));
-        }
-        const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
-        const QueryOptions options =
-            OptionsFor(snapshot, *store_, clock_, context,
-                       lane == QueryLane::kHeavy ? &lanes_ : nullptr);
-        const absl::Time now = clock_->Now();  // one instant for the whole call
-        bool cached = lane == QueryLane::kLight && answers_.enabled();
-        std::string key, live_now;
-        if (cached) {
-          key = CacheKey(Response::descriptor()->name()[0], request,
-                         options.disclosure);
-          live_now = live(request, snapshot, options, now);
-          if (auto kept = answers_.Lookup(snapshot.view, key, live_now)) {
-            *response = ToBytes(std::move(kept), warning(request, snapshot));
-            return reactor->Finish(grpc::Status::OK);
-          }
-        }
-        auto built = std::make_shared<AnswerCache::Answer>();
-        if (absl::Status result =
-                answer(request, snapshot, options, now, &built->bytes);
-            !result.ok()) {
-          return reactor->Finish(ToGrpc(result));
-        }
-        // Kept only if what it read outside the View did not change meanwhile.
-        if (cached && live(request, snapshot, options, now) == live_now) {
-          built->live = std::move(live_now);
-          answers_.Insert(snapshot.view, std::move(key), built);
-        }
-        *response = ToBytes(std::move(built), warning(request, snapshot));
-        reactor->Finish(grpc::Status::OK);
-      });
+  lanes_.Run(lane, [this, context, reactor, response, lane,
+                    answer = std::move(answer), live = std::move(live),
+                    warning = std::move(warning),
+                    request = std::move(*authorized)] {
+    if (absl::Status wanted = StillWanted(*context); !wanted.ok()) {
+      return reactor->Finish(ToGrpc(wanted));
+    }
+    const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+    const QueryOptions options = OptionsFor(snapshot, *store_, clock_, context);
+    const absl::Time now = clock_->Now();  // one instant for the whole call
+    bool cached = lane == QueryLane::kLight && answers_.enabled();
+    std::string key, live_now;
+    if (cached) {
+      key = CacheKey(Response::descriptor()->name()[0], request,
+                     options.disclosure);
+      live_now = live(request, snapshot, options, now);
+      if (auto kept = answers_.Lookup(snapshot.view, key, live_now)) {
+        *response = ToBytes(std::move(kept), warning(request, snapshot));
+        return reactor->Finish(grpc::Status::OK);
+      }
+    }
+    auto built = std::make_shared<AnswerCache::Answer>();
+    if (absl::Status result =
+            answer(request, snapshot, options, now, &built->bytes);
+        !result.ok()) {
+      return reactor->Finish(ToGrpc(result));
+    }
+    // Kept only if what it read outside the View did not change meanwhile.
+    if (cached && live(request, snapshot, options, now) == live_now) {
+      built->live = std::move(live_now);
+      answers_.Insert(snapshot.view, std::move(key), built);
+    }
+    *response = ToBytes(std::move(built), warning(request, snapshot));
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 

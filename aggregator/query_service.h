@@ -21,14 +21,22 @@
 // deadline passes, or whose caller goes, while it waits is answered
 // DEADLINE_EXCEEDED (or CANCELLED) without being run.
 //
+// As it starts (QueryLaneOptions::warm_patterns), the service computes the
+// suppression patterns of every disclosive measure in the heavy lane
+// (WarmPatterns in aggregator/disclosure_pattern.h), at the heavy lane's
+// low priority and behind any heavy query that arrives meanwhile, so that
+// the first heavy query after a start does not compute them all itself.
+//
 // Thread-safe. The store, clock and authz must outlive the service.
 #ifndef OHFED_AGGREGATOR_QUERY_SERVICE_H_
 #define OHFED_AGGREGATOR_QUERY_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <utility>
 
+#include "absl/synchronization/notification.h"
 #include "aggregator/authz.h"
 #include "aggregator/query_answer_cache.h"
 #include "aggregator/query_lanes.h"
@@ -50,12 +58,26 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
         clock_(clock),
         authz_(authz),
         answers_(answers_kept),
-        lanes_(std::move(lanes)) {}
+        lanes_(lanes) {
+    if (lanes.warm_patterns) {
+      lanes_.RunInBackground([this] { WarmPatterns(); });
+    } else {
+      warmed_.Notify();
+    }
+  }
+  ~QueryService() override { stopping_ = true; }
 
-  // Waits until every call received has been answered. Called once the
-  // server has stopped (which cancels what still runs), before the store
-  // closes.
-  void Drain() { lanes_.WaitIdle(); }
+  // Waits until every call received has been answered (and stops the
+  // patterns' warm-up). Called once the server has stopped (which cancels
+  // what still runs), before the store closes.
+  void Drain() {
+    stopping_ = true;
+    lanes_.WaitIdle();
+  }
+
+  // TEST ONLY: returns once the warm-up of the patterns has finished (or
+  // stopped, or was off).
+  void WaitForWarmUp() { warmed_.WaitForNotification(); }
 
   // A v1::QueryRequest in, a v1::QueryResponse out.
   grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* context,
@@ -87,11 +109,21 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
                                   grpc::ByteBuffer* response, Cost cost,
                                   Answer answer, Live live, Warning warning);
 
+  // One turn of the warm-up, in the heavy lane: measures until every
+  // pattern is ready or the service stops; when a heavy query is waiting or
+  // a commit published new data, the rest goes behind it in a new turn
+  // (each measure is visited once: one a commit changes is left to the
+  // query that needs it).
+  void WarmPatterns();
+
   const SummaryStore* const store_;
   Clock* const clock_;
   const Authz* const authz_;
   AnswerCache answers_;  // light queries' and completeness answers
-  QueryLanes lanes_;     // last: its threads run calls that use the above
+  std::atomic<bool> stopping_{false};
+  size_t warm_next_ = 0;  // WarmPatterns' place: one turn at a time
+  absl::Notification warmed_;
+  QueryLanes lanes_;  // last: its threads run calls that use the above
 };
 
 }  // namespace ohfed::aggregator

@@ -1,121 +1,52 @@
-// A heavy query pauses at its polls while light queries are queued or
-// running (QueryLanes::HeavyPoll), yet is not starved: each pause ends
-// after heavy_max_pause, at the query's deadline, or once the light lane is
-// idle. No timings are asserted: each step waits for the event it needs.
+// Where the lanes run their queries: heavy ones in Linux's SCHED_IDLE class
+// (below every normal thread, whatever the process's nice), light ones at
+// the process's normal priority; and background work in the heavy lane.
 #include "aggregator/query_lanes.h"
 
 #include <sched.h>
 
 #include <atomic>
-#include <memory>
 
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace ohfed::aggregator {
 namespace {
 
-class HeavyPollTest : public ::testing::Test {
- protected:
-  // Lanes whose heavy queries pause at most `max_pause` at once.
-  void Start(absl::Duration max_pause) {
-    QueryLaneOptions options;
-    options.heavy_max_pause = max_pause;
-    options.on_pause = [this] {
-      ++pauses_;
-      if (!paused_.HasBeenNotified()) paused_.Notify();
-    };
-    lanes_ = std::make_unique<QueryLanes>(options);
-  }
-  void TearDown() override {
-    if (!release_light_.HasBeenNotified()) release_light_.Notify();
-    lanes_->WaitIdle();
-  }
-
-  // A light query that runs until release_light_.
-  void StartLightQuery() {
-    lanes_->Run(QueryLane::kLight, [this] {
-      light_started_.Notify();
-      release_light_.WaitForNotification();
-    });
-    light_started_.WaitForNotification();
-  }
-
-  std::unique_ptr<QueryLanes> lanes_;
-  std::atomic<int> pauses_{0};
-  absl::Notification paused_, light_started_, release_light_, heavy_done_;
-};
-
-TEST_F(HeavyPollTest, HeavyQueryWaitsForTheLightOneThenCompletes) {
-  Start(absl::InfiniteDuration());
-  StartLightQuery();
-  std::atomic<bool> past_poll{false};
-  lanes_->Run(QueryLane::kHeavy, [&] {
-    lanes_->HeavyPoll();
-    past_poll = true;
-    heavy_done_.Notify();
-  });
-  paused_.WaitForNotification();
-  // Mid-way, paused: the light query still runs, and is answered first.
-  EXPECT_FALSE(past_poll);
-  release_light_.Notify();
-  heavy_done_.WaitForNotification();
-  EXPECT_TRUE(past_poll);
-}
-
-TEST_F(HeavyPollTest, HeavyQueryIsNotStarvedByLightOnesThatNeverEnd) {
-  Start(absl::Milliseconds(1));
-  StartLightQuery();
-  lanes_->Run(QueryLane::kHeavy, [&] {
-    for (int i = 0; i < 3; ++i) lanes_->HeavyPoll();
-    heavy_done_.Notify();
-  });
-  heavy_done_.WaitForNotification();  // while the light query still runs
-  EXPECT_FALSE(release_light_.HasBeenNotified());
-  EXPECT_EQ(pauses_, 3);
-}
-
-TEST_F(HeavyPollTest, PauseEndsAtTheQueryDeadline) {
-  Start(absl::InfiniteDuration());
-  StartLightQuery();
-  lanes_->Run(QueryLane::kHeavy, [&] {
-    lanes_->HeavyPoll(absl::Now());  // its deadline: now
-    heavy_done_.Notify();
-  });
-  heavy_done_.WaitForNotification();
-  EXPECT_FALSE(release_light_.HasBeenNotified());
-}
-
-TEST_F(HeavyPollTest, HeavyQueriesRunInTheIdleSchedulingClass) {
-  Start(absl::ZeroDuration());
+TEST(HeavyLaneTest, HeavyQueriesRunInTheIdleSchedulingClass) {
+  QueryLanes lanes;
   std::atomic<int> heavy_policy{-1}, light_policy{-1};
-  lanes_->Run(QueryLane::kHeavy, [&] { heavy_policy = sched_getscheduler(0); });
-  lanes_->Run(QueryLane::kLight, [&] { light_policy = sched_getscheduler(0); });
-  lanes_->WaitIdle();
+  lanes.Run(QueryLane::kHeavy, [&] { heavy_policy = sched_getscheduler(0); });
+  lanes.Run(QueryLane::kLight, [&] { light_policy = sched_getscheduler(0); });
+  lanes.WaitIdle();
   EXPECT_EQ(heavy_policy, SCHED_IDLE);
   EXPECT_EQ(light_policy, SCHED_OTHER);
 }
 
-TEST_F(HeavyPollTest, NoPauseWithoutLightQueries) {
-  Start(absl::InfiniteDuration());
-  lanes_->Run(QueryLane::kHeavy, [&] {
-    lanes_->HeavyPoll();
-    heavy_done_.Notify();
+// Background work (the patterns' warm-up) runs in the heavy lane without
+// counting as a query, and sees a heavy query queued behind it, so that it
+// can let that query go first.
+TEST(HeavyLaneTest, BackgroundWorkSeesAHeavyQueryWaiting) {
+  QueryLaneOptions options;
+  std::atomic<int> started{0};
+  options.on_start = [&](QueryLane) { ++started; };
+  QueryLanes lanes(options);
+  absl::Notification running, go;
+  std::atomic<bool> saw_waiting{false}, heavy_ran{false};
+  lanes.RunInBackground([&] {
+    running.Notify();
+    go.WaitForNotification();
+    saw_waiting = lanes.HeavyWaiting();
   });
-  heavy_done_.WaitForNotification();
-  EXPECT_EQ(pauses_, 0);
-}
-
-TEST_F(HeavyPollTest, NoPauseWhenDisabled) {
-  Start(absl::ZeroDuration());  // --heavy-query-pause-ms 0
-  StartLightQuery();
-  lanes_->Run(QueryLane::kHeavy, [&] {
-    lanes_->HeavyPoll();
-    heavy_done_.Notify();
-  });
-  heavy_done_.WaitForNotification();
-  EXPECT_EQ(pauses_, 0);
+  running.WaitForNotification();
+  EXPECT_FALSE(lanes.HeavyWaiting());
+  lanes.Run(QueryLane::kHeavy, [&] { heavy_ran = true; });
+  go.Notify();
+  lanes.WaitIdle();
+  EXPECT_TRUE(saw_waiting);
+  EXPECT_TRUE(heavy_ran);
+  EXPECT_FALSE(lanes.HeavyWaiting());
+  EXPECT_EQ(started, 1);  // the heavy query only
 }
 
 }  // namespace

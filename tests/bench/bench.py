@@ -886,6 +886,17 @@ class Table:
                          self.ratio(ob, oi) + " (pg " + self.ratio(pb, pi) +
                          "); vs pg busy " + self.ratio(ob, pb),
                          "<= 2x, < pg")
+            if "isolation.ohfed_busyraw_light_p99_ms" in b.results:
+                # Diagnostic (not the figure): a third phase in
+                # which the driver receives the heavy answer as bytes and
+                # does not parse it, to show what the client's own parse
+                # costs the light query and the ack.
+                self.add("4 isolation (diagnostic) busy p99 ms, heavy answer "
+                         "received but not parsed by the client: light / ack",
+                         self.spread("isolation.ohfed_busyraw_light_p99_ms") +
+                         " / " +
+                         self.spread("isolation.ohfed_busyraw_ack_p99_ms"),
+                         "", "", "")
             # Completed only: a heavy query cut by the phase's deadline
             # is counted apart (before 2026-11-26 it was counted as done).
             self.add("4 isolation heavy queries completed per phase "
