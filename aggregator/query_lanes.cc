@@ -55,14 +55,13 @@ int64_t CompletenessCost(const v1::CompletenessRequest& request,
 QueryLanes::QueryLanes(QueryLaneOptions options)
     : options_(std::move(options)),
       light_("ohfed-query", options_.light_threads),
-      heavy_("ohfed-heavyq", options_.heavy_threads, options_.heavy_nice) {}
+      heavy_("ohfed-heavyq", options_.heavy_threads, options_.heavy_nice),
+      background_("ohfed-warmq", 1, options_.heavy_nice) {}
 
 void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
   if (options_.on_queued) options_.on_queued(lane);
   if (lane == QueryLane::kHeavy) {
-    ++heavy_waiting_;
     return heavy_.Post([this, query = std::move(query)] {
-      --heavy_waiting_;
       if (options_.heavy_sched_idle) EnterIdleClass();
       if (options_.on_start) options_.on_start(QueryLane::kHeavy);
       query();
@@ -75,7 +74,7 @@ void QueryLanes::Run(QueryLane lane, std::function<void()> query) {
 }
 
 void QueryLanes::RunInBackground(std::function<void()> work) {
-  heavy_.Post([this, work = std::move(work)] {
+  background_.Post([this, work = std::move(work)] {
     if (options_.heavy_sched_idle) EnterIdleClass();
     work();
   });

@@ -16,7 +16,6 @@
 #ifndef OHFED_AGGREGATOR_QUERY_LANES_H_
 #define OHFED_AGGREGATOR_QUERY_LANES_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 
@@ -70,24 +69,22 @@ class QueryLanes {
   }
   // Runs `query` in `lane` once the lane has a free thread.
   void Run(QueryLane lane, std::function<void()> query);
-  // Runs `work` in the heavy lane as a heavy query (in its turn, at its
-  // priority), but not counted as one (no on_queued, on_start,
-  // HeavyWaiting).
+  // Runs `work` on the lanes' background thread, at the heavy lane's
+  // priority (SCHED_IDLE) but apart from it, so that a heavy query never
+  // waits behind it; not counted as a query (no on_queued, on_start).
   void RunInBackground(std::function<void()> work);
-  // Whether a heavy query is queued and not yet started: work run in the
-  // background checks it to let the query go first.
-  bool HeavyWaiting() const { return heavy_waiting_.load() > 0; }
-  // Blocks until both lanes are idle.
+  // Blocks until both lanes and the background thread are idle.
   void WaitIdle() {
+    background_.WaitIdle();
     light_.WaitIdle();
     heavy_.WaitIdle();
   }
 
  private:
   const QueryLaneOptions options_;
-  std::atomic<int> heavy_waiting_{0};
   WorkPool light_;
   WorkPool heavy_;
+  WorkPool background_;
 };
 
 }  // namespace ohfed::aggregator

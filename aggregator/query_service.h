@@ -22,10 +22,11 @@
 // DEADLINE_EXCEEDED (or CANCELLED) without being run.
 //
 // As it starts (QueryLaneOptions::warm_patterns), the service computes the
-// suppression patterns of every disclosive measure in the heavy lane
-// (WarmPatterns in aggregator/disclosure_pattern.h), at the heavy lane's
-// low priority and behind any heavy query that arrives meanwhile, so that
-// the first heavy query after a start does not compute them all itself.
+// suppression patterns of every disclosive measure on the lanes' background
+// thread (WarmPatterns in aggregator/disclosure_pattern.h), at the heavy
+// lane's low priority, beside any query, so that the first heavy query after
+// a start does not compute them all itself; then it logs "suppression
+// patterns ready".
 //
 // Thread-safe. The store, clock and authz must outlive the service.
 #ifndef OHFED_AGGREGATOR_QUERY_SERVICE_H_
@@ -37,6 +38,7 @@
 #include <utility>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "aggregator/authz.h"
 #include "aggregator/query_answer_cache.h"
 #include "aggregator/query_lanes.h"
@@ -58,6 +60,7 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
         clock_(clock),
         authz_(authz),
         answers_(answers_kept),
+        warm_started_(clock->Now()),
         lanes_(lanes) {
     if (lanes.warm_patterns) {
       lanes_.RunInBackground([this] { WarmPatterns(); });
@@ -109,11 +112,10 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
                                   grpc::ByteBuffer* response, Cost cost,
                                   Answer answer, Live live, Warning warning);
 
-  // One turn of the warm-up, in the heavy lane: measures until every
-  // pattern is ready or the service stops; when a heavy query is waiting or
-  // a commit published new data, the rest goes behind it in a new turn
-  // (each measure is visited once: one a commit changes is left to the
-  // query that needs it).
+  // One turn of the warm-up, on the background thread: measures until
+  // every pattern is ready or the service stops; when a commit published
+  // new data, the rest goes on the newest in a new turn (each measure is
+  // visited once: one a commit changes is left to the query that needs it).
   void WarmPatterns();
 
   const SummaryStore* const store_;
@@ -121,7 +123,9 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
   const Authz* const authz_;
   AnswerCache answers_;  // light queries' and completeness answers
   std::atomic<bool> stopping_{false};
-  size_t warm_next_ = 0;  // WarmPatterns' place: one turn at a time
+  size_t warm_next_ = 0;   // WarmPatterns' place: one turn at a time
+  int warm_computed_ = 0;  // patterns it computed, for its log line
+  const absl::Time warm_started_;
   absl::Notification warmed_;
   QueryLanes lanes_;  // last: its threads run calls that use the above
 };

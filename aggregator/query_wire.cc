@@ -2,26 +2,28 @@
 
 #include <cstring>
 
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+
 namespace ohfed::aggregator::wire {
 namespace {
 
-enum WireType { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2 };
+using google::protobuf::internal::WireFormatLite;
+using Out = google::protobuf::io::CodedOutputStream;
 
-void Tag(int field, WireType type, std::string* out) {
-  Varint((static_cast<uint64_t>(field) << 3) | type, out);
+void Append(const uint8_t* begin, const uint8_t* end, std::string* out) {
+  out->append(reinterpret_cast<const char*>(begin), end - begin);
+}
+
+void Tag(int field, WireFormatLite::WireType type, std::string* out) {
+  Varint(WireFormatLite::MakeTag(field, type), out);
 }
 
 }  // namespace
 
 void Varint(uint64_t value, std::string* out) {
-  char buf[10];
-  int n = 0;
-  while (value >= 0x80) {
-    buf[n++] = static_cast<char>(value | 0x80);
-    value >>= 7;
-  }
-  buf[n++] = static_cast<char>(value);
-  out->append(buf, n);
+  uint8_t buf[10];
+  Append(buf, Out::WriteVarint64ToArray(value, buf), out);
 }
 
 void String(int field, absl::string_view value, std::string* out) {
@@ -30,31 +32,29 @@ void String(int field, absl::string_view value, std::string* out) {
 }
 
 void Message(int field, absl::string_view encoded, std::string* out) {
-  Tag(field, kLengthDelimited, out);
+  Tag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, out);
   Varint(encoded.size(), out);
   out->append(encoded.data(), encoded.size());
 }
 
 void Uint(int field, uint64_t value, std::string* out) {
   if (value == 0) return;
-  Tag(field, kVarint, out);
+  Tag(field, WireFormatLite::WIRETYPE_VARINT, out);
   Varint(value, out);
 }
 
 void Bool(int field, bool value, std::string* out) {
   if (!value) return;
-  Tag(field, kVarint, out);
-  out->push_back(1);
+  Tag(field, WireFormatLite::WIRETYPE_VARINT, out);
+  Varint(1, out);
 }
 
 void Double(int field, double value, std::string* out) {
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
+  const uint64_t bits = WireFormatLite::EncodeDouble(value);
   if (bits == 0) return;
-  Tag(field, kFixed64, out);
-  char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(bits >> (8 * i));
-  out->append(buf, 8);
+  Tag(field, WireFormatLite::WIRETYPE_FIXED64, out);
+  uint8_t buf[8];
+  Append(buf, Out::WriteLittleEndian64ToArray(bits, buf), out);
 }
 
 }  // namespace ohfed::aggregator::wire
