@@ -40,11 +40,6 @@ const char* SyncState(const View& view, absl::string_view trust,
   return "silent";
 }
 
-std::string SyncState(const View& view, const std::string& trust,
-                      absl::Time now) {
-  return SyncState(view, trust, CurrentMonths(now), now);
-}
-
 // What a trust's rows share over the months of one request, looked up
 // once per trust rather than once per trust and month.
 struct TrustFacts {
@@ -107,8 +102,10 @@ absl::StatusOr<Scope::Level> ParseCompletenessBy(const std::string& by,
 }
 
 // One month by trust: a row per trust of the scope, with the totals.
+// `current`: CurrentMonths(now).
 void ByTrust(const View& view, const Registry& registry, const Scope& scope,
              Month month, absl::Time now,
+             const std::vector<std::string>& current,
              absl::flat_hash_map<std::string, TrustFacts>& facts,
              v1::PeriodCompleteness* p) {
   std::vector<std::string> trusts = registry.TrustsIn(scope);
@@ -119,7 +116,7 @@ void ByTrust(const View& view, const Registry& registry, const Scope& scope,
   for (const std::string& code : trusts) {
     auto [it, fresh] = facts.try_emplace(code);
     if (fresh) {
-      it->second = {SyncState(view, code, now), view.Unconfirmed(code),
+      it->second = {SyncState(view, code, current, now), view.Unconfirmed(code),
                     view.LastReceived(code)};
     }
     v1::TrustCompleteness* t = p->add_trusts();
@@ -283,6 +280,7 @@ absl::Status RunCompleteness(const View& view,
   OHFED_ASSIGN_OR_RETURN(Parsed parsed, Parse(view, request, options));
   const Registry& latest = view.RegistryAt(parsed.period.last());
   absl::flat_hash_map<std::string, TrustFacts> facts;  // by trust, lazily
+  const std::vector<std::string> current = CurrentMonths(now);
 
   response.set_scope(parsed.scope.ToString());
   response.set_scope_name(latest.NameOf(parsed.scope));
@@ -295,7 +293,7 @@ absl::Status RunCompleteness(const View& view,
     // (none if the scope did not exist yet).
     const Registry& registry = view.RegistryAt(month);
     if (parsed.by == Scope::Level::kTrust) {
-      ByTrust(view, registry, parsed.scope, month, now, facts, p);
+      ByTrust(view, registry, parsed.scope, month, now, current, facts, p);
     } else {
       ByUnit(view, registry, parsed.scope, parsed.by, month, p);
     }
