@@ -149,7 +149,7 @@ template <typename Request, typename Response, typename Cost, typename Answer,
 grpc::ServerUnaryReactor* QueryService::Serve(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer& raw,
     grpc::ByteBuffer* response, Cost cost, Answer answer, Live live,
-    Warning warning) {
+    Warning warning, bool view_only) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Request request;
   grpc::ByteBuffer copy(raw);  // Deserialize consumes; this shares the slices
@@ -170,6 +170,17 @@ grpc::ServerUnaryReactor* QueryService::Serve(
   }
   // Before the lambda below takes the request: argument order is unspecified.
   const QueryLane lane = lanes_.LaneFor(cost(*authorized));
+  if (view_only && lane == QueryLane::kLight && answers_.enabled()) {
+    const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
+    if (auto kept = answers_.Lookup(snapshot.view,
+                                    CacheKey(Response::descriptor()->name()[0],
+                                             *authorized, store_->disclosure()),
+                                    std::string())) {
+      *response = ToBytes(std::move(kept), warning(*authorized, snapshot));
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+  }
   lanes_.Run(lane, [this, context, reactor, response, lane,
                     answer = std::move(answer), live = std::move(live),
                     warning = std::move(warning),
@@ -227,7 +238,8 @@ grpc::ServerUnaryReactor* QueryService::Query(
       [](const v1::QueryRequest& req,
          const SummaryStore::QuerySnapshot& snapshot) {
         return UnconfirmedWarning(*snapshot.view, req.scope());
-      });
+      },
+      /*view_only=*/true);
 }
 
 grpc::ServerUnaryReactor* QueryService::Completeness(
@@ -254,7 +266,8 @@ grpc::ServerUnaryReactor* QueryService::Completeness(
         return UnconfirmedWarning(
             *snapshot.view,
             req.scope().empty() ? store_->coverage().ToString() : req.scope());
-      });
+      },
+      /*view_only=*/false);
 }
 
 }  // namespace ohfed::aggregator

@@ -104,13 +104,19 @@ class QueryService final : public v1::Query::WithRawCallbackMethod_Query<
   // snapshot, options, now, bytes)` writes the serialized Response without
   // its warning, `live(request, snapshot, options, now)` says what that answer
   // reads outside the snapshot (AnswerCache) and `warning(request,
-  // snapshot)` gives its warning.
+  // snapshot)` gives its warning. With `view_only` (the answer reads
+  // nothing outside the snapshot: `live` is always empty), a light call
+  // whose answer is kept for the data now published is answered on gRPC's
+  // thread, without being handed to a lane (a lookup of microseconds, where
+  // the hand-over wakes a thread: on a busy machine that wake-up, not the
+  // lookup, is what the call would wait for; issue 14 figure 4).
   template <typename Request, typename Response, typename Cost, typename Answer,
             typename Live, typename Warning>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
                                   const grpc::ByteBuffer& raw,
                                   grpc::ByteBuffer* response, Cost cost,
-                                  Answer answer, Live live, Warning warning);
+                                  Answer answer, Live live, Warning warning,
+                                  bool view_only);
 
   // One turn of the warm-up, on the background thread: measures until
   // every pattern is ready or the service stops; when a commit published

@@ -5,6 +5,7 @@
 // moving clock, with disclosure control on.
 #include "aggregator/query_answer_cache.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -333,6 +334,33 @@ TEST_F(AnswerCacheServiceTest, RepeatedQueryIsKeptUntilACommitOrRetraction) {
   Commit({retraction});
   ExpectQueryAsFresh(req, "after a retraction");
   ExpectQueryAsFresh(req, "after a retraction, repeated");
+}
+
+// A light query's kept answer is sent from gRPC's thread: no lane's thread
+// is woken for it (issue 14 figure 4: on a busy machine that wake-up was
+// most of a repeated query's wait). Completeness reads the clock and the
+// sync states beside its View, so it is always checked in its lane.
+TEST_F(AnswerCacheServiceTest, AKeptQueryAnswerIsSentWithoutALane) {
+  auto queued = std::make_shared<std::atomic<int>>(0);
+  Restart({.on_queued = [queued](QueryLane) { ++*queued; }});
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}})});
+  const v1::QueryRequest req = ByTrust("national");
+  ExpectQueryAsFresh(req, "first");
+  EXPECT_EQ(queued->load(), 1);
+  ExpectQueryAsFresh(req, "repeated");
+  ExpectQueryAsFresh(req, "repeated again");
+  EXPECT_EQ(queued->load(), 1);
+
+  Commit({Summary("RJ1", "2026-01", 2, {{kImm, 41}})});
+  ExpectQueryAsFresh(req, "after a commit");
+  EXPECT_EQ(queued->load(), 2);
+
+  v1::CompletenessRequest completeness;
+  completeness.set_scope("national");
+  completeness.set_period("2026-01");
+  ExpectCompletenessAsFresh(completeness, "completeness");
+  ExpectCompletenessAsFresh(completeness, "completeness, repeated");
+  EXPECT_EQ(queued->load(), 4);
 }
 
 // Heavy queries are computed each time (figure 4 measures what they cost).
