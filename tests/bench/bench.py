@@ -911,6 +911,18 @@ class Table:
                          " / " +
                          self.spread("isolation.ohfed_busyraw_ack_p99_ms"),
                          "", "", "")
+            if "isolation.ohfed_busyidleclient_light_p99_ms" in b.results:
+                # Diagnostic (not the figure): a fourth phase in
+                # which the driver's heavy-loop thread, which parses the
+                # heavy answers on the same 2 cores, is in SCHED_IDLE: how
+                # much of the busy p99s is the benchmark's own client.
+                self.add("4 isolation (diagnostic) busy p99 ms, the driver's "
+                         "heavy-loop client thread in SCHED_IDLE: light / ack",
+                         self.spread(
+                             "isolation.ohfed_busyidleclient_light_p99_ms") +
+                         " / " + self.spread(
+                             "isolation.ohfed_busyidleclient_ack_p99_ms"),
+                         "", "", "")
             # Completed only: a heavy query cut by the phase's deadline
             # is counted apart (before 2026-11-26 it was counted as done).
             self.add("4 isolation heavy queries completed per phase "
