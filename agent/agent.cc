@@ -216,6 +216,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
         absl::StrCat("cannot listen on unix socket ", agent->socket_));
   }
   agent->owns_socket_ = true;
+  agent->standby_poller_ = std::make_unique<StandbyPoller>();
   MarkServing(*agent->server_, {v1::AgentControl::service_full_name()});
   // Imports and `set` fail while the store cannot be written.
   agent->store_->SetFailingListener([server =
@@ -246,6 +247,7 @@ void Agent::Shutdown(absl::Duration grace) {
     ShutdownServer(*server_, calls_, grace);
     server_.reset();
   }
+  standby_poller_.reset();
   if (uploader_) uploader_->Stop();
   uploader_.reset();
   service_.reset();

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "agent/local_store.h"
 #include "agent/service.h"
+#include "agent/standby_poller.h"
 #include "common/clock.h"
 #include "common/registry.h"
 #include "common/server_shutdown.h"
@@ -78,6 +79,9 @@ class Agent {
   std::unique_ptr<ControlService> service_;
   ServerCalls calls_;  // the server's, for ShutdownServer; outlives it
   std::unique_ptr<grpc::Server> server_;
+  // Polls while gRPC's callback pollers nap (agent/standby_poller.h); goes
+  // after the server.
+  std::unique_ptr<StandbyPoller> standby_poller_;
 };
 
 // Normalises and checks a trust's ODS code: 3 to 5 letters or digits,

@@ -11,7 +11,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/certificate.h"
-#include "common/log.h"
 #include "common/status.h"
 
 namespace ohfed {
@@ -175,23 +174,5 @@ void ApplyServerLimits(grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);
 }
-
-namespace {
-
-void GrpcLogToLogLine(gpr_log_func_args* args) {
-  if (args->severity < GPR_LOG_SEVERITY_ERROR) return;
-  absl::string_view message(args->message);
-  constexpr size_t kMaxLogBytes = 300;
-  if (size_t nl = message.find('\n'); nl != absl::string_view::npos) {
-    message = message.substr(0, nl);
-  }
-  Log(LogLevel::kError, "grpc",
-      absl::StrCat(message.substr(0, kMaxLogBytes),
-                   message.size() > kMaxLogBytes ? "..." : ""));
-}
-
-}  // namespace
-
-void RouteGrpcLogs() { gpr_set_log_function(GrpcLogToLogLine); }
 
 }  // namespace ohfed
