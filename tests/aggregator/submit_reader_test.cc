@@ -422,6 +422,50 @@ TEST(SubmitReaderTest, MalformedBytesAreRefusedAsBefore) {
   EXPECT_EQ(padded.stats.summaries_accepted, 1);
 }
 
+// A batch read from its bytes keeps only its acks on its arena: one small
+// block, where a parsed one needs ~2.9x its bytes (BatchArenaTest).
+TEST(SubmitReaderTest, ABatchReadKeepsOnlyItsAcksOnItsArena) {
+  std::vector<std::string> summaries;
+  for (int month = 1; month <= 12; ++month) {
+    summaries.push_back(
+        Bytes(FullSummary(absl::StrFormat("2025-%02d", month), month)));
+  }
+  const std::string bytes = Request(summaries);
+  FakeClock clock(kNow);
+  std::unique_ptr<rocksdb::Env> env(
+      rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  SummaryStoreOptions options;
+  options.clock = &clock;
+  options.env = env.get();
+  absl::StatusOr<std::unique_ptr<SummaryStore>> store =
+      SummaryStore::Open("/reader/db", std::move(options));
+  OHFED_ASSERT_OK(store);
+  RejectionLog rejections(&clock, absl::Seconds(60), 100,
+                          [](absl::string_view) {});
+  SubmitReader reader;
+  ASSERT_TRUE(reader.Read(bytes));
+  const google::protobuf::ArenaOptions arena_options =
+      BatchArenaOptions(bytes.size(), /*parsed=*/false);
+  google::protobuf::Arena arena(arena_options);
+  auto* response =
+      google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&arena);
+  std::vector<SummaryStore::Incoming> valid;
+  absl::StatusOr<ReadPath> how =
+      PrepareReceived(**store, bytes, &arena, &reader, kNow, rejections,
+                      std::nullopt, response, &valid);
+  OHFED_ASSERT_OK(how);
+  EXPECT_EQ(*how, ReadPath::kRead);
+  ASSERT_EQ(valid.size(), 12);
+  absl::StatusOr<SummaryStore::Committed> committed =
+      (*store)->CommitAndWait(valid);
+  OHFED_ASSERT_OK(committed);
+  FinishBatch(valid, *committed, response);
+  EXPECT_EQ(response->acks_size(), 12);
+  EXPECT_EQ(arena.SpaceAllocated(), arena_options.start_block_size)
+      << "used " << arena.SpaceUsed() << " for a batch of " << bytes.size()
+      << " bytes";
+}
+
 TEST(SubmitReaderTest, FirstReceiptTimesFromTheirSenders) {
   v1::UnitSummary s = FullSummary("2026-03", 1);
   s.set_first_received_unix_ms(1000);
