@@ -193,4 +193,18 @@ HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
   return u;
 }
 
+HeldUnit ToHeldUnit(const v1::UnitSummary& header,
+                    absl::Span<const CellView> cells,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms) {
+  HeldUnit u;
+  u.trust = header.trust();
+  u.period = header.period();
+  u.revision = header.revision();
+  u.first_received_unix_ms = first_received_unix_ms;
+  u.last_received_unix_ms = last_received_unix_ms;
+  u.cells = UnitCells(cells);
+  return u;
+}
+
 }  // namespace ohfed::aggregator

@@ -99,6 +99,12 @@ HeldUnit ToHeldUnit(const UnitRecord& record);
 HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
                     int64_t first_received_unix_ms,
                     int64_t last_received_unix_ms);
+// The same for a summary read from its bytes (aggregator/submit_reader.h):
+// `header`'s fields with `cells` for its cells.
+HeldUnit ToHeldUnit(const v1::UnitSummary& header,
+                    absl::Span<const CellView> cells,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms);
 
 }  // namespace ohfed::aggregator
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/codec.h"
 #include "aggregator/ingest_metrics.h"
+#include "aggregator/submit_reader.h"
 #include "aggregator/validation.h"
 #include "common/log.h"
 #include "common/period.h"
@@ -105,6 +106,32 @@ void ListHeld(SummaryStore& store, const std::string& trust,
   }
 }
 
+// Parses one received message on `arena`, dropping unknown fields; nullptr
+// if it is not a SubmitRequest. `changed`: per summary, whether anything of
+// it was dropped.
+v1::SubmitRequest* ParseRequest(absl::string_view bytes,
+                                google::protobuf::Arena* arena,
+                                std::vector<bool>* changed) {
+  // protobuf would log a line for every string that is not UTF-8, at the
+  // sender's pace; the rate-limited rejection log reports the failure.
+  google::protobuf::LogSilencer quiet;
+  auto* request =
+      google::protobuf::Arena::CreateMessage<v1::SubmitRequest>(arena);
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return nullptr;
+  }
+  // Nothing that is not a catalogue value is stored or forwarded.
+  *changed = DiscardUnknownFields(request);
+  return request;
+}
+
+// Only a forwarding (regional) aggregator's receipt time stands for the
+// unit's first receipt; anyone else could backdate on-time.
+bool Forwarded(const std::optional<PeerIdentity>& caller) {
+  return !caller.has_value() || caller->kind == PeerIdentity::Kind::kRegion;
+}
+
 }  // namespace
 
 absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
@@ -136,28 +163,77 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
                    ": only a trust's agent or a regional aggregator submits"));
 }
 
-absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
-                          absl::Span<const absl::string_view> received,
-                          size_t bytes, absl::Time now,
-                          RejectionLog& rejections,
-                          const std::optional<PeerIdentity>& caller,
-                          v1::SubmitResponse* response,
-                          std::vector<SummaryStore::Incoming>* valid) {
-  if (request.summaries_size() > kMaxSummariesPerBatch) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch of ", request.summaries_size(),
-        " summaries exceeds the limit of ", kMaxSummariesPerBatch));
+namespace {
+
+// The summaries of a parsed request, for PrepareSummaries.
+class ParsedSummaries {
+ public:
+  ParsedSummaries(const v1::SubmitRequest& request,
+                  absl::Span<const absl::string_view> received)
+      : request_(request),
+        received_(received.size() ==
+                          static_cast<size_t>(request.summaries_size())
+                      ? received
+                      : absl::Span<const absl::string_view>()) {}
+  int size() const { return request_.summaries_size(); }
+  const v1::UnitSummary& header(int i) const { return request_.summaries(i); }
+  absl::Status Validate(int i, const SummaryStore& store,
+                        absl::Time now) const {
+    return ValidateSummary(request_.summaries(i), store.catalogues(),
+                           store.registry(), now);
   }
-  const bool known_bytes =
-      received.size() == static_cast<size_t>(request.summaries_size());
-  // Only a forwarding (regional) aggregator's receipt time stands for the
-  // unit's first receipt; anyone else could backdate on-time.
-  const bool forwarded =
-      !caller.has_value() || caller->kind == PeerIdentity::Kind::kRegion;
+  SummaryStore::Incoming Incoming(int i, bool forwarded) const {
+    return {&request_.summaries(i), forwarded,
+            received_.empty() ? absl::string_view()
+                              : received_[static_cast<size_t>(i)]};
+  }
+
+ private:
+  const v1::SubmitRequest& request_;
+  const absl::Span<const absl::string_view> received_;
+};
+
+// The summaries SubmitReader read, for PrepareSummaries.
+class ReadSummaries {
+ public:
+  explicit ReadSummaries(const SubmitReader& reader)
+      : summaries_(reader.summaries()) {}
+  int size() const { return static_cast<int>(summaries_.size()); }
+  const v1::UnitSummary& header(int i) const { return *at(i).header; }
+  absl::Status Validate(int i, const SummaryStore& store,
+                        absl::Time now) const {
+    return ValidateSummary(*at(i).header, at(i).cells, store.catalogues(),
+                           store.registry(), now);
+  }
+  SummaryStore::Incoming Incoming(int i, bool forwarded) const {
+    return {at(i).header, forwarded, at(i).received, at(i).cells};
+  }
+
+ private:
+  const SubmitReader::Summary& at(int i) const {
+    return summaries_[static_cast<size_t>(i)];
+  }
+  const absl::Span<const SubmitReader::Summary> summaries_;
+};
+
+// PrepareBatch over either form of a batch's summaries.
+template <typename Summaries>
+absl::Status PrepareSummaries(SummaryStore& store, const Summaries& summaries,
+                              size_t bytes, absl::Time now,
+                              RejectionLog& rejections,
+                              const std::optional<PeerIdentity>& caller,
+                              v1::SubmitResponse* response,
+                              std::vector<SummaryStore::Incoming>* valid) {
+  if (summaries.size() > kMaxSummariesPerBatch) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch of ", summaries.size(), " summaries exceeds the limit of ",
+        kMaxSummariesPerBatch));
+  }
+  const bool forwarded = Forwarded(caller);
   valid->clear();
-  valid->reserve(static_cast<size_t>(request.summaries_size()));
-  for (int i = 0; i < request.summaries_size(); ++i) {
-    const v1::UnitSummary& s = request.summaries(i);
+  valid->reserve(static_cast<size_t>(summaries.size()));
+  for (int i = 0; i < summaries.size(); ++i) {
+    const v1::UnitSummary& s = summaries.header(i);
     RejectionClass failed = RejectionClass::kNotPermitted;
     absl::Status check =
         caller.has_value()
@@ -165,16 +241,14 @@ absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
             : absl::OkStatus();
     if (check.ok()) {
       failed = RejectionClass::kInvalid;
-      check = ValidateSummary(s, store.catalogues(), store.registry(), now);
+      check = summaries.Validate(i, store, now);
     }
     if (check.ok()) {
       failed = RejectionClass::kOutsideCoverage;
       check = store.coverage().CheckSummary(s, store.registry());
     }
     if (check.ok()) {
-      valid->push_back({&s, forwarded,
-                        known_bytes ? received[static_cast<size_t>(i)]
-                                    : absl::string_view()});
+      valid->push_back(summaries.Incoming(i, forwarded));
       continue;
     }
     CountRejection(failed);
@@ -186,8 +260,60 @@ absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
                      s.revision(), ": ", check.message()));
     *response->add_acks() = MakeAck(s, v1::OUTCOME_REJECTED, check.message());
   }
-  store.CountReceived(bytes, request.summaries_size() - valid->size());
+  store.CountReceived(bytes, summaries.size() - valid->size());
   return absl::OkStatus();
+}
+
+// Whether every summary `reader` read may be stored as it arrived: the
+// store edits a retraction that carries cells, and a first receipt time
+// from a sender that may not set it, and re-serializes those from their
+// parsed form (rare: such batches are parsed).
+bool StorableAsRead(const SubmitReader& reader, bool forwarded) {
+  for (const SubmitReader::Summary& s : reader.summaries()) {
+    if (s.header->retracted() && !s.cells.empty()) return false;
+    if (!forwarded && s.header->first_received_unix_ms() != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
+                          absl::Span<const absl::string_view> received,
+                          size_t bytes, absl::Time now,
+                          RejectionLog& rejections,
+                          const std::optional<PeerIdentity>& caller,
+                          v1::SubmitResponse* response,
+                          std::vector<SummaryStore::Incoming>* valid) {
+  return PrepareSummaries(store, ParsedSummaries(request, received), bytes, now,
+                          rejections, caller, response, valid);
+}
+
+absl::StatusOr<ReadPath> PrepareReceived(
+    SummaryStore& store, absl::string_view bytes,
+    google::protobuf::Arena* arena, const SubmitReader* read, absl::Time now,
+    RejectionLog& rejections, const std::optional<PeerIdentity>& caller,
+    v1::SubmitResponse* response, std::vector<SummaryStore::Incoming>* valid) {
+  if (read != nullptr && StorableAsRead(*read, Forwarded(caller))) {
+    OHFED_RETURN_IF_ERROR(PrepareSummaries(store, ReadSummaries(*read),
+                                           bytes.size(), now, rejections,
+                                           caller, response, valid));
+    return ReadPath::kRead;
+  }
+  std::vector<bool> changed;
+  v1::SubmitRequest* request = ParseRequest(bytes, arena, &changed);
+  if (request == nullptr) return ReadPath::kUnparsable;
+  std::vector<absl::string_view> received = SummaryBytes(bytes);
+  if (received.size() == changed.size()) {
+    for (size_t i = 0; i < received.size(); ++i) {
+      if (changed[i]) received[i] = {};
+    }
+  } else {
+    received.clear();
+  }
+  OHFED_RETURN_IF_ERROR(PrepareBatch(store, *request, received, bytes.size(),
+                                     now, rejections, caller, response, valid));
+  return ReadPath::kParsed;
 }
 
 void FinishBatch(const std::vector<SummaryStore::Incoming>& valid,
@@ -221,37 +347,48 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
   return response;
 }
 
-google::protobuf::ArenaOptions BatchArenaOptions(size_t request_bytes) {
+absl::StatusOr<v1::SubmitResponse> IngestReceived(
+    SummaryStore& store, absl::string_view bytes, absl::Time now,
+    RejectionLog& rejections, const std::optional<PeerIdentity>& caller,
+    bool use_reader, ReadPath* path) {
+  SubmitReader reader;
+  const bool read = use_reader && reader.Read(bytes);
+  google::protobuf::Arena arena(BatchArenaOptions(bytes.size(), !read));
+  v1::SubmitResponse response;
+  std::vector<SummaryStore::Incoming> valid;
+  // An error comes from checking the summaries, read or parsed.
+  if (path != nullptr) *path = read ? ReadPath::kRead : ReadPath::kParsed;
+  OHFED_ASSIGN_OR_RETURN(
+      ReadPath how,
+      PrepareReceived(store, bytes, &arena, read ? &reader : nullptr, now,
+                      rejections, caller, &response, &valid));
+  if (path != nullptr) *path = how;
+  if (how == ReadPath::kUnparsable) {
+    return absl::InvalidArgumentError("not a valid ohfed.v1.SubmitRequest");
+  }
+  OHFED_ASSIGN_OR_RETURN(SummaryStore::Committed committed,
+                         store.CommitAndWait(valid));
+  FinishBatch(valid, committed, &response);
+  return response;
+}
+
+google::protobuf::ArenaOptions BatchArenaOptions(size_t request_bytes,
+                                                 bool parsed) {
   google::protobuf::ArenaOptions options;
-  // 3.5x the bytes: the parsed objects of a typical batch (~2.9x) fit with
-  // room to spare; acks are small.
-  options.start_block_size = std::clamp<size_t>(request_bytes / 2 * 7 + 4096,
-                                                4096, kMaxArenaStartBlock);
   // What does not fit (a batch of unusually many buckets) takes blocks of a
   // fraction of the first rather than twice it.
   options.max_block_size =
       std::clamp<size_t>(request_bytes / 4, 4096, kMaxArenaStartBlock);
-  return options;
-}
-
-// Parses one received message on `arena`, dropping unknown fields; nullptr
-// if it is not a SubmitRequest. `changed`: per summary, whether anything of
-// it was dropped.
-v1::SubmitRequest* ParseRequest(absl::string_view bytes,
-                                google::protobuf::Arena* arena,
-                                std::vector<bool>* changed) {
-  // protobuf would log a line for every string that is not UTF-8, at the
-  // sender's pace; the rate-limited rejection log reports the failure.
-  google::protobuf::LogSilencer quiet;
-  auto* request =
-      google::protobuf::Arena::CreateMessage<v1::SubmitRequest>(arena);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return nullptr;
+  if (!parsed) {
+    // Read from its bytes, the batch keeps only its acks here.
+    options.start_block_size = 4096;
+    return options;
   }
-  // Nothing that is not a catalogue value is stored or forwarded.
-  *changed = DiscardUnknownFields(request);
-  return request;
+  // 3.5x the bytes: the parsed objects of a typical batch (~2.9x) fit with
+  // room to spare; acks are small.
+  options.start_block_size = std::clamp<size_t>(request_bytes / 2 * 7 + 4096,
+                                                4096, kMaxArenaStartBlock);
+  return options;
 }
 
 // One Submit stream, driven by gRPC's callbacks: read batches, check them on
@@ -341,6 +478,7 @@ class IngestService::SubmitCall final
     grpc::ByteBuffer raw;
     grpc::Slice bytes;
     std::optional<google::protobuf::Arena> arena;
+    SubmitReader reader;  // the cells, when read from `bytes`
     std::vector<SummaryStore::Incoming> valid;
     v1::SubmitResponse* response = nullptr;  // on arena
     bool answered = false;  // acks ready in `response`, or `refused`
@@ -447,37 +585,32 @@ class IngestService::SubmitCall final
   // Parses and checks one batch; an error refuses it (and ends the stream).
   absl::Status Process(Batch& b) {
     const size_t bytes = b.raw.Length();
-    // The batch lives on one arena, freed at once when its acks are sent:
-    // the ~2,000 protobuf objects of a batch cost no free each.
-    b.arena.emplace(BatchArenaOptions(bytes));
     // One contiguous copy at most (none when gRPC holds it in one slice):
-    // the summaries' bytes are stored from it as they came.
-    v1::SubmitRequest* request = nullptr;
-    std::vector<bool> changed;
-    if (b.raw.DumpToSingleSlice(&b.bytes).ok()) {
-      request = ParseRequest(b.Bytes(), &*b.arena, &changed);
-    }
+    // the summaries' bytes are stored from it as they came, and their cells
+    // are read from it (SubmitReader) unless it must be parsed.
+    const bool whole = b.raw.DumpToSingleSlice(&b.bytes).ok();
     b.raw.Clear();
-    if (request == nullptr) {
+    const bool read = whole && b.reader.Read(b.Bytes());
+    // The batch's protobuf objects live on one arena, freed at once when
+    // its acks are sent.
+    b.arena.emplace(BatchArenaOptions(bytes, /*parsed=*/!read));
+    b.response =
+        google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&*b.arena);
+    absl::StatusOr<ReadPath> how =
+        whole ? PrepareReceived(
+                    *service_->store_, b.Bytes(), &*b.arena,
+                    read ? &b.reader : nullptr, service_->options_.clock->Now(),
+                    service_->rejections_, caller_, b.response, &b.valid)
+              : ReadPath::kUnparsable;
+    if (!how.ok()) return how.status();
+    if (*how == ReadPath::kUnparsable) {
       b.reason = "unparsable";
       b.end = StreamEnd::kUnparsable;
       return absl::InvalidArgumentError(
           absl::StrCat("message ", b.message, " of this stream (", bytes,
                        " bytes) is not a valid ohfed.v1.SubmitRequest"));
     }
-    std::vector<absl::string_view> received = SummaryBytes(b.Bytes());
-    if (received.size() == changed.size()) {
-      for (size_t i = 0; i < received.size(); ++i) {
-        if (changed[i]) received[i] = {};
-      }
-    } else {
-      received.clear();
-    }
-    b.response =
-        google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&*b.arena);
-    return PrepareBatch(*service_->store_, *request, received, bytes,
-                        service_->options_.clock->Now(), service_->rejections_,
-                        caller_, b.response, &b.valid);
+    return absl::OkStatus();
   }
 
   void Commit(Batch& b, bool more_follow) {

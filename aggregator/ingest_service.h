@@ -62,6 +62,7 @@
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/rejection_log.h"
 #include "aggregator/stream_watch.h"
+#include "aggregator/submit_reader.h"
 #include "aggregator/summary_store.h"
 #include "aggregator/work_pool.h"
 #include "common/clock.h"
@@ -122,6 +123,24 @@ absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
                           v1::SubmitResponse* response,
                           std::vector<SummaryStore::Incoming>* valid);
 
+// How PrepareReceived took a batch: its cells read from the bytes
+// (SubmitReader), parsed into a v1::SubmitRequest, or neither (not a
+// SubmitRequest: the stream is refused).
+enum class ReadPath { kRead, kParsed, kUnparsable };
+
+// PrepareBatch of the SubmitRequest serialized in `bytes`, which the caller
+// keeps, with `arena` and `read`, until the commit is answered (the valid
+// summaries point into them). `read`: a SubmitReader that read `bytes`
+// (aggregator/submit_reader.h), or nullptr when it did not take them. Its
+// summaries are checked and stored as read when each may be stored as it
+// came; otherwise the bytes are parsed on `arena`, unknown fields dropped,
+// as before. Either way the same acks, reasons and stored records.
+absl::StatusOr<ReadPath> PrepareReceived(
+    SummaryStore& store, absl::string_view bytes,
+    google::protobuf::Arena* arena, const SubmitReader* read, absl::Time now,
+    RejectionLog& rejections, const std::optional<PeerIdentity>& caller,
+    v1::SubmitResponse* response, std::vector<SummaryStore::Incoming>* valid);
+
 // The arena a received batch of `request_bytes` is parsed on (with its
 // acks): one first block that holds the parsed request of a typical batch
 // (measured: ~2.9x its bytes for 12 full-catalogue summaries, of which most
@@ -129,7 +148,10 @@ absl::Status PrepareBatch(SummaryStore& store, const v1::SubmitRequest& request,
 // of twice the bytes, every batch took a second block of twice that: ~2.2x
 // more memory than used per batch in flight (at 1,000 streams, ~1,000
 // batches wait for the commit at once) and one more malloc each.
-google::protobuf::ArenaOptions BatchArenaOptions(size_t request_bytes);
+// A batch whose cells were read from its bytes (not `parsed`) keeps only
+// its acks on the arena: one small first block.
+google::protobuf::ArenaOptions BatchArenaOptions(size_t request_bytes,
+                                                 bool parsed = true);
 
 // IngestBatch after its commit: one ack per valid summary with its outcome
 // and the revision held after the commit, appended to `response`.
@@ -146,6 +168,16 @@ absl::StatusOr<v1::SubmitResponse> IngestBatch(
     SummaryStore& store, const v1::SubmitRequest& request, absl::Time now,
     RejectionLog& rejections,
     const std::optional<PeerIdentity>& caller = std::nullopt);
+
+// IngestBatch of a batch as received (PrepareReceived, then the commit),
+// for tests and the fuzz target; `path` (optional) tells how it was read.
+// kInvalidArgument "not a valid ohfed.v1.SubmitRequest" for bytes that are
+// not one.
+absl::StatusOr<v1::SubmitResponse> IngestReceived(
+    SummaryStore& store, absl::string_view bytes, absl::Time now,
+    RejectionLog& rejections,
+    const std::optional<PeerIdentity>& caller = std::nullopt,
+    bool use_reader = true, ReadPath* path = nullptr);
 
 class IngestService final : public v1::Ingest::Service {
  public:

@@ -86,7 +86,9 @@ void SummaryStore::Prepare(const Incoming& in, Prepared* p) {
   }
   p->use_received = !p->edited.has_value() && !in.received.empty();
   if (!p->use_received) p->summary(in).SerializeToString(&p->serialized);
-  if (!s.retracted()) p->unit = ToHeldUnit(s, 0, 0);
+  if (s.retracted()) return;
+  p->unit = in.read_cells.has_value() ? ToHeldUnit(s, *in.read_cells, 0, 0)
+                                      : ToHeldUnit(s, 0, 0);
 }
 
 // One caller's batch in the queue, prepared, and its answer.

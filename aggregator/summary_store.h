@@ -47,6 +47,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,7 @@
 #include "aggregator/disclosure_pattern.h"
 #include "aggregator/index.h"
 #include "aggregator/store_recovery.h"
+#include "aggregator/unit_cells.h"
 #include "aggregator/upstream_ledger.h"
 #include "aggregator/upstream_queue.h"
 #include "aggregator/work_pool.h"
@@ -149,6 +151,12 @@ class SummaryStore : public UpstreamQueue {
     // with no unknown fields. Stored as they are when nothing of the
     // summary is dropped (codec.h EncodeUnit), saving a serialization.
     absl::string_view received;
+    // Set when the summary's cells were read from `received` rather than
+    // parsed (aggregator/submit_reader.h): `*summary` then holds every
+    // field but its cells, which are these views into `received`. Only for
+    // a summary stored as it arrived: `received` set, not a retraction
+    // with cells, and first_received_unix_ms 0 unless `forwarded`.
+    std::optional<absl::Span<const CellView>> read_cells;
   };
 
   // Makes `summaries` (already validated) durable, with group commit.

@@ -61,7 +61,8 @@ class MeasureTable {
   std::unique_ptr<const std::string*[]> chunks_[kChunks];
 };
 
-bool MeasureLess(const v1::Cell* a, const v1::Cell* b) {
+template <typename Cell>
+bool MeasureLess(const Cell* a, const Cell* b) {
   return a->measure() < b->measure();
 }
 
@@ -73,20 +74,32 @@ const std::string& UnitCell::measure() const {
 
 UnitCells::UnitCells(
     const google::protobuf::RepeatedPtrField<v1::Cell>& cells) {
-  std::vector<const v1::Cell*> sorted;
-  sorted.reserve(cells.size());
-  for (const v1::Cell& c : cells) sorted.push_back(&c);
+  std::vector<const v1::Cell*> all;
+  all.reserve(cells.size());
+  for (const v1::Cell& c : cells) all.push_back(&c);
+  SortAndBuild(std::move(all));
+}
+
+UnitCells::UnitCells(absl::Span<const CellView> cells) {
+  std::vector<const CellView*> all;
+  all.reserve(cells.size());
+  for (const CellView& c : cells) all.push_back(&c);
+  SortAndBuild(std::move(all));
+}
+
+template <typename Cell>
+void UnitCells::SortAndBuild(std::vector<const Cell*> sorted) {
   // Senders (agents, forwarders) send cells in catalogue order, sorted.
-  if (!std::is_sorted(sorted.begin(), sorted.end(), MeasureLess)) {
-    std::stable_sort(sorted.begin(), sorted.end(), MeasureLess);
+  if (!std::is_sorted(sorted.begin(), sorted.end(), MeasureLess<Cell>)) {
+    std::stable_sort(sorted.begin(), sorted.end(), MeasureLess<Cell>);
   }
   // Of equal measures the later one, as a map assignment would keep.
   auto last = std::unique(sorted.rbegin(), sorted.rend(),
-                          [](const v1::Cell* a, const v1::Cell* b) {
+                          [](const Cell* a, const Cell* b) {
                             return a->measure() == b->measure();
                           });
   sorted.erase(sorted.begin(), last.base());
-  Build(sorted);
+  Build(absl::Span<const Cell* const>(sorted));
 }
 
 UnitCells::UnitCells(const UnitCells& other)
@@ -101,9 +114,10 @@ UnitCells& UnitCells::operator=(const UnitCells& other) {
   return *this;
 }
 
-void UnitCells::Build(absl::Span<const v1::Cell* const> sorted) {
+template <typename Cell>
+void UnitCells::Build(absl::Span<const Cell* const> sorted) {
   size_t buckets = 0;
-  for (const v1::Cell* c : sorted) buckets += c->buckets_size();
+  for (const Cell* c : sorted) buckets += c->buckets_size();
   size_ = static_cast<uint32_t>(sorted.size());
   slots_ = sorted.empty() ? 0 : static_cast<uint32_t>(size_ + 1 + buckets);
   block_.reset(slots_ == 0 ? nullptr : new Slot[slots_]);
@@ -112,12 +126,12 @@ void UnitCells::Build(absl::Span<const v1::Cell* const> sorted) {
   uint32_t bucket = size_ + 1;  // slot of the next bucket
   for (uint32_t i = 0; i <= size_; ++i) {
     const bool sentinel = i == size_;
-    const v1::Cell* c = sentinel ? nullptr : sorted[i];
+    const Cell* c = sentinel ? nullptr : sorted[i];
     new (&block_[i])
         UnitCell(sentinel ? 0 : c->value(),
                  sentinel ? 0 : table.Intern(c->measure()), bucket - i);
     if (sentinel) break;
-    for (const v1::Bucket& b : c->buckets()) {
+    for (const auto& b : c->buckets()) {
       new (&block_[bucket++]) UnitCell::Bucket{b.value(), b.count()};
     }
   }

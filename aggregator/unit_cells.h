@@ -20,6 +20,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -65,6 +66,32 @@ class UnitCell {
 static_assert(sizeof(UnitCell) == sizeof(UnitCell::Bucket),
               "cells and buckets share 16-byte slots");
 
+// A cell read straight from a received message (aggregator/submit_reader.h)
+// rather than parsed into a v1::Cell: the accessors of v1::Cell that
+// validation and UnitCells use. Its measure code is a view into the
+// received bytes and its buckets into the reader's storage, so it is valid
+// only while both are.
+class CellView {
+ public:
+  CellView() = default;
+  CellView(absl::string_view measure, double value,
+           absl::Span<const UnitCell::Bucket> buckets)
+      : measure_(measure), value_(value), buckets_(buckets) {}
+
+  absl::string_view measure() const { return measure_; }
+  double value() const { return value_; }
+  int buckets_size() const { return static_cast<int>(buckets_.size()); }
+  const UnitCell::Bucket& buckets(int i) const {
+    return buckets_[static_cast<size_t>(i)];
+  }
+  absl::Span<const UnitCell::Bucket> buckets() const { return buckets_; }
+
+ private:
+  absl::string_view measure_;
+  double value_ = 0;
+  absl::Span<const UnitCell::Bucket> buckets_;
+};
+
 class UnitCells {
  public:
   using const_iterator = const UnitCell*;
@@ -72,6 +99,9 @@ class UnitCells {
   UnitCells() = default;
   // The cells of a summary; of two cells for one measure, the later wins.
   explicit UnitCells(const google::protobuf::RepeatedPtrField<v1::Cell>& cells);
+  // The same from cells read from the received bytes: an equal block (the
+  // codes are interned, no copy of a view is kept).
+  explicit UnitCells(absl::Span<const CellView> cells);
   UnitCells(const UnitCells& other);
   UnitCells& operator=(const UnitCells& other);
   UnitCells(UnitCells&&) = default;
@@ -92,8 +122,12 @@ class UnitCells {
   size_t bytes() const { return slots_ * sizeof(UnitCell); }
 
  private:
+  // Sorts `cells` by measure, keeps the later of equal ones, then Build.
+  template <typename Cell>
+  void SortAndBuild(std::vector<const Cell*> cells);
   // Lays out `sorted` (by measure, one per measure) and their buckets.
-  void Build(absl::Span<const v1::Cell* const> sorted);
+  template <typename Cell>
+  void Build(absl::Span<const Cell* const> sorted);
   struct Slot {
     alignas(8) unsigned char bytes[16];
   };

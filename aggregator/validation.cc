@@ -60,7 +60,8 @@ absl::Status CheckBucketValue(const Measure& m, double value) {
 // number of events at a whole value in range, and `value` carries the event
 // count (the contract in ohfed.proto). The total is summed with overflow
 // checks: two buckets of 2^63 must not pass as 0 events.
-absl::Status CheckDistribution(const Measure& m, const v1::Cell& cell) {
+template <typename Cell>
+absl::Status CheckDistribution(const Measure& m, const Cell& cell) {
   const int64_t max_buckets = MaxBuckets(m);
   if (cell.buckets_size() > max_buckets) {
     return Bad(absl::StrCat(
@@ -76,7 +77,7 @@ absl::Status CheckDistribution(const Measure& m, const v1::Cell& cell) {
   bool ascending = true;
   uint64_t events = 0;
   for (int i = 0; i < cell.buckets_size(); ++i) {
-    const v1::Bucket& b = cell.buckets(i);
+    const auto& b = cell.buckets(i);
     if (auto s = CheckBucketValue(m, b.value()); !s.ok()) return s;
     if (ascending && i > 0 && !(b.value() > cell.buckets(i - 1).value())) {
       ascending = false;
@@ -101,7 +102,8 @@ absl::Status CheckDistribution(const Measure& m, const v1::Cell& cell) {
   return absl::OkStatus();
 }
 
-absl::Status CheckScalar(const Measure& m, const v1::Cell& cell) {
+template <typename Cell>
+absl::Status CheckScalar(const Measure& m, const Cell& cell) {
   const double v = cell.value();
   if (cell.buckets_size() > 0) {
     return Bad(absl::StrCat("measure '", m.code,
@@ -123,8 +125,10 @@ absl::Status CheckScalar(const Measure& m, const v1::Cell& cell) {
   return absl::OkStatus();
 }
 
-// On success, *found is the cell's measure in `catalogue`.
-absl::Status CheckCell(const v1::Cell& cell, const Catalogue& catalogue,
+// On success, *found is the cell's measure in `catalogue`. `Cell` is
+// v1::Cell or CellView (the same accessors).
+template <typename Cell>
+absl::Status CheckCell(const Cell& cell, const Catalogue& catalogue,
                        bool annual, absl::string_view period,
                        const Measure** found) {
   if (auto s = CheckLength("measure code", cell.measure()); !s.ok()) return s;
@@ -286,9 +290,14 @@ absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view text,
   return Period::OfMonth(*month);
 }
 
-absl::Status ValidateSummary(const v1::UnitSummary& summary,
-                             const CatalogueVersions& catalogues,
-                             const RegistryHistory& registry, absl::Time now) {
+namespace {
+
+// What ValidateSummary checks of a summary besides its cells, given how
+// many cells it has; on success *catalogue is the version it names.
+absl::Status ValidateHeader(const v1::UnitSummary& summary, int cells,
+                            const CatalogueVersions& catalogues,
+                            const RegistryHistory& registry, absl::Time now,
+                            const Catalogue** catalogue, bool* annual) {
   if (summary.trust().empty()) return Bad("missing trust code");
   if (auto s = CheckLength("trust code", summary.trust()); !s.ok()) return s;
   if (auto s = CheckLength("period", summary.period()); !s.ok()) return s;
@@ -302,21 +311,38 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
   if (registry.At(period->first()).FindTrust(summary.trust()) == nullptr) {
     return Bad(absl::StrCat("unknown trust '", Echo(summary.trust()), "'"));
   }
-  absl::StatusOr<const Catalogue*> catalogue =
+  absl::StatusOr<const Catalogue*> found =
       CatalogueOf(summary.catalogue_version(), catalogues);
-  if (!catalogue.ok()) return catalogue.status();
-  if (summary.cells_size() > kMaxCellsPerSummary) {
-    return Bad(absl::StrCat(summary.cells_size(), " cells exceed the limit of ",
+  if (!found.ok()) return found.status();
+  if (cells > kMaxCellsPerSummary) {
+    return Bad(absl::StrCat(cells, " cells exceed the limit of ",
                             kMaxCellsPerSummary, " per summary"));
   }
-  const bool annual = period->kind() == Period::Kind::kYear;
+  *catalogue = *found;
+  *annual = period->kind() == Period::Kind::kYear;
+  return absl::OkStatus();
+}
+
+template <typename Cells>
+absl::Status ValidateWithCells(const v1::UnitSummary& summary,
+                               const Cells& cells,
+                               const CatalogueVersions& catalogues,
+                               const RegistryHistory& registry,
+                               absl::Time now) {
+  const Catalogue* catalogue = nullptr;
+  bool annual = false;
+  if (auto s = ValidateHeader(summary, static_cast<int>(cells.size()),
+                              catalogues, registry, now, &catalogue, &annual);
+      !s.ok()) {
+    return s;
+  }
   // Measures seen, by their place in the catalogue: no hashing or
   // allocation per cell (a summary carries the whole catalogue).
-  const Measure* const first = (*catalogue)->measures().data();
-  absl::InlinedVector<bool, 512> seen((*catalogue)->measures().size(), false);
-  for (const v1::Cell& cell : summary.cells()) {
+  const Measure* const first = catalogue->measures().data();
+  absl::InlinedVector<bool, 512> seen(catalogue->measures().size(), false);
+  for (const auto& cell : cells) {
     const Measure* m = nullptr;
-    if (auto s = CheckCell(cell, **catalogue, annual, summary.period(), &m);
+    if (auto s = CheckCell(cell, *catalogue, annual, summary.period(), &m);
         !s.ok()) {
       return s;
     }
@@ -327,6 +353,21 @@ absl::Status ValidateSummary(const v1::UnitSummary& summary,
     was_seen = true;
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateSummary(const v1::UnitSummary& summary,
+                             const CatalogueVersions& catalogues,
+                             const RegistryHistory& registry, absl::Time now) {
+  return ValidateWithCells(summary, summary.cells(), catalogues, registry, now);
+}
+
+absl::Status ValidateSummary(const v1::UnitSummary& header,
+                             absl::Span<const CellView> cells,
+                             const CatalogueVersions& catalogues,
+                             const RegistryHistory& registry, absl::Time now) {
+  return ValidateWithCells(header, cells, catalogues, registry, now);
 }
 
 }  // namespace ohfed::aggregator

@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "aggregator/unit_cells.h"
 #include "common/catalogue.h"
 #include "common/period.h"
 #include "common/registry.h"
@@ -68,6 +70,14 @@ absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view period,
 // which must be one of `catalogues` (an agent still on an older version is
 // accepted); `now` is the receiver's clock (revision and period checks).
 absl::Status ValidateSummary(const v1::UnitSummary& summary,
+                             const CatalogueVersions& catalogues,
+                             const RegistryHistory& registry, absl::Time now);
+// The same for a summary whose cells were read from its received bytes
+// (aggregator/submit_reader.h): `header` holds every field but the cells
+// (its own cells are ignored), `cells` are its cells in the order received.
+// The same checks in the same order, so the same first fault and reason.
+absl::Status ValidateSummary(const v1::UnitSummary& header,
+                             absl::Span<const CellView> cells,
                              const CatalogueVersions& catalogues,
                              const RegistryHistory& registry, absl::Time now);
 

@@ -11,7 +11,10 @@
 // finding reproduces from its input alone. Properties: nothing crashes; one
 // ack per summary; what was accepted is held; resending the batch changes
 // nothing; the rollups equal a rebuild; and after reopening the store the
-// same revisions and rollups are there.
+// same revisions and rollups are there. And the service's reader
+// (IngestReceived, aggregator/submit_reader.h) and the protobuf parse it
+// replaces answer the raw input alike: the same error or acks, the same
+// held revisions, cells and rollups.
 #include <rocksdb/env.h>
 
 #include <algorithm>
@@ -25,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "aggregator/codec.h"
 #include "aggregator/ingest_service.h"
 #include "aggregator/rejection_log.h"
 #include "aggregator/summary_store.h"
@@ -74,18 +78,76 @@ std::vector<aggregator::HeldRevision> SortedHeld(const SummaryStore& store) {
   return held;
 }
 
+// The raw input through the service's path with and without the reader,
+// each into a fresh store: the same answer and the same state.
+void CheckReaderMatchesParse(absl::string_view bytes,
+                             const std::optional<PeerIdentity>& caller,
+                             Clock* clock) {
+  struct Result {
+    absl::StatusOr<v1::SubmitResponse> answer;
+    std::vector<aggregator::HeldRevision> held;
+    aggregator::RollupMap rollups;
+    std::vector<std::string> cells;
+  };
+  auto run = [&](bool use_reader) {
+    std::unique_ptr<rocksdb::Env> env(
+        rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    std::unique_ptr<SummaryStore> store = OpenStore(env.get(), clock);
+    aggregator::RejectionLog rejections(clock, absl::Seconds(60), 100,
+                                        [](absl::string_view) {});
+    Result r{aggregator::IngestReceived(*store, bytes, kNow, rejections, caller,
+                                        use_reader),
+             SortedHeld(*store),
+             store->Rollups(),
+             {}};
+    std::shared_ptr<const aggregator::View> view = store->Snapshot();
+    for (const auto& [id, revision] : r.held) {
+      std::string trust, period;
+      FUZZ_CHECK(aggregator::SplitUnitId(id, &trust, &period), id);
+      const aggregator::HeldUnit* unit = view->Unit(trust, period);
+      std::string cells = absl::StrCat(id, " ", revision, ":");
+      if (unit != nullptr) {
+        for (const aggregator::UnitCell& c : unit->cells) {
+          absl::StrAppend(&cells, " ", c.measure(), "=", c.value());
+          for (const aggregator::UnitCell::Bucket& b : c.buckets()) {
+            absl::StrAppend(&cells, "[", b.value(), "x", b.count(), "]");
+          }
+        }
+      }
+      r.cells.push_back(std::move(cells));
+    }
+    return r;
+  };
+  const Result read = run(true), parsed = run(false);
+  FUZZ_CHECK(read.answer.status() == parsed.answer.status(),
+             absl::StrCat("reader: ", read.answer.status().ToString(),
+                          "; parse: ", parsed.answer.status().ToString()));
+  if (read.answer.ok()) {
+    FUZZ_CHECK(
+        read.answer->SerializeAsString() == parsed.answer->SerializeAsString(),
+        "reader and parse acks differ");
+  }
+  FUZZ_CHECK(read.held == parsed.held, "reader and parse hold differently");
+  FUZZ_CHECK(read.cells == parsed.cells, "reader and parse cells differ");
+  fuzz::CheckSameRollups(read.rollups, parsed.rollups);
+}
+
 }  // namespace
 }  // namespace ohfed
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ohfed;  // NOLINT: a fuzz entry point
+  static FakeClock* clock = new FakeClock(kNow);
   v1::SubmitRequest request;
-  if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
+  const bool parsed = request.ParseFromArray(data, static_cast<int>(size));
+  CheckReaderMatchesParse(
+      absl::string_view(reinterpret_cast<const char*>(data), size),
+      parsed ? CallerFor(request, size) : std::nullopt, clock);
+  if (!parsed) return 0;
   // As the service does (IngestService::Parse): unknown fields dropped.
   request.GetReflection()->MutableUnknownFields(&request)->Clear();
   const std::optional<PeerIdentity> caller = CallerFor(request, size);
 
-  static FakeClock* clock = new FakeClock(kNow);
   std::unique_ptr<rocksdb::Env> env(
       rocksdb::NewMemEnv(rocksdb::Env::Default()));
   std::unique_ptr<SummaryStore> store = OpenStore(env.get(), clock);

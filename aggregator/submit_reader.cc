@@ -1,0 +1,237 @@
+#include "aggregator/submit_reader.h"
+
+#include <google/protobuf/stubs/common.h>
+
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "common/transport.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+// Wire types (protobuf's encoding).
+constexpr uint32_t kVarint = 0;
+constexpr uint32_t kFixed64 = 1;
+constexpr uint32_t kLength = 2;
+
+// A forward-only view of a message's bytes. Every reader returns false on
+// anything protobuf might judge otherwise; the caller then gives up.
+class Cursor {
+ public:
+  explicit Cursor(absl::string_view bytes) : bytes_(bytes) {}
+  bool done() const { return at_ == bytes_.size(); }
+
+  // A base-128 varint of at most `max_bytes`; at 10 bytes the last may
+  // carry only the 64th bit (protobuf's parsers differ beyond that).
+  bool Varint(uint64_t* value, int max_bytes = 10) {
+    uint64_t v = 0;
+    for (int i = 0; i < max_bytes && at_ < bytes_.size(); ++i) {
+      const auto byte = static_cast<uint8_t>(bytes_[at_++]);
+      if (i == 9 && byte > 1) return false;
+      v |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        *value = v;
+        return true;
+      }
+    }
+    return false;
+  }
+  // A tag of a field numbered 1 to 2^29-1: *field and *wire_type.
+  bool Tag(uint32_t* field, uint32_t* wire_type) {
+    uint64_t tag = 0;
+    if (!Varint(&tag, 5) || tag > std::numeric_limits<uint32_t>::max()) {
+      return false;
+    }
+    *field = static_cast<uint32_t>(tag >> 3);
+    *wire_type = static_cast<uint32_t>(tag & 7);
+    return *field != 0;
+  }
+  // A length-delimited payload (length in at most 5 bytes, within the
+  // message).
+  bool Length(absl::string_view* payload) {
+    uint64_t n = 0;
+    if (!Varint(&n, 5) || n > bytes_.size() - at_) return false;
+    *payload = bytes_.substr(at_, n);
+    at_ += n;
+    return true;
+  }
+  // A proto3 string: valid UTF-8, as protobuf verifies.
+  bool String(absl::string_view* text) {
+    return Length(text) && google::protobuf::internal::IsStructurallyValidUTF8(
+                               text->data(), static_cast<int>(text->size()));
+  }
+  bool Double(double* value) {
+    if (bytes_.size() - at_ < 8) return false;
+    uint64_t bits = 0;
+    for (int i = 7; i >= 0; --i) {
+      bits = (bits << 8) | static_cast<uint8_t>(bytes_[at_ + i]);
+    }
+    at_ += 8;
+    std::memcpy(value, &bits, sizeof(bits));
+    return true;
+  }
+
+ private:
+  absl::string_view bytes_;
+  size_t at_ = 0;
+};
+
+}  // namespace
+
+void SubmitReader::Clear() {
+  summaries_.clear();
+  headers_.clear();
+  summary_cells_.clear();
+  cells_.clear();
+  cell_buckets_.clear();
+  buckets_.clear();
+}
+
+bool SubmitReader::Read(absl::string_view request) {
+  Clear();
+  if (request.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return false;
+  }
+  // A full-catalogue summary is ~3.5 KB for ~60 cells and ~120 buckets.
+  cells_.reserve(request.size() / 48);
+  cell_buckets_.reserve(request.size() / 48);
+  buckets_.reserve(request.size() / 24);
+  Cursor in(request);
+  while (!in.done()) {
+    uint32_t field = 0, wire_type = 0;
+    absl::string_view summary;
+    if (!in.Tag(&field, &wire_type) || field != 1 || wire_type != kLength ||
+        !in.Length(&summary) ||
+        summaries_.size() >= static_cast<size_t>(kMaxSummariesPerBatch) ||
+        !ReadSummary(summary)) {
+      Clear();
+      return false;
+    }
+  }
+  // The storage has stopped growing: the views can point into it.
+  for (size_t i = 0; i < cells_.size(); ++i) {
+    const auto [first, count] = cell_buckets_[i];
+    cells_[i] = CellView(cells_[i].measure(), cells_[i].value(),
+                         absl::MakeConstSpan(buckets_.data() + first, count));
+  }
+  for (size_t i = 0; i < summaries_.size(); ++i) {
+    const auto [first, count] = summary_cells_[i];
+    summaries_[i].header = &headers_[i];
+    summaries_[i].cells = absl::MakeConstSpan(cells_.data() + first, count);
+  }
+  return true;
+}
+
+bool SubmitReader::ReadSummary(absl::string_view bytes) {
+  v1::UnitSummary* header = &headers_.emplace_back();
+  const size_t first_cell = cells_.size();
+  absl::string_view trust, period, catalogue_version;
+  Cursor in(bytes);
+  while (!in.done()) {
+    uint32_t field = 0, wire_type = 0;
+    if (!in.Tag(&field, &wire_type)) return false;
+    uint64_t v = 0;
+    absl::string_view payload;
+    switch (field) {
+      case 1:  // trust
+        if (wire_type != kLength || !in.String(&trust)) return false;
+        break;
+      case 2:  // period
+        if (wire_type != kLength || !in.String(&period)) return false;
+        break;
+      case 3:  // revision
+        if (wire_type != kVarint || !in.Varint(&v)) return false;
+        header->set_revision(v);
+        break;
+      case 4:  // cells
+        if (wire_type != kLength || !in.Length(&payload) ||
+            !ReadCell(payload)) {
+          return false;
+        }
+        break;
+      case 5:  // produced_unix_ms
+        if (wire_type != kVarint || !in.Varint(&v)) return false;
+        header->set_produced_unix_ms(static_cast<int64_t>(v));
+        break;
+      case 6:  // catalogue_version
+        if (wire_type != kLength || !in.String(&catalogue_version)) {
+          return false;
+        }
+        break;
+      case 7:  // retracted
+        if (wire_type != kVarint || !in.Varint(&v)) return false;
+        header->set_retracted(v != 0);
+        break;
+      case 8:  // first_received_unix_ms
+        if (wire_type != kVarint || !in.Varint(&v)) return false;
+        header->set_first_received_unix_ms(static_cast<int64_t>(v));
+        break;
+      default:  // unknown: protobuf keeps it, then it is discarded
+        return false;
+    }
+  }
+  // Short codes: within the strings themselves, no allocation.
+  header->set_trust(trust.data(), trust.size());
+  header->set_period(period.data(), period.size());
+  header->set_catalogue_version(catalogue_version.data(),
+                                catalogue_version.size());
+  summaries_.push_back({nullptr, bytes, {}});
+  summary_cells_.emplace_back(first_cell, cells_.size() - first_cell);
+  return true;
+}
+
+bool SubmitReader::ReadCell(absl::string_view bytes) {
+  const size_t first_bucket = buckets_.size();
+  absl::string_view measure;
+  double value = 0;
+  Cursor in(bytes);
+  while (!in.done()) {
+    uint32_t field = 0, wire_type = 0;
+    if (!in.Tag(&field, &wire_type)) return false;
+    absl::string_view payload;
+    switch (field) {
+      case 1:  // measure
+        if (wire_type != kLength || !in.String(&measure)) return false;
+        break;
+      case 2:  // value
+        if (wire_type != kFixed64 || !in.Double(&value)) return false;
+        break;
+      case 3:  // buckets
+        if (wire_type != kLength || !in.Length(&payload) ||
+            !ReadBucket(payload)) {
+          return false;
+        }
+        break;
+      default:
+        return false;
+    }
+  }
+  cells_.emplace_back(measure, value, absl::Span<const UnitCell::Bucket>());
+  cell_buckets_.emplace_back(first_bucket, buckets_.size() - first_bucket);
+  return true;
+}
+
+bool SubmitReader::ReadBucket(absl::string_view bytes) {
+  UnitCell::Bucket bucket;
+  Cursor in(bytes);
+  while (!in.done()) {
+    uint32_t field = 0, wire_type = 0;
+    if (!in.Tag(&field, &wire_type)) return false;
+    switch (field) {
+      case 1:  // value
+        if (wire_type != kFixed64 || !in.Double(&bucket.value_)) return false;
+        break;
+      case 2:  // count
+        if (wire_type != kVarint || !in.Varint(&bucket.count_)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  buckets_.push_back(bucket);
+  return true;
+}
+
+}  // namespace ohfed::aggregator

@@ -1,0 +1,489 @@
+// The ingest's two ways to take a received batch give the same result:
+// SubmitReader (cells read from the bytes) and the protobuf parse it
+// replaces where it can. Each case ingests the same bytes into two fresh
+// stores, one per path, and compares the acks (outcomes and reasons), the
+// held revisions, the cells held, the rollups and the bytes written; and
+// checks which path took the batch, so that a case meant for the reader is
+// not silently parsed (or the reverse).
+#include "aggregator/submit_reader.h"
+
+#include <rocksdb/env.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "aggregator/codec.h"
+#include "aggregator/ingest_service.h"
+#include "aggregator/rejection_log.h"
+#include "aggregator/summary_store.h"
+#include "common/catalogue.h"
+#include "common/clock.h"
+#include "common/identity.h"
+#include "common/transport.h"
+#include "ohfed/v1/ohfed.pb.h"
+#include "tests/aggregator/test_summaries.h"
+#include "tests/testing/testing.h"
+
+namespace ohfed::aggregator {
+namespace {
+
+using ::ohfed::aggregator::testing::AddDistribution;
+using ::ohfed::aggregator::testing::Summary;
+
+const absl::Time kNow = absl::FromCivil(
+    absl::CivilSecond(2026, 11, 26, 9, 0, 0), absl::UTCTimeZone());
+
+// Protobuf's wire encoding, to craft what a generated serializer never
+// writes (fields out of order, repeated, unknown, of another wire type).
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+  return out;
+}
+std::string Tag(int field, int wire_type) {
+  return Varint(static_cast<uint64_t>(field) << 3 | wire_type);
+}
+std::string Len(int field, const std::string& payload) {
+  return Tag(field, 2) + Varint(payload.size()) + payload;
+}
+std::string Num(int field, uint64_t v) { return Tag(field, 0) + Varint(v); }
+std::string Dbl(int field, double v) {
+  std::string out = Tag(field, 1);
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof(v));
+  for (int i = 0; i < 8; ++i) out += static_cast<char>(bits >> (8 * i));
+  return out;
+}
+
+std::string Bytes(const v1::UnitSummary& s) { return s.SerializeAsString(); }
+std::string Request(const std::vector<std::string>& summaries) {
+  std::string out;
+  for (const std::string& s : summaries) out += Len(1, s);
+  return out;
+}
+
+// A month of every monthly measure, as an agent sends it (distributions
+// with buckets), or a year of the annual ones.
+v1::UnitSummary FullSummary(const std::string& period, int variant) {
+  const std::shared_ptr<const Catalogue> catalogue = Catalogue::Default();
+  const bool annual = period.size() == 4;
+  v1::UnitSummary s = Summary("RJ1", period, 100 + variant, {});
+  s.set_catalogue_version(catalogue->version());
+  s.set_produced_unix_ms(1700000000000 + variant);
+  for (const Measure& m : catalogue->measures()) {
+    if ((m.frequency == Frequency::kYear) != annual ||
+        m.type == ValueType::kDerived) {
+      continue;
+    }
+    if (m.type == ValueType::kDistribution) {
+      AddDistribution(&s, m.code,
+                      {{std::ceil(m.min), 1 + variant},
+                       {std::ceil(m.min) + 2, 3},
+                       {std::floor(m.max), 2}});
+      continue;
+    }
+    v1::Cell* c = s.add_cells();
+    c->set_measure(m.code);
+    c->set_value(m.is_yes_no() || m.type == ValueType::kCount
+                     ? std::floor(std::min(m.max, 1.0 + variant))
+                     : std::min(m.max, m.min + 0.5 * (variant + 1)));
+  }
+  return s;
+}
+
+struct Outcome {
+  absl::Status status;
+  std::string acks;  // the response, serialized
+  ReadPath path = ReadPath::kUnparsable;
+  std::vector<HeldRevision> held;
+  RollupMap rollups;
+  std::vector<std::string> cells;  // each held unit's cells, printed
+  SummaryStoreStats stats;
+};
+
+std::string Print(const HeldUnit& u) {
+  std::string out =
+      absl::StrCat(u.trust, "/", u.period, " r", u.revision, " ",
+                   u.first_received_unix_ms, " ", u.last_received_unix_ms, ":");
+  for (const UnitCell& c : u.cells) {
+    absl::StrAppend(&out, " ", c.measure(), "=", c.value());
+    for (const UnitCell::Bucket& b : c.buckets()) {
+      absl::StrAppend(&out, "[", b.value(), "x", b.count(), "]");
+    }
+  }
+  return out;
+}
+
+Outcome Ingest(const std::vector<std::string>& batches, bool use_reader,
+               const std::optional<PeerIdentity>& caller) {
+  FakeClock clock(kNow);
+  std::unique_ptr<rocksdb::Env> env(
+      rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  SummaryStoreOptions options;
+  options.clock = &clock;
+  options.env = env.get();
+  absl::StatusOr<std::unique_ptr<SummaryStore>> store =
+      SummaryStore::Open("/reader/db", std::move(options));
+  EXPECT_TRUE(store.ok()) << store.status();
+  RejectionLog rejections(&clock, absl::Seconds(60), 100,
+                          [](absl::string_view) {});
+  Outcome out;
+  for (const std::string& bytes : batches) {
+    absl::StatusOr<v1::SubmitResponse> r = IngestReceived(
+        **store, bytes, kNow, rejections, caller, use_reader, &out.path);
+    out.status = r.status();
+    if (!r.ok()) break;
+    out.acks += r->SerializeAsString();
+  }
+  out.held = (*store)->HeldRevisions();
+  std::sort(out.held.begin(), out.held.end());
+  out.rollups = (*store)->Rollups();
+  std::shared_ptr<const View> view = (*store)->Snapshot();
+  for (const HeldRevision& h : out.held) {
+    std::string trust, period;
+    EXPECT_TRUE(SplitUnitId(h.first, &trust, &period));
+    const HeldUnit* u = view->Unit(trust, period);
+    out.cells.push_back(u == nullptr ? "retracted" : Print(*u));
+  }
+  out.stats = (*store)->stats();
+  return out;
+}
+
+// Both paths on `batches`; the reader's path must be `expected`.
+Outcome ExpectSame(const std::vector<std::string>& batches, ReadPath expected,
+                   const std::optional<PeerIdentity>& caller = std::nullopt) {
+  const Outcome parsed = Ingest(batches, /*use_reader=*/false, caller);
+  SCOPED_TRACE(parsed.status.ToString());
+  const Outcome read = Ingest(batches, /*use_reader=*/true, caller);
+  EXPECT_EQ(static_cast<int>(read.path), static_cast<int>(expected));
+  EXPECT_NE(parsed.path, ReadPath::kRead);
+  EXPECT_EQ(read.status, parsed.status);
+  EXPECT_EQ(read.acks, parsed.acks);
+  EXPECT_EQ(read.held, parsed.held);
+  EXPECT_EQ(read.cells, parsed.cells);
+  EXPECT_EQ(read.rollups.size(), parsed.rollups.size());
+  for (const auto& [key, cell] : parsed.rollups) {
+    auto it = read.rollups.find(key);
+    if (it == read.rollups.end()) {
+      ADD_FAILURE() << "missing rollup " << key;
+      continue;
+    }
+    EXPECT_EQ(it->second.sum, cell.sum) << key;
+    EXPECT_EQ(it->second.n_units, cell.n_units) << key;
+    EXPECT_TRUE(it->second.buckets == cell.buckets) << key;
+  }
+  EXPECT_EQ(read.stats.summaries_accepted, parsed.stats.summaries_accepted);
+  EXPECT_EQ(read.stats.summaries_stale, parsed.stats.summaries_stale);
+  EXPECT_EQ(read.stats.summaries_rejected, parsed.stats.summaries_rejected);
+  EXPECT_EQ(read.stats.bytes_received, parsed.stats.bytes_received);
+  EXPECT_EQ(read.stats.bytes_written, parsed.stats.bytes_written);
+  return read;
+}
+
+// The reasons in a response, for asserting the error texts.
+std::vector<std::string> Reasons(const Outcome& o) {
+  v1::SubmitResponse r;
+  EXPECT_TRUE(r.ParseFromString(o.acks));
+  std::vector<std::string> out;
+  for (const v1::Ack& a : r.acks()) out.push_back(a.reason());
+  return out;
+}
+
+TEST(SubmitReaderTest, AgentsBatchesAreReadAndStoredAsParsed) {
+  std::vector<std::string> summaries;
+  for (int month = 1; month <= 12; ++month) {
+    summaries.push_back(
+        Bytes(FullSummary(absl::StrFormat("2025-%02d", month), month)));
+  }
+  summaries.push_back(Bytes(FullSummary("2025", 1)));
+  // A second batch replaces some, repeats one (stale) and retracts one.
+  v1::UnitSummary retract = Summary("RJ1", "2025-03", 500, {});
+  retract.set_retracted(true);
+  const Outcome o =
+      ExpectSame({Request(summaries), Request({Bytes(FullSummary("2025-01", 7)),
+                                               summaries[1], Bytes(retract)})},
+                 ReadPath::kRead);
+  EXPECT_EQ(o.stats.summaries_accepted, 15);
+  EXPECT_EQ(o.stats.summaries_stale, 1);
+  EXPECT_EQ(o.held.size(), 13);
+}
+
+TEST(SubmitReaderTest, FieldsInAnyOrderRepeatedFieldsLastWins) {
+  const std::string bucket = Num(2, 4) + Dbl(1, 3) + Dbl(1, 5);  // 5 wins
+  const std::string cell = Dbl(2, 1) + Len(3, bucket) +
+                           Len(1, "activity.wait_days.immunisation") +
+                           Dbl(2, 4);
+  const std::string scalar = Dbl(2, 99) + Len(1, "x.y") +
+                             Len(1, "activity.count.immunisation") + Dbl(2, 12);
+  const std::string summary = Len(4, cell) + Num(3, 1) + Len(1, "ZZZ") +
+                              Len(2, "2026-03") + Len(4, scalar) +
+                              Len(6, "2026.1") + Num(3, 7) + Len(1, "RJ1") +
+                              Num(5, 123) + Num(7, 0);
+  const Outcome o = ExpectSame({Request({summary})}, ReadPath::kRead);
+  EXPECT_EQ(o.stats.summaries_accepted, 1);
+  ASSERT_EQ(o.cells.size(), 1);
+  EXPECT_EQ(o.cells[0],
+            absl::StrCat("RJ1/2026-03 r7 ", absl::ToUnixMillis(kNow), " ",
+                         absl::ToUnixMillis(kNow),
+                         ": activity.count.immunisation=12 "
+                         "activity.wait_days.immunisation=4[5x4]"));
+}
+
+TEST(SubmitReaderTest, UnknownFieldsAreParsedAndDiscardedAsBefore) {
+  const std::string cell = Len(1, "activity.count.immunisation") + Dbl(2, 3);
+  const std::string good =
+      Len(1, "RJ1") + Len(2, "2026-03") + Num(3, 1) + Len(6, "2026.1");
+  for (const std::string& bytes : {
+           Request({good + Len(4, cell)}) + Num(9, 1),       // request
+           Request({good + Len(4, cell) + Len(20, "new")}),  // summary
+           Request({good + Len(4, cell + Num(15, 2))}),      // cell
+           Request({good + Len(4, Len(1, "activity.wait_days.immunisation") +
+                                      Dbl(2, 1) +
+                                      Len(3, Dbl(1, 2) + Num(2, 1) +
+                                                 Dbl(7, 1)))}),   // bucket
+           Request({good + Len(4, cell) + Tag(30, 5) + "abcd"}),  // fixed32
+       }) {
+    SCOPED_TRACE(absl::CHexEscape(bytes));
+    const Outcome o = ExpectSame({bytes}, ReadPath::kParsed);
+    EXPECT_EQ(o.stats.summaries_accepted, 1);
+  }
+}
+
+TEST(SubmitReaderTest, AKnownFieldOfAnotherWireTypeIsParsed) {
+  const std::string good = Len(1, "RJ1") + Len(2, "2026-03") + Len(6, "2026.1");
+  // revision length-delimited ("packed"): protobuf keeps it as unknown, so
+  // the summary has no revision.
+  const Outcome packed =
+      ExpectSame({Request({good + Len(3, Varint(5))})}, ReadPath::kParsed);
+  EXPECT_EQ(Reasons(packed), std::vector<std::string>{"revision must be > 0"});
+  // value as a varint, buckets as a fixed64, trust as a varint.
+  ExpectSame(
+      {Request({good + Num(3, 1) +
+                Len(4, Len(1, "activity.count.immunisation") + Num(2, 3))})},
+      ReadPath::kParsed);
+  ExpectSame({Request({good + Num(3, 1) +
+                       Len(4, Len(1, "activity.wait_days.immunisation") +
+                                  Dbl(3, 1))})},
+             ReadPath::kParsed);
+  ExpectSame({Request({Num(1, 5) + good + Num(3, 1)})}, ReadPath::kParsed);
+}
+
+TEST(SubmitReaderTest, EmptyStringsMessagesAndBatches) {
+  const Outcome none = ExpectSame({""}, ReadPath::kRead);
+  EXPECT_TRUE(none.status.ok());
+  EXPECT_TRUE(none.acks.empty());
+  EXPECT_EQ(Reasons(ExpectSame({Request({""})}, ReadPath::kRead)),
+            std::vector<std::string>{"missing trust code"});
+  const std::string head = Len(1, "RJ1") + Len(2, "2026-03") + Num(3, 1);
+  EXPECT_EQ(
+      Reasons(ExpectSame({Request({head + Len(6, "")})}, ReadPath::kRead))[0]
+          .substr(0, 26),
+      "missing catalogue version:");
+  EXPECT_EQ(
+      Reasons(ExpectSame({Request({head + Len(6, "2026.1") + Len(4, "")})},
+                         ReadPath::kRead)),
+      std::vector<std::string>{"unknown measure ''"});
+  EXPECT_EQ(Reasons(ExpectSame({Request({Len(1, "") + Len(2, "2026-03")})},
+                               ReadPath::kRead)),
+            std::vector<std::string>{"missing trust code"});
+  // A retraction with no cells is read; one with cells is parsed (the store
+  // drops its cells).
+  v1::UnitSummary gone = Summary("RJ1", "2026-03", 9, {});
+  gone.set_retracted(true);
+  ExpectSame(
+      {Request({Bytes(FullSummary("2026-03", 1))}), Request({Bytes(gone)})},
+      ReadPath::kRead);
+  *gone.add_cells() = FullSummary("2026-03", 1).cells(0);
+  ExpectSame(
+      {Request({Bytes(FullSummary("2026-03", 1))}), Request({Bytes(gone)})},
+      ReadPath::kParsed);
+}
+
+TEST(SubmitReaderTest, ValidationErrorsAreTheSame) {
+  std::vector<std::string> summaries;
+  auto add = [&](v1::UnitSummary s) { summaries.push_back(Bytes(s)); };
+  add(Summary("RJ1", "2026-03", 1, {{"activity.count.immunisation", 2.5}}));
+  add(Summary("RJ1", "2026-03", 1,
+              {{"activity.count.immunisation", 2},
+               {"activity.count.immunisation", 3}}));
+  add(Summary("RJ1", "2026-03", 1, {{"no.such.measure", 2}}));
+  add(Summary("RJ1", "2026-03", 1, {{"profile.seqohs_accredited", 1}}));
+  add(Summary("RJ1", "2026-04", 1,
+              {{"activity.count.immunisation", std::nan("")}}));
+  v1::UnitSummary d = Summary("RJ1", "2026-05", 1, {});
+  AddDistribution(&d, "activity.wait_days.immunisation",
+                  {{3, 1}, {2, 1}, {3, 4}});  // out of order, repeated
+  add(d);
+  d = Summary("RJ1", "2026-06", 1, {});
+  AddDistribution(&d, "activity.wait_days.immunisation", {{2.5, 1}});
+  add(d);
+  d = Summary("RJ1", "2026-07", 1, {});
+  AddDistribution(&d, "activity.wait_days.immunisation",
+                  {{1, uint64_t{1} << 63}, {2, uint64_t{1} << 63}});
+  add(d);
+  d = Summary("RJ1", "2026-08", 1, {});
+  AddDistribution(&d, "activity.wait_days.immunisation", {{1, 2}, {4, 1}});
+  d.mutable_cells(0)->set_value(5);
+  add(d);
+  add(Summary("RJ1", "2026-12", 1, {}));
+  add(Summary("RJ1", "2026-03", uint64_t{1} << 60, {}));
+  const Outcome o = ExpectSame({Request(summaries)}, ReadPath::kRead);
+  const std::vector<std::string> reasons = Reasons(o);
+  ASSERT_EQ(reasons.size(), summaries.size());
+  EXPECT_EQ(reasons[0],
+            "value 2.5 is not a whole number for measure "
+            "'activity.count.immunisation'");
+  EXPECT_EQ(reasons[1], "duplicate measure 'activity.count.immunisation'");
+  EXPECT_EQ(reasons[2], "unknown measure 'no.such.measure'");
+  EXPECT_EQ(reasons[5],
+            "bucket value 3 of measure 'activity.wait_days.immunisation' "
+            "appears more than once");
+}
+
+TEST(SubmitReaderTest, LimitsAndOversizedFields) {
+  const std::string code256(256, 'A'), code257(257, 'A');
+  const Outcome long_codes = ExpectSame(
+      {Request({Bytes(Summary(code256, "2026-03", 1, {})),
+                Bytes(Summary(code257, "2026-03", 1, {})),
+                Bytes(Summary("RJ1", "2026-03", 1, {{code257, 1}}))})},
+      ReadPath::kRead);
+  EXPECT_EQ(Reasons(long_codes)[1], "trust code longer than 256 bytes");
+  EXPECT_EQ(Reasons(long_codes)[2], "measure code longer than 256 bytes");
+  // The most summaries a batch may hold are read; one more is parsed and
+  // refused as before.
+  std::vector<std::string> many(kMaxSummariesPerBatch,
+                                Bytes(FullSummary("2026-03", 1)));
+  ExpectSame({Request(many)}, ReadPath::kRead);
+  many.push_back(many.back());
+  const Outcome over = ExpectSame({Request(many)}, ReadPath::kParsed);
+  EXPECT_EQ(over.status.message(),
+            "batch of 257 summaries exceeds the limit of 256");
+  // Cells beyond the limit, buckets beyond the measure's range.
+  v1::UnitSummary cells = Summary("RJ1", "2026-03", 1, {});
+  for (int i = 0; i <= kMaxCellsPerSummary; ++i) {
+    v1::Cell* c = cells.add_cells();
+    c->set_measure("activity.count.immunisation");
+  }
+  v1::UnitSummary buckets = Summary("RJ1", "2026-04", 1, {});
+  std::vector<std::pair<double, uint64_t>> wide;
+  for (int i = 0; i < 5000; ++i) wide.push_back({i, 1});
+  AddDistribution(&buckets, "activity.wait_days.immunisation", wide);
+  const Outcome big =
+      ExpectSame({Request({Bytes(cells), Bytes(buckets)})}, ReadPath::kRead);
+  EXPECT_EQ(Reasons(big)[0], "4097 cells exceed the limit of 4096 per summary");
+  EXPECT_THAT(Reasons(big)[1], ::testing::HasSubstr("5000 buckets exceed"));
+}
+
+TEST(SubmitReaderTest, MalformedBytesAreRefusedAsBefore) {
+  const std::string good = Bytes(FullSummary("2026-03", 1));
+  for (const std::string& bytes : {
+           Request({good}).substr(0, 100),                // truncated
+           Request({good}) + "\x0a\xff\xff\xff\xff\x0f",  // length too long
+           Request({Len(1, "R\xffJ")}),                   // not UTF-8
+           Request({Len(4, Len(1, "activity.\xc3"))}),    // cut UTF-8
+           std::string("\x00\x01", 2),                    // field 0
+           Request({good}) + "\x0b",                      // group start
+       }) {
+    SCOPED_TRACE(absl::CHexEscape(bytes));
+    const Outcome o = ExpectSame({bytes}, ReadPath::kUnparsable);
+    EXPECT_EQ(o.status.message(), "not a valid ohfed.v1.SubmitRequest");
+  }
+  // Varints protobuf reads in its own way are left to it: a 10-byte
+  // revision with bits beyond 64 (protobuf drops them), a 6-byte tag
+  // (refused). Padded ones within the limits are read.
+  const std::string head = Len(1, "RJ1") + Len(2, "2026-03") + Len(6, "2026.1");
+  ExpectSame(
+      {Request({head + Tag(3, 0) +
+                std::string("\x81\x80\x80\x80\x80\x80\x80\x80\x80\x7f", 10)})},
+      ReadPath::kParsed);
+  ExpectSame(
+      {Request({head + Num(3, 1) + std::string("\x8a\x80\x80\x80\x80\x00", 6) +
+                "\x03RJ1"})},
+      ReadPath::kUnparsable);
+  const Outcome padded = ExpectSame(
+      {Request({head + std::string("\x98\x80\x80\x80\x00", 5) +
+                std::string("\x81\x80\x80\x80\x80\x80\x80\x80\x80\x00", 10) +
+                std::string("\x8a\x80\x80\x80\x00", 5) +
+                std::string("\x83\x80\x80\x80\x00", 5) + "RJ1"})},
+      ReadPath::kRead);
+  EXPECT_EQ(padded.stats.summaries_accepted, 1);
+}
+
+// A batch read from its bytes keeps only its acks on its arena: one small
+// block, where a parsed one needs ~2.9x its bytes (BatchArenaTest).
+TEST(SubmitReaderTest, ABatchReadKeepsOnlyItsAcksOnItsArena) {
+  std::vector<std::string> summaries;
+  for (int month = 1; month <= 12; ++month) {
+    summaries.push_back(
+        Bytes(FullSummary(absl::StrFormat("2025-%02d", month), month)));
+  }
+  const std::string bytes = Request(summaries);
+  FakeClock clock(kNow);
+  std::unique_ptr<rocksdb::Env> env(
+      rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  SummaryStoreOptions options;
+  options.clock = &clock;
+  options.env = env.get();
+  absl::StatusOr<std::unique_ptr<SummaryStore>> store =
+      SummaryStore::Open("/reader/db", std::move(options));
+  OHFED_ASSERT_OK(store);
+  RejectionLog rejections(&clock, absl::Seconds(60), 100,
+                          [](absl::string_view) {});
+  SubmitReader reader;
+  ASSERT_TRUE(reader.Read(bytes));
+  const google::protobuf::ArenaOptions arena_options =
+      BatchArenaOptions(bytes.size(), /*parsed=*/false);
+  google::protobuf::Arena arena(arena_options);
+  auto* response =
+      google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&arena);
+  std::vector<SummaryStore::Incoming> valid;
+  absl::StatusOr<ReadPath> how =
+      PrepareReceived(**store, bytes, &arena, &reader, kNow, rejections,
+                      std::nullopt, response, &valid);
+  OHFED_ASSERT_OK(how);
+  EXPECT_EQ(*how, ReadPath::kRead);
+  ASSERT_EQ(valid.size(), 12);
+  absl::StatusOr<SummaryStore::Committed> committed =
+      (*store)->CommitAndWait(valid);
+  OHFED_ASSERT_OK(committed);
+  FinishBatch(valid, *committed, response);
+  EXPECT_EQ(response->acks_size(), 12);
+  EXPECT_EQ(arena.SpaceAllocated(), arena_options.start_block_size)
+      << "used " << arena.SpaceUsed() << " for a batch of " << bytes.size()
+      << " bytes";
+}
+
+TEST(SubmitReaderTest, FirstReceiptTimesFromTheirSenders) {
+  v1::UnitSummary s = FullSummary("2026-03", 1);
+  s.set_first_received_unix_ms(1000);
+  const std::string bytes = Request({Bytes(s)});
+  // Plaintext and a region: honoured, stored as received.
+  ExpectSame({bytes}, ReadPath::kRead);
+  ExpectSame({bytes}, ReadPath::kRead,
+             PeerIdentity{PeerIdentity::Kind::kRegion, "Y56"});
+  // A trust's own: cleared, so the record is re-serialized from a parse.
+  ExpectSame({bytes}, ReadPath::kParsed,
+             PeerIdentity{PeerIdentity::Kind::kTrust, "RJ1"});
+  s.clear_first_received_unix_ms();
+  ExpectSame({Request({Bytes(s)})}, ReadPath::kRead,
+             PeerIdentity{PeerIdentity::Kind::kTrust, "RJ1"});
+  // Someone else's trust: refused with the same reason either way.
+  ExpectSame({Request({Bytes(s)})}, ReadPath::kRead,
+             PeerIdentity{PeerIdentity::Kind::kTrust, "RV5"});
+}
+
+}  // namespace
+}  // namespace ohfed::aggregator
