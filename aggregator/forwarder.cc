@@ -21,6 +21,11 @@ absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::PendingExcept(
   return queue_->PendingUpstream(max, kMaxMessageBytes, in_flight);
 }
 
+absl::StatusOr<std::vector<std::string>> Forwarder::PendingSerialized(
+    size_t max, const UnitKeys& in_flight) {
+  return queue_->PendingUpstreamSerialized(max, kMaxMessageBytes, in_flight);
+}
+
 absl::Status Forwarder::OnAcks(const std::vector<v1::Ack>& acks) {
   std::vector<UpstreamReply> replies;
   for (const v1::Ack& ack : acks) {

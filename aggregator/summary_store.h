@@ -246,6 +246,9 @@ class SummaryStore : public UpstreamQueue {
   void SetCommitListener(std::function<void()> f);
 
   // UpstreamQueue (aggregator/upstream_queue.h).
+  absl::StatusOr<std::vector<std::string>> PendingUpstreamSerialized(
+      size_t max, size_t max_bytes,
+      const absl::flat_hash_set<std::string>& skip) const override;
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
       size_t max, size_t max_bytes,
       const absl::flat_hash_set<std::string>& skip) const override;

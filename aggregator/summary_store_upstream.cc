@@ -7,6 +7,7 @@
 #include "aggregator/summary_store.h"
 #include "common/rocksdb_util.h"
 #include "common/status.h"
+#include "common/summary_wire.h"
 
 namespace ohfed::aggregator {
 
@@ -44,6 +45,41 @@ absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
     if (!out.empty() && bytes + size > max_bytes) break;
     bytes += size;
     out.push_back(std::move(record.summary));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>>
+SummaryStore::PendingUpstreamSerialized(
+    size_t max, size_t max_bytes,
+    const absl::flat_hash_set<std::string>& skip) const {
+  std::vector<std::string> out;
+  size_t bytes = 0;
+  absl::ReaderMutexLock l(&db_mu_);
+  if (!db_->open()) {
+    return absl::UnavailableError(
+        absl::StrCat("store ", db_->dir(), " is failing: ", db_->failure()));
+  }
+  for (const std::string& id : upstream_.PendingIds(max, skip)) {
+    // The stored record's summary as it arrived here (codec.h: a 16-byte
+    // header, then the serialized UnitSummary), not parsed: its identity is
+    // checked against the key, which is all that is read of it.
+    std::string key = absl::StrCat(kUnitPrefix, id);
+    OHFED_ASSIGN_OR_RETURN(std::string value, GetValue(db_.get(), key));
+    absl::StatusOr<SummaryKey> read =
+        value.size() < 16 ? absl::InvalidArgumentError("short")
+                          : ReadSummaryKey(absl::string_view(value).substr(16));
+    if (!read.ok() || UnitId(read->trust, read->period) != id) {
+      return absl::DataLossError(
+          absl::StrCat("corrupt unit record '", key, "'"));
+    }
+    const int64_t first_received = static_cast<int64_t>(GetBigEndian64(value));
+    value.erase(0, 16);
+    AppendFirstReceived(first_received, &value);
+    // The rest stays pending for the next call.
+    if (!out.empty() && bytes + value.size() > max_bytes) break;
+    bytes += value.size();
+    out.push_back(std::move(value));
   }
   return out;
 }

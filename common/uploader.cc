@@ -1,13 +1,12 @@
 #include "common/uploader.h"
 
-#include <google/protobuf/io/coded_stream.h>
-
 #include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "common/summary_wire.h"
 
 namespace ohfed {
 namespace {
@@ -15,17 +14,11 @@ namespace {
 // Unary calls (Feedback) are short; a stuck one must not hold up the thread.
 constexpr absl::Duration kFeedbackDeadline = absl::Seconds(10);
 
-// Bytes `s` adds to a SubmitRequest: tag, length prefix, body.
-size_t FramedSize(const v1::UnitSummary& s) {
-  size_t body = s.ByteSizeLong();
-  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(body) + body;
-}
-
-v1::Ack SetAsideAck(const v1::UnitSummary& s, size_t bytes, size_t limit) {
+v1::Ack SetAsideAck(const SummaryKey& s, size_t bytes, size_t limit) {
   v1::Ack ack;
-  ack.set_trust(s.trust());
-  ack.set_period(s.period());
-  ack.set_revision(s.revision());
+  ack.set_trust(s.trust);
+  ack.set_period(s.period);
+  ack.set_revision(s.revision);
   ack.set_outcome(v1::OUTCOME_REJECTED);
   ack.set_reason(absl::StrCat("not sent: the summary is ", bytes,
                               " bytes, over the message limit of ", limit,
@@ -54,6 +47,17 @@ absl::StatusOr<std::vector<v1::UnitSummary>> OutboxSource::PendingExcept(
     if (out.size() == max) break;
     if (!in_flight.contains(OutboxKey(s))) out.push_back(std::move(s));
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> OutboxSource::PendingSerialized(
+    size_t max, const UnitKeys& in_flight) {
+  OHFED_ASSIGN_OR_RETURN(
+      std::vector<v1::UnitSummary> pending,
+      in_flight.empty() ? Pending(max) : PendingExcept(max, in_flight));
+  std::vector<std::string> out;
+  out.reserve(pending.size());
+  for (const v1::UnitSummary& s : pending) out.push_back(s.SerializeAsString());
   return out;
 }
 
@@ -235,22 +239,26 @@ absl::Status Uploader::Pass() {
   }
 }
 
-void Uploader::Pack(std::vector<v1::UnitSummary>& pending,
-                    v1::SubmitRequest* request,
-                    std::vector<v1::Ack>* set_aside) const {
+absl::Status Uploader::Pack(std::vector<std::string>& pending,
+                            v1::SubmitRequest* request,
+                            std::vector<std::string>* keys,
+                            std::vector<v1::Ack>* set_aside) const {
   const size_t limit = options_.max_message_bytes;
   size_t bytes = 0;
-  for (v1::UnitSummary& s : pending) {
-    const size_t size = FramedSize(s);
+  for (std::string& s : pending) {
+    const size_t size = FramedSummarySize(s.size());
+    // The rest waits for the next message: it is still pending.
+    if (size <= limit && bytes + size > limit) break;
+    OHFED_ASSIGN_OR_RETURN(SummaryKey key, ReadSummaryKey(s));
     if (size > limit) {
-      set_aside->push_back(SetAsideAck(s, size, limit));
+      set_aside->push_back(SetAsideAck(key, size, limit));
       continue;
     }
-    // The rest waits for the next message: it is still pending.
-    if (bytes + size > limit) break;
     bytes += size;
-    *request->add_summaries() = std::move(s);
+    keys->push_back(absl::StrCat(key.trust, "/", key.period));
+    AddSerializedSummary(std::move(s), request);
   }
+  return absl::OkStatus();
 }
 
 absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
@@ -298,9 +306,8 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
       skip = flight->units;
       in_flight = flight->batches.size();
     }
-    absl::StatusOr<std::vector<v1::UnitSummary>> pending =
-        skip.empty() ? source_->Pending(options_.batch_size)
-                     : source_->PendingExcept(options_.batch_size, skip);
+    absl::StatusOr<std::vector<std::string>> pending =
+        source_->PendingSerialized(options_.batch_size, skip);
     if (!pending.ok()) {
       *failure = Failure::kLocal;
       return pending.status();
@@ -327,19 +334,20 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
   }
 }
 
-bool Uploader::Full(const std::vector<v1::UnitSummary>& pending) const {
+bool Uploader::Full(const std::vector<std::string>& pending) const {
   if (pending.size() >= options_.batch_size) return true;
   size_t bytes = 0;
-  for (const v1::UnitSummary& s : pending) bytes += FramedSize(s);
+  for (const std::string& s : pending) bytes += FramedSummarySize(s.size());
   return bytes >= options_.max_message_bytes / 2;
 }
 
 absl::StatusOr<bool> Uploader::WriteBatch(Stream* stream,
-                                          std::vector<v1::UnitSummary>& pending,
+                                          std::vector<std::string>& pending,
                                           InFlight* flight) {
   v1::SubmitRequest request;
+  std::vector<std::string> keys;
   std::vector<v1::Ack> set_aside;
-  Pack(pending, &request, &set_aside);
+  OHFED_RETURN_IF_ERROR(Pack(pending, &request, &keys, &set_aside));
   if (!set_aside.empty()) {
     for (const v1::Ack& a : set_aside) {
       Log(absl::StrCat("cannot send ", a.trust(), " ", a.period(), " revision ",
@@ -351,19 +359,14 @@ absl::StatusOr<bool> Uploader::WriteBatch(Stream* stream,
     absl::MutexLock l(&mu_);
     stats_.summaries_set_aside += set_aside.size();
   }
-  if (request.summaries_size() == 0) return true;
-  std::vector<std::string> keys;
-  keys.reserve(request.summaries_size());
-  for (const v1::UnitSummary& s : request.summaries()) {
-    keys.push_back(OutboxKey(s));
-  }
+  if (keys.empty()) return true;
   {
     // In flight before it is written: its answer may come at once.
     absl::MutexLock l(&mu_);
     flight->units.insert(keys.begin(), keys.end());
-    flight->batches.push_back(std::move(keys));
     ++stats_.batches_sent;
-    stats_.summaries_sent += request.summaries_size();
+    stats_.summaries_sent += keys.size();
+    flight->batches.push_back(std::move(keys));
   }
   return stream->Write(request);
 }

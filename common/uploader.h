@@ -78,6 +78,12 @@ class OutboxSource {
   // filters; a source that can skip them without reading them overrides it.
   virtual absl::StatusOr<std::vector<v1::UnitSummary>> PendingExcept(
       size_t max, const UnitKeys& in_flight);
+  // What the uploader sends: as PendingExcept (Pending when `in_flight` is
+  // empty), each summary serialized. The default serializes them; a source
+  // that holds them serialized (a regional aggregator's store) overrides it
+  // and they travel without being parsed (common/summary_wire.h).
+  virtual absl::StatusOr<std::vector<std::string>> PendingSerialized(
+      size_t max, const UnitKeys& in_flight);
   // Records the receiver's answers. ACCEPTED and STALE clear a period whose
   // current revision is <= ack.revision; REJECTED records the reason for that
   // revision. Called with every Ack of one response; must be durable before
@@ -227,16 +233,20 @@ class Uploader {
                            Failure* failure);
   // Packs and writes one batch from `pending`; false if the stream failed.
   absl::StatusOr<bool> WriteBatch(Stream* stream,
-                                  std::vector<v1::UnitSummary>& pending,
+                                  std::vector<std::string>& pending,
                                   InFlight* flight);
-  // Whether `pending` makes a full batch (see max_in_flight).
-  bool Full(const std::vector<v1::UnitSummary>& pending) const;
+  // Whether `pending` (serialized summaries) makes a full batch (see
+  // max_in_flight).
+  bool Full(const std::vector<std::string>& pending) const;
   // The reader: applies each response's acks to the source, in order.
   void ReadAcks(Stream* stream, grpc::ClientContext* ctx, InFlight* flight);
-  // Fills `request` from `pending` up to the size limit; summaries too large
-  // to send alone go to `set_aside` as REJECTED acks.
-  void Pack(std::vector<v1::UnitSummary>& pending, v1::SubmitRequest* request,
-            std::vector<v1::Ack>* set_aside) const;
+  // Fills `request` from `pending` (serialized summaries) up to the size
+  // limit, with the OutboxKey of each in `keys`; summaries too large to send
+  // alone go to `set_aside` as REJECTED acks. kInvalidArgument for a
+  // malformed summary.
+  absl::Status Pack(std::vector<std::string>& pending,
+                    v1::SubmitRequest* request, std::vector<std::string>* keys,
+                    std::vector<v1::Ack>* set_aside) const;
   void RecordAcks(const v1::SubmitResponse& response);
   void RecordOutcome(const absl::Status& status);
   void FetchFeedback();

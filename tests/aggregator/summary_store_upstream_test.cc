@@ -11,6 +11,7 @@
 #include "aggregator/summary_store.h"
 #include "aggregator/upstream_ledger.h"
 #include "common/rocksdb_util.h"
+#include "common/summary_wire.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
@@ -121,6 +122,47 @@ TEST_F(UpstreamQueueTest, PendingIsBoundedByCountAndBytes) {
   auto fits = store_->PendingUpstream(10, 2 * size, {});
   OHFED_ASSERT_OK(fits);
   EXPECT_EQ(fits->size(), 2u);
+}
+
+// What is forwarded is the summary as it arrived here, stamped with its
+// first receipt: the stored bytes, not parsed and serialized again (here
+// with the trust after the cells, which a serialization would put first).
+TEST_F(UpstreamQueueTest, PendingSerializedIsTheSummaryAsReceived) {
+  v1::UnitSummary s = Summary("RJ1", "2026-01", 3, {{kImm, 4}});
+  v1::UnitSummary without_trust = s;
+  without_trust.clear_trust();
+  v1::UnitSummary trust_only;
+  trust_only.set_trust("RJ1");
+  const std::string received =
+      without_trust.SerializeAsString() + trust_only.SerializeAsString();
+  ASSERT_NE(received, s.SerializeAsString());
+  SummaryStore::Incoming in{&s, /*forwarded=*/false, received};
+  OHFED_ASSERT_OK(store_->CommitReceived({&in, 1}));
+  clock_.Advance(absl::Hours(1));  // the first receipt is the commit's time
+
+  auto sent = store_->PendingUpstreamSerialized(10, 1 << 20, {});
+  OHFED_ASSERT_OK(sent);
+  ASSERT_EQ(sent->size(), 1u);
+  std::string expected = received;
+  AppendFirstReceived(absl::ToUnixMillis(absl::FromUnixSeconds(1774000000)),
+                      &expected);
+  EXPECT_EQ((*sent)[0], expected);
+  // It says the same as the parsed summary the queue hands out.
+  auto parsed = store_->PendingUpstream(10, 1 << 20, {});
+  OHFED_ASSERT_OK(parsed);
+  ASSERT_EQ(parsed->size(), 1u);
+  v1::UnitSummary from_bytes;
+  ASSERT_TRUE(from_bytes.ParseFromString((*sent)[0]));
+  EXPECT_EQ(from_bytes.SerializeAsString(), (*parsed)[0].SerializeAsString());
+  // Bounded and skipping as PendingUpstream.
+  Commit({Summary("RJ1", "2026-02", 1, {{kImm, 1}})});
+  auto one = store_->PendingUpstreamSerialized(10, 1, {});
+  OHFED_ASSERT_OK(one);
+  EXPECT_EQ(one->size(), 1u);
+  auto rest = store_->PendingUpstreamSerialized(10, 1 << 20, {"RJ1/2026-01"});
+  OHFED_ASSERT_OK(rest);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(ReadSummaryKey((*rest)[0])->period, "2026-02");
 }
 
 // What is in flight upstream is left out, and the next ones come instead:

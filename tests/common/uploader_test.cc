@@ -9,6 +9,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/summary_wire.h"
 #include "common/transport.h"
 #include "tests/testing/fake_ingest.h"
 #include "tests/testing/subprocess.h"
@@ -351,6 +352,34 @@ TEST_F(UploaderTest, PacksBySizeAndSetsAsideWhatCannotTravelAlone) {
   EXPECT_THAT(lines[0],
               ::testing::HasSubstr("cannot send RJ2 2024-01 revision 1"));
   EXPECT_THAT(lines[0], ::testing::HasSubstr("set aside"));
+}
+
+// A source that holds its summaries serialized (a regional aggregator's
+// store) hands them out as bytes, and they travel as they are: here each
+// stamped with a first receipt that Pending's summaries do not carry.
+TEST_F(UploaderTest, SendsTheSourcesSerializedSummariesAsTheyAre) {
+  class Stamping : public MemoryOutbox {
+   public:
+    absl::StatusOr<std::vector<std::string>> PendingSerialized(
+        size_t max, const UnitKeys& in_flight) override {
+      auto pending = MemoryOutbox::PendingSerialized(max, in_flight);
+      if (pending.ok()) {
+        for (std::string& s : *pending) AppendFirstReceived(42, &s);
+      }
+      return pending;
+    }
+  } source;
+  StartServer();
+  for (int m = 1; m <= 3; ++m) source.Put("RJ1", absl::StrCat("2024-0", m), 1);
+  auto u = MakeUploader({}, &source);
+  OHFED_ASSERT_OK(u->RunOnce());
+  auto held = ingest_.held();
+  ASSERT_EQ(held.size(), 3u);
+  for (const auto& [key, s] : held) {
+    EXPECT_EQ(s.first_received_unix_ms(), 42) << key;
+  }
+  EXPECT_EQ(source.PendingCount(), 0u);
+  EXPECT_EQ(u->stats().summaries_sent, 3u);
 }
 
 // An outage is logged once, then reminded at most every minute with the
