@@ -180,21 +180,10 @@ HeldUnit ToHeldUnit(const UnitRecord& record) {
                     record.last_received_unix_ms);
 }
 
-HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
-                    int64_t first_received_unix_ms,
-                    int64_t last_received_unix_ms) {
-  HeldUnit u;
-  u.trust = summary.trust();
-  u.period = summary.period();
-  u.revision = summary.revision();
-  u.first_received_unix_ms = first_received_unix_ms;
-  u.last_received_unix_ms = last_received_unix_ms;
-  u.cells = UnitCells(summary.cells());
-  return u;
-}
+namespace {
 
-HeldUnit ToHeldUnit(const v1::UnitSummary& header,
-                    absl::Span<const CellView> cells,
+// Everything of a HeldUnit but its cells.
+HeldUnit HeldHeader(const v1::UnitSummary& header,
                     int64_t first_received_unix_ms,
                     int64_t last_received_unix_ms) {
   HeldUnit u;
@@ -203,6 +192,26 @@ HeldUnit ToHeldUnit(const v1::UnitSummary& header,
   u.revision = header.revision();
   u.first_received_unix_ms = first_received_unix_ms;
   u.last_received_unix_ms = last_received_unix_ms;
+  return u;
+}
+
+}  // namespace
+
+HeldUnit ToHeldUnit(const v1::UnitSummary& summary,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms) {
+  HeldUnit u =
+      HeldHeader(summary, first_received_unix_ms, last_received_unix_ms);
+  u.cells = UnitCells(summary.cells());
+  return u;
+}
+
+HeldUnit ToHeldUnit(const v1::UnitSummary& header,
+                    absl::Span<const CellView> cells,
+                    int64_t first_received_unix_ms,
+                    int64_t last_received_unix_ms) {
+  HeldUnit u =
+      HeldHeader(header, first_received_unix_ms, last_received_unix_ms);
   u.cells = UnitCells(cells);
   return u;
 }

@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -343,6 +344,18 @@ class SummaryStore : public UpstreamQueue {
   // db_mu_ (no reader of the database).
   absl::Status Usable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // PendingUpstream's and PendingUpstreamSerialized's walk: each pending
+  // unit's stored record, under db_mu_, given to `decode`; stops before the
+  // one that would take the total (`size_of`) beyond `max_bytes`, unless it
+  // is the first.
+  template <typename T>
+  absl::StatusOr<std::vector<T>> ReadPendingUpstream(
+      size_t max, size_t max_bytes,
+      const absl::flat_hash_set<std::string>& skip,
+      absl::FunctionRef<absl::StatusOr<T>(
+          const std::string& id, const std::string& key, std::string value)>
+          decode,
+      absl::FunctionRef<size_t(const T&)> size_of) const;
   // Stores registry_fingerprint_ (and drops rollup records an older
   // version kept on disk); notes whether the placement of trusts moved.
   absl::Status ReconcileRegistry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

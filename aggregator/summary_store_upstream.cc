@@ -24,10 +24,14 @@ absl::Status SummaryStore::LoadUpstream() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
-    size_t max, size_t max_bytes,
-    const absl::flat_hash_set<std::string>& skip) const {
-  std::vector<v1::UnitSummary> out;
+template <typename T>
+absl::StatusOr<std::vector<T>> SummaryStore::ReadPendingUpstream(
+    size_t max, size_t max_bytes, const absl::flat_hash_set<std::string>& skip,
+    absl::FunctionRef<absl::StatusOr<T>(
+        const std::string& id, const std::string& key, std::string value)>
+        decode,
+    absl::FunctionRef<size_t(const T&)> size_of) const {
+  std::vector<T> out;
   size_t bytes = 0;
   absl::ReaderMutexLock l(&db_mu_);
   if (!db_->open()) {
@@ -35,53 +39,60 @@ absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
         absl::StrCat("store ", db_->dir(), " is failing: ", db_->failure()));
   }
   for (const std::string& id : upstream_.PendingIds(max, skip)) {
-    // The stored record, so upstream receives exactly what arrived here.
     std::string key = absl::StrCat(kUnitPrefix, id);
     OHFED_ASSIGN_OR_RETURN(std::string value, GetValue(db_.get(), key));
-    OHFED_ASSIGN_OR_RETURN(UnitRecord record, DecodeUnit(key, value));
-    record.summary.set_first_received_unix_ms(record.first_received_unix_ms);
-    const size_t size = record.summary.ByteSizeLong();
+    OHFED_ASSIGN_OR_RETURN(T unit, decode(id, key, std::move(value)));
+    const size_t size = size_of(unit);
     // The rest stays pending for the next call.
     if (!out.empty() && bytes + size > max_bytes) break;
     bytes += size;
-    out.push_back(std::move(record.summary));
+    out.push_back(std::move(unit));
   }
   return out;
+}
+
+absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
+    size_t max, size_t max_bytes,
+    const absl::flat_hash_set<std::string>& skip) const {
+  return ReadPendingUpstream<v1::UnitSummary>(
+      max, max_bytes, skip,
+      [](const std::string&, const std::string& key,
+         std::string value) -> absl::StatusOr<v1::UnitSummary> {
+        // The stored record, so upstream receives exactly what arrived here.
+        OHFED_ASSIGN_OR_RETURN(UnitRecord record, DecodeUnit(key, value));
+        record.summary.set_first_received_unix_ms(
+            record.first_received_unix_ms);
+        return std::move(record.summary);
+      },
+      [](const v1::UnitSummary& summary) { return summary.ByteSizeLong(); });
 }
 
 absl::StatusOr<std::vector<std::string>>
 SummaryStore::PendingUpstreamSerialized(
     size_t max, size_t max_bytes,
     const absl::flat_hash_set<std::string>& skip) const {
-  std::vector<std::string> out;
-  size_t bytes = 0;
-  absl::ReaderMutexLock l(&db_mu_);
-  if (!db_->open()) {
-    return absl::UnavailableError(
-        absl::StrCat("store ", db_->dir(), " is failing: ", db_->failure()));
-  }
-  for (const std::string& id : upstream_.PendingIds(max, skip)) {
-    // The stored record's summary as it arrived here (codec.h: a 16-byte
-    // header, then the serialized UnitSummary), not parsed: its identity is
-    // checked against the key, which is all that is read of it.
-    std::string key = absl::StrCat(kUnitPrefix, id);
-    OHFED_ASSIGN_OR_RETURN(std::string value, GetValue(db_.get(), key));
-    absl::StatusOr<SummaryKey> read =
-        value.size() < 16 ? absl::InvalidArgumentError("short")
-                          : ReadSummaryKey(absl::string_view(value).substr(16));
-    if (!read.ok() || UnitId(read->trust, read->period) != id) {
-      return absl::DataLossError(
-          absl::StrCat("corrupt unit record '", key, "'"));
-    }
-    const int64_t first_received = static_cast<int64_t>(GetBigEndian64(value));
-    value.erase(0, 16);
-    AppendFirstReceived(first_received, &value);
-    // The rest stays pending for the next call.
-    if (!out.empty() && bytes + value.size() > max_bytes) break;
-    bytes += value.size();
-    out.push_back(std::move(value));
-  }
-  return out;
+  return ReadPendingUpstream<std::string>(
+      max, max_bytes, skip,
+      [](const std::string& id, const std::string& key,
+         std::string value) -> absl::StatusOr<std::string> {
+        // The stored record's summary as it arrived here (codec.h: a 16-byte
+        // header, then the serialized UnitSummary), not parsed: its identity
+        // is checked against the key, which is all that is read of it.
+        absl::StatusOr<SummaryKey> read =
+            value.size() < 16
+                ? absl::InvalidArgumentError("short")
+                : ReadSummaryKey(absl::string_view(value).substr(16));
+        if (!read.ok() || UnitId(read->trust, read->period) != id) {
+          return absl::DataLossError(
+              absl::StrCat("corrupt unit record '", key, "'"));
+        }
+        const int64_t first_received =
+            static_cast<int64_t>(GetBigEndian64(value));
+        value.erase(0, 16);
+        AppendFirstReceived(first_received, &value);
+        return value;
+      },
+      [](const std::string& bytes) { return bytes.size(); });
 }
 
 size_t SummaryStore::PendingUpstreamCount() const {
