@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/summary_wire.h"
 #include "ohfed/v1/ohfed.pb.h"
 
 namespace ohfed::aggregator {
@@ -70,12 +71,7 @@ class UpstreamQueue {
     absl::StatusOr<std::vector<v1::UnitSummary>> pending =
         PendingUpstream(max, max_bytes, skip);
     if (!pending.ok()) return pending.status();
-    std::vector<std::string> out;
-    out.reserve(pending->size());
-    for (const v1::UnitSummary& s : *pending) {
-      out.push_back(s.SerializeAsString());
-    }
-    return out;
+    return SerializeSummaries(*pending);
   }
   // How many held units are pending upstream.
   virtual size_t PendingUpstreamCount() const = 0;

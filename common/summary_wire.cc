@@ -62,6 +62,15 @@ void AppendFirstReceived(int64_t ms, std::string* bytes) {
   bytes->append(reinterpret_cast<const char*>(field), end - field);
 }
 
+std::vector<std::string> SerializeSummaries(
+    const std::vector<v1::UnitSummary>& summaries) {
+  std::vector<std::string> out;
+  out.reserve(summaries.size());
+  for (const v1::UnitSummary& s : summaries)
+    out.push_back(s.SerializeAsString());
+  return out;
+}
+
 size_t FramedSummarySize(size_t body_bytes) {
   return WireFormatLite::TagSize(kSummariesField,
                                  WireFormatLite::TYPE_MESSAGE) +

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -31,6 +32,10 @@ absl::StatusOr<SummaryKey> ReadSummaryKey(absl::string_view bytes);
 // parser keeps a scalar field's last value, so the result parses as the
 // summary with that field set.
 void AppendFirstReceived(int64_t ms, std::string* bytes);
+
+// Each of `summaries` serialized, in order.
+std::vector<std::string> SerializeSummaries(
+    const std::vector<v1::UnitSummary>& summaries);
 
 // The bytes a summary of `body_bytes` adds to a SubmitRequest: its tag, its
 // length and itself.

@@ -35,7 +35,11 @@ std::string Ago(absl::Duration d) {
 }  // namespace
 
 std::string OutboxKey(const v1::UnitSummary& s) {
-  return absl::StrCat(s.trust(), "/", s.period());
+  return OutboxKey(s.trust(), s.period());
+}
+
+std::string OutboxKey(absl::string_view trust, absl::string_view period) {
+  return absl::StrCat(trust, "/", period);
 }
 
 absl::StatusOr<std::vector<v1::UnitSummary>> OutboxSource::PendingExcept(
@@ -55,10 +59,7 @@ absl::StatusOr<std::vector<std::string>> OutboxSource::PendingSerialized(
   OHFED_ASSIGN_OR_RETURN(
       std::vector<v1::UnitSummary> pending,
       in_flight.empty() ? Pending(max) : PendingExcept(max, in_flight));
-  std::vector<std::string> out;
-  out.reserve(pending.size());
-  for (const v1::UnitSummary& s : pending) out.push_back(s.SerializeAsString());
-  return out;
+  return SerializeSummaries(pending);
 }
 
 size_t OutboxSource::PendingCount() {
@@ -255,7 +256,7 @@ absl::Status Uploader::Pack(std::vector<std::string>& pending,
       continue;
     }
     bytes += size;
-    keys->push_back(absl::StrCat(key.trust, "/", key.period));
+    keys->push_back(OutboxKey(key.trust, key.period));
     AddSerializedSummary(std::move(s), request);
   }
   return absl::OkStatus();

@@ -50,6 +50,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -62,6 +63,7 @@ namespace ohfed {
 // Units by "trust/period" (OutboxKey): the ones in flight on a stream.
 using UnitKeys = absl::flat_hash_set<std::string>;
 std::string OutboxKey(const v1::UnitSummary& s);
+std::string OutboxKey(absl::string_view trust, absl::string_view period);
 
 // Where an uploader takes summaries from and reports acks to. Implementations
 // must be thread-safe: the uploader calls from its own thread while the

@@ -127,38 +127,47 @@ std::string Print(const HeldUnit& u) {
   return out;
 }
 
+// A new store on an in-memory Env, with its clock and rejection log.
+struct MemStore {
+  MemStore() {
+    SummaryStoreOptions options;
+    options.clock = &clock;
+    options.env = env.get();
+    absl::StatusOr<std::unique_ptr<SummaryStore>> opened =
+        SummaryStore::Open("/reader/db", std::move(options));
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    if (opened.ok()) store = *std::move(opened);
+  }
+  FakeClock clock{kNow};
+  std::unique_ptr<rocksdb::Env> env{
+      rocksdb::NewMemEnv(rocksdb::Env::Default())};
+  std::unique_ptr<SummaryStore> store;
+  RejectionLog rejections{&clock, absl::Seconds(60), 100,
+                          [](absl::string_view) {}};
+};
+
 Outcome Ingest(const std::vector<std::string>& batches, bool use_reader,
                const std::optional<PeerIdentity>& caller) {
-  FakeClock clock(kNow);
-  std::unique_ptr<rocksdb::Env> env(
-      rocksdb::NewMemEnv(rocksdb::Env::Default()));
-  SummaryStoreOptions options;
-  options.clock = &clock;
-  options.env = env.get();
-  absl::StatusOr<std::unique_ptr<SummaryStore>> store =
-      SummaryStore::Open("/reader/db", std::move(options));
-  EXPECT_TRUE(store.ok()) << store.status();
-  RejectionLog rejections(&clock, absl::Seconds(60), 100,
-                          [](absl::string_view) {});
+  MemStore m;
   Outcome out;
   for (const std::string& bytes : batches) {
     absl::StatusOr<v1::SubmitResponse> r = IngestReceived(
-        **store, bytes, kNow, rejections, caller, use_reader, &out.path);
+        *m.store, bytes, kNow, m.rejections, caller, use_reader, &out.path);
     out.status = r.status();
     if (!r.ok()) break;
     out.acks += r->SerializeAsString();
   }
-  out.held = (*store)->HeldRevisions();
+  out.held = m.store->HeldRevisions();
   std::sort(out.held.begin(), out.held.end());
-  out.rollups = (*store)->Rollups();
-  std::shared_ptr<const View> view = (*store)->Snapshot();
+  out.rollups = m.store->Rollups();
+  std::shared_ptr<const View> view = m.store->Snapshot();
   for (const HeldRevision& h : out.held) {
     std::string trust, period;
     EXPECT_TRUE(SplitUnitId(h.first, &trust, &period));
     const HeldUnit* u = view->Unit(trust, period);
     out.cells.push_back(u == nullptr ? "retracted" : Print(*u));
   }
-  out.stats = (*store)->stats();
+  out.stats = m.store->stats();
   return out;
 }
 
@@ -431,17 +440,8 @@ TEST(SubmitReaderTest, ABatchReadKeepsOnlyItsAcksOnItsArena) {
         Bytes(FullSummary(absl::StrFormat("2025-%02d", month), month)));
   }
   const std::string bytes = Request(summaries);
-  FakeClock clock(kNow);
-  std::unique_ptr<rocksdb::Env> env(
-      rocksdb::NewMemEnv(rocksdb::Env::Default()));
-  SummaryStoreOptions options;
-  options.clock = &clock;
-  options.env = env.get();
-  absl::StatusOr<std::unique_ptr<SummaryStore>> store =
-      SummaryStore::Open("/reader/db", std::move(options));
-  OHFED_ASSERT_OK(store);
-  RejectionLog rejections(&clock, absl::Seconds(60), 100,
-                          [](absl::string_view) {});
+  MemStore m;
+  ASSERT_NE(m.store, nullptr);
   SubmitReader reader;
   ASSERT_TRUE(reader.Read(bytes));
   const google::protobuf::ArenaOptions arena_options =
@@ -451,13 +451,13 @@ TEST(SubmitReaderTest, ABatchReadKeepsOnlyItsAcksOnItsArena) {
       google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&arena);
   std::vector<SummaryStore::Incoming> valid;
   absl::StatusOr<ReadPath> how =
-      PrepareReceived(**store, bytes, &arena, &reader, kNow, rejections,
+      PrepareReceived(*m.store, bytes, &arena, &reader, kNow, m.rejections,
                       std::nullopt, response, &valid);
   OHFED_ASSERT_OK(how);
   EXPECT_EQ(*how, ReadPath::kRead);
   ASSERT_EQ(valid.size(), 12);
   absl::StatusOr<SummaryStore::Committed> committed =
-      (*store)->CommitAndWait(valid);
+      m.store->CommitAndWait(valid);
   OHFED_ASSERT_OK(committed);
   FinishBatch(valid, *committed, response);
   EXPECT_EQ(response->acks_size(), 12);
