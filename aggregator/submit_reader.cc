@@ -2,6 +2,7 @@
 
 #include <google/protobuf/stubs/common.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -78,7 +79,18 @@ class Cursor {
   size_t at_ = 0;
 };
 
+// An arena that starts in `block` (bytes long), then takes its own.
+google::protobuf::ArenaOptions FirstBlock(char* block, size_t bytes) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = bytes;
+  return options;
+}
+
 }  // namespace
+
+SubmitReader::SubmitReader()
+    : arena_(FirstBlock(first_block_, kFirstBlockBytes)) {}
 
 void SubmitReader::Clear() {
   summaries_.clear();
@@ -87,6 +99,7 @@ void SubmitReader::Clear() {
   cells_.clear();
   cell_buckets_.clear();
   buckets_.clear();
+  arena_.Reset();
 }
 
 bool SubmitReader::Read(absl::string_view request) {
@@ -95,6 +108,11 @@ bool SubmitReader::Read(absl::string_view request) {
     return false;
   }
   // A full-catalogue summary is ~3.5 KB for ~60 cells and ~120 buckets.
+  const size_t summaries = std::min(request.size() / 1024 + 1,
+                                    static_cast<size_t>(kMaxSummariesPerBatch));
+  summaries_.reserve(summaries);
+  headers_.reserve(summaries);
+  summary_cells_.reserve(summaries);
   cells_.reserve(request.size() / 48);
   cell_buckets_.reserve(request.size() / 48);
   buckets_.reserve(request.size() / 24);
@@ -118,14 +136,16 @@ bool SubmitReader::Read(absl::string_view request) {
   }
   for (size_t i = 0; i < summaries_.size(); ++i) {
     const auto [first, count] = summary_cells_[i];
-    summaries_[i].header = &headers_[i];
+    summaries_[i].header = headers_[i];
     summaries_[i].cells = absl::MakeConstSpan(cells_.data() + first, count);
   }
   return true;
 }
 
 bool SubmitReader::ReadSummary(absl::string_view bytes) {
-  v1::UnitSummary* header = &headers_.emplace_back();
+  v1::UnitSummary* header =
+      google::protobuf::Arena::CreateMessage<v1::UnitSummary>(&arena_);
+  headers_.push_back(header);
   const size_t first_cell = cells_.size();
   absl::string_view trust, period, catalogue_version;
   Cursor in(bytes);
