@@ -66,6 +66,66 @@ bool MeasureLess(const Cell* a, const Cell* b) {
   return a->measure() < b->measure();
 }
 
+// Where each cell of a summary goes once sorted by measure (the later of
+// equal codes kept), for the lists of codes a thread met last. Senders
+// list cells in catalogue order, which is not the codes' order, and every
+// summary of one catalogue lists the same codes: a stable sort of ~60
+// codes per summary (3.4% of the aggregator's CPU under 100-stream ingest)
+// becomes one comparison of each code with the list remembered.
+class SortOrders {
+ public:
+  // Reorders `cells` as the sort would, and keeps how.
+  template <typename Cell>
+  void Sort(std::vector<const Cell*>& cells) {
+    for (Order& o : orders_) {
+      if (o.Matches(cells)) return Apply(o.keep, cells);
+    }
+    Order& o = orders_[next_];
+    next_ = (next_ + 1) % kKept;
+    o.codes.resize(cells.size());
+    o.keep.resize(cells.size());
+    for (size_t i = 0; i < cells.size(); ++i) {
+      o.codes[i].assign(cells[i]->measure().data(), cells[i]->measure().size());
+      o.keep[i] = static_cast<uint32_t>(i);
+    }
+    std::stable_sort(o.keep.begin(), o.keep.end(), [&](uint32_t a, uint32_t b) {
+      return MeasureLess(cells[a], cells[b]);
+    });
+    // Of equal measures the later one, as a map assignment would keep.
+    auto last = std::unique(o.keep.rbegin(), o.keep.rend(),
+                            [&](uint32_t a, uint32_t b) {
+                              return cells[a]->measure() == cells[b]->measure();
+                            });
+    o.keep.erase(o.keep.begin(), last.base());
+    Apply(o.keep, cells);
+  }
+
+ private:
+  static constexpr size_t kKept = 4;  // catalogue versions, monthly/annual
+  struct Order {
+    std::vector<std::string> codes;  // as received
+    std::vector<uint32_t> keep;      // positions in codes, in layout order
+    template <typename Cell>
+    bool Matches(const std::vector<const Cell*>& cells) const {
+      if (codes.size() != cells.size() || codes.empty()) return false;
+      for (size_t i = 0; i < cells.size(); ++i) {
+        if (cells[i]->measure() != codes[i]) return false;
+      }
+      return true;
+    }
+  };
+  template <typename Cell>
+  static void Apply(const std::vector<uint32_t>& keep,
+                    std::vector<const Cell*>& cells) {
+    std::vector<const Cell*> sorted;
+    sorted.reserve(keep.size());
+    for (uint32_t i : keep) sorted.push_back(cells[i]);
+    cells.swap(sorted);
+  }
+  Order orders_[kKept];
+  size_t next_ = 0;
+};
+
 }  // namespace
 
 const std::string& UnitCell::measure() const {
@@ -89,16 +149,17 @@ UnitCells::UnitCells(absl::Span<const CellView> cells) {
 
 template <typename Cell>
 void UnitCells::SortAndBuild(std::vector<const Cell*> sorted) {
-  // Senders (agents, forwarders) send cells in catalogue order, sorted.
-  if (!std::is_sorted(sorted.begin(), sorted.end(), MeasureLess<Cell>)) {
-    std::stable_sort(sorted.begin(), sorted.end(), MeasureLess<Cell>);
+  if (std::is_sorted(sorted.begin(), sorted.end(), MeasureLess<Cell>)) {
+    // Of equal measures the later one, as a map assignment would keep.
+    auto last = std::unique(sorted.rbegin(), sorted.rend(),
+                            [](const Cell* a, const Cell* b) {
+                              return a->measure() == b->measure();
+                            });
+    sorted.erase(sorted.begin(), last.base());
+  } else {
+    thread_local SortOrders orders;
+    orders.Sort(sorted);
   }
-  // Of equal measures the later one, as a map assignment would keep.
-  auto last = std::unique(sorted.rbegin(), sorted.rend(),
-                          [](const Cell* a, const Cell* b) {
-                            return a->measure() == b->measure();
-                          });
-  sorted.erase(sorted.begin(), last.base());
   Build(absl::Span<const Cell* const>(sorted));
 }
 

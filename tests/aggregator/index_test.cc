@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -348,6 +349,49 @@ TEST(UnitCellsTest, CopiesAndLooksUpCellsAndBuckets) {
   EXPECT_EQ(none.begin(), none.end());
   EXPECT_EQ(UnitCells(none).bytes(), 0u);
   EXPECT_EQ(UnitCells().Find("a"), nullptr);
+}
+
+// Out-of-order cells are laid out by measure, the later of equal codes
+// kept, whether the order is worked out afresh or remembered from a
+// summary with the same codes: lists that differ only in one code, or
+// only in order, and more lists than are remembered, in turn.
+TEST(UnitCellsTest, CellsOutOfOrderAreLaidOutByMeasureEveryTime) {
+  const std::vector<std::vector<std::string>> lists = {
+      {"c", "a", "b", "a"}, {"c", "a", "d", "a"}, {"a", "c", "b", "a"},
+      {"c", "b", "a", "b"}, {"e", "a", "b", "a"}, {"c", "a", "b", "c"}};
+  for (int pass = 0; pass < 3; ++pass) {
+    for (size_t l = 0; l < lists.size(); ++l) {
+      google::protobuf::RepeatedPtrField<v1::Cell> cells;
+      std::vector<CellView> views;
+      std::vector<std::vector<UnitCell::Bucket>> buckets;
+      std::map<std::string, double> expected;  // the later wins
+      for (size_t i = 0; i < lists[l].size(); ++i) {
+        const double value = 100.0 * pass + 10.0 * l + i;
+        v1::Cell* c = cells.Add();
+        c->set_measure(lists[l][i]);
+        c->set_value(value);
+        c->add_buckets()->set_value(value);
+        c->mutable_buckets(0)->set_count(i + 1);
+        buckets.push_back({{value, i + 1}});
+        expected[lists[l][i]] = value;
+      }
+      for (size_t i = 0; i < lists[l].size(); ++i) {
+        views.emplace_back(cells[i].measure(), cells[i].value(), buckets[i]);
+      }
+      for (const UnitCells& got : {UnitCells(cells), UnitCells(views)}) {
+        SCOPED_TRACE(absl::StrCat("pass ", pass, ", list ", l));
+        ASSERT_EQ(got.size(), expected.size());
+        auto want = expected.begin();
+        for (const UnitCell& c : got) {
+          EXPECT_EQ(c.measure(), want->first);
+          EXPECT_EQ(c.value(), want->second);
+          ASSERT_EQ(c.buckets().size(), 1u);
+          EXPECT_EQ(c.buckets()[0].value(), want->second);
+          ++want;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
