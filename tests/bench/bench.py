@@ -856,7 +856,7 @@ class Table:
                      self.spread("census.direct"),
                      self.ratio(pr, d) + " of direct", "<= 1.5x")
             self.add("2 census, national view complete after the last ack, "
-                     "ms: direct / via regional (polls every 1 ms)",
+                     "ms: direct / via regional (polls every 10 ms)",
                      self.spread("census.direct_lag_ms") + " / " +
                      self.spread("census.pair_lag_ms") + " (" +
                      fmt(self.m("census.pair_polls")) + " polls)", "", "", "")

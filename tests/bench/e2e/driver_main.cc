@@ -11,9 +11,9 @@
 //            of 12 months of its own trust (B > 1: at most 207 streams)
 //            [--national ADDR [--poll-ms P]] [--timeline FILE]: with
 //            --plan census and --national, polls national completeness
-//            every P ms (default 1) from the last ack until every trust has
-//            reported every month, on a connection made before the clock
-//            starts, and prints the time from the start (figure 2);
+//            every P ms (default 10, as `wait`) from the last ack until every
+//            trust has reported every month, on a connection made before the
+//            clock starts, and prints the time from the start (figure 2);
 //            --timeline writes each batch's send and ack times
 //   wait     --national ADDR --from YYYY-MM --months M: the same poll from
 //            a process of its own, every 10 ms, timed from its start (its
@@ -211,7 +211,7 @@ int Write(const Flags& f) {
     national = v1::Query::NewStub(*ch);
     options.after_writes = PollNational(
         *national, plan[0].months[0], static_cast<int>(plan[0].months.size()),
-        absl::Milliseconds(GetInt(f, "poll-ms", 1)), &poll);
+        absl::Milliseconds(GetInt(f, "poll-ms", 10)), &poll);
   }
 
   std::unique_ptr<rocksdb::DB> db;
