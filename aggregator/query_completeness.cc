@@ -130,21 +130,67 @@ void ByTrust(const View& view, const Registry& registry, const Scope& scope,
   p->set_unconfirmed(unconfirmed);
 }
 
+// The units of `scope` at `level` (as Registry::Children lists them) with
+// their names and trusts (as Registry::TrustsIn lists them), in one walk
+// over the scope's trusts: asking TrustsIn of each unit would look up
+// every trust of the scope once per unit, and a request does it per month.
+struct UnitTrusts {
+  Scope unit;
+  std::string name;
+  std::vector<std::string> trusts;
+};
+
+std::vector<UnitTrusts> UnitsOf(const Registry& registry, const Scope& scope,
+                                Scope::Level level) {
+  std::vector<UnitTrusts> units;
+  absl::flat_hash_map<std::string, size_t> at;  // by unit code
+  for (const std::string& code : registry.TrustsIn(scope)) {
+    Scope unit = registry.Enclosing(code, level);
+    auto [it, fresh] = at.try_emplace(unit.code, units.size());
+    if (fresh) {
+      std::string name = registry.NameOf(unit);
+      units.push_back({std::move(unit), std::move(name), {}});
+    }
+    units[it->second].trusts.push_back(code);
+  }
+  return units;
+}
+
+// UnitsOf for each month's registry, made once per registry: the months of
+// a request mostly share one.
+class UnitsByRegistry {
+ public:
+  UnitsByRegistry(const Scope& scope, Scope::Level level)
+      : scope_(scope), level_(level) {}
+  const std::vector<UnitTrusts>& Of(const Registry& registry) {
+    if (&registry != last_) {
+      units_ = UnitsOf(registry, scope_, level_);
+      last_ = &registry;
+    }
+    return units_;
+  }
+
+ private:
+  const Scope scope_;
+  const Scope::Level level_;
+  const Registry* last_ = nullptr;
+  std::vector<UnitTrusts> units_;
+};
+
 // One month by region or ICS: a summary row per unit, with the totals.
-void ByUnit(const View& view, const Registry& registry, const Scope& scope,
-            Scope::Level level, Month month, v1::PeriodCompleteness* p) {
+void ByUnit(const View& view, const std::vector<UnitTrusts>& units, Month month,
+            v1::PeriodCompleteness* p) {
   const std::string month_key = month.ToString();
-  for (const Scope& child : registry.Children(scope, level)) {
+  for (const UnitTrusts& unit : units) {
     v1::UnitCompleteness* u = p->add_units();
-    u->set_unit(child.code);
-    u->set_unit_name(registry.NameOf(child));
+    u->set_unit(unit.unit.code);
+    u->set_unit_name(unit.name);
     uint32_t reported = 0, on_time = 0;
-    std::vector<std::string> trusts = registry.TrustsIn(child);
-    for (const std::string& code : trusts) {
+    for (const std::string& code : unit.trusts) {
       Count(view, code, month, month_key, &reported, &on_time);
       if (view.Unconfirmed(code)) p->set_unconfirmed(p->unconfirmed() + 1);
     }
-    u->set_expected(static_cast<uint32_t>(trusts.size()));
+    u->set_expected(static_cast<uint32_t>(unit.trusts.size()));
     u->set_reported(reported);
     u->set_on_time(on_time);
     p->set_expected(p->expected() + u->expected());
@@ -284,6 +330,7 @@ absl::Status RunCompleteness(const View& view,
 
   response.set_scope(parsed.scope.ToString());
   response.set_scope_name(latest.NameOf(parsed.scope));
+  UnitsByRegistry units(parsed.scope, parsed.by);
   CancellationPoll cancellation(options);
   for (Month month : parsed.period.Months()) {
     OHFED_RETURN_IF_ERROR(cancellation.Check());
@@ -295,7 +342,7 @@ absl::Status RunCompleteness(const View& view,
     if (parsed.by == Scope::Level::kTrust) {
       ByTrust(view, registry, parsed.scope, month, now, current, facts, p);
     } else {
-      ByUnit(view, registry, parsed.scope, parsed.by, month, p);
+      ByUnit(view, units.Of(registry), month, p);
     }
   }
   response.set_warning(UnconfirmedWarning(view, parsed.scope.ToString()));
@@ -346,12 +393,13 @@ std::string CompletenessLive(const View& view,
   absl::flat_hash_set<std::string> seen;  // trusts whose facts are in
   const Registry* last = nullptr;         // the registry `trusts` are of
   std::vector<std::string> trusts;
+  UnitsByRegistry units(parsed->scope, parsed->by);
   for (Month month : parsed->period.Months()) {
     const Registry& registry = view.RegistryAt(month);
     const std::string month_key = month.ToString();
     if (parsed->by != Scope::Level::kTrust) {
-      for (const Scope& child : registry.Children(parsed->scope, parsed->by)) {
-        for (const std::string& code : registry.TrustsIn(child)) {
+      for (const UnitTrusts& unit : units.Of(registry)) {
+        for (const std::string& code : unit.trusts) {
           live.push_back(view.Unconfirmed(code) ? 'u' : '-');
         }
       }

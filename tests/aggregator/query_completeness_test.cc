@@ -191,6 +191,47 @@ TEST_F(CompletenessTest, ByRegionOrIcsGivesOneRowPerUnit) {
                        "expected trust, ics or region"));
 }
 
+// By unit, too, each month counts the trusts of the registry in effect
+// that month (the units and their trusts are worked out once per registry
+// version, not once per month).
+TEST_F(CompletenessTest, ByUnitFollowsTheRegistryInEffectEachMonth) {
+  std::string merged = ::ohfed::aggregator::testing::kTestRegistry;
+  merged.replace(merged.find("2020-01"), 7, "2026-03");
+  merged.replace(merged.find("test-1"), 6, "test-2");
+  merged.erase(merged.find("R1,North,I1,ICS One,T2,Trust Two\n"),
+               std::string("R1,North,I1,ICS One,T2,Trust Two\n").size());
+  view_.AddLaterVersion(*Registry::Parse(merged, "merged registry"));
+  v1::CompletenessRequest req;
+  req.set_scope("national");
+  req.set_period("2026-01:2026-04");
+  req.set_by("region");
+  auto resp = RunCompleteness(view_, req, At("2026-04-20T00:00:00Z"));
+  OHFED_ASSERT_OK(resp);
+  ASSERT_EQ(resp->periods_size(), 4);
+  const std::vector<uint32_t> r1_expected = {3, 3, 2, 2};
+  for (int m = 0; m < 4; ++m) {
+    const v1::PeriodCompleteness& p = resp->periods(m);
+    ASSERT_EQ(p.units_size(), 2) << p.period();
+    EXPECT_EQ(p.units(0).unit(), "R1");
+    EXPECT_EQ(p.units(0).expected(), r1_expected[m]) << p.period();
+    EXPECT_EQ(p.units(1).expected(), 2u) << p.period();
+    EXPECT_EQ(p.expected(), r1_expected[m] + 2) << p.period();
+  }
+  // March: T1 on time and T2's late summary, now outside the registry.
+  EXPECT_EQ(resp->periods(2).units(0).reported(), 1u);
+
+  req.set_scope("region:R1");
+  req.set_by("ics");
+  resp = RunCompleteness(view_, req, At("2026-04-20T00:00:00Z"));
+  OHFED_ASSERT_OK(resp);
+  ASSERT_EQ(resp->periods_size(), 4);
+  EXPECT_EQ(resp->periods(1).units(0).unit(), "I1");
+  EXPECT_EQ(resp->periods(1).units(0).expected(), 2u);  // February
+  EXPECT_EQ(resp->periods(1).units(0).reported(), 1u);
+  EXPECT_EQ(resp->periods(2).units(0).expected(), 1u);  // March
+  EXPECT_EQ(resp->periods(2).units(0).reported(), 1u);
+}
+
 // A receipt time on the row of a month the trust has not sent read as if it
 // had: it is given only where the trust reported.
 TEST_F(CompletenessTest, LastReceivedOnlyForTrustsThatReported) {

@@ -399,7 +399,14 @@ class Bench:
     def census(self):
         """Figure 2: every trust x 12 months, from empty, to a consistent
         national view; direct, through regional aggregators, and the
-        baselines."""
+        baselines. The writing process polls the national view itself, on
+        a connection made before its clock starts (as its streams' are),
+        from its last ack: the time is from the start of the writes to the
+        complete answer (`write --national`). Before the seventh round a
+        `wait` process started after the writer exited polled it, timed
+        from its own start: its start and TLS connection were inside the
+        time, and whatever the national did between the two processes was
+        not; that measure is kept as an additional row (`census.*_wait`)."""
         f = self.form
         months, start = f["census_months"], "2025-10"
         certs = self.certs()
@@ -408,10 +415,13 @@ class Bench:
             agg = self.aggregator("census-direct")
             w = self.drive("write", system="ohfed", plan="census",
                            **{"from": start}, months=months,
-                           target=agg.address, certs=certs)
+                           target=agg.address, national=agg.address,
+                           certs=certs)
             c = self.drive("wait", national=agg.address, certs=certs,
                            **{"from": start}, months=months)
-            self.record("census.direct", w["seconds"] + c["wait_seconds"])
+            self.record("census.direct", w["national_seconds"])
+            self.record("census.direct_lag_ms", w["national_lag_ms"])
+            self.record("census.direct_wait", w["seconds"] + c["wait_seconds"])
             self.stop(agg)
             shutil.rmtree(agg.data, ignore_errors=True)
 
@@ -419,10 +429,13 @@ class Bench:
             routes = ",".join(f"{r}={p.address}" for r, p in regionals)
             w = self.drive("write", system="ohfed", plan="census",
                            **{"from": start}, months=months, regions=routes,
-                           certs=certs)
+                           national=national.address, certs=certs)
             c = self.drive("wait", national=national.address, certs=certs,
                            **{"from": start}, months=months)
-            self.record("census.pair", w["seconds"] + c["wait_seconds"])
+            self.record("census.pair", w["national_seconds"])
+            self.record("census.pair_lag_ms", w["national_lag_ms"])
+            self.record("census.pair_polls", w["national_polls"])
+            self.record("census.pair_wait", w["seconds"] + c["wait_seconds"])
             for p in [national] + [p for _, p in regionals]:
                 self.stop(p)
                 shutil.rmtree(p.data, ignore_errors=True)
@@ -842,6 +855,19 @@ class Table:
                      self.spread("census.pair"), "direct " +
                      self.spread("census.direct"),
                      self.ratio(pr, d) + " of direct", "<= 1.5x")
+            self.add("2 census, national view complete after the last ack, "
+                     "ms: direct / via regional (polls every 10 ms)",
+                     self.spread("census.direct_lag_ms") + " / " +
+                     self.spread("census.pair_lag_ms") + " (" +
+                     fmt(self.m("census.pair_polls")) + " polls)", "", "", "")
+            dw, pw = self.m("census.direct_wait"), self.m("census.pair_wait")
+            self.add("2 census as measured before the seventh round (then a "
+                     "`wait` process, timed from its start), s: direct / "
+                     "via regional",
+                     self.spread("census.direct_wait") + " / " +
+                     self.spread("census.pair_wait"),
+                     "", self.ratio(r, dw) + " of RocksDB; pair " +
+                     self.ratio(pw, dw) + " of direct", "")
         for i in range(1, 5):
             if f"query.{i}.ohfed_p99_ms" not in b.results:
                 continue

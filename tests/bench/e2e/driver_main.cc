@@ -9,8 +9,15 @@
 //            WriteBatch+sync per N batches; PostgreSQL: N batches per
 //            transaction); each ingest stream writes B (default N) batches
 //            of 12 months of its own trust (B > 1: at most 207 streams)
-//   wait     --national ADDR --from YYYY-MM --months M: polls completeness
-//            until every trust has reported every month (figure 2)
+//            [--national ADDR [--poll-ms P]] [--timeline FILE]: with
+//            --plan census and --national, polls national completeness
+//            every P ms (default 10, as `wait`) from the last ack until every
+//            trust has reported every month, on a connection made before the
+//            clock starts, and prints the time from the start (figure 2);
+//            --timeline writes each batch's send and ack times
+//   wait     --national ADDR --from YYYY-MM --months M: the same poll from
+//            a process of its own, every 10 ms, timed from its start (its
+//            connection included)
 //   pg-setup --pg CONNINFO
 //   queries  --target ADDR --pg CONNINFO --iters K (figure 3)
 //   isolation --target ADDR --pg CONNINFO --seconds T (figure 4, and two
@@ -90,6 +97,67 @@ std::function<std::string(const std::string&)> Router(const Flags& f) {
   };
 }
 
+std::unique_ptr<v1::Query::Stub> QueryStub(const Flags& f) {
+  auto ch = TlsChannel(Get(f, "target", Get(f, "national")), Get(f, "certs"),
+                       "national", 999999);
+  if (!ch.ok()) {
+    Fail(ch.status());
+    std::exit(1);
+  }
+  return v1::Query::NewStub(*ch);
+}
+
+// Figure 2's national view, polled by the writing process itself: on a
+// connection made before the clock starts (as the streams' are), from the
+// moment every batch is durable (it cannot be complete before), every
+// `interval`, until every trust has reported every month.
+struct NationalPoll {
+  int polls = 0;
+  double seconds = 0;  // from the clock's start to the complete answer
+  double lag_ms = 0;   // from the last ack to it
+};
+
+std::function<absl::Status(absl::Time)> PollNational(v1::Query::Stub& stub,
+                                                     Month from, int months,
+                                                     absl::Duration interval,
+                                                     NationalPoll* out) {
+  return [&stub, from, months, interval, out](absl::Time start) {
+    const absl::Time acked = absl::Now();
+    const absl::Time give_up = acked + absl::Seconds(600);
+    while (true) {
+      ++out->polls;
+      absl::StatusOr<bool> done = NationalComplete(stub, from, months);
+      if (!done.ok()) return done.status();
+      const absl::Time now = absl::Now();
+      if (*done) {
+        out->seconds = absl::ToDoubleSeconds(now - start);
+        out->lag_ms = absl::ToDoubleMilliseconds(now - acked);
+        return absl::OkStatus();
+      }
+      if (now > give_up) {
+        return absl::DeadlineExceededError("national view incomplete");
+      }
+      absl::SleepFor(interval);
+    }
+  };
+}
+
+// `--timeline FILE`: the clock's start (unix seconds), then per batch the
+// seconds from it to the batch's send and to its ack, in the order counted.
+absl::Status WriteTimeline(const std::string& path, const RunResult& r) {
+  FILE* out = fopen(path.c_str(), "w");
+  if (out == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot write ", path));
+  }
+  fprintf(out, "# start %.6f\n",
+          absl::ToDoubleSeconds(r.start - absl::UnixEpoch()));
+  for (const auto& [sent, acked] : r.timeline) {
+    fprintf(out, "%.6f %.6f\n", sent, acked);
+  }
+  fclose(out);
+  return absl::OkStatus();
+}
+
 int Write(const Flags& f) {
   const std::string system = Get(f, "system", "ohfed");
   const std::string plan_name = Get(f, "plan", "ingest");
@@ -128,6 +196,23 @@ int Write(const Flags& f) {
   options.duration = absl::Seconds(GetInt(f, "seconds", 0));
   std::map<std::string, std::string> region_of;
   for (const Trust& t : EnglandOrgs().trusts) region_of[t.code] = t.region;
+  // --national ADDR (the census): the national view polled every --poll-ms
+  // once every batch is durable.
+  std::unique_ptr<v1::Query::Stub> national;
+  NationalPoll poll;
+  if (plan_name == "census" && !Get(f, "national").empty()) {
+    auto ch =
+        TlsChannel(Get(f, "national"), Get(f, "certs"), "national", 999999);
+    if (!ch.ok()) return Fail(ch.status());
+    if (!(*ch)->WaitForConnected(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(30))) {
+      return Fail(absl::UnavailableError("cannot connect to --national"));
+    }
+    national = v1::Query::NewStub(*ch);
+    options.after_writes = PollNational(
+        *national, plan[0].months[0], static_cast<int>(plan[0].months.size()),
+        absl::Milliseconds(GetInt(f, "poll-ms", 10)), &poll);
+  }
 
   std::unique_ptr<rocksdb::DB> db;
   std::function<absl::StatusOr<std::unique_ptr<Sink>>(int)> open;
@@ -176,17 +261,14 @@ int Write(const Flags& f) {
   if (!result.ok()) return Fail(result.status());
   Print("", *result);
   printf("streams=%zu\nwindow=%d\n", plan.size(), window);
-  return 0;
-}
-
-std::unique_ptr<v1::Query::Stub> QueryStub(const Flags& f) {
-  auto ch = TlsChannel(Get(f, "target", Get(f, "national")), Get(f, "certs"),
-                       "national", 999999);
-  if (!ch.ok()) {
-    Fail(ch.status());
-    std::exit(1);
+  if (national != nullptr) {
+    printf("national_seconds=%.4f\nnational_polls=%d\nnational_lag_ms=%.3f\n",
+           poll.seconds, poll.polls, poll.lag_ms);
   }
-  return v1::Query::NewStub(*ch);
+  if (const std::string path = Get(f, "timeline"); !path.empty()) {
+    if (auto s = WriteTimeline(path, *result); !s.ok()) return Fail(s);
+  }
+  return 0;
 }
 
 // Polls national completeness until every trust has reported each month.
@@ -195,28 +277,18 @@ int Wait(const Flags& f) {
   auto from = Month::Parse(Get(f, "from", "2025-10"));
   if (!from.ok()) return Fail(from.status());
   const int months = GetInt(f, "months", 12);
-  v1::CompletenessRequest request;
-  request.set_scope("national");
-  request.set_period(
-      absl::StrCat(from->ToString(), ":", (*from + (months - 1)).ToString()));
-  request.set_by("region");
   const absl::Time start = absl::Now();
   const absl::Time give_up = start + absl::Seconds(GetInt(f, "timeout", 600));
   for (int polls = 1;; ++polls) {
-    grpc::ClientContext context;
-    v1::CompletenessResponse r;
-    grpc::Status st = stub->Completeness(&context, request, &r);
-    bool done = st.ok() && r.periods_size() == months;
-    for (const auto& p : r.periods())
-      done = done && p.reported() == p.expected();
-    if (done) {
+    absl::StatusOr<bool> done = NationalComplete(*stub, *from, months);
+    if (done.ok() && *done) {
       printf("wait_seconds=%.4f\npolls=%d\n",
              absl::ToDoubleSeconds(absl::Now() - start), polls);
       return 0;
     }
     if (absl::Now() > give_up) {
       return Fail(absl::DeadlineExceededError(
-          absl::StrCat("national view incomplete: ", st.error_message())));
+          absl::StrCat("national view incomplete: ", done.status().message())));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -259,8 +331,9 @@ absl::Status Time(const std::string& prefix, int iters, absl::Duration budget,
 }
 
 // For profiling (`perf record` of the aggregator or of this driver): asks
-// figure 3's query `--query N` (1-4; 0 the floor's refused query) for
-// `--seconds`, and prints how many and the mean. No PostgreSQL.
+// figure 3's query `--query N` (1-4; 0 the floor's refused query; 5 figure
+// 2's poll of a 12-month census from 2025-10) for `--seconds`, and prints
+// how many and the mean. No PostgreSQL.
 int LoopQuery(const Flags& f) {
   auto stub = QueryStub(f);
   const int i = GetInt(f, "query", 1);
@@ -269,6 +342,8 @@ int LoopQuery(const Flags& f) {
     q.query.set_scope("national");
     q.query.set_period(LastMonth().ToString());
     q.query.set_measure_prefix("no.such.measure");
+  } else if (i == 5) {
+    q = CensusQuery(Month::Of(2025, 10), 12);
   } else {
     q = BenchQueries().at(i - 1);
   }

@@ -149,6 +149,30 @@ absl::StatusOr<Answer> AskOhfed(v1::Query::Stub& stub, const QuerySpec& q,
   return answer;
 }
 
+QuerySpec CensusQuery(Month from, int months) {
+  QuerySpec q;
+  q.name = "census poll: national completeness by region";
+  q.completeness = true;
+  v1::CompletenessRequest& request = q.completeness_request;
+  request.set_scope("national");
+  request.set_period(
+      absl::StrCat(from.ToString(), ":", (from + (months - 1)).ToString()));
+  request.set_by("region");
+  return q;
+}
+
+absl::StatusOr<bool> NationalComplete(v1::Query::Stub& stub, Month from,
+                                      int months) {
+  grpc::ClientContext context;
+  v1::CompletenessResponse r;
+  grpc::Status st = stub.Completeness(
+      &context, CensusQuery(from, months).completeness_request, &r);
+  if (!st.ok()) return FromGrpc(st);
+  bool done = r.periods_size() == months;
+  for (const auto& p : r.periods()) done = done && p.reported() == p.expected();
+  return done;
+}
+
 absl::StatusOr<Answer> AskPg(Pg& pg, const QuerySpec& q) {
   auto rows = pg.Exec(q.sql);
   if (!rows.ok()) return rows.status();

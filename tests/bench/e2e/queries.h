@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/period.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/bench/e2e/pg.h"
 
@@ -40,6 +41,14 @@ QuerySpec ColdQuery();
 absl::StatusOr<Answer> AskOhfed(v1::Query::Stub& stub, const QuerySpec& q,
                                 absl::Time deadline = absl::InfiniteFuture());
 absl::StatusOr<Answer> AskPg(Pg& pg, const QuerySpec& q);
+
+// Figure 2's poll: national completeness by region of `months` months
+// from `from`.
+QuerySpec CensusQuery(Month from, int months);
+// Whether CensusQuery(from, months) shows every month with every trust
+// reported; the gRPC error if the query failed.
+absl::StatusOr<bool> NationalComplete(v1::Query::Stub& stub, Month from,
+                                      int months);
 
 // Largest |a-b| / max(|a|,|b|) over the union of keys (a key missing on one
 // side counts as 1); `missing` counts such keys.

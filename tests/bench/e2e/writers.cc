@@ -47,8 +47,11 @@ struct Outstanding {
 };
 
 // Counts `o` as durable now.
-void Done(const Outstanding& o, RunResult& r) {
-  r.latency_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - o.sent));
+void Done(const Outstanding& o, absl::Time start, RunResult& r) {
+  const absl::Time now = absl::Now();
+  r.latency_ms.push_back(absl::ToDoubleMilliseconds(now - o.sent));
+  r.timeline.emplace_back(absl::ToDoubleSeconds(o.sent - start),
+                          absl::ToDoubleSeconds(now - start));
   ++r.batches;
   r.summaries += o.summaries;
   r.cells += o.cells;
@@ -87,7 +90,7 @@ void Write(std::vector<Stream*> streams, Sink& sink, const RunOptions& options,
         if (window == 1) {  // as before windows: one call, durable on return
           error = sink.Write(batch);
           if (!error.ok()) break;
-          Done(o, local);
+          Done(o, start, local);
           sent = true;
           continue;
         }
@@ -98,7 +101,7 @@ void Write(std::vector<Stream*> streams, Sink& sink, const RunOptions& options,
         if (out.size() < window) continue;
         error = sink.Collect();
         if (!error.ok()) break;
-        Done(out.front(), local);
+        Done(out.front(), start, local);
         out.pop_front();
       }
       if (!error.ok()) break;
@@ -108,7 +111,7 @@ void Write(std::vector<Stream*> streams, Sink& sink, const RunOptions& options,
   // What is still in flight at the end counts once it is durable.
   while (error.ok() && !out.empty()) {
     error = sink.Collect();
-    if (error.ok()) Done(out.front(), local);
+    if (error.ok()) Done(out.front(), start, local);
     out.pop_front();
   }
   absl::MutexLock l(&shared.mu);
@@ -120,6 +123,8 @@ void Write(std::vector<Stream*> streams, Sink& sink, const RunOptions& options,
   shared.result.latency_ms.insert(shared.result.latency_ms.end(),
                                   local.latency_ms.begin(),
                                   local.latency_ms.end());
+  shared.result.timeline.insert(shared.result.timeline.end(),
+                                local.timeline.begin(), local.timeline.end());
 }
 
 }  // namespace
@@ -177,10 +182,14 @@ absl::StatusOr<RunResult> RunWriters(
   }
   for (auto& w : workers) w.join();
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  sinks.clear();  // streams finish outside the measured time
   absl::MutexLock l(&shared.mu);
+  if (shared.error.ok() && options.after_writes) {
+    shared.error = options.after_writes(start);
+  }
+  sinks.clear();  // streams finish outside the measured time
   if (!shared.error.ok()) return shared.error;
   shared.result.seconds = seconds;
+  shared.result.start = start;
   return std::move(shared.result);
 }
 

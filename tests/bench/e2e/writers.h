@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -42,12 +43,20 @@ struct RunOptions {
   // waits for the one before. Every stream needs at least `window` batches
   // (a batch is never resent while it is in flight).
   int window = 1;
+  // Run once every batch is durable (the writers joined, `seconds` taken)
+  // and before any stream is finished, with the clock's start: figure 2's
+  // poll of the national view. An error fails the run.
+  std::function<absl::Status(absl::Time start)> after_writes;
 };
 
 struct RunResult {
   uint64_t summaries = 0, cells = 0, bytes = 0, batches = 0;
   double seconds = 0;
+  absl::Time start;                // the clock's
   std::vector<double> latency_ms;  // per batch, sent to durable
+  // Per batch, seconds from the clock's start to its send and to its ack
+  // (`write --timeline FILE`).
+  std::vector<std::pair<double, double>> timeline;
 };
 
 // `open(i)` makes the sink of thread i. Every sink is open before the clock
