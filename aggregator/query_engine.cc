@@ -19,6 +19,7 @@
 #include "aggregator/query_derived.h"
 #include "aggregator/query_disclosure.h"
 #include "aggregator/query_grid.h"
+#include "aggregator/query_row_out.h"
 #include "aggregator/query_stats.h"
 #include "aggregator/query_values.h"
 #include "aggregator/query_wire.h"
@@ -220,73 +221,6 @@ std::vector<StatResult> Evaluate(const UnitGrid& grid, const Plan& plan,
   }
 }
 
-// What every row of one unit shares, made once per query.
-struct RowText {
-  std::string scope;                                       // the plan's
-  std::string period;                                      // the plan's
-  std::vector<std::pair<std::string, std::string>> units;  // (unit, name)
-  std::vector<std::string> heads;  // per unit: Row fields 1-4, encoded
-};
-
-// Where the rows go: into a response message (RunQuery), or serialized as
-// that message's field 1 (SerializeQuery), in the same order.
-class RowOut {
- public:
-  explicit RowOut(v1::QueryResponse* message) : message_(message) {}
-  explicit RowOut(std::string* bytes) : bytes_(bytes) {}
-
-  void Add(const RowText& text, size_t u, const std::string& measure,
-           const std::string& stat, const v1::Row& value, uint32_t n_units) {
-    ++rows_;
-    if (message_ != nullptr) {
-      v1::Row* row = message_->add_rows();
-      row->set_scope(text.scope);
-      row->set_unit(text.units[u].first);
-      row->set_unit_name(text.units[u].second);
-      row->set_period(text.period);
-      row->set_measure(measure);
-      row->set_stat(stat);
-      row->set_value(value.value());
-      row->set_suppressed(value.suppressed());
-      row->set_n_units(n_units);
-      return;
-    }
-    row_.assign(text.heads[u]);
-    wire::String(5, measure, &row_);
-    wire::String(6, stat, &row_);
-    wire::Double(7, value.value(), &row_);
-    wire::Bool(8, value.suppressed(), &row_);
-    wire::Uint(9, n_units, &row_);
-    wire::Message(1, row_, bytes_);
-  }
-  // Then the response's fields after its rows.
-  void Finish(const std::string& catalogue_version,
-              const std::string& registry_version) {
-    if (message_ != nullptr) {
-      message_->set_catalogue_version(catalogue_version);
-      message_->set_registry_version(registry_version);
-      return;
-    }
-    wire::String(2, catalogue_version, bytes_);
-    wire::String(3, registry_version, bytes_);
-  }
-  int rows() const { return rows_; }
-  bool bytes() const { return bytes_ != nullptr; }
-  // Room for about `rows` rows of `row_size` bytes, so the answer is not
-  // copied as it grows.
-  void Reserve(size_t rows, size_t row_size) {
-    if (bytes_ != nullptr)
-      bytes_->reserve(std::min(rows, kMaxReserve) * row_size);
-  }
-
- private:
-  static constexpr size_t kMaxReserve = 20000;  // rows
-  v1::QueryResponse* const message_ = nullptr;
-  std::string* const bytes_ = nullptr;
-  std::string row_;  // the row being encoded
-  int rows_ = 0;
-};
-
 // The one place a row is made (see the file comment). Rows built on no
 // reporting trust are never added. `value`: scratch for what disclosure
 // control makes of the value (Protect sets both fields it reads).
@@ -319,9 +253,10 @@ absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
 }
 
 absl::Status SerializeQuery(const View& view, const v1::QueryRequest& request,
-                            const QueryOptions& options, std::string* bytes) {
+                            const QueryOptions& options, std::string* bytes,
+                            bool compact) {
   bytes->clear();
-  RowOut rows(bytes);
+  RowOut rows(bytes, compact);
   return Run(view, request, options, rows);
 }
 
@@ -354,7 +289,7 @@ absl::Status Run(const View& view, const v1::QueryRequest& request,
     text.units.emplace_back(
         unit.level == Scope::Level::kNational ? "national" : unit.code,
         registry.NameOf(unit));
-    if (out.bytes()) {
+    if (out.wants_heads()) {
       std::string& head = text.heads.emplace_back();
       wire::String(1, text.scope, &head);
       wire::String(2, text.units.back().first, &head);

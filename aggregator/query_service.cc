@@ -12,6 +12,7 @@
 #include "aggregator/query_limits.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "ohfed/v1/query_compact.pb.h"
 
 namespace ohfed::aggregator {
 namespace {
@@ -72,6 +73,17 @@ absl::StatusOr<Request> Authorized(const Authz& authz,
   return authorized;
 }
 
+// Whether a Query request asks for the compact form: QueryForm's field
+// after QueryRequest's (proto/ohfed/v1/query_compact.proto). A request that
+// does not parse is refused by Serve.
+bool AsksForCompactRows(const grpc::ByteBuffer& raw) {
+  grpc::ByteBuffer copy(raw);  // Deserialize consumes; this shares the slices
+  v1::QueryForm form;
+  return grpc::SerializationTraits<v1::QueryForm>::Deserialize(&copy, &form)
+             .ok() &&
+         form.compact();
+}
+
 // The bytes of `answer` (whose buffer it shares: a cached answer is sent
 // without a copy) followed by `warning` as the response's field 4.
 grpc::ByteBuffer ToBytes(std::shared_ptr<const AnswerCache::Answer> answer,
@@ -93,16 +105,16 @@ grpc::ByteBuffer ToBytes(std::shared_ptr<const AnswerCache::Answer> answer,
   return grpc::ByteBuffer(slices, 2);
 }
 
-// What an answer is kept under: the method, the authorized request and the
-// disclosure thresholds (which a reload may change; it also publishes a new
-// View, but the two are read separately).
+// What an answer is kept under: the response's type (a Query's differs with
+// its form), the authorized request and the disclosure thresholds (which a
+// reload may change; it also publishes a new View, but the two are read
+// separately).
 template <typename Request>
-std::string CacheKey(char method, const Request& request,
+std::string CacheKey(absl::string_view response, const Request& request,
                      const DisclosureOptions& d) {
-  return absl::StrCat(std::string(1, method), d.suppress_max, ",",
-                      d.rounding_base, ",", d.min_events, ",",
-                      d.min_possible_values, ",", d.secondary ? 1 : 0, ";",
-                      request.SerializeAsString());
+  return absl::StrCat(response, ";", d.suppress_max, ",", d.rounding_base, ",",
+                      d.min_events, ",", d.min_possible_values, ",",
+                      d.secondary ? 1 : 0, ";", request.SerializeAsString());
 }
 
 }  // namespace
@@ -173,7 +185,7 @@ grpc::ServerUnaryReactor* QueryService::Serve(
   if (view_only && lane == QueryLane::kLight && answers_.enabled()) {
     const SummaryStore::QuerySnapshot snapshot = store_->SnapshotForQuery();
     if (auto kept = answers_.Lookup(snapshot.view,
-                                    CacheKey(Response::descriptor()->name()[0],
+                                    CacheKey(Response::descriptor()->name(),
                                              *authorized, store_->disclosure()),
                                     std::string())) {
       *response = ToBytes(std::move(kept), warning(*authorized, snapshot));
@@ -194,8 +206,8 @@ grpc::ServerUnaryReactor* QueryService::Serve(
     bool cached = lane == QueryLane::kLight && answers_.enabled();
     std::string key, live_now;
     if (cached) {
-      key = CacheKey(Response::descriptor()->name()[0], request,
-                     options.disclosure);
+      key =
+          CacheKey(Response::descriptor()->name(), request, options.disclosure);
       live_now = live(request, snapshot, options, now);
       if (auto kept = answers_.Lookup(snapshot.view, key, live_now)) {
         *response = ToBytes(std::move(kept), warning(request, snapshot));
@@ -222,24 +234,31 @@ grpc::ServerUnaryReactor* QueryService::Serve(
 grpc::ServerUnaryReactor* QueryService::Query(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return Serve<v1::QueryRequest, v1::QueryResponse>(
-      context, *request, response,
-      [this](const v1::QueryRequest& req) {
-        return QueryCost(req, store_->registry().Latest(), store_->catalogue());
-      },
-      [](const v1::QueryRequest& req,
-         const SummaryStore::QuerySnapshot& snapshot,
-         const QueryOptions& options, absl::Time /*now*/, std::string* bytes) {
-        return SerializeQuery(*snapshot.view, req, options, bytes);
-      },
-      // RunQuery reads nothing outside the View.
-      [](const v1::QueryRequest&, const SummaryStore::QuerySnapshot&,
-         const QueryOptions&, absl::Time) { return std::string(); },
-      [](const v1::QueryRequest& req,
-         const SummaryStore::QuerySnapshot& snapshot) {
-        return UnconfirmedWarning(*snapshot.view, req.scope());
-      },
-      /*view_only=*/true);
+  const bool compact = AsksForCompactRows(*request);
+  auto cost = [this](const v1::QueryRequest& req) {
+    return QueryCost(req, store_->registry().Latest(), store_->catalogue());
+  };
+  auto answer = [compact](const v1::QueryRequest& req,
+                          const SummaryStore::QuerySnapshot& snapshot,
+                          const QueryOptions& options, absl::Time /*now*/,
+                          std::string* bytes) {
+    return SerializeQuery(*snapshot.view, req, options, bytes, compact);
+  };
+  // RunQuery reads nothing outside the View.
+  auto live = [](const v1::QueryRequest&, const SummaryStore::QuerySnapshot&,
+                 const QueryOptions&, absl::Time) { return std::string(); };
+  auto warning = [](const v1::QueryRequest& req,
+                    const SummaryStore::QuerySnapshot& snapshot) {
+    return UnconfirmedWarning(*snapshot.view, req.scope());
+  };
+  if (compact) {
+    return Serve<v1::QueryRequest, v1::CompactQueryResponse>(
+        context, *request, response, cost, answer, live, warning,
+        /*view_only=*/true);
+  }
+  return Serve<v1::QueryRequest, v1::QueryResponse>(context, *request, response,
+                                                    cost, answer, live, warning,
+                                                    /*view_only=*/true);
 }
 
 grpc::ServerUnaryReactor* QueryService::Completeness(

@@ -10,11 +10,13 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cli/query_format.h"
+#include "common/query_rows.h"
 #include "common/status.h"
 #include "common/token.h"
 #include "common/transport.h"
@@ -105,8 +107,13 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
   req.set_by(f.by);
   req.set_measure_prefix(f.measures);
   for (const std::string& s : f.stats) req.add_stats(s);
-  v1::QueryResponse resp;
-  OHFED_RETURN_IF_ERROR(RpcStatus(stub->Query(&ctx, req, &resp), f.aggregator));
+  // Asked for in the compact form (a fraction of a large answer's bytes)
+  // and printed as its tidy rows.
+  v1::CompactQueryResponse compact;
+  OHFED_RETURN_IF_ERROR(
+      RpcStatus(QueryCompact(channel, &ctx, req, &compact), f.aggregator));
+  OHFED_ASSIGN_OR_RETURN(v1::QueryResponse resp,
+                         ExpandCompactRows(std::move(compact)));
   WarnIfPartial(resp.warning());
   return RenderQuery(resp, format);
 }

@@ -19,6 +19,7 @@
 #include "aggregator/query_service.h"
 #include "aggregator/summary_store.h"
 #include "common/clock.h"
+#include "common/query_rows.h"
 #include "common/status.h"
 #include "common/transport.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -248,6 +249,7 @@ class AnswerCacheServiceTest : public ::testing::Test {
     auto channel =
         MakeChannel(absl::StrCat("127.0.0.1:", port), {.insecure = true});
     OHFED_ASSERT_OK(channel);
+    channel_ = *channel;
     stub_ = v1::Query::NewStub(*channel);
   }
   void Restart(QueryLaneOptions lanes, size_t answers_kept = 256) {
@@ -304,6 +306,7 @@ class AnswerCacheServiceTest : public ::testing::Test {
   std::unique_ptr<Authz> authz_;
   std::unique_ptr<QueryService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Query::Stub> stub_;
 };
 
@@ -334,6 +337,30 @@ TEST_F(AnswerCacheServiceTest, RepeatedQueryIsKeptUntilACommitOrRetraction) {
   Commit({retraction});
   ExpectQueryAsFresh(req, "after a retraction");
   ExpectQueryAsFresh(req, "after a retraction, repeated");
+}
+
+// A request for the compact form (proto/ohfed/v1/query_compact.proto) is
+// answered with it, and the compact and tidy answers to the same question
+// are kept apart: each asker gets the form it asked for, computed or kept
+// (a client that predates the form gets tidy rows whoever asked before it).
+TEST_F(AnswerCacheServiceTest, TheCompactAndTidyFormsAreKeptApart) {
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}}),
+          Summary("RJ2", "2026-01", 1, {{kImm, 3}})});
+  const v1::QueryRequest req = ByTrust("national");
+  for (const char* when : {"first", "kept"}) {
+    grpc::ClientContext ctx;
+    v1::CompactQueryResponse compact;
+    ASSERT_TRUE(QueryCompact(channel_, &ctx, req, &compact).ok()) << when;
+    EXPECT_TRUE(compact.has_compact()) << when;
+    EXPECT_EQ(compact.rows_size(), 0) << when;
+    auto expanded = ExpandCompactRows(compact);
+    OHFED_ASSERT_OK(expanded);
+    auto fresh = RunQuery(*store_->Snapshot(), req, Options());
+    OHFED_ASSERT_OK(fresh);
+    EXPECT_TRUE(MessageDifferencer::Equals(*expanded, *fresh)) << when;
+    ExpectQueryAsFresh(req, when);
+  }
+  EXPECT_EQ(service_->answers().size(), 2u);
 }
 
 // A light query's kept answer is sent from gRPC's thread: no lane's thread

@@ -5,9 +5,12 @@
 #include "aggregator/query_engine.h"
 
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "common/query_rows.h"
 #include "tests/aggregator/query_fake_view.h"
 #include "tests/testing/testing.h"
 
@@ -88,6 +91,7 @@ class QueryEngineTest : public ::testing::Test {
     o.disclosure.min_events = 0;
     return o;
   }
+  static std::vector<std::pair<QueryOptions, v1::QueryRequest>> ManyQueries();
   v1::QueryResponse RunExact(const v1::QueryRequest& req) {
     return Run(req, Exact());
   }
@@ -375,15 +379,15 @@ TEST_F(QueryEngineTest, ResponseCarriesVersions) {
   EXPECT_EQ(resp.catalogue_version(), view_.catalogue().version());
 }
 
-// SerializeQuery writes the bytes of RunQuery's answer without building it:
-// equal byte for byte for every scope, breakdown, period, prefix and
-// statistics below, with exact and with suppressing thresholds (suppressed
-// rows, rounded values), and refusals (bad input, too many rows) alike.
-TEST_F(QueryEngineTest, SerializedQueryIsTheResponseSerialized) {
+// Every scope, breakdown, period, prefix and statistics below, with exact
+// and with suppressing thresholds (suppressed rows, rounded values) and with
+// a limit on rows: answers and refusals (bad input, too many rows) alike.
+std::vector<std::pair<QueryOptions, v1::QueryRequest>>
+QueryEngineTest::ManyQueries() {
   QueryOptions suppressing;  // the default thresholds
   QueryOptions few_rows = Exact();
   few_rows.max_rows = 3;
-  int compared = 0, refused = 0;
+  std::vector<std::pair<QueryOptions, v1::QueryRequest>> out;
   for (const QueryOptions& options : {Exact(), suppressing, few_rows}) {
     for (const std::string scope :
          {"national", "region:R1", "ics:I1", "trust:T1", "", "ics:NOPE"}) {
@@ -395,27 +399,71 @@ TEST_F(QueryEngineTest, SerializedQueryIsTheResponseSerialized) {
             for (const std::vector<std::string>& stats :
                  std::vector<std::vector<std::string>>{
                      {}, {"sum", "median", "pct"}}) {
-              const v1::QueryRequest req =
-                  Request(scope, period, prefix, stats, by);
-              auto answer = RunQuery(view_, req, options);
-              std::string bytes = "stale";
-              absl::Status s = SerializeQuery(view_, req, options, &bytes);
-              ASSERT_EQ(s, answer.status()) << req.ShortDebugString();
-              if (!answer.ok()) {
-                ++refused;
-                continue;
-              }
-              ASSERT_EQ(bytes, answer->SerializeAsString())
-                  << req.ShortDebugString();
-              compared += answer->rows_size() > 0 ? 1 : 0;
+              out.emplace_back(options,
+                               Request(scope, period, prefix, stats, by));
             }
           }
         }
       }
     }
   }
+  return out;
+}
+
+// SerializeQuery writes the bytes of RunQuery's answer without building it:
+// equal byte for byte for each of ManyQueries.
+TEST_F(QueryEngineTest, SerializedQueryIsTheResponseSerialized) {
+  int compared = 0, refused = 0;
+  for (const auto& [options, req] : ManyQueries()) {
+    auto answer = RunQuery(view_, req, options);
+    std::string bytes = "stale";
+    absl::Status s = SerializeQuery(view_, req, options, &bytes);
+    ASSERT_EQ(s, answer.status()) << req.ShortDebugString();
+    if (!answer.ok()) {
+      ++refused;
+      continue;
+    }
+    ASSERT_EQ(bytes, answer->SerializeAsString()) << req.ShortDebugString();
+    compared += answer->rows_size() > 0 ? 1 : 0;
+  }
   EXPECT_GE(compared, 300);
   EXPECT_GE(refused, 100);
+}
+
+// The compact form (proto/ohfed/v1/query_compact.proto) is the tidy answer:
+// the same refusals, and once expanded (as `ohfed query` does) the same
+// message, rows in the same order; its tables name each unit, measure and
+// statistic of the rows once.
+TEST_F(QueryEngineTest, CompactAnswerExpandsToTheTidyOne) {
+  int compared = 0;
+  for (const auto& [options, req] : ManyQueries()) {
+    auto tidy = RunQuery(view_, req, options);
+    std::string bytes = "stale";
+    absl::Status s = SerializeQuery(view_, req, options, &bytes,
+                                    /*compact=*/true);
+    ASSERT_EQ(s, tidy.status()) << req.ShortDebugString();
+    if (!tidy.ok()) continue;
+    v1::CompactQueryResponse compact;
+    ASSERT_TRUE(compact.ParseFromString(bytes)) << req.ShortDebugString();
+    ASSERT_TRUE(compact.has_compact()) << req.ShortDebugString();
+    EXPECT_EQ(compact.rows_size(), 0);
+    std::set<std::string> units, measures, stats;
+    for (const v1::Row& row : tidy->rows()) {
+      units.insert(row.unit());
+      measures.insert(row.measure());
+      stats.insert(row.stat());
+    }
+    const v1::CompactRows& c = compact.compact();
+    EXPECT_EQ(c.units_size(), units.size()) << req.ShortDebugString();
+    EXPECT_EQ(c.measures_size(), measures.size()) << req.ShortDebugString();
+    EXPECT_EQ(c.stats_size(), stats.size()) << req.ShortDebugString();
+    auto expanded = ExpandCompactRows(std::move(compact));
+    OHFED_ASSERT_OK(expanded);
+    ASSERT_EQ(expanded->SerializeAsString(), tidy->SerializeAsString())
+        << req.ShortDebugString();
+    compared += tidy->rows_size() > 0;
+  }
+  EXPECT_GE(compared, 300);
 }
 
 }  // namespace

@@ -949,6 +949,20 @@ class Table:
                          " / " + self.spread(
                              "isolation.ohfed_busyidleclient_ack_p99_ms"),
                          "", "", "")
+            if "isolation.ohfed_busytidy_light_p99_ms" in b.results:
+                # Diagnostic (not the figure): a fifth phase in
+                # which the heavy loop asks for tidy rows, as clients did
+                # before the compact form (proto/ohfed/v1/
+                # query_compact.proto); the other phases ask for the
+                # compact answer, as `ohfed query` does.
+                self.add("4 isolation (diagnostic) busy p99 ms, heavy answer "
+                         "asked for as tidy rows (before the compact form): "
+                         "light / ack; heavy queries completed",
+                         self.spread("isolation.ohfed_busytidy_light_p99_ms") +
+                         " / " +
+                         self.spread("isolation.ohfed_busytidy_ack_p99_ms") +
+                         "; " + self.spread("isolation.ohfed_busytidy_heavy_runs"),
+                         "", "", "")
             # Completed only: a heavy query cut by the phase's deadline
             # is counted apart (before 2026-11-26 it was counted as done).
             self.add("4 isolation heavy queries completed per phase "
@@ -957,11 +971,19 @@ class Table:
                      self.spread("isolation.ohfed_busy_heavy_cut") + ")",
                      self.spread("isolation.pg_busy_heavy_runs"), "", "")
         if "isolation.ohfed_heavy_alone_ms" in b.results:
+            tidy = ""
+            if "isolation.ohfed_heavy_tidy_alone_ms" in b.results:
+                tidy = ("; tidy rows " +
+                        self.spread("isolation.ohfed_heavy_tidy_alone_ms") +
+                        ", " + fmt(self.m(
+                            "isolation.ohfed_heavy_tidy_answer_bytes") / 2**20))
             self.add("4 isolation heavy query alone, ms: first of the run "
-                     "(the first run's: cold after the load) / warm; answer MiB",
+                     "(the first run's: cold after the load) / warm; answer "
+                     "MiB (compact; tidy rows: warm ms, MiB)",
                      self.spread("isolation.ohfed_heavy_first_ms") + " / " +
                      self.spread("isolation.ohfed_heavy_alone_ms") + "; " +
-                     fmt(self.m("isolation.ohfed_heavy_answer_bytes") / 2**20),
+                     fmt(self.m("isolation.ohfed_heavy_answer_bytes") / 2**20) +
+                     tidy,
                      self.spread("isolation.pg_heavy_alone_ms"),
                      self.ratio(self.m("isolation.pg_heavy_alone_ms"),
                                 self.m("isolation.ohfed_heavy_alone_ms")) +

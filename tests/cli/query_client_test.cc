@@ -14,6 +14,7 @@
 #include "aggregator/aggregator.h"
 #include "aggregator/query_completeness.h"
 #include "aggregator/query_engine.h"
+#include "cli/query_format.h"
 #include "common/status.h"
 #include "common/token.h"
 #include "common/transport.h"
@@ -28,6 +29,9 @@ namespace {
 using ::ohfed::aggregator::testing::FakeView;
 using ::testing::HasSubstr;
 
+// Typed, as a server that predates the compact form
+// (proto/ohfed/v1/query_compact.proto): it answers `ohfed query`'s request
+// for it with tidy rows, which the command prints as they are.
 class FakeQueryService final : public v1::Query::Service {
  public:
   explicit FakeQueryService(const View& view) : view_(view) {}
@@ -121,6 +125,54 @@ TEST_F(QueryClientTest, PrintsCsvByRegion) {
             "national,R1,North,2026-01,activity.count.immunisation,max,*,2\n"
             "national,R2,South,2026-01,activity.count.immunisation,sum,15,1\n"
             "national,R2,South,2026-01,activity.count.immunisation,max,*,1\n");
+}
+
+// Against a real aggregator, `ohfed query` gets the compact answer and
+// prints it byte for byte as the tidy answer renders (what it printed before
+// it asked for the compact form): table, CSV and JSON; national, by ICS and
+// by trust; several statistics and measures; suppressed and rounded cells.
+TEST_F(QueryClientTest, PrintsTheCompactAnswerAsTheTidyOne) {
+  ::ohfed::testing::TempDir dir;
+  auto aggregator = Aggregator::Start(
+      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db")));
+  OHFED_ASSERT_OK(aggregator);
+  SummaryStore& store = (*aggregator)->store();
+  using ::ohfed::aggregator::testing::Summary;
+  constexpr char kImm[] = "activity.count.immunisation";
+  constexpr char kWte[] = "staffing.wte.consultant_om";
+  OHFED_ASSERT_OK(
+      store.Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}}),
+                    Summary("RJ2", "2026-01", 1, {{kImm, 3}}),
+                    Summary("RJZ", "2026-01", 1, {{kImm, 123}, {kWte, 2.5}})}));
+  QueryOptions options;
+  options.patterns = store.SnapshotForQuery().patterns;
+  options.coverage = store.coverage();
+  options.disclosure = store.disclosure();
+  int compared = 0;
+  for (const std::string format : {"table", "csv", "json"}) {
+    for (const std::string by : {"self", "ics", "trust"}) {
+      v1::QueryRequest req;
+      req.set_scope("region:Y56");
+      req.set_period("2026-01");
+      req.set_by(by);
+      req.add_stats("sum");
+      req.add_stats("max");
+      auto tidy = RunQuery(*store.Snapshot(), req, options);
+      OHFED_ASSERT_OK(tidy);
+      ASSERT_GT(tidy->rows_size(), 1);
+      auto output_format = ParseOutputFormat(format);
+      OHFED_ASSERT_OK(output_format);
+      CommandOutput r =
+          Query({"--aggregator", (*aggregator)->address(), "--insecure",
+                 "--scope", "region:Y56", "--period", "2026-01", "--by", by,
+                 "--stats", "sum,max", "--format", format});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(r.out, RenderQuery(*tidy, *output_format))
+          << format << " by " << by;
+      compared += r.out.find("*") != std::string::npos;
+    }
+  }
+  EXPECT_GE(compared, 6);  // suppressed cells below the region
 }
 
 TEST_F(QueryClientTest, CompletenessTotalsAreGreppable) {

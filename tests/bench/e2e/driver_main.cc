@@ -20,13 +20,19 @@
 //            connection included)
 //   pg-setup --pg CONNINFO
 //   queries  --target ADDR --pg CONNINFO --iters K (figure 3)
-//   isolation --target ADDR --pg CONNINFO --seconds T (figure 4, and two
+//   isolation --target ADDR --pg CONNINFO --seconds T (figure 4, and three
 //            diagnostic phases: the heavy answer left unparsed; the heavy
-//            loop's client thread in SCHED_IDLE)
+//            loop's client thread in SCHED_IDLE; the heavy answer asked for
+//            as tidy rows, as clients asked before the compact form)
+//   loop-query --target ADDR --seconds T [--query I | --heavy 1] [--tidy 1]:
+//            one query in a loop alone (I of figure 3, 0: one refused at
+//            once; --heavy: figure 4's heavy query); mean ms and this
+//            process's CPU ms per query
 #include <grpcpp/generic/generic_stub.h>
 #include <pthread.h>
 #include <rocksdb/db.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdio>
@@ -38,6 +44,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/query_rows.h"
 #include "tests/bench/e2e/bench_data.h"
 #include "tests/bench/e2e/pg.h"
 #include "tests/bench/e2e/queries.h"
@@ -97,14 +104,18 @@ std::function<std::string(const std::string&)> Router(const Flags& f) {
   };
 }
 
-std::unique_ptr<v1::Query::Stub> QueryStub(const Flags& f) {
+std::shared_ptr<grpc::Channel> QueryChannel(const Flags& f) {
   auto ch = TlsChannel(Get(f, "target", Get(f, "national")), Get(f, "certs"),
                        "national", 999999);
   if (!ch.ok()) {
     Fail(ch.status());
     std::exit(1);
   }
-  return v1::Query::NewStub(*ch);
+  return *ch;
+}
+
+std::unique_ptr<v1::Query::Stub> QueryStub(const Flags& f) {
+  return v1::Query::NewStub(QueryChannel(f));
 }
 
 // Figure 2's national view, polled by the writing process itself: on a
@@ -330,12 +341,20 @@ absl::Status Time(const std::string& prefix, int iters, absl::Duration budget,
   return absl::OkStatus();
 }
 
+// User and system CPU of this process so far, in ms.
+double CpuMs() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
 // For profiling (`perf record` of the aggregator or of this driver): asks
 // figure 3's query `--query N` (1-4; 0 the floor's refused query; 5 figure
 // 2's poll of a 12-month census from 2025-10) for `--seconds`, and prints
 // how many and the mean. No PostgreSQL.
 int LoopQuery(const Flags& f) {
-  auto stub = QueryStub(f);
+  auto channel = QueryChannel(f);
   const int i = GetInt(f, "query", 1);
   QuerySpec q;
   if (i == 0) {
@@ -347,21 +366,29 @@ int LoopQuery(const Flags& f) {
   } else {
     q = BenchQueries().at(i - 1);
   }
+  if (GetInt(f, "heavy", 0) != 0) q = HeavyQuery();
+  const bool compact = GetInt(f, "tidy", 0) == 0;
+  const double cpu0 = CpuMs();
   const absl::Time t0 = absl::Now();
   const absl::Time end = t0 + absl::Seconds(GetInt(f, "seconds", 5));
   int n = 0;
   while (absl::Now() < end) {
-    absl::Status s = AskOhfed(*stub, q).status();
+    absl::Status s =
+        AskOhfed(channel, q, absl::InfiniteFuture(), compact).status();
     if (!s.ok() && i != 0) return Fail(s);
     ++n;
   }
-  printf("queries=%d\nmean_ms=%.4f\n", n,
-         absl::ToDoubleMilliseconds(absl::Now() - t0) / n);
+  // This process's CPU (its gRPC threads' receive and decryption, the parse
+  // and the map) per query.
+  printf("queries=%d\nmean_ms=%.4f\nclient_cpu_ms=%.4f\n", n,
+         absl::ToDoubleMilliseconds(absl::Now() - t0) / n,
+         (CpuMs() - cpu0) / n);
   return 0;
 }
 
 int Queries(const Flags& f) {
-  auto stub = QueryStub(f);
+  auto channel = QueryChannel(f);
+  auto stub = v1::Query::NewStub(channel);
   auto pg = Pg::Connect(Get(f, "pg"));
   if (!pg.ok()) return Fail(pg.status());
   const int iters = GetInt(f, "iters", 20);
@@ -371,7 +398,7 @@ int Queries(const Flags& f) {
     const QuerySpec& q = queries[i];
     const std::string p = absl::StrCat("q", i + 1, ".");
     printf("%sname=%s\n", p.c_str(), q.name.c_str());
-    auto a = AskOhfed(*stub, q);
+    auto a = AskOhfed(channel, q);
     if (!a.ok()) return Fail(a.status());
     auto b = AskPg(**pg, q);
     if (!b.ok()) return Fail(b.status());
@@ -380,7 +407,7 @@ int Queries(const Flags& f) {
            p.c_str(), a->size(), p.c_str(), b->size(), p.c_str(),
            LargestRelativeDifference(*a, *b, &missing), p.c_str(), missing);
     auto s = Time(p + "ohfed_", iters, budget,
-                  [&] { return AskOhfed(*stub, q).status(); });
+                  [&] { return AskOhfed(channel, q).status(); });
     if (!s.ok()) return Fail(s);
     s = Time(p + "pg_", iters, budget, [&] { return AskPg(**pg, q).status(); });
     if (!s.ok()) return Fail(s);
@@ -419,11 +446,11 @@ int Queries(const Flags& f) {
   if (auto s = (*sink)->Write({one}); !s.ok()) return Fail(s);
   const QuerySpec cold = ColdQuery();
   absl::Time t0 = absl::Now();
-  if (auto a = AskOhfed(*stub, cold); !a.ok()) return Fail(a.status());
+  if (auto a = AskOhfed(channel, cold); !a.ok()) return Fail(a.status());
   printf("after_ingest_ms=%.3f\n",
          absl::ToDoubleMilliseconds(absl::Now() - t0));
   t0 = absl::Now();
-  if (auto a = AskOhfed(*stub, cold); !a.ok()) return Fail(a.status());
+  if (auto a = AskOhfed(channel, cold); !a.ok()) return Fail(a.status());
   printf("repeat_ms=%.3f\n", absl::ToDoubleMilliseconds(absl::Now() - t0));
   return 0;
 }
@@ -492,23 +519,31 @@ absl::Status RunPhase(const std::string& prefix, const Phase& phase,
 
 // The heavy query alone, before the phases: its first run (after a start,
 // cold), then two more, of which the last is printed with its answer's
-// size (what the server serializes and the client parses).
-absl::Status TimeHeavyAlone(const std::string& prefix, v1::Query::Stub& stub,
+// size (what the server serializes and the client parses); then two asked
+// for tidy rows (as clients asked before the compact form), the last printed.
+absl::Status TimeHeavyAlone(const std::string& prefix,
+                            const std::shared_ptr<grpc::Channel>& channel,
                             const QuerySpec& heavy) {
-  for (int i = 0; i < 3; ++i) {
+  auto stub = v1::Query::NewStub(channel);
+  for (int i = 0; i < 5; ++i) {
     grpc::ClientContext context;
-    v1::QueryResponse r;
+    v1::CompactQueryResponse compact;
+    v1::QueryResponse tidy;
     absl::Time t0 = absl::Now();
-    grpc::Status st = stub.Query(&context, heavy.query, &r);
+    grpc::Status st =
+        i < 3 ? QueryCompact(channel, &context, heavy.query, &compact)
+              : stub->Query(&context, heavy.query, &tidy);
     const double ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
     if (!st.ok()) {
       return absl::UnknownError(
           absl::StrCat("heavy query: ", st.error_message()));
     }
     if (i == 0) printf("%sheavy_first_ms=%.3f\n", prefix.c_str(), ms);
-    if (i == 2) {
-      printf("%sheavy_alone_ms=%.3f\n%sheavy_answer_bytes=%zu\n",
-             prefix.c_str(), ms, prefix.c_str(), r.ByteSizeLong());
+    if (i == 2 || i == 4) {
+      const std::string name = i == 2 ? "heavy" : "heavy_tidy";
+      printf("%s%s_alone_ms=%.3f\n%s%s_answer_bytes=%zu\n", prefix.c_str(),
+             name.c_str(), ms, prefix.c_str(), name.c_str(),
+             i == 2 ? compact.ByteSizeLong() : tidy.ByteSizeLong());
     }
   }
   return absl::OkStatus();
@@ -523,7 +558,10 @@ absl::StatusOr<bool> AskHeavyUnparsed(grpc::GenericStub& generic,
                                       absl::Time deadline) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(deadline));
-  const std::string bytes = heavy.query.SerializeAsString();
+  v1::QueryForm compact;  // as figure 4's phases ask it
+  compact.set_compact(true);
+  const std::string bytes =
+      heavy.query.SerializeAsString() + compact.SerializeAsString();
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1), response;
   absl::Notification done;
@@ -556,16 +594,15 @@ int Isolation(const Flags& f) {
     return std::vector<v1::UnitSummary>{summary};
   };
   // The aggregator: each loop on its own connection, as separate clients.
-  auto light_stub = QueryStub(f);
+  auto light_ch = QueryChannel(f);
   auto heavy_ch = TlsChannel(Get(f, "target"), Get(f, "certs"), "national", 1);
   auto ingest_ch = TlsChannel(Get(f, "target"), Get(f, "certs"),
                               "regional-" + trust.region, 2);
   if (!heavy_ch.ok()) return Fail(heavy_ch.status());
   if (!ingest_ch.ok()) return Fail(ingest_ch.status());
-  auto heavy_stub = v1::Query::NewStub(*heavy_ch);
   auto sink = OpenIngestSink(*ingest_ch);
   if (!sink.ok()) return Fail(sink.status());
-  Phase ohfed{[&] { return AskOhfed(*light_stub, light).status(); },
+  Phase ohfed{[&] { return AskOhfed(light_ch, light).status(); },
               [&] { return (*sink)->Write(next()); }, nullptr};
   // Warm: connections made, caches filled (the heavy query's too: its
   // first run after a start computes every measure's suppression pattern).
@@ -573,14 +610,14 @@ int Isolation(const Flags& f) {
     if (auto s = ohfed.light(); !s.ok()) return Fail(s);
     if (auto s = ohfed.ingest(); !s.ok()) return Fail(s);
   }
-  if (auto s = TimeHeavyAlone("ohfed_", *heavy_stub, heavy); !s.ok()) {
+  if (auto s = TimeHeavyAlone("ohfed_", *heavy_ch, heavy); !s.ok()) {
     return Fail(s);
   }
   if (auto s = RunPhase("ohfed_idle_", ohfed, length); !s.ok()) return Fail(s);
   // A heavy query still running when the phase ends is cut by its deadline.
   absl::Time phase_end = absl::Now() + length + absl::Seconds(1);
   ohfed.heavy = [&]() -> absl::StatusOr<bool> {
-    absl::Status s = AskOhfed(*heavy_stub, heavy, phase_end).status();
+    absl::Status s = AskOhfed(*heavy_ch, heavy, phase_end).status();
     if (absl::IsDeadlineExceeded(s)) return false;
     if (!s.ok()) return s;
     return true;
@@ -597,13 +634,27 @@ int Isolation(const Flags& f) {
   // client thread in SCHED_IDLE (this driver runs on the server's cores).
   phase_end = absl::Now() + length + absl::Seconds(1);
   ohfed.heavy = [&]() -> absl::StatusOr<bool> {
-    absl::Status s = AskOhfed(*heavy_stub, heavy, phase_end).status();
+    absl::Status s = AskOhfed(*heavy_ch, heavy, phase_end).status();
     if (absl::IsDeadlineExceeded(s)) return false;
     if (!s.ok()) return s;
     return true;
   };
   ohfed.heavy_client_idle = true;
   if (auto s = RunPhase("ohfed_busyidleclient_", ohfed, length); !s.ok()) {
+    return Fail(s);
+  }
+  // Diagnostic, not figure 4: the heavy answer asked for as tidy rows (as
+  // clients asked before the compact form) and parsed.
+  phase_end = absl::Now() + length + absl::Seconds(1);
+  ohfed.heavy = [&]() -> absl::StatusOr<bool> {
+    absl::Status s =
+        AskOhfed(*heavy_ch, heavy, phase_end, /*compact=*/false).status();
+    if (absl::IsDeadlineExceeded(s)) return false;
+    if (!s.ok()) return s;
+    return true;
+  };
+  ohfed.heavy_client_idle = false;
+  if (auto s = RunPhase("ohfed_busytidy_", ohfed, length); !s.ok()) {
     return Fail(s);
   }
   // PostgreSQL, the same test.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/query_rows.h"
 #include "tests/bench/e2e/bench_data.h"
 
 namespace ohfed::bench {
@@ -122,15 +123,17 @@ QuerySpec HeavyQuery() {
   return q;
 }
 
-absl::StatusOr<Answer> AskOhfed(v1::Query::Stub& stub, const QuerySpec& q,
-                                absl::Time deadline) {
+absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
+                                const QuerySpec& q, absl::Time deadline,
+                                bool compact) {
   grpc::ClientContext context;
   context.set_deadline(
       absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(300))));
   Answer answer;
   if (q.completeness) {
     v1::CompletenessResponse r;
-    grpc::Status st = stub.Completeness(&context, q.completeness_request, &r);
+    grpc::Status st = v1::Query::NewStub(channel)->Completeness(
+        &context, q.completeness_request, &r);
     if (!st.ok()) return FromGrpc(st);
     for (const auto& p : r.periods()) {
       for (const auto& t : p.trusts()) {
@@ -139,12 +142,31 @@ absl::StatusOr<Answer> AskOhfed(v1::Query::Stub& stub, const QuerySpec& q,
     }
     return answer;
   }
-  v1::QueryResponse r;
-  grpc::Status st = stub.Query(&context, q.query, &r);
+  if (!compact) {
+    v1::QueryResponse r;
+    grpc::Status st = v1::Query::NewStub(channel)->Query(&context, q.query, &r);
+    if (!st.ok()) return FromGrpc(st);
+    for (const auto& row : r.rows()) {
+      if (row.stat() != "sum") continue;
+      answer[absl::StrCat(row.unit(), "|", row.measure())] = row.value();
+    }
+    return answer;
+  }
+  v1::CompactQueryResponse r;
+  grpc::Status st = QueryCompact(channel, &context, q.query, &r);
   if (!st.ok()) return FromGrpc(st);
+  // The columns read as they are, without making each Row; a server that
+  // predates the compact form sends rows.
   for (const auto& row : r.rows()) {
     if (row.stat() != "sum") continue;
     answer[absl::StrCat(row.unit(), "|", row.measure())] = row.value();
+  }
+  const v1::CompactRows& c = r.compact();
+  if (absl::Status s = CheckCompactRows(c); !s.ok()) return s;
+  for (int i = 0; i < c.unit_size(); ++i) {
+    if (c.stats(c.stat(i)) != "sum") continue;
+    answer[absl::StrCat(c.units(c.unit(i)), "|", c.measures(c.measure(i)))] =
+        c.value(i);
   }
   return answer;
 }

@@ -37,9 +37,13 @@ QuerySpec HeavyQuery();
 // counts for a month), for the first query after a commit.
 QuerySpec ColdQuery();
 
-// Fails with the gRPC status's code and message.
-absl::StatusOr<Answer> AskOhfed(v1::Query::Stub& stub, const QuerySpec& q,
-                                absl::Time deadline = absl::InfiniteFuture());
+// Fails with the gRPC status's code and message. A Query is asked for its
+// compact answer (proto/ohfed/v1/query_compact.proto), as `ohfed query`
+// asks, unless `compact` is false (tidy rows, as clients asked before it).
+absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
+                                const QuerySpec& q,
+                                absl::Time deadline = absl::InfiniteFuture(),
+                                bool compact = true);
 absl::StatusOr<Answer> AskPg(Pg& pg, const QuerySpec& q);
 
 // Figure 2's poll: national completeness by region of `months` months
