@@ -418,18 +418,27 @@ class IngestService::SubmitCall final
 
   void OnReadDone(bool ok) override {
     TakeOver(this);
-    if (!Received(ok)) return;
-    // Nothing else being checked: this batch is checked here, and its commit
-    // led here if none is under way, rather than after a wake-up of an
-    // ingest thread (IngestService::TakeInline). gRPC calls OnDone only
-    // once this returns, so the call outlives ProcessQueued.
-    IngestService* const service = service_;
-    if (service->TakeInline()) {
-      ProcessQueued();
-      service->ReleaseInline();
-      return;
+    absl::MutexLock l(&mu_);
+    reading_ = false;
+    if (!ok) {
+      // A half-close after the last batch, or a peer that went away.
+      if (context_->IsCancelled()) end_ = StreamEnd::kPeerGone;
+      read_closed_ = true;
+      return Advance();
     }
-    service->work_.Post([this] { ProcessQueued(); });
+    if (ending_ || failed_) return;  // nothing more is taken
+    auto batch = std::make_unique<Batch>();
+    batch->raw.Swap(&raw_);
+    batch->message = ++message_;
+    batches_.push_back(std::move(batch));
+    ++unstarted_;
+    ++working_;
+    Watch();
+    if (!processing_) {
+      processing_ = true;
+      service_->work_.Post([this] { ProcessQueued(); });
+    }
+    ReadMore();
   }
 
   void OnWriteDone(bool ok) override {
@@ -505,32 +514,6 @@ class IngestService::SubmitCall final
     ReadMore();
   }
 
-  // A read is done: the batch received is queued and the next read
-  // started. Whether a ProcessQueued should start for it (none runs).
-  bool Received(bool ok) {
-    absl::MutexLock l(&mu_);
-    reading_ = false;
-    if (!ok) {
-      // A half-close after the last batch, or a peer that went away.
-      if (context_->IsCancelled()) end_ = StreamEnd::kPeerGone;
-      read_closed_ = true;
-      Advance();
-      return false;
-    }
-    if (ending_ || failed_) return false;  // nothing more is taken
-    auto batch = std::make_unique<Batch>();
-    batch->raw.Swap(&raw_);
-    batch->message = ++message_;
-    batches_.push_back(std::move(batch));
-    ++unstarted_;
-    ++working_;
-    Watch();
-    ReadMore();
-    if (processing_) return false;
-    processing_ = true;
-    return true;
-  }
-
   // Reads the next batch if the window has room and the stream goes on.
   void ReadMore() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (reading_ || read_closed_ || ending_ || failed_ ||
@@ -556,9 +539,8 @@ class IngestService::SubmitCall final
     }
   }
 
-  // On the ingest pool, or inline on gRPC's thread (OnReadDone): checks
-  // every batch received and not yet checked, in order, and hands those that
-  // pass to the store's group commit together.
+  // On the ingest pool: checks every batch received and not yet checked, in
+  // order, and hands those that pass to the store's group commit together.
   void ProcessQueued() {
     std::vector<Batch*> ready;
     while (true) {
@@ -780,22 +762,8 @@ void IngestService::Drain() {
   // A batch being checked may still hand its summaries to the store.
   work_.WaitIdle();
   absl::MutexLock l(&committing_mu_);
-  auto answered = [this]() ABSL_SHARED_LOCKS_REQUIRED(committing_mu_) {
-    return committing_ == 0 && !checking_inline_;
-  };
-  committing_mu_.Await(absl::Condition(&answered));
-}
-
-bool IngestService::TakeInline() {
-  absl::MutexLock l(&committing_mu_);
-  if (checking_inline_ || !work_.Idle()) return false;
-  checking_inline_ = true;
-  return true;
-}
-
-void IngestService::ReleaseInline() {
-  absl::MutexLock l(&committing_mu_);
-  checking_inline_ = false;
+  committing_mu_.Await(absl::Condition(
+      +[](int* n) { return *n == 0; }, &committing_));
 }
 
 void IngestService::Committing(int delta) {

@@ -35,10 +35,7 @@
 // (work_threads) and handed to SummaryStore::CommitAsync, whose group commit
 // takes the batches of every stream waiting at the time into one synced
 // write (led on the pool's thread when no commit is under way); the acks
-// are written from its answer, in the order the batches came. When nothing
-// else is being checked (a lone stream), the batch is checked, and its
-// commit led, on the gRPC thread that read it instead: one wake-up fewer
-// on the ack's path; at most one gRPC thread at a time does so. A stream is
+// are written from its answer, in the order the batches came. A stream is
 // read ahead up to batches_in_flight unacknowledged batches, so the batches
 // a sender pipelines share a group. Each summary is stored in the
 // bytes it arrived in unless something of it is dropped. However many
@@ -217,13 +214,6 @@ class IngestService final : public v1::Ingest::Service {
   class SubmitCall;
   // Counts a batch handed to the store (+1) or answered by it (-1).
   void Committing(int delta);
-  // Whether a stream's received batches may be checked on the gRPC thread
-  // that read them, and their commit led there, without a hand-off to the
-  // ingest pool: only while no other batch is checked, neither on the pool
-  // nor inline, so at most one of gRPC's threads waits for a commit and
-  // batches do not pass those queued on the pool. Then ReleaseInline.
-  bool TakeInline();
-  void ReleaseInline();
 
   SummaryStore* const store_;
   const IngestOptions options_;
@@ -232,8 +222,6 @@ class IngestService final : public v1::Ingest::Service {
   // Batches handed to the store and not answered yet (Drain waits for 0).
   absl::Mutex committing_mu_;
   int committing_ ABSL_GUARDED_BY(committing_mu_) = 0;
-  // A stream's batches are being checked on a gRPC thread (TakeInline).
-  bool checking_inline_ ABSL_GUARDED_BY(committing_mu_) = false;
   WorkPool work_;
   const Forwarder* forwarder_ = nullptr;
   const Authz* authz_ = nullptr;

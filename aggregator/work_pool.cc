@@ -38,11 +38,6 @@ void WorkPool::WaitIdle() {
   mu_.Await(absl::Condition(&idle));
 }
 
-bool WorkPool::Idle() {
-  absl::MutexLock l(&mu_);
-  return tasks_.empty() && running_ == 0;
-}
-
 void WorkPool::Run(int nice) {
   pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
   if (nice > 0) {

@@ -40,9 +40,6 @@ class WorkPool {
   // Blocks until no task is queued or running.
   void WaitIdle();
 
-  // Whether no task is queued or running now (it may change at once).
-  bool Idle();
-
   int size() const { return static_cast<int>(threads_.size()); }
 
  private:

@@ -2,7 +2,6 @@
 // Open Submit streams hold no thread (gRPC's callback API; commits on a
 // fixed pool), and a heavy query neither holds up a light one nor runs past
 // its deadline in a queue. Orders and counts only: nothing here is timed.
-#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -194,52 +193,6 @@ TEST(RpcThreadsTest, BatchesInFlightOnAStreamShareAGroupCommit) {
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(aggregator->store().stats().commits, 1u);
-}
-
-// A lone stream's batch is checked, and its commit led, on the gRPC thread
-// that read it (seventh round): before, each batch was handed to an ingest
-// thread, whose wake-up was on the path of every ack at one stream. The
-// store's commit listener runs on the thread that led the commit.
-TEST(RpcThreadsTest, ALoneBatchIsCommittedOnTheThreadThatReadIt) {
-  TempDir dir;
-  auto started = Aggregator::Start(
-      ::ohfed::aggregator::testing::LoopbackOptions(dir.File("db")));
-  OHFED_ASSERT_OK(started);
-  std::unique_ptr<Aggregator> aggregator = std::move(*started);
-  absl::Mutex mu;
-  std::vector<std::string> leaders;
-  aggregator->store().SetCommitListener([&] {
-    char name[16] = {};
-    pthread_getname_np(pthread_self(), name, sizeof(name));
-    absl::MutexLock l(&mu);
-    leaders.push_back(name);
-  });
-  auto stub = v1::Ingest::NewStub(OwnChannel(aggregator->address(), 0));
-  grpc::ClientContext context;
-  auto stream = stub->Submit(&context);
-  for (uint64_t revision = 1; revision <= 3; ++revision) {
-    v1::SubmitRequest batch;
-    *batch.add_summaries() = Summary("RJ1", "2026-01", revision, {{kImm, 4}});
-    ASSERT_TRUE(stream->Write(batch));
-    v1::SubmitResponse acks;  // each ack before the next batch
-    ASSERT_TRUE(stream->Read(&acks));
-    ASSERT_EQ(acks.acks_size(), 1);
-    EXPECT_EQ(acks.acks(0).outcome(), v1::OUTCOME_ACCEPTED);
-  }
-  stream->WritesDone();
-  EXPECT_TRUE(stream->Finish().ok());
-  {
-    // The listener runs once the group is answered: perhaps after the ack.
-    absl::MutexLock l(&mu);
-    auto all = [&leaders] { return leaders.size() >= 3; };
-    mu.Await(absl::Condition(&all));
-  }
-  aggregator->store().SetCommitListener(nullptr);
-  ASSERT_EQ(leaders.size(), 3u);
-  for (const std::string& leader : leaders) {
-    EXPECT_NE(leader, "ohfed-ingest");  // no hand-off to the ingest pool
-    EXPECT_NE(leader, "ohfed-commit");  // nor to a committing thread
-  }
 }
 
 TEST(RpcThreadsTest, WorkPoolLowersThePriorityOfItsOwnThreadsOnly) {
