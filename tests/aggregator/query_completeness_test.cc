@@ -54,18 +54,22 @@ class CompletenessTest : public ::testing::Test {
     EXPECT_THAT(resp, ::ohfed::testing::IsOk());
     return resp.ok() ? *resp : v1::CompletenessResponse();
   }
+  // A later registry version: from 2026-03 T2 has merged into T1.
+  void MergeT2IntoT1From2026_03() {
+    std::string merged = ::ohfed::aggregator::testing::kTestRegistry;
+    merged.replace(merged.find("2020-01"), 7, "2026-03");
+    merged.replace(merged.find("test-1"), 6, "test-2");
+    const std::string t2 = "R1,North,I1,ICS One,T2,Trust Two\n";
+    merged.erase(merged.find(t2), t2.size());
+    view_.AddLaterVersion(*Registry::Parse(merged, "merged registry"));
+  }
   FakeView view_;
 };
 
 // From 2026-03 T2 has merged into T1: March expects one trust in I1, and
 // February still expects both.
 TEST_F(CompletenessTest, ExpectedFollowsTheRegistryInEffectEachMonth) {
-  std::string merged = ::ohfed::aggregator::testing::kTestRegistry;
-  merged.replace(merged.find("2020-01"), 7, "2026-03");
-  merged.replace(merged.find("test-1"), 6, "test-2");
-  merged.erase(merged.find("R1,North,I1,ICS One,T2,Trust Two\n"),
-               std::string("R1,North,I1,ICS One,T2,Trust Two\n").size());
-  view_.AddLaterVersion(*Registry::Parse(merged, "merged registry"));
+  MergeT2IntoT1From2026_03();
   auto resp = Run("ics:I1", "2026-02:2026-03", At("2026-04-20T00:00:00Z"));
   ASSERT_EQ(resp.periods_size(), 2);
   EXPECT_EQ(resp.periods(0).expected(), 2u);
@@ -195,12 +199,7 @@ TEST_F(CompletenessTest, ByRegionOrIcsGivesOneRowPerUnit) {
 // that month (the units and their trusts are worked out once per registry
 // version, not once per month).
 TEST_F(CompletenessTest, ByUnitFollowsTheRegistryInEffectEachMonth) {
-  std::string merged = ::ohfed::aggregator::testing::kTestRegistry;
-  merged.replace(merged.find("2020-01"), 7, "2026-03");
-  merged.replace(merged.find("test-1"), 6, "test-2");
-  merged.erase(merged.find("R1,North,I1,ICS One,T2,Trust Two\n"),
-               std::string("R1,North,I1,ICS One,T2,Trust Two\n").size());
-  view_.AddLaterVersion(*Registry::Parse(merged, "merged registry"));
+  MergeT2IntoT1From2026_03();
   v1::CompletenessRequest req;
   req.set_scope("national");
   req.set_period("2026-01:2026-04");
