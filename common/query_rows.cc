@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/status.h"
 
 namespace ohfed {
 namespace {
@@ -65,14 +66,9 @@ absl::Status CheckCompactRows(const v1::CompactRows& c) {
     return absl::InternalError(
         "query answer: compact rows: columns of different lengths");
   }
-  if (absl::Status s = CheckIndices("unit", c.unit(), c.units_size());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckIndices("measure", c.measure(), c.measures_size());
-      !s.ok()) {
-    return s;
-  }
+  OHFED_RETURN_IF_ERROR(CheckIndices("unit", c.unit(), c.units_size()));
+  OHFED_RETURN_IF_ERROR(
+      CheckIndices("measure", c.measure(), c.measures_size()));
   return CheckIndices("stat", c.stat(), c.stats_size());
 }
 
@@ -84,7 +80,7 @@ absl::StatusOr<v1::QueryResponse> ExpandCompactRows(
   out.set_registry_version(std::move(*answer.mutable_registry_version()));
   out.set_warning(std::move(*answer.mutable_warning()));
   const v1::CompactRows& c = answer.compact();
-  if (absl::Status s = CheckCompactRows(c); !s.ok()) return s;
+  OHFED_RETURN_IF_ERROR(CheckCompactRows(c));
   out.mutable_rows()->Reserve(out.rows_size() + c.unit_size());
   for (int i = 0; i < c.unit_size(); ++i) {
     v1::Row* row = out.add_rows();

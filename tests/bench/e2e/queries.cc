@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/query_rows.h"
+#include "common/status.h"
 #include "tests/bench/e2e/bench_data.h"
 
 namespace ohfed::bench {
@@ -142,14 +143,17 @@ absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
     }
     return answer;
   }
+  auto add_sums = [&answer](const auto& rows) {
+    for (const auto& row : rows) {
+      if (row.stat() != "sum") continue;
+      answer[absl::StrCat(row.unit(), "|", row.measure())] = row.value();
+    }
+  };
   if (!compact) {
     v1::QueryResponse r;
     grpc::Status st = v1::Query::NewStub(channel)->Query(&context, q.query, &r);
     if (!st.ok()) return FromGrpc(st);
-    for (const auto& row : r.rows()) {
-      if (row.stat() != "sum") continue;
-      answer[absl::StrCat(row.unit(), "|", row.measure())] = row.value();
-    }
+    add_sums(r.rows());
     return answer;
   }
   v1::CompactQueryResponse r;
@@ -157,12 +161,9 @@ absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
   if (!st.ok()) return FromGrpc(st);
   // The columns read as they are, without making each Row; a server that
   // predates the compact form sends rows.
-  for (const auto& row : r.rows()) {
-    if (row.stat() != "sum") continue;
-    answer[absl::StrCat(row.unit(), "|", row.measure())] = row.value();
-  }
+  add_sums(r.rows());
   const v1::CompactRows& c = r.compact();
-  if (absl::Status s = CheckCompactRows(c); !s.ok()) return s;
+  OHFED_RETURN_IF_ERROR(CheckCompactRows(c));
   for (int i = 0; i < c.unit_size(); ++i) {
     if (c.stats(c.stat(i)) != "sum") continue;
     answer[absl::StrCat(c.units(c.unit(i)), "|", c.measures(c.measure(i)))] =
