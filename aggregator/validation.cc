@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
@@ -25,9 +27,15 @@ absl::Status Bad(absl::string_view reason) {
   return absl::InvalidArgumentError(reason);
 }
 
-absl::Status CheckLength(absl::string_view what, absl::string_view text) {
-  if (text.size() > static_cast<size_t>(kMaxStringBytes)) {
-    return Bad(absl::StrCat(what, " longer than ", kMaxStringBytes, " bytes"));
+ABSL_ATTRIBUTE_NOINLINE absl::Status TooLong(absl::string_view what) {
+  return Bad(absl::StrCat(what, " longer than ", kMaxStringBytes, " bytes"));
+}
+
+// Inline, the refusal apart: it runs for every cell.
+inline absl::Status CheckLength(absl::string_view what,
+                                absl::string_view text) {
+  if (ABSL_PREDICT_FALSE(text.size() > static_cast<size_t>(kMaxStringBytes))) {
+    return TooLong(what);
   }
   return absl::OkStatus();
 }
@@ -45,15 +53,21 @@ int64_t MaxBuckets(const Measure& m) {
       std::clamp(whole_values, 1.0, static_cast<double>(kMaxBucketsPerCell)));
 }
 
-absl::Status CheckBucketValue(const Measure& m, double value) {
+// The refusal of a bucket value that IsGoodBucketValue refused.
+ABSL_ATTRIBUTE_NOINLINE absl::Status BadBucketValue(const Measure& m,
+                                                    double value) {
   if (!std::isfinite(value) || value < m.min || value > m.max) {
     return OutOfRange(m, value);
   }
-  if (value != std::floor(value)) {
-    return Bad(absl::StrCat("bucket value ", value, " of measure '", m.code,
-                            "' is not a whole number of ", m.unit));
-  }
-  return absl::OkStatus();
+  return Bad(absl::StrCat("bucket value ", value, " of measure '", m.code,
+                          "' is not a whole number of ", m.unit));
+}
+
+// A whole number in the measure's range, checked inline for every bucket;
+// BadBucketValue says why not.
+inline bool IsGoodBucketValue(const Measure& m, double value) {
+  return std::isfinite(value) && value >= m.min && value <= m.max &&
+         value == std::floor(value);
 }
 
 // A distribution: at most MaxBuckets() distinct buckets, each a whole
@@ -78,7 +92,9 @@ absl::Status CheckDistribution(const Measure& m, const Cell& cell) {
   uint64_t events = 0;
   for (int i = 0; i < cell.buckets_size(); ++i) {
     const auto& b = cell.buckets(i);
-    if (auto s = CheckBucketValue(m, b.value()); !s.ok()) return s;
+    if (ABSL_PREDICT_FALSE(!IsGoodBucketValue(m, b.value()))) {
+      return BadBucketValue(m, b.value());
+    }
     if (ascending && i > 0 && !(b.value() > cell.buckets(i - 1).value())) {
       ascending = false;
       i = -1;  // again from the first, with the set
