@@ -28,6 +28,10 @@ namespace {
 
 // Index of Submit among the methods of ohfed.v1.Ingest (declaration order).
 constexpr int kSubmitMethod = 0;
+// Readers the service keeps for the next batches, per batch its ingest
+// threads may check at once (work_threads x batches_in_flight): enough for
+// the batches waiting for a commit meanwhile at tens of streams.
+constexpr int kReadersKeptPerBatch = 2;
 // A batch's first arena block is at most this (larger batches take more
 // blocks).
 constexpr size_t kMaxArenaStartBlock = 1 << 20;
@@ -137,20 +141,23 @@ bool Forwarded(const std::optional<PeerIdentity>& caller) {
 absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
                             absl::string_view period,
                             const RegistryHistory& registry) {
-  const std::string who = absl::StrCat("certificate ", caller.ToString());
-  const std::string code = Echo(std::string(trust));
+  // The refusal's words are made only for a refusal: this runs for every
+  // summary received.
+  auto refused = [&](absl::string_view why) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("certificate ", caller.ToString(), " may not submit for ",
+                     Echo(trust), why));
+  };
   switch (caller.kind) {
     case PeerIdentity::Kind::kTrust:
       if (trust == caller.code) return absl::OkStatus();
-      return absl::PermissionDeniedError(
-          absl::StrCat(who, " may not submit for ", code));
+      return refused("");
     case PeerIdentity::Kind::kRegion: {
       absl::StatusOr<Period> p = Period::Parse(period);
       const Registry& r = p.ok() ? registry.At(p->first()) : registry.Latest();
       const Trust* t = r.FindTrust(trust);
       if (t != nullptr && t->region == caller.code) return absl::OkStatus();
-      return absl::PermissionDeniedError(absl::StrCat(
-          who, " may not submit for ", code,
+      return refused(absl::StrCat(
           t == nullptr ? ", a trust not in the registry"
                        : absl::StrCat(", a trust of region ", t->region),
           " (registry ", r.version(), ")"));
@@ -158,9 +165,7 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
     case PeerIdentity::Kind::kNational:
       break;
   }
-  return absl::PermissionDeniedError(
-      absl::StrCat(who, " may not submit for ", code,
-                   ": only a trust's agent or a regional aggregator submits"));
+  return refused(": only a trust's agent or a regional aggregator submits");
 }
 
 namespace {
@@ -177,10 +182,9 @@ class ParsedSummaries {
                       : absl::Span<const absl::string_view>()) {}
   int size() const { return request_.summaries_size(); }
   const v1::UnitSummary& header(int i) const { return request_.summaries(i); }
-  absl::Status Validate(int i, const SummaryStore& store,
-                        absl::Time now) const {
-    return ValidateSummary(request_.summaries(i), store.catalogues(),
-                           store.registry(), now);
+  absl::Status Validate(int i, const CatalogueVersions& catalogues,
+                        const RegistryHistory& registry, absl::Time now) const {
+    return ValidateSummary(request_.summaries(i), catalogues, registry, now);
   }
   SummaryStore::Incoming Incoming(int i, bool forwarded) const {
     return {&request_.summaries(i), forwarded,
@@ -200,10 +204,10 @@ class ReadSummaries {
       : summaries_(reader.summaries()) {}
   int size() const { return static_cast<int>(summaries_.size()); }
   const v1::UnitSummary& header(int i) const { return *at(i).header; }
-  absl::Status Validate(int i, const SummaryStore& store,
-                        absl::Time now) const {
-    return ValidateSummary(*at(i).header, at(i).cells, store.catalogues(),
-                           store.registry(), now);
+  absl::Status Validate(int i, const CatalogueVersions& catalogues,
+                        const RegistryHistory& registry, absl::Time now) const {
+    return ValidateSummary(*at(i).header, at(i).cells, catalogues, registry,
+                           now);
   }
   SummaryStore::Incoming Incoming(int i, bool forwarded) const {
     return {at(i).header, forwarded, at(i).received, at(i).cells};
@@ -230,6 +234,9 @@ absl::Status PrepareSummaries(SummaryStore& store, const Summaries& summaries,
         kMaxSummariesPerBatch));
   }
   const bool forwarded = Forwarded(caller);
+  // Once per batch: each takes the store's lock.
+  const CatalogueVersions& catalogues = store.catalogues();
+  const RegistryHistory& registry = store.registry();
   valid->clear();
   valid->reserve(static_cast<size_t>(summaries.size()));
   for (int i = 0; i < summaries.size(); ++i) {
@@ -237,15 +244,15 @@ absl::Status PrepareSummaries(SummaryStore& store, const Summaries& summaries,
     RejectionClass failed = RejectionClass::kNotPermitted;
     absl::Status check =
         caller.has_value()
-            ? CheckSubmitter(*caller, s.trust(), s.period(), store.registry())
+            ? CheckSubmitter(*caller, s.trust(), s.period(), registry)
             : absl::OkStatus();
     if (check.ok()) {
       failed = RejectionClass::kInvalid;
-      check = summaries.Validate(i, store, now);
+      check = summaries.Validate(i, catalogues, registry, now);
     }
     if (check.ok()) {
       failed = RejectionClass::kOutsideCoverage;
-      check = store.coverage().CheckSummary(s, store.registry());
+      check = store.coverage().CheckSummary(s, registry);
     }
     if (check.ok()) {
       valid->push_back(summaries.Incoming(i, forwarded));
@@ -478,7 +485,9 @@ class IngestService::SubmitCall final
     grpc::ByteBuffer raw;
     grpc::Slice bytes;
     std::optional<google::protobuf::Arena> arena;
-    SubmitReader reader;  // the cells, when read from `bytes`
+    // The cells, when read from `bytes`: lent by the service's pool until
+    // the batch is done, so that its storage serves the next batch.
+    SubmitReaderPool::Lease reader;
     std::vector<SummaryStore::Incoming> valid;
     v1::SubmitResponse* response = nullptr;  // on arena
     bool answered = false;  // acks ready in `response`, or `refused`
@@ -590,17 +599,19 @@ class IngestService::SubmitCall final
     // are read from it (SubmitReader) unless it must be parsed.
     const bool whole = b.raw.DumpToSingleSlice(&b.bytes).ok();
     b.raw.Clear();
-    const bool read = whole && b.reader.Read(b.Bytes());
+    b.reader = service_->readers_.Take();
+    const bool read = whole && b.reader->Read(b.Bytes());
+    if (!read) b.reader.reset();
     // The batch's protobuf objects live on one arena, freed at once when
     // its acks are sent.
     b.arena.emplace(BatchArenaOptions(bytes, /*parsed=*/!read));
     b.response =
         google::protobuf::Arena::CreateMessage<v1::SubmitResponse>(&*b.arena);
     absl::StatusOr<ReadPath> how =
-        whole ? PrepareReceived(
-                    *service_->store_, b.Bytes(), &*b.arena,
-                    read ? &b.reader : nullptr, service_->options_.clock->Now(),
-                    service_->rejections_, caller_, b.response, &b.valid)
+        whole ? PrepareReceived(*service_->store_, b.Bytes(), &*b.arena,
+                                b.reader.get(), service_->options_.clock->Now(),
+                                service_->rejections_, caller_, b.response,
+                                &b.valid)
               : ReadPath::kUnparsable;
     if (!how.ok()) return how.status();
     if (*how == ReadPath::kUnparsable) {
@@ -743,6 +754,9 @@ IngestService::IngestService(SummaryStore* store, IngestOptions options)
                   options_.rejection_log_keys, options_.log),
       watch_(options_.max_streams_per_peer, options_.idle_timeout,
              [this] { rejections_.Flush(); }),
+      readers_(static_cast<size_t>(std::max(1, options_.work_threads) *
+                                   std::max(1, options_.batches_in_flight) *
+                                   kReadersKeptPerBatch)),
       work_("ohfed-ingest", options_.work_threads) {
   // gRPC would report a message it cannot parse as the end of the stream,
   // so Submit would answer garbage with OK: take the bytes instead. The

@@ -222,6 +222,9 @@ class IngestService final : public v1::Ingest::Service {
   // Batches handed to the store and not answered yet (Drain waits for 0).
   absl::Mutex committing_mu_;
   int committing_ ABSL_GUARDED_BY(committing_mu_) = 0;
+  // Lent to the batches being checked and committed (before work_: its
+  // tasks hold them).
+  SubmitReaderPool readers_;
   WorkPool work_;
   const Forwarder* forwarder_ = nullptr;
   const Authz* authz_ = nullptr;

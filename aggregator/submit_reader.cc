@@ -7,6 +7,8 @@
 #include <limits>
 #include <string>
 
+#include "absl/base/internal/endian.h"
+#include "absl/base/optimization.h"
 #include "common/transport.h"
 
 namespace ohfed::aggregator {
@@ -17,27 +19,45 @@ constexpr uint32_t kVarint = 0;
 constexpr uint32_t kFixed64 = 1;
 constexpr uint32_t kLength = 2;
 
+// Whether `text` is valid UTF-8, as protobuf verifies a proto3 string.
+// Codes and periods are ASCII: that is checked 8 bytes at a time, and only
+// other text goes to protobuf's own check (~120 instructions a measure code
+// before, ~4% of the aggregator's instructions under ingest).
+bool ValidUtf8(absl::string_view text) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  uint64_t any = 0;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      any |= absl::little_endian::Load64(p + i);
+    }
+    any |= absl::little_endian::Load64(p + n - 8);  // the tail, overlapping
+  } else {
+    for (size_t i = 0; i < n; ++i) any |= static_cast<uint8_t>(p[i]);
+  }
+  if ((any & 0x8080808080808080ULL) == 0) return true;  // all ASCII
+  return google::protobuf::internal::IsStructurallyValidUTF8(
+      p, static_cast<int>(n));
+}
+
 // A forward-only view of a message's bytes. Every reader returns false on
-// anything protobuf might judge otherwise; the caller then gives up.
+// anything protobuf might judge otherwise; the caller then gives up. Kept
+// to pointers and a one-byte fast path for varints (tags, lengths under
+// 128, a bucket's count): the reader visits every byte of a batch.
 class Cursor {
  public:
-  explicit Cursor(absl::string_view bytes) : bytes_(bytes) {}
-  bool done() const { return at_ == bytes_.size(); }
+  explicit Cursor(absl::string_view bytes)
+      : at_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  bool done() const { return at_ == end_; }
 
   // A base-128 varint of at most `max_bytes`; at 10 bytes the last may
   // carry only the 64th bit (protobuf's parsers differ beyond that).
   bool Varint(uint64_t* value, int max_bytes = 10) {
-    uint64_t v = 0;
-    for (int i = 0; i < max_bytes && at_ < bytes_.size(); ++i) {
-      const auto byte = static_cast<uint8_t>(bytes_[at_++]);
-      if (i == 9 && byte > 1) return false;
-      v |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
-      if ((byte & 0x80) == 0) {
-        *value = v;
-        return true;
-      }
+    if (ABSL_PREDICT_TRUE(at_ != end_) && static_cast<uint8_t>(*at_) < 0x80) {
+      *value = static_cast<uint8_t>(*at_++);
+      return true;
     }
-    return false;
+    return LongVarint(value, max_bytes);
   }
   // A tag of a field numbered 1 to 2^29-1: *field and *wire_type.
   bool Tag(uint32_t* field, uint32_t* wire_type) {
@@ -53,31 +73,63 @@ class Cursor {
   // message).
   bool Length(absl::string_view* payload) {
     uint64_t n = 0;
-    if (!Varint(&n, 5) || n > bytes_.size() - at_) return false;
-    *payload = bytes_.substr(at_, n);
+    if (!Varint(&n, 5) || n > static_cast<uint64_t>(end_ - at_)) return false;
+    *payload = absl::string_view(at_, static_cast<size_t>(n));
     at_ += n;
     return true;
   }
   // A proto3 string: valid UTF-8, as protobuf verifies.
   bool String(absl::string_view* text) {
-    return Length(text) && google::protobuf::internal::IsStructurallyValidUTF8(
-                               text->data(), static_cast<int>(text->size()));
+    return Length(text) && ValidUtf8(*text);
   }
+  // A fixed64 double, little-endian on the wire.
   bool Double(double* value) {
-    if (bytes_.size() - at_ < 8) return false;
-    uint64_t bits = 0;
-    for (int i = 7; i >= 0; --i) {
-      bits = (bits << 8) | static_cast<uint8_t>(bytes_[at_ + i]);
-    }
+    if (end_ - at_ < 8) return false;
+    const uint64_t bits = absl::little_endian::Load64(at_);
     at_ += 8;
     std::memcpy(value, &bits, sizeof(bits));
     return true;
   }
 
  private:
-  absl::string_view bytes_;
-  size_t at_ = 0;
+  // Varint beyond its first byte (or at the end: false).
+  bool LongVarint(uint64_t* value, int max_bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < max_bytes && at_ != end_; ++i) {
+      const auto byte = static_cast<uint8_t>(*at_++);
+      if (i == 9 && byte > 1) return false;
+      v |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        *value = v;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  const char* at_;
+  const char* const end_;
 };
+
+// One bucket of a distribution cell.
+bool ReadBucket(absl::string_view bytes, UnitCell::Bucket* bucket) {
+  Cursor in(bytes);
+  while (!in.done()) {
+    uint32_t field = 0, wire_type = 0;
+    if (!in.Tag(&field, &wire_type)) return false;
+    switch (field) {
+      case 1:  // value
+        if (wire_type != kFixed64 || !in.Double(&bucket->value_)) return false;
+        break;
+      case 2:  // count
+        if (wire_type != kVarint || !in.Varint(&bucket->count_)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
 
 // An arena that starts in `block` (bytes long), then takes its own.
 google::protobuf::ArenaOptions FirstBlock(char* block, size_t bytes) {
@@ -100,6 +152,15 @@ void SubmitReader::Clear() {
   cell_buckets_.clear();
   buckets_.clear();
   arena_.Reset();
+}
+
+size_t SubmitReader::kept_bytes() const {
+  return summaries_.capacity() * sizeof(Summary) +
+         headers_.capacity() * sizeof(v1::UnitSummary*) +
+         summary_cells_.capacity() * sizeof(summary_cells_[0]) +
+         cells_.capacity() * sizeof(CellView) +
+         cell_buckets_.capacity() * sizeof(cell_buckets_[0]) +
+         buckets_.capacity() * sizeof(UnitCell::Bucket);
 }
 
 bool SubmitReader::Read(absl::string_view request) {
@@ -220,7 +281,7 @@ bool SubmitReader::ReadCell(absl::string_view bytes) {
         break;
       case 3:  // buckets
         if (wire_type != kLength || !in.Length(&payload) ||
-            !ReadBucket(payload)) {
+            !ReadBucket(payload, &buckets_.emplace_back())) {
           return false;
         }
         break;
@@ -233,25 +294,37 @@ bool SubmitReader::ReadCell(absl::string_view bytes) {
   return true;
 }
 
-bool SubmitReader::ReadBucket(absl::string_view bytes) {
-  UnitCell::Bucket bucket;
-  Cursor in(bytes);
-  while (!in.done()) {
-    uint32_t field = 0, wire_type = 0;
-    if (!in.Tag(&field, &wire_type)) return false;
-    switch (field) {
-      case 1:  // value
-        if (wire_type != kFixed64 || !in.Double(&bucket.value_)) return false;
-        break;
-      case 2:  // count
-        if (wire_type != kVarint || !in.Varint(&bucket.count_)) return false;
-        break;
-      default:
-        return false;
+SubmitReaderPool::Lease SubmitReaderPool::Take() {
+  {
+    absl::MutexLock l(&mu_);
+    if (!free_.empty()) {
+      SubmitReader* reader = free_.back().release();
+      free_.pop_back();
+      return Lease(reader, GiveBack{this});
     }
   }
-  buckets_.push_back(bucket);
-  return true;
+  return Lease(new SubmitReader(), GiveBack{this});
+}
+
+size_t SubmitReaderPool::kept() const {
+  absl::MutexLock l(&mu_);
+  return free_.size();
+}
+
+void SubmitReaderPool::Give(SubmitReader* reader) {
+  std::unique_ptr<SubmitReader> owned(reader);
+  if (owned->kept_bytes() > kMaxKeptBytes) return;
+  owned->Clear();  // no view into bytes that are about to go
+  absl::MutexLock l(&mu_);
+  if (free_.size() < keep_) free_.push_back(std::move(owned));
+}
+
+void SubmitReaderPool::GiveBack::operator()(SubmitReader* reader) const {
+  if (pool == nullptr) {
+    delete reader;
+  } else {
+    pool->Give(reader);
+  }
 }
 
 }  // namespace ohfed::aggregator

@@ -431,6 +431,37 @@ TEST(SubmitReaderTest, MalformedBytesAreRefusedAsBefore) {
   EXPECT_EQ(padded.stats.summaries_accepted, 1);
 }
 
+// The reader checks ASCII 8 bytes at a time and leaves anything else to
+// protobuf's UTF-8 check: a byte that is not UTF-8 anywhere in a string (in
+// an 8-byte block or in the tail) refuses the batch as the parse does, and
+// valid UTF-8 beyond ASCII, NUL and DEL are read.
+TEST(SubmitReaderTest, StringsAreUtf8CheckedAsProtobufDoes) {
+  const std::string code = "activity.count.immunisation";  // 27 bytes
+  for (size_t at = 0; at < code.size(); ++at) {
+    for (const char* bad : {"\xff", "\xc3", "\x80"}) {
+      std::string text = code;
+      text[at] = bad[0];
+      SCOPED_TRACE(absl::CHexEscape(text));
+      const std::string cell = Len(1, text) + Dbl(2, 3);
+      ExpectSame({Request({Len(1, "RJ1") + Len(2, "2026-03") + Num(3, 1) +
+                           Len(6, "2026.1") + Len(4, cell)})},
+                 ReadPath::kUnparsable);
+    }
+  }
+  for (const std::string& text :
+       {std::string("activity.caf\xc3\xa9.count"), std::string("a\0b\x7f", 4),
+        std::string("\xe2\x82\xac"),
+        std::string("activity.count.\xf0\x9f\x98\x80")}) {
+    SCOPED_TRACE(absl::CHexEscape(text));
+    const std::string cell = Len(1, text) + Dbl(2, 3);
+    const Outcome o =
+        ExpectSame({Request({Len(1, "RJ1") + Len(2, "2026-03") + Num(3, 1) +
+                             Len(6, "2026.1") + Len(4, cell)})},
+                   ReadPath::kRead);
+    EXPECT_EQ(o.stats.summaries_rejected, 1);
+  }
+}
+
 // A batch read from its bytes keeps only its acks on its arena: one small
 // block, where a parsed one needs ~2.9x its bytes (BatchArenaTest).
 TEST(SubmitReaderTest, ABatchReadKeepsOnlyItsAcksOnItsArena) {
@@ -464,6 +495,85 @@ TEST(SubmitReaderTest, ABatchReadKeepsOnlyItsAcksOnItsArena) {
   EXPECT_EQ(arena.SpaceAllocated(), arena_options.start_block_size)
       << "used " << arena.SpaceUsed() << " for a batch of " << bytes.size()
       << " bytes";
+}
+
+// What a reader read, printed: each summary's header, bytes and cells.
+std::string Printed(const SubmitReader& reader) {
+  std::string out;
+  for (const SubmitReader::Summary& s : reader.summaries()) {
+    absl::StrAppend(&out, absl::CHexEscape(s.header->SerializeAsString()), " ",
+                    s.received.size(), "@",
+                    absl::CHexEscape(s.received.substr(0, 8)), ":");
+    for (const CellView& c : s.cells) {
+      absl::StrAppend(&out, " ", c.measure(), "=", c.value());
+      for (const UnitCell::Bucket& b : c.buckets()) {
+        absl::StrAppend(&out, "[", b.value(), "x", b.count(), "]");
+      }
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// A reader lent by the pool again reads each batch as a new reader would,
+// whatever it read before (a larger batch, a refused one, a smaller one).
+TEST(SubmitReaderTest, AReaderLentAgainReadsEachBatchAsANewOne) {
+  std::vector<std::string> twelve, two;
+  for (int month = 1; month <= 12; ++month) {
+    twelve.push_back(
+        Bytes(FullSummary(absl::StrFormat("2025-%02d", month), month)));
+  }
+  two.push_back(Bytes(FullSummary("2026-01", 3)));
+  v1::UnitSummary retract = Summary("RJ1", "2025-03", 500, {});
+  retract.set_retracted(true);
+  two.push_back(Bytes(retract));
+  const std::string cell = Len(1, "activity.count.immunisation") + Dbl(2, 3);
+  const std::vector<std::string> batches = {
+      Request(twelve),
+      Request(two),
+      Request({Len(1, "RJ1") + Len(4, cell)}),
+      Request(twelve) + Num(9, 1),  // not for the reader
+      Request({}),
+      Request(two),
+      Request(twelve)};
+  SubmitReaderPool pool(1);
+  const SubmitReader* first = nullptr;
+  for (const std::string& bytes : batches) {
+    SubmitReaderPool::Lease lent = pool.Take();
+    if (first == nullptr) first = lent.get();
+    EXPECT_EQ(lent.get(), first) << "the pool lends the reader it kept";
+    SubmitReader fresh;
+    const bool read = fresh.Read(bytes);
+    EXPECT_EQ(lent->Read(bytes), read);
+    EXPECT_EQ(Printed(*lent), Printed(fresh));
+    EXPECT_EQ(lent->summaries().size(), fresh.summaries().size());
+  }
+  EXPECT_EQ(pool.kept(), 1u);
+  SubmitReaderPool::Lease a = pool.Take(), b = pool.Take();
+  EXPECT_NE(a.get(), b.get());
+  a.reset();
+  b.reset();
+  EXPECT_EQ(pool.kept(), 1u) << "keeps at most what it was made for";
+}
+
+// A reader that grew for an unusually large batch is not kept.
+TEST(SubmitReaderTest, AReaderGrownBeyondTheLimitIsNotKept) {
+  std::string summary = Len(1, "RJ1") + Len(2, "2026-03") + Num(3, 1);
+  const std::string cell = Len(1, "activity.count.immunisation") + Dbl(2, 3);
+  for (int i = 0; i < 4000; ++i) summary += Len(4, cell);
+  const std::string bytes = Request(std::vector<std::string>(12, summary));
+  SubmitReaderPool pool(4);
+  {
+    SubmitReaderPool::Lease lent = pool.Take();
+    ASSERT_TRUE(lent->Read(Request({summary})));
+  }
+  EXPECT_EQ(pool.kept(), 1u);
+  {
+    SubmitReaderPool::Lease lent = pool.Take();
+    ASSERT_TRUE(lent->Read(bytes));
+    EXPECT_GT(lent->kept_bytes(), SubmitReaderPool::kMaxKeptBytes);
+  }
+  EXPECT_EQ(pool.kept(), 0u);
 }
 
 TEST(SubmitReaderTest, FirstReceiptTimesFromTheirSenders) {
