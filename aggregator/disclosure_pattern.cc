@@ -418,54 +418,49 @@ int WarmPatterns(const View& view, const DisclosureOptions& options,
 
 namespace {
 
-// Adds the measures of `a` missing from `b` or valued differently there.
-void AddDiffering(const UnitCells& a, const UnitCells* b,
-                  absl::flat_hash_set<std::string>& changed) {
-  for (const UnitCell& cell : a) {
-    const UnitCell* other = b == nullptr ? nullptr : b->Find(cell.measure());
-    if (other == nullptr || other->value() != cell.value()) {
-      changed.insert(cell.measure());
-    }
+// The measures a commit changed, by interned id (UnitCell::measure_id): a
+// group of units marks each of its ~60 measures once per unit in an array,
+// where a set of codes hashed each code of every unit, and the codes are
+// copied out once at the end.
+class ChangedIds {
+ public:
+  void Add(const UnitCell& cell) {
+    const uint32_t id = cell.measure_id();
+    if (id >= marked_.size()) marked_.resize(id + 1, false);
+    if (marked_[id]) return;
+    marked_[id] = true;
+    codes_.push_back(&cell.measure());
   }
-}
+  absl::flat_hash_set<std::string> Codes() const {
+    absl::flat_hash_set<std::string> out;
+    out.reserve(codes_.size());
+    for (const std::string* code : codes_) out.insert(*code);
+    return out;
+  }
 
-// Both cells in measure order (as UnitCells keeps them): one merge pass,
-// on the commit path. False, having added nothing, if they are not.
-bool MergeDiffering(const UnitCells& a, const UnitCells& b,
-                    absl::flat_hash_set<std::string>& changed) {
-  std::vector<const std::string*> out;
+ private:
+  std::vector<bool> marked_;
+  std::vector<const std::string*> codes_;
+};
+
+// Adds the measures present in only one of `a` and `b`, or valued
+// differently: one merge pass (UnitCells keeps its cells in measure order),
+// on the commit path.
+void AddDiffering(const UnitCells& a, const UnitCells& b, ChangedIds& changed) {
   auto i = a.begin(), j = b.begin();
-  const std::string* last = nullptr;
   while (i != a.end() || j != b.end()) {
-    const std::string* m;
     // Equal ids are equal codes: the common case (a new revision of a unit
     // has the measures of the one it replaces) compares no strings here.
-    const bool same =
-        i != a.end() && j != b.end() && i->measure_id() == j->measure_id();
-    if (same) {
-      m = &i->measure();
-      if (i->value() != j->value()) out.push_back(m);
+    if (i != a.end() && j != b.end() && i->measure_id() == j->measure_id()) {
+      if (i->value() != j->value()) changed.Add(*i);
       ++i;
       ++j;
     } else if (j == b.end() || (i != a.end() && i->measure() < j->measure())) {
-      m = &i->measure();
-      out.push_back(m);
-      ++i;
-    } else if (i == a.end() || j->measure() < i->measure()) {
-      m = &j->measure();
-      out.push_back(m);
-      ++j;
+      changed.Add(*i++);
     } else {
-      m = &i->measure();
-      if (i->value() != j->value()) out.push_back(m);
-      ++i;
-      ++j;
+      changed.Add(*j++);
     }
-    if (last != nullptr && !(*last < *m)) return false;
-    last = m;
   }
-  for (const std::string* m : out) changed.insert(*m);
-  return true;
 }
 
 }  // namespace
@@ -473,21 +468,16 @@ bool MergeDiffering(const UnitCells& a, const UnitCells& b,
 absl::flat_hash_set<std::string> ChangedMeasures(
     const View& before, const View& after,
     const std::vector<std::pair<std::string, std::string>>& units) {
-  absl::flat_hash_set<std::string> changed;
+  static const UnitCells kNone;
+  ChangedIds changed;
   for (const auto& [trust, period] : units) {
     const HeldUnit* a = before.Unit(trust, period);
     const HeldUnit* b = after.Unit(trust, period);
     if (a == b) continue;
-    if (a != nullptr && b != nullptr &&
-        MergeDiffering(a->cells, b->cells, changed)) {
-      continue;
-    }
-    if (a != nullptr)
-      AddDiffering(a->cells, b == nullptr ? nullptr : &b->cells, changed);
-    if (b != nullptr)
-      AddDiffering(b->cells, a == nullptr ? nullptr : &a->cells, changed);
+    AddDiffering(a == nullptr ? kNone : a->cells,
+                 b == nullptr ? kNone : b->cells, changed);
   }
-  return changed;
+  return changed.Codes();
 }
 
 std::shared_ptr<const SuppressionPattern> PatternCache::Find(

@@ -1,7 +1,6 @@
 #include "aggregator/index.h"
 
 #include <algorithm>
-#include <atomic>
 
 #include "aggregator/codec.h"
 #include "aggregator/validation.h"
@@ -9,17 +8,6 @@
 namespace ohfed::aggregator {
 
 namespace {
-
-// Whether `p` may be changed in place: no snapshot shares it. Snapshots are
-// only made by the index's single writer, so a count of 1 cannot grow
-// meanwhile; the fence orders the changes after a snapshot's last reads,
-// which its release of the count published.
-template <class T>
-bool Unshared(const std::shared_ptr<T>& p) {
-  if (p.use_count() != 1) return false;
-  std::atomic_thread_fence(std::memory_order_acquire);
-  return true;
-}
 
 // Adds (sign +1) or subtracts (sign -1) one unit's cell to a rollup cell.
 void ApplyCell(const UnitCell& cell, int sign, RollupCell& r) {
@@ -55,17 +43,15 @@ It SeekMeasure(It from, It end, const std::string& measure) {
 
 Index::Index(std::shared_ptr<const Catalogue> catalogue,
              std::shared_ptr<const RegistryHistory> registry)
-    : catalogue_(std::move(catalogue)),
-      registry_(std::move(registry)),
-      last_received_(std::make_shared<LastReceivedMap>()) {}
+    : catalogue_(std::move(catalogue)), registry_(std::move(registry)) {}
 
 const Index::Shard* Index::FindShard(absl::string_view period) const {
-  auto it = shards_.find(period);
-  return it == shards_.end() ? nullptr : it->second.get();
+  const std::shared_ptr<Shard>* shard = shards_.Find(period);
+  return shard == nullptr ? nullptr : shard->get();
 }
 
 Index::Shard& Index::MutableShard(absl::string_view period) {
-  std::shared_ptr<Shard>& shard = shards_[period];
+  std::shared_ptr<Shard>& shard = shards_.Mutable(period);
   if (shard == nullptr) {
     shard = std::make_shared<Shard>();
   } else if (!Unshared(shard)) {
@@ -78,8 +64,8 @@ const HeldUnit* Index::Unit(absl::string_view trust,
                             absl::string_view period) const {
   const Shard* shard = FindShard(period);
   if (shard == nullptr) return nullptr;
-  auto it = shard->units.find(trust);
-  return it == shard->units.end() ? nullptr : it->second.get();
+  const std::shared_ptr<const HeldUnit>* unit = shard->units.Find(trust);
+  return unit == nullptr ? nullptr : unit->get();
 }
 
 const RollupCell* Index::Rollup(absl::string_view node,
@@ -87,16 +73,16 @@ const RollupCell* Index::Rollup(absl::string_view node,
                                 absl::string_view measure) const {
   const Shard* shard = FindShard(period);
   if (shard == nullptr) return nullptr;
-  auto n = shard->rollups.find(node);
-  if (n == shard->rollups.end()) return nullptr;
-  const NodeRollups& block = *n->second;
+  const std::shared_ptr<NodeRollups>* n = shard->rollups.Find(node);
+  if (n == nullptr) return nullptr;
+  const NodeRollups& block = **n;
   auto it = MeasureBound(block.begin(), block.end(), measure);
   return it == block.end() || *it->first != measure ? nullptr : &it->second;
 }
 
 int64_t Index::LastReceived(absl::string_view trust) const {
-  auto it = last_received_->find(trust);
-  return it == last_received_->end() ? 0 : it->second;
+  const int64_t* last = last_received_.Find(trust);
+  return last == nullptr ? 0 : *last;
 }
 
 std::string Index::UpstreamReason(absl::string_view trust,
@@ -110,30 +96,29 @@ std::vector<std::string> Index::NodesOf(absl::string_view trust,
   std::vector<std::string> nodes = {"national"};
   absl::StatusOr<Month> month = SummaryMonth(period);
   if (!month.ok()) return nodes;
-  const Registry& r = registry_->At(*month);
-  if (r.FindTrust(trust) == nullptr) return nodes;
-  nodes.push_back(r.Enclosing(trust, Scope::Level::kRegion).ToString());
-  nodes.push_back(r.Enclosing(trust, Scope::Level::kIcs).ToString());
+  // The trust found once (Registry::Enclosing looks it up at each level).
+  const Trust* t = registry_->At(*month).FindTrust(trust);
+  if (t == nullptr) return nodes;
+  nodes.push_back(Scope{Scope::Level::kRegion, t->region}.ToString());
+  nodes.push_back(Scope{Scope::Level::kIcs, t->ics}.ToString());
   return nodes;
 }
 
 void Index::PutUnit(HeldUnit unit) {
-  if (!Unshared(last_received_)) {
-    last_received_ = std::make_shared<LastReceivedMap>(*last_received_);
-  }
-  int64_t& last = (*last_received_)[unit.trust];
+  int64_t& last = last_received_.Mutable(unit.trust);
   last = std::max(last, unit.last_received_unix_ms);
   Shard& shard = MutableShard(unit.period);
-  std::string trust = unit.trust;
-  auto [it, inserted] = shard.units.insert_or_assign(
-      std::move(trust), std::make_shared<const HeldUnit>(std::move(unit)));
+  bool inserted = false;
+  std::shared_ptr<const HeldUnit>& held =
+      shard.units.Mutable(unit.trust, &inserted);
+  held = std::make_shared<const HeldUnit>(std::move(unit));
   if (inserted) ++unit_count_;
 }
 
 void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
   const Shard* shard = FindShard(period);
-  if (shard == nullptr || !shard->units.contains(trust)) return;
-  MutableShard(period).units.erase(trust);
+  if (shard == nullptr || !shard->units.Contains(trust)) return;
+  MutableShard(period).units.Erase(trust);
   --unit_count_;
 }
 
@@ -147,14 +132,14 @@ void Index::MoveRollups(absl::string_view trust, absl::string_view period,
   if (changes.empty()) return;
   Shard& shard = MutableShard(period);
   for (const std::string& node : NodesOf(trust, period)) {
-    std::shared_ptr<NodeRollups>& block = shard.rollups[node];
+    std::shared_ptr<NodeRollups>& block = shard.rollups.Mutable(node);
     if (block == nullptr) {
       block = std::make_shared<NodeRollups>();
     } else if (!Unshared(block)) {
       block = std::make_shared<NodeRollups>(*block);
     }
     ApplyChanges(changes, *block);
-    if (block->empty()) shard.rollups.erase(node);
+    if (block->empty()) shard.rollups.Erase(node);
   }
 }
 
@@ -212,8 +197,7 @@ void Index::ReplaceUnit(HeldUnit unit) {
   // Kept alive until its cells are subtracted, whatever PutUnit frees.
   std::shared_ptr<const HeldUnit> old;
   if (const Shard* shard = FindShard(unit.period)) {
-    auto it = shard->units.find(unit.trust);
-    if (it != shard->units.end()) old = it->second;
+    if (auto* held = shard->units.Find(unit.trust)) old = *held;
   }
   MoveRollups(unit.trust, unit.period, old == nullptr ? nullptr : &old->cells,
               &unit.cells);
@@ -223,50 +207,63 @@ void Index::ReplaceUnit(HeldUnit unit) {
 void Index::RetractUnit(absl::string_view trust, absl::string_view period) {
   const HeldUnit* held = Unit(trust, period);
   if (held == nullptr) return;
-  std::shared_ptr<const HeldUnit> old =
-      FindShard(period)->units.find(trust)->second;
+  std::shared_ptr<const HeldUnit> old = *FindShard(period)->units.Find(trust);
   MoveRollups(trust, period, &old->cells, nullptr);
   RemoveUnit(trust, period);
 }
 
 void Index::RecomputeRollups() {
-  for (auto& [period, shard] : shards_) {
-    if (!shard->rollups.empty()) MutableShard(period).rollups.clear();
-  }
+  std::vector<std::string> periods;
+  shards_.ForEach([&](const std::string& period, const auto& shard) {
+    if (!shard->rollups.empty()) periods.push_back(period);
+  });
+  for (const std::string& period : periods)
+    MutableShard(period).rollups.Clear();
   std::vector<std::shared_ptr<const HeldUnit>> units;
   units.reserve(unit_count_);
-  for (const auto& [period, shard] : shards_) {
-    for (const auto& [trust, unit] : shard->units) units.push_back(unit);
-  }
+  ForEachHeld([&](const std::shared_ptr<const HeldUnit>& unit) {
+    units.push_back(unit);
+  });
   for (const auto& unit : units) {
     MoveRollups(unit->trust, unit->period, nullptr, &unit->cells);
   }
   // Built by insertion, so with up to twice the room they need; nothing
   // shares them yet.
-  for (auto& [period, shard] : shards_) {
-    for (auto& [node, block] : shard->rollups) {
-      for (auto& [measure, cell] : *block) cell.buckets.shrink_to_fit();
-      block->shrink_to_fit();
-    }
-  }
+  shards_.ForEachMutable([](const std::string&, std::shared_ptr<Shard>& shard) {
+    if (shard->rollups.empty() || !Unshared(shard)) return;
+    shard->rollups.ForEachMutable(
+        [](const std::string&, std::shared_ptr<NodeRollups>& block) {
+          if (!Unshared(block)) return;
+          for (auto& [measure, cell] : *block) cell.buckets.shrink_to_fit();
+          block->shrink_to_fit();
+        });
+  });
 }
 
 RollupMap Index::AllRollups() const {
   RollupMap out;
-  for (const auto& [period, shard] : shards_) {
-    for (const auto& [node, block] : shard->rollups) {
+  shards_.ForEach([&](const std::string& period, const auto& shard) {
+    shard->rollups.ForEach([&](const std::string& node, const auto& block) {
       for (const auto& [measure, cell] : *block) {
         out.emplace(RollupId(node, period, *measure), cell);
       }
-    }
-  }
+    });
+  });
   return out;
 }
 
+void Index::ForEachHeld(
+    absl::FunctionRef<void(const std::shared_ptr<const HeldUnit>&)> f) const {
+  shards_.ForEach([&](const std::string&, const auto& shard) {
+    shard->units.ForEach(
+        [&](const std::string&, const std::shared_ptr<const HeldUnit>& unit) {
+          f(unit);
+        });
+  });
+}
+
 void Index::ForEachUnit(absl::FunctionRef<void(const HeldUnit&)> f) const {
-  for (const auto& [period, shard] : shards_) {
-    for (const auto& [trust, unit] : shard->units) f(*unit);
-  }
+  ForEachHeld([&](const std::shared_ptr<const HeldUnit>& unit) { f(*unit); });
 }
 
 RollupMap Index::ComputeRollups() const {

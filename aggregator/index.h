@@ -11,11 +11,14 @@
 //
 // Copying an Index is cheap and gives an immutable snapshot: the data is
 // held in one shard per period (its units, and its rollups in one block per
-// node) behind shared pointers, and a change copies a shard's maps, and a
-// node's block, only while a snapshot still shares them (copy-on-write). A
-// commit changing one unit copies the maps of its period and the blocks of
-// its three nodes, never the rest. The SummaryStore publishes such copies,
-// so a query never holds a lock that a commit needs, nor the reverse.
+// node) in copy-on-write maps (aggregator/cow_map.h), and a change copies a
+// shard, the map chunk holding a unit, and a node's block, only while a
+// snapshot still shares them. A commit changing one unit copies its
+// period's shard (a few dozen pointers), one chunk of its units and of its
+// rollup nodes, and the blocks of its three nodes (bucket arrays are shared
+// until changed, aggregator/rollup_buckets.h), never the rest. The
+// SummaryStore publishes such copies, so a query never holds a lock that a
+// commit needs, nor the reverse.
 //
 // Not thread-safe: one writer changes an Index; a copy made by that writer
 // may then be read, and dropped, on any thread.
@@ -29,6 +32,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
+#include "aggregator/cow_map.h"
 #include "aggregator/view.h"
 #include "common/catalogue.h"
 #include "common/registry.h"
@@ -118,17 +122,20 @@ class Index : public View {
  private:
   // One node's rollup cells for a period, sorted by measure code (interned,
   // the UnitCell's own): ~60 cells, so a sorted array is smaller than a hash
-  // map (which had grown to 127 slots of 72 bytes) and copies in one piece
-  // when a commit copies the block a snapshot shares.
+  // map (which had grown to 127 slots of 72 bytes) and copies in one piece,
+  // its bucket arrays shared, when a commit copies the block a snapshot
+  // shares.
   using NodeRollups = std::vector<std::pair<const std::string*, RollupCell>>;
   // One period's units (by trust) and rollup cells (by node, then measure).
   struct Shard {
-    absl::flat_hash_map<std::string, std::shared_ptr<const HeldUnit>> units;
-    absl::flat_hash_map<std::string, std::shared_ptr<NodeRollups>> rollups;
+    CowMap<std::shared_ptr<const HeldUnit>> units;
+    CowMap<std::shared_ptr<NodeRollups>> rollups;
   };
-  using LastReceivedMap = absl::flat_hash_map<std::string, int64_t>;
 
   const Shard* FindShard(absl::string_view period) const;
+  // f(unit) for every held unit, in no particular order.
+  void ForEachHeld(
+      absl::FunctionRef<void(const std::shared_ptr<const HeldUnit>&)> f) const;
   // The shard to change, copied first if a snapshot shares it.
   Shard& MutableShard(absl::string_view period);
   // A cell of a unit whose contribution to the rollups changes: `from` (the
@@ -154,9 +161,8 @@ class Index : public View {
 
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<const RegistryHistory> registry_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Shard>>
-      shards_;                                      // by period
-  std::shared_ptr<LastReceivedMap> last_received_;  // by trust, shared likewise
+  CowMap<std::shared_ptr<Shard>> shards_;  // by period
+  CowMap<int64_t> last_received_;          // by trust
   size_t unit_count_ = 0;
   const UpstreamRefusals* upstream_ = nullptr;       // not owned
   const RecoveryConfirmations* recovery_ = nullptr;  // not owned

@@ -74,11 +74,16 @@ bool MeasureLess(const Cell* a, const Cell* b) {
 // becomes one comparison of each code with the list remembered.
 class SortOrders {
  public:
-  // Reorders `cells` as the sort would, and keeps how.
+  // Reorders `cells` as the sort would, and keeps how. Returns the
+  // interned ids of the codes in their new order: the layout keeps them
+  // too, so a code met again in the same place is not looked up again.
   template <typename Cell>
-  void Sort(std::vector<const Cell*>& cells) {
+  const std::vector<uint32_t>& Sort(std::vector<const Cell*>& cells) {
     for (Order& o : orders_) {
-      if (o.Matches(cells)) return Apply(o.keep, cells);
+      if (o.Matches(cells)) {
+        Apply(o.keep, cells);
+        return o.ids;
+      }
     }
     Order& o = orders_[next_];
     next_ = (next_ + 1) % kKept;
@@ -98,6 +103,11 @@ class SortOrders {
                             });
     o.keep.erase(o.keep.begin(), last.base());
     Apply(o.keep, cells);
+    o.ids.clear();
+    for (const Cell* c : cells) {
+      o.ids.push_back(MeasureTable::Get().Intern(c->measure()));
+    }
+    return o.ids;
   }
 
  private:
@@ -105,6 +115,7 @@ class SortOrders {
   struct Order {
     std::vector<std::string> codes;  // as received
     std::vector<uint32_t> keep;      // positions in codes, in layout order
+    std::vector<uint32_t> ids;       // interned codes, in layout order
     template <typename Cell>
     bool Matches(const std::vector<const Cell*>& cells) const {
       if (codes.size() != cells.size() || codes.empty()) return false;
@@ -156,11 +167,12 @@ void UnitCells::SortAndBuild(std::vector<const Cell*> sorted) {
                               return a->measure() == b->measure();
                             });
     sorted.erase(sorted.begin(), last.base());
+    Build(absl::Span<const Cell* const>(sorted), nullptr);
   } else {
     thread_local SortOrders orders;
-    orders.Sort(sorted);
+    const std::vector<uint32_t>& ids = orders.Sort(sorted);
+    Build(absl::Span<const Cell* const>(sorted), ids.data());
   }
-  Build(absl::Span<const Cell* const>(sorted));
 }
 
 UnitCells::UnitCells(const UnitCells& other)
@@ -176,7 +188,8 @@ UnitCells& UnitCells::operator=(const UnitCells& other) {
 }
 
 template <typename Cell>
-void UnitCells::Build(absl::Span<const Cell* const> sorted) {
+void UnitCells::Build(absl::Span<const Cell* const> sorted,
+                      const uint32_t* ids) {
   size_t buckets = 0;
   for (const Cell* c : sorted) buckets += c->buckets_size();
   size_ = static_cast<uint32_t>(sorted.size());
@@ -188,9 +201,11 @@ void UnitCells::Build(absl::Span<const Cell* const> sorted) {
   for (uint32_t i = 0; i <= size_; ++i) {
     const bool sentinel = i == size_;
     const Cell* c = sentinel ? nullptr : sorted[i];
-    new (&block_[i])
-        UnitCell(sentinel ? 0 : c->value(),
-                 sentinel ? 0 : table.Intern(c->measure()), bucket - i);
+    new (&block_[i]) UnitCell(sentinel ? 0 : c->value(),
+                              sentinel         ? 0
+                              : ids != nullptr ? ids[i]
+                                               : table.Intern(c->measure()),
+                              bucket - i);
     if (sentinel) break;
     for (const auto& b : c->buckets()) {
       new (&block_[bucket++]) UnitCell::Bucket{b.value(), b.count()};
@@ -203,18 +218,6 @@ const UnitCell* UnitCells::Find(absl::string_view measure) const {
       begin(), end(), measure,
       [](const UnitCell& c, absl::string_view m) { return c.measure() < m; });
   return it != end() && it->measure() == measure ? it : nullptr;
-}
-
-bool UnitCells::Same(const UnitCell& a, const UnitCell& b) {
-  if (a.measure_id() != b.measure_id() || a.value() != b.value()) return false;
-  const absl::Span<const UnitCell::Bucket> x = a.buckets(), y = b.buckets();
-  if (x.size() != y.size()) return false;
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (x[i].value() != y[i].value() || x[i].count() != y[i].count()) {
-      return false;
-    }
-  }
-  return true;
 }
 
 void UnitCells::Set(const v1::Cell& cell) {

@@ -110,7 +110,20 @@ class UnitCells {
   // nullptr when the unit has no cell for `measure`.
   const UnitCell* Find(absl::string_view measure) const;
   // Whether two cells hold the same measure, value and buckets (in order).
-  static bool Same(const UnitCell& a, const UnitCell& b);
+  // Inline: a commit compares each cell of a revision with the held one's.
+  static bool Same(const UnitCell& a, const UnitCell& b) {
+    if (a.measure_id() != b.measure_id() || a.value() != b.value()) {
+      return false;
+    }
+    const absl::Span<const UnitCell::Bucket> x = a.buckets(), y = b.buckets();
+    if (x.size() != y.size()) return false;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (x[i].value() != y[i].value() || x[i].count() != y[i].count()) {
+        return false;
+      }
+    }
+    return true;
+  }
   // Holds `cell` in place of any cell of its measure (building test views).
   void Set(const v1::Cell& cell);
 
@@ -125,9 +138,10 @@ class UnitCells {
   // Sorts `cells` by measure, keeps the later of equal ones, then Build.
   template <typename Cell>
   void SortAndBuild(std::vector<const Cell*> cells);
-  // Lays out `sorted` (by measure, one per measure) and their buckets.
+  // Lays out `sorted` (by measure, one per measure) and their buckets;
+  // `ids`, unless nullptr, are their codes' interned ids.
   template <typename Cell>
-  void Build(absl::Span<const Cell* const> sorted);
+  void Build(absl::Span<const Cell* const> sorted, const uint32_t* ids);
   struct Slot {
     alignas(8) unsigned char bytes[16];
   };

@@ -5,8 +5,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "aggregator/disclosure_pattern.h"
+#include "aggregator/index.h"
 #include "aggregator/query_engine.h"
 #include "aggregator/query_service.h"
 #include "aggregator/summary_store.h"
@@ -191,6 +194,54 @@ TEST_F(PatternWarmUpTest, StoppedWarmUpResumesAtTheNextMeasure) {
   EXPECT_EQ(before_stop + after, Disclosive());
   EXPECT_EQ(next, store_->catalogue().WithPrefix("").size());
   EXPECT_EQ(second.patterns->counts().in_advance, Disclosive());
+}
+
+// What a commit tells the cache changed (ChangedMeasures): measures added,
+// dropped or valued differently in any unit committed; not a measure whose
+// buckets alone changed, nor units the commit did not name.
+TEST(PatternCacheTest, ChangedMeasuresAreThoseAddedDroppedOrRevalued) {
+  auto registry = std::make_shared<RegistryHistory>(Registry::England());
+  Index before(Catalogue::Default(), registry);
+  auto unit = [](const std::string& trust, const std::string& period,
+                 std::vector<std::tuple<std::string, double, int>> cells) {
+    HeldUnit u;
+    u.trust = trust;
+    u.period = period;
+    u.revision = 1;
+    for (const auto& [measure, value, day] : cells) {
+      v1::Cell c;
+      c.set_measure(measure);
+      c.set_value(value);
+      if (day > 0) {  // one bucket of one event on that day
+        v1::Bucket* b = c.add_buckets();
+        b->set_value(day);
+        b->set_count(1);
+      }
+      u.cells.Set(c);
+    }
+    return u;
+  };
+  before.ReplaceUnit(
+      unit("RJ1", "2026-03", {{"a", 1, 0}, {"b", 2, 0}, {"c", 3, 0}}));
+  before.ReplaceUnit(unit("RJ2", "2026-03", {{"d.wait", 1, 3}, {"e", 5, 0}}));
+  before.ReplaceUnit(unit("RJ7", "2026-03", {{"f", 1, 0}}));
+  before.ReplaceUnit(unit("RJ8", "2026-03", {{"h", 1, 0}}));
+  Index after = before;
+  // b revalued, c dropped, a0 and z added; d.wait's buckets alone differ.
+  after.ReplaceUnit(unit(
+      "RJ1", "2026-03", {{"a", 1, 0}, {"a0", 1, 0}, {"b", 7, 0}, {"z", 0, 0}}));
+  after.ReplaceUnit(unit("RJ2", "2026-03", {{"d.wait", 1, 4}, {"e", 5, 0}}));
+  after.ReplaceUnit(unit("RJ3", "2026-04", {{"g", 1, 0}}));  // new
+  after.RetractUnit("RJ7", "2026-03");
+  after.ReplaceUnit(unit("RJ8", "2026-03", {{"h", 2, 0}}));  // not named
+  EXPECT_EQ(ChangedMeasures(before, after,
+                            {{"RJ1", "2026-03"},
+                             {"RJ2", "2026-03"},
+                             {"RJ3", "2026-04"},
+                             {"RJ7", "2026-03"},
+                             {"RJ9", "2026-03"}}),
+            (absl::flat_hash_set<std::string>{"a0", "b", "c", "z", "g", "f"}));
+  EXPECT_TRUE(ChangedMeasures(before, before, {{"RJ1", "2026-03"}}).empty());
 }
 
 }  // namespace
