@@ -248,15 +248,14 @@ absl::StatusOr<v1::QueryResponse> RunQuery(const View& view,
 absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
                       const QueryOptions& options, v1::QueryResponse* out) {
   out->Clear();
-  RowOut rows(out);
+  RowOut rows(out, request.compact());
   return Run(view, request, options, rows);
 }
 
 absl::Status SerializeQuery(const View& view, const v1::QueryRequest& request,
-                            const QueryOptions& options, std::string* bytes,
-                            bool compact) {
+                            const QueryOptions& options, std::string* bytes) {
   bytes->clear();
-  RowOut rows(bytes, compact);
+  RowOut rows(bytes, request.compact());
   return Run(view, request, options, rows);
 }
 

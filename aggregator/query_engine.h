@@ -19,7 +19,9 @@ namespace ohfed::aggregator {
 // order) and statistic by statistic; a row built on no reporting trust is
 // omitted. Statistics and their interpolation: aggregator/query_stats.h;
 // time aggregation and the use of rollups: aggregator/query_values.h;
-// derived indicators: aggregator/query_derived.h.
+// derived indicators: aggregator/query_derived.h. They are the response's
+// `rows`, or, when the request asks for `compact`, the same rows in the same
+// order as its `compact` columns.
 //
 // An empty scope means the whole coverage (national unless the aggregator
 // covers one region or ICS). Statistics listed more than once count once.
@@ -49,12 +51,8 @@ absl::Status RunQuery(const View& view, const v1::QueryRequest& request,
 // its contents are unspecified) without building the message, as the
 // service sends it (building 630 rows' strings, then serializing them, was
 // most of a year by ICS). Every row passes the same disclosure control.
-// With `compact`, the bytes of a CompactQueryResponse
-// (proto/ohfed/v1/query_compact.proto) with the same rows, in the same
-// order, in `compact` rather than `rows`.
 absl::Status SerializeQuery(const View& view, const v1::QueryRequest& request,
-                            const QueryOptions& options, std::string* bytes,
-                            bool compact = false);
+                            const QueryOptions& options, std::string* bytes);
 
 }  // namespace ohfed::aggregator
 

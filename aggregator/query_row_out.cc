@@ -19,6 +19,10 @@ uint32_t IndexOf(const std::string& name,
 
 }  // namespace
 
+RowOut::RowOut(v1::QueryResponse* message, bool compact) : message_(message) {
+  if (compact) compact_ = message->mutable_compact();
+}
+
 RowOut::RowOut(std::string* bytes, bool compact) : bytes_(bytes) {
   if (compact) compact_ = &compact_rows_;
 }
@@ -89,7 +93,7 @@ void RowOut::Finish(const std::string& catalogue_version,
   }
   wire::String(2, catalogue_version, bytes_);
   wire::String(3, registry_version, bytes_);
-  constexpr int kCompact = 5;  // CompactQueryResponse.compact
+  constexpr int kCompact = 5;  // QueryResponse.compact
   if (compact_ != nullptr) {
     wire::Message(kCompact, compact_->SerializeAsString(), bytes_);
   }

@@ -1,8 +1,7 @@
 // Where a query's rows go (aggregator/query_engine.cc makes them): into a
-// response message (RunQuery) or serialized as that message (SerializeQuery);
-// serialized, also as the rows of a CompactQueryResponse
-// (proto/ohfed/v1/query_compact.proto), whose tables spell each unit, measure
-// and statistic once.
+// response message (RunQuery) or serialized as that message (SerializeQuery),
+// as tidy Rows or, when the request asks for it, as QueryResponse.compact,
+// whose tables spell each unit, measure and statistic once.
 #ifndef OHFED_AGGREGATOR_QUERY_ROW_OUT_H_
 #define OHFED_AGGREGATOR_QUERY_ROW_OUT_H_
 
@@ -13,7 +12,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "ohfed/v1/ohfed.pb.h"
-#include "ohfed/v1/query_compact.pb.h"
 
 namespace ohfed::aggregator {
 
@@ -25,13 +23,12 @@ struct RowText {
   std::vector<std::string> heads;  // per unit: Row fields 1-4, encoded
 };
 
-// Rows in the order Add is called; the serialized tidy form is byte for byte
-// what the message form serializes to, the compact form what a
-// CompactQueryResponse with the same rows in `compact` serializes to. Not
-// thread-safe; `message` and `bytes` must outlive it.
+// Rows in the order Add is called, in `rows` or, with `compact`, in
+// `compact`; serialized, byte for byte what the message form with the same
+// rows serializes to. Not thread-safe; `message` and `bytes` must outlive it.
 class RowOut {
  public:
-  explicit RowOut(v1::QueryResponse* message) : message_(message) {}
+  RowOut(v1::QueryResponse* message, bool compact);
   RowOut(std::string* bytes, bool compact);
 
   // Row fields 1-4 from `text` and its unit `u`, the others from the rest;
@@ -58,8 +55,9 @@ class RowOut {
   static constexpr size_t kMaxReserve = 20000;  // rows
   v1::QueryResponse* const message_ = nullptr;
   std::string* const bytes_ = nullptr;
-  v1::CompactRows compact_rows_;
-  v1::CompactRows* compact_ = nullptr;  // &compact_rows_ when compact
+  v1::CompactRows compact_rows_;  // serialized: written by Finish
+  // With `compact`: message_'s, or compact_rows_ when serialized.
+  v1::CompactRows* compact_ = nullptr;
   std::vector<int> unit_index_;  // RowText unit -> compact table index, or -1
   absl::flat_hash_map<std::string, uint32_t> measure_index_, stat_index_;
   std::string row_;  // the tidy row being encoded

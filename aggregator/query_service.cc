@@ -12,7 +12,6 @@
 #include "aggregator/query_limits.h"
 #include "common/log.h"
 #include "common/status.h"
-#include "ohfed/v1/query_compact.pb.h"
 
 namespace ohfed::aggregator {
 namespace {
@@ -73,17 +72,6 @@ absl::StatusOr<Request> Authorized(const Authz& authz,
   return authorized;
 }
 
-// Whether a Query request asks for the compact form: QueryForm's field
-// after QueryRequest's (proto/ohfed/v1/query_compact.proto). A request that
-// does not parse is refused by Serve.
-bool AsksForCompactRows(const grpc::ByteBuffer& raw) {
-  grpc::ByteBuffer copy(raw);  // Deserialize consumes; this shares the slices
-  v1::QueryForm form;
-  return grpc::SerializationTraits<v1::QueryForm>::Deserialize(&copy, &form)
-             .ok() &&
-         form.compact();
-}
-
 // The bytes of `answer` (whose buffer it shares: a cached answer is sent
 // without a copy) followed by `warning` as the response's field 4.
 grpc::ByteBuffer ToBytes(std::shared_ptr<const AnswerCache::Answer> answer,
@@ -105,10 +93,10 @@ grpc::ByteBuffer ToBytes(std::shared_ptr<const AnswerCache::Answer> answer,
   return grpc::ByteBuffer(slices, 2);
 }
 
-// What an answer is kept under: the response's type (a Query's differs with
-// its form), the authorized request and the disclosure thresholds (which a
-// reload may change; it also publishes a new View, but the two are read
-// separately).
+// What an answer is kept under: the response's type, the authorized
+// request (which names a Query answer's form, tidy or compact) and the
+// disclosure thresholds (which a reload may change; it also publishes a new
+// View, but the two are read separately).
 template <typename Request>
 std::string CacheKey(absl::string_view response, const Request& request,
                      const DisclosureOptions& d) {
@@ -234,15 +222,14 @@ grpc::ServerUnaryReactor* QueryService::Serve(
 grpc::ServerUnaryReactor* QueryService::Query(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  const bool compact = AsksForCompactRows(*request);
   auto cost = [this](const v1::QueryRequest& req) {
     return QueryCost(req, store_->registry().Latest(), store_->catalogue());
   };
-  auto answer = [compact](const v1::QueryRequest& req,
-                          const SummaryStore::QuerySnapshot& snapshot,
-                          const QueryOptions& options, absl::Time /*now*/,
-                          std::string* bytes) {
-    return SerializeQuery(*snapshot.view, req, options, bytes, compact);
+  auto answer = [](const v1::QueryRequest& req,
+                   const SummaryStore::QuerySnapshot& snapshot,
+                   const QueryOptions& options, absl::Time /*now*/,
+                   std::string* bytes) {
+    return SerializeQuery(*snapshot.view, req, options, bytes);
   };
   // RunQuery reads nothing outside the View.
   auto live = [](const v1::QueryRequest&, const SummaryStore::QuerySnapshot&,
@@ -251,11 +238,6 @@ grpc::ServerUnaryReactor* QueryService::Query(
                     const SummaryStore::QuerySnapshot& snapshot) {
     return UnconfirmedWarning(*snapshot.view, req.scope());
   };
-  if (compact) {
-    return Serve<v1::QueryRequest, v1::CompactQueryResponse>(
-        context, *request, response, cost, answer, live, warning,
-        /*view_only=*/true);
-  }
   return Serve<v1::QueryRequest, v1::QueryResponse>(context, *request, response,
                                                     cost, answer, live, warning,
                                                     /*view_only=*/true);

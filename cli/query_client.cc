@@ -109,9 +109,10 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
   for (const std::string& s : f.stats) req.add_stats(s);
   // Asked for in the compact form (a fraction of a large answer's bytes)
   // and printed as its tidy rows.
-  v1::CompactQueryResponse compact;
+  req.set_compact(true);
+  v1::QueryResponse compact;
   OHFED_RETURN_IF_ERROR(
-      RpcStatus(QueryCompact(channel, &ctx, req, &compact), f.aggregator));
+      RpcStatus(stub->Query(&ctx, req, &compact), f.aggregator));
   OHFED_ASSIGN_OR_RETURN(v1::QueryResponse resp,
                          ExpandCompactRows(std::move(compact)));
   WarnIfPartial(resp.warning());

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -184,6 +186,19 @@ std::shared_ptr<const Catalogue> Catalogue::Default() {
     return new std::shared_ptr<const Catalogue>(*std::move(c));
   }();
   return *kDefault;
+}
+
+size_t Catalogue::CodeHash::operator()(absl::string_view code) const {
+  if (code.empty()) return 0;
+  const size_t n = std::min<size_t>(code.size(), 8);
+  uint64_t first = 0, last = 0;
+  std::memcpy(&first, code.data(), n);
+  std::memcpy(&last, code.data() + code.size() - n, n);
+  // Mixed down to the low bits too, which the table uses.
+  uint64_t h = (first ^ (last * 0x9E3779B97F4A7C15u)) + code.size();
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93u;
+  return h ^ (h >> 32);
 }
 
 const Measure* Catalogue::Find(absl::string_view code) const {

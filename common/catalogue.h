@@ -20,11 +20,13 @@
 #ifndef OHFED_COMMON_CATALOGUE_H_
 #define OHFED_COMMON_CATALOGUE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -94,7 +96,17 @@ class Catalogue {
   Catalogue() = default;
   std::string version_;
   std::vector<Measure> measures_;
-  std::map<std::string, size_t, std::less<>> index_;
+  // A code's hash from its length and its first and last 8 bytes, which
+  // tell the shipped codes apart (codes that share them only cost a
+  // compare): absl's string hash reads every byte.
+  struct CodeHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view code) const;
+  };
+  // Code -> index in measures_. Hashed: validation finds every cell's
+  // measure (a std::map's ~7 compares of dotted codes a cell were 4% of the
+  // aggregator's CPU under ingest).
+  absl::flat_hash_map<std::string, size_t, CodeHash, std::equal_to<>> index_;
 };
 
 // The catalogue versions an aggregator knows (the catalogue grows, and

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/period.h"
@@ -92,8 +93,10 @@ class Registry {
   std::string version_;
   Month effective_from_;
   std::vector<Region> regions_;
-  std::map<std::string, Ics, std::less<>> icss_;
-  std::map<std::string, Trust, std::less<>> trusts_;
+  // By code. Hashed: ingest finds each summary's trust a few times (scope
+  // and submitter checks, its enclosing units).
+  absl::flat_hash_map<std::string, Ics> icss_;
+  absl::flat_hash_map<std::string, Trust> trusts_;
   std::vector<std::string> trust_order_;
 };
 

@@ -249,7 +249,6 @@ class AnswerCacheServiceTest : public ::testing::Test {
     auto channel =
         MakeChannel(absl::StrCat("127.0.0.1:", port), {.insecure = true});
     OHFED_ASSERT_OK(channel);
-    channel_ = *channel;
     stub_ = v1::Query::NewStub(*channel);
   }
   void Restart(QueryLaneOptions lanes, size_t answers_kept = 256) {
@@ -306,7 +305,6 @@ class AnswerCacheServiceTest : public ::testing::Test {
   std::unique_ptr<Authz> authz_;
   std::unique_ptr<QueryService> service_;
   std::unique_ptr<grpc::Server> server_;
-  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Query::Stub> stub_;
 };
 
@@ -339,18 +337,20 @@ TEST_F(AnswerCacheServiceTest, RepeatedQueryIsKeptUntilACommitOrRetraction) {
   ExpectQueryAsFresh(req, "after a retraction, repeated");
 }
 
-// A request for the compact form (proto/ohfed/v1/query_compact.proto) is
-// answered with it, and the compact and tidy answers to the same question
-// are kept apart: each asker gets the form it asked for, computed or kept
-// (a client that predates the form gets tidy rows whoever asked before it).
+// A request for the compact form (QueryRequest.compact) is answered with
+// it, and the compact and tidy answers to the same question are kept apart:
+// each asker gets the form it asked for, computed or kept (a client that
+// predates the form gets tidy rows whoever asked before it).
 TEST_F(AnswerCacheServiceTest, TheCompactAndTidyFormsAreKeptApart) {
   Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}}),
           Summary("RJ2", "2026-01", 1, {{kImm, 3}})});
   const v1::QueryRequest req = ByTrust("national");
+  v1::QueryRequest compact_req = req;
+  compact_req.set_compact(true);
   for (const char* when : {"first", "kept"}) {
     grpc::ClientContext ctx;
-    v1::CompactQueryResponse compact;
-    ASSERT_TRUE(QueryCompact(channel_, &ctx, req, &compact).ok()) << when;
+    v1::QueryResponse compact;
+    ASSERT_TRUE(stub_->Query(&ctx, compact_req, &compact).ok()) << when;
     EXPECT_TRUE(compact.has_compact()) << when;
     EXPECT_EQ(compact.rows_size(), 0) << when;
     auto expanded = ExpandCompactRows(compact);

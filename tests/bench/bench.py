@@ -952,9 +952,8 @@ class Table:
             if "isolation.ohfed_busytidy_light_p99_ms" in b.results:
                 # Diagnostic (not the figure): a fifth phase in
                 # which the heavy loop asks for tidy rows, as clients did
-                # before the compact form (proto/ohfed/v1/
-                # query_compact.proto); the other phases ask for the
-                # compact answer, as `ohfed query` does.
+                # before the compact form (QueryRequest.compact); the other
+                # phases ask for the compact answer, as `ohfed query` does.
                 self.add("4 isolation (diagnostic) busy p99 ms, heavy answer "
                          "asked for as tidy rows (before the compact form): "
                          "light / ack; heavy queries completed",

@@ -29,15 +29,17 @@ namespace {
 using ::ohfed::aggregator::testing::FakeView;
 using ::testing::HasSubstr;
 
-// Typed, as a server that predates the compact form
-// (proto/ohfed/v1/query_compact.proto): it answers `ohfed query`'s request
-// for it with tidy rows, which the command prints as they are.
+// Typed, as a server that predates the compact form (QueryRequest.compact):
+// it does not read `ohfed query`'s request for it and answers tidy rows,
+// which the command prints as they are.
 class FakeQueryService final : public v1::Query::Service {
  public:
   explicit FakeQueryService(const View& view) : view_(view) {}
   grpc::Status Query(grpc::ServerContext*, const v1::QueryRequest* req,
                      v1::QueryResponse* resp) override {
-    auto r = RunQuery(view_, *req);
+    v1::QueryRequest before_the_form = *req;
+    before_the_form.clear_compact();
+    auto r = RunQuery(view_, before_the_form);
     if (!r.ok()) return ToGrpc(r.status());
     *resp = *r;
     return grpc::Status::OK;

@@ -1,7 +1,9 @@
 #include "common/catalogue.h"
 
 #include <algorithm>
+#include <string>
 
+#include "absl/strings/ascii.h"
 #include "common/csv.h"
 #include "tests/testing/testing.h"
 
@@ -62,6 +64,27 @@ TEST(CatalogueTest, ShippedFileCoversTheSpec) {
                         "specialist_nurse_share", "critical_mass"}) {
     EXPECT_NE(cat.Find(std::string("derived.") + d), nullptr) << d;
   }
+}
+
+// Find matches a whole code exactly, read through any string_view (as
+// validation reads a cell's code in the request's buffer), and gives the
+// measure in measures().
+TEST(CatalogueTest, FindsAWholeCodeOnly) {
+  auto cat = Catalogue::Default();
+  for (const Measure& m : cat->measures()) {
+    const std::string in_a_buffer = "x" + m.code + "yz";
+    EXPECT_EQ(
+        cat->Find(absl::string_view(in_a_buffer).substr(1, m.code.size())), &m)
+        << m.code;
+    EXPECT_EQ(cat->Find(absl::string_view(m.code).substr(0, m.code.size() - 1)),
+              nullptr)
+        << m.code;
+    EXPECT_EQ(cat->Find(m.code + "."), nullptr) << m.code;
+    EXPECT_EQ(cat->Find(absl::AsciiStrToUpper(m.code)), nullptr) << m.code;
+  }
+  EXPECT_EQ(cat->Find(""), nullptr);
+  EXPECT_EQ(cat->Find("staffing.wte"), nullptr);
+  EXPECT_EQ(cat->Find(absl::string_view("staffing.wte.admin\0", 19)), nullptr);
 }
 
 TEST(CatalogueTest, PrefixMatchesWholeSegments) {

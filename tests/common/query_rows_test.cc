@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "tests/testing/testing.h"
 
 namespace ohfed {
@@ -15,8 +16,8 @@ namespace {
 using ::ohfed::testing::StatusIs;
 
 // Two rows of one unit: a sum and a suppressed max.
-v1::CompactQueryResponse Compact() {
-  v1::CompactQueryResponse r;
+v1::QueryResponse Compact() {
+  v1::QueryResponse r;
   r.set_catalogue_version("2026.1");
   r.set_warning("partial");
   v1::CompactRows* c = r.mutable_compact();
@@ -52,43 +53,75 @@ TEST(QueryRowsTest, ExpandsEachRowInOrder) {
   EXPECT_EQ(r->warning(), "partial");
 }
 
-// A server that predates the compact form sends a QueryResponse, which
-// parses as a CompactQueryResponse without `compact`: read as it is.
+// A server that predates the compact form sends tidy rows: read as they are.
 TEST(QueryRowsTest, ReadsATidyAnswerAsItIs) {
   auto tidy = ExpandCompactRows(Compact());
   OHFED_ASSERT_OK(tidy);
-  v1::CompactQueryResponse as_sent;
-  ASSERT_TRUE(as_sent.ParseFromString(tidy->SerializeAsString()));
-  EXPECT_FALSE(as_sent.has_compact());
-  auto r = ExpandCompactRows(as_sent);
+  EXPECT_FALSE(tidy->has_compact());
+  auto r = ExpandCompactRows(*tidy);
   OHFED_ASSERT_OK(r);
   EXPECT_EQ(r->SerializeAsString(), tidy->SerializeAsString());
 }
 
-// And a server that predates it reads the request as a QueryRequest.
-TEST(QueryRowsTest, TheFormFollowsTheRequestsFields) {
+// A field of the wire by hand (field numbers below 16, lengths below 128):
+// its tag, then for a length-delimited field its length and bytes.
+std::string Field(int field, absl::string_view bytes) {
+  return absl::StrCat(std::string(1, static_cast<char>(field << 3 | 2)),
+                      std::string(1, static_cast<char>(bytes.size())), bytes);
+}
+
+// The bytes of Compact()'s rows field by field, as the seventh round's
+// CompactRows (then in proto/ohfed/v1/query_compact.proto) encoded them.
+std::string CompactRowsOnTheWire() {
+  using namespace std::string_literals;
+  return Field(1, "ics:QKK") + Field(2, "2026-01") + Field(3, "RJ1") +
+         Field(4, "Guy and St Thomas") +
+         Field(5, "activity.count.immunisation") + Field(6, "sum") +
+         Field(6, "max") + Field(7, "\0\0"s) + Field(8, "\0\0"s) +
+         Field(9, "\0\1"s) +
+         Field(10, "\0\0\0\0\0\0\x44\x40\0\0\0\0\0\0\0\0"s) +
+         Field(11, "\0\1"s) + Field(12, "\2\2");
+}
+
+// The compact form's wire is the seventh round's, when its fields were in
+// a file of their own (query_compact.proto, with QueryForm and
+// CompactQueryResponse): the request's field 6, which a client sent after
+// the request's fields; the response's field 5, which a server sent after the
+// versions, with the warning appended after it. Either side of that round
+// reads what this one sends, and this one reads what that one sent.
+TEST(QueryRowsTest, TheCompactFormsWireIsTheSeventhRounds) {
+  const std::string answer_then = Field(2, "2026.1") +
+                                  Field(5, CompactRowsOnTheWire()) +
+                                  Field(4, "partial");
+  v1::QueryResponse read;
+  ASSERT_TRUE(read.ParseFromString(answer_then));
+  EXPECT_EQ(read.SerializeAsString(), Compact().SerializeAsString());
+  EXPECT_EQ(Compact().compact().SerializeAsString(), CompactRowsOnTheWire());
+  EXPECT_EQ(Compact().SerializeAsString(),
+            Field(2, "2026.1") + Field(4, "partial") +
+                Field(5, CompactRowsOnTheWire()));
+
   v1::QueryRequest req;
   req.set_scope("national");
   req.set_period("2026");
   req.add_stats("sum");
-  v1::QueryForm form;
-  form.set_compact(true);
-  const std::string bytes = req.SerializeAsString() + form.SerializeAsString();
-  v1::QueryRequest old;
-  ASSERT_TRUE(old.ParseFromString(bytes));
-  old.DiscardUnknownFields();  // field 6, kept aside and not read
-  EXPECT_EQ(old.ShortDebugString(), req.ShortDebugString());
-  v1::QueryForm read;
-  ASSERT_TRUE(read.ParseFromString(bytes));
-  EXPECT_TRUE(read.compact());
+  const std::string tidy_request =
+      Field(1, "national") + Field(2, "2026") + Field(5, "sum");
+  EXPECT_EQ(req.SerializeAsString(), tidy_request);
+  req.set_compact(true);
+  const std::string request_then = tidy_request + "\x30\x01";
+  EXPECT_EQ(req.SerializeAsString(), request_then);
+  v1::QueryRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(request_then));
+  EXPECT_EQ(parsed.ShortDebugString(), req.ShortDebugString());
 }
 
 TEST(QueryRowsTest, RefusesInconsistentColumns) {
-  auto expect_refused = [](v1::CompactQueryResponse r, const char* what) {
+  auto expect_refused = [](v1::QueryResponse r, const char* what) {
     EXPECT_THAT(ExpandCompactRows(std::move(r)).status(),
                 StatusIs(absl::StatusCode::kInternal, what));
   };
-  v1::CompactQueryResponse r = Compact();
+  v1::QueryResponse r = Compact();
   r.mutable_compact()->set_stat(1, 2);
   expect_refused(r, "stat index 2 outside its table of 2");
   r = Compact();

@@ -158,6 +158,35 @@ TEST_F(DaemonTest, AggregatorListsAndDescribesItsServicesByReflection) {
   EXPECT_THAT(*in_file, Contains("ohfed.v1.Ingest"));
 }
 
+// What `grpcurl describe` shows of the Query answer's compact form: the
+// request's and the response's `compact` fields, in the file that defines
+// the Query service (since the eighth round; they were in a file of their
+// own, which reflection did not list).
+TEST_F(DaemonTest, ReflectionDescribesTheCompactQueryFields) {
+  auto server = StartAggregator({});
+  ASSERT_NE(server, nullptr);
+  absl::StatusOr<google::protobuf::FileDescriptorProto> file =
+      FileOf(Channel(), "ohfed.v1.Query");
+  OHFED_ASSERT_OK(file);
+  // "number type type_name" of the field, or "" if there is none.
+  auto field = [&](absl::string_view message, absl::string_view name) {
+    for (const auto& m : file->message_type()) {
+      if (m.name() != message) continue;
+      for (const auto& f : m.field()) {
+        if (f.name() != name) continue;
+        return absl::StrCat(
+            f.number(), " ",
+            google::protobuf::FieldDescriptorProto::Type_Name(f.type()), " ",
+            f.type_name());
+      }
+    }
+    return std::string();
+  };
+  EXPECT_EQ(field("QueryRequest", "compact"), "6 TYPE_BOOL ");
+  EXPECT_EQ(field("QueryResponse", "compact"),
+            "5 TYPE_MESSAGE .ohfed.v1.CompactRows");
+}
+
 TEST_F(DaemonTest, SigtermTurnsHealthNotServingThenExitsZero) {
   auto server = StartAggregator({});
   ASSERT_NE(server, nullptr);

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/descriptor.pb.h"
 #include "proto/grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
 namespace ohfed::testing {
@@ -119,7 +118,7 @@ absl::StatusOr<std::vector<std::string>> ListServices(
   return names;
 }
 
-absl::StatusOr<std::vector<std::string>> ServicesInFileOf(
+absl::StatusOr<google::protobuf::FileDescriptorProto> FileOf(
     const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol) {
   ServerReflectionRequest request;
   request.set_file_containing_symbol(symbol);
@@ -132,9 +131,17 @@ absl::StatusOr<std::vector<std::string>> ServicesInFileOf(
   if (!file.ParseFromString(files[0])) {
     return absl::DataLossError("unparseable file descriptor");
   }
+  return file;
+}
+
+absl::StatusOr<std::vector<std::string>> ServicesInFileOf(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol) {
+  absl::StatusOr<google::protobuf::FileDescriptorProto> file =
+      FileOf(channel, symbol);
+  if (!file.ok()) return file.status();
   std::vector<std::string> names;
-  for (const auto& s : file.service()) {
-    names.push_back(absl::StrCat(file.package(), ".", s.name()));
+  for (const auto& s : file->service()) {
+    names.push_back(absl::StrCat(file->package(), ".", s.name()));
   }
   return names;
 }

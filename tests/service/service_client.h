@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace ohfed::testing {
@@ -43,8 +44,12 @@ absl::StatusOr<ServingStatus> CheckHealth(
 absl::StatusOr<std::vector<std::string>> ListServices(
     const std::shared_ptr<grpc::Channel>& channel);
 
-// The names of the services in the file that defines `symbol`, as reflection
-// describes it (file_containing_symbol).
+// The file that defines `symbol`, as reflection describes it
+// (file_containing_symbol, as `grpcurl describe` asks).
+absl::StatusOr<google::protobuf::FileDescriptorProto> FileOf(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol);
+
+// The names of the services in the file that defines `symbol`.
 absl::StatusOr<std::vector<std::string>> ServicesInFileOf(
     const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol);
 

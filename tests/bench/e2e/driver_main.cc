@@ -44,7 +44,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "common/query_rows.h"
 #include "tests/bench/e2e/bench_data.h"
 #include "tests/bench/e2e/pg.h"
 #include "tests/bench/e2e/queries.h"
@@ -525,14 +524,14 @@ absl::Status TimeHeavyAlone(const std::string& prefix,
                             const std::shared_ptr<grpc::Channel>& channel,
                             const QuerySpec& heavy) {
   auto stub = v1::Query::NewStub(channel);
+  v1::QueryRequest compact_query = heavy.query;
+  compact_query.set_compact(true);
   for (int i = 0; i < 5; ++i) {
     grpc::ClientContext context;
-    v1::CompactQueryResponse compact;
-    v1::QueryResponse tidy;
+    v1::QueryResponse compact, tidy;
     absl::Time t0 = absl::Now();
-    grpc::Status st =
-        i < 3 ? QueryCompact(channel, &context, heavy.query, &compact)
-              : stub->Query(&context, heavy.query, &tidy);
+    grpc::Status st = i < 3 ? stub->Query(&context, compact_query, &compact)
+                            : stub->Query(&context, heavy.query, &tidy);
     const double ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
     if (!st.ok()) {
       return absl::UnknownError(
@@ -558,10 +557,9 @@ absl::StatusOr<bool> AskHeavyUnparsed(grpc::GenericStub& generic,
                                       absl::Time deadline) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(deadline));
-  v1::QueryForm compact;  // as figure 4's phases ask it
+  v1::QueryRequest compact = heavy.query;  // as figure 4's phases ask it
   compact.set_compact(true);
-  const std::string bytes =
-      heavy.query.SerializeAsString() + compact.SerializeAsString();
+  const std::string bytes = compact.SerializeAsString();
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1), response;
   absl::Notification done;

@@ -1,5 +1,7 @@
 #include "tests/bench/e2e/queries.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -149,18 +151,13 @@ absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
       answer[absl::StrCat(row.unit(), "|", row.measure())] = row.value();
     }
   };
-  if (!compact) {
-    v1::QueryResponse r;
-    grpc::Status st = v1::Query::NewStub(channel)->Query(&context, q.query, &r);
-    if (!st.ok()) return FromGrpc(st);
-    add_sums(r.rows());
-    return answer;
-  }
-  v1::CompactQueryResponse r;
-  grpc::Status st = QueryCompact(channel, &context, q.query, &r);
+  v1::QueryRequest request = q.query;
+  request.set_compact(compact);
+  v1::QueryResponse r;
+  grpc::Status st = v1::Query::NewStub(channel)->Query(&context, request, &r);
   if (!st.ok()) return FromGrpc(st);
-  // The columns read as they are, without making each Row; a server that
-  // predates the compact form sends rows.
+  // Compact, the columns read as they are, without making each Row; a
+  // server that predates the compact form sends rows.
   add_sums(r.rows());
   const v1::CompactRows& c = r.compact();
   OHFED_RETURN_IF_ERROR(CheckCompactRows(c));

@@ -38,8 +38,8 @@ QuerySpec HeavyQuery();
 QuerySpec ColdQuery();
 
 // Fails with the gRPC status's code and message. A Query is asked for its
-// compact answer (proto/ohfed/v1/query_compact.proto), as `ohfed query`
-// asks, unless `compact` is false (tidy rows, as clients asked before it).
+// compact answer (QueryRequest.compact), as `ohfed query` asks, unless
+// `compact` is false (tidy rows, as clients asked before it).
 absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
                                 const QuerySpec& q,
                                 absl::Time deadline = absl::InfiniteFuture(),

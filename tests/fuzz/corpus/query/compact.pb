@@ -1,0 +1,2 @@
+
+national2026trust"staffing0
