@@ -68,7 +68,8 @@ TEST(CatalogueTest, ShippedFileCoversTheSpec) {
 
 // Find matches a whole code exactly, read through any string_view (as
 // validation reads a cell's code in the request's buffer), and gives the
-// measure in measures().
+// measure in measures(). Every byte counts, not only those the index's hash
+// reads (the length and the first and last 8).
 TEST(CatalogueTest, FindsAWholeCodeOnly) {
   auto cat = Catalogue::Default();
   for (const Measure& m : cat->measures()) {
@@ -81,6 +82,10 @@ TEST(CatalogueTest, FindsAWholeCodeOnly) {
         << m.code;
     EXPECT_EQ(cat->Find(m.code + "."), nullptr) << m.code;
     EXPECT_EQ(cat->Find(absl::AsciiStrToUpper(m.code)), nullptr) << m.code;
+    ASSERT_GT(m.code.size(), 16u);  // byte 8 is in neither 8 the hash reads
+    std::string middle = m.code;
+    middle[8] = '#';  // in no code
+    EXPECT_EQ(cat->Find(middle), nullptr) << middle;
   }
   EXPECT_EQ(cat->Find(""), nullptr);
   EXPECT_EQ(cat->Find("staffing.wte"), nullptr);
