@@ -170,7 +170,10 @@ case "$mode" in
     build=build-tsan
     logs=$src/$build/sanitizer-logs
     # -O1: TSan at -O0 is several times slower to run.
-    configure "$build" "-O1 -fsanitize=thread" -DOHFED_TSAN=ON
+    # The shim defines absl::Mutex's symbols over Debian's shared abseil; the
+    # ohfed command's static abseil (OHFED_STATIC_CLI) would define them twice.
+    configure "$build" "-O1 -fsanitize=thread" -DOHFED_TSAN=ON \
+      -DOHFED_STATIC_CLI=OFF
     # ignore_noninstrumented_modules: gRPC, protobuf and RocksDB hand
     # buffers between their own threads with synchronisation TSan cannot
     # see (their atomics are not instrumented); without it TSan reports
