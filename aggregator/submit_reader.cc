@@ -316,9 +316,10 @@ bool SubmitReader::ReadCell(absl::string_view bytes) {
   double value = 0;
   Cursor in(bytes);
   // First the fields in the order protobuf writes them, each taken as it
-  // comes without decoding its tag (~45 instructions a bucket before);
-  // whatever follows (another order, a repeated field, another form) is
-  // read by the loop, which reads any order as protobuf does.
+  // comes without decoding its tag (a cell took ~260 instructions through
+  // the loop alone, ~150 so); whatever follows (another order, a repeated
+  // field, another form) is read by the loop, which reads any order as
+  // protobuf does.
   if (in.Take(kCellMeasureTag) && !in.String(&measure)) return false;
   if (in.Take(kCellValueTag) && !in.Double(&value)) return false;
   for (UnitCell::Bucket b; CanonicalBucket(in, &b);) buckets_.push_back(b);
