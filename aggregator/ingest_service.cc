@@ -138,9 +138,13 @@ bool Forwarded(const std::optional<PeerIdentity>& caller) {
 
 }  // namespace
 
-absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
-                            absl::string_view period,
-                            const RegistryHistory& registry) {
+namespace {
+
+// CheckSubmitter, with the registry version for a regional certificate
+// given by `at()` (called only for one).
+template <typename At>
+absl::Status CheckSubmitterIn(const PeerIdentity& caller,
+                              absl::string_view trust, At at) {
   // The refusal's words are made only for a refusal: this runs for every
   // summary received.
   auto refused = [&](absl::string_view why) {
@@ -153,8 +157,7 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
       if (trust == caller.code) return absl::OkStatus();
       return refused("");
     case PeerIdentity::Kind::kRegion: {
-      absl::StatusOr<Period> p = Period::Parse(period);
-      const Registry& r = p.ok() ? registry.At(p->first()) : registry.Latest();
+      const Registry& r = at();
       const Trust* t = r.FindTrust(trust);
       if (t != nullptr && t->region == caller.code) return absl::OkStatus();
       return refused(absl::StrCat(
@@ -166,6 +169,24 @@ absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
       break;
   }
   return refused(": only a trust's agent or a regional aggregator submits");
+}
+
+// The registry version CheckSubmitter uses for `period`: that of its first
+// month, however it is written, or the latest.
+const Registry& SubmitterRegistry(absl::string_view period,
+                                  const RegistryHistory& registry) {
+  absl::StatusOr<Period> p = Period::Parse(period);
+  return p.ok() ? registry.At(p->first()) : registry.Latest();
+}
+
+}  // namespace
+
+absl::Status CheckSubmitter(const PeerIdentity& caller, absl::string_view trust,
+                            absl::string_view period,
+                            const RegistryHistory& registry) {
+  return CheckSubmitterIn(caller, trust, [&]() -> const Registry& {
+    return SubmitterRegistry(period, registry);
+  });
 }
 
 namespace {
@@ -183,8 +204,9 @@ class ParsedSummaries {
   int size() const { return request_.summaries_size(); }
   const v1::UnitSummary& header(int i) const { return request_.summaries(i); }
   absl::Status Validate(int i, const CatalogueVersions& catalogues,
-                        const RegistryHistory& registry, absl::Time now) const {
-    return ValidateSummary(request_.summaries(i), catalogues, registry, now);
+                        const SummaryPeriod& period,
+                        const ReceiptClock& clock) const {
+    return ValidateSummary(request_.summaries(i), catalogues, period, clock);
   }
   SummaryStore::Incoming Incoming(int i, bool forwarded) const {
     return {&request_.summaries(i), forwarded,
@@ -205,9 +227,10 @@ class ReadSummaries {
   int size() const { return static_cast<int>(summaries_.size()); }
   const v1::UnitSummary& header(int i) const { return *at(i).header; }
   absl::Status Validate(int i, const CatalogueVersions& catalogues,
-                        const RegistryHistory& registry, absl::Time now) const {
-    return ValidateSummary(*at(i).header, at(i).cells, catalogues, registry,
-                           now);
+                        const SummaryPeriod& period,
+                        const ReceiptClock& clock) const {
+    return ValidateSummary(*at(i).header, at(i).cells, catalogues, period,
+                           clock);
   }
   SummaryStore::Incoming Incoming(int i, bool forwarded) const {
     return {at(i).header, forwarded, at(i).received, at(i).cells};
@@ -237,22 +260,32 @@ absl::Status PrepareSummaries(SummaryStore& store, const Summaries& summaries,
   // Once per batch: each takes the store's lock.
   const CatalogueVersions& catalogues = store.catalogues();
   const RegistryHistory& registry = store.registry();
+  const ReceiptClock clock(now);
   valid->clear();
   valid->reserve(static_cast<size_t>(summaries.size()));
   for (int i = 0; i < summaries.size(); ++i) {
     const v1::UnitSummary& s = summaries.header(i);
+    // The period parsed once for every check, and its registry version
+    // found once: what each of them would find for themselves.
+    const SummaryPeriod period = FindSummaryPeriod(s.period(), registry);
     RejectionClass failed = RejectionClass::kNotPermitted;
     absl::Status check =
         caller.has_value()
-            ? CheckSubmitter(*caller, s.trust(), s.period(), registry)
+            ? CheckSubmitterIn(*caller, s.trust(),
+                               [&]() -> const Registry& {
+                                 return period.registry != nullptr
+                                            ? *period.registry
+                                            : SubmitterRegistry(s.period(),
+                                                                registry);
+                               })
             : absl::OkStatus();
     if (check.ok()) {
       failed = RejectionClass::kInvalid;
-      check = summaries.Validate(i, catalogues, registry, now);
+      check = summaries.Validate(i, catalogues, period, clock);
     }
-    if (check.ok()) {
+    if (check.ok()) {  // valid: its period is a month or a year
       failed = RejectionClass::kOutsideCoverage;
-      check = store.coverage().CheckSummary(s, registry);
+      check = store.coverage().CheckTrust(s.trust(), *period.registry);
     }
     if (check.ok()) {
       valid->push_back(summaries.Incoming(i, forwarded));

@@ -19,6 +19,21 @@ constexpr uint32_t kVarint = 0;
 constexpr uint32_t kFixed64 = 1;
 constexpr uint32_t kLength = 2;
 
+// A tag as one byte (fields 1 to 15), as it appears on the wire.
+constexpr char OneByteTag(uint32_t field, uint32_t wire_type) {
+  return static_cast<char>(field << 3 | wire_type);
+}
+constexpr char kSummaryCellTag = OneByteTag(4, kLength);
+constexpr char kCellMeasureTag = OneByteTag(1, kLength);
+constexpr char kCellValueTag = OneByteTag(2, kFixed64);
+constexpr char kCellBucketTag = OneByteTag(3, kLength);
+constexpr char kBucketValueTag = OneByteTag(1, kFixed64);
+constexpr char kBucketCountTag = OneByteTag(2, kVarint);
+// A bucket as protobuf writes one with a value and a count below 128: its
+// tag, its length (11), the value's tag and 8 bytes, the count's tag and
+// byte.
+constexpr size_t kCanonicalBucketBytes = 13;
+
 // Whether `text` is valid UTF-8, as protobuf verifies a proto3 string.
 // Codes and periods are ASCII: that is checked 8 bytes at a time, and only
 // other text goes to protobuf's own check (~120 instructions a measure code
@@ -49,6 +64,20 @@ class Cursor {
   explicit Cursor(absl::string_view bytes)
       : at_(bytes.data()), end_(bytes.data() + bytes.size()) {}
   bool done() const { return at_ == end_; }
+
+  // Takes `tag` (one byte) if it comes next.
+  bool Take(char tag) {
+    if (at_ != end_ && *at_ == tag) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  // The next `n` bytes, or nullptr if fewer remain; Skip(n) takes them.
+  const char* Peek(size_t n) const {
+    return static_cast<size_t>(end_ - at_) >= n ? at_ : nullptr;
+  }
+  void Skip(size_t n) { at_ += n; }
 
   // A base-128 varint of at most `max_bytes`; at 10 bytes the last may
   // carry only the 64th bit (protobuf's parsers differ beyond that).
@@ -110,6 +139,24 @@ class Cursor {
   const char* at_;
   const char* const end_;
 };
+
+// A bucket next in `in` in the form protobuf writes for a count below 128
+// (what agents send): taken in one step, without decoding its tags. False,
+// with nothing taken, for any other form, which ReadBucket then reads.
+bool CanonicalBucket(Cursor& in, UnitCell::Bucket* bucket) {
+  const char* p = in.Peek(kCanonicalBucketBytes);
+  if (p == nullptr || p[0] != kCellBucketTag ||
+      p[1] != static_cast<char>(kCanonicalBucketBytes - 2) ||
+      p[2] != kBucketValueTag || p[11] != kBucketCountTag ||
+      static_cast<uint8_t>(p[12]) >= 0x80) {
+    return false;
+  }
+  const uint64_t bits = absl::little_endian::Load64(p + 3);
+  std::memcpy(&bucket->value_, &bits, sizeof(bits));
+  bucket->count_ = static_cast<uint8_t>(p[12]);
+  in.Skip(kCanonicalBucketBytes);
+  return true;
+}
 
 // One bucket of a distribution cell.
 bool ReadBucket(absl::string_view bytes, UnitCell::Bucket* bucket) {
@@ -226,11 +273,11 @@ bool SubmitReader::ReadSummary(absl::string_view bytes) {
         if (wire_type != kVarint || !in.Varint(&v)) return false;
         header->set_revision(v);
         break;
-      case 4:  // cells
-        if (wire_type != kLength || !in.Length(&payload) ||
-            !ReadCell(payload)) {
-          return false;
-        }
+      case 4:  // cells: those that follow are taken without decoding a tag
+        if (wire_type != kLength) return false;
+        do {
+          if (!in.Length(&payload) || !ReadCell(payload)) return false;
+        } while (in.Take(kSummaryCellTag));
         break;
       case 5:  // produced_unix_ms
         if (wire_type != kVarint || !in.Varint(&v)) return false;
@@ -268,6 +315,14 @@ bool SubmitReader::ReadCell(absl::string_view bytes) {
   absl::string_view measure;
   double value = 0;
   Cursor in(bytes);
+  // First the fields in the order protobuf writes them, each taken as it
+  // comes without decoding its tag (a cell took ~260 instructions through
+  // the loop alone, ~150 so); whatever follows (another order, a repeated
+  // field, another form) is read by the loop, which reads any order as
+  // protobuf does.
+  if (in.Take(kCellMeasureTag) && !in.String(&measure)) return false;
+  if (in.Take(kCellValueTag) && !in.Double(&value)) return false;
+  for (UnitCell::Bucket b; CanonicalBucket(in, &b);) buckets_.push_back(b);
   while (!in.done()) {
     uint32_t field = 0, wire_type = 0;
     if (!in.Tag(&field, &wire_type)) return false;

@@ -57,6 +57,42 @@ absl::StatusOr<Month> SummaryMonth(absl::string_view period);
 absl::StatusOr<Period> CheckSummaryPeriod(absl::string_view period,
                                           absl::Time now);
 
+// CheckSummaryPeriod in two steps, for ingest, which parses a summary's
+// period once for every check of it: the form (the same refusals but "has
+// not ended/begun") ...
+absl::StatusOr<Period> ParseSummaryPeriod(absl::string_view period);
+
+// ... and the receiver's clock, with what the checks derive from it worked
+// out once for a batch: whether a period has ended (a month) or begun (a
+// year) by `now`, within kClockTolerance, and whether a revision is ahead
+// of it (ValidateSummary's reasons).
+class ReceiptClock {
+ public:
+  explicit ReceiptClock(absl::Time now);
+  absl::Time now() const { return now_; }
+  // `period` is ParseSummaryPeriod of `text`, which a refusal quotes.
+  absl::Status CheckPeriod(const Period& period, absl::string_view text) const;
+  absl::Status CheckRevision(uint64_t revision) const;
+
+ private:
+  absl::Time now_;
+  // The month holding now + kClockTolerance (clamped to just beyond the
+  // years a summary may name): the months before it have ended, and the
+  // years up to its own have begun, as far as the tolerance goes.
+  Month open_;
+  int64_t max_revision_;  // unix ms; <= 0: no limit
+};
+
+// What ingest works out once per summary for its checks: the period,
+// parsed strictly (ParseSummaryPeriod), and the registry version in effect
+// for it (nullptr when the period is malformed).
+struct SummaryPeriod {
+  absl::StatusOr<Period> period;
+  const Registry* registry = nullptr;
+};
+SummaryPeriod FindSummaryPeriod(absl::string_view period,
+                                const RegistryHistory& registry);
+
 // OK, or kInvalidArgument whose message is the reason for the sender, e.g.
 // "unknown trust 'RAX'", "unknown measure 'x.y'", "revision must be > 0",
 // "revision 9999999999999 is more than a day ahead of this aggregator's
@@ -80,6 +116,17 @@ absl::Status ValidateSummary(const v1::UnitSummary& header,
                              absl::Span<const CellView> cells,
                              const CatalogueVersions& catalogues,
                              const RegistryHistory& registry, absl::Time now);
+// Both with the period found once (FindSummaryPeriod of the summary's
+// period) and the batch's clock: the same checks and reasons.
+absl::Status ValidateSummary(const v1::UnitSummary& summary,
+                             const CatalogueVersions& catalogues,
+                             const SummaryPeriod& period,
+                             const ReceiptClock& clock);
+absl::Status ValidateSummary(const v1::UnitSummary& header,
+                             absl::Span<const CellView> cells,
+                             const CatalogueVersions& catalogues,
+                             const SummaryPeriod& period,
+                             const ReceiptClock& clock);
 
 // Drops every field of `request` that this version does not know, at every
 // level (request, summary, cell, bucket), so that nothing that is not a

@@ -251,6 +251,92 @@ TEST(SubmitReaderTest, FieldsInAnyOrderRepeatedFieldsLastWins) {
                          "activity.wait_days.immunisation=4[5x4]"));
 }
 
+// Cells and buckets are first taken in the order and form protobuf
+// writes them (a bucket of a value and a count below 128 in one step);
+// every other form of the same fields is read by the general loop, from
+// where that stopped: each is read as the parse reads it, alone and after
+// a canonical bucket, and what protobuf refuses is refused.
+TEST(SubmitReaderTest, CellsAndBucketsInEveryFormAreReadAsParsed) {
+  const std::string code = "activity.wait_days.immunisation";
+  const std::string canonical = Dbl(1, 3) + Num(2, 4);  // 3 days x 4
+  ASSERT_EQ(Len(3, canonical).size(), 13);
+  // A bucket's bytes after its tag, and the events it holds.
+  struct Form {
+    std::string bytes;
+    uint64_t events;
+  };
+  const std::vector<Form> forms = {
+      {Varint(11) + canonical, 4},
+      {Varint(11) + Dbl(1, 3) + Num(2, 127), 127},
+      {Varint(12) + Dbl(1, 3) + Num(2, 128), 128},          // 2-byte count
+      {Varint(12) + Dbl(1, 3) + Num(2, 300), 300},          //
+      {Varint(2) + Num(2, 4), 4},                           // value 0
+      {Varint(9) + Dbl(1, 5), 0},                           // count 0
+      {Varint(0), 0},                                       // both 0
+      {Varint(11) + Num(2, 4) + Dbl(1, 7), 4},              // reversed
+      {Varint(13) + Dbl(1, 3) + Num(2, 4) + Num(2, 6), 6},  // repeated
+      {Varint(20) + Dbl(1, 9) + Dbl(1, 3) + Num(2, 4), 4},  //
+      {std::string("\x8b\x00", 2) + canonical, 4},          // padded length
+      {Varint(12) + Dbl(1, 3) + Tag(2, 0) + std::string("\x84\x00", 2),
+       4},  // padded count
+  };
+  std::vector<std::string> summaries;
+  auto add = [&](const std::string& cell) {  // each its own month
+    const int n = static_cast<int>(summaries.size());
+    const std::string period =
+        absl::StrFormat("%d-%02d", 2015 + n / 12, n % 12 + 1);
+    summaries.push_back(Len(1, "RJ1") + Len(2, period) + Num(3, 1) +
+                        Len(6, "2026.1") + Len(4, cell));
+  };
+  for (const Form& f : forms) {
+    SCOPED_TRACE(absl::CHexEscape(f.bytes));
+    const std::string bucket = Tag(3, 2) + f.bytes;
+    // Alone, after a canonical bucket (of another value) and before one.
+    const std::string before = Len(3, Dbl(1, 1) + Num(2, 2));
+    const std::string after = Len(3, Dbl(1, 30) + Num(2, 5));
+    add(Len(1, code) + Dbl(2, f.events) + bucket);
+    add(Len(1, code) + Dbl(2, f.events + 2) + before + bucket);
+    add(Len(1, code) + Dbl(2, f.events + 7) + before + bucket + after);
+    // The cell's own fields in other orders.
+    add(Dbl(2, f.events) + Len(1, code) + bucket);
+    add(Len(1, code) + bucket + Dbl(2, f.events));
+    add(bucket + Len(1, "x") + Dbl(2, 1) + Len(1, code) + Dbl(2, f.events));
+    add(Len(1, code) + Dbl(2, 99) + bucket + Dbl(2, f.events));
+  }
+  ASSERT_LE(summaries.size(), static_cast<size_t>(kMaxSummariesPerBatch));
+  const Outcome o = ExpectSame({Request(summaries)}, ReadPath::kRead);
+  EXPECT_EQ(o.stats.summaries_accepted, summaries.size());
+  EXPECT_EQ(o.stats.summaries_rejected, 0);
+  // Cells that follow one another, or not: a summary's other fields
+  // between them, and before the first.
+  const std::string scalar = Len(1, "activity.count.immunisation") + Dbl(2, 3);
+  const std::string dist = Len(1, code) + Dbl(2, 4) + Len(3, canonical);
+  const std::string other = Len(1, "activity.count.tb_screening") + Dbl(2, 5);
+  const Outcome mixed = ExpectSame(
+      {Request({Len(4, scalar) + Len(1, "RJ1") + Len(4, dist) +
+                    Len(2, "2026-03") + Num(3, 1) + Len(6, "2026.1"),
+                Len(1, "RJ1") + Len(2, "2026-04") + Len(4, scalar) + Num(3, 1) +
+                    Len(4, dist) + Len(6, "2026.1") + Len(4, other)})},
+      ReadPath::kRead);
+  EXPECT_EQ(mixed.stats.summaries_accepted, 2);
+  EXPECT_EQ(mixed.stats.summaries_rejected, 0);
+  // A canonical bucket cut anywhere, or whose count does not end within
+  // it, is refused as the parse refuses it.
+  const std::string whole = Len(3, canonical);
+  for (size_t cut = 1; cut < whole.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    ExpectSame(
+        {Request({Len(1, "RJ1") + Len(2, "2026-03") + Num(3, 1) +
+                  Len(4, Len(1, code) + Dbl(2, 4) + whole.substr(0, cut))})},
+        ReadPath::kUnparsable);
+  }
+  std::string unended = whole;
+  unended.back() = '\x84';
+  ExpectSame({Request({Len(1, "RJ1") + Len(2, "2026-03") + Num(3, 1) +
+                       Len(4, Len(1, code) + Dbl(2, 4) + unended)})},
+             ReadPath::kUnparsable);
+}
+
 TEST(SubmitReaderTest, UnknownFieldsAreParsedAndDiscardedAsBefore) {
   const std::string cell = Len(1, "activity.count.immunisation") + Dbl(2, 3);
   const std::string good =

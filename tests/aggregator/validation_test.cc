@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "common/csv.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
@@ -115,6 +119,163 @@ TEST_F(ValidationTest, MalformedPeriods) {
   EXPECT_THAT(Check(Summary("RJ1", "2026-13", 1, {})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "malformed period '2026-13': month must be 01 to 12"));
+}
+
+// A month is accepted from a day before it ends, a year from a day before
+// it starts, whatever the receiver's clock: checked against those instants
+// worked out here, a second either side of each, for months of every
+// length, the years' ends and the ends of the years a period may name,
+// and clocks beyond them. ReceiptClock works the limit out once per batch
+// as a month; its answers and reasons must be those of the instants.
+TEST(ReceiptClockTest, PeriodsAreAcceptedFromADayBeforeTheyEndOrBegin) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  auto from_of = [&](absl::string_view text) {
+    int y = 0, m = 0;
+    if (text.size() == 4) {  // a day before the year starts
+      EXPECT_TRUE(absl::SimpleAtoi(text, &y));
+      return absl::FromCivil(absl::CivilDay(y, 1, 1), utc) - absl::Hours(24);
+    }
+    EXPECT_TRUE(absl::SimpleAtoi(text.substr(0, 4), &y));
+    EXPECT_TRUE(absl::SimpleAtoi(text.substr(5), &m));
+    return absl::FromCivil(absl::CivilMonth(y, m) + 1, utc) - absl::Hours(24);
+  };
+  std::vector<std::string> periods = {"1900", "1900-01", "2999", "2999-12",
+                                      "2024", "2026",    "2027"};
+  for (int year : {2024, 2026}) {
+    for (int month = 1; month <= 12; ++month) {
+      periods.push_back(absl::StrFormat("%d-%02d", year, month));
+    }
+  }
+  std::vector<absl::Time> clocks = {
+      absl::InfinitePast(), absl::InfiniteFuture(),
+      absl::FromCivil(absl::CivilSecond(1850, 6, 1, 0, 0, 0), utc),
+      absl::FromCivil(absl::CivilSecond(3100, 6, 1, 0, 0, 0), utc)};
+  for (const std::string& p : periods) {
+    for (int s : {-1, 0, 1}) clocks.push_back(from_of(p) + absl::Seconds(s));
+  }
+  for (const absl::Time now : clocks) {
+    const ReceiptClock clock(now);
+    for (const std::string& p : periods) {
+      SCOPED_TRACE(absl::StrCat(p, " at ", absl::FormatTime(now, utc)));
+      absl::StatusOr<Period> parsed = ParseSummaryPeriod(p);
+      ASSERT_TRUE(parsed.ok()) << parsed.status();
+      const absl::Status checked = clock.CheckPeriod(*parsed, p);
+      EXPECT_EQ(checked.ok(), now >= from_of(p));
+      EXPECT_EQ(CheckSummaryPeriod(p, now).status(), checked);
+      if (checked.ok()) continue;
+      EXPECT_EQ(
+          checked.message(),
+          absl::StrCat("period '", p, "' has not ",
+                       p.size() == 4 ? "begun: a year" : "ended: a month",
+                       " is accepted from ",
+                       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", from_of(p), utc),
+                       p.size() == 4 ? " (a day before it starts)"
+                                     : " (a day before it ends)"));
+    }
+  }
+}
+
+// A month's numbers are read without Month::Parse when in its range; every
+// other month goes to it: the same period or the same refusal either way,
+// at each end of the years and months a period may name.
+TEST(ParseSummaryPeriodTest, MonthsAsMonthParseReadsThem) {
+  for (const char* year : {"0000", "1899", "1900", "1901", "2026", "2998",
+                           "2999", "3000", "9999"}) {
+    for (const char* month : {"00", "01", "09", "10", "12", "13", "99"}) {
+      const std::string text = absl::StrCat(year, "-", month);
+      SCOPED_TRACE(text);
+      absl::StatusOr<Period> read = ParseSummaryPeriod(text);
+      absl::StatusOr<Month> parsed = Month::Parse(text);
+      EXPECT_EQ(read.status(), parsed.status());
+      if (read.ok() && parsed.ok()) {
+        EXPECT_EQ(read->kind(), Period::Kind::kMonth);
+        EXPECT_EQ(read->first(), *parsed);
+        EXPECT_EQ(read->last(), *parsed);
+      }
+    }
+  }
+}
+
+// Cells are looked up first among the few measures after the previous
+// cell's (senders list them in catalogue order), then in the catalogue:
+// in any order, with gaps, each finds its own measure, and a repeat, an
+// unknown code or one of another frequency is refused as before.
+TEST_F(ValidationTest, CellsInAnyOrderFindTheirMeasures) {
+  std::vector<std::string> monthly;
+  for (const Measure& m : Catalogue::Default()->measures()) {
+    if (m.frequency == Frequency::kMonth && m.type != ValueType::kDerived) {
+      monthly.push_back(m.code);
+    }
+  }
+  ASSERT_GT(monthly.size(), 20u);
+  auto with = [&](const std::vector<std::string>& codes) {
+    std::vector<std::pair<std::string, double>> cells;
+    for (const std::string& c : codes) cells.push_back({c, 1});
+    v1::UnitSummary s = Summary("RJ1", "2026-03", 1, cells);
+    // Distributions hold their value in buckets.
+    const std::shared_ptr<const Catalogue> catalogue = Catalogue::Default();
+    for (v1::Cell& c : *s.mutable_cells()) {
+      const Measure* m = catalogue->Find(c.measure());
+      if (m != nullptr && m->type == ValueType::kDistribution) {
+        v1::Bucket* b = c.add_buckets();
+        b->set_value(2);
+        b->set_count(1);
+      }
+    }
+    return s;
+  };
+  std::vector<std::vector<std::string>> orders = {monthly};
+  orders.push_back({monthly.rbegin(), monthly.rend()});
+  for (size_t step : {2, 3, 5, 6, 7}) {  // gaps within the look-ahead, beyond
+    std::vector<std::string> order;
+    for (size_t i = 0; i < monthly.size(); i += step) {
+      order.push_back(monthly[i]);
+    }
+    orders.push_back(order);
+  }
+  std::vector<std::string> interleaved;  // forwards and back
+  for (size_t i = 0; i + 1 < monthly.size(); i += 2) {
+    interleaved.push_back(monthly[i + 1]);
+    interleaved.push_back(monthly[i]);
+  }
+  orders.push_back(interleaved);
+  for (const auto& order : orders) {
+    SCOPED_TRACE(absl::StrJoin(order, ","));
+    OHFED_EXPECT_OK(Check(with(order)));
+  }
+  // The next measure's code, or one of its length, repeated or changed.
+  EXPECT_THAT(Check(with({monthly[0], monthly[1], monthly[1]})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("duplicate measure '", monthly[1], "'")));
+  EXPECT_THAT(Check(with({monthly[0], monthly[1], monthly[0]})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("duplicate measure '", monthly[0], "'")));
+  std::string changed = monthly[1];
+  changed.back() = changed.back() == 'x' ? 'y' : 'x';
+  EXPECT_THAT(Check(with({monthly[0], changed})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("unknown measure '", changed, "'")));
+  EXPECT_THAT(
+      Check(with({monthly[0], monthly[1].substr(1)})),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               absl::StrCat("unknown measure '", monthly[1].substr(1), "'")));
+  // An annual measure just after the last monthly one (the catalogue's
+  // order) is found, and refused for a month.
+  const std::vector<Measure>& all = Catalogue::Default()->measures();
+  int annual_next = 0;
+  for (size_t i = 0; i + 1 < all.size(); ++i) {
+    if (all[i].code != monthly.back() ||
+        all[i + 1].frequency != Frequency::kYear) {
+      continue;
+    }
+    ++annual_next;
+    EXPECT_THAT(Check(with({monthly.back(), all[i + 1].code})),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         absl::StrCat("measure '", all[i + 1].code,
+                                      "' is annual but period '2026-03' is a "
+                                      "month")));
+  }
+  EXPECT_EQ(annual_next, 1);
 }
 
 TEST_F(ValidationTest, RevisionZero) {
