@@ -5,8 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+#include <random>
 #include <thread>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
 
 namespace ohfed::aggregator {
 namespace {
@@ -24,18 +29,26 @@ UnitCells CellWith(std::vector<std::pair<double, uint64_t>> buckets) {
   return UnitCells(all);
 }
 
+template <typename It>
+std::vector<std::pair<double, uint64_t>> Entries(It begin, It end) {
+  return std::vector<std::pair<double, uint64_t>>(begin, end);
+}
+
+// Values far apart, so kept as sorted entries (the layout by whole value
+// has its own test below).
 TEST(RollupBucketsTest, CopiesShareTheArrayUntilOneChanges) {
-  RollupBuckets original{{1, 2}, {4, 1}, {9, 3}};
+  RollupBuckets original{{1, 2}, {40, 1}, {90, 3}};
   original.shrink_to_fit();
   RollupBuckets copy = original;
   EXPECT_EQ(copy.begin(), original.begin());  // shared, not copied
 
-  UnitCells cell = CellWith({{4, 1}, {5, 2}});
+  UnitCells cell = CellWith({{40, 1}, {50, 2}});
   copy.Apply(cell.begin()->buckets(), +1);
   EXPECT_NE(copy.begin(), original.begin());
-  EXPECT_EQ(copy, (RollupBuckets{{1, 2}, {4, 2}, {5, 2}, {9, 3}}));
-  EXPECT_EQ(original, (RollupBuckets{{1, 2}, {4, 1}, {9, 3}}));
+  EXPECT_EQ(copy, (RollupBuckets{{1, 2}, {40, 2}, {50, 2}, {90, 3}}));
+  EXPECT_EQ(original, (RollupBuckets{{1, 2}, {40, 1}, {90, 3}}));
   // Copied once, at the size it needed: one more value, no spare room.
+  EXPECT_FALSE(copy.by_whole_value());
   EXPECT_EQ(copy.bytes(), original.bytes() + sizeof(RollupBuckets::value_type));
 
   // Owned now: changed in place.
@@ -45,16 +58,16 @@ TEST(RollupBucketsTest, CopiesShareTheArrayUntilOneChanges) {
   EXPECT_EQ(copy, original);
 
   for (auto change : {+[](RollupBuckets& b) { b[1] += 1; },
-                      +[](RollupBuckets& b) { b.erase(4); },
+                      +[](RollupBuckets& b) { b.erase(40); },
                       +[](RollupBuckets& b) { b.clear(); },
                       +[](RollupBuckets& b) {
-                        UnitCells down = CellWith({{9, 3}});
+                        UnitCells down = CellWith({{90, 3}});
                         b.Apply(down.begin()->buckets(), -1);
                       }}) {
     RollupBuckets changed = original;
     change(changed);
     EXPECT_NE(changed, original);
-    EXPECT_EQ(original, (RollupBuckets{{1, 2}, {4, 1}, {9, 3}}));
+    EXPECT_EQ(original, (RollupBuckets{{1, 2}, {40, 1}, {90, 3}}));
   }
 }
 
@@ -93,6 +106,122 @@ TEST(RollupBucketsTest, CopiesOnOtherThreadsKeepWhatTheyHeld) {
   }
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(b, (RollupBuckets{{1, 51}, {2, 50}}));
+}
+
+// A rollup of days that fills its range (every day from the first to the
+// longest wait, as national and regional rollups do) keeps one count per
+// day: half the bytes of sorted (value, count) entries, and a unit's
+// buckets added in place by index, in a copy made once while a snapshot
+// shares the array.
+TEST(RollupBucketsTest, ARangeOfDaysFilledIsCountedByDayInHalfTheBytes) {
+  RollupBuckets b;
+  std::mt19937 rng(2);
+  std::vector<UnitCells> units;
+  for (int unit = 0; unit < 20; ++unit) {
+    std::vector<std::pair<double, uint64_t>> buckets;
+    for (int k = 0; k < 5; ++k) buckets.emplace_back(1 + 7 * k + rng() % 7, 1);
+    units.push_back(CellWith(buckets));
+    b.Apply(units.back().begin()->buckets(), +1);
+  }
+  std::vector<std::pair<double, uint64_t>> every_day;
+  for (int day = 1; day <= 35; ++day) every_day.emplace_back(day, 1);
+  b.Apply(CellWith(every_day).begin()->buckets(), +1);
+  ASSERT_TRUE(b.by_whole_value());
+  EXPECT_EQ(b.size(), 35u);
+  EXPECT_LE(b.bytes(), 16 + 35 * sizeof(uint64_t));
+
+  const RollupBuckets snapshot = b;
+  const std::vector<std::pair<double, uint64_t>> held(snapshot.begin(),
+                                                      snapshot.end());
+  b.Apply(units[0].begin()->buckets(), -1);  // copied once, same range
+  EXPECT_NE(b.begin(), snapshot.begin());
+  EXPECT_EQ(b.bytes(), snapshot.bytes());
+  const RollupBuckets::const_iterator owned = b.begin();
+  b.Apply(units[1].begin()->buckets(), -1);  // in place
+  b.Apply(units[0].begin()->buckets(), +1);
+  EXPECT_EQ(b.begin(), owned);
+  EXPECT_EQ(Entries(snapshot.begin(), snapshot.end()), held);
+  b.Apply(units[1].begin()->buckets(), +1);
+  EXPECT_EQ(b, snapshot);
+  EXPECT_EQ(b.rbegin()->first, 35);
+  EXPECT_EQ(b.find(35)->second, snapshot.find(35)->second);
+
+  // Values out of the range, or not whole, turn it back into entries
+  // where those are smaller; either way it holds what a map would.
+  b.Apply(CellWith({{0.5, 1}, {400, 2}}).begin()->buckets(), +1);
+  EXPECT_FALSE(b.by_whole_value());
+  EXPECT_EQ(b.size(), 37u);
+  EXPECT_EQ(b.rbegin()->first, 400);
+  EXPECT_EQ(b.begin()->first, 0.5);
+}
+
+// Random changes in every layout (whole days close together or far apart,
+// halves, negative values, 0 and -0.0; buckets in or out of order), with
+// copies taken along the way: the buckets always hold what a map changed
+// the same way holds, and each copy what it held when taken.
+TEST(RollupBucketsTest, RandomChangesUnderCopiesMatchAMap) {
+  std::mt19937 rng(20261127);
+  auto pick = [&](uint32_t n) { return rng() % n; };
+  int by_value = 0;
+  for (int run = 0; run < 40; ++run) {
+    SCOPED_TRACE(absl::StrCat("run ", run));
+    const int kind = run % 4;
+    auto value = [&]() -> double {
+      switch (kind) {
+        case 0:
+          return 1 + pick(20);
+        case 1:
+          return pick(2000);
+        case 2:
+          return pick(30) / 2.0 - 5;
+        default:
+          return pick(8) == 0 ? -0.0 : static_cast<double>(pick(6)) - 2;
+      }
+    };
+    RollupBuckets b;
+    std::map<double, uint64_t> expected;
+    std::vector<std::pair<RollupBuckets, std::map<double, uint64_t>>> copies;
+    for (int step = 0; step < 200; ++step) {
+      std::map<double, uint64_t> distinct;
+      for (int k = 1 + pick(6); k > 0; --k) distinct[value()] = pick(4);
+      std::vector<std::pair<double, uint64_t>> buckets(distinct.begin(),
+                                                       distinct.end());
+      if (pick(5) == 0) std::shuffle(buckets.begin(), buckets.end(), rng);
+      const int sign = pick(3) == 0 ? -1 : +1;
+      b.Apply(CellWith(buckets).begin()->buckets(), sign);
+      for (const auto& [v, count] : buckets) {
+        uint64_t& to = expected[v];
+        to = sign > 0 ? to + count : to - std::min(to, count);
+        if (to == 0) expected.erase(v);
+      }
+      ASSERT_EQ(b.size(), expected.size()) << "step " << step;
+      ASSERT_EQ(Entries(b.begin(), b.end()),
+                Entries(expected.begin(), expected.end()))
+          << "step " << step;
+      ASSERT_EQ(Entries(b.rbegin(), b.rend()),
+                Entries(expected.rbegin(), expected.rend()))
+          << "step " << step;
+      for (const auto& [v, count] : expected) {
+        ASSERT_NE(b.find(v), b.end()) << v;
+        EXPECT_EQ(b.find(v)->second, count);
+        EXPECT_EQ(std::signbit(b.find(v)->first), std::signbit(v));
+      }
+      EXPECT_EQ(b.find(1000.25), b.end());
+      by_value += b.by_whole_value();
+      if (pick(8) == 0) copies.emplace_back(b, expected);
+      if (pick(40) == 0) b.shrink_to_fit();
+      if (pick(60) == 0) {
+        const double v = value();
+        b.erase(v);
+        expected.erase(v);
+      }
+    }
+    for (const auto& [copy, held] : copies) {
+      EXPECT_EQ(Entries(copy.begin(), copy.end()),
+                Entries(held.begin(), held.end()));
+    }
+  }
+  EXPECT_GT(by_value, 0);  // the layout by whole value was exercised
 }
 
 }  // namespace
