@@ -45,14 +45,6 @@ absl::Status Coverage::CheckTrust(absl::string_view trust,
       ToString(), "): send it to the aggregator for its region"));
 }
 
-absl::Status Coverage::CheckSummary(const v1::UnitSummary& summary,
-                                    const RegistryHistory& registry) const {
-  if (everything()) return absl::OkStatus();
-  absl::StatusOr<Month> month = SummaryMonth(summary.period());
-  return CheckTrust(summary.trust(),
-                    month.ok() ? registry.At(*month) : registry.Latest());
-}
-
 absl::Status Coverage::CheckScope(const Scope& scope,
                                   const Registry& registry) const {
   if (everything()) return absl::OkStatus();

@@ -45,11 +45,6 @@ class Coverage {
   absl::Status CheckTrust(absl::string_view trust,
                           const Registry& registry) const;
 
-  // CheckTrust for the sender of a validated summary, in the registry
-  // version in effect for its period.
-  absl::Status CheckSummary(const v1::UnitSummary& summary,
-                            const RegistryHistory& registry) const;
-
   // OK if every trust of `scope` (already validated against `registry`)
   // lies within the coverage; otherwise kFailedPrecondition, e.g. "this
   // aggregator covers region:Y56 only; ask the national aggregator for
