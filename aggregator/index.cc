@@ -9,15 +9,16 @@ namespace ohfed::aggregator {
 
 namespace {
 
-// Adds (sign +1) or subtracts (sign -1) one unit's cell to a rollup cell.
-void ApplyCell(const UnitCell& cell, int sign, RollupCell& r) {
+// Adds (sign +1) or subtracts (sign -1) one unit's cell to a rollup cell;
+// `whole` is WholeAscending of its buckets.
+void ApplyCell(const UnitCell& cell, int sign, bool whole, RollupCell& r) {
   r.sum += sign * cell.value();
   if (sign > 0) {
     ++r.n_units;
   } else if (r.n_units > 0) {
     --r.n_units;
   }
-  r.buckets.Apply(cell.buckets(), sign);
+  r.buckets.Apply(cell.buckets(), sign, whole);
 }
 
 // The first cell of `block` at or after `from` whose measure is not below
@@ -91,9 +92,9 @@ std::string Index::UpstreamReason(absl::string_view trust,
                               : upstream_->RefusalReason(trust, period);
 }
 
-std::vector<std::string> Index::NodesOf(absl::string_view trust,
-                                        absl::string_view period) const {
-  std::vector<std::string> nodes = {"national"};
+absl::InlinedVector<std::string, 3> Index::NodesOf(
+    absl::string_view trust, absl::string_view period) const {
+  absl::InlinedVector<std::string, 3> nodes = {"national"};
   absl::StatusOr<Month> month = SummaryMonth(period);
   if (!month.ok()) return nodes;
   // The trust found once (Registry::Enclosing looks it up at each level).
@@ -125,7 +126,7 @@ void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
 void Index::MoveRollups(absl::string_view trust, absl::string_view period,
                         const UnitCells* from, const UnitCells* to) {
   static const UnitCells kNone;
-  const std::vector<CellChange> changes =
+  const CellChanges changes =
       Changes(from == nullptr ? kNone : *from, to == nullptr ? kNone : *to);
   // A revision that changes nothing (a unit resent as it was) touches no
   // block, so copies none.
@@ -135,6 +136,8 @@ void Index::MoveRollups(absl::string_view trust, absl::string_view period,
     std::shared_ptr<NodeRollups>& block = shard.rollups.Mutable(node);
     if (block == nullptr) {
       block = std::make_shared<NodeRollups>();
+      // A node's first unit: its cells, at once rather than by doubling.
+      block->reserve(changes.size());
     } else if (!Unshared(block)) {
       block = std::make_shared<NodeRollups>(*block);
     }
@@ -143,27 +146,34 @@ void Index::MoveRollups(absl::string_view trust, absl::string_view period,
   }
 }
 
-std::vector<Index::CellChange> Index::Changes(const UnitCells& from,
-                                              const UnitCells& to) {
-  std::vector<CellChange> changes;
+// WholeAscending worked out once for a changed cell, rather than by the
+// rollup of each node it is applied to (only distributions have buckets).
+Index::CellChange Index::CellChange::Of(const UnitCell* from,
+                                        const UnitCell* to) {
+  return {from, to, from != nullptr && WholeAscending(from->buckets()),
+          to != nullptr && WholeAscending(to->buckets())};
+}
+
+Index::CellChanges Index::Changes(const UnitCells& from, const UnitCells& to) {
+  CellChanges changes;
   changes.reserve(std::max(from.size(), to.size()));
   // Both sorted by measure, and nearly always the same measures: ids equal
   // at each step, so codes are compared only where a measure is added or
-  // dropped.
-  auto a = from.begin(), b = to.begin();
-  while (a != from.end() || b != to.end()) {
-    const bool same =
-        a != from.end() && b != to.end() && a->measure_id() == b->measure_id();
-    if (same) {
-      if (!UnitCells::Same(*a, *b)) changes.push_back({a, b});
+  // dropped. The ends worked out once (a correction compares every cell).
+  const UnitCell *a = from.begin(), *const a_end = from.end();
+  const UnitCell *b = to.begin(), *const b_end = to.end();
+  while (a != a_end && b != b_end) {
+    if (a->measure_id() == b->measure_id()) {
+      if (!UnitCells::Same(*a, *b)) changes.push_back(CellChange::Of(a, b));
       ++a, ++b;
-    } else if (b == to.end() ||
-               (a != from.end() && a->measure() < b->measure())) {
-      changes.push_back({a++, nullptr});
+    } else if (a->measure() < b->measure()) {
+      changes.push_back(CellChange::Of(a++, nullptr));
     } else {
-      changes.push_back({nullptr, b++});
+      changes.push_back(CellChange::Of(nullptr, b++));
     }
   }
+  for (; a != a_end; ++a) changes.push_back(CellChange::Of(a, nullptr));
+  for (; b != b_end; ++b) changes.push_back(CellChange::Of(nullptr, b));
   return changes;
 }
 
@@ -177,7 +187,7 @@ void Index::ApplyChanges(absl::Span<const CellChange> changes,
     // Block keys are the interned codes: one address per code.
     bool held = it != block.end() && it->first == &measure;
     if (c.from != nullptr && held) {
-      ApplyCell(*c.from, -1, it->second);
+      ApplyCell(*c.from, -1, c.from_whole, it->second);
       // Removed with its last unit, so float residue never outlives it.
       if (it->second.n_units == 0) {
         it = block.erase(it);
@@ -186,7 +196,7 @@ void Index::ApplyChanges(absl::Span<const CellChange> changes,
     }
     if (c.to != nullptr) {
       if (!held) it = block.insert(it, {&measure, RollupCell()});
-      ApplyCell(*c.to, +1, it->second);
+      ApplyCell(*c.to, +1, c.to_whole, it->second);
       held = true;
     }
     if (held) ++it;

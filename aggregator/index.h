@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "aggregator/cow_map.h"
@@ -75,8 +76,9 @@ class Index : public View {
   // The rollup nodes above `trust` for `period`: national, its region and its
   // ICS in the registry version in effect then. Only national if the trust
   // or period is unknown.
-  std::vector<std::string> NodesOf(absl::string_view trust,
-                                   absl::string_view period) const;
+  // Three at most: kept in place, not allocated.
+  absl::InlinedVector<std::string, 3> NodesOf(absl::string_view trust,
+                                              absl::string_view period) const;
 
   // The catalogue and registry history views of it report from now on, and
   // that NodesOf and the rollups follow (the caller recomputes the rollups
@@ -144,6 +146,11 @@ class Index : public View {
   struct CellChange {
     const UnitCell* from = nullptr;
     const UnitCell* to = nullptr;
+    // WholeAscending of each one's buckets, worked out once for the nodes
+    // the change is applied to.
+    bool from_whole = false;
+    bool to_whole = false;
+    static CellChange Of(const UnitCell* from, const UnitCell* to);
   };
   // Moves the rollups of the nodes above (trust, period) from the cells
   // `from` (a revision held before; nullptr: none) to `to` (the new one;
@@ -151,9 +158,10 @@ class Index : public View {
   // of one value changes one cell of each block.
   void MoveRollups(absl::string_view trust, absl::string_view period,
                    const UnitCells* from, const UnitCells* to);
-  // The cells that differ between two revisions, by measure.
-  static std::vector<CellChange> Changes(const UnitCells& from,
-                                         const UnitCells& to);
+  // The cells that differ between two revisions, by measure: kept in
+  // place for a full catalogue's cells, not allocated for each unit.
+  using CellChanges = absl::InlinedVector<CellChange, 64>;
+  static CellChanges Changes(const UnitCells& from, const UnitCells& to);
   // Applies `changes` to one node's block. A cell whose n_units falls to 0
   // is removed, so that float residue never outlives the last unit.
   static void ApplyChanges(absl::Span<const CellChange> changes,

@@ -28,16 +28,6 @@ bool ByWholeValue(int64_t range, size_t held, RollupBuckets::Layout layout) {
   return false;
 }
 
-// Whether `v` has a slot in an array by whole value: a whole number in
-// int32's range (kSorted's apart), not -0.0 (whose slot would give it back
-// as 0). No std::floor: a call to libm without SSE4.1.
-bool IsWholeValue(double v) {
-  return v > static_cast<double>(INT32_MIN) &&
-         v <= static_cast<double>(INT32_MAX) &&
-         static_cast<double>(static_cast<int64_t>(v)) == v &&
-         !(v == 0 && std::signbit(v));
-}
-
 }  // namespace
 
 RollupBuckets::RollupBuckets(std::initializer_list<value_type> buckets) {
@@ -138,7 +128,7 @@ void RollupBuckets::erase(double value) {
   if (it == end()) return;
   if (rep_->dense()) {
     const UnitCell::Bucket all{it->first, it->second};  // 0 for -0.0
-    ApplyByValue(absl::MakeConstSpan(&all, 1), -1);
+    ApplyByValue(absl::MakeConstSpan(&all, 1), -1, /*whole_ascending=*/true);
     return;
   }
   const size_t at = static_cast<size_t>(it.at_);
@@ -165,12 +155,15 @@ RollupBuckets::const_iterator RollupBuckets::find(double value) const {
 }
 
 bool RollupBuckets::ApplyByValue(absl::Span<const UnitCell::Bucket> buckets,
-                                 int sign) {
-  double low = buckets[0].value(), high = low;
-  for (const UnitCell::Bucket& b : buckets) {
-    if (!IsWholeValue(b.value())) return false;
-    low = std::min(low, b.value());
-    high = std::max(high, b.value());
+                                 int sign, bool whole_ascending) {
+  double low = buckets.front().value(), high = buckets.back().value();
+  if (!whole_ascending) {
+    high = low;
+    for (const UnitCell::Bucket& b : buckets) {
+      if (!IsCountableValue(b.value())) return false;
+      low = std::min(low, b.value());
+      high = std::max(high, b.value());
+    }
   }
   const int64_t base = rep_->base, end = base + rep_->capacity;
   const int64_t from = std::min(base, static_cast<int64_t>(low));
@@ -287,8 +280,9 @@ void RollupBuckets::Rebuild(absl::Span<const UnitCell::Bucket> buckets,
     const double low = merged.front().first, high = merged.back().first;
     const bool whole =
         layout != Layout::kSorted &&
-        std::all_of(merged.begin(), merged.end(),
-                    [](const value_type& x) { return IsWholeValue(x.first); });
+        std::all_of(merged.begin(), merged.end(), [](const value_type& x) {
+          return IsCountableValue(x.first);
+        });
     const int64_t range =
         whole ? static_cast<int64_t>(high) - static_cast<int64_t>(low) + 1 : 0;
     if (whole && ByWholeValue(range, merged.size(), layout)) {
@@ -309,10 +303,48 @@ void RollupBuckets::Rebuild(absl::Span<const UnitCell::Bucket> buckets,
   *this = std::move(built);
 }
 
-void RollupBuckets::Apply(absl::Span<const UnitCell::Bucket> buckets,
-                          int sign) {
+void RollupBuckets::Start(absl::Span<const UnitCell::Bucket> buckets) {
+  const UnitCell::Bucket* first = nullptr;
+  const UnitCell::Bucket* last = nullptr;
+  size_t held = 0;
+  for (const UnitCell::Bucket& b : buckets) {
+    if (b.count() == 0) continue;  // nothing to hold
+    if (first == nullptr) first = &b;
+    last = &b;
+    ++held;
+  }
+  if (held == 0) return;
+  const int64_t low = static_cast<int64_t>(first->value());
+  const int64_t range = static_cast<int64_t>(last->value()) - low + 1;
+  if (ByWholeValue(range, held, Layout::kEither)) {
+    rep_ = Allocate(static_cast<size_t>(range), static_cast<int32_t>(low));
+    uint64_t* counts = rep_->counts();
+    std::fill(counts, counts + range, 0);
+    for (const UnitCell::Bucket& b : buckets) {
+      if (b.count() > 0)
+        counts[static_cast<int64_t>(b.value()) - low] = b.count();
+    }
+  } else {
+    rep_ = Allocate(held, Rep::kSorted);
+    value_type* e = rep_->entries();
+    for (const UnitCell::Bucket& b : buckets) {
+      if (b.count() > 0) new (e++) value_type(b.value(), b.count());
+    }
+  }
+  rep_->size = static_cast<uint32_t>(held);
+}
+
+void RollupBuckets::Apply(absl::Span<const UnitCell::Bucket> buckets, int sign,
+                          bool whole_ascending) {
   if (buckets.empty() || (sign < 0 && empty())) return;
-  if (rep_ != nullptr && rep_->dense() && ApplyByValue(buckets, sign)) return;
+  if (rep_ != nullptr && rep_->dense() &&
+      ApplyByValue(buckets, sign, whole_ascending)) {
+    return;
+  }
+  if (rep_ == nullptr && whole_ascending) {  // and so adding
+    Start(buckets);
+    return;
+  }
   // Nothing held yet, a shared array (a commit's first change to a block a
   // snapshot shares), or counts by whole value given a value out of their
   // range: one merge into a new array of the size and layout the result

@@ -122,7 +122,15 @@ class RollupBuckets {
   // (after one copy of a shared array) while the values fall in the range
   // held. Sorted entries: ascending buckets take one pass over them; a
   // bucket below the one before starts again from the first.
-  void Apply(absl::Span<const UnitCell::Bucket> buckets, int sign);
+  void Apply(absl::Span<const UnitCell::Bucket> buckets, int sign) {
+    Apply(buckets, sign, WholeAscending(buckets));
+  }
+  // The same with `whole_ascending` = WholeAscending(buckets) worked out by
+  // the caller: the index, once for a unit's changed cell that it adds to
+  // (or takes from) each node above the unit. Buckets known whole and
+  // ascending are not checked again.
+  void Apply(absl::Span<const UnitCell::Bucket> buckets, int sign,
+             bool whole_ascending);
   void clear() { *this = RollupBuckets(); }
   // Drops unused room, in the smaller layout, unless another copy shares
   // the array.
@@ -192,7 +200,12 @@ class RollupBuckets {
   // array first, or widening the range for added values beyond it) if all
   // are whole; false, having changed nothing, if one is not, or if the
   // range would be too wide.
-  bool ApplyByValue(absl::Span<const UnitCell::Bucket> buckets, int sign);
+  bool ApplyByValue(absl::Span<const UnitCell::Bucket> buckets, int sign,
+                    bool whole_ascending);
+  // Empty: holds `buckets` (whole, ascending) in the array Rebuild would
+  // make of them, without its merge through the thread's buffers (a
+  // census starts each node's rollup cells so).
+  void Start(absl::Span<const UnitCell::Bucket> buckets);
   // Sorted entries, owned: adds the buckets in one pass per ascending run.
   void ApplySorted(absl::Span<const UnitCell::Bucket> buckets, int sign);
   // Applies the buckets to a new array of exactly the size the result needs

@@ -8,13 +8,16 @@
 #include "absl/synchronization/mutex.h"
 
 namespace ohfed::aggregator {
+
+namespace unit_cells_internal {
+const std::string* const* measure_codes[kMeasureChunks] = {};
+}  // namespace unit_cells_internal
+
 namespace {
 
-// The process's measure codes, by id: chunks that never move once
-// allocated, so a reader looks a code up without a lock (a unit is
-// published to readers after its codes were interned, under the store's
-// own synchronisation). Codes come from the catalogue versions ingest
-// validates against, so the table stays small.
+// The process's measure codes, by id, in unit_cells_internal's chunks
+// (unit_cells.h). Codes come from the catalogue versions ingest validates
+// against, so the table stays small.
 class MeasureTable {
  public:
   static MeasureTable& Get() {
@@ -32,33 +35,37 @@ class MeasureTable {
     if (seen.size() < kMaxCachedPerThread) seen.emplace(Code(id), id);
     return id;
   }
-  const std::string& Code(uint32_t id) const {
-    return *chunks_[id / kChunk][id % kChunk];
+  static const std::string& Code(uint32_t id) {
+    return *unit_cells_internal::measure_codes[id / kChunk][id % kChunk];
   }
 
  private:
   static constexpr size_t kMaxCachedPerThread = 8192;
+  static constexpr uint32_t kChunk = unit_cells_internal::kMeasureChunk;
 
   uint32_t InternLocked(absl::string_view code) {
     absl::MutexLock l(&mu_);
     auto it = ids_.find(code);
     if (it != ids_.end()) return it->second;
     const uint32_t id = next_++;
-    std::unique_ptr<const std::string*[]>& chunk = chunks_[id / kChunk];
-    if (chunk == nullptr) chunk.reset(new const std::string*[kChunk]());
+    const std::string**& chunk = chunks_[id / kChunk];
+    if (chunk == nullptr) {
+      chunk = new const std::string*[kChunk]();  // never freed, as above
+      unit_cells_internal::measure_codes[id / kChunk] = chunk;
+    }
     auto* stored = new std::string(code);  // never freed, as above
     chunk[id % kChunk] = stored;
     ids_.emplace(*stored, id);
     return id;
   }
 
-  static constexpr uint32_t kChunk = 4096;
-  static constexpr uint32_t kChunks = 1024;  // ~4 million codes
-
   absl::Mutex mu_;
   absl::flat_hash_map<absl::string_view, uint32_t> ids_ ABSL_GUARDED_BY(mu_);
   uint32_t next_ ABSL_GUARDED_BY(mu_) = 0;
-  std::unique_ptr<const std::string*[]> chunks_[kChunks];
+  // The chunks as the table writes them; readers see them through
+  // unit_cells_internal::measure_codes.
+  const std::string**
+      chunks_[unit_cells_internal::kMeasureChunks] ABSL_GUARDED_BY(mu_) = {};
 };
 
 template <typename Cell>
@@ -125,11 +132,13 @@ class SortOrders {
       return true;
     }
   };
+  // Into the thread's second scratch vector, swapped with the first: no
+  // allocation once both have grown to a summary's cells.
   template <typename Cell>
   static void Apply(const std::vector<uint32_t>& keep,
                     std::vector<const Cell*>& cells) {
-    std::vector<const Cell*> sorted;
-    sorted.reserve(keep.size());
+    thread_local std::vector<const Cell*> sorted;
+    sorted.clear();
     for (uint32_t i : keep) sorted.push_back(cells[i]);
     cells.swap(sorted);
   }
@@ -139,27 +148,26 @@ class SortOrders {
 
 }  // namespace
 
-const std::string& UnitCell::measure() const {
-  return MeasureTable::Get().Code(measure_id_);
-}
-
+// The cells in a vector the thread keeps (a summary's cells are laid out
+// for every summary ingested: no allocation for the list once it has grown
+// to a summary's); SortAndBuild reorders it.
 UnitCells::UnitCells(
     const google::protobuf::RepeatedPtrField<v1::Cell>& cells) {
-  std::vector<const v1::Cell*> all;
-  all.reserve(cells.size());
+  thread_local std::vector<const v1::Cell*> all;
+  all.clear();
   for (const v1::Cell& c : cells) all.push_back(&c);
-  SortAndBuild(std::move(all));
+  SortAndBuild(all);
 }
 
 UnitCells::UnitCells(absl::Span<const CellView> cells) {
-  std::vector<const CellView*> all;
-  all.reserve(cells.size());
+  thread_local std::vector<const CellView*> all;
+  all.clear();
   for (const CellView& c : cells) all.push_back(&c);
-  SortAndBuild(std::move(all));
+  SortAndBuild(all);
 }
 
 template <typename Cell>
-void UnitCells::SortAndBuild(std::vector<const Cell*> sorted) {
+void UnitCells::SortAndBuild(std::vector<const Cell*>& sorted) {
   if (std::is_sorted(sorted.begin(), sorted.end(), MeasureLess<Cell>)) {
     // Of equal measures the later one, as a map assignment would keep.
     auto last = std::unique(sorted.rbegin(), sorted.rend(),
@@ -173,6 +181,31 @@ void UnitCells::SortAndBuild(std::vector<const Cell*> sorted) {
     const std::vector<uint32_t>& ids = orders.Sort(sorted);
     Build(absl::Span<const Cell* const>(sorted), ids.data());
   }
+}
+
+bool WholeAscending(absl::Span<const UnitCell::Bucket> buckets) {
+  // In two short passes: first ascending (NaN never is), then, once the
+  // lowest and highest are known to be within int32's range, so is every
+  // value: each whole, none -0.0.
+  if (buckets.empty()) return true;
+  for (size_t i = 1; i < buckets.size(); ++i) {
+    if (!(buckets[i].value() > buckets[i - 1].value())) return false;
+  }
+  if (!IsCountableValue(buckets.front().value()) ||
+      !IsCountableValue(buckets.back().value())) {
+    return false;
+  }
+  constexpr uint64_t kNegativeZero = uint64_t{1} << 63;
+  for (const UnitCell::Bucket& b : buckets) {
+    const double v = b.value();
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof(bits));
+    if (static_cast<double>(static_cast<int64_t>(v)) != v ||
+        bits == kNegativeZero) {
+      return false;
+    }
+  }
+  return true;
 }
 
 UnitCells::UnitCells(const UnitCells& other)
@@ -199,14 +232,15 @@ void UnitCells::Build(absl::Span<const Cell* const> sorted,
   MeasureTable& table = MeasureTable::Get();
   uint32_t bucket = size_ + 1;  // slot of the next bucket
   for (uint32_t i = 0; i <= size_; ++i) {
-    const bool sentinel = i == size_;
-    const Cell* c = sentinel ? nullptr : sorted[i];
-    new (&block_[i]) UnitCell(sentinel ? 0 : c->value(),
-                              sentinel         ? 0
-                              : ids != nullptr ? ids[i]
-                                               : table.Intern(c->measure()),
-                              bucket - i);
-    if (sentinel) break;
+    const uint32_t first = bucket - i;
+    if (i == size_) {  // the sentinel: where the last cell's buckets end
+      new (&block_[i]) UnitCell(0, 0, first);
+      break;
+    }
+    const Cell* c = sorted[i];
+    new (&block_[i])
+        UnitCell(c->value(),
+                 ids != nullptr ? ids[i] : table.Intern(c->measure()), first);
     for (const auto& b : c->buckets()) {
       new (&block_[bucket++]) UnitCell::Bucket{b.value(), b.count()};
     }

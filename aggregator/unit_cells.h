@@ -16,6 +16,8 @@
 #ifndef OHFED_AGGREGATOR_UNIT_CELLS_H_
 #define OHFED_AGGREGATOR_UNIT_CELLS_H_
 
+#include <climits>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -27,6 +29,30 @@
 #include "ohfed/v1/ohfed.pb.h"
 
 namespace ohfed::aggregator {
+
+namespace unit_cells_internal {
+// The process's interned measure codes by id (unit_cells.cc keeps them):
+// kMeasureChunks chunks of kMeasureChunk codes, each chunk allocated when
+// its first id is given and never moved or freed, nor is a code. A reader
+// looks a code up without a lock: a unit is published to readers after its
+// codes were interned, under the store's own synchronisation. Here, not
+// behind a call, so that UnitCell::measure() is inline: the index looks up
+// a code for every cell of every node a commit changes.
+inline constexpr uint32_t kMeasureChunk = 4096;
+inline constexpr uint32_t kMeasureChunks = 1024;  // ~4 million codes
+extern const std::string* const* measure_codes[kMeasureChunks];
+}  // namespace unit_cells_internal
+
+// Whether a bucket value is a whole number a rollup can count by value
+// (aggregator/rollup_buckets.h): within int32's range, INT32_MIN apart
+// (its marker for sorted entries), and not -0.0 (whose slot would give it
+// back as 0). No std::floor: a call to libm without SSE4.1.
+inline bool IsCountableValue(double v) {
+  return v > static_cast<double>(INT32_MIN) &&
+         v <= static_cast<double>(INT32_MAX) &&
+         static_cast<double>(static_cast<int64_t>(v)) == v &&
+         !(v == 0 && std::signbit(v));
+}
 
 // One measure's cell: the accessors of v1::Cell that readers use. Lives only
 // inside its UnitCells (its buckets are found relative to it), so it is
@@ -42,7 +68,11 @@ class UnitCell {
   UnitCell(const UnitCell&) = delete;
   UnitCell& operator=(const UnitCell&) = delete;
 
-  const std::string& measure() const;
+  const std::string& measure() const {
+    using unit_cells_internal::kMeasureChunk;
+    return *unit_cells_internal::measure_codes[measure_id_ / kMeasureChunk]
+                                              [measure_id_ % kMeasureChunk];
+  }
   // The measure code's interned id: equal ids, equal codes.
   uint32_t measure_id() const { return measure_id_; }
   double value() const { return value_; }
@@ -65,6 +95,12 @@ class UnitCell {
 };
 static_assert(sizeof(UnitCell) == sizeof(UnitCell::Bucket),
               "cells and buckets share 16-byte slots");
+
+// Whether the buckets' values ascend and each IsCountableValue: what a
+// rollup adding them by value checks of every bucket
+// (RollupBuckets::Apply), worked out once for a changed cell of a commit
+// rather than again for each node above its unit.
+bool WholeAscending(absl::Span<const UnitCell::Bucket> buckets);
 
 // A cell read straight from a received message (aggregator/submit_reader.h)
 // rather than parsed into a v1::Cell: the accessors of v1::Cell that
@@ -136,8 +172,9 @@ class UnitCells {
 
  private:
   // Sorts `cells` by measure, keeps the later of equal ones, then Build.
+  // `cells` is the thread's scratch vector, changed.
   template <typename Cell>
-  void SortAndBuild(std::vector<const Cell*> cells);
+  void SortAndBuild(std::vector<const Cell*>& cells);
   // Lays out `sorted` (by measure, one per measure) and their buckets;
   // `ids`, unless nullptr, are their codes' interned ids.
   template <typename Cell>

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
 #include <map>
 #include <random>
@@ -162,7 +163,7 @@ TEST(RollupBucketsTest, ARangeOfDaysFilledIsCountedByDayInHalfTheBytes) {
 TEST(RollupBucketsTest, RandomChangesUnderCopiesMatchAMap) {
   std::mt19937 rng(20261127);
   auto pick = [&](uint32_t n) { return rng() % n; };
-  int by_value = 0;
+  int by_value = 0, whole_ascending = 0, started_empty = 0;
   for (int run = 0; run < 40; ++run) {
     SCOPED_TRACE(absl::StrCat("run ", run));
     const int kind = run % 4;
@@ -188,7 +189,27 @@ TEST(RollupBucketsTest, RandomChangesUnderCopiesMatchAMap) {
                                                        distinct.end());
       if (pick(5) == 0) std::shuffle(buckets.begin(), buckets.end(), rng);
       const int sign = pick(3) == 0 ? -1 : +1;
-      b.Apply(CellWith(buckets).begin()->buckets(), sign);
+      // With the buckets' WholeAscending worked out by the caller (then
+      // not checked again), or said to be unknown (checked here).
+      const UnitCells cell = CellWith(buckets);
+      const absl::Span<const UnitCell::Bucket> given = cell.begin()->buckets();
+      if (pick(2) == 0) {
+        const bool whole = WholeAscending(given);
+        // Started from nothing: the array the merge makes of them.
+        RollupBuckets merged;
+        const bool started = b.empty();
+        if (started) merged.Apply(given, sign, /*whole_ascending=*/false);
+        b.Apply(given, sign, whole);
+        whole_ascending += whole;
+        if (started) {
+          EXPECT_EQ(b.by_whole_value(), merged.by_whole_value());
+          EXPECT_EQ(b.bytes(), merged.bytes());
+          EXPECT_EQ(b, merged);
+          started_empty += whole && !b.empty();
+        }
+      } else {
+        b.Apply(given, sign, /*whole_ascending=*/false);
+      }
       for (const auto& [v, count] : buckets) {
         uint64_t& to = expected[v];
         to = sign > 0 ? to + count : to - std::min(to, count);
@@ -221,7 +242,47 @@ TEST(RollupBucketsTest, RandomChangesUnderCopiesMatchAMap) {
                 Entries(held.begin(), held.end()));
     }
   }
-  EXPECT_GT(by_value, 0);  // the layout by whole value was exercised
+  EXPECT_GT(by_value, 0);         // the layout by whole value was exercised
+  EXPECT_GT(whole_ascending, 0);  // and cells known whole and ascending
+  EXPECT_GT(started_empty, 0);    // some of them starting a rollup cell
+}
+
+// Whether a cell's buckets ascend and are whole numbers a rollup counts by
+// value, which the index works out once for a changed cell so that the
+// rollups of its nodes do not check each bucket again: never for buckets
+// out of order, repeated, not whole, beyond int32, or -0.0, whichever
+// bucket it is.
+TEST(RollupBucketsTest, WholeAscendingBucketsAreTold) {
+  using Buckets = std::vector<std::pair<double, uint64_t>>;
+  auto whole = [](const Buckets& buckets) {
+    return WholeAscending(CellWith(buckets).begin()->buckets());
+  };
+  EXPECT_TRUE(WholeAscending({}));
+  EXPECT_TRUE(whole({{3, 1}}));
+  EXPECT_TRUE(whole({{-7, 1}, {0, 2}, {1, 1}, {365, 4}}));
+  EXPECT_TRUE(whole({{INT32_MIN + 1.0, 1}, {INT32_MAX, 1}}));
+  for (const double bad :
+       {2.5, -0.0, static_cast<double>(INT32_MIN), INT32_MAX + 1.0, 0x1p53,
+        HUGE_VAL, -HUGE_VAL, std::nan("")}) {
+    // Alone, last, first or between buckets that ascend otherwise.
+    std::vector<Buckets> lists = {{{bad, 1}}};
+    if (bad > INT32_MIN + 1.0) {
+      lists.push_back({{INT32_MIN + 1.0, 1}, {bad, 1}});
+    }
+    if (bad < INT32_MAX) lists.push_back({{bad, 1}, {INT32_MAX, 1}});
+    if (bad > -100 && bad < 100) {
+      lists.push_back({{-100, 1}, {bad, 1}, {100, 1}});
+    }
+    for (const Buckets& buckets : lists) {
+      SCOPED_TRACE(absl::StrCat(bad, " of ", buckets.size()));
+      EXPECT_FALSE(whole(buckets));
+    }
+  }
+  for (const Buckets& unordered :
+       {Buckets{{2, 1}, {1, 1}}, Buckets{{1, 1}, {3, 1}, {2, 1}},
+        Buckets{{1, 1}, {1, 2}}, Buckets{{1, 1}, {5, 1}, {5, 1}}}) {
+    EXPECT_FALSE(whole(unordered));
+  }
 }
 
 }  // namespace
