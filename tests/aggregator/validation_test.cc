@@ -2,6 +2,7 @@
 // sender shows to its user.
 #include "aggregator/validation.h"
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -196,6 +197,60 @@ TEST(ParseSummaryPeriodTest, MonthsAsMonthParseReadsThem) {
   }
 }
 
+// SummaryMonth as it was: Period::Parse (lenient about blanks), then a
+// month or a year.
+absl::StatusOr<Month> SummaryMonthByParse(absl::string_view text) {
+  absl::StatusOr<Period> p = Period::Parse(text);
+  if (!p.ok()) return p.status();
+  if (p->kind() == Period::Kind::kMonth || p->kind() == Period::Kind::kYear) {
+    return p->first();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed period '", Echo(text),
+                   "': a summary is for a month (YYYY-MM) or a year (YYYY)"));
+}
+
+// The index finds a held unit's nodes with SummaryMonth, which reads a
+// canonical month directly: the month, or the refusal, Period::Parse
+// gives, for months at each end of the years and months, years, other
+// periods, blanks and signs.
+TEST(SummaryMonthTest, GivesWhatPeriodParseGives) {
+  std::vector<std::string> texts = {"",
+                                    "2026",
+                                    " 2026",
+                                    "2026-Q1",
+                                    "2026-q1",
+                                    "FY2026",
+                                    "2026-07:2026-08",
+                                    " 2026-07",
+                                    "2026-07 ",
+                                    "2026-7",
+                                    "2026-007",
+                                    "+026-07",
+                                    "2026-+7",
+                                    "2026-0a",
+                                    "20x6-07",
+                                    "2026/07",
+                                    "2026-07-01",
+                                    "1899",
+                                    "3000",
+                                    "2999",
+                                    "1900"};
+  for (const char* year : {"0000", "1899", "1900", "1901", "2026", "2998",
+                           "2999", "3000", "9999"}) {
+    for (const char* month : {"00", "01", "09", "10", "12", "13", "99"}) {
+      texts.push_back(absl::StrCat(year, "-", month));
+    }
+  }
+  for (const std::string& text : texts) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<Month> got = SummaryMonth(text);
+    absl::StatusOr<Month> want = SummaryMonthByParse(text);
+    EXPECT_EQ(got.status(), want.status());
+    if (got.ok() && want.ok()) EXPECT_EQ(*got, *want);
+  }
+}
+
 // Cells are looked up first among the few measures after the previous
 // cell's (senders list them in catalogue order), then in the catalogue:
 // in any order, with gaps, each finds its own measure, and a repeat, an
@@ -331,6 +386,54 @@ TEST_F(ValidationTest, Distributions) {
 
 // Buckets need not be sorted; a repeated value is refused wherever it is,
 // and a refusal names the first fault in the order sent.
+// Each bucket is checked for a whole value in range, and the counts for
+// at most 2^53 events in all: up to the limit exactly, then one past it
+// (from either bucket), and values beyond doubles' whole numbers, infinite
+// or not a number, in or out of order.
+TEST_F(ValidationTest, BucketValuesAndCountsAtTheirLimits) {
+  const std::string wait = "activity.wait_days.immunisation";
+  const uint64_t limit = uint64_t{1} << 53;
+  auto check = [&](std::vector<std::pair<double, uint64_t>> buckets) {
+    v1::UnitSummary s = Summary("RJ1", "2026-03", 1, {});
+    AddDistribution(&s, wait, buckets);
+    return Check(s);
+  };
+  OHFED_EXPECT_OK(check({{3, limit}}));
+  OHFED_EXPECT_OK(check({{3, limit - 5}, {4, 5}}));
+  OHFED_EXPECT_OK(check({{4, 5}, {3, limit - 5}}));
+  const std::string over =
+      absl::StrCat("bucket counts of measure '", wait, "' overflow: more than ",
+                   limit, " events");
+  for (const auto& buckets :
+       std::vector<std::vector<std::pair<double, uint64_t>>>{
+           {{3, limit + 1}},
+           {{3, limit - 5}, {4, 6}},
+           {{3, 6}, {4, limit - 5}},
+           {{4, 6}, {3, limit - 5}},
+           {{3, ~uint64_t{0}}, {4, 2}},
+           {{3, 1}, {4, ~uint64_t{0}}}}) {
+    EXPECT_THAT(check(buckets),
+                StatusIs(absl::StatusCode::kInvalidArgument, over));
+  }
+  for (const double v : {0x1p52, 0x1p53 + 2, -0x1p60, HUGE_VAL, -HUGE_VAL,
+                         std::nan(""), 365.5, -0.5, -1.0, 0.25, 364.5}) {
+    SCOPED_TRACE(v);
+    const std::string why =
+        std::isfinite(v) && v >= 0 && v <= 365
+            ? absl::StrCat("bucket value ", v, " of measure '", wait,
+                           "' is not a whole number of days")
+            : absl::StrCat("value ", v, " out of range [0, 365] for measure '",
+                           wait, "'");
+    EXPECT_THAT(check({{v, 1}}),
+                StatusIs(absl::StatusCode::kInvalidArgument, why));
+    EXPECT_THAT(check({{1, 1}, {v, 1}}),
+                StatusIs(absl::StatusCode::kInvalidArgument, why));
+    EXPECT_THAT(check({{300, 1}, {2, 1}, {v, 1}}),
+                StatusIs(absl::StatusCode::kInvalidArgument, why));
+  }
+  OHFED_EXPECT_OK(check({{-0.0, 1}, {365, 1}}));
+}
+
 TEST_F(ValidationTest, DistributionBucketsInAnyOrder) {
   v1::UnitSummary unsorted = Summary("RJ1", "2026-03", 1, {});
   AddDistribution(&unsorted, "activity.wait_days.immunisation",
