@@ -17,8 +17,8 @@ namespace ohfed::aggregator {
 namespace {
 
 // Forwarded batches on the upstream stream before the first is answered
-// (UploaderOptions::max_in_flight): one being committed upstream, one
-// waiting there, and full ones of a backlog behind them.
+// (UploaderOptions::max_in_flight): one being committed upstream, the rest
+// waiting there to join its next group commit.
 constexpr size_t kForwardBatchesInFlight = 4;
 
 // options.covers into options.store.coverage, against the registry the

@@ -319,9 +319,6 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
       *failure = Failure::kNone;
       return absl::OkStatus();
     }
-    // A backlog goes in full batches: beyond two in flight, anything less
-    // waits for the next ack and grows meanwhile.
-    if (in_flight >= 2 && !Full(*pending)) continue;
     absl::StatusOr<bool> wrote = WriteBatch(stream, *pending, flight);
     if (!wrote.ok()) {
       *failure = Failure::kLocal;
@@ -333,13 +330,6 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
     }
     look = true;
   }
-}
-
-bool Uploader::Full(const std::vector<std::string>& pending) const {
-  if (pending.size() >= options_.batch_size) return true;
-  size_t bytes = 0;
-  for (const std::string& s : pending) bytes += FramedSummarySize(s.size());
-  return bytes >= options_.max_message_bytes / 2;
 }
 
 absl::StatusOr<bool> Uploader::WriteBatch(Stream* stream,

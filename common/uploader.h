@@ -130,10 +130,11 @@ struct UploaderOptions {
   absl::Duration idle_poll = absl::Seconds(30);
   size_t batch_size = kMaxSummariesPerBatch;
   // Batches sent on a stream before the first of them is answered (the
-  // upload window). Beyond two, only full batches (batch_size summaries, or
-  // half a message's bytes) go ahead: a backlog travels in few large
-  // batches, and what is less than a batch waits for an ack and grows
-  // meanwhile. 1: each batch waits for the ack of the one before.
+  // upload window). Whatever is pending goes while the window has room, a
+  // backlog as full batches; a batch less than full does not wait for an
+  // ack to grow (at the end of a burst nothing more comes, and the ack comes
+  // a receiver's commit later). 1: each batch waits for the ack of the one
+  // before.
   size_t max_in_flight = kUploadBatchesInFlight;
   // A SubmitRequest never exceeds this many serialized bytes.
   size_t max_message_bytes = kMaxMessageBytes;
@@ -237,9 +238,6 @@ class Uploader {
   absl::StatusOr<bool> WriteBatch(Stream* stream,
                                   std::vector<std::string>& pending,
                                   InFlight* flight);
-  // Whether `pending` (serialized summaries) makes a full batch (see
-  // max_in_flight).
-  bool Full(const std::vector<std::string>& pending) const;
   // The reader: applies each response's acks to the source, in order.
   void ReadAcks(Stream* stream, grpc::ClientContext* ctx, InFlight* flight);
   // Fills `request` from `pending` (serialized summaries) up to the size

@@ -605,6 +605,36 @@ TEST(UploaderPipelineTest, KickSendsWhileABatchAwaitsItsAck) {
   EXPECT_EQ(ingest.received().size(), 2u);
 }
 
+// Whatever is committed goes while the window has room, however little it
+// is: with two batches unanswered, a third of one summary does not wait for
+// an ack (at the end of a burst nothing more comes to fill it, and the ack
+// comes a receiver's commit later). Here the receiver answers only once
+// three batches have arrived; a sender that held the third back would wait
+// for the stream's soft end and half-close, so the receiver would see at
+// most two at once.
+TEST(UploaderPipelineTest, APartBatchGoesWhileTheWindowHasRoom) {
+  GroupAckingIngest ingest(3);
+  MemoryOutbox outbox;
+  outbox.Put("RJ1", "2024-01", 1);
+  UploaderOptions o;
+  o.max_in_flight = 4;
+  PipelineRig rig(&ingest, o, &outbox);
+  auto pass =
+      std::async(std::launch::async, [&] { return rig.uploader->RunOnce(); });
+  ASSERT_TRUE(ingest.AwaitBatches(1));
+  outbox.Put("RJ1", "2024-02", 1);
+  rig.uploader->Kick();
+  ASSERT_TRUE(ingest.AwaitBatches(2));
+  outbox.Put("RJ1", "2024-03", 1);
+  rig.uploader->Kick();
+  ASSERT_EQ(pass.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  OHFED_ASSERT_OK(pass.get());
+  EXPECT_EQ(ingest.largest_group(), 3u);
+  EXPECT_EQ(outbox.PendingCount(), 0u);
+  EXPECT_EQ(ingest.received().size(), 3u);
+  EXPECT_EQ(rig.uploader->stats().batches_sent, 3u);
+}
+
 // The default upload window: the receiver sees several batches of a stream
 // before it answers the first (with a window of 1 the sender waits for an
 // ack that never comes, and the pass fails at the stream's deadline).
