@@ -9,6 +9,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/summary_wire.h"
 #include "common/transport.h"
 #include "tests/testing/fake_ingest.h"
@@ -583,26 +584,38 @@ TEST(UploaderPipelineTest, SeveralBatchesAreInFlightBeforeTheFirstAck) {
   EXPECT_EQ(rig.uploader->stats().acks_accepted, 20u);
 }
 
-// What is committed while a batch awaits its ack goes at once (Kick), not
-// after the ack: here the receiver answers the first batch only once the
-// second has arrived.
-TEST(UploaderPipelineTest, KickSendsWhileABatchAwaitsItsAck) {
-  GroupAckingIngest ingest(2);
-  MemoryOutbox outbox;
+// Runs a pass against a receiver that answers only once `batches` batches
+// have arrived: one summary is pending at the start, and one more is
+// committed (Put and Kick) each time a batch arrives, until `batches` went.
+// Returns the largest group the receiver saw.
+size_t KickedPass(size_t batches, MemoryOutbox& outbox, UploaderStats* stats) {
+  GroupAckingIngest ingest(batches);
   outbox.Put("RJ1", "2024-01", 1);
   UploaderOptions o;
   o.max_in_flight = 4;
   PipelineRig rig(&ingest, o, &outbox);
   auto pass =
       std::async(std::launch::async, [&] { return rig.uploader->RunOnce(); });
-  ASSERT_TRUE(ingest.AwaitBatches(1));
-  outbox.Put("RJ1", "2024-02", 1);
-  rig.uploader->Kick();
-  ASSERT_EQ(pass.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  OHFED_ASSERT_OK(pass.get());
-  EXPECT_EQ(ingest.largest_group(), 2u);
+  for (size_t i = 1; i < batches; ++i) {
+    EXPECT_TRUE(ingest.AwaitBatches(i));
+    outbox.Put("RJ1", absl::StrFormat("2024-%02d", i + 1), 1);
+    rig.uploader->Kick();
+  }
+  EXPECT_EQ(pass.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  OHFED_EXPECT_OK(pass.get());
+  EXPECT_EQ(ingest.received().size(), batches);
+  *stats = rig.uploader->stats();
+  return ingest.largest_group();
+}
+
+// What is committed while a batch awaits its ack goes at once (Kick), not
+// after the ack: here the receiver answers the first batch only once the
+// second has arrived.
+TEST(UploaderPipelineTest, KickSendsWhileABatchAwaitsItsAck) {
+  MemoryOutbox outbox;
+  UploaderStats stats;
+  EXPECT_EQ(KickedPass(2, outbox, &stats), 2u);
   EXPECT_EQ(outbox.PendingCount(), 0u);
-  EXPECT_EQ(ingest.received().size(), 2u);
 }
 
 // Whatever is committed goes while the window has room, however little it
@@ -613,26 +626,11 @@ TEST(UploaderPipelineTest, KickSendsWhileABatchAwaitsItsAck) {
 // for the stream's soft end and half-close, so the receiver would see at
 // most two at once.
 TEST(UploaderPipelineTest, APartBatchGoesWhileTheWindowHasRoom) {
-  GroupAckingIngest ingest(3);
   MemoryOutbox outbox;
-  outbox.Put("RJ1", "2024-01", 1);
-  UploaderOptions o;
-  o.max_in_flight = 4;
-  PipelineRig rig(&ingest, o, &outbox);
-  auto pass =
-      std::async(std::launch::async, [&] { return rig.uploader->RunOnce(); });
-  ASSERT_TRUE(ingest.AwaitBatches(1));
-  outbox.Put("RJ1", "2024-02", 1);
-  rig.uploader->Kick();
-  ASSERT_TRUE(ingest.AwaitBatches(2));
-  outbox.Put("RJ1", "2024-03", 1);
-  rig.uploader->Kick();
-  ASSERT_EQ(pass.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  OHFED_ASSERT_OK(pass.get());
-  EXPECT_EQ(ingest.largest_group(), 3u);
+  UploaderStats stats;
+  EXPECT_EQ(KickedPass(3, outbox, &stats), 3u);
   EXPECT_EQ(outbox.PendingCount(), 0u);
-  EXPECT_EQ(ingest.received().size(), 3u);
-  EXPECT_EQ(rig.uploader->stats().batches_sent, 3u);
+  EXPECT_EQ(stats.batches_sent, 3u);
 }
 
 // The default upload window: the receiver sees several batches of a stream
