@@ -373,13 +373,15 @@ void Uploader::ReadAcks(Stream* stream, grpc::ClientContext* ctx,
       error = absl::UnavailableError("receiver acknowledged nothing");
       break;
     }
+    // Counted before the source hears of them: whoever waits on the source
+    // (a drain) then sees them counted.
+    RecordAcks(response);
     std::vector<v1::Ack> acks(response.acks().begin(), response.acks().end());
     error = source_->OnAcks(acks);
     if (!error.ok()) {
       failure = Failure::kLocal;
       break;
     }
-    RecordAcks(response);
     absl::MutexLock l(&mu_);
     if (!flight->batches.empty()) {
       for (const std::string& key : flight->batches.front()) {

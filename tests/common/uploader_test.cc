@@ -171,6 +171,32 @@ TEST_F(UploaderTest, LostAcksAndFailuresNeitherLoseNorDoubleCount) {
   EXPECT_GT(u->stats().acks_stale, 0u);
 }
 
+// A drain is seen through the source (the agent's AwaitDrained): by the
+// time the source hears of an ack, the uploader's stats count it.
+TEST_F(UploaderTest, AcksAreCountedBeforeTheSourceHearsOfThem) {
+  class Counting : public MemoryOutbox {
+   public:
+    absl::Status OnAcks(const std::vector<Ack>& acks) override {
+      counted.push_back(uploader->stats().acks_accepted);
+      heard += acks.size();
+      EXPECT_EQ(counted.back(), heard);
+      return MemoryOutbox::OnAcks(acks);
+    }
+    Uploader* uploader = nullptr;
+    std::vector<uint64_t> counted;
+    uint64_t heard = 0;
+  } source;
+  StartServer();
+  for (int m = 1; m <= 6; ++m) source.Put("RJ1", absl::StrCat("2024-0", m), 1);
+  UploaderOptions o;
+  o.batch_size = 2;
+  auto u = MakeUploader(o, &source);
+  source.uploader = u.get();
+  OHFED_ASSERT_OK(u->RunOnce());
+  EXPECT_EQ(source.PendingCount(), 0u);
+  EXPECT_EQ(source.counted, (std::vector<uint64_t>{2, 4, 6}));
+}
+
 TEST_F(UploaderTest, RejectionIsRecordedAndNotResent) {
   StartServer();
   ingest_.set_faults({.reject_trust = "ZZZ"});
