@@ -214,13 +214,6 @@ int WarmPatterns(const View& view, const DisclosureOptions& options,
                  const Scope& coverage, PatternCache& cache,
                  absl::FunctionRef<bool()> stop, size_t* next);
 
-// The measures whose cells differ, in presence or value, between `before`
-// and `after` for any of `units` ((trust, period) pairs): what a commit of
-// those units changed for the patterns (PatternCache::CarryOver).
-absl::flat_hash_set<std::string> ChangedMeasures(
-    const View& before, const View& after,
-    const std::vector<std::pair<std::string, std::string>>& units);
-
 }  // namespace ohfed::aggregator
 
 #endif  // OHFED_AGGREGATOR_DISCLOSURE_PATTERN_H_

@@ -124,13 +124,23 @@ void Index::RemoveUnit(absl::string_view trust, absl::string_view period) {
 }
 
 void Index::MoveRollups(absl::string_view trust, absl::string_view period,
-                        const UnitCells* from, const UnitCells* to) {
+                        const UnitCells* from, const UnitCells* to,
+                        ChangedMeasures* changed) {
   static const UnitCells kNone;
   const CellChanges changes =
       Changes(from == nullptr ? kNone : *from, to == nullptr ? kNone : *to);
   // A revision that changes nothing (a unit resent as it was) touches no
   // block, so copies none.
   if (changes.empty()) return;
+  if (changed != nullptr) {
+    // Buckets alone are not what a pattern reads.
+    for (const CellChange& c : changes) {
+      if (c.from == nullptr || c.to == nullptr ||
+          c.from->value() != c.to->value()) {
+        changed->Add(c.to != nullptr ? *c.to : *c.from);
+      }
+    }
+  }
   Shard& shard = MutableShard(period);
   for (const std::string& node : NodesOf(trust, period)) {
     std::shared_ptr<NodeRollups>& block = shard.rollups.Mutable(node);
@@ -203,22 +213,23 @@ void Index::ApplyChanges(absl::Span<const CellChange> changes,
   }
 }
 
-void Index::ReplaceUnit(HeldUnit unit) {
+void Index::ReplaceUnit(HeldUnit unit, ChangedMeasures* changed) {
   // Kept alive until its cells are subtracted, whatever PutUnit frees.
   std::shared_ptr<const HeldUnit> old;
   if (const Shard* shard = FindShard(unit.period)) {
     if (auto* held = shard->units.Find(unit.trust)) old = *held;
   }
   MoveRollups(unit.trust, unit.period, old == nullptr ? nullptr : &old->cells,
-              &unit.cells);
+              &unit.cells, changed);
   PutUnit(std::move(unit));
 }
 
-void Index::RetractUnit(absl::string_view trust, absl::string_view period) {
+void Index::RetractUnit(absl::string_view trust, absl::string_view period,
+                        ChangedMeasures* changed) {
   const HeldUnit* held = Unit(trust, period);
   if (held == nullptr) return;
   std::shared_ptr<const HeldUnit> old = *FindShard(period)->units.Find(trust);
-  MoveRollups(trust, period, &old->cells, nullptr);
+  MoveRollups(trust, period, &old->cells, nullptr, changed);
   RemoveUnit(trust, period);
 }
 

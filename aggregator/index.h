@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
@@ -41,6 +42,34 @@
 namespace ohfed::aggregator {
 
 using RollupMap = absl::flat_hash_map<std::string, RollupCell>;  // by RollupId
+
+// The measures whose cells changes to an Index added, dropped or valued
+// differently (Index::ReplaceUnit, RetractUnit): what a commit changed for
+// the suppression patterns (PatternCache::CarryOver). Taken from the
+// differences the rollups are moved by, so a commit compares each unit's
+// cells once. Marked by interned id (UnitCell::measure_id): a group of
+// units marks each of its ~60 measures once per unit in an array, and the
+// codes are copied out once at the end.
+class ChangedMeasures {
+ public:
+  void Add(const UnitCell& cell) {
+    const uint32_t id = cell.measure_id();
+    if (id >= marked_.size()) marked_.resize(id + 1, false);
+    if (marked_[id]) return;
+    marked_[id] = true;
+    codes_.push_back(&cell.measure());
+  }
+  absl::flat_hash_set<std::string> Codes() const {
+    absl::flat_hash_set<std::string> out;
+    out.reserve(codes_.size());
+    for (const std::string* code : codes_) out.insert(*code);
+    return out;
+  }
+
+ private:
+  std::vector<bool> marked_;
+  std::vector<const std::string*> codes_;
+};
 
 class Index : public View {
  public:
@@ -90,11 +119,15 @@ class Index : public View {
   }
 
   // Holds `unit` in place of any earlier revision of (trust, period), and
-  // moves the rollups from the earlier revision's cells to its own.
-  void ReplaceUnit(HeldUnit unit);
+  // moves the rollups from the earlier revision's cells to its own. Adds
+  // to `changed` (unless nullptr) the measures whose cells it added,
+  // dropped or valued differently.
+  void ReplaceUnit(HeldUnit unit, ChangedMeasures* changed = nullptr);
   // Forgets the unit, if held, and takes its cells out of the rollups (a
-  // retraction). The trust's LastReceived is kept.
-  void RetractUnit(absl::string_view trust, absl::string_view period);
+  // retraction); its measures are added to `changed` (unless nullptr). The
+  // trust's LastReceived is kept.
+  void RetractUnit(absl::string_view trust, absl::string_view period,
+                   ChangedMeasures* changed = nullptr);
 
   // Holds `unit` in place of any earlier revision; rollups are untouched
   // (loading: RecomputeRollups follows).
@@ -155,9 +188,11 @@ class Index : public View {
   // Moves the rollups of the nodes above (trust, period) from the cells
   // `from` (a revision held before; nullptr: none) to `to` (the new one;
   // nullptr: a retraction). Only cells that differ are moved: a correction
-  // of one value changes one cell of each block.
+  // of one value changes one cell of each block. Those added, dropped or
+  // revalued go to `changed` (unless nullptr).
   void MoveRollups(absl::string_view trust, absl::string_view period,
-                   const UnitCells* from, const UnitCells* to);
+                   const UnitCells* from, const UnitCells* to,
+                   ChangedMeasures* changed = nullptr);
   // The cells that differ between two revisions, by measure: kept in
   // place for a full catalogue's cells, not allocated for each unit.
   using CellChanges = absl::InlinedVector<CellChange, 64>;

@@ -480,8 +480,7 @@ void SummaryStore::PrepareWrites(const GroupResult& r,
 }
 
 std::shared_ptr<const Index> SummaryStore::Publish(
-    bool data_changed,
-    const std::vector<std::pair<std::string, std::string>>* committed_units) {
+    bool data_changed, const ChangedMeasures* committed) {
   std::shared_ptr<const Index> next = std::make_shared<const Index>(index_);
   std::shared_ptr<PatternCache> patterns;
   if (data_changed) {
@@ -494,11 +493,10 @@ std::shared_ptr<const Index> SummaryStore::Publish(
       previous = published_;
       previous_patterns = patterns_;
     }
-    patterns = committed_units == nullptr || previous == nullptr
-                   ? std::make_shared<PatternCache>()
-                   : PatternCache::CarryOver(
-                         *previous_patterns,
-                         ChangedMeasures(*previous, *next, *committed_units));
+    patterns =
+        committed == nullptr || previous == nullptr
+            ? std::make_shared<PatternCache>()
+            : PatternCache::CarryOver(*previous_patterns, committed->Codes());
   }
   {
     absl::MutexLock l(&index_mu_);
@@ -525,27 +523,23 @@ absl::Status SummaryStore::CommitGroup(
   // Nothing new (all stale): what is held is already durable.
   if (wrote) OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch_));
   // Durable: now into the working index (rollups follow), then to readers.
+  // What the published version held is what index_ held before this group,
+  // so the measures the index's changes report are those changed for
+  // readers.
+  ChangedMeasures measures;
   for (GroupResult::Final& f : result.finals) {
     const v1::UnitSummary& s = f.summary();
     if (s.retracted()) {
-      index_.RetractUnit(s.trust(), s.period());
+      index_.RetractUnit(s.trust(), s.period(), &measures);
     } else {
       HeldUnit& unit = f.prepared->unit;  // each Final's own
       unit.first_received_unix_ms = f.first_received_unix_ms;
       unit.last_received_unix_ms = f.last_received_unix_ms;
-      index_.ReplaceUnit(std::move(unit));
+      index_.ReplaceUnit(std::move(unit), &measures);
     }
   }
   const size_t units_held = index_.unit_count();
-  if (wrote) {
-    std::vector<std::pair<std::string, std::string>> units;
-    units.reserve(result.finals.size());
-    for (const GroupResult::Final& f : result.finals) {
-      const v1::UnitSummary& s = f.summary();
-      units.emplace_back(s.trust(), s.period());
-    }
-    *retired = Publish(/*data_changed=*/true, &units);
-  }
+  if (wrote) *retired = Publish(/*data_changed=*/true, &measures);
   changed->clear();
   changed->reserve(result.finals.size());
   {

@@ -372,16 +372,15 @@ class SummaryStore : public UpstreamQueue {
   // one synced batch. The caller holds write_mu_.
   absl::Status PersistFingerprint(const std::string& fingerprint);
   // Publishes a copy of index_ to readers; with `data_changed`, a new
-  // pattern cache for it. A commit passes the units it replaced or retracted
-  // ((trust, period)): the new cache then carries over the patterns of the
-  // measures none of their cells changed (PatternCache::CarryOver), so the
-  // first query after a commit does not recompute them all.
+  // pattern cache for it. A commit passes the measures its changes to the
+  // index added, dropped or revalued (Index::ReplaceUnit): the new cache
+  // then carries over the patterns of the others (PatternCache::CarryOver),
+  // so the first query after a commit does not recompute them all.
   // Returns the version it replaced, for the caller to drop outside its
   // locks.
   std::shared_ptr<const Index> Publish(
-      bool data_changed,
-      const std::vector<std::pair<std::string, std::string>>* committed_units =
-          nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+      bool data_changed, const ChangedMeasures* committed = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // After OpenDbRecovering found damage: records the recovery, logs the
   // line (the rollups were recomputed from the surviving units by Load).
   absl::Status RecoverFromDamage(const std::string& dir,

@@ -196,12 +196,13 @@ TEST_F(PatternWarmUpTest, StoppedWarmUpResumesAtTheNextMeasure) {
   EXPECT_EQ(second.patterns->counts().in_advance, Disclosive());
 }
 
-// What a commit tells the cache changed (ChangedMeasures): measures added,
-// dropped or valued differently in any unit committed; not a measure whose
-// buckets alone changed, nor units the commit did not name.
+// What a commit tells the cache changed (ChangedMeasures, reported by the
+// index's changes): measures added, dropped or valued differently in any
+// unit replaced or retracted; not a measure whose buckets alone changed,
+// nor one of a unit resent as it was, nor changes not reported.
 TEST(PatternCacheTest, ChangedMeasuresAreThoseAddedDroppedOrRevalued) {
   auto registry = std::make_shared<RegistryHistory>(Registry::England());
-  Index before(Catalogue::Default(), registry);
+  Index index(Catalogue::Default(), registry);
   auto unit = [](const std::string& trust, const std::string& period,
                  std::vector<std::tuple<std::string, double, int>> cells) {
     HeldUnit u;
@@ -221,27 +222,27 @@ TEST(PatternCacheTest, ChangedMeasuresAreThoseAddedDroppedOrRevalued) {
     }
     return u;
   };
-  before.ReplaceUnit(
+  index.ReplaceUnit(
       unit("RJ1", "2026-03", {{"a", 1, 0}, {"b", 2, 0}, {"c", 3, 0}}));
-  before.ReplaceUnit(unit("RJ2", "2026-03", {{"d.wait", 1, 3}, {"e", 5, 0}}));
-  before.ReplaceUnit(unit("RJ7", "2026-03", {{"f", 1, 0}}));
-  before.ReplaceUnit(unit("RJ8", "2026-03", {{"h", 1, 0}}));
-  Index after = before;
+  index.ReplaceUnit(unit("RJ2", "2026-03", {{"d.wait", 1, 3}, {"e", 5, 0}}));
+  index.ReplaceUnit(unit("RJ7", "2026-03", {{"f", 1, 0}}));
+  index.ReplaceUnit(unit("RJ8", "2026-03", {{"h", 1, 0}}));
+  index.ReplaceUnit(unit("RJ9", "2026-03", {{"k", 1, 0}}));
+  ChangedMeasures changed;
   // b revalued, c dropped, a0 and z added; d.wait's buckets alone differ.
-  after.ReplaceUnit(unit(
-      "RJ1", "2026-03", {{"a", 1, 0}, {"a0", 1, 0}, {"b", 7, 0}, {"z", 0, 0}}));
-  after.ReplaceUnit(unit("RJ2", "2026-03", {{"d.wait", 1, 4}, {"e", 5, 0}}));
-  after.ReplaceUnit(unit("RJ3", "2026-04", {{"g", 1, 0}}));  // new
-  after.RetractUnit("RJ7", "2026-03");
-  after.ReplaceUnit(unit("RJ8", "2026-03", {{"h", 2, 0}}));  // not named
-  EXPECT_EQ(ChangedMeasures(before, after,
-                            {{"RJ1", "2026-03"},
-                             {"RJ2", "2026-03"},
-                             {"RJ3", "2026-04"},
-                             {"RJ7", "2026-03"},
-                             {"RJ9", "2026-03"}}),
+  index.ReplaceUnit(unit("RJ1", "2026-03",
+                         {{"a", 1, 0}, {"a0", 1, 0}, {"b", 7, 0}, {"z", 0, 0}}),
+                    &changed);
+  index.ReplaceUnit(unit("RJ2", "2026-03", {{"d.wait", 1, 4}, {"e", 5, 0}}),
+                    &changed);
+  index.ReplaceUnit(unit("RJ3", "2026-04", {{"g", 1, 0}}), &changed);  // new
+  index.RetractUnit("RJ7", "2026-03", &changed);
+  index.RetractUnit("RJ5", "2026-03", &changed);  // not held
+  index.ReplaceUnit(unit("RJ9", "2026-03", {{"k", 1, 0}}), &changed);  // same
+  index.ReplaceUnit(unit("RJ8", "2026-03", {{"h", 2, 0}}));  // not reported
+  EXPECT_EQ(changed.Codes(),
             (absl::flat_hash_set<std::string>{"a0", "b", "c", "z", "g", "f"}));
-  EXPECT_TRUE(ChangedMeasures(before, before, {{"RJ1", "2026-03"}}).empty());
+  EXPECT_TRUE(ChangedMeasures().Codes().empty());
 }
 
 }  // namespace
