@@ -21,8 +21,9 @@ enum class DbFootprint {
 };
 
 // The options every ohfed database is opened with: the footprint, LZ4 then
-// ZSTD at the bottom, bloom filters, paranoid checks and point-in-time WAL
-// recovery (common/db_recovery.h says why). `env` as for OpenDb.
+// ZSTD at the bottom (kServer: flushes to L0 uncompressed), bloom filters,
+// paranoid checks and point-in-time WAL recovery (common/db_recovery.h says
+// why). `env` as for OpenDb.
 rocksdb::Options DbOptions(DbFootprint footprint, rocksdb::Env* env = nullptr);
 
 // Opens (creating if missing) the database in `dir`. Errors name the
