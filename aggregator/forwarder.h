@@ -47,7 +47,7 @@ class Forwarder : public OutboxSource {
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingExcept(
       size_t max, const UnitKeys& in_flight) override;
   // What the uploader sends: the queue's serialized summaries, as stored.
-  absl::StatusOr<std::vector<std::string>> PendingSerialized(
+  absl::StatusOr<std::vector<SerializedSummary>> PendingSerialized(
       size_t max, const UnitKeys& in_flight) override;
   absl::Status OnAcks(const std::vector<v1::Ack>& acks) override;
   size_t PendingCount() override { return outbox_size(); }

@@ -247,7 +247,7 @@ class SummaryStore : public UpstreamQueue {
   void SetCommitListener(std::function<void()> f);
 
   // UpstreamQueue (aggregator/upstream_queue.h).
-  absl::StatusOr<std::vector<std::string>> PendingUpstreamSerialized(
+  absl::StatusOr<std::vector<SerializedSummary>> PendingUpstreamSerialized(
       size_t max, size_t max_bytes,
       const absl::flat_hash_set<std::string>& skip) const override;
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
@@ -345,7 +345,8 @@ class SummaryStore : public UpstreamQueue {
   absl::Status Usable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // PendingUpstream's and PendingUpstreamSerialized's walk: each pending
-  // unit's stored record, under db_mu_, given to `decode`; stops before the
+  // unit's stored record, read in key order with one iterator, under db_mu_,
+  // given to `decode`; stops before the
   // one that would take the total (`size_of`) beyond `max_bytes`, unless it
   // is the first.
   template <typename T>

@@ -61,11 +61,13 @@ class UpstreamQueue {
   virtual absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
       size_t max, size_t max_bytes,
       const absl::flat_hash_set<std::string>& skip) const = 0;
-  // The same summaries serialized, as they are sent: the SummaryStore hands
-  // out the bytes it stored with first_received_unix_ms appended
-  // (common/summary_wire.h), neither parsed nor serialized again; sizes are
-  // the bytes'. The default serializes PendingUpstream's.
-  virtual absl::StatusOr<std::vector<std::string>> PendingUpstreamSerialized(
+  // The same summaries serialized, as they are sent, each with its trust,
+  // period and revision: the SummaryStore hands out the bytes it stored with
+  // first_received_unix_ms appended (common/summary_wire.h), neither parsed
+  // nor serialized again; sizes are the bytes'. The default serializes
+  // PendingUpstream's.
+  virtual absl::StatusOr<std::vector<SerializedSummary>>
+  PendingUpstreamSerialized(
       size_t max, size_t max_bytes,
       const absl::flat_hash_set<std::string>& skip) const {
     absl::StatusOr<std::vector<v1::UnitSummary>> pending =
