@@ -3,6 +3,7 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -158,9 +159,27 @@ absl::Status SummaryStore::RecordUpstream(
   for (const auto& [id, record] : next) {
     batch.Put(absl::StrCat(kForwardPrefix, id), EncodeForward(record));
   }
-  OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
+  // A refusal is shown to the trust's agent (Ingest.Feedback): synced.
+  const bool refused =
+      std::any_of(replies.begin(), replies.end(),
+                  [](const UpstreamReply& r) { return r.refused; });
+  OHFED_RETURN_IF_ERROR(refused ? db_->SyncedWrite(&batch)
+                                : WriteAckRecords(&batch));
   upstream_.Install(next);
   return absl::OkStatus();
+}
+
+absl::Status SummaryStore::WriteAckRecords(rocksdb::WriteBatch* batch) {
+  // Not synced: in the WAL in order, it is durable with the next synced
+  // write (the next commit). If a crash loses it, its units are pending
+  // again and go again; upstream, which acknowledged them only once they
+  // were durable there, answers STALE, and the record is written again.
+  // Nothing is lost or held twice (FederationTest.ALostAckRecordIs...).
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), batch);
+  if (s.ok()) return absl::OkStatus();
+  // As any failed write: the synced one fails too (RocksDB keeps its
+  // error) and marks the store failing, to be reopened.
+  return db_->SyncedWrite(batch);
 }
 
 std::string SummaryStore::UpstreamRefusalOf(absl::string_view trust,
