@@ -41,8 +41,8 @@ class Forwarder : public OutboxSource {
   explicit Forwarder(UpstreamQueue* queue) : queue_(queue) {}
 
   // OutboxSource. Pending returns at most one message's worth of bytes (and
-  // at least one summary). OnAcks records them durably before returning; on
-  // a write error nothing changes.
+  // at least one summary). OnAcks records them (RecordUpstream) before
+  // returning; on a write error nothing changes.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingExcept(
       size_t max, const UnitKeys& in_flight) override;

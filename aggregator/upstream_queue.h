@@ -78,10 +78,10 @@ class UpstreamQueue {
   // How many held units are pending upstream.
   virtual size_t PendingUpstreamCount() const = 0;
 
-  // Records `replies` durably, and only then in memory: a unit whose held
-  // revision upstream now holds or refused stops being pending. A later
-  // reply for a unit replaces its refusal. On error (kUnavailable for I/O)
-  // nothing changes, on disk or in memory.
+  // Records `replies` (refusals synced; acks may wait for the next synced
+  // write: lost, a unit is resent and answered STALE), then in memory: a unit
+  // whose held revision upstream holds or refused stops being pending. A later
+  // reply replaces a refusal. On error (kUnavailable) nothing changes.
   virtual absl::Status RecordUpstream(
       const std::vector<UpstreamReply>& replies) = 0;
 

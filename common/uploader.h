@@ -91,8 +91,8 @@ class OutboxSource {
       size_t max, const UnitKeys& in_flight);
   // Records the receiver's answers. ACCEPTED and STALE clear a period whose
   // current revision is <= ack.revision; REJECTED records the reason for that
-  // revision. Called with every Ack of one response; must be durable before
-  // returning if the source is durable.
+  // revision. Called with every Ack of one response; durable before returning
+  // if the source is, unless a lost record only means a resend (STALE).
   virtual absl::Status OnAcks(const std::vector<v1::Ack>& acks) = 0;
   // How many summaries await acknowledgement (for the outage log). The
   // default counts Pending(); 0 if that fails.
