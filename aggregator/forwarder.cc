@@ -21,7 +21,7 @@ absl::StatusOr<std::vector<v1::UnitSummary>> Forwarder::PendingExcept(
   return queue_->PendingUpstream(max, kMaxMessageBytes, in_flight);
 }
 
-absl::StatusOr<std::vector<std::string>> Forwarder::PendingSerialized(
+absl::StatusOr<std::vector<SerializedSummary>> Forwarder::PendingSerialized(
     size_t max, const UnitKeys& in_flight) {
   return queue_->PendingUpstreamSerialized(max, kMaxMessageBytes, in_flight);
 }

@@ -41,13 +41,13 @@ class Forwarder : public OutboxSource {
   explicit Forwarder(UpstreamQueue* queue) : queue_(queue) {}
 
   // OutboxSource. Pending returns at most one message's worth of bytes (and
-  // at least one summary). OnAcks records them durably before returning; on
-  // a write error nothing changes.
+  // at least one summary). OnAcks records them (RecordUpstream) before
+  // returning; on a write error nothing changes.
   absl::StatusOr<std::vector<v1::UnitSummary>> Pending(size_t max) override;
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingExcept(
       size_t max, const UnitKeys& in_flight) override;
   // What the uploader sends: the queue's serialized summaries, as stored.
-  absl::StatusOr<std::vector<std::string>> PendingSerialized(
+  absl::StatusOr<std::vector<SerializedSummary>> PendingSerialized(
       size_t max, const UnitKeys& in_flight) override;
   absl::Status OnAcks(const std::vector<v1::Ack>& acks) override;
   size_t PendingCount() override { return outbox_size(); }

@@ -352,9 +352,9 @@ void SummaryStore::CommitQueued() {
       w->done(s);
     }
   }
-  // The version readers saw before, freed (unless one still holds it) once
-  // everyone is answered: copies of the shards this commit changed.
-  retired.reset();
+  // The listener (a regional's forwarder) before the version readers saw
+  // before is freed: freeing copies of the shards a large commit changed
+  // took 72-137 ms under load, during which the committed units waited.
   if (s.ok() && !changed.empty()) {
     std::function<void()> listener;
     {
@@ -363,6 +363,8 @@ void SummaryStore::CommitQueued() {
     }
     if (listener) listener();
   }
+  // Freed (unless a reader still holds it) once everyone is answered.
+  retired.reset();
 }
 
 std::vector<std::unique_ptr<SummaryStore::Writer>> SummaryStore::TakeGroup() {

@@ -247,7 +247,7 @@ class SummaryStore : public UpstreamQueue {
   void SetCommitListener(std::function<void()> f);
 
   // UpstreamQueue (aggregator/upstream_queue.h).
-  absl::StatusOr<std::vector<std::string>> PendingUpstreamSerialized(
+  absl::StatusOr<std::vector<SerializedSummary>> PendingUpstreamSerialized(
       size_t max, size_t max_bytes,
       const absl::flat_hash_set<std::string>& skip) const override;
   absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
@@ -338,6 +338,9 @@ class SummaryStore : public UpstreamQueue {
   absl::Status Load();
   // Load's work: the held units into index_, rollups recomputed, published.
   absl::Status LoadUnits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // RecordUpstream's write of acknowledgements (no refusal among them),
+  // not synced; kUnavailable as SyncedWrite if it fails.
+  absl::Status WriteAckRecords(rocksdb::WriteBatch* batch);
   // Reopens the database if a write failed, and reloads everything held
   // from it; kUnavailable if it still cannot be written. The caller holds
   // write_mu_; this takes upstream_write_mu_ (no other writer then) and
@@ -345,7 +348,8 @@ class SummaryStore : public UpstreamQueue {
   absl::Status Usable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // PendingUpstream's and PendingUpstreamSerialized's walk: each pending
-  // unit's stored record, under db_mu_, given to `decode`; stops before the
+  // unit's stored record, read in key order with one iterator, under db_mu_,
+  // given to `decode`; stops before the
   // one that would take the total (`size_of`) beyond `max_bytes`, unless it
   // is the first.
   template <typename T>

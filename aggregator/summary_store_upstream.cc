@@ -1,6 +1,10 @@
 // SummaryStore's UpstreamQueue: the upstream records ("f/" keys,
 // aggregator/codec.h) and the pending set (UpstreamLedger) beside the units.
+#include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/codec.h"
@@ -10,6 +14,32 @@
 #include "common/summary_wire.h"
 
 namespace ohfed::aggregator {
+namespace {
+
+// How far ReadForward walks before it seeks: a step costs a small fraction
+// of a lookup in a memtable of a census's units.
+constexpr int kMaxSteps = 16;
+
+// The value of `key`, read with `it`, which the caller moves only forward,
+// through keys in order: a few steps when `key` is near (the pending units
+// of a census or a backlog are neighbours), a Seek otherwise, instead of a
+// lookup from the top for each. What the iterator does not find is asked
+// for with a Get, so that a missing or unreadable record fails as it would
+// have (kNotFound, kUnavailable).
+absl::StatusOr<std::string> ReadForward(rocksdb::DB* db, rocksdb::Iterator* it,
+                                        absl::string_view key) {
+  const rocksdb::Slice target(key.data(), key.size());
+  for (int steps = 0;
+       it->Valid() && it->key().compare(target) < 0 && steps < kMaxSteps;
+       ++steps) {
+    it->Next();
+  }
+  if (!it->Valid() || it->key().compare(target) < 0) it->Seek(target);
+  if (it->Valid() && it->key() == target) return it->value().ToString();
+  return GetValue(db, key);
+}
+
+}  // namespace
 
 absl::Status SummaryStore::LoadUpstream() {
   UpstreamRecords records;
@@ -38,9 +68,15 @@ absl::StatusOr<std::vector<T>> SummaryStore::ReadPendingUpstream(
     return absl::UnavailableError(
         absl::StrCat("store ", db_->dir(), " is failing: ", db_->failure()));
   }
-  for (const std::string& id : upstream_.PendingIds(max, skip)) {
+  const std::vector<std::string> ids = upstream_.PendingIds(max, skip);
+  if (ids.empty()) return out;
+  // The ids are in key order (UnitIds sort as their unit keys do).
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  for (const std::string& id : ids) {
     std::string key = absl::StrCat(kUnitPrefix, id);
-    OHFED_ASSIGN_OR_RETURN(std::string value, GetValue(db_.get(), key));
+    OHFED_ASSIGN_OR_RETURN(std::string value,
+                           ReadForward(db_.get(), it.get(), key));
     OHFED_ASSIGN_OR_RETURN(T unit, decode(id, key, std::move(value)));
     const size_t size = size_of(unit);
     // The rest stays pending for the next call.
@@ -67,17 +103,18 @@ absl::StatusOr<std::vector<v1::UnitSummary>> SummaryStore::PendingUpstream(
       [](const v1::UnitSummary& summary) { return summary.ByteSizeLong(); });
 }
 
-absl::StatusOr<std::vector<std::string>>
+absl::StatusOr<std::vector<SerializedSummary>>
 SummaryStore::PendingUpstreamSerialized(
     size_t max, size_t max_bytes,
     const absl::flat_hash_set<std::string>& skip) const {
-  return ReadPendingUpstream<std::string>(
+  return ReadPendingUpstream<SerializedSummary>(
       max, max_bytes, skip,
       [](const std::string& id, const std::string& key,
-         std::string value) -> absl::StatusOr<std::string> {
+         std::string value) -> absl::StatusOr<SerializedSummary> {
         // The stored record's summary as it arrived here (codec.h: a 16-byte
         // header, then the serialized UnitSummary), not parsed: its identity
-        // is checked against the key, which is all that is read of it.
+        // is checked against the key, which is all that is read of it, and
+        // handed on with it.
         absl::StatusOr<SummaryKey> read =
             value.size() < 16
                 ? absl::InvalidArgumentError("short")
@@ -90,9 +127,9 @@ SummaryStore::PendingUpstreamSerialized(
             static_cast<int64_t>(GetBigEndian64(value));
         value.erase(0, 16);
         AppendFirstReceived(first_received, &value);
-        return value;
+        return SerializedSummary{std::move(*read), std::move(value)};
       },
-      [](const std::string& bytes) { return bytes.size(); });
+      [](const SerializedSummary& s) { return s.bytes.size(); });
 }
 
 size_t SummaryStore::PendingUpstreamCount() const {
@@ -122,9 +159,27 @@ absl::Status SummaryStore::RecordUpstream(
   for (const auto& [id, record] : next) {
     batch.Put(absl::StrCat(kForwardPrefix, id), EncodeForward(record));
   }
-  OHFED_RETURN_IF_ERROR(db_->SyncedWrite(&batch));
+  // A refusal is shown to the trust's agent (Ingest.Feedback): synced.
+  const bool refused =
+      std::any_of(replies.begin(), replies.end(),
+                  [](const UpstreamReply& r) { return r.refused; });
+  OHFED_RETURN_IF_ERROR(refused ? db_->SyncedWrite(&batch)
+                                : WriteAckRecords(&batch));
   upstream_.Install(next);
   return absl::OkStatus();
+}
+
+absl::Status SummaryStore::WriteAckRecords(rocksdb::WriteBatch* batch) {
+  // Not synced: in the WAL in order, it is durable with the next synced
+  // write (the next commit). If a crash loses it, its units are pending
+  // again and go again; upstream, which acknowledged them only once they
+  // were durable there, answers STALE, and the record is written again.
+  // Nothing is lost or held twice (FederationTest.ALostAckRecordIs...).
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), batch);
+  if (s.ok()) return absl::OkStatus();
+  // As any failed write: the synced one fails too (RocksDB keeps its
+  // error) and marks the store failing, to be reopened.
+  return db_->SyncedWrite(batch);
 }
 
 std::string SummaryStore::UpstreamRefusalOf(absl::string_view trust,

@@ -61,11 +61,13 @@ class UpstreamQueue {
   virtual absl::StatusOr<std::vector<v1::UnitSummary>> PendingUpstream(
       size_t max, size_t max_bytes,
       const absl::flat_hash_set<std::string>& skip) const = 0;
-  // The same summaries serialized, as they are sent: the SummaryStore hands
-  // out the bytes it stored with first_received_unix_ms appended
-  // (common/summary_wire.h), neither parsed nor serialized again; sizes are
-  // the bytes'. The default serializes PendingUpstream's.
-  virtual absl::StatusOr<std::vector<std::string>> PendingUpstreamSerialized(
+  // The same summaries serialized, as they are sent, each with its trust,
+  // period and revision: the SummaryStore hands out the bytes it stored with
+  // first_received_unix_ms appended (common/summary_wire.h), neither parsed
+  // nor serialized again; sizes are the bytes'. The default serializes
+  // PendingUpstream's.
+  virtual absl::StatusOr<std::vector<SerializedSummary>>
+  PendingUpstreamSerialized(
       size_t max, size_t max_bytes,
       const absl::flat_hash_set<std::string>& skip) const {
     absl::StatusOr<std::vector<v1::UnitSummary>> pending =
@@ -76,10 +78,10 @@ class UpstreamQueue {
   // How many held units are pending upstream.
   virtual size_t PendingUpstreamCount() const = 0;
 
-  // Records `replies` durably, and only then in memory: a unit whose held
-  // revision upstream now holds or refused stops being pending. A later
-  // reply for a unit replaces its refusal. On error (kUnavailable for I/O)
-  // nothing changes, on disk or in memory.
+  // Records `replies` (refusals synced; acks may wait for the next synced
+  // write: lost, a unit is resent and answered STALE), then in memory: a unit
+  // whose held revision upstream holds or refused stops being pending. A later
+  // reply replaces a refusal. On error (kUnavailable) nothing changes.
   virtual absl::Status RecordUpstream(
       const std::vector<UpstreamReply>& replies) = 0;
 

@@ -62,12 +62,14 @@ void AppendFirstReceived(int64_t ms, std::string* bytes) {
   bytes->append(reinterpret_cast<const char*>(field), end - field);
 }
 
-std::vector<std::string> SerializeSummaries(
+std::vector<SerializedSummary> SerializeSummaries(
     const std::vector<v1::UnitSummary>& summaries) {
-  std::vector<std::string> out;
+  std::vector<SerializedSummary> out;
   out.reserve(summaries.size());
-  for (const v1::UnitSummary& s : summaries)
-    out.push_back(s.SerializeAsString());
+  for (const v1::UnitSummary& s : summaries) {
+    out.push_back(
+        {{s.trust(), s.period(), s.revision()}, s.SerializeAsString()});
+  }
   return out;
 }
 

@@ -33,8 +33,16 @@ absl::StatusOr<SummaryKey> ReadSummaryKey(absl::string_view bytes);
 // summary with that field set.
 void AppendFirstReceived(int64_t ms, std::string* bytes);
 
-// Each of `summaries` serialized, in order.
-std::vector<std::string> SerializeSummaries(
+// A serialized UnitSummary with its identity, as an uploader sends it: the
+// source names it once (from its own record, or while checking the bytes),
+// so that packing a batch does not read the bytes again.
+struct SerializedSummary {
+  SummaryKey key;
+  std::string bytes;
+};
+
+// Each of `summaries` serialized, in order, named from its fields.
+std::vector<SerializedSummary> SerializeSummaries(
     const std::vector<v1::UnitSummary>& summaries);
 
 // The bytes a summary of `body_bytes` adds to a SubmitRequest: its tag, its

@@ -54,7 +54,7 @@ absl::StatusOr<std::vector<v1::UnitSummary>> OutboxSource::PendingExcept(
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> OutboxSource::PendingSerialized(
+absl::StatusOr<std::vector<SerializedSummary>> OutboxSource::PendingSerialized(
     size_t max, const UnitKeys& in_flight) {
   OHFED_ASSIGN_OR_RETURN(
       std::vector<v1::UnitSummary> pending,
@@ -240,26 +240,23 @@ absl::Status Uploader::Pass() {
   }
 }
 
-absl::Status Uploader::Pack(std::vector<std::string>& pending,
-                            v1::SubmitRequest* request,
-                            std::vector<std::string>* keys,
-                            std::vector<v1::Ack>* set_aside) const {
+void Uploader::Pack(std::vector<SerializedSummary>& pending,
+                    v1::SubmitRequest* request, std::vector<std::string>* keys,
+                    std::vector<v1::Ack>* set_aside) const {
   const size_t limit = options_.max_message_bytes;
   size_t bytes = 0;
-  for (std::string& s : pending) {
-    const size_t size = FramedSummarySize(s.size());
+  for (SerializedSummary& s : pending) {
+    const size_t size = FramedSummarySize(s.bytes.size());
     // The rest waits for the next message: it is still pending.
     if (size <= limit && bytes + size > limit) break;
-    OHFED_ASSIGN_OR_RETURN(SummaryKey key, ReadSummaryKey(s));
     if (size > limit) {
-      set_aside->push_back(SetAsideAck(key, size, limit));
+      set_aside->push_back(SetAsideAck(s.key, size, limit));
       continue;
     }
     bytes += size;
-    keys->push_back(OutboxKey(key.trust, key.period));
-    AddSerializedSummary(std::move(s), request);
+    keys->push_back(OutboxKey(s.key.trust, s.key.period));
+    AddSerializedSummary(std::move(s.bytes), request);
   }
-  return absl::OkStatus();
 }
 
 absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
@@ -307,7 +304,7 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
       skip = flight->units;
       in_flight = flight->batches.size();
     }
-    absl::StatusOr<std::vector<std::string>> pending =
+    absl::StatusOr<std::vector<SerializedSummary>> pending =
         source_->PendingSerialized(options_.batch_size, skip);
     if (!pending.ok()) {
       *failure = Failure::kLocal;
@@ -332,13 +329,12 @@ absl::Status Uploader::SendPending(Stream* stream, InFlight* flight,
   }
 }
 
-absl::StatusOr<bool> Uploader::WriteBatch(Stream* stream,
-                                          std::vector<std::string>& pending,
-                                          InFlight* flight) {
+absl::StatusOr<bool> Uploader::WriteBatch(
+    Stream* stream, std::vector<SerializedSummary>& pending, InFlight* flight) {
   v1::SubmitRequest request;
   std::vector<std::string> keys;
   std::vector<v1::Ack> set_aside;
-  OHFED_RETURN_IF_ERROR(Pack(pending, &request, &keys, &set_aside));
+  Pack(pending, &request, &keys, &set_aside);
   if (!set_aside.empty()) {
     for (const v1::Ack& a : set_aside) {
       Log(absl::StrCat("cannot send ", a.trust(), " ", a.period(), " revision ",

@@ -55,6 +55,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/summary_wire.h"
 #include "common/transport.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -81,15 +82,17 @@ class OutboxSource {
   virtual absl::StatusOr<std::vector<v1::UnitSummary>> PendingExcept(
       size_t max, const UnitKeys& in_flight);
   // What the uploader sends: as PendingExcept (Pending when `in_flight` is
-  // empty), each summary serialized. The default serializes them; a source
-  // that holds them serialized (a regional aggregator's store) overrides it
-  // and they travel without being parsed (common/summary_wire.h).
-  virtual absl::StatusOr<std::vector<std::string>> PendingSerialized(
+  // empty), each summary serialized and named (trust, period, revision: the
+  // uploader does not read the bytes again). The default serializes them; a
+  // source that holds them serialized (a regional aggregator's store)
+  // overrides it and they travel without being parsed
+  // (common/summary_wire.h).
+  virtual absl::StatusOr<std::vector<SerializedSummary>> PendingSerialized(
       size_t max, const UnitKeys& in_flight);
   // Records the receiver's answers. ACCEPTED and STALE clear a period whose
   // current revision is <= ack.revision; REJECTED records the reason for that
-  // revision. Called with every Ack of one response; must be durable before
-  // returning if the source is durable.
+  // revision. Called with every Ack of one response; durable before returning
+  // if the source is, unless a lost record only means a resend (STALE).
   virtual absl::Status OnAcks(const std::vector<v1::Ack>& acks) = 0;
   // How many summaries await acknowledgement (for the outage log). The
   // default counts Pending(); 0 if that fails.
@@ -236,17 +239,16 @@ class Uploader {
                            Failure* failure);
   // Packs and writes one batch from `pending`; false if the stream failed.
   absl::StatusOr<bool> WriteBatch(Stream* stream,
-                                  std::vector<std::string>& pending,
+                                  std::vector<SerializedSummary>& pending,
                                   InFlight* flight);
   // The reader: applies each response's acks to the source, in order.
   void ReadAcks(Stream* stream, grpc::ClientContext* ctx, InFlight* flight);
   // Fills `request` from `pending` (serialized summaries) up to the size
   // limit, with the OutboxKey of each in `keys`; summaries too large to send
-  // alone go to `set_aside` as REJECTED acks. kInvalidArgument for a
-  // malformed summary.
-  absl::Status Pack(std::vector<std::string>& pending,
-                    v1::SubmitRequest* request, std::vector<std::string>* keys,
-                    std::vector<v1::Ack>* set_aside) const;
+  // alone go to `set_aside` as REJECTED acks.
+  void Pack(std::vector<SerializedSummary>& pending, v1::SubmitRequest* request,
+            std::vector<std::string>* keys,
+            std::vector<v1::Ack>* set_aside) const;
   void RecordAcks(const v1::SubmitResponse& response);
   void RecordOutcome(const absl::Status& status);
   void FetchFeedback();

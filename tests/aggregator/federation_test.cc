@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <rocksdb/write_batch.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "aggregator/aggregator.h"
 #include "aggregator/query_completeness.h"
 #include "cli/agent_client.h"
+#include "common/rocksdb_util.h"
 #include "common/transport.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/subprocess.h"
@@ -200,6 +202,48 @@ TEST_F(FederationTest, StoreAndForwardSurvivesUpstreamOutageAndRestart) {
   EXPECT_EQ(regional->forwarder()->outbox_size(), 0u);
   EXPECT_EQ(regional->forwarder()->RecordOf("RJ1", "2026-03").acked_revision,
             4u);
+}
+
+// What a lost ack record costs (were it lost at a crash): the units it
+// cleared are pending again after a restart, go again, and the national,
+// which holds them, answers STALE; it holds each once, unchanged, and the
+// regional's records come back. Here every record is deleted while the
+// regional is down.
+TEST_F(FederationTest, ALostAckRecordIsAResendAnsweredStale) {
+  auto national = Start("national", 0, "");
+  auto regional = Start("regional", 0, national->address());
+  SubmitWorkload(*regional);
+  ASSERT_TRUE(Converges(*regional, *national));
+  for (int i = 0; i < 250 && regional->forwarder()->outbox_size() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(regional->forwarder()->outbox_size(), 0u);
+  const Snapshot held = Take(national->store());
+  const SummaryStoreStats before = national->store().stats();
+  regional.reset();
+  {
+    auto db = OpenDb(dir_.File("regional"), DbFootprint::kServer);
+    OHFED_ASSERT_OK(db);
+    rocksdb::WriteBatch lost;
+    OHFED_ASSERT_OK(ScanPrefix(
+        db->get(), "f/", [&](absl::string_view key, absl::string_view) {
+          lost.Delete(rocksdb::Slice(key.data(), key.size()));
+          return absl::OkStatus();
+        }));
+    ASSERT_EQ(lost.Count(), 16u);
+    OHFED_ASSERT_OK(WriteSynced(db->get(), &lost));
+  }
+  regional = Start("regional", 0, national->address());
+  for (int i = 0; i < 250 && regional->forwarder()->outbox_size() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(regional->forwarder()->outbox_size(), 0u);
+  EXPECT_EQ(regional->forwarder()->RecordOf("RJ1", "2026-03").acked_revision,
+            4u);
+  const SummaryStoreStats after = national->store().stats();
+  EXPECT_EQ(after.summaries_stale - before.summaries_stale, 16u);
+  EXPECT_EQ(after.summaries_accepted, before.summaries_accepted);
+  EXPECT_EQ(Take(national->store()), held);
 }
 
 // England without one trust, as the national operator's registry.

@@ -4,9 +4,11 @@
 // with the same state.
 #include <rocksdb/db.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "aggregator/codec.h"
 #include "aggregator/summary_store.h"
 #include "aggregator/upstream_ledger.h"
@@ -146,13 +148,17 @@ TEST_F(UpstreamQueueTest, PendingSerializedIsTheSummaryAsReceived) {
   std::string expected = received;
   AppendFirstReceived(absl::ToUnixMillis(absl::FromUnixSeconds(1774000000)),
                       &expected);
-  EXPECT_EQ((*sent)[0], expected);
+  EXPECT_EQ((*sent)[0].bytes, expected);
+  // Named as the key reads, so the uploader need not read the bytes again.
+  EXPECT_EQ((*sent)[0].key.trust, "RJ1");
+  EXPECT_EQ((*sent)[0].key.period, "2026-01");
+  EXPECT_EQ((*sent)[0].key.revision, 3u);
   // It says the same as the parsed summary the queue hands out.
   auto parsed = store_->PendingUpstream(10, 1 << 20, {});
   OHFED_ASSERT_OK(parsed);
   ASSERT_EQ(parsed->size(), 1u);
   v1::UnitSummary from_bytes;
-  ASSERT_TRUE(from_bytes.ParseFromString((*sent)[0]));
+  ASSERT_TRUE(from_bytes.ParseFromString((*sent)[0].bytes));
   EXPECT_EQ(from_bytes.SerializeAsString(), (*parsed)[0].SerializeAsString());
   // Bounded and skipping as PendingUpstream.
   Commit({Summary("RJ1", "2026-02", 1, {{kImm, 1}})});
@@ -162,7 +168,42 @@ TEST_F(UpstreamQueueTest, PendingSerializedIsTheSummaryAsReceived) {
   auto rest = store_->PendingUpstreamSerialized(10, 1 << 20, {"RJ1/2026-01"});
   OHFED_ASSERT_OK(rest);
   ASSERT_EQ(rest->size(), 1u);
-  EXPECT_EQ(ReadSummaryKey((*rest)[0])->period, "2026-02");
+  EXPECT_EQ((*rest)[0].key.period, "2026-02");
+  EXPECT_EQ(ReadSummaryKey((*rest)[0].bytes)->period, "2026-02");
+}
+
+// The pending units are read in one walk over the unit keys: neighbours
+// (a census) and units far apart among held ones upstream already has (a
+// new month after years held), around the ones in flight; each read is
+// the unit named, with its bytes.
+TEST_F(UpstreamQueueTest, PendingSerializedReadsNeighboursAndFarApart) {
+  std::vector<v1::UnitSummary> held;
+  for (int m = 0; m < 60; ++m) {
+    held.push_back(
+        Summary("RJ1", absl::StrFormat("%04d-%02d", 2021 + m / 12, 1 + m % 12),
+                1, {{kImm, m}}));
+  }
+  Commit(held);
+  // Upstream holds all but a run of neighbours and two far apart.
+  const std::set<int> kept = {3, 4, 5, 6, 30, 59};
+  std::vector<UpstreamReply> acks;
+  for (int m = 0; m < 60; ++m) {
+    if (!kept.contains(m)) acks.push_back(Holds("RJ1", held[m].period(), 1));
+  }
+  OHFED_ASSERT_OK(store_->RecordUpstream(acks));
+  auto sent = store_->PendingUpstreamSerialized(
+      10, 1 << 20, {absl::StrCat("RJ1/", held[5].period())});
+  OHFED_ASSERT_OK(sent);
+  std::vector<std::string> periods;
+  for (const SerializedSummary& s : *sent) {
+    periods.push_back(s.key.period);
+    v1::UnitSummary parsed;
+    ASSERT_TRUE(parsed.ParseFromString(s.bytes));
+    EXPECT_EQ(parsed.period(), s.key.period);
+    ASSERT_EQ(parsed.cells_size(), 1);
+  }
+  EXPECT_THAT(periods, ::testing::ElementsAre("2021-04", "2021-05", "2021-07",
+                                              "2023-07", "2025-12"));
 }
 
 // What is in flight upstream is left out, and the next ones come instead:

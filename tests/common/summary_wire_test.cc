@@ -46,6 +46,16 @@ TEST(SummaryWireTest, RefusesMalformedBytes) {
   EXPECT_THAT(cut.status().message(), ::testing::HasSubstr("is malformed"));
 }
 
+// Serialized for an uploader, each named from its fields.
+TEST(SummaryWireTest, SerializeSummariesNamesEach) {
+  auto out = SerializeSummaries({Sample()});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes, Sample().SerializeAsString());
+  EXPECT_EQ(out[0].key.trust, "RJ1");
+  EXPECT_EQ(out[0].key.period, "2026-03");
+  EXPECT_EQ(out[0].key.revision, 7u);
+}
+
 TEST(SummaryWireTest, FirstReceivedAppendedIsTheFieldsValue) {
   v1::UnitSummary s = Sample();
   s.set_first_received_unix_ms(5);  // an earlier value is replaced

@@ -387,11 +387,13 @@ TEST_F(UploaderTest, PacksBySizeAndSetsAsideWhatCannotTravelAlone) {
 TEST_F(UploaderTest, SendsTheSourcesSerializedSummariesAsTheyAre) {
   class Stamping : public MemoryOutbox {
    public:
-    absl::StatusOr<std::vector<std::string>> PendingSerialized(
+    absl::StatusOr<std::vector<SerializedSummary>> PendingSerialized(
         size_t max, const UnitKeys& in_flight) override {
       auto pending = MemoryOutbox::PendingSerialized(max, in_flight);
       if (pending.ok()) {
-        for (std::string& s : *pending) AppendFirstReceived(42, &s);
+        for (SerializedSummary& s : *pending) {
+          AppendFirstReceived(42, &s.bytes);
+        }
       }
       return pending;
     }
