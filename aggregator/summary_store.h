@@ -338,9 +338,6 @@ class SummaryStore : public UpstreamQueue {
   absl::Status Load();
   // Load's work: the held units into index_, rollups recomputed, published.
   absl::Status LoadUnits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // RecordUpstream's write of acknowledgements (no refusal among them),
-  // not synced; kUnavailable as SyncedWrite if it fails.
-  absl::Status WriteAckRecords(rocksdb::WriteBatch* batch);
   // Reopens the database if a write failed, and reloads everything held
   // from it; kUnavailable if it still cannot be written. The caller holds
   // write_mu_; this takes upstream_write_mu_ (no other writer then) and

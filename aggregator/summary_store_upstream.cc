@@ -160,26 +160,19 @@ absl::Status SummaryStore::RecordUpstream(
     batch.Put(absl::StrCat(kForwardPrefix, id), EncodeForward(record));
   }
   // A refusal is shown to the trust's agent (Ingest.Feedback): synced.
+  // Acknowledgements alone are not: in the WAL in order, they are durable
+  // with the next synced write (the next commit). If a crash loses them,
+  // their units are pending again and go again; upstream, which
+  // acknowledged them only once they were durable there, answers STALE,
+  // and the record is written again. Nothing is lost or held twice
+  // (FederationTest.ALostAckRecordIsAResendAnsweredStale).
   const bool refused =
       std::any_of(replies.begin(), replies.end(),
                   [](const UpstreamReply& r) { return r.refused; });
   OHFED_RETURN_IF_ERROR(refused ? db_->SyncedWrite(&batch)
-                                : WriteAckRecords(&batch));
+                                : db_->UnsyncedWrite(&batch));
   upstream_.Install(next);
   return absl::OkStatus();
-}
-
-absl::Status SummaryStore::WriteAckRecords(rocksdb::WriteBatch* batch) {
-  // Not synced: in the WAL in order, it is durable with the next synced
-  // write (the next commit). If a crash loses it, its units are pending
-  // again and go again; upstream, which acknowledged them only once they
-  // were durable there, answers STALE, and the record is written again.
-  // Nothing is lost or held twice (FederationTest.ALostAckRecordIs...).
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), batch);
-  if (s.ok()) return absl::OkStatus();
-  // As any failed write: the synced one fails too (RocksDB keeps its
-  // error) and marks the store failing, to be reopened.
-  return db_->SyncedWrite(batch);
 }
 
 std::string SummaryStore::UpstreamRefusalOf(absl::string_view trust,

@@ -4,6 +4,7 @@
 #include "common/db_recovery.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/status.h"
 
 namespace ohfed {
 namespace {
@@ -59,11 +60,21 @@ StoreDb::~StoreDb() {
 }
 
 absl::Status StoreDb::SyncedWrite(rocksdb::WriteBatch* batch) {
+  return CheckedWrite(batch, /*sync=*/true);
+}
+
+absl::Status StoreDb::UnsyncedWrite(rocksdb::WriteBatch* batch) {
+  return CheckedWrite(batch, /*sync=*/false);
+}
+
+absl::Status StoreDb::CheckedWrite(rocksdb::WriteBatch* batch, bool sync) {
   if (!open()) {
     return absl::UnavailableError(
         absl::StrCat("store ", dir_, " is failing: ", failure()));
   }
-  absl::Status s = WriteSynced(db_, batch);
+  absl::Status s =
+      sync ? WriteSynced(db_, batch)
+           : FromRocks(db_->Write(rocksdb::WriteOptions(), batch), "write");
   if (s.ok()) return s;
   absl::Status named(s.code(), absl::StrCat("store ", dir_, ": ", s.message()));
   MarkFailing(named);

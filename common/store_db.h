@@ -52,6 +52,10 @@ class StoreDb : public rocksdb::StackableDB {
   // WriteSynced (common/rocksdb_util.h). On failure the store is failing
   // and the error, kUnavailable for I/O, names the directory.
   absl::Status SyncedWrite(rocksdb::WriteBatch* batch);
+  // The same without the sync: in the WAL in order, so durable with the
+  // next synced write, and lost if the OS crashes before it. Fails, and
+  // marks the store failing, as SyncedWrite does.
+  absl::Status UnsyncedWrite(rocksdb::WriteBatch* batch);
 
   // Nothing to do unless failing; otherwise closes and reopens the
   // database. Returns whether it reopened (the owner must then reload), or
@@ -74,6 +78,7 @@ class StoreDb : public rocksdb::StackableDB {
  private:
   StoreDb(std::unique_ptr<rocksdb::DB> db, std::string dir,
           DbFootprint footprint, rocksdb::Env* env);
+  absl::Status CheckedWrite(rocksdb::WriteBatch* batch, bool sync);
   void MarkFailing(const absl::Status& why);
   void Notify(bool failing);
 

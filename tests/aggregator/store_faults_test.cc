@@ -316,5 +316,25 @@ TEST_F(ForwarderFaultsTest, StateSurvivesEveryFaultAndResumes) {
   EXPECT_EQ(forwarder_->outbox_size(), 0u);
 }
 
+// Acknowledgements alone are recorded without a sync, but a failed record
+// is still a failed write: the store is failing, nothing is installed, and
+// the next acknowledgement reopens it.
+TEST_F(ForwarderFaultsTest, AFailedAckRecordMarksTheStoreFailing) {
+  Seed();
+  faults_.fs->FailWrites(true);
+  EXPECT_THAT(forwarder_->OnAcks({AckOf("RAL", "2026-03", 1)}),
+              StatusIs(absl::StatusCode::kUnavailable, "injected write"));
+  EXPECT_TRUE(store_->failing());
+  ExpectIntact(1);
+  faults_.fs->FailWrites(false);
+  OHFED_ASSERT_OK(forwarder_->OnAcks({AckOf("RAL", "2026-03", 1)}));
+  EXPECT_FALSE(store_->failing());
+  EXPECT_EQ(forwarder_->RecordOf("RAL", "2026-03").acked_revision, 1u);
+  EXPECT_EQ(forwarder_->outbox_size(), 0u);
+  Open();
+  EXPECT_EQ(forwarder_->RecordOf("RAL", "2026-03").acked_revision, 1u);
+  EXPECT_EQ(forwarder_->outbox_size(), 0u);
+}
+
 }  // namespace
 }  // namespace ohfed::aggregator
