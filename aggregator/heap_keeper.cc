@@ -1,8 +1,8 @@
 #include "aggregator/heap_keeper.h"
 
-#include <malloc.h>
-
 #include <utility>
+
+#include "common/memory_trim.h"
 
 namespace ohfed::aggregator {
 
@@ -20,14 +20,9 @@ HeapKeeper::~HeapKeeper() {
   thread_.join();
 }
 
-size_t HeapKeeper::FreeHeapBytes() {
-  struct mallinfo2 m = mallinfo2();
-  return m.fordblks + m.fsmblks;
-}
-
 bool HeapKeeper::TrimIfAbove(size_t max_free_bytes) {
   if (FreeHeapBytes() <= max_free_bytes) return false;
-  malloc_trim(0);
+  ReleaseFreeHeap();
   return true;
 }
 

@@ -20,6 +20,10 @@
 // None is needed while nothing arrives, so once the aggregator has been
 // quiet for a while the keeper runs `on_quiet` once (the aggregator flushes
 // the memtable, drops the kept batch and trims: common/memory_trim.h).
+//
+// The aggregator now links tcmalloc (issue 14: less CPU a summary, and no
+// page faults for the ingest's transient buffers); the keeper then watches
+// tcmalloc's free pages and releases them the same way.
 #ifndef OHFED_AGGREGATOR_HEAP_KEEPER_H_
 #define OHFED_AGGREGATOR_HEAP_KEEPER_H_
 
@@ -60,11 +64,10 @@ class HeapKeeper {
   HeapKeeper(const HeapKeeper&) = delete;
   HeapKeeper& operator=(const HeapKeeper&) = delete;
 
-  // Bytes malloc holds free in all arenas (mallinfo2's fordblks + fsmblks).
-  static size_t FreeHeapBytes();
-  // Returns free heap to the system if more than `max_free_bytes` is free;
-  // true if it trimmed. Thread-safe; the check takes well under a
-  // millisecond, a trim a few.
+  // Returns free heap to the system if more than `max_free_bytes` is free
+  // (common/memory_trim.h: FreeHeapBytes, ReleaseFreeHeap, for glibc's
+  // malloc or tcmalloc); true if it trimmed. Thread-safe; the check takes well
+  // under a millisecond, a trim a few.
   static bool TrimIfAbove(size_t max_free_bytes);
 
   // One round of the thread's work: TrimIfAbove, then `on_quiet` if it is

@@ -13,6 +13,14 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
+// gperftools' C API (gperftools/malloc_extension_c.h), declared weak: it is
+// there only when the executable links tcmalloc, and null otherwise.
+extern "C" {
+__attribute__((weak)) int MallocExtension_GetNumericProperty(
+    const char* property, size_t* value);
+__attribute__((weak)) void MallocExtension_ReleaseFreeMemory();
+}
+
 namespace ohfed {
 namespace {
 
@@ -65,12 +73,37 @@ std::vector<Mapping> ReadOnlyFileMappings() {
 }  // namespace
 
 void LimitMallocArenas(int arenas) {
+  if (UsingTcmalloc()) return;
   mallopt(M_ARENA_MAX, arenas);
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
 }
 
+bool UsingTcmalloc() {
+  return MallocExtension_GetNumericProperty != nullptr &&
+         MallocExtension_ReleaseFreeMemory != nullptr;
+}
+
+size_t FreeHeapBytes() {
+  if (UsingTcmalloc()) {
+    size_t free_bytes = 0;
+    MallocExtension_GetNumericProperty("tcmalloc.pageheap_free_bytes",
+                                       &free_bytes);
+    return free_bytes;
+  }
+  struct mallinfo2 m = mallinfo2();
+  return m.fordblks + m.fsmblks;
+}
+
+void ReleaseFreeHeap() {
+  if (UsingTcmalloc()) {
+    MallocExtension_ReleaseFreeMemory();
+  } else {
+    malloc_trim(0);
+  }
+}
+
 size_t TrimMemory() {
-  malloc_trim(0);
+  ReleaseFreeHeap();
   size_t released = 0;
   for (const Mapping& m : ReadOnlyFileMappings()) {
     // Anonymous pages in a private file mapping are modified copies

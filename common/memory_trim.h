@@ -21,8 +21,21 @@ namespace ohfed {
 // instead of staying in an arena per thread; and a fixed mmap threshold of
 // 256 KiB, so that large buffers (an import's months) are returned to the
 // system when freed instead of raising the threshold and staying in the
-// heap. Call before threads start.
+// heap. Call before threads start. Nothing to do under tcmalloc.
 void LimitMallocArenas(int arenas);
+
+// Whether malloc is tcmalloc (gperftools' tcmalloc_minimal), which an
+// executable gets by linking it, as the aggregator does
+// (aggregator/CMakeLists.txt), rather than glibc's. Found at run time.
+bool UsingTcmalloc();
+
+// Free heap the allocator keeps mapped: glibc's free chunks (mallinfo2),
+// or tcmalloc's free pages (its page heap).
+size_t FreeHeapBytes();
+
+// Gives that free heap back to the system: malloc_trim, or tcmalloc's
+// ReleaseFreeMemory. Thread-safe.
+void ReleaseFreeHeap();
 
 // Gives free heap and clean read-only file pages back to the system.
 // Returns the bytes of file pages released (as /proc/self/smaps counted

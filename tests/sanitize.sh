@@ -31,7 +31,7 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 # the optimisation level given in FLAGS; -g1 gives reports file:line.
 configure() {
   cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${@:3}" \
-    -DOHFED_TEST_TIMEOUT_SCALE="$timeout_scale" \
+    -DOHFED_TEST_TIMEOUT_SCALE="$timeout_scale" -DOHFED_TCMALLOC=OFF \
     -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-g1 -fno-omit-frame-pointer $2" \
     "-DCMAKE_EXE_LINKER_FLAGS=$2" "-DCMAKE_SHARED_LINKER_FLAGS=$2" >/dev/null

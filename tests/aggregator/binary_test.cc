@@ -322,6 +322,19 @@ TEST_F(BinaryTest, PortInUseIsRefusedNamingThePort) {
   EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);  // the first still serves
 }
 
+// malloc is tcmalloc's when the build links it (OHFED_TCMALLOC, the
+// default: aggregator/CMakeLists.txt); the heap keeper's tests prove the
+// keeper works on it.
+TEST_F(BinaryTest, RunsOnTcmallocWhenTheBuildLinksIt) {
+  std::unique_ptr<Subprocess> server = StartServer(Flags());
+  ASSERT_NE(server, nullptr);
+  std::ifstream maps(absl::StrCat("/proc/", server->pid(), "/maps"));
+  std::stringstream text;
+  text << maps.rdbuf();
+  EXPECT_EQ(absl::StrContains(text.str(), "libtcmalloc_minimal"),
+            OHFED_AGGREGATOR_TCMALLOC != 0);
+}
+
 TEST_F(BinaryTest, VersionIsTheProjectVersion) {
   auto r = RunCommand({OHFED_AGGREGATOR_BIN, "--version"}, absl::Seconds(20));
   OHFED_ASSERT_OK(r);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/memory_trim.h"
 #include "tests/testing/sanitizer_run.h"
 
 namespace ohfed::aggregator {
@@ -38,11 +39,20 @@ std::vector<std::unique_ptr<char[]>> Touched(size_t bytes, size_t block) {
   return blocks;
 }
 
+// Built twice (tests/aggregator/CMakeLists.txt): with glibc's malloc, and
+// linked with tcmalloc as the aggregator is.
+TEST(HeapKeeperTest, RunsOnTheAllocatorItWasLinkedWith) {
+  if (!ohfed::testing::SanitizerRun().empty()) {
+    GTEST_SKIP() << "the sanitizer's allocator replaces malloc";
+  }
+  EXPECT_EQ(UsingTcmalloc(), OHFED_EXPECT_TCMALLOC != 0);
+}
+
 TEST(HeapKeeperTest, ReturnsFreedHeapInTheMiddleOfTheArena) {
   if (!ohfed::testing::SanitizerRun().empty()) {
     GTEST_SKIP() << "OHFED_SANITIZE=" << ohfed::testing::SanitizerRun()
-                 << ": the sanitizer's allocator replaces glibc malloc, so "
-                    "there is no glibc arena to trim";
+                 << ": the sanitizer's allocator replaces malloc, so "
+                    "there is no heap of glibc's or tcmalloc's to trim";
   }
   constexpr size_t kBytes = 64 << 20;
   std::vector<std::unique_ptr<char[]>> freed = Touched(kBytes, 4000);
@@ -51,7 +61,7 @@ TEST(HeapKeeperTest, ReturnsFreedHeapInTheMiddleOfTheArena) {
   std::vector<std::unique_ptr<char[]>> pinned = Touched(1 << 20, 4000);
   freed.clear();
   freed.shrink_to_fit();
-  ASSERT_GE(HeapKeeper::FreeHeapBytes(), kBytes / 2);
+  ASSERT_GE(FreeHeapBytes(), kBytes / 2);
   const size_t before = ResidentBytes();
 
   EXPECT_TRUE(HeapKeeper::TrimIfAbove(8 << 20));

@@ -31,7 +31,7 @@ flags="-fsanitize=fuzzer-no-link,address,undefined"
 flags+=" -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" \
-  -DCMAKE_CXX_FLAGS="$flags" -DOHFED_FUZZ=ON >/dev/null
+  -DCMAKE_CXX_FLAGS="$flags" -DOHFED_FUZZ=ON -DOHFED_TCMALLOC=OFF >/dev/null
 cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
