@@ -18,6 +18,8 @@
 extern "C" {
 __attribute__((weak)) int MallocExtension_GetNumericProperty(
     const char* property, size_t* value);
+__attribute__((weak)) int MallocExtension_SetNumericProperty(
+    const char* property, size_t value);
 __attribute__((weak)) void MallocExtension_ReleaseFreeMemory();
 }
 
@@ -73,13 +75,18 @@ std::vector<Mapping> ReadOnlyFileMappings() {
 }  // namespace
 
 void LimitMallocArenas(int arenas) {
-  if (UsingTcmalloc()) return;
+  if (UsingTcmalloc()) {
+    MallocExtension_SetNumericProperty("tcmalloc.max_total_thread_cache_bytes",
+                                       kTcmallocThreadCacheBytes);
+    return;
+  }
   mallopt(M_ARENA_MAX, arenas);
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
 }
 
 bool UsingTcmalloc() {
   return MallocExtension_GetNumericProperty != nullptr &&
+         MallocExtension_SetNumericProperty != nullptr &&
          MallocExtension_ReleaseFreeMemory != nullptr;
 }
 

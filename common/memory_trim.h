@@ -21,8 +21,12 @@ namespace ohfed {
 // instead of staying in an arena per thread; and a fixed mmap threshold of
 // 256 KiB, so that large buffers (an import's months) are returned to the
 // system when freed instead of raising the threshold and staying in the
-// heap. Call before threads start. Nothing to do under tcmalloc.
+// heap. Call before threads start. Under tcmalloc, caps the free memory
+// its threads keep to themselves at kTcmallocThreadCacheBytes in all (32
+// MiB by default; measured with 207 x 60 trust-months held, the caches
+// then keep ~8 MiB less, and ingest's CPU a summary is within noise).
 void LimitMallocArenas(int arenas);
+inline constexpr size_t kTcmallocThreadCacheBytes = 2 << 20;
 
 // Whether malloc is tcmalloc (gperftools' tcmalloc_minimal), which an
 // executable gets by linking it, as the aggregator does

@@ -13,6 +13,10 @@
 #include "common/memory_trim.h"
 #include "tests/testing/sanitizer_run.h"
 
+#if OHFED_EXPECT_TCMALLOC
+#include <gperftools/malloc_extension_c.h>
+#endif
+
 namespace ohfed::aggregator {
 namespace {
 
@@ -47,6 +51,18 @@ TEST(HeapKeeperTest, RunsOnTheAllocatorItWasLinkedWith) {
   }
   EXPECT_EQ(UsingTcmalloc(), OHFED_EXPECT_TCMALLOC != 0);
 }
+
+#if OHFED_EXPECT_TCMALLOC
+// The aggregator's main calls LimitMallocArenas first: under tcmalloc it
+// caps the threads' caches (figure 6's memory held).
+TEST(HeapKeeperTest, TcmallocThreadCachesAreCapped) {
+  LimitMallocArenas(2);
+  size_t cap = 0;
+  ASSERT_TRUE(MallocExtension_GetNumericProperty(
+      "tcmalloc.max_total_thread_cache_bytes", &cap));
+  EXPECT_EQ(cap, kTcmallocThreadCacheBytes);
+}
+#endif
 
 TEST(HeapKeeperTest, ReturnsFreedHeapInTheMiddleOfTheArena) {
   if (!ohfed::testing::SanitizerRun().empty()) {
