@@ -61,3 +61,12 @@ check ohfed-aggregator usr/bin/ohfed-aggregator \
   usr/share/ohfed-aggregator/catalogue.csv \
   usr/share/ohfed-aggregator/england_orgs.csv \
   usr/share/doc/ohfed-aggregator/README.md
+
+# The aggregator's allocator (aggregator/CMakeLists.txt, OHFED_TCMALLOC) is
+# a dependency of its package, found by dpkg-shlibdeps.
+if ldd "$build/bin/ohfed-aggregator" | grep -q libtcmalloc_minimal; then
+  dpkg-deb -I "$work"/ohfed-aggregator_*.deb |
+    grep -q "^ Depends:.*libtcmalloc-minimal4" ||
+    fail "ohfed-aggregator: no libtcmalloc-minimal4 dependency"
+  echo "ohfed-aggregator: depends on libtcmalloc-minimal4, ok"
+fi
