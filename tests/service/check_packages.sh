@@ -38,7 +38,7 @@ $contents"
     dpkg-deb -I "$deb" $script >"$work/$script"
     sh -n "$work/$script" || fail "$package: $script is not valid sh"
   done
-  dpkg-deb -I "$deb" postinst | grep -q "useradd --system" \
+  grep -q "useradd --system" "$work/postinst" \
     || fail "$package: postinst does not create the ohfed user"
   mkdir -p "$work/x/$package"
   dpkg-deb -x "$deb" "$work/x/$package"
@@ -64,9 +64,12 @@ check ohfed-aggregator usr/bin/ohfed-aggregator \
 
 # The aggregator's allocator (aggregator/CMakeLists.txt, OHFED_TCMALLOC) is
 # a dependency of its package, found by dpkg-shlibdeps.
-if ldd "$build/bin/ohfed-aggregator" | grep -q libtcmalloc_minimal; then
-  dpkg-deb -I "$work"/ohfed-aggregator_*.deb |
-    grep -q "^ Depends:.*libtcmalloc-minimal4" ||
+# (Read whole first: grep -q stops reading early, and under pipefail the
+# writer's SIGPIPE would fail the pipeline.)
+libraries=$(ldd "$build/bin/ohfed-aggregator")
+if grep -q libtcmalloc_minimal <<<"$libraries"; then
+  info=$(dpkg-deb -I "$work"/ohfed-aggregator_*.deb)
+  grep -q "^ Depends:.*libtcmalloc-minimal4" <<<"$info" ||
     fail "ohfed-aggregator: no libtcmalloc-minimal4 dependency"
   echo "ohfed-aggregator: depends on libtcmalloc-minimal4, ok"
 fi
