@@ -21,9 +21,9 @@
 // quiet for a while the keeper runs `on_quiet` once (the aggregator flushes
 // the memtable, drops the kept batch and trims: common/memory_trim.h).
 //
-// The aggregator now links tcmalloc (issue 14: less CPU a summary, and no
-// page faults for the ingest's transient buffers); the keeper then watches
-// tcmalloc's free pages and releases them the same way.
+// The aggregator now links tcmalloc (issue 14: less CPU a summary, fewer
+// page faults); the keeper then watches tcmalloc's free pages and releases
+// them the same way.
 #ifndef OHFED_AGGREGATOR_HEAP_KEEPER_H_
 #define OHFED_AGGREGATOR_HEAP_KEEPER_H_
 
