@@ -1,7 +1,13 @@
 #include "aggregator/codec.h"
 
+#include <lz4.h>
+
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "common/rocksdb_util.h"
+#include "common/status.h"
+#include "common/summary_wire.h"
 
 namespace ohfed::aggregator {
 namespace {
@@ -9,6 +15,58 @@ namespace {
 absl::Status Corrupt(absl::string_view key, absl::string_view what) {
   return absl::DataLossError(
       absl::StrCat("corrupt ", what, " record '", key, "'"));
+}
+
+constexpr char kCompressedUnitTag = 'L';
+constexpr size_t kLegacyUnitHeaderBytes = 16;
+constexpr size_t kUnitHeaderBytes = 1 + 8 + 8 + 4;
+// The largest serialized summary a record may claim (far above the ingest
+// message limit): a damaged size field cannot ask for more memory.
+constexpr uint32_t kMaxUnitBytes = 64u << 20;
+
+void PutBigEndian32(std::string* dst, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    dst->push_back(static_cast<char>((v >> shift) & 0xFF));
+  }
+}
+
+uint32_t GetBigEndian32(absl::string_view src) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(src[i]);
+  return v;
+}
+
+// The compressed layout; false if `value` is not one whole.
+bool ReadCompressedUnit(absl::string_view value, UnitBytes* out) {
+  if (value.size() < kUnitHeaderBytes || value[0] != kCompressedUnitTag) {
+    return false;
+  }
+  const uint32_t size = GetBigEndian32(value.substr(17));
+  const absl::string_view block = value.substr(kUnitHeaderBytes);
+  if (size > kMaxUnitBytes ||
+      block.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return false;
+  }
+  out->summary.resize(size);
+  const int n = LZ4_decompress_safe(block.data(), out->summary.data(),
+                                    static_cast<int>(block.size()),
+                                    static_cast<int>(size));
+  if (n < 0 || static_cast<uint32_t>(n) != size) return false;
+  out->first_received_unix_ms =
+      static_cast<int64_t>(GetBigEndian64(value.substr(1)));
+  out->last_received_unix_ms =
+      static_cast<int64_t>(GetBigEndian64(value.substr(9)));
+  return true;
+}
+
+// Whether `value`, read as a record from before compression, holds the
+// unit its key ("u/" trust "/" period) names.
+bool LegacyUnitNames(absl::string_view key, absl::string_view value) {
+  if (value.size() < kLegacyUnitHeaderBytes) return false;
+  absl::StatusOr<SummaryKey> read =
+      ReadSummaryKey(value.substr(kLegacyUnitHeaderBytes));
+  return read.ok() &&
+         key == absl::StrCat(kUnitPrefix, UnitId(read->trust, read->period));
 }
 
 // Reads a base-128 varint at `*at`, advancing it; false if truncated or
@@ -78,32 +136,61 @@ std::string RollupId(absl::string_view node, absl::string_view period,
   return absl::StrCat(node, "|", period, "|", measure);
 }
 
+StoredUnitBody CompressUnitBody(absl::string_view serialized) {
+  StoredUnitBody body;
+  body.size = static_cast<uint32_t>(serialized.size());
+  body.bytes.resize(
+      static_cast<size_t>(LZ4_compressBound(static_cast<int>(body.size))));
+  const int n = LZ4_compress_default(serialized.data(), body.bytes.data(),
+                                     static_cast<int>(body.size),
+                                     static_cast<int>(body.bytes.size()));
+  body.bytes.resize(static_cast<size_t>(n));
+  return body;
+}
+
 std::string EncodeUnitHeader(int64_t first_received_unix_ms,
-                             int64_t last_received_unix_ms) {
-  std::string out;
+                             int64_t last_received_unix_ms,
+                             const StoredUnitBody& body) {
+  std::string out(1, kCompressedUnitTag);
   PutBigEndian64(&out, static_cast<uint64_t>(first_received_unix_ms));
   PutBigEndian64(&out, static_cast<uint64_t>(last_received_unix_ms));
+  PutBigEndian32(&out, body.size);
   return out;
 }
 
 std::string EncodeUnit(const UnitRecord& record) {
-  std::string out = EncodeUnitHeader(record.first_received_unix_ms,
-                                     record.last_received_unix_ms);
-  record.summary.AppendToString(&out);
-  return out;
+  const StoredUnitBody body =
+      CompressUnitBody(record.summary.SerializeAsString());
+  return EncodeUnitHeader(record.first_received_unix_ms,
+                          record.last_received_unix_ms, body) +
+         body.bytes;
+}
+
+absl::StatusOr<UnitBytes> ReadUnitBytes(absl::string_view key,
+                                        absl::string_view value) {
+  UnitBytes r;
+  if (!value.empty() && value[0] == kCompressedUnitTag) {
+    if (ReadCompressedUnit(value, &r)) return r;
+    // A record from before compression starts with the top byte of a
+    // millisecond time: the tag only for a time past the year 10^8, which a
+    // regional may have forwarded. Read as one only if it names its unit.
+    if (!LegacyUnitNames(key, value)) return Corrupt(key, "unit");
+  }
+  if (value.size() < kLegacyUnitHeaderBytes) return Corrupt(key, "unit");
+  r.first_received_unix_ms = static_cast<int64_t>(GetBigEndian64(value));
+  r.last_received_unix_ms =
+      static_cast<int64_t>(GetBigEndian64(value.substr(8)));
+  r.summary = std::string(value.substr(kLegacyUnitHeaderBytes));
+  return r;
 }
 
 absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
                                       absl::string_view value) {
-  if (value.size() < 16) return Corrupt(key, "unit");
+  OHFED_ASSIGN_OR_RETURN(UnitBytes bytes, ReadUnitBytes(key, value));
   UnitRecord r;
-  r.first_received_unix_ms = static_cast<int64_t>(GetBigEndian64(value));
-  r.last_received_unix_ms =
-      static_cast<int64_t>(GetBigEndian64(value.substr(8)));
-  absl::string_view body = value.substr(16);
-  if (!r.summary.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    return Corrupt(key, "unit");
-  }
+  r.first_received_unix_ms = bytes.first_received_unix_ms;
+  r.last_received_unix_ms = bytes.last_received_unix_ms;
+  if (!r.summary.ParseFromString(bytes.summary)) return Corrupt(key, "unit");
   return r;
 }
 

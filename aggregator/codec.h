@@ -16,8 +16,15 @@
 //                                      data since then
 //
 // Values start with fixed-width big-endian integers followed by a serialized
-// protobuf, so no private schema is needed:
-//   unit     = first_received_ms(8) last_received_ms(8) UnitSummary
+// protobuf (a unit's compressed), so no private schema is needed:
+//   unit     = 'L' first_received_ms(8) last_received_ms(8) size(4)
+//              LZ4(UnitSummary): the serialized summary, `size` bytes, as
+//              one LZ4 block. A summary's measure codes repeat from cell to
+//              cell, so it is ~2.5x smaller, and the WAL's checksum and sync
+//              and the memtable's copy, which take most of a commit, follow
+//              its size (README "Stored summaries, thirteenth round").
+//              Stores from before hold first_received_ms(8)
+//              last_received_ms(8) UnitSummary, uncompressed: read too.
 //   rollup   = n_units(8) Cell{value = sum, buckets = merged buckets}
 //   forward  = acked_revision(8) rejected_revision(8) reason bytes (the
 //              refusal upstream, or the uploader's "too large to send")
@@ -59,14 +66,32 @@ struct UnitRecord {
   v1::UnitSummary summary;
 };
 std::string EncodeUnit(const UnitRecord& record);
-// The 16 bytes a unit record starts with; a serialized UnitSummary follows.
-// The commit path puts the two parts in place, without joining them, and
+// A serialized UnitSummary as a unit record holds it: compressed.
+struct StoredUnitBody {
+  std::string bytes;  // the LZ4 block
+  uint32_t size = 0;  // of the serialized summary
+};
+StoredUnitBody CompressUnitBody(absl::string_view serialized);
+// The 21 bytes a unit record starts with; `body.bytes` follow. The commit
+// path puts the two parts in place, without joining them, and compresses
 // the UnitSummary as it was received when nothing of it is dropped: bytes
 // that may differ from a re-serialization (field order, say) but that
 // DecodeUnit decodes to the same record.
 std::string EncodeUnitHeader(int64_t first_received_unix_ms,
-                             int64_t last_received_unix_ms);
-// kDataLoss naming `key` when the value is truncated or unparsable.
+                             int64_t last_received_unix_ms,
+                             const StoredUnitBody& body);
+// A unit record's receipt times and serialized UnitSummary, decompressed
+// but not parsed. kDataLoss naming `key` when the value is truncated or
+// does not decompress.
+struct UnitBytes {
+  int64_t first_received_unix_ms = 0;
+  int64_t last_received_unix_ms = 0;
+  std::string summary;
+};
+absl::StatusOr<UnitBytes> ReadUnitBytes(absl::string_view key,
+                                        absl::string_view value);
+// kDataLoss naming `key` when the value is truncated, does not decompress
+// or is unparsable.
 absl::StatusOr<UnitRecord> DecodeUnit(absl::string_view key,
                                       absl::string_view value);
 

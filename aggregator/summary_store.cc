@@ -63,15 +63,11 @@ struct SummaryStore::Prepared {
   // retraction sent with cells (a tombstone keeps the revision and nothing
   // else), or a first_received_unix_ms not to be honoured. Rare.
   std::optional<v1::UnitSummary> edited;
-  std::string serialized;  // the body, unless the received bytes are
-  bool use_received = false;
-  HeldUnit unit;  // receipt times still 0; empty for a retraction
+  StoredUnitBody stored;  // the body as the record holds it (codec.h)
+  HeldUnit unit;          // receipt times still 0; empty for a retraction
 
   const v1::UnitSummary& summary(const Incoming& in) const {
     return edited.has_value() ? *edited : *in.summary;
-  }
-  absl::string_view body(const Incoming& in) const {
-    return use_received ? in.received : absl::string_view(serialized);
   }
 };
 
@@ -84,8 +80,12 @@ void SummaryStore::Prepare(const Incoming& in, Prepared* p) {
     if (drop_cells) p->edited->clear_cells();
     if (drop_first) p->edited->clear_first_received_unix_ms();
   }
-  p->use_received = !p->edited.has_value() && !in.received.empty();
-  if (!p->use_received) p->summary(in).SerializeToString(&p->serialized);
+  // The bytes received when nothing is dropped: no serialization.
+  if (!p->edited.has_value() && !in.received.empty()) {
+    p->stored = CompressUnitBody(in.received);
+  } else {
+    p->stored = CompressUnitBody(p->summary(in).SerializeAsString());
+  }
   if (s.retracted()) return;
   p->unit = in.read_cells.has_value() ? ToHeldUnit(s, *in.read_cells, 0, 0)
                                       : ToHeldUnit(s, 0, 0);
@@ -470,12 +470,12 @@ void SummaryStore::PrepareWrites(const GroupResult& r,
                                  rocksdb::WriteBatch* batch) const {
   for (const GroupResult::Final& f : r.finals) {
     const std::string key = absl::StrCat(kUnitPrefix, f.id);
-    const std::string header =
-        EncodeUnitHeader(f.first_received_unix_ms, f.last_received_unix_ms);
+    const std::string header = EncodeUnitHeader(
+        f.first_received_unix_ms, f.last_received_unix_ms, f.prepared->stored);
     // The record is the header, then the body: put in place, not joined.
     const rocksdb::Slice key_slice = ToSlice(key);
     const rocksdb::Slice value[2] = {ToSlice(header),
-                                     ToSlice(f.prepared->body(*f.in))};
+                                     ToSlice(f.prepared->stored.bytes)};
     batch->Put(rocksdb::SliceParts(&key_slice, 1),
                rocksdb::SliceParts(value, 2));
   }

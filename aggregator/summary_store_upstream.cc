@@ -111,23 +111,19 @@ SummaryStore::PendingUpstreamSerialized(
       max, max_bytes, skip,
       [](const std::string& id, const std::string& key,
          std::string value) -> absl::StatusOr<SerializedSummary> {
-        // The stored record's summary as it arrived here (codec.h: a 16-byte
-        // header, then the serialized UnitSummary), not parsed: its identity
-        // is checked against the key, which is all that is read of it, and
-        // handed on with it.
+        // The stored record's summary as it arrived here, decompressed
+        // (codec.h) but not parsed: its identity is checked against the
+        // key, which is all that is read of it, and handed on with it.
+        absl::StatusOr<UnitBytes> bytes = ReadUnitBytes(key, value);
         absl::StatusOr<SummaryKey> read =
-            value.size() < 16
-                ? absl::InvalidArgumentError("short")
-                : ReadSummaryKey(absl::string_view(value).substr(16));
+            bytes.ok() ? ReadSummaryKey(bytes->summary) : bytes.status();
         if (!read.ok() || UnitId(read->trust, read->period) != id) {
           return absl::DataLossError(
               absl::StrCat("corrupt unit record '", key, "'"));
         }
-        const int64_t first_received =
-            static_cast<int64_t>(GetBigEndian64(value));
-        value.erase(0, 16);
-        AppendFirstReceived(first_received, &value);
-        return SerializedSummary{std::move(*read), std::move(value)};
+        std::string summary = std::move(bytes->summary);
+        AppendFirstReceived(bytes->first_received_unix_ms, &summary);
+        return SerializedSummary{std::move(*read), std::move(summary)};
       },
       [](const SerializedSummary& s) { return s.bytes.size(); });
 }

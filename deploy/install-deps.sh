@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev librocksdb-dev libgoogle-perftools-dev
+  libabsl-dev librocksdb-dev libgoogle-perftools-dev liblz4-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev
   libcli11-dev nlohmann-json3-dev

@@ -541,8 +541,8 @@ TEST_F(StoreTest, CommitWritesOnlyTheUnitRecords) {
 }
 
 // A summary committed with the bytes it arrived in is stored as those bytes
-// (no re-serialization), and they decode to the record a re-serialization
-// gives, even when their fields come in another order.
+// compressed (no re-serialization), and they decode to the record a
+// re-serialization gives, even when their fields come in another order.
 TEST_F(StoreTest, ReceivedBytesAreStoredAsTheyCameAndDecodeAsReserialized) {
   v1::UnitSummary s = Summary("RJ1", "2026-03", 4, {{kImm, 4}});
   AddDistribution(&s, kWait, {{1, 2}, {5, 3}});
@@ -566,7 +566,11 @@ TEST_F(StoreTest, ReceivedBytesAreStoredAsTheyCameAndDecodeAsReserialized) {
   OHFED_ASSERT_OK(db);
   auto stored = GetValue(db->get(), "u/RJ1/2026-03");
   OHFED_ASSERT_OK(stored);
-  EXPECT_EQ(*stored, EncodeUnitHeader(now, now) + received);
+  const StoredUnitBody body = CompressUnitBody(received);
+  EXPECT_EQ(*stored, EncodeUnitHeader(now, now, body) + body.bytes);
+  auto bytes = ReadUnitBytes("u/RJ1/2026-03", *stored);
+  OHFED_ASSERT_OK(bytes);
+  EXPECT_EQ(bytes->summary, received);
   auto decoded = DecodeUnit("u/RJ1/2026-03", *stored);
   OHFED_ASSERT_OK(decoded);
   const std::string reserialized = EncodeUnit({now, now, s});

@@ -280,6 +280,43 @@ TEST_F(UpstreamQueueTest, OpensForwardRecordsWrittenByTheForwarder) {
   EXPECT_THAT(Pending(), ::testing::ElementsAre("RRK/2026-03@1"));
 }
 
+// Unit records from before they were compressed (16 bytes of receipt
+// times, then the summary as it arrived) open, answer commits as held, and
+// go upstream as the bytes they hold, beside records written now.
+TEST_F(UpstreamQueueTest, OpensAndForwardsUnitRecordsFromBeforeCompression) {
+  const int64_t first = 1773000000000;
+  const v1::UnitSummary old_unit = Summary("RJ1", "2026-03", 3, {{kImm, 4}});
+  store_.reset();
+  {
+    auto db = OpenDb(dir_.path(), DbFootprint::kServer);
+    OHFED_ASSERT_OK(db);
+    std::string legacy;
+    PutBigEndian64(&legacy, static_cast<uint64_t>(first));
+    PutBigEndian64(&legacy, static_cast<uint64_t>(first + 5));
+    legacy += old_unit.SerializeAsString();
+    ASSERT_TRUE(
+        (*db)->Put(rocksdb::WriteOptions(), "u/RJ1/2026-03", legacy).ok());
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  Reopen();
+  EXPECT_EQ(store_->HeldRevisionOf("RJ1", "2026-03"), 3u);
+  auto stale = store_->Commit({Summary("RJ1", "2026-03", 2, {{kImm, 9}})});
+  OHFED_ASSERT_OK(stale);
+  EXPECT_EQ(*stale, std::vector<v1::Outcome>{v1::OUTCOME_STALE});
+  Commit({Summary("RJ1", "2026-04", 1, {{kImm, 5}})});
+  auto sent = store_->PendingUpstreamSerialized(10, 1 << 20, {});
+  OHFED_ASSERT_OK(sent);
+  ASSERT_EQ(sent->size(), 2u);
+  std::string expected = old_unit.SerializeAsString();
+  AppendFirstReceived(first, &expected);
+  EXPECT_EQ((*sent)[0].bytes, expected);
+  EXPECT_EQ((*sent)[0].key.period, "2026-03");
+  v1::UnitSummary now_written;
+  ASSERT_TRUE(now_written.ParseFromString((*sent)[1].bytes));
+  EXPECT_EQ(now_written.period(), "2026-04");
+  EXPECT_EQ(now_written.cells(0).value(), 5);
+}
+
 // The ledger tracks which trusts have a refused held revision as replies,
 // commits and loads change it, so RefusalReason (asked for every row of a
 // completeness answer) skips its lock and lookups for the others, and
