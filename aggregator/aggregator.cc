@@ -45,6 +45,8 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Start(
   OHFED_RETURN_IF_ERROR(CheckDisclosureOptions(options.store.disclosure));
   OHFED_RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
   OHFED_RETURN_IF_ERROR(ParseCoverage(options));
+  // Only a regional's forwarder reads the store's records while it writes.
+  options.store.write_mostly = options.upstream.empty();
   std::unique_ptr<Aggregator> a(new Aggregator(std::move(options)));
   OHFED_ASSIGN_OR_RETURN(
       a->store_, SummaryStore::Open(a->options_.data_dir, a->options_.store));

@@ -104,7 +104,10 @@ absl::StatusOr<std::unique_ptr<SummaryStore>> SummaryStore::Open(
   DbRecovery found;
   OHFED_ASSIGN_OR_RETURN(
       std::unique_ptr<StoreDb> db,
-      StoreDb::Open(dir, DbFootprint::kServer, options.env, &found));
+      StoreDb::Open(dir,
+                    options.write_mostly ? DbFootprint::kServerWriteMostly
+                                         : DbFootprint::kServer,
+                    options.env, &found));
   std::unique_ptr<SummaryStore> store(
       new SummaryStore(std::move(db), WithDefaults(std::move(options))));
   OHFED_RETURN_IF_ERROR(store->Load());

@@ -98,6 +98,11 @@ struct SummaryStoreOptions {
   // The RocksDB environment; nullptr: the default. A test seam for I/O
   // faults.
   rocksdb::Env* env = nullptr;
+  // Its records are read back only as it opens (an aggregator with no
+  // upstream): the database's memtable is a vector
+  // (DbFootprint::kServerWriteMostly). PendingUpstream still works, each
+  // call sorting a copy of the memtable.
+  bool write_mostly = false;
 };
 
 // What an operator may replace while the store serves (Reconfigure, on

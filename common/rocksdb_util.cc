@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -41,6 +42,11 @@ rocksdb::Options DbOptions(DbFootprint footprint, rocksdb::Env* env) {
   table.block_cache = rocksdb::NewLRUCache((small ? 8 : 64) << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (footprint == DbFootprint::kServerWriteMostly) {
+    options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+    // Required by a vector memtable; the store writes from one thread.
+    options.allow_concurrent_memtable_write = false;
+  }
   // Both are RocksDB's defaults; stated because recovery relies on them.
   options.paranoid_checks = true;
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;

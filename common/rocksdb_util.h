@@ -18,6 +18,14 @@ namespace ohfed {
 enum class DbFootprint {
   kSmall,   // agent: 4 MiB write buffers, 8 MiB block cache, few files
   kServer,  // aggregator: 32 MiB write buffers, 64 MiB block cache
+  // kServer with the memtable a vector rather than a skiplist: an insert
+  // appends, where a skiplist insert searched (~10 us a unit record at 10
+  // ingest streams, mostly cache misses, on the one committing thread), and
+  // the entries are sorted once, in the flush. Every read of the live
+  // memtable copies and sorts it, so this is for a database read only as it
+  // opens: an aggregator with no upstream to forward to (README "Stored
+  // summaries, thirteenth round").
+  kServerWriteMostly,
 };
 
 // The options every ohfed database is opened with: the footprint, LZ4 then

@@ -10,6 +10,8 @@
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -139,6 +141,19 @@ class FederationTest : public ::testing::Test {
   TempDir dir_;
 };
 
+// The memtable the database in `dir` was last opened with, from RocksDB's
+// OPTIONS file there.
+std::string MemtableOf(const std::string& dir) {
+  rocksdb::ConfigOptions config;
+  config.ignore_unknown_options = true;
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  rocksdb::Status s =
+      rocksdb::LoadLatestOptions(config, dir, &db_options, &families);
+  if (!s.ok() || families.empty()) return s.ToString();
+  return families[0].options.memtable_factory->Name();
+}
+
 TEST_F(FederationTest, NationalHoldsTheSameUnitsAndRevisions) {
   auto national = Start("national", 0, "");
   auto regional = Start("regional", 0, national->address());
@@ -154,6 +169,10 @@ TEST_F(FederationTest, NationalHoldsTheSameUnitsAndRevisions) {
     EXPECT_EQ(v.Rollup("region:Y60", "2026-01", kImm)->sum, 1);
     return 0;
   });
+  // Only the regional reads its records back as it writes (to forward
+  // them): the national's memtable is a vector (DbFootprint).
+  EXPECT_EQ(MemtableOf(dir_.File("national")), "VectorRepFactory");
+  EXPECT_EQ(MemtableOf(dir_.File("regional")), "SkipListFactory");
 }
 
 // The regional connects to its upstream when it starts, before anything is

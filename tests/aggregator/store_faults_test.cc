@@ -233,6 +233,7 @@ class ForwarderFaultsTest : public ::testing::Test {
     store_.reset();
     SummaryStoreOptions o;
     o.env = faults_.env.get();
+    o.write_mostly = OHFED_STORE_WRITE_MOSTLY;
     auto store = SummaryStore::Open(dir_.path(), o);
     OHFED_ASSERT_OK(store);
     store_ = std::move(*store);

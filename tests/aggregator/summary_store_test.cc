@@ -40,6 +40,7 @@ class StoreTest : public ::testing::Test {
     SummaryStoreOptions options;
     options.clock = &clock_;
     options.registry = std::move(registry);
+    options.write_mostly = OHFED_STORE_WRITE_MOSTLY;
     auto s = SummaryStore::Open(dir_.path(), options);
     OHFED_ASSERT_OK(s);
     store_ = std::move(*s);
@@ -382,6 +383,7 @@ TEST_F(StoreTest, RetractionForgetsTheUnitAndItsRollups) {
 TEST_F(StoreTest, ConcurrentCommitsAreGroupedAndEachAppliedOnce) {
   SummaryStoreOptions options;
   options.group_commit_delay = absl::Milliseconds(5);
+  options.write_mostly = OHFED_STORE_WRITE_MOSTLY;
   store_.reset();
   auto s = SummaryStore::Open(dir_.path(), options);
   OHFED_ASSERT_OK(s);

@@ -47,6 +47,7 @@ class UpstreamQueueTest : public ::testing::Test {
     store_.reset();
     SummaryStoreOptions options;
     options.clock = &clock_;
+    options.write_mostly = OHFED_STORE_WRITE_MOSTLY;
     auto s = SummaryStore::Open(dir_.path(), options);
     OHFED_ASSERT_OK(s);
     store_ = std::move(*s);
