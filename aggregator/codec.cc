@@ -19,29 +19,17 @@ absl::Status Corrupt(absl::string_view key, absl::string_view what) {
 
 constexpr char kCompressedUnitTag = 'L';
 constexpr size_t kLegacyUnitHeaderBytes = 16;
-constexpr size_t kUnitHeaderBytes = 1 + 8 + 8 + 4;
+constexpr size_t kUnitHeaderBytes = 1 + 8 + 8 + 8;
 // The largest serialized summary a record may claim (far above the ingest
 // message limit): a damaged size field cannot ask for more memory.
-constexpr uint32_t kMaxUnitBytes = 64u << 20;
-
-void PutBigEndian32(std::string* dst, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    dst->push_back(static_cast<char>((v >> shift) & 0xFF));
-  }
-}
-
-uint32_t GetBigEndian32(absl::string_view src) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(src[i]);
-  return v;
-}
+constexpr uint64_t kMaxUnitBytes = 64u << 20;
 
 // The compressed layout; false if `value` is not one whole.
 bool ReadCompressedUnit(absl::string_view value, UnitBytes* out) {
   if (value.size() < kUnitHeaderBytes || value[0] != kCompressedUnitTag) {
     return false;
   }
-  const uint32_t size = GetBigEndian32(value.substr(17));
+  const uint64_t size = GetBigEndian64(value.substr(17));
   const absl::string_view block = value.substr(kUnitHeaderBytes);
   if (size > kMaxUnitBytes ||
       block.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
@@ -51,7 +39,7 @@ bool ReadCompressedUnit(absl::string_view value, UnitBytes* out) {
   const int n = LZ4_decompress_safe(block.data(), out->summary.data(),
                                     static_cast<int>(block.size()),
                                     static_cast<int>(size));
-  if (n < 0 || static_cast<uint32_t>(n) != size) return false;
+  if (n < 0 || static_cast<uint64_t>(n) != size) return false;
   out->first_received_unix_ms =
       static_cast<int64_t>(GetBigEndian64(value.substr(1)));
   out->last_received_unix_ms =
@@ -154,7 +142,7 @@ std::string EncodeUnitHeader(int64_t first_received_unix_ms,
   std::string out(1, kCompressedUnitTag);
   PutBigEndian64(&out, static_cast<uint64_t>(first_received_unix_ms));
   PutBigEndian64(&out, static_cast<uint64_t>(last_received_unix_ms));
-  PutBigEndian32(&out, body.size);
+  PutBigEndian64(&out, body.size);
   return out;
 }
 

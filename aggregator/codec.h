@@ -17,7 +17,7 @@
 //
 // Values start with fixed-width big-endian integers followed by a serialized
 // protobuf (a unit's compressed), so no private schema is needed:
-//   unit     = 'L' first_received_ms(8) last_received_ms(8) size(4)
+//   unit     = 'L' first_received_ms(8) last_received_ms(8) size(8)
 //              LZ4(UnitSummary): the serialized summary, `size` bytes, as
 //              one LZ4 block. A summary's measure codes repeat from cell to
 //              cell, so it is ~2.5x smaller, and the WAL's checksum and sync
@@ -72,7 +72,7 @@ struct StoredUnitBody {
   uint32_t size = 0;  // of the serialized summary
 };
 StoredUnitBody CompressUnitBody(absl::string_view serialized);
-// The 21 bytes a unit record starts with; `body.bytes` follow. The commit
+// The 25 bytes a unit record starts with; `body.bytes` follow. The commit
 // path puts the two parts in place, without joining them, and compresses
 // the UnitSummary as it was received when nothing of it is dropped: bytes
 // that may differ from a re-serialization (field order, say) but that

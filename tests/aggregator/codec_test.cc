@@ -50,7 +50,7 @@ std::string LegacyRecord(int64_t first, int64_t last, const std::string& body) {
 TEST(UnitRecordTest, RoundTripsCompressedBehindATaggedHeader) {
   const v1::UnitSummary s = FullMonth();
   const std::string record = EncodeUnit({1774000000000, 1774000500000, s});
-  ASSERT_GT(record.size(), 21u);
+  ASSERT_GT(record.size(), 25u);
   EXPECT_EQ(record[0], 'L');
   auto bytes = ReadUnitBytes("u/RJ1/2026-03", record);
   OHFED_ASSERT_OK(bytes);
@@ -117,13 +117,13 @@ TEST(UnitRecordTest, DamagedRecordsAreDataLossNamingTheKey) {
   };
   expect_corrupt("");
   expect_corrupt(good.substr(0, 10));
-  expect_corrupt(good.substr(0, 21));               // no block
+  expect_corrupt(good.substr(0, 25));               // no block
   expect_corrupt(good.substr(0, good.size() - 9));  // block cut short
   std::string longer = good;                        // claims a byte more
-  longer[20] = static_cast<char>(longer[20] + 1);
+  longer[24] = static_cast<char>(longer[24] + 1);
   expect_corrupt(longer);
-  std::string huge = good;  // claims 4 GiB: refused before any allocation
-  for (int i = 17; i < 21; ++i) huge[i] = '\xff';
+  std::string huge = good;  // claims 2^64: refused before any allocation
+  for (int i = 17; i < 25; ++i) huge[i] = '\xff';
   expect_corrupt(huge);
 }
 
