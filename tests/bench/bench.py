@@ -446,6 +446,11 @@ class Bench:
                            **{"from": start}, months=months, dir=rocks)
             self.record("census.rocksdb", w["seconds"])
             shutil.rmtree(rocks, ignore_errors=True)
+            # The floor, as figure 1's: the same census over the same TLS to
+            # a server that only parses and acks (no store), to the last ack.
+            w = self.drive("write", system="echo", plan="census",
+                           **{"from": start}, months=months, certs=certs)
+            self.record("census.echo", w["seconds"])
             self.drive("pg-setup", pg=pg)
             w = self.drive("write", system="pg", plan="census",
                            **{"from": start}, months=months, pg=pg)
@@ -848,6 +853,14 @@ class Table:
                      self.spread("census.direct"),
                      self.spread("census.rocksdb"),
                      self.ratio(r, d) + " of RocksDB", ">= 0.8x")
+            if "census.echo" in b.results:
+                e = self.m("census.echo")
+                self.add("2 census floor: TLS gRPC parse+ack only (no store), "
+                         "s to the last ack",
+                         self.spread("census.direct"),
+                         self.spread("census.echo"),
+                         self.ratio(e, d) + " of floor; floor " +
+                         self.ratio(r, e) + " of RocksDB", "")
             self.add("2 census direct, s vs PostgreSQL", "",
                      self.spread("census.pg"), self.ratio(p, d) + " faster",
                      "")
