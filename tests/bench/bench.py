@@ -166,6 +166,7 @@ class Bench:
         self.procs = []
         self.results = {}  # name -> list of values, one per run
         self.notes = []
+        self.disk = []  # disk_sync_ms at the start and at the end
 
     # ---------------------------------------------------------- servers --
     def certs(self):
@@ -717,7 +718,7 @@ WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY 1, 2;
             only is not None and f in only)
         try:
             log(f"ohfed bench ({self.args.form}) in {self.tmp}")
-            self.disk = [disk_sync_ms(self.tmp)]
+            self.disk.append(disk_sync_ms(self.tmp))
             if only is None or "ingest" in only:
                 log("ingest")
                 self.ingest()
@@ -1068,7 +1069,7 @@ class Table:
                   for i in range(5)]
         line = lambda r: "| " + " | ".join(
             str(c).ljust(w) for c, w in zip(r, widths)) + " |"
-        out = [machine(), disk_line(getattr(self.b, "disk", [])),
+        out = [machine(), disk_line(self.b.disk),
                f"form: {self.b.args.form}, medians of "
                f"{self.b.form['runs']} runs [min-max]", "",
                line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
@@ -1093,15 +1094,18 @@ def machine():
             f"load average at start {START_LOAD}, at end {' '.join(load)}")
 
 
-def disk_sync_ms(directory, size=49152, n=100):
-    """Median and p90, in ms, of appending `size` bytes to a file in
+DISK_PROBE_KB = 48
+
+
+def disk_sync_ms(directory, n=100):
+    """Median and p90, in ms, of appending DISK_PROBE_KB KB to a file in
     `directory` and fdatasync'ing them, `n` times: what every synced figure
     waits on. On the VM the tables come from it moved by half within an
     hour, which moves ohfed's and RocksDB's ingest figures alike."""
     path = os.path.join(directory, "disk-sync-probe")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        buf = os.urandom(size)
+        buf = os.urandom(DISK_PROBE_KB << 10)
         times = []
         for _ in range(n):
             t = time.perf_counter()
@@ -1121,7 +1125,7 @@ def disk_line(probes):
     at = ["start", "end"]
     parts = [f"median {m:.2f} ms, p90 {p:.2f} at {w}"
              for (m, p), w in zip(probes, at)]
-    return ("disk: 48 KB append + fdatasync in the temp dir, " +
+    return (f"disk: {DISK_PROBE_KB} KB append + fdatasync in the temp dir, " +
             ("; ".join(parts) if parts else "not measured"))
 
 
