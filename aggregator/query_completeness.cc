@@ -199,6 +199,100 @@ void ByUnit(const View& view, const std::vector<UnitTrusts>& units, Month month,
   }
 }
 
+// The entries of CompletenessResponse.trusts for the compact form: for
+// each month's registry (made once per registry: the months of a request
+// mostly share one), the index of each of the scope's trusts, adding an
+// entry for a trust not yet listed with that registry's name, ICS and
+// region.
+class TrustTable {
+ public:
+  TrustTable(const View& view, const Scope& scope, absl::Time now,
+             v1::CompletenessResponse* response)
+      : view_(view),
+        scope_(scope),
+        now_(now),
+        current_(CurrentMonths(now)),
+        response_(response) {}
+
+  // The scope's trusts in `registry`, in registry order, and their entries.
+  const std::vector<std::string>& Trusts(const Registry& registry) {
+    if (&registry != last_) Index(registry);
+    return trusts_;
+  }
+  const std::vector<uint32_t>& Entries() const { return entries_; }
+
+ private:
+  void Index(const Registry& registry) {
+    last_ = &registry;
+    trusts_ = registry.TrustsIn(scope_);
+    entries_.clear();
+    for (const std::string& code : trusts_) {
+      const Trust& trust = *registry.FindTrust(code);
+      auto [it, fresh] =
+          at_.try_emplace(absl::StrCat(code, "|", trust.name, "|", trust.ics,
+                                       "|", trust.region),
+                          static_cast<uint32_t>(response_->trusts_size()));
+      if (fresh) {
+        v1::TrustCompleteness* t = response_->add_trusts();
+        t->set_trust(code);
+        t->set_trust_name(trust.name);
+        t->set_ics(trust.ics);
+        t->set_region(trust.region);
+        t->set_last_received_unix_ms(view_.LastReceived(code));
+        t->set_sync_state(SyncState(view_, code, current_, now_));
+        t->set_unconfirmed(view_.Unconfirmed(code));
+      }
+      entries_.push_back(it->second);
+    }
+  }
+
+  const View& view_;
+  const Scope scope_;
+  const absl::Time now_;
+  const std::vector<std::string> current_;
+  v1::CompletenessResponse* const response_;
+  absl::flat_hash_map<std::string, uint32_t> at_;  // code|name|ics|region
+  const Registry* last_ = nullptr;
+  std::vector<std::string> trusts_;
+  std::vector<uint32_t> entries_;  // one per entry of trusts_
+};
+
+// ByTrust in columns (CompletenessRequest.compact): the month's rows in
+// `p->compact`, each trust's month-independent fields in the response's
+// `trusts` through `table`.
+void ByTrustCompact(const View& view, const Registry& registry, Month month,
+                    TrustTable& table, v1::PeriodCompleteness* p) {
+  const std::vector<std::string>& trusts = table.Trusts(registry);
+  const std::string month_key = month.ToString();
+  const int64_t deadline_ms = absl::ToUnixMillis(OnTimeDeadline(month));
+  v1::CompactTrustRows& c = *p->mutable_compact();
+  c.mutable_trust()->Add(table.Entries().begin(), table.Entries().end());
+  c.mutable_reported()->Reserve(static_cast<int>(trusts.size()));
+  c.mutable_on_time()->Reserve(static_cast<int>(trusts.size()));
+  c.mutable_revision()->Reserve(static_cast<int>(trusts.size()));
+  uint32_t reported = 0, on_time = 0, unconfirmed = 0;
+  for (size_t i = 0; i < trusts.size(); ++i) {
+    const HeldUnit* unit = view.Unit(trusts[i], month_key);
+    const bool in_time =
+        unit != nullptr && unit->first_received_unix_ms < deadline_ms;
+    c.add_reported(unit != nullptr);
+    c.add_on_time(in_time);
+    c.add_revision(unit != nullptr ? unit->revision : 0);
+    if (std::string reason = view.UpstreamReason(trusts[i], month_key);
+        !reason.empty()) {
+      c.add_refused(static_cast<uint32_t>(i));
+      c.add_reasons(std::move(reason));
+    }
+    reported += unit != nullptr ? 1 : 0;
+    on_time += in_time ? 1 : 0;
+    unconfirmed += view.Unconfirmed(trusts[i]) ? 1 : 0;
+  }
+  p->set_expected(static_cast<uint32_t>(trusts.size()));
+  p->set_reported(reported);
+  p->set_on_time(on_time);
+  p->set_unconfirmed(unconfirmed);
+}
+
 // A request's scope, period and breakdown, checked as SPEC §6 says.
 struct Parsed {
   Scope scope;
@@ -331,6 +425,8 @@ absl::Status RunCompleteness(const View& view,
   response.set_scope(parsed.scope.ToString());
   response.set_scope_name(latest.NameOf(parsed.scope));
   UnitsByRegistry units(parsed.scope, parsed.by);
+  TrustTable table(view, parsed.scope, now, &response);
+  const bool compact = request.compact() && parsed.by == Scope::Level::kTrust;
   CancellationPoll cancellation(options);
   for (Month month : parsed.period.Months()) {
     OHFED_RETURN_IF_ERROR(cancellation.Check());
@@ -339,7 +435,9 @@ absl::Status RunCompleteness(const View& view,
     // Expected: the trusts of the scope in the registry in effect that month
     // (none if the scope did not exist yet).
     const Registry& registry = view.RegistryAt(month);
-    if (parsed.by == Scope::Level::kTrust) {
+    if (compact) {
+      ByTrustCompact(view, registry, month, table, p);
+    } else if (parsed.by == Scope::Level::kTrust) {
       ByTrust(view, registry, parsed.scope, month, now, current, facts, p);
     } else {
       ByUnit(view, units.Of(registry), month, p);
@@ -355,7 +453,8 @@ absl::Status SerializeCompleteness(const View& view,
                                    std::string* bytes) {
   bytes->clear();
   OHFED_ASSIGN_OR_RETURN(Parsed parsed, Parse(view, request, options));
-  if (parsed.by != Scope::Level::kTrust) {  // a row per unit: few rows
+  // A row per unit, or columns: few messages to build.
+  if (parsed.by != Scope::Level::kTrust || request.compact()) {
     v1::CompletenessResponse response;
     OHFED_RETURN_IF_ERROR(
         RunCompleteness(view, request, now, options, &response));

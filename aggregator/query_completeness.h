@@ -31,6 +31,12 @@ namespace ohfed::aggregator {
 // "region" or "ics" gives one summary row per unit instead. Errors as for
 // RunQuery (aggregator/query_engine.h).
 //
+// With `compact` by trust, each month's rows are columns
+// (PeriodCompleteness.compact) and what a trust's rows share is in the
+// response's `trusts` (proto/ohfed/v1/ohfed.proto); expanded by
+// ExpandCompactCompleteness (common/query_rows.h), the answer is the tidy
+// one.
+//
 // After the store was damaged and recovered, each trust whose agent has not
 // yet confirmed its data is marked unconfirmed (TrustCompleteness, counted
 // in PeriodCompleteness.unconfirmed) and the response carries a warning

@@ -95,9 +95,12 @@ absl::StatusOr<std::string> Run(const QueryFlags& f) {
     req.set_scope(f.scope);
     req.set_period(f.period);
     req.set_by(f.by);
-    v1::CompletenessResponse resp;
+    req.set_compact(true);  // as Query's below
+    v1::CompletenessResponse compact;
     OHFED_RETURN_IF_ERROR(
-        RpcStatus(stub->Completeness(&ctx, req, &resp), f.aggregator));
+        RpcStatus(stub->Completeness(&ctx, req, &compact), f.aggregator));
+    OHFED_ASSIGN_OR_RETURN(v1::CompletenessResponse resp,
+                           ExpandCompactCompleteness(std::move(compact)));
     WarnIfPartial(resp.warning());
     return RenderCompleteness(resp, format);
   }

@@ -195,7 +195,7 @@ TEST(SerializedCompletenessTest, IsTheResponseSerialized) {
   put("T2", "2026-02", "2026-04-16T00:00:01Z", 7);
   put("T3", "2026-01", "2026-02-10T00:00:00Z", 1);
   put("T5", "2026-04", "2026-05-01T00:00:00Z", 300);
-  int compared = 0;
+  int compared = 0, compacted = 0, refusals = 0;
   for (const std::string scope : {"national", "region:R1", "ics:I1", "", "x"}) {
     for (const std::string by : {"trust", "", "ics", "region", "self"}) {
       v1::CompletenessRequest req;
@@ -218,10 +218,29 @@ TEST(SerializedCompletenessTest, IsTheResponseSerialized) {
             << scope << " by " << by << " day " << day << "\n"
             << answer->ShortDebugString();
         ++compared;
+        // The compact form: serialized alike, and the tidy answer expanded.
+        v1::CompletenessRequest compact_req = req;
+        compact_req.set_compact(true);
+        auto compact = RunCompleteness(view, compact_req, now);
+        OHFED_ASSERT_OK(compact);
+        compact->clear_warning();
+        OHFED_ASSERT_OK(
+            SerializeCompleteness(view, compact_req, now, {}, &bytes));
+        ASSERT_EQ(bytes, compact->SerializeAsString()) << scope << " by " << by;
+        auto expanded = ExpandCompactCompleteness(*compact);
+        OHFED_ASSERT_OK(expanded);
+        ASSERT_EQ(expanded->ShortDebugString(), answer->ShortDebugString())
+            << scope << " by " << by << " day " << day;
+        compacted += compact->trusts_size() > 0 ? 1 : 0;
+        for (const v1::PeriodCompleteness& p : compact->periods()) {
+          refusals += p.compact().refused_size();
+        }
       }
     }
   }
   EXPECT_GE(compared, 100);
+  EXPECT_GE(compacted, 40);  // by trust: national, region:R1, ics:I1, ""
+  EXPECT_GE(refusals, 20);
 }
 
 // The Query service over gRPC with its default (non-exact) disclosure
@@ -432,6 +451,41 @@ TEST_F(AnswerCacheServiceTest, CompletenessFollowsTheClockAndTheData) {
   retraction.set_retracted(true);
   Commit({retraction});
   ExpectCompletenessAsFresh(req, "after a retraction");
+}
+
+// The compact form over gRPC, kept apart from the tidy answer to the same
+// question: each equals its own fresh answer, and the compact one expands
+// to the tidy one.
+TEST_F(AnswerCacheServiceTest, CompactCompletenessIsKeptApartAndExpands) {
+  Commit({Summary("RJ1", "2026-01", 1, {{kImm, 40}})});
+  v1::CompletenessRequest tidy;
+  tidy.set_scope("national");
+  tidy.set_period("2025-12:2026-02");
+  v1::CompletenessRequest compact = tidy;
+  compact.set_compact(true);
+  ExpectCompletenessAsFresh(tidy, "tidy");
+  ExpectCompletenessAsFresh(compact, "compact");
+  ExpectCompletenessAsFresh(tidy, "tidy, repeated");
+  ExpectCompletenessAsFresh(compact, "compact, repeated");
+  EXPECT_EQ(service_->answers().size(), 2u);
+  grpc::ClientContext ctx;
+  v1::CompletenessResponse got;
+  ASSERT_TRUE(stub_->Completeness(&ctx, compact, &got).ok());
+  EXPECT_EQ(got.periods(1).trusts_size(), 0);
+  EXPECT_EQ(got.periods(1).compact().trust_size(), got.trusts_size());
+  EXPECT_GT(got.trusts_size(), 200);  // England's trusts, each once
+  auto expanded = ExpandCompactCompleteness(got);
+  OHFED_ASSERT_OK(expanded);
+  auto fresh =
+      RunCompleteness(*store_->Snapshot(), tidy, clock_.Now(), Options());
+  OHFED_ASSERT_OK(fresh);
+  EXPECT_TRUE(MessageDifferencer::Equals(*expanded, *fresh));
+  int reported = 0;  // January: RJ1's summary
+  for (const v1::TrustCompleteness& t : expanded->periods(1).trusts()) {
+    reported += t.reported() ? 1 : 0;
+    if (t.trust() == "RJ1") EXPECT_TRUE(t.reported());
+  }
+  EXPECT_EQ(reported, 1);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/query_rows.h"
 #include "tests/aggregator/query_fake_view.h"
 #include "tests/testing/testing.h"
 
@@ -244,6 +245,73 @@ TEST_F(CompletenessTest, LastReceivedOnlyForTrustsThatReported) {
   EXPECT_FALSE(mar.reported());
   EXPECT_EQ(mar.last_received_unix_ms(), 0);
   EXPECT_EQ(mar.sync_state(), "behind");  // still says it has been heard from
+}
+
+// Compact: each trust once in `trusts` with what its rows share (a trust
+// renamed in a later registry twice), each month's rows as columns, and the
+// tidy answer again when expanded (common/query_rows.h).
+TEST_F(CompletenessTest, CompactListsEachTrustOnceAndExpandsToTheRows) {
+  std::string renamed = ::ohfed::aggregator::testing::kTestRegistry;
+  renamed.replace(renamed.find("2020-01"), 7, "2026-03");
+  renamed.replace(renamed.find("test-1"), 6, "test-2");
+  renamed.replace(renamed.find("Trust Three"), 11, "Trust 3");
+  view_.AddLaterVersion(*Registry::Parse(renamed, "renamed registry"));
+  v1::CompletenessRequest req;
+  req.set_scope("national");
+  req.set_period("2026-01:2026-04");
+  req.set_compact(true);
+  const absl::Time now = At("2026-04-20T00:00:00Z");
+  auto compact = RunCompleteness(view_, req, now);
+  OHFED_ASSERT_OK(compact);
+  req.set_compact(false);
+  auto tidy = RunCompleteness(view_, req, now);
+  OHFED_ASSERT_OK(tidy);
+
+  std::vector<std::string> entries;
+  for (const v1::TrustCompleteness& t : compact->trusts()) {
+    entries.push_back(t.trust() + " " + t.trust_name() + " " + t.sync_state());
+    EXPECT_FALSE(t.reported());
+    EXPECT_EQ(t.revision(), 0u);
+  }
+  EXPECT_THAT(entries, ::testing::ElementsAre(
+                           "T1 Trust One current", "T2 Trust Two current",
+                           "T3 Trust Three behind", "T4 Trust Four silent",
+                           "T5 Trust Five, Ltd silent", "T3 Trust 3 behind"));
+  ASSERT_EQ(compact->periods_size(), 4);
+  const v1::PeriodCompleteness& mar = compact->periods(2);
+  EXPECT_EQ(mar.trusts_size(), 0);
+  EXPECT_THAT(mar.compact().trust(), ::testing::ElementsAre(0, 1, 5, 3, 4));
+  EXPECT_THAT(mar.compact().reported(),
+              ::testing::ElementsAre(true, true, false, false, false));
+  EXPECT_THAT(mar.compact().on_time(),
+              ::testing::ElementsAre(true, false, false, false, false));
+  EXPECT_THAT(mar.compact().revision(), ::testing::ElementsAre(3, 1, 0, 0, 0));
+  // Refusals: SerializedCompletenessTest (query_answer_cache_test.cc).
+  EXPECT_EQ(mar.compact().refused_size(), 0);
+  EXPECT_EQ(mar.expected(), 5u);
+  EXPECT_EQ(mar.reported(), 2u);
+  EXPECT_EQ(mar.on_time(), 1u);
+
+  auto expanded = ExpandCompactCompleteness(*compact);
+  OHFED_ASSERT_OK(expanded);
+  EXPECT_EQ(expanded->ShortDebugString(), tidy->ShortDebugString());
+  EXPECT_EQ(tidy->periods(2).trusts(2).trust_name(), "Trust 3");
+}
+
+// By region or ICS the rows are already few: `compact` changes nothing.
+TEST_F(CompletenessTest, CompactByUnitIsTheTidyAnswer) {
+  v1::CompletenessRequest req;
+  req.set_scope("national");
+  req.set_period("2026-01:2026-03");
+  req.set_by("ics");
+  const absl::Time now = At("2026-04-20T00:00:00Z");
+  auto tidy = RunCompleteness(view_, req, now);
+  req.set_compact(true);
+  auto compact = RunCompleteness(view_, req, now);
+  OHFED_ASSERT_OK(tidy);
+  OHFED_ASSERT_OK(compact);
+  EXPECT_EQ(compact->ShortDebugString(), tidy->ShortDebugString());
+  EXPECT_EQ(compact->periods(0).units_size(), 3);
 }
 
 }  // namespace

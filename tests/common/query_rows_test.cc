@@ -1,7 +1,9 @@
-// The compact form of a query's answer read by a client (common/
-// query_rows.h); that the aggregator's compact answer expands to its tidy
-// one: tests/aggregator/query_engine_test.cc; asked over gRPC:
-// query_answer_cache_test.cc; `ohfed query`: tests/cli/query_client_test.cc.
+// The compact form of a query's and a completeness answer read by a client
+// (common/query_rows.h); that the aggregator's compact answer expands to its
+// tidy one: tests/aggregator/query_engine_test.cc,
+// query_completeness_test.cc and query_answer_cache_test.cc; asked over
+// gRPC: query_answer_cache_test.cc; `ohfed query`:
+// tests/cli/query_client_test.cc.
 #include "common/query_rows.h"
 
 #include <string>
@@ -133,6 +135,84 @@ TEST(QueryRowsTest, RefusesInconsistentColumns) {
   r = Compact();
   r.mutable_compact()->add_units("RJ2");
   expect_refused(r, "columns of different lengths");
+}
+
+// One month of two trusts as columns: T1 reported (revision 3, refused
+// upstream), T2 not.
+v1::CompletenessResponse CompactCompleteness() {
+  v1::CompletenessResponse r;
+  r.set_scope("ics:I1");
+  r.set_warning("partial");
+  for (const char* code : {"T1", "T2"}) {
+    v1::TrustCompleteness* t = r.add_trusts();
+    t->set_trust(code);
+    t->set_trust_name(absl::StrCat("Trust ", code));
+    t->set_last_received_unix_ms(1775000000000);
+    t->set_sync_state("current");
+  }
+  v1::PeriodCompleteness* p = r.add_periods();
+  p->set_period("2026-03");
+  v1::CompactTrustRows* c = p->mutable_compact();
+  c->add_trust(0);
+  c->add_trust(1);
+  c->add_reported(true);
+  c->add_reported(false);
+  c->add_on_time(true);
+  c->add_on_time(false);
+  c->add_revision(3);
+  c->add_revision(0);
+  c->add_refused(0);
+  c->add_reasons("refused upstream");
+  return r;
+}
+
+TEST(QueryRowsTest, ExpandsCompletenessColumnsIntoTheRows) {
+  auto tidy = ExpandCompactCompleteness(CompactCompleteness());
+  OHFED_ASSERT_OK(tidy);
+  EXPECT_EQ(tidy->trusts_size(), 0);
+  EXPECT_EQ(tidy->warning(), "partial");
+  ASSERT_EQ(tidy->periods_size(), 1);
+  EXPECT_FALSE(tidy->periods(0).has_compact());
+  ASSERT_EQ(tidy->periods(0).trusts_size(), 2);
+  EXPECT_EQ(tidy->periods(0).trusts(0).ShortDebugString(),
+            "trust: \"T1\" trust_name: \"Trust T1\" reported: true on_time: "
+            "true last_received_unix_ms: 1775000000000 sync_state: "
+            "\"current\" revision: 3 upstream_reason: \"refused upstream\"");
+  // Not reported: no receipt time on the row (as the tidy answer).
+  EXPECT_EQ(tidy->periods(0).trusts(1).ShortDebugString(),
+            "trust: \"T2\" trust_name: \"Trust T2\" sync_state: \"current\"");
+}
+
+TEST(QueryRowsTest, RefusesInconsistentCompletenessColumns) {
+  auto expect_refused = [](v1::CompletenessResponse r, const char* what) {
+    EXPECT_THAT(ExpandCompactCompleteness(std::move(r)).status(),
+                StatusIs(absl::StatusCode::kInternal,
+                         absl::StrCat("completeness answer: 2026-03: compact "
+                                      "rows: ",
+                                      what)));
+  };
+  v1::CompletenessResponse r = CompactCompleteness();
+  auto* c = r.mutable_periods(0)->mutable_compact();
+  c->set_trust(1, 2);
+  expect_refused(r, "trust index 2 outside its table of 2");
+  r = CompactCompleteness();
+  c = r.mutable_periods(0)->mutable_compact();
+  c->add_revision(1);
+  expect_refused(r, "columns of different lengths");
+  r = CompactCompleteness();
+  c = r.mutable_periods(0)->mutable_compact();
+  c->add_reasons("no refusal for it");
+  expect_refused(r, "columns of different lengths");
+  r = CompactCompleteness();
+  c = r.mutable_periods(0)->mutable_compact();
+  c->set_refused(0, 2);
+  expect_refused(r, "refused index 2 outside its table of 2");
+  r = CompactCompleteness();
+  c = r.mutable_periods(0)->mutable_compact();
+  c->set_refused(0, 1);
+  c->add_refused(0);
+  c->add_reasons("second");
+  expect_refused(r, "refused rows not in ascending order");
 }
 
 }  // namespace

@@ -134,13 +134,22 @@ absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
       absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(300))));
   Answer answer;
   if (q.completeness) {
+    v1::CompletenessRequest request = q.completeness_request;
+    request.set_compact(compact);
     v1::CompletenessResponse r;
-    grpc::Status st = v1::Query::NewStub(channel)->Completeness(
-        &context, q.completeness_request, &r);
+    grpc::Status st =
+        v1::Query::NewStub(channel)->Completeness(&context, request, &r);
     if (!st.ok()) return FromGrpc(st);
+    // As for Query below: the columns read as they are; tidy rows too.
+    OHFED_RETURN_IF_ERROR(CheckCompactCompleteness(r));
     for (const auto& p : r.periods()) {
       for (const auto& t : p.trusts()) {
         answer[absl::StrCat(p.period(), "|", t.trust())] = t.reported();
+      }
+      const v1::CompactTrustRows& c = p.compact();
+      for (int i = 0; i < c.trust_size(); ++i) {
+        answer[absl::StrCat(p.period(), "|", r.trusts(c.trust(i)).trust())] =
+            c.reported(i);
       }
     }
     return answer;

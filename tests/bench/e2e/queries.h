@@ -37,9 +37,10 @@ QuerySpec HeavyQuery();
 // counts for a month), for the first query after a commit.
 QuerySpec ColdQuery();
 
-// Fails with the gRPC status's code and message. A Query is asked for its
-// compact answer (QueryRequest.compact), as `ohfed query` asks, unless
-// `compact` is false (tidy rows, as clients asked before it).
+// Fails with the gRPC status's code and message. A Query or Completeness
+// call is asked for its compact answer (QueryRequest.compact,
+// CompletenessRequest.compact), as `ohfed query` asks, unless `compact` is
+// false (tidy rows, as clients asked before it).
 absl::StatusOr<Answer> AskOhfed(const std::shared_ptr<grpc::Channel>& channel,
                                 const QuerySpec& q,
                                 absl::Time deadline = absl::InfiniteFuture(),
