@@ -3,6 +3,7 @@
 #include "aggregator/query_completeness.h"
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -220,17 +221,24 @@ class TrustTable {
     return trusts_;
   }
   const std::vector<uint32_t>& Entries() const { return entries_; }
+  // How many of Trusts(registry) are unconfirmed (View::Unconfirmed).
+  uint32_t unconfirmed() const { return unconfirmed_; }
 
  private:
+  // Code, name, ICS and region, in the registry (which the View keeps).
+  using Key = std::tuple<absl::string_view, absl::string_view,
+                         absl::string_view, absl::string_view>;
+
   void Index(const Registry& registry) {
     last_ = &registry;
     trusts_ = registry.TrustsIn(scope_);
     entries_.clear();
+    unconfirmed_ = 0;
+    at_.reserve(at_.size() + trusts_.size());
     for (const std::string& code : trusts_) {
       const Trust& trust = *registry.FindTrust(code);
       auto [it, fresh] =
-          at_.try_emplace(absl::StrCat(code, "|", trust.name, "|", trust.ics,
-                                       "|", trust.region),
+          at_.try_emplace(Key(trust.code, trust.name, trust.ics, trust.region),
                           static_cast<uint32_t>(response_->trusts_size()));
       if (fresh) {
         v1::TrustCompleteness* t = response_->add_trusts();
@@ -243,6 +251,7 @@ class TrustTable {
         t->set_unconfirmed(view_.Unconfirmed(code));
       }
       entries_.push_back(it->second);
+      unconfirmed_ += response_->trusts(it->second).unconfirmed() ? 1 : 0;
     }
   }
 
@@ -251,10 +260,11 @@ class TrustTable {
   const absl::Time now_;
   const std::vector<std::string> current_;
   v1::CompletenessResponse* const response_;
-  absl::flat_hash_map<std::string, uint32_t> at_;  // code|name|ics|region
+  absl::flat_hash_map<Key, uint32_t> at_;  // the entry in response_->trusts
   const Registry* last_ = nullptr;
   std::vector<std::string> trusts_;
   std::vector<uint32_t> entries_;  // one per entry of trusts_
+  uint32_t unconfirmed_ = 0;
 };
 
 // ByTrust in columns (CompletenessRequest.compact): the month's rows in
@@ -270,7 +280,7 @@ void ByTrustCompact(const View& view, const Registry& registry, Month month,
   c.mutable_reported()->Reserve(static_cast<int>(trusts.size()));
   c.mutable_on_time()->Reserve(static_cast<int>(trusts.size()));
   c.mutable_revision()->Reserve(static_cast<int>(trusts.size()));
-  uint32_t reported = 0, on_time = 0, unconfirmed = 0;
+  uint32_t reported = 0, on_time = 0;
   for (size_t i = 0; i < trusts.size(); ++i) {
     const HeldUnit* unit = view.Unit(trusts[i], month_key);
     const bool in_time =
@@ -285,12 +295,11 @@ void ByTrustCompact(const View& view, const Registry& registry, Month month,
     }
     reported += unit != nullptr ? 1 : 0;
     on_time += in_time ? 1 : 0;
-    unconfirmed += view.Unconfirmed(trusts[i]) ? 1 : 0;
   }
   p->set_expected(static_cast<uint32_t>(trusts.size()));
   p->set_reported(reported);
   p->set_on_time(on_time);
-  p->set_unconfirmed(unconfirmed);
+  p->set_unconfirmed(table.unconfirmed());
 }
 
 // A request's scope, period and breakdown, checked as SPEC §6 says.

@@ -10,6 +10,7 @@
 //    with the store's query snapshot, as the gRPC service answers them.
 //  - BM_QueryMessage/N: the same answers built as messages on an Arena and
 //    then serialized, as the service did before the fifth round.
+//  - BM_CompletenessCompact: BM_Query/3 asked for the compact form.
 //  - BM_HeavyQuery: figure 4's heavy query, the same way.
 //  - BM_FirstQueryAfterCommit: one trust's activity counts for a month,
 //    the first query after a commit of one summary with unchanged figures.
@@ -164,6 +165,19 @@ void BM_Query(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_Query)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+
+// Figure 3's completeness in the compact form (CompletenessRequest.compact),
+// as `ohfed query` and the driver ask for it since the fifteenth round.
+void BM_CompletenessCompact(benchmark::State& state) {
+  aggregator::SummaryStore& store = Store();
+  bench::QuerySpec q = bench::BenchQueries()[3];
+  q.completeness_request.set_compact(true);
+  state.SetLabel(q.name);
+  size_t bytes = 0;
+  for (auto _ : state) bytes = Ask(store, q);
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_CompletenessCompact)->Unit(benchmark::kMillisecond);
 
 // What a repeated completeness query costs the service before it can send
 // the kept answer (aggregator/query_answer_cache.h): its live inputs.
