@@ -178,12 +178,8 @@ TEST(CompletenessLiveTest, EqualLiveInputsMeanEqualAnswers) {
 // breakdown and scope, and with refused requests refused alike.
 TEST(SerializedCompletenessTest, IsTheResponseSerialized) {
   LiveView view;
-  std::string merged = ::ohfed::aggregator::testing::kTestRegistry;
-  merged.replace(merged.find("2020-01"), 7, "2026-03");
-  merged.replace(merged.find("test-1"), 6, "test-2");
-  merged.erase(merged.find("R1,North,I1,ICS One,T2,Trust Two\n"),
-               std::string("R1,North,I1,ICS One,T2,Trust Two\n").size());
-  view.AddLaterVersion(*Registry::Parse(merged, "merged registry"));
+  view.AddLaterVersion(::ohfed::aggregator::testing::TestRegistryFrom2026_03(
+      "R1,North,I1,ICS One,T2,Trust Two\n", ""));
   auto put = [&](const std::string& trust, const std::string& month,
                  const char* at, uint64_t revision) {
     view.Set(trust, month, kImm, 1);

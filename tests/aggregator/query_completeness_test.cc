@@ -57,12 +57,8 @@ class CompletenessTest : public ::testing::Test {
   }
   // A later registry version: from 2026-03 T2 has merged into T1.
   void MergeT2IntoT1From2026_03() {
-    std::string merged = ::ohfed::aggregator::testing::kTestRegistry;
-    merged.replace(merged.find("2020-01"), 7, "2026-03");
-    merged.replace(merged.find("test-1"), 6, "test-2");
-    const std::string t2 = "R1,North,I1,ICS One,T2,Trust Two\n";
-    merged.erase(merged.find(t2), t2.size());
-    view_.AddLaterVersion(*Registry::Parse(merged, "merged registry"));
+    view_.AddLaterVersion(::ohfed::aggregator::testing::TestRegistryFrom2026_03(
+        "R1,North,I1,ICS One,T2,Trust Two\n", ""));
   }
   FakeView view_;
 };
@@ -251,11 +247,8 @@ TEST_F(CompletenessTest, LastReceivedOnlyForTrustsThatReported) {
 // renamed in a later registry twice), each month's rows as columns, and the
 // tidy answer again when expanded (common/query_rows.h).
 TEST_F(CompletenessTest, CompactListsEachTrustOnceAndExpandsToTheRows) {
-  std::string renamed = ::ohfed::aggregator::testing::kTestRegistry;
-  renamed.replace(renamed.find("2020-01"), 7, "2026-03");
-  renamed.replace(renamed.find("test-1"), 6, "test-2");
-  renamed.replace(renamed.find("Trust Three"), 11, "Trust 3");
-  view_.AddLaterVersion(*Registry::Parse(renamed, "renamed registry"));
+  view_.AddLaterVersion(::ohfed::aggregator::testing::TestRegistryFrom2026_03(
+      "Trust Three", "Trust 3"));
   v1::CompletenessRequest req;
   req.set_scope("national");
   req.set_period("2026-01:2026-04");

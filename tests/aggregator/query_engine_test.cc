@@ -237,11 +237,8 @@ TEST_F(QueryEngineTest, BreaksDownByIcsWithinARegionAndByTrust) {
 // From 2026-03 T3 moves from ICS I2 to I1: earlier periods keep the old
 // placement, later ones use the new.
 TEST_F(QueryEngineTest, UnitsFollowTheRegistryInEffectForThePeriod) {
-  std::string moved = ::ohfed::aggregator::testing::kTestRegistry;
-  moved.replace(moved.find("2020-01"), 7, "2026-03");
-  moved.replace(moved.find("test-1"), 6, "test-2");
-  moved.replace(moved.find("I2,ICS Two,T3"), 13, "I1,ICS One,T3");
-  view_.AddLaterVersion(*Registry::Parse(moved, "moved registry"));
+  view_.AddLaterVersion(::ohfed::aggregator::testing::TestRegistryFrom2026_03(
+      "I2,ICS Two,T3", "I1,ICS One,T3"));
 
   auto february =
       RunExact(Request("ics:I1", "2026-02", kImm, {"sum"}, "trust"));

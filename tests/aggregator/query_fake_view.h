@@ -31,6 +31,17 @@ inline constexpr char kTestRegistry[] =
     "R2,South,I3,ICS Three,T4,Trust Four\n"
     "R2,South,I3,ICS Three,T5,\"Trust Five, Ltd\"\n";
 
+// kTestRegistry as version test-2, in effect from 2026-03, with `from`
+// (its first occurrence) replaced by `to`: "" removes it.
+inline std::shared_ptr<const Registry> TestRegistryFrom2026_03(
+    const std::string& from, const std::string& to) {
+  std::string later = kTestRegistry;
+  later.replace(later.find("2020-01"), 7, "2026-03");
+  later.replace(later.find("test-1"), 6, "test-2");
+  later.replace(later.find(from), from.size(), to);
+  return *Registry::Parse(later, "test registry from 2026-03");
+}
+
 inline std::shared_ptr<const Registry> TestRegistry() {
   static auto* reg = new std::shared_ptr<const Registry>(
       *Registry::Parse(kTestRegistry, "test registry"));
