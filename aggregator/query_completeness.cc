@@ -207,12 +207,14 @@ void ByUnit(const View& view, const std::vector<UnitTrusts>& units, Month month,
 // region.
 class TrustTable {
  public:
+  // `current`: CurrentMonths(now), which the table does not copy.
   TrustTable(const View& view, const Scope& scope, absl::Time now,
+             const std::vector<std::string>& current,
              v1::CompletenessResponse* response)
       : view_(view),
         scope_(scope),
         now_(now),
-        current_(CurrentMonths(now)),
+        current_(current),
         response_(response) {}
 
   // The scope's trusts in `registry`, in registry order, and their entries.
@@ -258,7 +260,7 @@ class TrustTable {
   const View& view_;
   const Scope scope_;
   const absl::Time now_;
-  const std::vector<std::string> current_;
+  const std::vector<std::string>& current_;
   v1::CompletenessResponse* const response_;
   absl::flat_hash_map<Key, uint32_t> at_;  // the entry in response_->trusts
   const Registry* last_ = nullptr;
@@ -434,7 +436,7 @@ absl::Status RunCompleteness(const View& view,
   response.set_scope(parsed.scope.ToString());
   response.set_scope_name(latest.NameOf(parsed.scope));
   UnitsByRegistry units(parsed.scope, parsed.by);
-  TrustTable table(view, parsed.scope, now, &response);
+  TrustTable table(view, parsed.scope, now, current, &response);
   const bool compact = request.compact() && parsed.by == Scope::Level::kTrust;
   CancellationPoll cancellation(options);
   for (Month month : parsed.period.Months()) {
