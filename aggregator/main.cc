@@ -13,7 +13,7 @@
 #include "aggregator/aggregator.h"
 #include "aggregator/aggregator_metrics.h"
 #include "aggregator/heap_keeper.h"
-#include "aggregator/huge_heap.h"
+#include "aggregator/heap_populate.h"
 #include "cli/config.h"
 #include "cli/config_reload.h"
 #include "common/catalogue.h"
@@ -199,8 +199,9 @@ int main(int argc, char** argv) {
   // that the next thread does not reuse (aggregator/heap_keeper.h measured
   // 16 arenas holding 425 MiB free after a load).
   ohfed::LimitMallocArenas(2);
-  // Fewer page faults for fresh heap (huge_heap.h).
-  ohfed::aggregator::AdviseHugePagesForHeap();
+  // New heap made resident in one call, not a fault a page
+  // (heap_populate.h).
+  ohfed::aggregator::PopulateHeapGrowth();
   CLI::App app{
       "ohfed aggregator: ingests trust summaries, keeps rollups, "
       "answers queries, forwards upstream"};

@@ -19,7 +19,6 @@
 #include "ohfed/v1/ohfed.grpc.pb.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/http.h"
-#include "tests/testing/smaps.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/testing.h"
 
@@ -325,8 +324,7 @@ TEST_F(BinaryTest, PortInUseIsRefusedNamingThePort) {
 
 // malloc is tcmalloc's when the build links it (OHFED_TCMALLOC, the
 // default: aggregator/CMakeLists.txt); the heap keeper's tests prove the
-// keeper works on it. Its heap is then advised for huge pages
-// (aggregator/huge_heap.h): some of the memory it took is.
+// keeper works on it.
 TEST_F(BinaryTest, RunsOnTcmallocWhenTheBuildLinksIt) {
   std::unique_ptr<Subprocess> server = StartServer(Flags());
   ASSERT_NE(server, nullptr);
@@ -335,13 +333,6 @@ TEST_F(BinaryTest, RunsOnTcmallocWhenTheBuildLinksIt) {
   text << maps.rdbuf();
   EXPECT_EQ(absl::StrContains(text.str(), "libtcmalloc_minimal"),
             OHFED_AGGREGATOR_TCMALLOC != 0);
-  EXPECT_EQ(SubmitOne(1), v1::OUTCOME_ACCEPTED);
-  bool advised = false;
-  for (const ::ohfed::testing::Mapping& m :
-       ::ohfed::testing::ReadSmaps(server->pid())) {
-    advised = advised || m.Has("hg");
-  }
-  EXPECT_EQ(advised, OHFED_AGGREGATOR_TCMALLOC != 0);
 }
 
 TEST_F(BinaryTest, VersionIsTheProjectVersion) {
