@@ -81,7 +81,8 @@ void LimitMallocArenas(int arenas) {
     return;
   }
   mallopt(M_ARENA_MAX, arenas);
-  mallopt(M_MMAP_THRESHOLD, 256 << 10);
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
 }
 
 bool UsingTcmalloc() {
