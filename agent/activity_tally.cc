@@ -15,7 +15,11 @@ constexpr int kVectorWaitDays = 4096;
 }  // namespace
 
 DistinctCounter::DistinctCounter(TallyOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  const uint64_t most =
+      options_.distinct_budget / 2 / (sizeof(absl::string_view) + 1);
+  set_.reserve(static_cast<size_t>(std::min(options_.expected_rows, most)));
+}
 
 size_t DistinctCounter::Footprint() const {
   return bytes_ + set_.capacity() * (sizeof(absl::string_view) + 1);

@@ -23,6 +23,9 @@ namespace ohfed::agent {
 struct TallyOptions {
   std::string temp_dir;  // "": never spill (rows known to be few)
   size_t distinct_budget = size_t{2} << 20;
+  // Rows expected, if known: the distinct set is sized for them at once
+  // (up to half the budget) instead of growing through every size.
+  uint64_t expected_rows = 0;
 };
 
 // The exact number of distinct strings added. Memory: the strings kept

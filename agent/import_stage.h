@@ -9,8 +9,13 @@
 // Memory is bounded by the budget plus, while one month is sorted, the sort
 // budget (and about as much again for its sort keys), whatever the size of
 // the file or of a month: a month larger than the sort budget is sorted in
-// runs written to a second file (agent/sorted_runs.h) and merged. Not
-// thread-safe.
+// runs written to a second file (agent/sorted_runs.h) and merged.
+//
+// While the caller consumes one month of ForEachSorted, the next month (if
+// it fits the sort budget, and the two months' rows and sort keys fit in
+// three) is read and sorted on a thread of the stage's own, so that an
+// import's months are sorted on one core while they are stored on the
+// other. Not thread-safe otherwise: one caller at a time.
 #ifndef OHFED_AGENT_IMPORT_STAGE_H_
 #define OHFED_AGENT_IMPORT_STAGE_H_
 
@@ -18,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -52,6 +58,8 @@ class ActivityStage final : public ActivitySink {
   }
 
   uint64_t rows() const { return rows_; }
+  // The rows staged for `month`.
+  uint64_t rows(Month month) const;
   // The months that have rows, in order.
   std::vector<Month> Months() const;
   // The rows of `month` in the order they were added; they are no longer
@@ -65,6 +73,8 @@ class ActivityStage final : public ActivitySink {
       Month month, absl::FunctionRef<absl::Status(const ActivityView&)> fn);
   // How many sorted runs the last ForEachSorted wrote (0: it fit).
   size_t last_sort_runs() const { return last_sort_runs_; }
+  // How many months ForEachSorted found already sorted, ahead of the call.
+  uint64_t months_sorted_ahead() const { return months_sorted_ahead_; }
 
   struct Keyed;  // a row's sort key
 
@@ -74,6 +84,26 @@ class ActivityStage final : public ActivitySink {
     std::vector<std::pair<uint64_t, uint64_t>> spilled;  // offset, length
     uint64_t rows = 0;
   };
+  // A batch of rows and their sort keys, in canonical order once sorted;
+  // kept from month to month (not given back and faulted in again).
+  struct Sorted {
+    std::string batch;
+    std::vector<Keyed> keyed;
+  };
+  // The month after the one being consumed, sorted on `thread` into
+  // `spare_`. Its rows stay here until ForEachSorted takes the month.
+  struct Ahead {
+    Month month;
+    MonthRows rows;
+    absl::Status status;
+    std::thread thread;
+  };
+  // Reads all of `m` into `out` and sorts it.
+  absl::Status SortWhole(const MonthRows& m, Sorted& out) const;
+  // Starts sorting the month after `month`, if it fits the sort budget.
+  void StartAhead(Month month);
+  // Waits for the month sorted ahead and gives its rows back to the stage.
+  void RestoreAhead();
   absl::Status Spill();
   absl::Status ReadExtent(std::pair<uint64_t, uint64_t> extent,
                           std::string* out) const;
@@ -90,11 +120,10 @@ class ActivityStage final : public ActivitySink {
   std::map<Month, MonthRows> months_;
   size_t buffered_ = 0;
   uint64_t rows_ = 0;
-  // ForEachSorted's buffers, kept for the next month: the batch, its sort
-  // keys and the sorted records.
-  std::string batch_;
-  std::vector<Keyed> keyed_;
-  std::vector<absl::string_view> sorted_;
+  // ForEachSorted's buffers: the month being consumed, and the next.
+  std::unique_ptr<Sorted> current_, spare_;
+  std::unique_ptr<Ahead> ahead_;
+  uint64_t months_sorted_ahead_ = 0;
   std::string path_;  // empty until the first spill
   int fd_ = -1;
   uint64_t file_size_ = 0;

@@ -339,7 +339,9 @@ absl::StatusOr<ImportOutcome> LocalStore::ApplyActivityImport(
     OHFED_ASSIGN_OR_RETURN(
         std::unique_ptr<ActivityMonthWriter> writer,
         ActivityMonthWriter::Start(db_.get(), period, &sink));
-    ActivityTally tally(Tally());
+    TallyOptions options = Tally();
+    options.expected_rows = stage.rows(month);
+    ActivityTally tally(std::move(options));
     OHFED_RETURN_IF_ERROR(
         stage.ForEachSorted(month, [&](const ActivityView& row) {
           OHFED_RETURN_IF_ERROR(writer->Add(row));

@@ -98,18 +98,25 @@ TEST(DistinctCounterTest, SpilledCountIsExact) {
   testing::TempDir dir;
   DistinctCounter small({dir.path(), 16 << 10});
   DistinctCounter large({dir.path(), 64 << 20});
+  // Sized for the rows expected, as far as half the budget allows.
+  DistinctCounter small_sized({dir.path(), 16 << 10, 50000});
+  DistinctCounter large_sized({dir.path(), 64 << 20, 50000});
   std::mt19937 rng(5);
   std::set<std::string> truth;
   for (int i = 0; i < 50000; ++i) {
     const std::string s = absl::StrCat("subject-", rng() % 20000);
     truth.insert(s);
-    OHFED_ASSERT_OK(small.Add(s));
-    OHFED_ASSERT_OK(large.Add(s));
+    for (DistinctCounter* c : {&small, &large, &small_sized, &large_sized}) {
+      OHFED_ASSERT_OK(c->Add(s));
+    }
   }
   EXPECT_GT(small.spilled_runs(), 1u);
+  EXPECT_GT(small_sized.spilled_runs(), 1u);
   EXPECT_EQ(large.spilled_runs(), 0u);
-  EXPECT_EQ(*small.Finish(), truth.size());
-  EXPECT_EQ(*large.Finish(), truth.size());
+  EXPECT_EQ(large_sized.spilled_runs(), 0u);
+  for (DistinctCounter* c : {&small, &large, &small_sized, &large_sized}) {
+    EXPECT_EQ(*c->Finish(), truth.size());
+  }
 }
 
 TEST(ImportStageTest, AMonthOverTheSortBudgetComesBackInCanonicalOrder) {
