@@ -30,9 +30,9 @@ namespace ohfed {
 // then keep ~8 MiB less, and ingest's CPU a summary is within noise).
 //
 // The thresholds, measured on a 1,000,000 event import (agent_import.sh's
-// file, /tmp imports on this 2-core VM, where a first touch of a page costs
-// 7-12 us): at 256 KiB mmap threshold and glibc's 128 KiB trim threshold,
-// 26-28 K minor faults and 0.95-1.02 s of the agent's CPU; with these,
+// file, on a 2-core VM where a first touch of a page costs 7-12 us): at a
+// 256 KiB mmap threshold and glibc's 128 KiB trim threshold, 26-28 K minor
+// faults and 0.96-1.03 s of the agent's CPU; with these,
 // 3.1-3.3 K and 0.56-0.60 s, peak RSS 31 -> 35 MiB, RSS 2 s after the
 // import as before (11 MiB).
 void LimitMallocArenas(int arenas);
