@@ -192,7 +192,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
       agent->store_.get(), v1::Ingest::NewStub(*channel), std::move(uploader),
       options.clock);
   agent->service_ = std::make_unique<ControlService>(
-      ServiceInfo{*trust, options.aggregator, options.trim_memory},
+      ServiceInfo{*trust, options.aggregator, options.trim_memory,
+                  options.trim_before_months_bytes},
       agent->store_.get(), agent->uploader_.get(), options.clock);
 
   const std::string address = "unix:" + agent->socket_;

@@ -43,6 +43,8 @@ struct AgentOptions {
   absl::Duration store_retry_interval = absl::Seconds(5);
   // ServiceInfo::trim_memory (agent/service.h); nullptr: TrimMemory.
   std::function<void()> trim_memory;
+  // ServiceInfo::trim_before_months_bytes.
+  uint64_t trim_before_months_bytes = ServiceInfo::kTrimBeforeMonthsBytes;
 };
 
 class Agent {

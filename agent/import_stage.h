@@ -58,6 +58,8 @@ class ActivityStage final : public ActivitySink {
   }
 
   uint64_t rows() const { return rows_; }
+  // The staged rows' bytes, in memory and in the file.
+  uint64_t bytes() const { return file_size_ + buffered_; }
   // The rows staged for `month`.
   uint64_t rows(Month month) const;
   // The months that have rows, in order.

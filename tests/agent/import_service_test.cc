@@ -36,6 +36,7 @@ class ImportServiceTest : public ::testing::Test {
       absl::MutexLock l(&trim_mu_);
       ++trims_;
     };
+    o.trim_before_months_bytes = trim_before_months_bytes_;
     auto a = Agent::Start(o);
     ASSERT_TRUE(a.ok()) << a.status();
     agent_ = std::move(*a);
@@ -54,6 +55,17 @@ class ImportServiceTest : public ::testing::Test {
     return out;
   }
 
+  // Trims counted so far, once `n` have been (up to a minute).
+  int AwaitTrims(int n) {
+    absl::MutexLock l(&trim_mu_);
+    auto reached = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(trim_mu_) {
+      return trims_ >= n;
+    };
+    trim_mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(60));
+    return trims_;
+  }
+
+  uint64_t trim_before_months_bytes_ = ServiceInfo::kTrimBeforeMonthsBytes;
   absl::Mutex trim_mu_;
   int trims_ ABSL_GUARDED_BY(trim_mu_) = 0;
   testing::TempDir dir_;
@@ -192,6 +204,29 @@ TEST_F(ImportServiceTest, ImportTrimsMemoryOnceQuiet) {
                                     +[](int* n) { return *n >= 1; }, &trims_),
                                 absl::Seconds(60)));
   EXPECT_EQ(trims_, 1);
+}
+
+// A large activity import trims once its file is read, before its months
+// are stored (their sort and store then peak without the parse's pages),
+// and again once quiet; a small one only once quiet.
+class LargeImportTrimTest : public ImportServiceTest {
+ protected:
+  void SetUp() override {
+    trim_before_months_bytes_ = 1 << 20;
+    ImportServiceTest::SetUp();
+  }
+};
+
+TEST_F(LargeImportTrimTest, TrimsBeforeTheMonthsAndOnceQuiet) {
+  auto r = client_->Import("activity", "a.csv",
+                           "date,activity\n2026-06-01,immunisation\n", false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(AwaitTrims(1), 1);  // under 1 MiB staged: once quiet only
+  const size_t rows = 60000;    // about 2 MiB staged
+  r = client_->Import("activity", "big.csv", BigActivityFile(rows), false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rows_imported(), rows);
+  EXPECT_EQ(AwaitTrims(3), 3);
 }
 
 // Every kind streams through the same path as activity (the CLI sends every
