@@ -4,7 +4,6 @@
 #include "absl/strings/str_join.h"
 #include "agent/importer.h"
 #include "common/log.h"
-#include "common/memory_trim.h"
 #include "common/status.h"
 #include "common/transport.h"
 
@@ -78,14 +77,6 @@ grpc::Status ControlService::ImportStream(
   return status;
 }
 
-void ControlService::Trim() {
-  if (info_.trim_memory) {
-    info_.trim_memory();
-  } else {
-    TrimMemory();
-  }
-}
-
 void ControlService::TrimAfterImport() {
   // An import's pages (parser, stage, RocksDB's file writer) are not used
   // again until the next one: back to the idle footprint once the answer,
@@ -126,7 +117,7 @@ grpc::Status ControlService::RunImport(
     return grpc::Status::OK;
   }
   if (stage != nullptr && stage->bytes() >= info_.trim_before_months_bytes) {
-    Trim();
+    trim_();
   }
   absl::StatusOr<ImportOutcome> outcome =
       stage != nullptr

@@ -16,6 +16,7 @@
 
 #include "agent/local_store.h"
 #include "agent/quiet_trim.h"
+#include "common/memory_trim.h"
 #include "common/uploader.h"
 #include "ohfed/v1/ohfed.grpc.pb.h"
 
@@ -46,7 +47,8 @@ class ControlService final : public v1::AgentControl::Service {
         store_(store),
         uploader_(uploader),
         clock_(clock),
-        quiet_trim_(QuietTrim::kDefaultDelay, info_.trim_memory) {}
+        trim_(info_.trim_memory ? info_.trim_memory : [] { TrimMemory(); }),
+        quiet_trim_(QuietTrim::kDefaultDelay, trim_) {}
 
   grpc::Status Import(grpc::ServerContext*, const v1::ImportRequest* request,
                       v1::ImportResponse* response) override;
@@ -73,8 +75,6 @@ class ControlService final : public v1::AgentControl::Service {
  private:
   // What ends both imports: a trim once quiet.
   void TrimAfterImport();
-  // A trim now: ServiceInfo::trim_memory, or TrimMemory.
-  void Trim();
   // Both imports: the file's pieces come from `next` (false at the end).
   grpc::Status RunImport(const v1::ImportChunk& settings,
                          const std::function<bool(std::string*)>& next,
@@ -84,6 +84,8 @@ class ControlService final : public v1::AgentControl::Service {
   LocalStore* const store_;
   Uploader* const uploader_;
   Clock* const clock_;
+  // ServiceInfo::trim_memory, or TrimMemory: now, and once quiet.
+  const std::function<void()> trim_;
   QuietTrim quiet_trim_;
 };
 
