@@ -27,15 +27,20 @@ bool HeapKeeper::TrimIfAbove(size_t max_free_bytes) {
 }
 
 bool HeapKeeper::Check() {
-  TrimIfAbove(options_.max_free_bytes);
-  if (!options_.activity || !options_.on_quiet) return false;
+  if (!options_.activity) {
+    TrimIfAbove(options_.max_free_bytes);
+    return false;
+  }
   const Clock* clock =
       options_.clock != nullptr ? options_.clock : Clock::Real();
   // Under the lock: a test's Check() may run alongside the thread's.
   absl::MutexLock l(&check_mu_);
   const uint64_t activity = options_.activity();
   const absl::Time now = clock->Now();
-  if (!seen_activity_ || activity != last_activity_) {
+  const bool moved = !seen_activity_ || activity != last_activity_;
+  TrimIfAbove(moved && seen_activity_ ? options_.busy_max_free_bytes
+                                      : options_.max_free_bytes);
+  if (moved) {
     // The first reading only sets the mark: start-up has trimmed.
     if (seen_activity_) quiet_done_ = false;
     seen_activity_ = true;
@@ -43,7 +48,10 @@ bool HeapKeeper::Check() {
     moved_at_ = now;
     return false;
   }
-  if (quiet_done_ || now - moved_at_ < options_.quiet_after) return false;
+  if (!options_.on_quiet || quiet_done_ ||
+      now - moved_at_ < options_.quiet_after) {
+    return false;
+  }
   quiet_done_ = true;
   options_.on_quiet();
   return true;

@@ -25,6 +25,7 @@
 #include "common/mutex_mode.h"
 #include "common/reference_files.h"
 #include "common/registry.h"
+#include "common/rocksdb_util.h"
 #include "common/signals.h"
 #include "common/transport.h"
 #include "common/version.h"
@@ -265,6 +266,10 @@ int main(int argc, char** argv) {
   ohfed::aggregator::SummaryStore& store = (*aggregator)->store();
   ohfed::aggregator::HeapKeeperOptions keeper;
   keeper.activity = [&store] { return store.stats().commits; };
+  // While ingest goes on, the memtables' arenas are freed and taken again.
+  keeper.busy_max_free_bytes =
+      keeper.max_free_bytes +
+      ohfed::kMaxWriteBuffers * ohfed::kServerWriteBufferBytes;
   keeper.on_quiet = [&store] {
     if (absl::Status s = store.ReleaseIdleMemory(); !s.ok()) {
       ohfed::LogWarning(s.message());

@@ -20,8 +20,8 @@ rocksdb::Options DbOptions(DbFootprint footprint, rocksdb::Env* env) {
   rocksdb::Options options;
   options.create_if_missing = true;
   if (env != nullptr) options.env = env;
-  options.write_buffer_size = (small ? 4 : 32) << 20;
-  options.max_write_buffer_number = 2;
+  options.write_buffer_size = small ? 4 << 20 : kServerWriteBufferBytes;
+  options.max_write_buffer_number = kMaxWriteBuffers;
   options.max_background_jobs = 2;
   options.max_open_files = small ? 64 : 512;
   options.keep_log_file_num = 3;

@@ -5,6 +5,7 @@
 
 #include <rocksdb/db.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,7 +18,7 @@ namespace ohfed {
 
 enum class DbFootprint {
   kSmall,   // agent: 4 MiB write buffers, 8 MiB block cache, few files
-  kServer,  // aggregator: 32 MiB write buffers, 64 MiB block cache
+  kServer,  // aggregator: kServerWriteBufferBytes, 64 MiB block cache
   // kServer with the memtable a vector rather than a skiplist: an insert
   // appends, where a skiplist insert searched (~10 us a unit record at 10
   // ingest streams, mostly cache misses, on the one committing thread), and
@@ -33,6 +34,11 @@ enum class DbFootprint {
 // paranoid checks and point-in-time WAL recovery (common/db_recovery.h says
 // why). `env` as for OpenDb.
 rocksdb::Options DbOptions(DbFootprint footprint, rocksdb::Env* env = nullptr);
+
+// A server's memtable (the aggregator's), of which it keeps at most
+// kMaxWriteBuffers (one filling, one being flushed); the agent's is 4 MiB.
+inline constexpr size_t kServerWriteBufferBytes = 32 << 20;
+inline constexpr int kMaxWriteBuffers = 2;
 
 // Opens (creating if missing) the database in `dir`. Errors name the
 // directory: kUnavailable for I/O or a lock held by another process,

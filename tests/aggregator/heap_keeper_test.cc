@@ -86,6 +86,39 @@ TEST(HeapKeeperTest, ReturnsFreedHeapInTheMiddleOfTheArena) {
       << "free heap stayed resident";
 }
 
+// While the activity count moves, the keeper leaves up to
+// busy_max_free_bytes free (the next memtable takes it again); at the first
+// round it stands still, it trims to max_free_bytes as before. Fails if the
+// busy round trims (the free heap would be faulted in again, page by page).
+TEST(HeapKeeperTest, KeepsFreeHeapWhileBusyAndTrimsOnceStill) {
+  if (!ohfed::testing::SanitizerRun().empty()) {
+    GTEST_SKIP() << "the sanitizer's allocator replaces malloc";
+  }
+  constexpr size_t kBytes = 64 << 20;
+  std::atomic<uint64_t> activity{1};
+  HeapKeeperOptions options;
+  options.interval = absl::Hours(1);  // only the test calls Check()
+  options.max_free_bytes = 8 << 20;
+  options.busy_max_free_bytes = 4 * kBytes;
+  options.activity = [&] { return activity.load(); };
+  HeapKeeper keeper(options);
+
+  std::vector<std::unique_ptr<char[]>> freed = Touched(kBytes, 4000);
+  std::vector<std::unique_ptr<char[]>> pinned = Touched(1 << 20, 4000);
+  freed.clear();
+  freed.shrink_to_fit();
+  ASSERT_GE(FreeHeapBytes(), kBytes / 2);
+  const size_t before = ResidentBytes();
+
+  activity = 2;
+  keeper.Check();
+  EXPECT_GT(ResidentBytes() + kBytes / 2, before) << "trimmed while busy";
+
+  keeper.Check();  // the count stood still since the last round
+  EXPECT_LE(ResidentBytes() + kBytes / 2, before)
+      << "free heap stayed resident once still";
+}
+
 TEST(HeapKeeperTest, LeavesASmallFreeHeapAlone) {
   EXPECT_FALSE(HeapKeeper::TrimIfAbove(~size_t{0}));
 }
