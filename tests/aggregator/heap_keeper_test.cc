@@ -43,6 +43,19 @@ std::vector<std::unique_ptr<char[]>> Touched(size_t bytes, size_t block) {
   return blocks;
 }
 
+constexpr size_t kFreedBytes = 64 << 20;
+
+// kFreedBytes touched and freed in the middle of the heap: the blocks
+// returned stay live after them, so that what is freed is not at the
+// arena's top, which free() would give back by itself.
+std::vector<std::unique_ptr<char[]>> FreedInTheMiddle() {
+  std::vector<std::unique_ptr<char[]>> freed = Touched(kFreedBytes, 4000);
+  std::vector<std::unique_ptr<char[]>> pinned = Touched(1 << 20, 4000);
+  freed.clear();
+  freed.shrink_to_fit();
+  return pinned;
+}
+
 // Built twice (tests/aggregator/CMakeLists.txt): with glibc's malloc, and
 // linked with tcmalloc as the aggregator is.
 TEST(HeapKeeperTest, RunsOnTheAllocatorItWasLinkedWith) {
@@ -70,19 +83,13 @@ TEST(HeapKeeperTest, ReturnsFreedHeapInTheMiddleOfTheArena) {
                  << ": the sanitizer's allocator replaces malloc, so "
                     "there is no heap of glibc's or tcmalloc's to trim";
   }
-  constexpr size_t kBytes = 64 << 20;
-  std::vector<std::unique_ptr<char[]>> freed = Touched(kBytes, 4000);
-  // Live after them, so that what is freed is not at the arena's top, which
-  // free() would give back by itself.
-  std::vector<std::unique_ptr<char[]>> pinned = Touched(1 << 20, 4000);
-  freed.clear();
-  freed.shrink_to_fit();
-  ASSERT_GE(FreeHeapBytes(), kBytes / 2);
+  const auto pinned = FreedInTheMiddle();
+  ASSERT_GE(FreeHeapBytes(), kFreedBytes / 2);
   const size_t before = ResidentBytes();
 
   EXPECT_TRUE(HeapKeeper::TrimIfAbove(8 << 20));
 
-  EXPECT_LE(ResidentBytes() + kBytes / 2, before)
+  EXPECT_LE(ResidentBytes() + kFreedBytes / 2, before)
       << "free heap stayed resident";
 }
 
@@ -94,28 +101,24 @@ TEST(HeapKeeperTest, KeepsFreeHeapWhileBusyAndTrimsOnceStill) {
   if (!ohfed::testing::SanitizerRun().empty()) {
     GTEST_SKIP() << "the sanitizer's allocator replaces malloc";
   }
-  constexpr size_t kBytes = 64 << 20;
   std::atomic<uint64_t> activity{1};
   HeapKeeperOptions options;
   options.interval = absl::Hours(1);  // only the test calls Check()
   options.max_free_bytes = 8 << 20;
-  options.busy_max_free_bytes = 4 * kBytes;
+  options.busy_max_free_bytes = 4 * kFreedBytes;
   options.activity = [&] { return activity.load(); };
   HeapKeeper keeper(options);
 
-  std::vector<std::unique_ptr<char[]>> freed = Touched(kBytes, 4000);
-  std::vector<std::unique_ptr<char[]>> pinned = Touched(1 << 20, 4000);
-  freed.clear();
-  freed.shrink_to_fit();
-  ASSERT_GE(FreeHeapBytes(), kBytes / 2);
+  const auto pinned = FreedInTheMiddle();
+  ASSERT_GE(FreeHeapBytes(), kFreedBytes / 2);
   const size_t before = ResidentBytes();
 
   activity = 2;
   keeper.Check();
-  EXPECT_GT(ResidentBytes() + kBytes / 2, before) << "trimmed while busy";
+  EXPECT_GT(ResidentBytes() + kFreedBytes / 2, before) << "trimmed while busy";
 
   keeper.Check();  // the count stood still since the last round
-  EXPECT_LE(ResidentBytes() + kBytes / 2, before)
+  EXPECT_LE(ResidentBytes() + kFreedBytes / 2, before)
       << "free heap stayed resident once still";
 }
 
