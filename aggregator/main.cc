@@ -246,6 +246,11 @@ int main(int argc, char** argv) {
                        : !dashboard.ok() ? dashboard.status()
                                          : absl::OkStatus();
   if (ready.ok()) {
+    // Loading the store touched far more than serving keeps; then free heap
+    // goes back to the system as ingest and queries leave it. Before the
+    // line below, so that whoever reads the memory after it reads what
+    // serving holds (tests/bench/bench.py's "empty").
+    ohfed::TrimMemory();
     // Once everything serves, so that a start-up failure stays a single
     // line, and before READY=1, so that whoever waits for it finds the line.
     ohfed::LogLine(
@@ -260,9 +265,6 @@ int main(int argc, char** argv) {
   if (std::string w = ohfed::TestClockWarning(**clock); !w.empty()) {
     ohfed::LogWarning(w);
   }
-  // Loading the store touched far more than serving keeps; then free heap
-  // goes back to the system as ingest and queries leave it.
-  ohfed::TrimMemory();
   ohfed::aggregator::SummaryStore& store = (*aggregator)->store();
   ohfed::aggregator::HeapKeeperOptions keeper;
   keeper.activity = [&store] { return store.stats().commits; };

@@ -27,6 +27,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # What an aggregator logs once its start-up work (the patterns) is done.
 PATTERNS_READY = b"suppression patterns ready"
+# What it logs once it serves, after giving back what start-up touched.
+SERVING = b"registry version"
 # Other work on the machine skews every figure: the table shows the load.
 START_LOAD = " ".join(open("/proc/loadavg").read().split()[:3])
 
@@ -463,7 +465,9 @@ class Bench:
         f = self.form
         certs = self.certs()
         pg = self.postgres()
-        agg = self.aggregator("loaded")
+        # Empty: read once start-up's memory is given back (not as soon as
+        # the port answers, which can come before).
+        agg = self.aggregator_logged("loaded", SERVING)
         base = proc_status(agg.pid).get("VmRSS", 0)
         w = self.drive("write", system="ohfed", plan="census", **{
             "from": "2021-10"}, months=f["load_months"], target=agg.address,
@@ -504,15 +508,21 @@ class Bench:
         patterns in the background and logs when they are ready. Queries
         timed before that would measure the warm-up beside them."""
         self.stop(agg)
-        log = self.tmp / "loaded.log"
-        seen = log.read_bytes().count(PATTERNS_READY) if log.exists() else 0
-        agg = self.aggregator("loaded", extra, keep_data=True)
+        return self.aggregator_logged("loaded", PATTERNS_READY, extra,
+                                      keep_data=True)
+
+    def aggregator_logged(self, name, line, extra=(), keep_data=False):
+        """An aggregator as self.aggregator starts it, returned once its
+        log (appended to by each start) has one more `line` than before."""
+        log = self.tmp / f"{name}.log"
+        seen = log.read_bytes().count(line) if log.exists() else 0
+        agg = self.aggregator(name, extra, keep_data=keep_data)
         deadline = time.time() + 120
-        while log.read_bytes().count(PATTERNS_READY) <= seen:
+        while log.read_bytes().count(line) <= seen:
             if time.time() > deadline or agg.poll() is not None:
-                raise SystemExit(f"aggregator: no '{PATTERNS_READY.decode()}'"
+                raise SystemExit(f"aggregator: no '{line.decode()}'"
                                  f" in {log} within 120 s")
-            time.sleep(0.1)
+            time.sleep(0.05)
         return agg
 
     def queries(self, agg):
