@@ -22,7 +22,8 @@
 //              one LZ4 block. A summary's measure codes repeat from cell to
 //              cell, so it is ~2.5x smaller, and the WAL's checksum and sync
 //              and the memtable's copy, which take most of a commit, follow
-//              its size (README "Stored summaries, thirteenth round").
+//              its size (docs/performance.md, "Stored summaries,
+//              thirteenth round").
 //              Stores from before hold first_received_ms(8)
 //              last_received_ms(8) UnitSummary, uncompressed: read too.
 //   rollup   = n_units(8) Cell{value = sum, buckets = merged buckets}

@@ -46,8 +46,8 @@ struct HeapKeeperOptions {
   // check): under ingest the store frees a memtable's arena at each flush
   // and the next memtable takes it again within a second, so that memory
   // handed back is only faulted in again, page by page. Measured at 10
-  // ingest streams (README "Heap kept while busy, eighteenth round"):
-  // released every second, 13.7 K page faults in 3 s, ~5% of the
+  // ingest streams (docs/performance.md, "Heap kept while busy, eighteenth
+  // round"): released every second, 13.7 K page faults in 3 s, ~5% of the
   // aggregator's CPU. What stays free goes back once quiet (`on_quiet`).
   size_t busy_max_free_bytes = 8 << 20;
   absl::Duration interval = absl::Seconds(1);

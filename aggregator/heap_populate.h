@@ -1,8 +1,8 @@
 // The aggregator's heap populated as it grows (issue 14, figure 2).
 //
-// Measured on a census from fresh processes (README "Heap growth
-// populated, sixteenth round"): every 4 KiB page the heap touched for the
-// first time cost a page fault, and on this virtual machine a fault is
+// Measured on a census from fresh processes (docs/performance.md, "Heap
+// growth populated, sixteenth round"): every 4 KiB page the heap touched
+// for the first time cost a page fault, and on this virtual machine a fault is
 // dear: 12-13.5 us a page, against about 7 us for the same pages populated
 // by one madvise(MADV_POPULATE_WRITE). With tcmalloc populating each piece
 // of memory it takes from the system in that one call, a direct census
@@ -10,7 +10,7 @@
 // for the census but nearly halved ingest at 1,000 streams, so they are
 // not used: populating one cost 6-12 ms here, under tcmalloc's page-heap
 // lock, whenever the virtual machine's host had taken the free 2 MiB
-// block back (README "Fresh pages, nineteenth round").
+// block back (docs/performance.md, "Fresh pages, nineteenth round").
 #ifndef OHFED_AGGREGATOR_HEAP_POPULATE_H_
 #define OHFED_AGGREGATOR_HEAP_POPULATE_H_
 

@@ -4,7 +4,7 @@
 // whose measure codes point into the received bytes. Protobuf 3.21 parses
 // each measure code (longer than 15 characters) into a heap std::string
 // freed one by one with the batch's arena: ~9% of the aggregator's CPU under
-// ingest at 100 streams (README Performance, "Ingest, fifth round").
+// ingest at 100 streams (docs/performance.md, "Ingest, fifth round").
 //
 // The reader takes only what it reads exactly as protobuf would: a
 // well-formed message of the known fields with their declared wire types,

@@ -33,7 +33,7 @@ rocksdb::Options DbOptions(DbFootprint footprint, rocksdb::Env* env) {
     // flush's instructions and about a third of its CPU, and at 1,000
     // ingest streams flushes took ~13% of the aggregator's CPU. A
     // compaction into L1 rewrites them compressed; until then they take ~3x
-    // the disk (the README's "Memtable flushes, eleventh round").
+    // the disk (docs/performance.md, "Memtable flushes, eleventh round").
     options.compression_per_level.assign(options.num_levels,
                                          rocksdb::kLZ4Compression);
     options.compression_per_level[0] = rocksdb::kNoCompression;

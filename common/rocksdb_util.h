@@ -24,8 +24,8 @@ enum class DbFootprint {
   // ingest streams, mostly cache misses, on the one committing thread), and
   // the entries are sorted once, in the flush. Every read of the live
   // memtable copies and sorts it, so this is for a database read only as it
-  // opens: an aggregator with no upstream to forward to (README "Stored
-  // summaries, thirteenth round").
+  // opens: an aggregator with no upstream to forward to
+  // (docs/performance.md, "Stored summaries, thirteenth round").
   kServerWriteMostly,
 };
 

@@ -117,7 +117,8 @@ size_t Ask(const aggregator::SummaryStore& store, const bench::QuerySpec& q) {
 }
 
 // The same answer built as a message on an Arena, then serialized: how
-// the service answered before the fifth round (README, Queries).
+// the service answered before the fifth round (docs/performance.md,
+// "Queries").
 size_t AskMessage(const aggregator::SummaryStore& store,
                   const bench::QuerySpec& q) {
   const auto snapshot = store.SnapshotForQuery();
