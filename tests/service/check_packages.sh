@@ -46,6 +46,11 @@ $contents"
     "$source/deploy/systemd/$package.service" || fail "$package: unit differs"
   "$work/x/$package/usr/bin/$package" --version >/dev/null \
     || fail "$package: packaged binary does not run"
+  # Full RELRO (CMakeLists.txt): bound at start, GOT read-only after.
+  local binary=$work/x/$package/usr/bin/$package dynamic
+  dynamic=$(readelf -d "$binary")
+  grep -q "BIND_NOW" <<<"$dynamic" || fail "$package: not linked -z now"
+  readelf -lW "$binary" | grep -q GNU_RELRO || fail "$package: no RELRO segment"
   echo "$package: $(wc -l <<<"$contents") entries, ok"
 }
 
