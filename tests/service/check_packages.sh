@@ -47,10 +47,11 @@ $contents"
   "$work/x/$package/usr/bin/$package" --version >/dev/null \
     || fail "$package: packaged binary does not run"
   # Full RELRO (CMakeLists.txt): bound at start, GOT read-only after.
-  local binary=$work/x/$package/usr/bin/$package dynamic
+  local binary=$work/x/$package/usr/bin/$package dynamic segments
   dynamic=$(readelf -d "$binary")
   grep -q "BIND_NOW" <<<"$dynamic" || fail "$package: not linked -z now"
-  readelf -lW "$binary" | grep -q GNU_RELRO || fail "$package: no RELRO segment"
+  segments=$(readelf -lW "$binary")  # whole first: see pipefail below
+  grep -q GNU_RELRO <<<"$segments" || fail "$package: no RELRO segment"
   echo "$package: $(wc -l <<<"$contents") entries, ok"
 }
 
