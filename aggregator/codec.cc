@@ -23,6 +23,7 @@ constexpr size_t kUnitHeaderBytes = 1 + 8 + 8 + 8;
 // The largest serialized summary a record may claim (far above the ingest
 // message limit): a damaged size field cannot ask for more memory.
 constexpr uint64_t kMaxUnitBytes = 64u << 20;
+constexpr size_t kRoomToAppend = 16;
 
 // The compressed layout; false if `value` is not one whole.
 bool ReadCompressedUnit(absl::string_view value, UnitBytes* out) {
@@ -35,6 +36,10 @@ bool ReadCompressedUnit(absl::string_view value, UnitBytes* out) {
       block.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return false;
   }
+  // Room for the field a forwarder appends (AppendFirstReceived, at most 11
+  // bytes): without it, that append copied the whole summary into a buffer
+  // twice its size (docs/performance.md, "Census pair, twenty-first round").
+  out->summary.reserve(size + kRoomToAppend);
   out->summary.resize(size);
   const int n = LZ4_decompress_safe(block.data(), out->summary.data(),
                                     static_cast<int>(block.size()),
@@ -125,14 +130,27 @@ std::string RollupId(absl::string_view node, absl::string_view period,
 }
 
 StoredUnitBody CompressUnitBody(absl::string_view serialized) {
+  // Compressed into a buffer the thread keeps, then copied out at its size
+  // (a third to a fifth of the input): a body sized to LZ4's bound was
+  // zero-filled and held, mostly unused, until the commit wrote it. In one
+  // profile of a pair census, 3.7% of the samples were the first writes to
+  // that new heap; the census's time did not move beyond its noise
+  // (docs/performance.md, "Census pair, twenty-first round"). A body larger
+  // than kMaxKeptScratchBytes gets a buffer of its own, so a rare large one
+  // is not kept per thread.
+  constexpr size_t kMaxKeptScratchBytes = 256 << 10;
+  thread_local std::string kept;
   StoredUnitBody body;
   body.size = static_cast<uint32_t>(serialized.size());
-  body.bytes.resize(
-      static_cast<size_t>(LZ4_compressBound(static_cast<int>(body.size))));
-  const int n = LZ4_compress_default(serialized.data(), body.bytes.data(),
+  const size_t bound =
+      static_cast<size_t>(LZ4_compressBound(static_cast<int>(body.size)));
+  std::string own;
+  std::string& scratch = bound <= kMaxKeptScratchBytes ? kept : own;
+  if (scratch.size() < bound) scratch.resize(bound);
+  const int n = LZ4_compress_default(serialized.data(), scratch.data(),
                                      static_cast<int>(body.size),
-                                     static_cast<int>(body.bytes.size()));
-  body.bytes.resize(static_cast<size_t>(n));
+                                     static_cast<int>(bound));
+  body.bytes.assign(scratch.data(), static_cast<size_t>(n));
   return body;
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/catalogue.h"
 #include "common/rocksdb_util.h"
+#include "common/summary_wire.h"
 #include "tests/aggregator/test_summaries.h"
 #include "tests/testing/testing.h"
 
@@ -79,6 +80,48 @@ TEST(UnitRecordTest, AFullMonthIsStoredInUnderHalfItsSerializedSize) {
   ASSERT_GT(serialized, 2000u);
   const size_t stored = EncodeUnit({0, 0, s}).size();
   EXPECT_LT(stored * 2, serialized) << stored << " of " << serialized;
+}
+
+// What the commit holds until it writes a body is the compressed bytes, not
+// a buffer of LZ4's bound around them: for this full month that bound is
+// three times the body (3,577 bytes for 1,197; docs/performance.md, "Census
+// pair, twenty-first round"). A body past the thread's kept buffer compresses
+// as well.
+TEST(UnitRecordTest, ACompressedBodyHoldsNoMoreThanItsBytes) {
+  const std::string serialized = FullMonth().SerializeAsString();
+  const StoredUnitBody body = CompressUnitBody(serialized);
+  ASSERT_GT(body.bytes.size(), 0u);
+  EXPECT_EQ(body.size, serialized.size());
+  EXPECT_LT(body.bytes.capacity(), body.bytes.size() + 64)
+      << body.bytes.size() << " bytes in " << body.bytes.capacity();
+  std::string large;
+  while (large.size() < (1u << 20)) large += serialized;
+  const StoredUnitBody big = CompressUnitBody(large);
+  EXPECT_EQ(big.size, large.size());
+  EXPECT_LT(big.bytes.capacity(), big.bytes.size() + 64);
+  // Both still read back whole, behind a header.
+  for (const auto* b : {&body, &big}) {
+    const std::string record = EncodeUnitHeader(5, 6, *b) + b->bytes;
+    auto bytes = ReadUnitBytes("u/RJ1/2026-03", record);
+    OHFED_ASSERT_OK(bytes);
+    EXPECT_EQ(bytes->summary, b == &body ? serialized : large);
+  }
+}
+
+// A regional forwards a stored unit with its first-received time appended
+// (common/summary_wire.h): the bytes read back have room for it, so the
+// append does not move the whole summary.
+TEST(UnitRecordTest, AUnitReadBackHasRoomForItsFirstReceivedTime) {
+  const v1::UnitSummary s = FullMonth();
+  auto bytes =
+      ReadUnitBytes("u/RJ1/2026-03", EncodeUnit({1774000000000, 0, s}));
+  OHFED_ASSERT_OK(bytes);
+  const char* before = bytes->summary.data();
+  AppendFirstReceived(bytes->first_received_unix_ms, &bytes->summary);
+  EXPECT_EQ(bytes->summary.data(), before);
+  v1::UnitSummary read;
+  ASSERT_TRUE(read.ParseFromString(bytes->summary));
+  EXPECT_EQ(read.first_received_unix_ms(), 1774000000000);
 }
 
 // A data directory from before: 16 bytes of times, then the summary.
