@@ -23,7 +23,6 @@ constexpr size_t kUnitHeaderBytes = 1 + 8 + 8 + 8;
 // The largest serialized summary a record may claim (far above the ingest
 // message limit): a damaged size field cannot ask for more memory.
 constexpr uint64_t kMaxUnitBytes = 64u << 20;
-constexpr size_t kRoomToAppend = 16;
 
 // The compressed layout; false if `value` is not one whole.
 bool ReadCompressedUnit(absl::string_view value, UnitBytes* out) {
@@ -36,10 +35,10 @@ bool ReadCompressedUnit(absl::string_view value, UnitBytes* out) {
       block.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return false;
   }
-  // Room for the field a forwarder appends (AppendFirstReceived, at most 11
-  // bytes): without it, that append copied the whole summary into a buffer
-  // twice its size (docs/performance.md, "Census pair, twenty-first round").
-  out->summary.reserve(size + kRoomToAppend);
+  // Room for the field a forwarder appends (AppendFirstReceived): without
+  // it, that append copied the whole summary into a buffer twice its size
+  // (docs/performance.md, "Census pair, twenty-first round").
+  out->summary.reserve(size + kFirstReceivedFieldMaxBytes);
   out->summary.resize(size);
   const int n = LZ4_decompress_safe(block.data(), out->summary.data(),
                                     static_cast<int>(block.size()),

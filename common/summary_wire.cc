@@ -56,7 +56,7 @@ absl::StatusOr<SummaryKey> ReadSummaryKey(absl::string_view bytes) {
 }
 
 void AppendFirstReceived(int64_t ms, std::string* bytes) {
-  uint8_t field[16];  // a one-byte tag and a varint of at most 10 bytes
+  uint8_t field[kFirstReceivedFieldMaxBytes];
   const uint8_t* end =
       WireFormatLite::WriteInt64ToArray(kFirstReceivedField, ms, field);
   bytes->append(reinterpret_cast<const char*>(field), end - field);

@@ -30,7 +30,9 @@ absl::StatusOr<SummaryKey> ReadSummaryKey(absl::string_view bytes);
 
 // Appends first_received_unix_ms = `ms` to a serialized UnitSummary: a
 // parser keeps a scalar field's last value, so the result parses as the
-// summary with that field set.
+// summary with that field set. It adds at most kFirstReceivedFieldMaxBytes
+// (its tag and a varint of at most 10 bytes).
+inline constexpr size_t kFirstReceivedFieldMaxBytes = 16;
 void AppendFirstReceived(int64_t ms, std::string* bytes);
 
 // A serialized UnitSummary with its identity, as an uploader sends it: the
